@@ -1,0 +1,53 @@
+# The README's two commands: `make run` and `make test`. Both set themselves up.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: setup run test lint format services bench lock clean
+
+$(BIN)/.installed: requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Embedded default: SQLite in instance/, jobs in-process, demo catalog loaded.
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup services lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Tests use the real PostgreSQL and Redis on 127.0.0.1; start them if they are down.
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null || \
+		echo "PostgreSQL is not running on 127.0.0.1:5432 and could not be started"
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || \
+		echo "Redis is not running on 127.0.0.1:6379 and could not be started"
+
+bench: setup services
+	$(BIN)/python -m bench.availability
+
+# Re-resolve the pinned versions from pyproject.toml.
+lock:
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

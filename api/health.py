@@ -1,0 +1,37 @@
+"""GET /health: is the process up, can it reach its database (and Redis when configured)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import func, select, text
+
+from extensions import db
+from models import Departure, Organization
+
+health_bp = Blueprint("health", __name__)
+
+
+@health_bp.get("/health")
+def health():  # type: ignore[no-untyped-def]
+    config = current_app.config["APP_CONFIG"]
+    checks: dict[str, str] = {}
+    status = 200
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        checks["organizations"] = str(db.session.scalar(select(func.count(Organization.id))))
+        checks["departures"] = str(db.session.scalar(select(func.count(Departure.id))))
+    except Exception as exc:  # report, don't raise: this endpoint exists to say what is down
+        checks["database"] = f"error: {type(exc).__name__}"
+        status = 503
+    if config.REDIS_URL:
+        try:
+            from redis import Redis
+
+            Redis.from_url(config.REDIS_URL, socket_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+            status = 503
+    checks["mode"] = "embedded" if config.is_embedded else "production"
+    return jsonify(status="ok" if status == 200 else "degraded", checks=checks), status

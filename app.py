@@ -1,0 +1,95 @@
+"""The Flask application factory. It only wires things together; each register_* step
+plugs in one area. `app` at module level is what gunicorn serves (Procfile)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+
+from config import INSTANCE_PATH, Config
+from extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
+    app.config.from_object(config)
+    app.config["APP_CONFIG"] = config
+    register_logging(config)
+    register_extensions(app, config)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_scheduler(app, config)
+    return app
+
+
+def register_logging(config: Config) -> None:
+    logging.basicConfig(
+        level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def register_extensions(app: Flask, config: Config) -> None:
+    if config.is_sqlite:
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    db.init_app(app, config)
+
+
+def register_blueprints(app: Flask) -> None:
+    from api import api_bp, health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        return jsonify(error=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):  # type: ignore[no-untyped-def]
+        # Never a stack trace to the client; the log has it.
+        log.exception("unhandled error")
+        return jsonify(
+            error="Internal Server Error", message="Something went wrong; it has been logged."
+        ), 500
+
+
+def register_cli(app: Flask) -> None:
+    from cli import register_commands
+
+    register_commands(app)
+
+
+def register_scheduler(app: Flask, config: Config) -> None:
+    """Embedded default only: sweep in a thread of the serving process. Started on the
+    first request, so CLI commands and tests never start it."""
+    if not (config.is_embedded and config.RUN_INPROCESS_SCHEDULER and not config.TESTING):
+        return
+    from services.jobs import InProcessScheduler
+
+    scheduler = InProcessScheduler(app.extensions["db"][1])
+
+    @app.before_request
+    def _start_scheduler() -> None:
+        if "scheduler" not in app.extensions:
+            app.extensions["scheduler"] = scheduler
+            scheduler.start()
+            log.info("embedded default: sweeping holds and waitlist offers every minute in-process")
+
+
+def __getattr__(name: str) -> Flask:
+    # `app` for gunicorn ("app:app") and `flask`, built on first use so that importing
+    # create_app (tests, workers) does not build a default app as a side effect.
+    if name == "app":
+        built = create_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(name)

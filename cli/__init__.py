@@ -1,0 +1,14 @@
+"""`flask ...` commands. Each area is one click group in its own module."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from cli.catalog import api_token_group, catalog_group, demo_group
+    from cli.db import db_group
+    from cli.jobs import jobs_group
+
+    for group in (db_group, catalog_group, demo_group, jobs_group, api_token_group):
+        app.cli.add_command(group)

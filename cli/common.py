@@ -1,0 +1,43 @@
+"""Helpers shared by the commands: a session that commits or rolls back as a whole,
+and turning service errors into a clear message and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+from sqlalchemy.orm import Session
+
+from extensions import db
+from services.errors import ServiceError
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    session = db.factory()
+    try:
+        yield session
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def parse_now(value: str | None) -> datetime:
+    """--now ISO8601; a time without an offset is taken as UTC."""
+    if not value:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time such as 2027-03-15T06:00:00Z", param_hint="--now"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,44 @@
+"""Flask-side holders of shared resources, initialised in create_app()."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Config
+from models.db import make_engine, make_session_factory
+
+
+class Database:
+    """One engine per app; one session per request, closed at teardown. The session is
+    the request's unit of work: views commit it, an error rolls it back."""
+
+    def init_app(self, app: Flask, config: Config) -> None:
+        engine = make_engine(config.DATABASE_URL)
+        app.extensions["db"] = (engine, make_session_factory(engine))
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["db"][0]
+
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        return current_app.extensions["db"][1]
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self.factory()
+        return g.db_session
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+db = Database()

@@ -1,0 +1,53 @@
+"""SQLAlchemy 2.0 typed models. Importing this package registers every table on Base.metadata."""
+
+from models.base import Base, utcnow
+from models.booking import Booking, Quote, WaitlistEntry
+from models.catalog import Departure, Guide, PriceTier, Tour, guide_tours
+from models.crm import Customer, Lead
+from models.enums import (
+    BOOKED_STATUSES,
+    HOLDING_STATUSES,
+    BookingStatus,
+    Channel,
+    DepartureStatus,
+    LeadSource,
+    LeadStatus,
+    ObjectType,
+    Role,
+    WaitlistStatus,
+)
+from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
+from models.settings import EarlyBird, OrganizationSettings
+from models.timeline import TimelineEvent
+
+__all__ = [
+    "BOOKED_STATUSES",
+    "HOLDING_STATUSES",
+    "ApiToken",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Channel",
+    "Customer",
+    "Departure",
+    "DepartureStatus",
+    "EarlyBird",
+    "Guide",
+    "Lead",
+    "LeadSource",
+    "LeadStatus",
+    "ObjectType",
+    "Organization",
+    "OrganizationNumber",
+    "OrganizationSettings",
+    "PriceTier",
+    "Quote",
+    "Role",
+    "StaffUser",
+    "TimelineEvent",
+    "Tour",
+    "WaitlistEntry",
+    "WaitlistStatus",
+    "guide_tours",
+    "utcnow",
+]

@@ -1,0 +1,93 @@
+"""What an operator sells: tours, their price tiers, guides and dated departures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, OrgScopedMixin, TimestampMixin
+from models.enums import DepartureStatus
+
+guide_tours = Table(
+    "guide_tours",
+    Base.metadata,
+    Column("guide_id", Integer, ForeignKey("guides.id", ondelete="CASCADE"), primary_key=True),
+    Column("tour_id", Integer, ForeignKey("tours.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tour(OrgScopedMixin, TimestampMixin, Base):
+    __tablename__ = "tours"
+    __table_args__ = (UniqueConstraint("organization_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    code_prefix: Mapped[str] = mapped_column(String(6))
+    duration_minutes: Mapped[int]
+    meeting_point: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    price_tiers: Mapped[list[PriceTier]] = relationship(
+        back_populates="tour", cascade="all, delete-orphan", order_by="PriceTier.position"
+    )
+    guides: Mapped[list[Guide]] = relationship(secondary=guide_tours, back_populates="tours")
+
+    def tier(self, code: str) -> PriceTier | None:
+        return next((t for t in self.price_tiers if t.code == code), None)
+
+
+class PriceTier(Base):
+    __tablename__ = "price_tiers"
+    __table_args__ = (UniqueConstraint("tour_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tour_id: Mapped[int] = mapped_column(ForeignKey("tours.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(64))
+    price_minor: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+    tour: Mapped[Tour] = relationship(back_populates="price_tiers")
+
+
+class Guide(OrgScopedMixin, TimestampMixin, Base):
+    __tablename__ = "guides"
+    __table_args__ = (UniqueConstraint("organization_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    trip_fee_minor: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    tours: Mapped[list[Tour]] = relationship(secondary=guide_tours, back_populates="guides")
+
+
+class Departure(OrgScopedMixin, TimestampMixin, Base):
+    """One dated, timed run of a tour with its own seat capacity."""
+
+    __tablename__ = "departures"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code"),
+        UniqueConstraint("tour_id", "starts_at"),
+        Index("ix_departures_org_starts_at", "organization_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tour_id: Mapped[int] = mapped_column(ForeignKey("tours.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(24))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default=DepartureStatus.OPEN)
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id", ondelete="SET NULL"))
+    notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    tour: Mapped[Tour] = relationship()
+    guide: Mapped[Guide | None] = relationship()

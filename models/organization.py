@@ -1,0 +1,85 @@
+"""Tenants and the people and credentials that belong to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, OrgScopedMixin, TimestampMixin
+from models.settings import OrganizationSettings
+
+
+class Organization(TimestampMixin, Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    owner_phone: Mapped[str | None] = mapped_column(String(20))
+    ops_phones: Mapped[list[str]] = mapped_column(default=list)
+    settings_json: Mapped[dict[str, Any]] = mapped_column("settings", default=dict)
+
+    numbers: Mapped[list[OrganizationNumber]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
+
+    @property
+    def settings(self) -> OrganizationSettings:
+        return OrganizationSettings.model_validate(self.settings_json or {})
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored UTC time as the organization's wall-clock time."""
+        return moment.astimezone(self.tz)
+
+
+class OrganizationNumber(Base):
+    """A Twilio number customers write to; inbound messages are routed by it."""
+
+    __tablename__ = "organization_numbers"
+    __table_args__ = (UniqueConstraint("channel", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(20))
+
+    organization: Mapped[Organization] = relationship(back_populates="numbers")
+
+
+class StaffUser(OrgScopedMixin, TimestampMixin, Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Tie-breaker for round-robin lead assignment.
+    last_lead_assigned_at: Mapped[datetime | None]
+
+
+class ApiToken(OrgScopedMixin, TimestampMixin, Base):
+    """Only the SHA-256 of the token is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

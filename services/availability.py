@@ -1,0 +1,134 @@
+"""Availability search: which departures can this party actually book, and at what price."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Departure, DepartureStatus, Organization, Tour
+from services.errors import ServiceError
+from services.inventory import Occupancy, occupancy_many
+from services.pricing import PriceBreakdown, PricingError, party_size, price_party
+
+MAX_RANGE_DAYS = 366
+
+
+class AvailabilityError(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class AvailableDeparture:
+    departure: Departure
+    starts_local: datetime
+    occupancy: Occupancy
+    price: PriceBreakdown | None
+
+    @property
+    def spots_left(self) -> int:
+        return self.occupancy.spots_left
+
+
+def local_day_bounds(org: Organization, first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of first, start of the day after last) in the organization's time zone, as
+    UTC instants: "Saturday" means Saturday where the tour runs."""
+    start = datetime.combine(first, time.min, tzinfo=org.tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=org.tz)
+    return start, end
+
+
+def search(
+    session: Session,
+    org: Organization,
+    now: datetime,
+    *,
+    tour: Tour | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    party: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+) -> list[AvailableDeparture]:
+    """Open, future departures with room for the whole party, soonest first.
+
+    With no dates it searches from now for MAX_RANGE_DAYS. Departures the party cannot be
+    priced for (a child on an adults-only tour) are left out; a departure is never offered
+    if booking it would be refused.
+    """
+    today = now.astimezone(org.tz).date()
+    first = date_from or today
+    last = date_to or (first + timedelta(days=MAX_RANGE_DAYS - 1))
+    if last < first:
+        raise AvailabilityError("the end date is before the start date")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise AvailabilityError(f"search at most {MAX_RANGE_DAYS} days at a time")
+    start, end = local_day_bounds(org, first, last)
+    start = max(start, now)
+    if start >= end:
+        return []
+
+    stmt = (
+        select(Departure)
+        .where(
+            Departure.organization_id == org.id,
+            Departure.status == DepartureStatus.OPEN,
+            Departure.starts_at >= start,
+            Departure.starts_at < end,
+        )
+        .order_by(Departure.starts_at, Departure.id)
+        .options(selectinload(Departure.tour).selectinload(Tour.price_tiers))
+    )
+    if tour is not None:
+        stmt = stmt.where(Departure.tour_id == tour.id)
+    departures = list(session.scalars(stmt))
+    seats_needed = party_size(party) if party else 1
+    occupancies = occupancy_many(session, departures, now)
+
+    results: list[AvailableDeparture] = []
+    for dep in departures:
+        occ = occupancies[dep.id]
+        if occ.spots_left < seats_needed:
+            continue
+        price = None
+        if party:
+            try:
+                price = price_party(org, dep, party, now)
+            except PricingError:
+                if tour is not None:
+                    raise  # they asked about this tour: tell them why it cannot be priced
+                continue
+        results.append(AvailableDeparture(dep, org.local(dep.starts_at), occ, price))
+        if limit is not None and len(results) >= limit:
+            break
+    return results
+
+
+def alternatives(
+    session: Session,
+    org: Organization,
+    departure: Departure,
+    party: Mapping[str, Any],
+    now: datetime,
+    *,
+    limit: int = 3,
+) -> list[AvailableDeparture]:
+    """The nearest other departures of the same tour with room for the party, by
+    distance in time from the one that is full."""
+    around = org.local(departure.starts_at).date()
+    window = timedelta(days=90)
+    found = search(
+        session,
+        org,
+        now,
+        tour=departure.tour,
+        date_from=max(around - window, now.astimezone(org.tz).date()),
+        date_to=around + window,
+        party=party,
+    )
+    found = [a for a in found if a.departure.id != departure.id]
+    found.sort(key=lambda a: abs(a.departure.starts_at - departure.starts_at))
+    return found[:limit]

@@ -1,0 +1,170 @@
+"""The catalog file's shape (see README "Catalog format"), checked field by field.
+
+Only what one field can say about itself is checked here; cross-references (a guide's
+tours, a departure's guide, prices in the organization's currency) are checked in
+services/catalog.py, which also knows the database.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from models.settings import OrganizationSettings
+from services.money import MoneyError, validate_currency
+from services.phones import InvalidPhone, normalize_phone, parse_address
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalize_phone(str(value))
+    except InvalidPhone as exc:
+        raise ValueError(exc.message) from None
+
+
+def _address(value: str) -> str:
+    try:
+        channel, phone = parse_address(str(value))
+    except InvalidPhone as exc:
+        raise ValueError(exc.message) from None
+    return f"{channel.value}:{phone}"
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as Asia/Kathmandu") from None
+    return value
+
+
+def _currency(value: str) -> str:
+    try:
+        return validate_currency(value)
+    except MoneyError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _amount(value: object) -> str:
+    # Kept as text; turned into minor units once the currency is known.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('write the amount as text, e.g. "49.00"')
+    return str(value).strip()
+
+
+_DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?$")
+
+
+def parse_duration(value: object) -> int:
+    """ "14d", "90m", "2h30m" -> minutes."""
+    match = _DURATION.match(str(value).strip().lower())
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration such as 14d, 90m or 2h30m")
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    total = days * 1440 + hours * 60 + minutes
+    if not 0 < total <= 90 * 1440:
+        raise ValueError("a duration must be between 1 minute and 90 days")
+    return total
+
+
+def _weekday(value: object) -> str:
+    key = str(value).strip().lower()[:3]
+    if key not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a weekday (mon ... sun)")
+    return key
+
+
+def _clock(value: object) -> str:
+    text = str(value).strip()
+    if isinstance(value, int):  # YAML reads 17:30 unquoted as base-60 1050
+        text = f"{value // 60:02d}:{value % 60:02d}"
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", text):
+        raise ValueError(f"{value!r} is not a time such as 17:30")
+    hours, minutes = text.split(":")
+    return f"{int(hours):02d}:{minutes}"
+
+
+Phone = Annotated[str, BeforeValidator(str), AfterValidator(_phone)]
+Address = Annotated[str, BeforeValidator(str), AfterValidator(_address)]
+Amount = Annotated[str, BeforeValidator(_amount)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Code = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v).strip().upper()),
+    Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,23}$"),
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganizationIn(_Strict):
+    slug: Slug
+    name: Name
+    timezone: Annotated[str, AfterValidator(_timezone)]
+    currency: Annotated[str, AfterValidator(_currency)]
+    numbers: list[Address] = Field(default_factory=list)
+    owner_phone: Phone | None = None
+    ops_phones: list[Phone] = Field(default_factory=list)
+    settings: OrganizationSettings = Field(default_factory=OrganizationSettings)
+
+
+class StaffIn(_Strict):
+    name: Name
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    phone: Phone | None = None
+    role: Literal["owner", "ops", "sales"]
+    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+
+
+class GuideIn(_Strict):
+    name: Name
+    phone: Phone
+    tours: list[Slug] = Field(default_factory=list)
+    trip_fee: Amount = "0"
+
+
+class DepartureIn(_Strict):
+    code: Code
+    start: datetime
+    capacity: Annotated[int, Field(ge=1, le=10_000)]
+    guide: Phone | None = None
+
+
+class ScheduleIn(_Strict):
+    days: Annotated[list[Annotated[str, BeforeValidator(_weekday)]], Field(min_length=1)]
+    time: Annotated[str, BeforeValidator(_clock)]
+    from_: date = Field(alias="from")
+    until: date
+    capacity: Annotated[int, Field(ge=1, le=10_000)]
+    guide: Phone | None = None
+
+
+class TourIn(_Strict):
+    slug: Slug
+    name: Name
+    aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    code_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")] | None = None
+    duration: Annotated[int, BeforeValidator(parse_duration)]
+    meeting_point: str | None = None
+    description: str | None = None
+    prices: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Amount], Field(min_length=1)
+    ]
+    departures: list[DepartureIn] = Field(default_factory=list)
+    schedule: list[ScheduleIn] = Field(default_factory=list)
+
+
+class CatalogIn(_Strict):
+    organization: OrganizationIn
+    staff: list[StaffIn] = Field(default_factory=list)
+    guides: list[GuideIn] = Field(default_factory=list)
+    tours: list[TourIn] = Field(default_factory=list)

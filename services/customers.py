@@ -1,0 +1,52 @@
+"""Customers are found by phone, so someone writing again is recognised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Customer, Organization
+from services.phones import normalize_phone
+
+
+def find_customer(session: Session, org: Organization, phone: str) -> Customer | None:
+    return session.scalar(
+        select(Customer).where(
+            Customer.organization_id == org.id, Customer.phone == normalize_phone(phone)
+        )
+    )
+
+
+def get_or_create_customer(
+    session: Session,
+    org: Organization,
+    phone: str,
+    now: datetime,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+) -> tuple[Customer, bool]:
+    """(customer, created). Two first messages from one number racing each other end with
+    one customer: the loser of the unique-constraint race reads the winner's row."""
+    e164 = normalize_phone(phone)
+    existing = find_customer(session, org, e164)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                existing = Customer(
+                    organization_id=org.id, phone=e164, name=name, email=email, created_at=now
+                )
+                session.add(existing)
+                session.flush()
+            return existing, True
+        except IntegrityError:
+            existing = find_customer(session, org, e164)
+            assert existing is not None
+    if name and not existing.name:
+        existing.name = name
+    if email and not existing.email:
+        existing.email = email
+    return existing, False

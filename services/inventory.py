@@ -1,0 +1,278 @@
+"""Seat counting and holds: the one place that decides whether seats exist.
+
+Seats are never stored as a counter that could drift; they are recounted from the
+claims themselves, as pretix does: confirmed (and completed / no-show) bookings, holds
+whose deadline has not passed, and waitlist offers that have not expired. A hold whose
+deadline passed frees its seats at that instant, whether or not the sweep has run yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    BOOKED_STATUSES,
+    HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    Customer,
+    Departure,
+    DepartureStatus,
+    Lead,
+    LeadStatus,
+    Organization,
+    Quote,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from services import leads, timeline
+from services.errors import ServiceError
+from services.locking import lock_departure
+from services.pricing import PriceBreakdown, price_party
+from services.references import insert_with_reference
+
+
+class InventoryError(ServiceError):
+    http_status = 409
+
+
+class NotEnoughSeats(InventoryError):
+    def __init__(self, departure: Departure, requested: int, spots_left: int) -> None:
+        if spots_left == 0:
+            text = f"Not enough seats: {departure.code} is full."
+        else:
+            plural = "seat is" if spots_left == 1 else "seats are"
+            text = (
+                f"Not enough seats: only {spots_left} {plural} left on {departure.code}, "
+                f"{requested} requested."
+            )
+        super().__init__(text)
+        self.departure_code = departure.code
+        self.requested = requested
+        self.spots_left = spots_left
+
+
+class DepartureNotBookable(InventoryError):
+    pass
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    capacity: int
+    booked: int
+    held: int
+    offered: int
+
+    @property
+    def taken(self) -> int:
+        return self.booked + self.held + self.offered
+
+    @property
+    def spots_left(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+
+def _booking_seat_sums(departure_ids: list[int], now: datetime) -> Any:
+    live_hold = and_(Booking.status.in_(HOLDING_STATUSES), Booking.hold_expires_at > now)
+    return (
+        select(
+            Booking.departure_id,
+            func.coalesce(
+                func.sum(case((Booking.status.in_(BOOKED_STATUSES), Booking.seats), else_=0)), 0
+            ).label("booked"),
+            func.coalesce(func.sum(case((live_hold, Booking.seats), else_=0)), 0).label("held"),
+        )
+        .where(
+            Booking.departure_id.in_(departure_ids),
+            or_(Booking.status.in_(BOOKED_STATUSES), live_hold),
+        )
+        .group_by(Booking.departure_id)
+    )
+
+
+def _offer_seat_sums(departure_ids: list[int], now: datetime) -> Any:
+    return (
+        select(WaitlistEntry.departure_id, func.sum(WaitlistEntry.seats).label("offered"))
+        .where(
+            WaitlistEntry.departure_id.in_(departure_ids),
+            WaitlistEntry.status == WaitlistStatus.OFFERED,
+            WaitlistEntry.offer_expires_at > now,
+        )
+        .group_by(WaitlistEntry.departure_id)
+    )
+
+
+def occupancy_many(
+    session: Session, departures: Iterable[Departure], now: datetime
+) -> dict[int, Occupancy]:
+    by_id = {d.id: d for d in departures}
+    ids = list(by_id)
+    if not ids:
+        return {}
+    booked: dict[int, tuple[int, int]] = {}
+    offered: dict[int, int] = {}
+    # Large IN lists are chunked: SQLite caps bound parameters, and plans stay sane.
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        for dep_id, b, h in session.execute(_booking_seat_sums(chunk, now)):
+            booked[dep_id] = (int(b), int(h))
+        for dep_id, o in session.execute(_offer_seat_sums(chunk, now)):
+            offered[dep_id] = int(o)
+    return {
+        dep_id: Occupancy(
+            capacity=dep.capacity,
+            booked=booked.get(dep_id, (0, 0))[0],
+            held=booked.get(dep_id, (0, 0))[1],
+            offered=offered.get(dep_id, 0),
+        )
+        for dep_id, dep in by_id.items()
+    }
+
+
+def occupancy(session: Session, departure: Departure, now: datetime) -> Occupancy:
+    return occupancy_many(session, [departure], now)[departure.id]
+
+
+def check_bookable(departure: Departure, now: datetime) -> None:
+    if departure.status != DepartureStatus.OPEN:
+        raise DepartureNotBookable(f"{departure.code} is {departure.status}, not open for booking.")
+    if departure.starts_at <= now:
+        raise DepartureNotBookable(f"{departure.code} has already started.")
+
+
+def hold_seats(
+    session: Session,
+    org: Organization,
+    departure: Departure,
+    customer: Customer,
+    party: Mapping[str, Any],
+    now: datetime,
+    *,
+    source: str,
+    actor: str = "system",
+    lead: Lead | None = None,
+    quote: Quote | None = None,
+    hold_hours: int | None = None,
+    dietary_notes: str | None = None,
+    pickup_notes: str | None = None,
+) -> Booking:
+    """Holds seats for a party for hold_hours (never past the departure's start).
+
+    The lock, the recount and the insert happen in the caller's one transaction, so two
+    customers can never be given the same last seat. Raises NotEnoughSeats, with the
+    number of seats left, when the party does not fit.
+    """
+    if departure.organization_id != org.id or customer.organization_id != org.id:
+        raise InventoryError("departure and customer must belong to the organization")
+    departure = lock_departure(session, departure)
+    check_bookable(departure, now)
+    price = price_party(org, departure, party, now)
+    free = occupancy(session, departure, now).spots_left
+    if price.seats > free:
+        raise NotEnoughSeats(departure, price.seats, free)
+
+    expires = min(now + timedelta(hours=hold_hours or org.settings.hold_hours), departure.starts_at)
+    booking = insert_with_reference(
+        session,
+        "BK",
+        lambda ref: new_booking(
+            org,
+            departure,
+            customer,
+            price,
+            ref,
+            status=BookingStatus.HELD,
+            source=source,
+            hold_expires_at=expires,
+            lead=lead,
+            quote=quote,
+            dietary_notes=dietary_notes,
+            pickup_notes=pickup_notes,
+        ),
+    )
+    timeline.record(
+        session,
+        booking,
+        "booking.held",
+        actor=actor,
+        source=source,
+        at=now,
+        content={
+            "departure": departure.code,
+            "seats": price.seats,
+            "party": booking.party,
+            "hold_expires_at": expires.isoformat(),
+            "total_minor": price.total_minor,
+        },
+    )
+    if lead is not None:
+        lead.departure_id = departure.id
+        timeline.record(
+            session,
+            lead,
+            "lead.hold_created",
+            actor=actor,
+            source=source,
+            at=now,
+            content={"booking": booking.reference},
+        )
+        # WON waits for the confirmation: a hold that lapses has not won anything.
+        if lead.status in (LeadStatus.NEW, LeadStatus.CONTACTED):
+            leads.change_status(session, lead, LeadStatus.QUOTED, now, actor=actor, source=source)
+    timeline.record(
+        session,
+        departure,
+        "departure.seats_held",
+        actor=actor,
+        source=source,
+        at=now,
+        content={
+            "booking": booking.reference,
+            "seats": price.seats,
+            "spots_left": free - price.seats,
+        },
+    )
+    return booking
+
+
+def new_booking(
+    org: Organization,
+    departure: Departure,
+    customer: Customer,
+    price: PriceBreakdown,
+    reference: str,
+    *,
+    status: BookingStatus,
+    source: str,
+    hold_expires_at: datetime | None = None,
+    lead: Lead | None = None,
+    quote: Quote | None = None,
+    dietary_notes: str | None = None,
+    pickup_notes: str | None = None,
+) -> Booking:
+    return Booking(
+        organization_id=org.id,
+        reference=reference,
+        customer_id=customer.id,
+        departure_id=departure.id,
+        lead_id=lead.id if lead else None,
+        quote_id=quote.id if quote else None,
+        status=status,
+        source=source,
+        party={line.tier: line.quantity for line in price.lines},
+        seats=price.seats,
+        currency=price.currency,
+        lines=[line.as_dict() for line in price.lines],
+        total_minor=price.total_minor,
+        discount_minor=price.discount_minor,
+        deposit_minor=price.deposit_minor,
+        hold_expires_at=hold_expires_at,
+        dietary_notes=dietary_notes,
+        pickup_notes=pickup_notes,
+    )

@@ -1,0 +1,102 @@
+"""Background jobs: RQ on Redis in production, plain function calls in the embedded default.
+
+Job functions take only JSON-friendly arguments and open their own session, so an RQ
+worker (which imports this module by name) needs nothing but the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Config
+from models.base import utcnow
+from models.db import make_engine, make_session_factory
+from services.sweep import sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = timedelta(minutes=1)
+QUEUE_NAME = "default"
+
+
+@cache
+def worker_session_factory() -> sessionmaker[Session]:
+    """One engine per worker process, built from the environment on first use."""
+    return make_session_factory(make_engine(Config().DATABASE_URL))
+
+
+def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> dict[str, list[str]]:
+    with factory.begin() as session:
+        result = sweep(session, now or utcnow())
+    if any(result.as_dict().values()):
+        log.info("sweep: %s", result.as_dict())
+    return result.as_dict()
+
+
+def sweep_job() -> dict[str, list[str]]:
+    """The RQ entry point. It books its own next run first, so a failing database does
+    not break the once-a-minute chain."""
+    schedule_next_sweep()
+    return run_sweep(worker_session_factory())
+
+
+def _redis(url: str | None = None) -> Any:
+    from redis import Redis
+
+    return Redis.from_url(url or Config().REDIS_URL or "redis://127.0.0.1:6379/0")
+
+
+def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = None) -> str:
+    """Schedules sweep_job at the next whole minute. The job id is that minute, so any
+    number of workers or release runs asking for it leave exactly one scheduled job."""
+    from rq import Queue
+
+    moment = now or datetime.now(UTC)
+    at = moment.replace(second=0, microsecond=0) + SWEEP_INTERVAL
+    job_id = f"sweep:{at.strftime('%Y%m%dT%H%M')}"
+    queue = Queue(QUEUE_NAME, connection=_redis(redis_url))
+    queue.enqueue_at(at, sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400)
+    return job_id
+
+
+def enqueue(
+    func: Callable[..., Any], *args: Any, redis_url: str | None = None, **kwargs: Any
+) -> Any:
+    """Runs func as a job: on RQ when Redis is configured, otherwise right now, in-process."""
+    url = redis_url if redis_url is not None else Config().REDIS_URL
+    if not url:
+        return func(*args, **kwargs)
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=_redis(url)).enqueue(func, *args, **kwargs)
+
+
+class InProcessScheduler:
+    """The embedded default's stand-in for the RQ scheduler: a daemon thread that runs the
+    sweep every minute. Production never starts it (REDIS_URL set)."""
+
+    def __init__(self, factory: sessionmaker[Session], interval: timedelta = SWEEP_INTERVAL):
+        self.factory = factory
+        self.interval = interval.total_seconds()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="inprocess-sweep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                run_sweep(self.factory)
+            except Exception:  # keep the thread alive; the next minute retries
+                log.exception("in-process sweep failed")

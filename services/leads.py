@@ -1,0 +1,191 @@
+"""Leads: creation with a reference, assignment to a sales rep, status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Customer, Departure, Lead, LeadStatus, Organization, Role, StaffUser, Tour
+from services import timeline
+from services.errors import ServiceError
+from services.references import insert_with_reference
+
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
+
+ALLOWED: dict[LeadStatus, frozenset[LeadStatus]] = {
+    LeadStatus.NEW: frozenset(
+        {LeadStatus.CONTACTED, LeadStatus.QUOTED, LeadStatus.WON, LeadStatus.LOST}
+    ),
+    LeadStatus.CONTACTED: frozenset({LeadStatus.QUOTED, LeadStatus.WON, LeadStatus.LOST}),
+    LeadStatus.QUOTED: frozenset({LeadStatus.CONTACTED, LeadStatus.WON, LeadStatus.LOST}),
+    LeadStatus.WON: frozenset(),
+    # A lost lead that writes again is worth another try.
+    LeadStatus.LOST: frozenset({LeadStatus.NEW, LeadStatus.CONTACTED}),
+}
+
+FAILURE_REASONS = ("slot_unavailable", "date_unavailable", "booking_failed", "booking_error")
+
+
+class LeadError(ServiceError):
+    pass
+
+
+@dataclass
+class LeadContext:
+    """What the customer told us so far."""
+
+    tour: Tour | None = None
+    departure: Departure | None = None
+    party: dict[str, int] = field(default_factory=dict)
+    preferred_date: date | None = None
+    preferred_month: str | None = None
+    notes: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_lead(
+    session: Session,
+    org: Organization,
+    customer: Customer,
+    now: datetime,
+    *,
+    source: str,
+    context: LeadContext | None = None,
+    actor: str = "system",
+    priority: str = "normal",
+    reason: str | None = None,
+    assign: bool = True,
+) -> Lead:
+    if reason is not None and reason not in FAILURE_REASONS:
+        raise LeadError(f"unknown failure reason {reason!r}")
+    ctx = context or LeadContext()
+    lead = insert_with_reference(
+        session,
+        "LD",
+        lambda ref: Lead(
+            organization_id=org.id,
+            reference=ref,
+            customer_id=customer.id,
+            source=source,
+            status=LeadStatus.NEW,
+            priority=priority,
+            reason=reason,
+            tour_id=ctx.tour.id if ctx.tour else None,
+            departure_id=ctx.departure.id if ctx.departure else None,
+            party=dict(ctx.party),
+            preferred_date=ctx.preferred_date,
+            preferred_month=ctx.preferred_month,
+            notes=ctx.notes,
+            context=dict(ctx.extra),
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    timeline.record(
+        session,
+        lead,
+        "lead.created",
+        actor=actor,
+        source=source,
+        at=now,
+        content={
+            "customer": customer.phone,
+            "source": source,
+            "reason": reason,
+            "priority": priority,
+            "notes": ctx.notes,
+        },
+    )
+    if assign:
+        assign_lead(session, org, lead, now)
+    return lead
+
+
+def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) -> StaffUser | None:
+    """The active sales rep with the fewest open leads; on a tie, the one assigned least
+    recently (round-robin). With no sales rep, an owner; with neither, unassigned.
+
+    The candidates' rows are locked so that two leads arriving together do not both
+    read the same counts and land on the same rep."""
+    for role in (Role.SALES, Role.OWNER):
+        reps = list(
+            session.scalars(
+                select(StaffUser)
+                .where(
+                    StaffUser.organization_id == org.id,
+                    StaffUser.role == role,
+                    StaffUser.active.is_(True),
+                )
+                .order_by(StaffUser.id)
+                .with_for_update()
+            )
+        )
+        if reps:
+            break
+    else:
+        timeline.record(
+            session,
+            lead,
+            "lead.unassigned",
+            at=now,
+            content={"why": "no active sales rep or owner"},
+        )
+        return None
+
+    open_counts = dict(
+        session.execute(
+            select(Lead.assigned_to_id, func.count(Lead.id))
+            .where(
+                Lead.assigned_to_id.in_([r.id for r in reps]),
+                Lead.status.in_(OPEN_STATUSES),
+                Lead.id != lead.id,
+            )
+            .group_by(Lead.assigned_to_id)
+        ).all()
+    )
+    oldest = datetime.min.replace(tzinfo=now.tzinfo)
+    rep = min(
+        reps, key=lambda r: (open_counts.get(r.id, 0), r.last_lead_assigned_at or oldest, r.id)
+    )
+    lead.assigned_to_id = rep.id
+    rep.last_lead_assigned_at = now
+    timeline.record(
+        session,
+        lead,
+        "lead.assigned",
+        at=now,
+        content={"staff_id": rep.id, "name": rep.name, "open_leads": open_counts.get(rep.id, 0)},
+    )
+    return rep
+
+
+def change_status(
+    session: Session,
+    lead: Lead,
+    to: LeadStatus,
+    now: datetime,
+    *,
+    actor: str = "system",
+    source: str = "system",
+    note: str | None = None,
+) -> None:
+    current = LeadStatus(lead.status)
+    if to == current:
+        return
+    if to not in ALLOWED[current]:
+        raise LeadError(f"Lead {lead.reference} is {current.value} and cannot become {to.value}.")
+    lead.status = to
+    lead.updated_at = now
+    timeline.record(
+        session,
+        lead,
+        "lead.status_changed",
+        actor=actor,
+        source=source,
+        at=now,
+        content={"from": current.value, "to": to.value, "note": note},
+    )
