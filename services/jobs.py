@@ -60,7 +60,7 @@ def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = Non
 
     moment = now or datetime.now(UTC)
     at = moment.replace(second=0, microsecond=0) + SWEEP_INTERVAL
-    job_id = f"sweep:{at.strftime('%Y%m%dT%H%M')}"
+    job_id = f"sweep-{at.strftime('%Y%m%dT%H%M')}"
     queue = Queue(QUEUE_NAME, connection=_redis(redis_url))
     queue.enqueue_at(at, sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400)
     return job_id

@@ -1,0 +1,143 @@
+"""Fixtures: a real PostgreSQL database built by the migrations, emptied after each test.
+
+With CI=true a missing PostgreSQL or Redis fails the run; elsewhere it skips, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from cli.db import alembic_config
+from config import TestConfig
+from models import Base, Customer, Organization
+from models.db import make_engine, make_session_factory
+from services.catalog import import_catalog
+from services.customers import get_or_create_customer
+from tests.factories import catalog_data
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+TEST_DB = os.environ.get("TEST_PG_DATABASE", "tourbot_test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# A fixed "now" well before the test catalog's departures (2027-03 onwards).
+NOW = datetime(2027, 1, 10, 6, 0, tzinfo=UTC)
+
+
+def server_missing(what: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": TEST_DB}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{TEST_DB}"'))
+    except OperationalError as exc:
+        server_missing("PostgreSQL", exc)
+    finally:
+        admin.dispose()
+    url = f"{PG_SERVER}/{TEST_DB}"
+    fresh = create_engine(url)
+    with fresh.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    fresh.dispose()
+    command.upgrade(alembic_config(url), "head")
+    os.environ["TEST_DATABASE_URL"] = url  # for TestConfig and spawned workers
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(pg_url: str) -> Iterator[Engine]:
+    eng = make_engine(pg_url)
+    yield eng
+    eng.dispose()
+
+
+def truncate_all(eng: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    yield make_session_factory(engine)
+    truncate_all(engine)
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    s = factory()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+def import_org(session: Session, now: datetime = NOW, **overrides: Any) -> Organization:
+    summary = import_catalog(session, catalog_data(**overrides), now)
+    session.commit()
+    return summary.organization
+
+
+@pytest.fixture
+def org(session: Session) -> Organization:
+    return import_org(session)
+
+
+@pytest.fixture
+def customer(session: Session, org: Organization) -> Customer:
+    c, _ = get_or_create_customer(session, org, "+12025550101", NOW, name="Ada Lovelace")
+    session.commit()
+    return c
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    return create_app(TestConfig())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    conn = Redis.from_url(REDIS_URL)
+    try:
+        conn.ping()
+    except RedisConnectionError as exc:
+        server_missing("Redis", exc)
+    conn.flushdb()
+    yield REDIS_URL
+    conn.flushdb()
