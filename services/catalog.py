@@ -58,18 +58,21 @@ class CatalogError(ServiceError):
 class ImportSummary:
     organization: Organization
     created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
+    matched: dict[str, int] = field(default_factory=dict)  # found and brought up to date
     waitlist_offers: int = 0
 
     def count(self, kind: str, created: bool) -> None:
-        bucket = self.created if created else self.updated
+        bucket = self.created if created else self.matched
         bucket[kind] = bucket.get(kind, 0) + 1
 
     def describe(self) -> str:
         def fmt(d: dict[str, int]) -> str:
             return ", ".join(f"{v} {k}" for k, v in sorted(d.items())) or "nothing"
 
-        return f"{self.organization.slug}: created {fmt(self.created)}; updated {fmt(self.updated)}"
+        return (
+            f"{self.organization.slug}: created {fmt(self.created)}; "
+            f"matched and updated {fmt(self.matched)}"
+        )
 
 
 def path_of(loc: tuple[Any, ...]) -> str:
@@ -225,6 +228,8 @@ def _plan(session: Session, catalog: CatalogIn, now: datetime) -> Plan:
                 errors.append((f"tours[{i}].prices.{tier}", exc.message))
         errors += _plan_departures(session, plan, i, tour, tz, guide_phones, now)
 
+    errors += _check_capacity_cuts(session, plan, now)
+
     codes: dict[str, str] = {}
     starts: dict[tuple[int, datetime], str] = {}
     for dep in plan.departures:
@@ -325,10 +330,15 @@ def _plan_departures(
                 )
             )
 
-    # Lowering capacity below the seats already sold would oversell the departure.
-    existing_deps = [d.existing for d in plan.departures if d.existing is not None]
-    if existing_deps:
-        lock_departures(session, (d.id for d in existing_deps))
+    return errors
+
+
+def _check_capacity_cuts(session: Session, plan: Plan, now: datetime) -> list[tuple[str, str]]:
+    """Lowering capacity below the seats already taken would oversell the departure.
+    All existing departures are locked at once, in id order, like every other locker."""
+    existing = [d.existing for d in plan.departures if d.existing is not None]
+    lock_departures(session, (d.id for d in existing))
+    errors = []
     for planned in plan.departures:
         if planned.existing is None or planned.capacity >= planned.existing.capacity:
             continue

@@ -109,8 +109,9 @@ def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) 
     """The active sales rep with the fewest open leads; on a tie, the one assigned least
     recently (round-robin). With no sales rep, an owner; with neither, unassigned.
 
-    The candidates' rows are locked so that two leads arriving together do not both
-    read the same counts and land on the same rep."""
+    No lock is taken: callers may already hold departure locks, and a lock here could
+    deadlock against them. Two leads racing may land on one rep; the fewest-open-leads
+    rule evens that out on the next assignment."""
     for role in (Role.SALES, Role.OWNER):
         reps = list(
             session.scalars(
@@ -121,7 +122,6 @@ def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) 
                     StaffUser.active.is_(True),
                 )
                 .order_by(StaffUser.id)
-                .with_for_update()
             )
         )
         if reps:

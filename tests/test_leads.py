@@ -6,9 +6,10 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LeadSource, LeadStatus, Organization, StaffUser
+from models import Lead, LeadSource, LeadStatus, Organization, StaffUser
 from services import leads, timeline
 from services.customers import get_or_create_customer
 from services.leads import LeadContext, LeadError, create_lead
@@ -57,9 +58,8 @@ def test_assignment_balances_open_leads_then_round_robins(
         names.append(lead.assigned_to.name)
     assert names == ["Sarah Lee", "Ben Carter", "Sarah Lee", "Ben Carter"]
     # Ben's leads close: he has fewer open leads and gets the next two.
-    for lead in session.query(leads.Lead).filter_by(
-        assigned_to_id=session.query(StaffUser.id).filter_by(name="Ben Carter").scalar_subquery()
-    ):
+    ben = session.scalar(select(StaffUser).where(StaffUser.name == "Ben Carter"))
+    for lead in session.scalars(select(Lead).where(Lead.assigned_to_id == ben.id)):
         leads.change_status(session, lead, LeadStatus.LOST, now)
     nxt = [
         new_lead(
