@@ -40,7 +40,8 @@ def require_token() -> Response | None:
         g.org = authenticate(db.session, token.strip(), utcnow())
     except ServiceError as exc:
         return _unauthorized(exc.message)
-    db.session.commit()  # last_used_at
+    if db.session.dirty:
+        db.session.commit()  # last_used_at
     return None
 
 

@@ -123,7 +123,6 @@ def populate(url: str, n_departures: int, n_bookings: int) -> None:
                         "ends_at": start + timedelta(hours=3),
                         "capacity": 30,
                         "status": "open",
-                        "notes": {},
                         "created_at": NOW,
                         "updated_at": NOW,
                     }
@@ -297,7 +296,6 @@ def bench_holds(url: str, processes: int, seconds: float) -> None:
                     "ends_at": NOW + timedelta(days=30, hours=3),
                     "capacity": 1_000_000,
                     "status": "open",
-                    "notes": {},
                     "created_at": NOW,
                     "updated_at": NOW,
                 }

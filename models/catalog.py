@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -87,7 +86,6 @@ class Departure(OrgScopedMixin, TimestampMixin, Base):
     capacity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=DepartureStatus.OPEN)
     guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id", ondelete="SET NULL"))
-    notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     tour: Mapped[Tour] = relationship()
     guide: Mapped[Guide | None] = relationship()

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Customer, Departure, Organization
+from models import Booking, Customer, Departure, Organization
+from services import inventory
 from services.customers import get_or_create_customer
 
 BASE_CATALOG: dict[str, Any] = {
@@ -116,3 +117,22 @@ def make_customer(
 ) -> Customer:
     customer, _ = get_or_create_customer(session, org, phone, now, name=name)
     return customer
+
+
+def hold(
+    session: Session,
+    org: Organization,
+    where: str | Departure,
+    phone: str,
+    now: datetime,
+    adults: int = 1,
+    *,
+    source: str = "sms",
+    **kwargs: Any,
+) -> Booking:
+    """Holds `adults` seats on a departure (object or code) for the customer with this phone."""
+    dep = where if isinstance(where, Departure) else departure(session, org, where)
+    customer = make_customer(session, org, phone, now)
+    return inventory.hold_seats(
+        session, org, dep, customer, {"adult": adults}, now, source=source, **kwargs
+    )

@@ -12,7 +12,7 @@ from services import bookings, inventory, timeline
 from services.booking_states import ALLOWED, BookingTransitionError, transition
 from services.inventory import NotEnoughSeats
 from services.leads import LeadContext, create_lead
-from tests.factories import departure, make_customer
+from tests.factories import departure, hold, make_customer
 
 S = BookingStatus
 ALL_PAIRS = [(a, b) for a in S for b in S if a != b]
@@ -24,19 +24,9 @@ def held(
     now: datetime,
     phone: str = "+12025550140",
     seats: int = 1,
-    code: str = "CITY0120",
     **kwargs,
 ) -> Booking:
-    return inventory.hold_seats(
-        session,
-        org,
-        departure(session, org, code),
-        make_customer(session, org, phone, now),
-        {"adult": seats},
-        now,
-        source="sms",
-        **kwargs,
-    )
+    return hold(session, org, "CITY0120", phone, now, seats, **kwargs)
 
 
 @pytest.mark.parametrize(("source", "target"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Customer, Departure, Guide, Organization, StaffUser, TimelineEvent, Tour
-from services import catalog, inventory, waitlist
+from services import catalog, waitlist
 from services.catalog import CatalogError, import_catalog
 from tests.conftest import NOW, import_org
-from tests.factories import BASE_CATALOG, catalog_data, departure, make_customer
+from tests.factories import BASE_CATALOG, catalog_data, departure, hold, make_customer
 
 ALL_MODELS = (Organization, Tour, Departure, Guide, StaffUser, TimelineEvent)
 
@@ -173,15 +173,7 @@ def test_one_bad_field_among_many_good_ones_still_imports_nothing(session: Sessi
 def test_capacity_cannot_drop_below_seats_already_sold(session: Session, now: datetime) -> None:
     org = import_org(session)
     dep = departure(session, org, "CITY0120")
-    inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550111", now),
-        {"adult": 2},
-        now,
-        source="admin",
-    )
+    hold(session, org, dep, "+12025550111", now, 2, source="admin")
     session.commit()
     data = catalog_data()
     data["tours"][2]["departures"][0]["capacity"] = 1
@@ -200,15 +192,7 @@ def test_raising_capacity_offers_the_new_seats_to_the_waitlist(
 ) -> None:
     org = import_org(session)
     dep = departure(session, org, "CITY0120")
-    inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550111", now),
-        {"adult": 3},
-        now,
-        source="admin",
-    )
+    hold(session, org, dep, "+12025550111", now, 3, source="admin")
     entry = waitlist.join_waitlist(
         session,
         org,

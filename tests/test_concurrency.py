@@ -13,7 +13,7 @@ from models import Booking, BookingStatus
 from services import bookings, inventory
 from tests.concurrency_worker import try_holds
 from tests.conftest import import_org
-from tests.factories import departure, make_customer
+from tests.factories import departure, hold
 
 PROCESSES = 8
 ATTEMPTS = 15
@@ -47,15 +47,7 @@ def test_eight_processes_never_oversell(
         org = import_org(s, now)
         dep = departure(s, org, "EBC0315")  # capacity 12
         # 7 of 12 seats already sold: 5 left for 120 concurrent attempts.
-        sold = inventory.hold_seats(
-            s,
-            org,
-            dep,
-            make_customer(s, org, "+12025559999", now),
-            {"adult": 7},
-            now,
-            source="admin",
-        )
+        sold = hold(s, org, dep, "+12025559999", now, 7, source="admin")
         bookings.confirm_booking(s, org, sold, now)
         s.commit()
 

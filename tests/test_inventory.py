@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, DepartureStatus, Organization
 from services import inventory, timeline
 from services.inventory import DepartureNotBookable, NotEnoughSeats
-from tests.factories import departure, make_customer
+from tests.factories import departure, hold, make_customer
 
 
 def test_hold_reserves_seats_with_price_and_expiry(
@@ -44,15 +44,7 @@ def test_hold_reserves_seats_with_price_and_expiry(
 def test_hold_never_outlives_the_departure(session: Session, org: Organization) -> None:
     dep = departure(session, org, "SUN0116")
     just_before = dep.starts_at - timedelta(hours=3)
-    booking = inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550131", just_before),
-        {"adult": 1},
-        just_before,
-        source="sms",
-    )
+    booking = hold(session, org, dep, "+12025550131", just_before, 1)
     assert booking.hold_expires_at == dep.starts_at
 
 
@@ -60,25 +52,9 @@ def test_not_enough_seats_says_how_many_are_left(
     session: Session, org: Organization, now: datetime
 ) -> None:
     dep = departure(session, org, "CITY0120")
-    inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550132", now),
-        {"adult": 2},
-        now,
-        source="sms",
-    )
+    hold(session, org, dep, "+12025550132", now, 2)
     with pytest.raises(NotEnoughSeats) as info:
-        inventory.hold_seats(
-            session,
-            org,
-            dep,
-            make_customer(session, org, "+12025550133", now),
-            {"adult": 2},
-            now,
-            source="sms",
-        )
+        hold(session, org, dep, "+12025550133", now, 2)
     assert info.value.message == "Not enough seats: only 1 seat is left on CITY0120, 2 requested."
     assert info.value.spots_left == 1
 
@@ -87,16 +63,7 @@ def test_lapsed_hold_frees_its_seats_even_before_the_sweep(
     session: Session, org: Organization, now: datetime
 ) -> None:
     dep = departure(session, org, "CITY0120")
-    inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550134", now),
-        {"adult": 3},
-        now,
-        source="sms",
-        hold_hours=1,
-    )
+    hold(session, org, dep, "+12025550134", now, 3, hold_hours=1)
     assert inventory.occupancy(session, dep, now + timedelta(minutes=59)).spots_left == 0
     assert inventory.occupancy(session, dep, now + timedelta(hours=1)).spots_left == 3
 
@@ -110,27 +77,11 @@ def test_only_open_departures_can_be_held(
     dep = departure(session, org, "CITY0120")
     dep.status = status
     with pytest.raises(DepartureNotBookable, match=status.value):
-        inventory.hold_seats(
-            session,
-            org,
-            dep,
-            make_customer(session, org, "+12025550135", now),
-            {"adult": 1},
-            now,
-            source="sms",
-        )
+        hold(session, org, dep, "+12025550135", now, 1)
 
 
 def test_started_departure_cannot_be_held(session: Session, org: Organization) -> None:
     dep = departure(session, org, "CITY0120")
     later = dep.starts_at + timedelta(minutes=1)
     with pytest.raises(DepartureNotBookable, match="already started"):
-        inventory.hold_seats(
-            session,
-            org,
-            dep,
-            make_customer(session, org, "+12025550136", later),
-            {"adult": 1},
-            later,
-            source="sms",
-        )
+        hold(session, org, dep, "+12025550136", later, 1)

@@ -15,7 +15,7 @@ from models import Booking, BookingStatus, Organization, WaitlistEntry, Waitlist
 from services import bookings, inventory, waitlist
 from services.waitlist import WaitlistError
 from tests.conftest import import_org
-from tests.factories import departure, make_customer
+from tests.factories import departure, hold, make_customer
 
 
 def fill(
@@ -23,26 +23,9 @@ def fill(
 ) -> list[Booking]:
     """Books the 3-seat city walk full: one confirmed pair and one held single."""
     dep = departure(session, org, code)
-    pair = inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550150", now),
-        {"adult": 2},
-        now,
-        source="sms",
-    )
+    pair = hold(session, org, dep, "+12025550150", now, 2)
     bookings.confirm_booking(session, org, pair, now)
-    single = inventory.hold_seats(
-        session,
-        org,
-        dep,
-        make_customer(session, org, "+12025550151", now),
-        {"adult": 1},
-        now,
-        source="sms",
-        hold_hours=1,
-    )
+    single = hold(session, org, dep, "+12025550151", now, 1, hold_hours=1)
     return [pair, single]
 
 
