@@ -1,0 +1,113 @@
+"""NLU: intent and entity detection for customer messages.
+
+    nlu = build_nlu(config)                      # built-in, or Rasa with a built-in fallback
+    result = nlu.parse("sunset tour sat? 2 adults 2 kids", context_for_org(session, org, now))
+    result.intent, result.entity("party_size"), result.as_rasa()
+
+The training data (intents/data/nlu.yml) and pipeline (intents/config.yml) form a Rasa 3.x
+project; rasa itself is never imported, it runs as its own server (make rasa).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intents.builtin import BuiltinClassifier
+from intents.entities import Entity, ParseContext, TourVocabulary
+from intents.pipeline import FALLBACK, NLU, ParseResult
+from intents.rasa_client import RasaBackend
+
+log = logging.getLogger(__name__)
+
+NLU_DIR = Path(__file__).resolve().parent
+NLU_DATA = NLU_DIR / "data" / "nlu.yml"
+
+INTENTS = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "enquire",
+    "check_availability",
+    "ask_price",
+    "book",
+    "hold",
+    "join_waitlist",
+    "affirm",
+    "deny",
+    "choose_option",
+    "pay",
+    "cancel_booking",
+    "reschedule",
+    "booking_status",
+    "human_handoff",
+    "ask_info",
+    "nlu_fallback",
+)
+
+
+def build_nlu(
+    rasa_url: str | None = None, cache_dir: Path | None = None, backend: str | None = None
+) -> NLU:
+    """backend: "builtin", "rasa", or None to choose by rasa_url."""
+    builtin = BuiltinClassifier.load_or_train(NLU_DATA, cache_dir)
+    use_rasa = backend == "rasa" or (backend is None and rasa_url)
+    if not use_rasa:
+        return NLU(builtin)
+    if not rasa_url:
+        raise ValueError("the rasa backend needs RASA_URL")
+    rasa = RasaBackend(rasa_url, fallback=builtin)
+    if not rasa.warm_up():
+        log.warning("Rasa at %s did not answer the warm-up call", rasa_url)
+    return NLU(rasa)
+
+
+def vocabulary_for_org(session: Session, organization_id: int) -> TourVocabulary:
+    from models import Tour
+
+    tours = session.scalars(
+        select(Tour).where(Tour.organization_id == organization_id, Tour.active.is_(True))
+    )
+    return TourVocabulary.from_tours((t.slug, t.name, t.aliases or []) for t in tours)
+
+
+def context_for_org(session: Session, org: object, now: datetime) -> ParseContext:
+    """Extraction context for an organization: its tours, its local now, its date order."""
+    tz = org.tz
+    timezone_name: str = org.timezone
+    return ParseContext(
+        now=now.astimezone(tz),
+        tours=vocabulary_for_org(session, org.id),
+        date_order="MDY" if timezone_name.startswith("America/") else "DMY",
+        region=_region(getattr(org, "owner_phone", None)),
+    )
+
+
+def _region(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    import phonenumbers
+
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+__all__ = [
+    "FALLBACK",
+    "INTENTS",
+    "NLU",
+    "NLU_DATA",
+    "Entity",
+    "ParseContext",
+    "ParseResult",
+    "TourVocabulary",
+    "build_nlu",
+    "context_for_org",
+    "vocabulary_for_org",
+]

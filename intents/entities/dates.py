@@ -1,0 +1,235 @@
+"""Dates, months and times relative to the organization's local "now".
+
+Weekdays and relative words are resolved here, by rules a reader can check: "sat" and
+"this Saturday" are the coming Saturday (today if it is Saturday), "next Saturday" is
+the one after that, "tomorrow" is local tomorrow. Written dates ("15 March", "Mar 15th",
+"15/03", "2027-03-15") are read by one reused dateparser instance; without a year, the
+next such day that is not in the past is meant. Only short candidate phrases reach
+dateparser, because it can take seconds on long free text.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from functools import cache
+
+from dateparser.date import DateDataParser
+
+from intents.entities import Entity, ParseContext
+from intents.entities.numbers import NUMBER, to_int
+
+_F = re.IGNORECASE
+MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+WEEKDAYS = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
+}
+MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
+WEEKDAY = r"(?:" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
+ORD = r"(?:st|nd|rd|th)?"
+
+ISO_RE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}}){ORD}\s+(?:of\s+)?({MONTH})\b\.?(?:,?\s+(\d{{4}}))?", _F)
+MONTH_DAY_RE = re.compile(
+    rf"\b({MONTH})\.?\s+(?:the\s+)?(\d{{1,2}}){ORD}\b(?!\s*(?:people|pax|adults?|kids?|:))"
+    rf"(?:,?\s+(\d{{4}}))?",
+    _F,
+)
+NUMERIC_RE = re.compile(r"(?<![\d/.:])(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?(?![\d/.:])")
+RELATIVE_RE = re.compile(
+    rf"\b(today|tonight|this (?:evening|afternoon|morning)|tomorrow|tmrw|tmr|tomoro|2moro|"
+    rf"day after tomorrow|in ({NUMBER}) days?)\b",
+    _F,
+)
+WEEKDAY_RE = re.compile(rf"\b(?:(this|next|coming|this coming)\s+)?({WEEKDAY})\b\.?", _F)
+WEEKEND_RE = re.compile(r"\b(?:(this|next|coming)\s+)?weekend\b", _F)
+DAY_ONLY_RE = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", _F)
+MONTH_ONLY_RE = re.compile(
+    rf"\b(?:(in|during|early|late|mid|end of|beginning of|start of|for)[\s-]+)?"
+    rf"({MONTH})\b\.?(?:\s+(\d{{4}}))?",
+    _F,
+)
+NEXT_MONTH_RE = re.compile(r"\b(next|this) month\b", _F)
+TIME_RE = re.compile(
+    r"\b(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b([01]?\d|2[0-3]):([0-5]\d)\b"
+    r"|\b(noon|midday|midnight)\b",
+    _F,
+)
+
+MAX_CANDIDATE = 40
+
+
+@cache
+def _parser() -> DateDataParser:
+    return DateDataParser(
+        languages=["en"],
+        settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month"]},
+    )
+
+
+def _future(day: int, month: int, year: int | None, today: date) -> date | None:
+    """The date with that day and month; without a year, the next one not in the past."""
+    try:
+        if year is not None:
+            return date(year if year > 99 else 2000 + year, month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _parse_written(phrase: str, today: date) -> date | None:
+    """A written date through dateparser, with our own choice of year."""
+    if len(phrase) > MAX_CANDIDATE:
+        return None
+    data = _parser().get_date_data(phrase)
+    if data.date_obj is None:
+        return None
+    has_year = bool(re.search(r"\b\d{4}\b", phrase))
+    return _future(
+        data.date_obj.day, data.date_obj.month, data.date_obj.year if has_year else None, today
+    )
+
+
+def _month_is_real(match: re.Match[str], text: str) -> bool:
+    # "may" and "march" are also verbs: only a month with a preposition or a year.
+    word = match.group(2).lower()
+    if word not in ("may", "march", "jan", "sat", "sun", "dec"):
+        return True
+    return bool(match.group(1) or match.group(3))
+
+
+def _weekday(today: date, weekday: int, qualifier: str | None) -> date:
+    ahead = (weekday - today.weekday()) % 7
+    coming = today + timedelta(days=ahead)
+    return coming + timedelta(days=7) if qualifier and qualifier.lower() == "next" else coming
+
+
+def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
+    today = ctx.now.date()
+    found: list[Entity] = []
+
+    def add(value: date | None, start: int, end: int) -> None:
+        if value is not None and not any(e.start < end and start < e.end for e in found):
+            found.append(Entity("date", value.isoformat(), start, end))
+
+    for m in ISO_RE.finditer(text):
+        add(_future(int(m.group(3)), int(m.group(2)), int(m.group(1)), today), m.start(), m.end())
+    for pattern in (DAY_MONTH_RE, MONTH_DAY_RE):
+        for m in pattern.finditer(text):
+            add(_parse_written(m.group(0), today), m.start(), m.end())
+    for m in NUMERIC_RE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        day, month = (b, a) if ctx.date_order == "MDY" else (a, b)
+        year = int(m.group(3)) if m.group(3) else None
+        if 1 <= month <= 12:
+            add(_future(day, month, year, today), m.start(), m.end())
+    for m in RELATIVE_RE.finditer(text):
+        word = m.group(1).lower()
+        if word.startswith("in "):
+            offset = to_int(m.group(2))
+        elif word == "day after tomorrow":
+            offset = 2
+        elif word in ("tomorrow", "tmrw", "tmr", "tomoro", "2moro"):
+            offset = 1
+        else:
+            offset = 0
+        add(today + timedelta(days=offset), m.start(), m.end())
+    for m in WEEKDAY_RE.finditer(text):
+        add(_weekday(today, WEEKDAYS[m.group(2).lower()], m.group(1)), m.start(), m.end())
+    for m in WEEKEND_RE.finditer(text):
+        add(_weekday(today, 5, m.group(1)), m.start(), m.end())
+    for m in DAY_ONLY_RE.finditer(text):
+        day = int(m.group(1))
+        month_start = today.replace(day=1)
+        value = _future(day, today.month, today.year, today)
+        if value is None or value < today:
+            nxt = (month_start + timedelta(days=32)).replace(day=1)
+            value = _future(day, nxt.month, nxt.year, today)
+        add(value, m.start(), m.end())
+    return found
+
+
+def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Entity]:
+    """A month named without a day ("in March") when no full date was found."""
+    if dates:
+        return []
+    today = ctx.now.date()
+    for m in MONTH_ONLY_RE.finditer(text):
+        if not _month_is_real(m, text):
+            continue
+        month = MONTHS[m.group(2).lower()]
+        year = (
+            int(m.group(3))
+            if m.group(3)
+            else (today.year if month >= today.month else today.year + 1)
+        )
+        return [
+            Entity(
+                "month", f"{year:04d}-{month:02d}", m.start(2), m.end(3) if m.group(3) else m.end(2)
+            )
+        ]
+    if m := NEXT_MONTH_RE.search(text):
+        first = today.replace(day=1)
+        if m.group(1).lower() == "next":
+            first = (first + timedelta(days=32)).replace(day=1)
+        return [Entity("month", f"{first:%Y-%m}", m.start(), m.end())]
+    return []
+
+
+def extract_time(text: str) -> list[Entity]:
+    m = TIME_RE.search(text)
+    if not m:
+        return []
+    if m.group(6):
+        hours, minutes = (0, 0) if m.group(6).lower() == "midnight" else (12, 0)
+    elif m.group(3):
+        hours, minutes = int(m.group(1)), int(m.group(2) or 0)
+        if hours > 12 or minutes > 59:
+            return []
+        pm = m.group(3).lower().startswith("p")
+        hours = (hours % 12) + (12 if pm else 0)
+    else:
+        hours, minutes = int(m.group(4)), int(m.group(5))
+    return [Entity("time", f"{hours:02d}:{minutes:02d}", m.start(), m.end())]

@@ -1,0 +1,37 @@
+"""Runs every extractor over a message and resolves overlaps."""
+
+from __future__ import annotations
+
+from intents.entities import Entity, ParseContext, dates, misc, party
+from intents.entities.tours import match_tour
+
+
+def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
+    found: list[Entity] = []
+    tour = match_tour(text, ctx.tours)
+    if tour:
+        found.append(Entity("tour", tour[0], tour[1], tour[2]))
+    refs = misc.extract_refs(text)
+    found += refs
+    found_dates = [d for d in dates.extract_dates(text, ctx) if not _overlaps(d, found)]
+    found += found_dates[:1]  # the first date mentioned is the one meant
+    found += dates.extract_month(text, ctx, found_dates)
+    times = [t for t in dates.extract_time(text) if not _overlaps(t, found)]
+    found += times
+    found += [e for e in misc.extract_email(text)]
+    found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
+    found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]
+    options = misc.extract_option(text)
+    found += [o for o in options if not _overlaps(o, found, strict=True)]
+    return sorted(found, key=lambda e: (e.start, e.entity))
+
+
+def _overlaps(candidate: Entity, taken: list[Entity], strict: bool = False) -> bool:
+    """Whether the candidate's span is already used by another entity. Party counts may
+    share a span with each other (party_size covers "2 adults 2 kids"), not with dates."""
+    for other in taken:
+        if other.start < candidate.end and candidate.start < other.end:
+            if strict and other.entity in ("adults", "children", "party_size"):
+                continue
+            return True
+    return False
