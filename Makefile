@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format services bench lock clean
+.PHONY: setup run test lint format services bench bench-nlu rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,21 @@ services:
 
 bench: setup services
 	$(BIN)/python -m bench.availability
+
+bench-nlu: setup
+	$(BIN)/python -m bench.nlu
+
+# Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs
+# Python 3.10 (pyenv has it here) and its own virtualenv; our code never imports it.
+# Then: RASA_URL=http://127.0.0.1:5005 $(BIN)/flask nlu evaluate --backend rasa
+RASA_PY ?= $(shell command -v python3.10 || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -1)
+RASA_VENV := .venv-rasa
+rasa:
+	test -x $(RASA_VENV)/bin/rasa || ($(RASA_PY) -m venv $(RASA_VENV) && \
+		$(RASA_VENV)/bin/pip install -q --upgrade pip && $(RASA_VENV)/bin/pip install -q "rasa==3.6.21")
+	$(RASA_VENV)/bin/rasa train nlu --config intents/config.yml --nlu intents/data/nlu.yml \
+		--out intents/models --fixed-model-name tourbot-nlu
+	$(RASA_VENV)/bin/rasa run --enable-api --model intents/models/tourbot-nlu.tar.gz --port 5005
 
 # Re-resolve the pinned versions from pyproject.toml.
 lock:

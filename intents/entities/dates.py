@@ -119,6 +119,20 @@ def _future(day: int, month: int, year: int | None, today: date) -> date | None:
         return None
 
 
+def _next_day_of_month(day: int, today: date) -> date | None:
+    """ "the 30th": this month's if still ahead, else the next month that has that day."""
+    month_start = today.replace(day=1)
+    for _ in range(3):
+        try:
+            candidate = month_start.replace(day=day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        month_start = (month_start + timedelta(days=32)).replace(day=1)
+    return None
+
+
 def _parse_written(phrase: str, today: date) -> date | None:
     """A written date through dateparser, with our own choice of year."""
     if len(phrase) > MAX_CANDIDATE:
@@ -181,13 +195,7 @@ def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
     for m in WEEKEND_RE.finditer(text):
         add(_weekday(today, 5, m.group(1)), m.start(), m.end())
     for m in DAY_ONLY_RE.finditer(text):
-        day = int(m.group(1))
-        month_start = today.replace(day=1)
-        value = _future(day, today.month, today.year, today)
-        if value is None or value < today:
-            nxt = (month_start + timedelta(days=32)).replace(day=1)
-            value = _future(day, nxt.month, nxt.year, today)
-        add(value, m.start(), m.end())
+        add(_next_day_of_month(int(m.group(1)), today), m.start(), m.end())
     return found
 
 

@@ -14,7 +14,7 @@ CHILDREN = (
 )
 PEOPLE = (
     r"(?:people|persons?|pax|guests?|travell?ers|ppl|peeps|folks|pple|participants|"
-    r"hikers|trekkers|friends|members|ppl|adults and kids|of us)"
+    r"hikers|trekkers|friends|members|adults and kids|of us|spots?|seats?|places?|tickets?|spaces?)"
 )
 
 _F = re.IGNORECASE

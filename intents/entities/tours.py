@@ -37,11 +37,6 @@ STOPWORDS = frozenset(
         "can",
         "pls",
         "please",
-        "tour",
-        "tours",
-        "trip",
-        "trek",
-        "walk",
         "hi",
         "hey",
         "this",
@@ -55,7 +50,10 @@ STOPWORDS = frozenset(
         "some",
     }
 )
+# Words that name a kind of thing, not a tour: never a match alone.
+GENERIC = frozenset({"tour", "tours", "trip", "trips", "trek", "treks", "walk", "walks"})
 MAX_WORDS = 150
+WORD_BONUS = 6
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class TourVocabulary:
         for slug, name, aliases in tours:
             for phrase in (name, slug.replace("-", " "), *aliases):
                 key = " ".join(WORD.findall(phrase.lower()))
-                if key and key not in STOPWORDS:
+                if key and key not in STOPWORDS | GENERIC:
                     pairs.setdefault(key, slug)
         return cls(tuple(pairs.items()))
 
@@ -103,12 +101,18 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
         for i in range(len(words) - size + 1):
             window = words[i : i + size]
             phrase = " ".join(w.group(0).lower() for w in window)
-            if all(w.group(0).lower() in STOPWORDS for w in window) or len(phrase) < 3:
+            edges = (window[0].group(0).lower(), window[-1].group(0).lower())
+            if len(phrase) < 3 or (size > 1 and (edges[0] in STOPWORDS or edges[1] in STOPWORDS)):
+                continue
+            if all(w.group(0).lower() in STOPWORDS | GENERIC for w in window):
                 continue
             hit = process.extractOne(phrase, keys, scorer=fuzz.ratio, score_cutoff=80)
             if hit is None or hit[1] < _threshold(hit[0]):
                 continue
-            candidate = (hit[1], size, vocab.slug_for(hit[0]), window[0].start(), window[-1].end())
+            # Similarity plus a bonus per word: "sunset tur" (95) beats the exact alias
+            # "sunset" (100), while "sunset tour sat" (85) loses to "sunset tour" (100).
+            rank = hit[1] + WORD_BONUS * size
+            candidate = (rank, size, vocab.slug_for(hit[0]), window[0].start(), window[-1].end())
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
     return None if best is None else best[2:]

@@ -1,0 +1,76 @@
+"""`flask nlu parse` and `flask nlu evaluate`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from cli.common import parse_now
+from config import INSTANCE_PATH
+from extensions import db
+from intents import build_nlu, context_for_org
+from intents.evaluate import TEST_FILE, eval_context, format_report, run
+from services.api_tokens import organization_by_slug
+from services.errors import ServiceError
+
+BACKENDS = click.Choice(["builtin", "rasa"])
+
+
+def _nlu(backend: str | None):  # type: ignore[no-untyped-def]
+    config = current_app.config["APP_CONFIG"]
+    try:
+        return build_nlu(config.RASA_URL, INSTANCE_PATH / "nlu-cache", backend)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group("nlu", help="Intent and entity detection.")
+def nlu_group() -> None:
+    pass
+
+
+@nlu_group.command("parse")
+@click.option(
+    "--org", "slug", help="Organization whose tours and time zone to use (default: the demo's)."
+)
+@click.option("--now", "now_text", help="Resolve relative dates as of this ISO 8601 time.")
+@click.option("--backend", type=BACKENDS, help="Default: rasa when RASA_URL is set, else builtin.")
+@with_appcontext
+def parse_command(slug: str | None, now_text: str | None, backend: str | None) -> None:
+    """Reads one message per line on stdin; writes one Rasa-style JSON object per line."""
+    nlu = _nlu(backend)
+    now = parse_now(now_text)
+    if slug:
+        session = db.factory()
+        try:
+            ctx = context_for_org(session, organization_by_slug(session, slug), now)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            session.close()
+    else:
+        ctx = eval_context()
+        ctx = type(ctx)(now=now.astimezone(ctx.now.tzinfo), tours=ctx.tours)
+    for line in sys.stdin:
+        click.echo(json.dumps(nlu.parse(line.rstrip("\n"), ctx).as_rasa(), ensure_ascii=False))
+
+
+@nlu_group.command("evaluate")
+@click.option("--backend", type=BACKENDS, default="builtin", show_default=True)
+@click.option(
+    "--file",
+    "test_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=TEST_FILE,
+    show_default=True,
+)
+@with_appcontext
+def evaluate_command(backend: str, test_file: Path) -> None:
+    """Trains on intents/data/nlu.yml (or asks Rasa) and scores the held-out test file."""
+    report = run(_nlu(backend), test_file)
+    click.echo(format_report(report, backend))

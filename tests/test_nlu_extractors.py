@@ -1,0 +1,170 @@
+"""Entity extractors on hard cases: relative dates across month and year ends, this/next
+weekday, times, number words, aliases and typos, references, phones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from intents.entities import ParseContext, TourVocabulary
+from intents.extract import extract_entities
+
+KTM = ZoneInfo("Asia/Kathmandu")
+VOCAB = TourVocabulary.from_tours(
+    [
+        ("ebc-trek", "Everest Base Camp Trek", ["EBC", "EBC trek", "everest base camp"]),
+        ("sunset-tour", "Sunset Tour", ["sunset", "sarangkot sunset"]),
+        ("food-tour", "Kathmandu Food Tour", ["food tour", "momo tour"]),
+        ("city-walk", "Old City Heritage Walk", ["city walk", "heritage walk"]),
+    ]
+)
+
+
+def ents(text: str, now: datetime, **kwargs) -> dict[str, object]:
+    ctx = ParseContext(now=now, tours=VOCAB, **kwargs)
+    return {e.entity: e.value for e in extract_entities(text, ctx)}
+
+
+WED = datetime(2027, 1, 6, 10, 0, tzinfo=KTM)  # a Wednesday
+SAT = datetime(2027, 1, 9, 8, 0, tzinfo=KTM)
+NEW_YEARS_EVE_EVE = datetime(2027, 12, 30, 20, 0, tzinfo=KTM)  # Thursday
+END_OF_JAN = datetime(2027, 1, 31, 9, 0, tzinfo=KTM)
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        ("this saturday", WED, "2027-01-09"),
+        ("next saturday", WED, "2027-01-16"),
+        ("sat?", WED, "2027-01-09"),
+        ("this saturday", SAT, "2027-01-09"),  # today is Saturday
+        ("next saturday", SAT, "2027-01-16"),
+        ("tomorrow", NEW_YEARS_EVE_EVE, "2027-12-31"),
+        ("day after tomorrow", NEW_YEARS_EVE_EVE, "2028-01-01"),
+        ("saturday", NEW_YEARS_EVE_EVE, "2028-01-01"),
+        ("next saturday", NEW_YEARS_EVE_EVE, "2028-01-08"),
+        ("jan 5", NEW_YEARS_EVE_EVE, "2028-01-05"),
+        ("5th of January", NEW_YEARS_EVE_EVE, "2028-01-05"),
+        ("dec 31", NEW_YEARS_EVE_EVE, "2027-12-31"),
+        ("the 2nd", NEW_YEARS_EVE_EVE, "2028-01-02"),
+        ("tmrw", END_OF_JAN, "2027-02-01"),
+        ("the 30th", END_OF_JAN, "2027-03-30"),  # February has none
+        ("in 3 days", END_OF_JAN, "2027-02-03"),
+        ("15/3", WED, "2027-03-15"),
+        ("March 15 2028", WED, "2028-03-15"),
+        ("2027-03-15", WED, "2027-03-15"),
+        ("tonight", WED, "2027-01-06"),
+    ],
+)
+def test_dates(text: str, now: datetime, expected: str) -> None:
+    assert ents(text, now).get("date") == expected
+
+
+def test_numeric_dates_follow_the_organizations_order() -> None:
+    assert ents("3/4", WED, date_order="DMY")["date"] == "2027-04-03"
+    assert ents("3/4", WED, date_order="MDY")["date"] == "2027-03-04"
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "month"),
+    [
+        ("in March", WED, "2027-03"),
+        ("early january", NEW_YEARS_EVE_EVE, "2028-01"),
+        ("next month", NEW_YEARS_EVE_EVE, "2028-01"),
+        ("may 2028", WED, "2028-05"),
+    ],
+)
+def test_months(text: str, now: datetime, month: str) -> None:
+    found = ents(text, now)
+    assert found.get("month") == month and "date" not in found
+
+
+def test_may_the_verb_is_not_a_month() -> None:
+    assert "month" not in ents("may I ask something", WED)
+    assert "month" not in ents("we march on", WED)
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [
+        ("5:30pm", "17:30"),
+        ("at 5pm", "17:00"),
+        ("17:30", "17:30"),
+        ("noon", "12:00"),
+        ("12am", "00:00"),
+        ("12 pm", "12:00"),
+    ],
+)
+def test_times(text: str, time: str) -> None:
+    assert ents(f"sunset tour {text}", WED)["time"] == time
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2 adults and 2 kids", {"adults": 2, "children": 2, "party_size": 4}),
+        ("two adults and three children", {"adults": 2, "children": 3, "party_size": 5}),
+        ("family of four", {"party_size": 4}),
+        ("3 pax", {"party_size": 3}),
+        ("just me", {"party_size": 1}),
+        ("me and my wife", {"party_size": 2}),
+        ("table for two", {"party_size": 2}),
+        ("there's 4 of us, 2 adults 2 kids", {"adults": 2, "children": 2, "party_size": 4}),
+        ("hold 3 seats", {"party_size": 3}),
+        ("a dozen people", {"party_size": 12}),
+        ("for 3 please", {"party_size": 3}),
+    ],
+)
+def test_party_sizes(text: str, expected: dict[str, int]) -> None:
+    found = ents(text, WED)
+    assert {k: found[k] for k in expected if k in found} == expected
+
+
+@pytest.mark.parametrize("text", ["for 3 nights", "for 2 hours", "at 5pm for 30 dollars"])
+def test_durations_and_prices_are_not_party_sizes(text: str) -> None:
+    assert "party_size" not in ents(text, WED)
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("EBC", "ebc-trek"),
+        ("ebc trek in march", "ebc-trek"),
+        ("sunset tur", "sunset-tour"),
+        ("evrest base camp", "ebc-trek"),
+        ("the heritage wlak", "city-walk"),
+        ("MOMO TOUR", "food-tour"),
+        ("Kathmandu Food Tour pls", "food-tour"),
+    ],
+)
+def test_tours_by_alias_and_with_typos(text: str, slug: str) -> None:
+    assert ents(text, WED)["tour"] == slug
+
+
+@pytest.mark.parametrize("text", ["what tours do you have", "I love walking", "food", "the trek"])
+def test_generic_words_are_not_tours(text: str) -> None:
+    assert "tour" not in ents(text, WED)
+
+
+def test_references_options_email_phone() -> None:
+    assert ents("cancel bk7k3q9 please", WED)["booking_ref"] == "BK-7K3Q9"
+    assert ents("lead ld-2345z", WED)["booking_ref"] == "LD-2345Z"
+    assert "booking_ref" not in ents("BK-HELLO", WED)  # H E L L O: L and O are not in references
+    assert ents("2", WED)["option"] == 2
+    assert ents("the second one", WED)["option"] == 2
+    assert ents("option 3 please", WED)["option"] == 3
+    assert ents("mail me: Ada@Example.com", WED)["email"] == "ada@example.com"
+    assert ents("call +977 980-0000001", WED)["phone"] == "+9779800000001"
+    assert "phone" not in ents("call 12345", WED)
+
+
+def test_offsets_point_at_the_mention() -> None:
+    ctx = ParseContext(now=WED, tours=VOCAB)
+    text = "Is the sunset tur free next saturday?"
+    for e in extract_entities(text, ctx):
+        if e.entity == "tour":
+            assert text[e.start : e.end] == "sunset tur"
+        if e.entity == "date":
+            assert text[e.start : e.end] == "next saturday"
