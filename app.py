@@ -28,6 +28,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def register_logging(config: Config) -> None:
+    # Alembic announces each of its plugins at INFO on every command; that says nothing.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.basicConfig(
         level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
