@@ -19,6 +19,7 @@ from typing import Any
 from alembic import command
 from sqlalchemy import create_engine, insert, select, text
 
+from bench import pct
 from cli.db import alembic_config
 from models import (
     Booking,
@@ -193,11 +194,6 @@ def populate(url: str, n_departures: int, n_bookings: int) -> None:
             conn.execute(insert(Booking), rows)
         conn.execute(text("ANALYZE"))
     engine.dispose()
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def bench_search(url: str, runs: int) -> None:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import pct
+
 STARTUP = """
 import time, sys
 from pathlib import Path
@@ -50,11 +52,6 @@ def messages(count: int) -> list[str]:
         lambda s: s + " thanks",
     ]
     return [rng.choice(decorations)(rng.choice(base)) for _ in range(count)]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def startup_seconds(cache_dir: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from flask.cli import with_appcontext
 from cli.common import parse_now
 from config import INSTANCE_PATH
 from extensions import db
-from intents import build_nlu, context_for_org
+from intents import NLU, build_nlu, context_for_org
 from intents.evaluate import TEST_FILE, eval_context, format_report, run
 from services.api_tokens import organization_by_slug
 from services.errors import ServiceError
@@ -21,7 +22,7 @@ from services.errors import ServiceError
 BACKENDS = click.Choice(["builtin", "rasa"])
 
 
-def _nlu(backend: str | None):  # type: ignore[no-untyped-def]
+def _nlu(backend: str | None) -> NLU:
     config = current_app.config["APP_CONFIG"]
     try:
         return build_nlu(config.RASA_URL, INSTANCE_PATH / "nlu-cache", backend)
@@ -54,8 +55,8 @@ def parse_command(slug: str | None, now_text: str | None, backend: str | None) -
         finally:
             session.close()
     else:
-        ctx = eval_context()
-        ctx = type(ctx)(now=now.astimezone(ctx.now.tzinfo), tours=ctx.tours)
+        demo = eval_context()  # the demo catalog's tours and time zone
+        ctx = dataclasses.replace(demo, now=now.astimezone(demo.now.tzinfo))
     for line in sys.stdin:
         click.echo(json.dumps(nlu.parse(line.rstrip("\n"), ctx).as_rasa(), ensure_ascii=False))
 

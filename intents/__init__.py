@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from intents.builtin import BuiltinClassifier
 from intents.entities import Entity, ParseContext, TourVocabulary
 from intents.pipeline import FALLBACK, NLU, ParseResult
 from intents.rasa_client import RasaBackend
+from models import Organization, Tour
 
 log = logging.getLogger(__name__)
 
@@ -67,31 +69,26 @@ def build_nlu(
 
 
 def vocabulary_for_org(session: Session, organization_id: int) -> TourVocabulary:
-    from models import Tour
-
     tours = session.scalars(
         select(Tour).where(Tour.organization_id == organization_id, Tour.active.is_(True))
     )
     return TourVocabulary.from_tours((t.slug, t.name, t.aliases or []) for t in tours)
 
 
-def context_for_org(session: Session, org: object, now: datetime) -> ParseContext:
+def context_for_org(session: Session, org: Organization, now: datetime) -> ParseContext:
     """Extraction context for an organization: its tours, its local now, its date order."""
-    tz = org.tz
-    timezone_name: str = org.timezone
     return ParseContext(
-        now=now.astimezone(tz),
+        now=now.astimezone(org.tz),
         tours=vocabulary_for_org(session, org.id),
-        date_order="MDY" if timezone_name.startswith("America/") else "DMY",
-        region=_region(getattr(org, "owner_phone", None)),
+        # Numeric dates: month first in the Americas, day first elsewhere.
+        date_order="MDY" if org.timezone.startswith("America/") else "DMY",
+        region=_region(org.owner_phone),
     )
 
 
 def _region(phone: str | None) -> str | None:
     if not phone:
         return None
-    import phonenumbers
-
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
     except phonenumbers.NumberParseException:

@@ -18,7 +18,7 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     found += dates.extract_month(text, ctx, found_dates)
     times = [t for t in dates.extract_time(text) if not _overlaps(t, found)]
     found += times
-    found += [e for e in misc.extract_email(text)]
+    found += misc.extract_email(text)
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]
     options = misc.extract_option(text)

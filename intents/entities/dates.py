@@ -146,7 +146,7 @@ def _parse_written(phrase: str, today: date) -> date | None:
     )
 
 
-def _month_is_real(match: re.Match[str], text: str) -> bool:
+def _month_is_real(match: re.Match[str]) -> bool:
     # "may" and "march" are also verbs: only a month with a preposition or a year.
     word = match.group(2).lower()
     if word not in ("may", "march", "jan", "sat", "sun", "dec"):
@@ -205,7 +205,7 @@ def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Ent
         return []
     today = ctx.now.date()
     for m in MONTH_ONLY_RE.finditer(text):
-        if not _month_is_real(m, text):
+        if not _month_is_real(m):
             continue
         month = MONTHS[m.group(2).lower()]
         year = (
