@@ -36,16 +36,26 @@ def register_logging(config: Config) -> None:
 
 
 def register_extensions(app: Flask, config: Config) -> None:
+    from services import runtime
+
     if config.is_sqlite:
         INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
     db.init_app(app, config)
+    runtime.configure(config)  # jobs and the outbox use the same database and services
 
 
 def register_blueprints(app: Flask) -> None:
     from api import api_bp, health_bp
+    from webhooks import twilio_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(twilio_bp, url_prefix="/webhooks")
+    if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
+        log.warning(
+            "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "
+            "(fine for the embedded default, never in production)"
+        )
 
 
 def register_error_handlers(app: Flask) -> None:

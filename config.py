@@ -30,6 +30,8 @@ class Config:
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
         self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID") or None
         self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN") or None
+        # Only for pointing the client at a local stand-in of Twilio's API (soak tests).
+        self.TWILIO_API_BASE = env.get("TWILIO_API_BASE") or None
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
         self.RASA_URL = env.get("RASA_URL") or None

@@ -7,9 +7,11 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from cli.catalog import api_token_group, catalog_group, demo_group
+    from cli.chat import chat_command
     from cli.db import db_group
     from cli.jobs import jobs_group
     from cli.nlu import nlu_group
 
     for group in (db_group, catalog_group, demo_group, jobs_group, api_token_group, nlu_group):
         app.cli.add_command(group)
+    app.cli.add_command(chat_command)

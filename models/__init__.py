@@ -16,6 +16,7 @@ from models.enums import (
     Role,
     WaitlistStatus,
 )
+from models.messaging import Conversation, Message
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
 from models.settings import EarlyBird, OrganizationSettings
 from models.timeline import TimelineEvent
@@ -28,6 +29,7 @@ __all__ = [
     "Booking",
     "BookingStatus",
     "Channel",
+    "Conversation",
     "Customer",
     "Departure",
     "DepartureStatus",
@@ -36,6 +38,7 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadStatus",
+    "Message",
     "ObjectType",
     "Organization",
     "OrganizationNumber",

@@ -14,6 +14,18 @@ class EarlyBird(BaseModel):
     percent: Decimal = Field(Decimal(5), ge=0, le=100)
 
 
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template for messages outside the 24-hour window. Variables map
+    the template's numbered placeholders to fields: customer_name, summary, reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")
+    variables: dict[str, str] = Field(
+        default_factory=lambda: {"1": "customer_name", "2": "summary"}
+    )
+
+
 class OrganizationSettings(BaseModel):
     """Defaults are the ones documented for the catalog file."""
 
@@ -27,3 +39,5 @@ class OrganizationSettings(BaseModel):
     approval_timeout_hours: int = Field(4, ge=1, le=24 * 7)
     early_bird: EarlyBird | None = Field(default_factory=EarlyBird)
     quote_valid_days: int = Field(7, ge=1, le=90)
+    whatsapp_template: WhatsAppTemplate | None = None
+    support_phone: str | None = None

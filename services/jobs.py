@@ -10,14 +10,12 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import Config
 from models.base import utcnow
-from models.db import make_engine, make_session_factory
+from services import runtime
 from services.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -26,18 +24,30 @@ SWEEP_INTERVAL = timedelta(minutes=1)
 QUEUE_NAME = "default"
 
 
-@cache
 def worker_session_factory() -> sessionmaker[Session]:
-    """One engine per worker process, built from the environment on first use."""
-    return make_session_factory(make_engine(Config().DATABASE_URL))
+    return runtime.session_factory()
 
 
 def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> dict[str, list[str]]:
+    """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
+    retry is due (they are sent by their own jobs, each safe to run twice)."""
+    from services import outbox
+
+    now = now or utcnow()
     with factory.begin() as session:
-        result = sweep(session, now or utcnow())
-    if any(result.as_dict().values()):
-        log.info("sweep: %s", result.as_dict())
-    return result.as_dict()
+        result = sweep(session, now)
+    with factory() as session:
+        due = outbox.due_messages(session, now)
+    for message_id in due:
+        try:
+            enqueue(outbox.deliver_job, message_id)
+        except Exception as exc:  # Redis still down: next minute
+            log.warning("could not re-enqueue message %s: %s", message_id, exc)
+            break
+    summary = result.as_dict()
+    if any(summary.values()) or due:
+        log.info("sweep: %s; %d messages re-sent", summary, len(due))
+    return summary
 
 
 def sweep_job() -> dict[str, list[str]]:
@@ -47,10 +57,14 @@ def sweep_job() -> dict[str, list[str]]:
     return run_sweep(worker_session_factory())
 
 
-def _redis(url: str | None = None) -> Any:
+def redis_connection(url: str | None = None) -> Any:
     from redis import Redis
 
-    return Redis.from_url(url or Config().REDIS_URL or "redis://127.0.0.1:6379/0")
+    return Redis.from_url(
+        url or runtime.config().REDIS_URL or "redis://127.0.0.1:6379/0",
+        socket_timeout=5,
+        socket_connect_timeout=2,
+    )
 
 
 def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = None) -> str:
@@ -61,7 +75,7 @@ def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = Non
     moment = now or datetime.now(UTC)
     at = moment.replace(second=0, microsecond=0) + SWEEP_INTERVAL
     job_id = f"sweep-{at.strftime('%Y%m%dT%H%M')}"
-    queue = Queue(QUEUE_NAME, connection=_redis(redis_url))
+    queue = Queue(QUEUE_NAME, connection=redis_connection(redis_url))
     queue.enqueue_at(at, sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400)
     return job_id
 
@@ -70,12 +84,12 @@ def enqueue(
     func: Callable[..., Any], *args: Any, redis_url: str | None = None, **kwargs: Any
 ) -> Any:
     """Runs func as a job: on RQ when Redis is configured, otherwise right now, in-process."""
-    url = redis_url if redis_url is not None else Config().REDIS_URL
+    url = redis_url if redis_url is not None else runtime.config().REDIS_URL
     if not url:
         return func(*args, **kwargs)
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=_redis(url)).enqueue(func, *args, **kwargs)
+    return Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue(func, *args, **kwargs)
 
 
 class InProcessScheduler:

@@ -10,8 +10,9 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Config, TestConfig
 from models import BookingStatus
-from services import inventory, jobs
+from services import inventory, jobs, runtime
 from tests.conftest import import_org
 from tests.factories import departure, make_customer
 
@@ -21,9 +22,9 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, pg_url: str, redis_url: str) -> 
     """Point the job code (which reads the environment, as a worker does) at the test servers."""
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    jobs.worker_session_factory.cache_clear()
+    runtime.configure(Config())
     yield redis_url
-    jobs.worker_session_factory.cache_clear()
+    runtime.configure(TestConfig())
 
 
 def test_rq_worker_runs_the_sweep_and_books_the_next_one(
@@ -69,6 +70,6 @@ def test_scheduling_is_idempotent_per_minute(worker_env: str) -> None:
     assert queue.scheduled_job_registry.get_job_ids() == ["sweep-20270110T0601"]
 
 
-def test_without_redis_jobs_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
+def test_without_redis_jobs_run_in_process() -> None:
+    runtime.configure(TestConfig())
     assert jobs.enqueue(lambda a, b: a + b, 2, 3) == 5

@@ -1,0 +1,268 @@
+"""Handles one inbound message end to end: deduplication, opt-out keywords, the handoff
+silence, an open waitlist offer, then NLU and the state machine. Returns the replies for
+the sender; everything else goes through the outbox in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import keywords
+from bot.handlers import HANDLERS, waitlist_reply
+from bot.replies import MENU
+from bot.states import State, handler_for
+from bot.turn import Turn
+from intents import NLU, context_for_org
+from intents.pipeline import clean
+from models import (
+    Booking,
+    Conversation,
+    Customer,
+    Message,
+    Organization,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from services import timeline
+from services.customers import get_or_create_customer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str
+    from_phone: str
+    to_phone: str
+    body: str
+    provider_sid: str
+    profile_name: str | None = None
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: list[str]
+    duplicate: bool = False
+
+
+def handle_inbound(
+    session: Session, org: Organization, msg: Inbound, nlu: NLU, now: datetime
+) -> Outcome:
+    """Records the message and answers it. A repeated MessageSid returns the replies given
+    the first time and does nothing else."""
+    existing = session.scalar(select(Message).where(Message.provider_sid == msg.provider_sid))
+    if existing is not None:
+        return Outcome(_replies_to(session, existing), duplicate=True)
+
+    customer, created = get_or_create_customer(
+        session, org, msg.from_phone, now, name=_name(msg.profile_name)
+    )
+    conv = _conversation(session, org, customer, msg.channel, now)
+    inbound = Message(
+        organization_id=org.id,
+        conversation_id=conv.id,
+        direction="inbound",
+        channel=msg.channel,
+        from_phone=msg.from_phone,
+        to_phone=msg.to_phone,
+        body=clean(msg.body),
+        media=list(msg.media),
+        status="received",
+        kind="customer",
+        provider_sid=msg.provider_sid,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(inbound)
+            session.flush()
+    except IntegrityError:  # the same MessageSid delivered twice at once: the other one answers
+        existing = session.scalar(select(Message).where(Message.provider_sid == msg.provider_sid))
+        return Outcome(_replies_to(session, existing) if existing else [], duplicate=True)
+
+    returning = not created and _has_history(session, customer, conv)
+    conv.last_inbound_at = conv.last_message_at = now
+    conv.unread_count += 1
+    if conv.status == "resolved":
+        conv.status = "open"
+    replies = _answer(session, org, conv, customer, inbound, nlu, now, returning)
+    for text in replies:
+        session.add(
+            Message(
+                organization_id=org.id,
+                conversation_id=conv.id,
+                direction="outbound",
+                channel=msg.channel,
+                from_phone=msg.to_phone,
+                to_phone=msg.from_phone,
+                body=text,
+                status="reply",
+                kind="reply",
+                reply_to_id=inbound.id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    if conv.lead is not None:
+        timeline.record(
+            session,
+            conv.lead,
+            "message.inbound",
+            actor=f"customer:{customer.phone}",
+            source=msg.channel,
+            at=now,
+            content={"text": inbound.body[:500], "direction": "inbound"},
+        )
+    session.flush()
+    return Outcome(replies)
+
+
+def _answer(
+    session: Session,
+    org: Organization,
+    conv: Conversation,
+    customer: Customer,
+    inbound: Message,
+    nlu: NLU,
+    now: datetime,
+    returning: bool,
+) -> list[str]:
+    text = inbound.body
+    word = keywords.keyword(text)
+
+    if word in keywords.OPT_OUT:
+        customer.opted_out, customer.opted_out_at = True, now
+        # On SMS, Twilio blocks the number and confirms by itself; WhatsApp is ours to do.
+        return (
+            []
+            if conv.channel == "sms"
+            else [
+                f"You've been unsubscribed from {org.name} messages. "
+                "Reply START to subscribe again."
+            ]
+        )
+    if word in keywords.OPT_IN:
+        customer.opted_out, customer.opted_out_at = False, None
+        return [f"You're subscribed to {org.name} messages again. {MENU}"]
+    if customer.opted_out:
+        return []  # nothing but the confirmation for someone who opted out
+    if word in keywords.HELP:
+        support = org.settings.support_phone or org.owner_phone or ""
+        return [
+            f"{org.name}: {MENU}"
+            + (f"\nTo reach a person call {support}." if support else "")
+            + "\nReply STOP to unsubscribe."
+        ]
+    if word in keywords.RESET:
+        conv.state, conv.slots, conv.handoff = State.IDLE, {}, False
+        return [MENU]
+    if conv.handoff or conv.state == State.HANDOFF:
+        return []  # a person has taken over; staff see the message in the inbox
+
+    if not text.strip() and inbound.media:
+        return ["Thanks, we've received your file. A team member will look at it. " + MENU]
+
+    result = nlu.parse(text, context_for_org(session, org, now))
+    turn = Turn(session, org, conv, customer, text, result, now, returning=returning)
+    if word in keywords.AGENT:
+        result.intent = "human_handoff"
+
+    offer = _open_offer(session, customer, now)
+    if offer is not None and (
+        word in keywords.OFFER_YES | keywords.OFFER_NO or result.intent in ("affirm", "deny")
+    ):
+        waitlist_reply(
+            turn,
+            offer,
+            accept=word in keywords.OFFER_YES
+            or (result.intent == "affirm" and word not in keywords.OFFER_NO),
+        )
+        return turn.replies
+
+    turn.absorb_entities()
+    name = handler_for(turn.state, result.intent)
+    if turn.state == State.NEED_PARTY and turn.party_from_message():
+        name = "take_party"
+    elif (
+        turn.state == State.CHOOSING
+        and isinstance(result.entity("option"), int)
+        and result.intent
+        in ("nlu_fallback", "choose_option", "book", "hold", "affirm", "check_availability")
+    ):
+        name = "choose_departure"
+    HANDLERS[name](turn)
+    return turn.replies
+
+
+def _open_offer(session: Session, customer: Customer, now: datetime) -> WaitlistEntry | None:
+    return session.scalar(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.customer_id == customer.id,
+            WaitlistEntry.status == WaitlistStatus.OFFERED,
+            WaitlistEntry.offer_expires_at > now,
+        )
+        .order_by(WaitlistEntry.offered_at.desc())
+    )
+
+
+def _conversation(
+    session: Session, org: Organization, customer: Customer, channel: str, now: datetime
+) -> Conversation:
+    conv = session.scalar(
+        select(Conversation).where(
+            Conversation.organization_id == org.id,
+            Conversation.customer_id == customer.id,
+            Conversation.channel == channel,
+        )
+    )
+    if conv is not None:
+        return conv
+    try:
+        with session.begin_nested():
+            conv = Conversation(
+                organization_id=org.id,
+                customer_id=customer.id,
+                channel=channel,
+                state=State.IDLE,
+                slots={},
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(conv)
+            session.flush()
+        return conv
+    except IntegrityError:  # two first messages at once
+        found = session.scalar(
+            select(Conversation).where(
+                Conversation.organization_id == org.id,
+                Conversation.customer_id == customer.id,
+                Conversation.channel == channel,
+            )
+        )
+        assert found is not None
+        return found
+
+
+def _has_history(session: Session, customer: Customer, conv: Conversation) -> bool:
+    earlier = session.scalar(select(Booking.id).where(Booking.customer_id == customer.id).limit(1))
+    return earlier is not None or conv.lead_id is not None or bool(conv.last_message_at)
+
+
+def _replies_to(session: Session, inbound: Message) -> list[str]:
+    rows = session.scalars(
+        select(Message.body).where(Message.reply_to_id == inbound.id).order_by(Message.id)
+    )
+    return list(rows)
+
+
+def _name(profile_name: str | None) -> str | None:
+    name = clean(profile_name or "").strip()
+    return name[:200] or None

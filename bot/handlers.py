@@ -1,0 +1,654 @@
+"""What each transition does, through the services. A handler says something and sets the
+next state; it never commits (the webhook does, once, for the whole turn)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot import replies
+from bot.states import State
+from bot.turn import Turn
+from models import (
+    Booking,
+    BookingStatus,
+    Departure,
+    Lead,
+    LeadSource,
+    Tour,
+    WaitlistEntry,
+)
+from services import availability, inventory, leads, notify, runtime, timeline, waitlist
+from services.errors import ServiceError
+from services.inventory import NotEnoughSeats
+from services.leads import LeadContext
+from services.money import format_money
+from services.notify import local_time
+from services.pricing import price_party
+
+Handler = Callable[[Turn], None]
+HANDLERS: dict[str, Handler] = {}
+ACTIVE_BOOKINGS = (
+    BookingStatus.HELD,
+    BookingStatus.PENDING_APPROVAL,
+    BookingStatus.PAYMENT_PENDING,
+    BookingStatus.CONFIRMED,
+    BookingStatus.WAITLISTED,
+)
+
+
+def handler(fn: Handler) -> Handler:
+    HANDLERS[fn.__name__] = fn
+    return fn
+
+
+# --- leads ------------------------------------------------------------------------------
+
+
+def open_lead(turn: Turn) -> Lead | None:
+    lead = turn.conversation.lead
+    if lead is not None and lead.status in leads.OPEN_STATUSES:
+        return lead
+    return None
+
+
+def ensure_lead(
+    turn: Turn, *, source: str | None = None, reason: str | None = None, priority: str = "normal"
+) -> tuple[Lead, bool]:
+    """The conversation's open lead, or a new one bound to it (the rep is told)."""
+    lead = open_lead(turn)
+    if lead is not None and reason is None:
+        _update_lead_context(turn, lead)
+        return lead, False
+    first, _ = turn.wanted_dates()
+    history = list(
+        turn.session.scalars(
+            select(Booking.reference)
+            .where(Booking.customer_id == turn.customer.id)
+            .order_by(Booking.id)
+        )
+    )
+    lead = leads.create_lead(
+        turn.session,
+        turn.org,
+        turn.customer,
+        turn.now,
+        source=source or turn.conversation.channel,
+        reason=reason,
+        priority=priority,
+        actor=turn.actor(),
+        context=LeadContext(
+            tour=turn.tour(),
+            party=turn.party() or {},
+            preferred_date=first if turn.slot("date") else None,
+            preferred_month=turn.slot("month"),
+            notes=turn.text[:500],
+            extra={"previous_bookings": history} if history else {},
+        ),
+    )
+    turn.conversation.lead = lead
+    turn.conversation.assigned_to_id = lead.assigned_to_id
+    notify.lead_created(turn.session, turn.org, lead, turn.text, turn.now)
+    return lead, True
+
+
+def _update_lead_context(turn: Turn, lead: Lead) -> None:
+    tour = turn.tour()
+    if tour is not None:
+        lead.tour_id = tour.id
+    if turn.party():
+        lead.party = turn.party() or {}
+    if turn.slot("month"):
+        lead.preferred_month = turn.slot("month")
+
+
+# --- the journeys ---------------------------------------------------------------------
+
+
+@handler
+def greet(turn: Turn) -> None:
+    name = turn.customer.name
+    hello = (
+        f"Welcome back, {name}! 👋"
+        if name and turn.returning
+        else f"Hi{' ' + name if name else ''}! 👋"
+    )
+    turn.say(f"{hello} This is {turn.org.name}.\n{replies.MENU}")
+
+
+@handler
+def enquire(turn: Turn) -> None:
+    lead, _ = ensure_lead(turn)
+    tour = turn.tour()
+    what = tour.name if tour else "our tours"
+    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
+    opening = (
+        f"Welcome back, {turn.customer.name}! " if turn.returning and turn.customer.name else ""
+    )
+    lines = [
+        f"{opening}Thank you for your interest in {what}! "
+        f"Your enquiry reference is {lead.reference}.",
+        f"{rep} will get back to you shortly.",
+    ]
+    questions = []
+    if not (turn.slot("date") or turn.slot("month")):
+        questions.append("Which dates suit you (or how flexible are you)?")
+    if not turn.party():
+        questions.append("How many people, and any children?")
+    questions.append("Any special requirements (diet, pickup, fitness)?")
+    lines.append("Meanwhile, could you tell me:")
+    lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
+    turn.say("\n".join(lines))
+    turn.goto(State.IDLE)
+
+
+def _tour_names(turn: Turn) -> str:
+    names = turn.session.scalars(
+        select(Tour.name)
+        .where(Tour.organization_id == turn.org.id, Tour.active.is_(True))
+        .order_by(Tour.name)
+    )
+    return ", ".join(names)
+
+
+@handler
+def check_availability(turn: Turn) -> None:
+    tour = turn.tour()
+    if tour is None:
+        turn.say(f"Which tour would you like? We run: {_tour_names(turn)}.")
+        turn.goto(State.IDLE)
+        return
+    first, last = turn.wanted_dates()
+    party = turn.party()
+    today = turn.now.astimezone(turn.org.tz).date()
+    if first is None:
+        first, last = today, today + timedelta(days=13)
+    if last is not None and last < today:
+        turn.say("That date has passed. Which date would you like?")
+        return
+    try:
+        found = availability.search(
+            turn.session,
+            turn.org,
+            turn.now,
+            tour=tour,
+            date_from=max(first, today),
+            date_to=last,
+            party=party,
+            limit=3,
+        )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    if found:
+        _offer_list(
+            turn,
+            found,
+            intro=f"{tour.name}" + (f" for {replies.party_text(party)}" if party else "") + ":",
+        )
+        return
+    # Nothing with room: a full departure on those dates, or none at all?
+    full = turn.session.scalar(
+        select(Departure)
+        .where(
+            Departure.tour_id == tour.id,
+            Departure.status == "open",
+            Departure.starts_at >= max(turn.now, _day_start(turn, first)),
+            Departure.starts_at < _day_start(turn, last + timedelta(days=1)),
+        )
+        .order_by(Departure.starts_at)
+    )
+    if full is not None:
+        if turn.result.intent in ("book", "hold"):
+            _capture_failed(turn, "date_unavailable", full)
+        _offer_full(
+            turn, full, f"{tour.name} on {local_time(turn.org, full.starts_at)} is fully booked."
+        )
+        return
+    nearest = availability.search(turn.session, turn.org, turn.now, tour=tour, party=party, limit=3)
+    if nearest:
+        _offer_list(turn, nearest, intro=f"No {tour.name} departures on those dates. The nearest:")
+    else:
+        turn.say(
+            f"Sorry, {tour.name} has no departures with room in the coming months. "
+            "Reply AGENT and a person will help."
+        )
+        turn.goto(State.IDLE)
+
+
+def _day_start(turn: Turn, day):  # type: ignore[no-untyped-def]
+    return availability.local_day_bounds(turn.org, day, day)[0]
+
+
+def _offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro: str) -> None:
+    lines = [intro] + [replies.option_line(turn.org, i, item) for i, item in enumerate(found, 1)]
+    lines.append("Reply with the number to hold seats.")
+    turn.say("\n".join(lines))
+    turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
+
+
+def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
+    party = turn.party() or {"adult": 1}
+    alternatives = availability.alternatives(turn.session, turn.org, full, party, turn.now, limit=1)
+    lines = [headline]
+    if alternatives:
+        alt = alternatives[0]
+        lines.append(
+            f"1) {local_time(turn.org, alt.departure.starts_at)} instead – "
+            f"{alt.spots_left} spots left"
+        )
+    else:
+        lines.append("1) (no nearby date has room)")
+    lines.append(f"2) Join the waitlist for {local_time(turn.org, full.starts_at)}")
+    lines.append("3) See other dates")
+    lines.append("Reply 1, 2 or 3.")
+    turn.say("\n".join(lines))
+    turn.goto(
+        State.FULL,
+        full=full.code,
+        alternative=alternatives[0].departure.code if alternatives else None,
+    )
+
+
+@handler
+def choose_departure(turn: Turn) -> None:
+    offered = turn.slot("offered") or []
+    option = turn.result.entity("option")
+    if option == -1 and offered:
+        option = len(offered)
+    if not isinstance(option, int) or not 1 <= option <= len(offered):
+        turn.say(
+            f"Please reply with a number from 1 to {len(offered)}." if offered else replies.MENU
+        )
+        return
+    _propose(turn, turn.departure(offered[option - 1]))
+
+
+def _propose(turn: Turn, dep: Departure | None) -> None:
+    if dep is None:
+        turn.say(replies.MENU)
+        turn.goto(State.IDLE)
+        return
+    turn.remember(chosen=dep.code, tour=dep.tour.slug)
+    party = turn.party()
+    if not party:
+        turn.say(
+            f"{dep.tour.name}, {local_time(turn.org, dep.starts_at)}. How many people? "
+            '(e.g. "2 adults 1 child")'
+        )
+        turn.goto(State.NEED_PARTY)
+        return
+    try:
+        price = price_party(turn.org, dep, party, turn.now)
+    except ServiceError as exc:
+        turn.say(exc.message)
+        turn.goto(State.NEED_PARTY)
+        return
+    turn.say(
+        replies.quote_text(
+            turn.org,
+            dep.tour.name,
+            local_time(turn.org, dep.starts_at),
+            party,
+            price,
+            turn.org.settings.hold_hours,
+        )
+    )
+    turn.goto(State.CONFIRMING)
+
+
+@handler
+def take_party(turn: Turn) -> None:
+    if not turn.party_from_message():
+        turn.say('How many people? (e.g. "2 adults 1 child")')
+        return
+    _propose(turn, turn.departure(turn.slot("chosen")))
+
+
+@handler
+def hold_seats(turn: Turn) -> None:
+    dep = turn.departure(turn.slot("chosen"))
+    party = turn.party()
+    if dep is None or not party:
+        check_availability(turn)
+        return
+    lead, _ = ensure_lead(turn)
+    try:
+        with turn.session.begin_nested():
+            booking = inventory.hold_seats(
+                turn.session,
+                turn.org,
+                dep,
+                turn.customer,
+                party,
+                turn.now,
+                source=turn.conversation.channel,
+                actor=turn.actor(),
+                lead=lead,
+            )
+    except NotEnoughSeats:
+        _capture_failed(turn, "slot_unavailable", dep)
+        _offer_full(
+            turn,
+            dep,
+            f"Sorry, those seats on {local_time(turn.org, dep.starts_at)} were just taken.",
+        )
+        return
+    except ServiceError as exc:
+        turn.say(f"Sorry, I couldn't hold that: {exc.message}")
+        turn.goto(State.IDLE)
+        return
+    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
+    assert booking.hold_expires_at is not None
+    turn.say(
+        f"Done! I've held {booking.seats} seat{'s' if booking.seats != 1 else ''} "
+        f"on {dep.tour.name}, "
+        f"{local_time(turn.org, dep.starts_at)}.\n"
+        f"Booking: {booking.reference}\n"
+        f"Hold expires: {local_time(turn.org, booking.hold_expires_at)}\n"
+        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
+        f"{format_money(booking.total_minor, booking.currency)}.\n"
+        f"Payment link: {base}/pay/{booking.reference}"
+    )
+    turn.goto(State.HELD, booking=booking.reference)
+
+
+def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
+    """failed-booking-lead-capture.md: a booking attempt that fails becomes a high-priority
+    lead with its full context. A failure here must not hide the answer from the customer."""
+    try:
+        with turn.session.begin_nested():
+            lead, _ = ensure_lead(
+                turn, source=LeadSource.BOOKING_FAILED, reason=reason, priority="high"
+            )
+            lead.departure_id = dep.id
+            lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("failed-booking lead capture failed")
+
+
+@handler
+def full_option(turn: Turn) -> None:
+    option = turn.result.entity("option")
+    if option == 1 and turn.slot("alternative"):
+        _propose(turn, turn.departure(turn.slot("alternative")))
+    elif option == 2:
+        join_waitlist(turn)
+    elif option == 3 or option == 1:
+        tour = turn.tour()
+        full = turn.departure(turn.slot("full"))
+        found = availability.search(
+            turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
+        )
+        found = [f for f in found if not full or f.departure.id != full.id]
+        if found:
+            _offer_list(turn, found, intro="Other dates with room:")
+        else:
+            turn.say("Sorry, no other dates have room right now. Reply 2 to join the waitlist.")
+    else:
+        turn.say("Please reply 1, 2 or 3.")
+
+
+@handler
+def join_waitlist(turn: Turn) -> None:
+    dep = turn.departure(turn.slot("full") or turn.slot("chosen"))
+    if dep is None:
+        turn.say(
+            'Which tour and date would you like to wait for? (e.g. "waitlist sunset tour Saturday")'
+        )
+        return
+    party = turn.party()
+    if not party:
+        turn.remember(chosen=dep.code)
+        turn.say("How many people should I put on the waitlist?")
+        turn.goto(State.FULL)
+        return
+    lead, _ = (
+        ensure_lead(turn, source=LeadSource.WAITLIST)
+        if open_lead(turn) is None
+        else (open_lead(turn), False)
+    )
+    try:
+        with turn.session.begin_nested():
+            entry = waitlist.join_waitlist(
+                turn.session,
+                turn.org,
+                dep,
+                turn.customer,
+                party,
+                turn.now,
+                source=turn.conversation.channel,
+                actor=turn.actor(),
+                lead=lead,
+            )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    hours = turn.org.settings.waitlist_offer_hours
+    turn.say(
+        f"✓ Added to the waitlist\n{dep.tour.name}, {local_time(turn.org, dep.starts_at)}\n"
+        f"Position: #{waitlist.position(turn.session, entry)}\n"
+        f"If a spot opens I'll message you here; you'll have {hours} hours to confirm."
+    )
+    turn.goto(State.IDLE, full=None)
+
+
+@handler
+def drop_offer(turn: Turn) -> None:
+    turn.say("No problem. Anything else? Reply MENU to see what I can do.")
+    turn.goto(State.IDLE, chosen=None, offered=None, full=None)
+
+
+@handler
+def handoff(turn: Turn) -> None:
+    conv = turn.conversation
+    conv.handoff, conv.status = True, "pending"
+    staff_id = conv.assigned_to_id or (conv.lead.assigned_to_id if conv.lead else None)
+    name = notify.handoff_requested(turn.session, turn.org, conv, staff_id, turn.text, turn.now)
+    if conv.lead is not None:
+        timeline.record(
+            turn.session,
+            conv.lead,
+            "conversation.handoff",
+            actor=turn.actor(),
+            source=conv.channel,
+            at=turn.now,
+            content={"text": turn.text[:500]},
+        )
+    turn.say(
+        f"I've asked {name} to reply to you here; they'll be in touch shortly. "
+        "(Reply MENU to talk to me again.)"
+    )
+    turn.goto(State.HANDOFF)
+
+
+def _customer_booking(turn: Turn) -> Booking | None:
+    """The booking named by reference, or the customer's only active one; None after
+    saying what is missing."""
+    ref = turn.result.entity("booking_ref")
+    stmt = select(Booking).where(
+        Booking.organization_id == turn.org.id, Booking.customer_id == turn.customer.id
+    )
+    if ref:
+        booking = turn.session.scalar(stmt.where(Booking.reference == ref))
+        if booking is None:
+            turn.say(f"I couldn't find booking {ref} for this number. Please check the reference.")
+        return booking
+    active = list(
+        turn.session.scalars(
+            stmt.join(Departure, Departure.id == Booking.departure_id)
+            .where(Booking.status.in_(ACTIVE_BOOKINGS), Departure.starts_at > turn.now)
+            .order_by(Departure.starts_at)
+        )
+    )
+    if len(active) == 1:
+        return active[0]
+    if not active:
+        turn.say(
+            "I couldn't find an active booking for this number. If you booked with another "
+            "number, send me the reference (e.g. BK-7K3Q9)."
+        )
+    else:
+        turn.say(
+            "Which booking? "
+            + ", ".join(f"{b.reference} ({b.departure.tour.name})" for b in active)
+        )
+    return None
+
+
+@handler
+def booking_status(turn: Turn) -> None:
+    booking = _customer_booking(turn)
+    if booking is None:
+        return
+    text = replies.booking_summary(turn.org, booking)
+    if booking.status == BookingStatus.WAITLISTED:
+        entry = turn.session.scalar(
+            select(WaitlistEntry).where(WaitlistEntry.booking_id == booking.id)
+        )
+        if entry is not None and entry.status in waitlist.ACTIVE:
+            text += f" Waitlist position: #{waitlist.position(turn.session, entry)}."
+    turn.say(text)
+
+
+def _booking_request(turn: Turn, what: str, event: str, next_step: str) -> None:
+    booking = _customer_booking(turn)
+    if booking is None:
+        return
+    timeline.record(
+        turn.session,
+        booking,
+        event,
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+        at=turn.now,
+        content={"text": turn.text[:500], "task": "open"},
+    )
+    notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now)
+    turn.say(
+        f"I've passed your {what.lower()} request for {booking.reference} to our team. {next_step}"
+    )
+
+
+@handler
+def cancel_request(turn: Turn) -> None:
+    _booking_request(
+        turn,
+        "Cancellation",
+        "booking.cancel_requested",
+        "They'll confirm the cancellation and any refund under our policy shortly.",
+    )
+
+
+@handler
+def reschedule_request(turn: Turn) -> None:
+    _booking_request(
+        turn,
+        "Change of date",
+        "booking.reschedule_requested",
+        "They'll reply here with the dates available.",
+    )
+
+
+@handler
+def payment_link(turn: Turn) -> None:
+    ref = turn.slot("booking")
+    booking = (
+        turn.session.scalar(
+            select(Booking).where(Booking.organization_id == turn.org.id, Booking.reference == ref)
+        )
+        if ref
+        else None
+    )
+    if booking is None or booking.status != BookingStatus.HELD:
+        turn.say(
+            "You have no seats on hold right now. "
+            "Tell me the tour and date and I'll hold them for you."
+        )
+        return
+    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
+    assert booking.hold_expires_at is not None
+    turn.say(
+        f"Pay for {booking.reference} here: {base}/pay/{booking.reference}\n"
+        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or "
+        f"{format_money(booking.total_minor, booking.currency)} in full, before "
+        f"{local_time(turn.org, booking.hold_expires_at)}."
+    )
+
+
+@handler
+def tour_info(turn: Turn) -> None:
+    tour = turn.tour()
+    if tour is None:
+        turn.say(f"Which tour is it about? We run: {_tour_names(turn)}.")
+        return
+    hours, minutes = divmod(tour.duration_minutes, 60)
+    days, hours = divmod(hours, 24)
+    length = f"{days} days" if days else (f"{hours}h{minutes:02d}" if minutes else f"{hours} hours")
+    text = f"{tour.name}: {length}."
+    if tour.meeting_point:
+        text += f" Meeting point: {tour.meeting_point}."
+    text += " For anything else, reply AGENT and a person will answer."
+    turn.say(text)
+
+
+@handler
+def thanks(turn: Turn) -> None:
+    turn.say("You're welcome! 😊")
+
+
+@handler
+def goodbye(turn: Turn) -> None:
+    turn.say("Thanks for chatting with us. Bye for now! 👋")
+
+
+@handler
+def menu(turn: Turn) -> None:
+    turn.say(
+        f"Sorry, I didn't catch that.\n{replies.MENU}"
+        if turn.result.intent == "nlu_fallback"
+        else replies.MENU
+    )
+
+
+def waitlist_reply(turn: Turn, entry: WaitlistEntry, accept: bool) -> None:
+    """CONFIRM / DECLINE to an open waitlist offer."""
+    try:
+        with turn.session.begin_nested():
+            if accept:
+                booking = waitlist.accept_offer(
+                    turn.session,
+                    turn.org,
+                    entry,
+                    turn.now,
+                    actor=turn.actor(),
+                    source=turn.conversation.channel,
+                )
+            else:
+                waitlist.decline_offer(
+                    turn.session,
+                    turn.org,
+                    entry,
+                    turn.now,
+                    actor=turn.actor(),
+                    source=turn.conversation.channel,
+                )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    if accept:
+        turn.remember(booking=booking.reference, chosen=booking.departure.code)
+        turn.goto(State.HELD)
+        base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
+        assert booking.hold_expires_at is not None
+        turn.say(
+            f"✅ It's yours! {booking.reference} is held until "
+            f"{local_time(turn.org, booking.hold_expires_at)}.\n"
+            f"Pay here to confirm: {base}/pay/{booking.reference}"
+        )
+    else:
+        turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")

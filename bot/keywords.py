@@ -1,0 +1,21 @@
+"""Words that act before any understanding: carrier opt-out keywords, HELP, MENU."""
+
+from __future__ import annotations
+
+import re
+
+# Twilio's standard opt-out and opt-in keywords (a whole message, any case).
+OPT_OUT = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "STOP ALL"}
+)
+OPT_IN = frozenset({"START", "UNSTOP", "YES START", "OPTIN"})
+HELP = frozenset({"HELP", "INFO"})
+RESET = frozenset({"MENU", "RESTART", "RESET", "START OVER"})
+AGENT = frozenset({"AGENT", "HUMAN", "PERSON"})
+OFFER_YES = frozenset({"CONFIRM", "YES", "Y", "OK", "ACCEPT", "BOOK"})
+OFFER_NO = frozenset({"DECLINE", "NO", "N"})
+
+
+def keyword(text: str) -> str:
+    """The message as a keyword candidate: upper case, no punctuation around it."""
+    return re.sub(r"[^\w ]+", "", text).strip().upper()

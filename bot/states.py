@@ -1,0 +1,79 @@
+"""The conversation state machine, at a glance.
+
+A turn looks up (state, intent) in TRANSITIONS, falling back to ANY_STATE, and runs the
+named handler (bot/handlers.py), which calls the services and sets the next state.
+Before this table: opt-out keywords, an open waitlist offer (CONFIRM / DECLINE) and the
+handoff silence (bot/engine.py).
+
+    idle ──enquire──────────────▶ idle (lead created, questions asked)
+    idle ──check_availability──▶ choosing (numbered departures)     ──▶ full (date full)
+    choosing ──choose_option──▶ confirming (price shown)             ──▶ need_party
+    need_party ──(party given)─▶ confirming
+    confirming ──affirm/hold/book──▶ held (booking HELD, payment link)
+                                     └─ seats gone ──▶ full (booking_failed lead, alternatives)
+    full ──1──▶ confirming (nearest alternative)   ──2──▶ idle (on the waitlist)
+         ──3──▶ choosing (other dates)
+    any ──human_handoff──▶ handoff (bot quiet until MENU)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    IDLE = "idle"  # nothing in progress
+    CHOOSING = "choosing"  # numbered departures offered; waiting for a number
+    NEED_PARTY = "need_party"  # a departure chosen; waiting for how many people
+    CONFIRMING = "confirming"  # departure and party priced; waiting for yes to hold
+    FULL = "full"  # the wanted departure is full: 1) nearest 2) waitlist 3) other dates
+    HELD = "held"  # seats held; waiting for payment
+    HANDOFF = "handoff"  # a person takes over; the bot stays quiet
+
+
+# (state, intent) -> handler name. Checked first.
+TRANSITIONS: dict[tuple[State, str], str] = {
+    (State.CHOOSING, "choose_option"): "choose_departure",
+    (State.CHOOSING, "book"): "choose_departure",
+    (State.CHOOSING, "hold"): "choose_departure",
+    (State.CHOOSING, "affirm"): "choose_departure",
+    (State.NEED_PARTY, "choose_option"): "take_party",
+    (State.CONFIRMING, "affirm"): "hold_seats",
+    (State.CONFIRMING, "hold"): "hold_seats",
+    (State.CONFIRMING, "book"): "hold_seats",
+    (State.CONFIRMING, "pay"): "hold_seats",
+    (State.CONFIRMING, "deny"): "drop_offer",
+    (State.FULL, "choose_option"): "full_option",
+    (State.FULL, "join_waitlist"): "join_waitlist",
+    (State.FULL, "affirm"): "join_waitlist",
+    (State.FULL, "deny"): "drop_offer",
+    (State.HELD, "affirm"): "payment_link",
+    (State.HELD, "pay"): "payment_link",
+}
+
+# intent -> handler name, in any state without a specific transition.
+ANY_STATE: dict[str, str] = {
+    "greet": "greet",
+    "enquire": "enquire",
+    "check_availability": "check_availability",
+    "ask_price": "check_availability",
+    "book": "check_availability",
+    "hold": "check_availability",
+    "join_waitlist": "join_waitlist",
+    "human_handoff": "handoff",
+    "booking_status": "booking_status",
+    "cancel_booking": "cancel_request",
+    "reschedule": "reschedule_request",
+    "pay": "payment_link",
+    "ask_info": "tour_info",
+    "thanks": "thanks",
+    "goodbye": "goodbye",
+    "affirm": "menu",
+    "deny": "menu",
+    "choose_option": "menu",
+    "nlu_fallback": "menu",
+}
+
+
+def handler_for(state: State, intent: str) -> str:
+    return TRANSITIONS.get((state, intent)) or ANY_STATE.get(intent, "menu")

@@ -1,0 +1,114 @@
+"""One inbound message being handled: who, what was understood, and what to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.states import State
+from intents import ParseResult
+from models import Conversation, Customer, Departure, Organization, Tour
+
+
+@dataclass
+class Turn:
+    session: Session
+    org: Organization
+    conversation: Conversation
+    customer: Customer
+    text: str
+    result: ParseResult
+    now: datetime
+    returning: bool = False  # the customer wrote to us before this conversation turn
+    replies: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        self.replies.append(text.strip())
+
+    @property
+    def state(self) -> State:
+        try:
+            return State(self.conversation.state)
+        except ValueError:
+            return State.IDLE
+
+    def goto(self, state: State, **slots: Any) -> None:
+        self.conversation.state = state
+        if slots:
+            self.remember(**slots)
+
+    def remember(self, **slots: Any) -> None:
+        # Reassign, so SQLAlchemy sees the JSON change.
+        self.conversation.slots = {**(self.conversation.slots or {}), **slots}
+
+    def slot(self, name: str) -> Any:
+        return (self.conversation.slots or {}).get(name)
+
+    def actor(self) -> str:
+        return f"customer:{self.customer.phone}"
+
+    # --- what the customer has told us, this message first, then earlier ones --------
+
+    def absorb_entities(self) -> None:
+        """Keeps what this message says (tour, date, month, party) for later turns."""
+        r = self.result
+        updates: dict[str, Any] = {}
+        if r.entity("tour"):
+            updates["tour"] = r.entity("tour")
+        if r.entity("date"):
+            updates["date"], updates["month"] = r.entity("date"), None
+        elif r.entity("month"):
+            updates["month"], updates["date"] = r.entity("month"), None
+        party = self.party_from_message()
+        if party:
+            updates["party"] = party
+        if updates:
+            self.remember(**updates)
+
+    def party_from_message(self) -> dict[str, int] | None:
+        r = self.result
+        adults, children, total = r.entity("adults"), r.entity("children"), r.entity("party_size")
+        if adults or children:
+            party = {"adult": int(adults or 0), "child": int(children or 0)}
+            if total and int(total) > party["adult"] + party["child"]:
+                party["adult"] = int(total) - party["child"]
+            return {k: v for k, v in party.items() if v}
+        if total:
+            return {"adult": int(total)}
+        return None
+
+    def tour(self) -> Tour | None:
+        slug = self.slot("tour")
+        if not slug:
+            return None
+        return self.session.scalar(
+            select(Tour).where(Tour.organization_id == self.org.id, Tour.slug == slug)
+        )
+
+    def party(self) -> dict[str, int] | None:
+        party = self.slot("party")
+        return dict(party) if party else None
+
+    def wanted_dates(self) -> tuple[date | None, date | None]:
+        if self.slot("date"):
+            day = date.fromisoformat(self.slot("date"))
+            return day, day
+        if self.slot("month"):
+            year, month = (int(p) for p in self.slot("month").split("-"))
+            first = date(year, month, 1)
+            next_first = date(year + (month == 12), month % 12 + 1, 1)
+            return first, next_first - timedelta(days=1)
+        return None, None
+
+    def departure(self, code: str | None) -> Departure | None:
+        if not code:
+            return None
+        return self.session.scalar(
+            select(Departure).where(
+                Departure.organization_id == self.org.id, Departure.code == code
+            )
+        )

@@ -1,0 +1,99 @@
+"""`flask chat`: talk to the bot as a customer would, through the real webhook.
+
+Each line is posted to /webhooks/twilio/messages in-process, as Twilio posts it (form
+fields, a fresh MessageSid, and an X-Twilio-Signature made with twilio's own
+RequestValidator when TWILIO_AUTH_TOKEN is set). Prints the replies, and every other
+message the turn caused (to sales reps, ops, other customers) from the outbox."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from typing import IO
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from extensions import db
+from models import Channel, Message, OrganizationNumber
+from services.phones import InvalidPhone, format_address, normalize_phone
+
+PATH = "/webhooks/twilio/messages"
+
+
+def post_inbound(client: FlaskClient, form: dict[str, str], auth_token: str | None,
+                 base_url: str = "http://localhost") -> tuple[int, list[str]]:
+    """Posts one signed inbound message; returns the HTTP status and the TwiML replies."""
+    headers = {}
+    if auth_token:
+        headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(base_url + PATH, form)
+    response = client.post(PATH, data=form, headers=headers, base_url=base_url)
+    replies = []
+    if response.status_code == 200 and response.data:
+        root = ET.fromstring(response.data)
+        replies = [(m.findtext("Body") or m.text or "").strip() for m in root.iter("Message")]
+    return response.status_code, replies
+
+
+def inbound_form(from_address: str, to_address: str, body: str, profile_name: str | None = None) -> dict[str, str]:
+    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": from_address,
+            "To": to_address, "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
+    if profile_name:
+        form["ProfileName"] = profile_name
+    return form
+
+
+@click.command("chat")
+@click.option("--from", "from_phone", required=True, help="The customer's phone, e.g. +15551234567.")
+@click.option("--to", "to_phone", help="The organization's number (default: the first one on the channel).")
+@click.option("--whatsapp", is_flag=True, help="Write on WhatsApp instead of SMS.")
+@click.option("--name", help="WhatsApp profile name to send.")
+@click.option("--script", type=click.File("r"), help="Replay the lines of a file and print the transcript.")
+@with_appcontext
+def chat_command(from_phone: str, to_phone: str | None, whatsapp: bool, name: str | None,
+                 script: IO[str] | None) -> None:
+    channel = Channel.WHATSAPP if whatsapp else Channel.SMS
+    try:
+        sender = normalize_phone(from_phone)
+        to = normalize_phone(to_phone) if to_phone else db.session.scalar(
+            select(OrganizationNumber.phone).where(OrganizationNumber.channel == channel)
+            .order_by(OrganizationNumber.id))
+    except InvalidPhone as exc:
+        raise click.BadParameter(exc.message) from None
+    if not to:
+        raise click.UsageError(f"no organization has a {channel} number; load a catalog first (flask demo load)")
+    config = current_app.config["APP_CONFIG"]
+    client = current_app.test_client()
+    base = (config.PUBLIC_BASE_URL or "http://localhost").rstrip("/")
+    lines = script if script is not None else _prompt_lines()
+    for line in lines:
+        text = line.rstrip("\n")
+        if script is not None:
+            click.echo(f"> {text}")
+        last_id = db.session.scalar(select(func.max(Message.id))) or 0
+        db.session.rollback()
+        form = inbound_form(format_address(channel, sender), format_address(channel, to), text, name)
+        status, replies = post_inbound(client, form, config.TWILIO_AUTH_TOKEN, base)
+        if status != 200:
+            click.echo(f"  (HTTP {status})")
+        for reply in replies:
+            click.echo("< " + reply.replace("\n", "\n  "))
+        caused = db.session.scalars(
+            select(Message).where(Message.id > last_id, Message.direction == "outbound",
+                                  Message.kind != "reply").order_by(Message.id))
+        for msg in caused:
+            click.echo(f"  [outbox {msg.channel} to {msg.to_phone}, {msg.status}] {msg.body}".replace("\n", " / "))
+        db.session.rollback()
+
+
+def _prompt_lines():  # type: ignore[no-untyped-def]
+    click.echo("Type a message and press Enter (Ctrl-D to quit).")
+    while True:
+        try:
+            yield click.prompt("", prompt_suffix="> ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            return

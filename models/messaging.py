@@ -1,0 +1,77 @@
+"""Conversations with customers and the communications log (every message in and out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, OrgScopedMixin, TimestampMixin
+from models.crm import Customer, Lead
+
+
+class Conversation(OrgScopedMixin, TimestampMixin, Base):
+    """One per organization, customer and channel. The bot's state and the slots it has
+    collected live here, so any web process continues the same conversation."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("organization_id", "customer_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32), default="idle")
+    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    handoff: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / pending / resolved
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    unread_count: Mapped[int] = mapped_column(default=0)
+    last_inbound_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    lead: Mapped[Lead | None] = relationship()
+
+
+class Message(OrgScopedMixin, Base):
+    """The communications log. An outbound row exists before anything is sent, so a crash
+    or an outage never loses a message: the sweep sends whatever is still due."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_delivery", "status", "next_attempt_at"),
+        Index("ix_messages_org_to", "organization_id", "to_phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))  # inbound / outbound
+    channel: Mapped[str] = mapped_column(String(16))
+    from_phone: Mapped[str] = mapped_column(String(20))
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[str]] = mapped_column(default=list)
+    # inbound: received. outbound: queued, retrying, sending, sent, delivered, read,
+    # undelivered, failed, needs_template, suppressed (opted out), reply (in TwiML).
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply / notification / staff
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    template_sid: Mapped[str | None] = mapped_column(String(64))
+    template_variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    conversation: Mapped[Conversation | None] = relationship()

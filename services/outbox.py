@@ -1,0 +1,317 @@
+"""The outbox: every outbound message is a row in the communications log before anything
+is sent. Replies to the current sender go back in the webhook's TwiML; everything else is
+delivered by a job after the transaction commits, retried with back-off on 429 and 5xx,
+and re-sent by the sweep if Redis or Twilio was down when it was due.
+
+Rules kept here, once, for every sender (bot, staff, jobs):
+- an opted-out customer gets nothing (status "suppressed");
+- WhatsApp free text only within 24 hours of the customer's last message; outside it the
+  organization's approved template, or "needs_template" for staff to handle;
+- a status never moves backwards ("sent" arriving after "read" changes nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Channel,
+    Conversation,
+    Customer,
+    Message,
+    Organization,
+    OrganizationNumber,
+    utcnow,
+)
+from services import runtime
+from services.errors import ServiceError
+from services.phones import format_address
+from services.transports import Outgoing, TransportError, transport_for
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (30, 120, 600, 1800)
+WHATSAPP_WINDOW = timedelta(hours=24)
+SMS_LIMIT = 1600
+# A row that is due is re-sent by the sweep only after this long, so the sweep does not
+# race the job that was enqueued when the row was committed.
+REQUEUE_GRACE = timedelta(minutes=1)
+
+# Rank of delivery statuses; a callback may only move a message up.
+STATUS_RANK = {
+    "queued": 0,
+    "retrying": 0,
+    "reply": 0,
+    "accepted": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "delivered": 5,
+    "read": 6,
+}
+
+
+class OutboxError(ServiceError):
+    pass
+
+
+def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
+    """Splits a long message at line breaks (words if a line alone is too long)."""
+    body = body.strip()
+    if len(body) <= limit:
+        return [body] if body else []
+    chunks: list[str] = []
+    current = ""
+    for line in body.split("\n"):
+        pieces = [line]
+        if len(line) > limit:
+            pieces, piece = [], ""
+            for word in line.split(" "):
+                while len(word) > limit:
+                    pieces.append(word[:limit])
+                    word = word[limit:]
+                if len(piece) + len(word) + 1 > limit:
+                    pieces.append(piece)
+                    piece = word
+                else:
+                    piece = f"{piece} {word}" if piece else word
+            pieces.append(piece)
+        for piece in pieces:
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) > limit:
+                chunks.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        chunks.append(current)
+    return [c for c in chunks if c.strip()]
+
+
+def sending_number(session: Session, org: Organization, channel: str) -> str | None:
+    return session.scalar(
+        select(OrganizationNumber.phone)
+        .where(OrganizationNumber.organization_id == org.id, OrganizationNumber.channel == channel)
+        .order_by(OrganizationNumber.id)
+    )
+
+
+def _window_open(session: Session, org: Organization, phone: str, now: datetime) -> bool:
+    last = session.scalar(
+        select(Conversation.last_inbound_at)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(
+            Conversation.organization_id == org.id,
+            Conversation.channel == Channel.WHATSAPP,
+            Customer.phone == phone,
+        )
+    )
+    return last is not None and now - last < WHATSAPP_WINDOW
+
+
+def queue(
+    session: Session,
+    org: Organization,
+    to_phone: str,
+    body: str,
+    now: datetime,
+    *,
+    channel: str = Channel.SMS,
+    kind: str = "notification",
+    conversation: Conversation | None = None,
+    template_fields: dict[str, str] | None = None,
+    force: bool = False,
+) -> list[Message]:
+    """Records messages to send to someone other than the current sender; a job sends them
+    once the caller commits. Returns the rows (one per 1,600-character part)."""
+    customer = session.scalar(
+        select(Customer).where(Customer.organization_id == org.id, Customer.phone == to_phone)
+    )
+    from_phone = sending_number(session, org, channel)
+    if from_phone is None and channel == Channel.WHATSAPP:
+        channel, from_phone = Channel.SMS, sending_number(session, org, Channel.SMS)
+    status, template_sid, variables = "queued", None, {}
+    if customer is not None and customer.opted_out and not force:
+        status = "suppressed"
+    elif from_phone is None:
+        status = "failed"
+    elif channel == Channel.WHATSAPP and not _window_open(session, org, to_phone, now):
+        template = org.settings.whatsapp_template
+        if template is None:
+            status = "needs_template"
+        else:
+            fields = {
+                "customer_name": (customer.name if customer and customer.name else "there"),
+                "summary": body.split("\n", 1)[0][:200],
+                **(template_fields or {}),
+            }
+            template_sid = template.content_sid
+            variables = {num: fields.get(name, "") for num, name in template.variables.items()}
+    parts = [body] if template_sid else split_body(body)
+    rows = []
+    for part in parts:
+        row = Message(
+            organization_id=org.id,
+            conversation_id=conversation.id if conversation else None,
+            direction="outbound",
+            channel=channel,
+            from_phone=from_phone or "",
+            to_phone=to_phone,
+            body=part,
+            status=status,
+            kind=kind,
+            template_sid=template_sid,
+            template_variables=variables,
+            error_message="organization has no number on this channel"
+            if from_phone is None
+            else None,
+            next_attempt_at=now if status == "queued" else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    pending = session.info.setdefault("outbox_pending", [])
+    pending += [r.id for r in rows if r.status == "queued"]
+    return rows
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    ids = session.info.pop("outbox_pending", [])
+    if not ids:
+        return
+    from services import jobs
+
+    for message_id in ids:
+        try:
+            jobs.enqueue(deliver_job, message_id)
+        except Exception as exc:  # Redis down: the row stays due and the sweep sends it
+            log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("outbox_pending", None)
+
+
+def deliver_job(message_id: int) -> str:
+    """Sends one outbox row. Safe to run twice: the row is locked and only a due row is sent."""
+    factory = runtime.session_factory()
+    with factory() as session:
+        return deliver(session, message_id, utcnow())
+
+
+def deliver(session: Session, message_id: int, now: datetime) -> str:
+    row = session.scalar(
+        select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
+    )
+    if row is None or row.status not in ("queued", "retrying"):
+        session.rollback()
+        return "skipped"
+    org = session.get(Organization, row.organization_id)
+    assert org is not None
+    customer = session.scalar(
+        select(Customer).where(Customer.organization_id == org.id, Customer.phone == row.to_phone)
+    )
+    if customer is not None and customer.opted_out and row.kind != "optout":
+        row.status, row.updated_at = "suppressed", now
+        session.commit()
+        return row.status
+    config = runtime.config()
+    callback = (
+        f"{config.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
+        if config.PUBLIC_BASE_URL
+        else None
+    )
+    outgoing = Outgoing(
+        row.id,
+        format_address(row.channel, row.from_phone),
+        format_address(row.channel, row.to_phone),
+        row.body,
+        row.template_sid,
+        row.template_variables or None,
+        callback,
+    )
+    row.attempts += 1
+    try:
+        row.provider_sid = transport_for(config).send(outgoing)
+    except TransportError as exc:
+        row.error_code, row.error_message = exc.code, str(exc)[:500]
+        if exc.retryable and row.attempts < MAX_ATTEMPTS:
+            delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+            row.status, row.next_attempt_at = "retrying", now + timedelta(seconds=delay)
+        else:
+            row.status, row.next_attempt_at = "failed", None
+        row.updated_at = now
+        session.commit()
+        if row.status == "retrying":
+            _schedule_retry(row.id, delay)
+        log.warning("message %s %s after attempt %s: %s", row.id, row.status, row.attempts, exc)
+        return row.status
+    row.status, row.sent_at, row.updated_at, row.next_attempt_at = "sent", now, now, None
+    row.error_code = row.error_message = None
+    session.commit()
+    return row.status
+
+
+def _schedule_retry(message_id: int, delay: int) -> None:
+    url = runtime.config().REDIS_URL
+    if not url:
+        return  # embedded default: the in-process sweep picks it up when due
+    try:
+        from rq import Queue
+
+        from services.jobs import QUEUE_NAME, redis_connection
+
+        Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue_in(
+            timedelta(seconds=delay), deliver_job, message_id
+        )
+    except Exception as exc:
+        log.warning("could not schedule retry of message %s (%s); the sweep will", message_id, exc)
+
+
+def due_messages(session: Session, now: datetime) -> list[int]:
+    """Rows that should have been sent by now: their job was lost (Redis down) or their
+    retry time has come."""
+    return list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.status.in_(("queued", "retrying")),
+                Message.next_attempt_at <= now - REQUEUE_GRACE,
+            )
+            .order_by(Message.id)
+            .limit(1000)
+        )
+    )
+
+
+def apply_status(
+    session: Session, row: Message, status: str, error_code: str | None, now: datetime
+) -> bool:
+    """A delivery report. Returns False (and changes nothing) when it would move backwards."""
+    status = status.lower()
+    if status not in STATUS_RANK:
+        return False
+    if STATUS_RANK[status] < STATUS_RANK.get(row.status, 0) or row.status == status:
+        return False
+    row.status = status
+    row.updated_at = now
+    if error_code:
+        row.error_code = error_code[:16]
+    return True
+
+
+def staff_address(session: Session, org: Organization, phone: str) -> dict[str, Any]:
+    """Staff, guides and owners are reached by SMS when the organization has an SMS number."""
+    channel = Channel.SMS if sending_number(session, org, Channel.SMS) else Channel.WHATSAPP
+    return {"channel": channel}

@@ -1,0 +1,102 @@
+"""Ways an outbound message leaves: Twilio's REST API in production, the console in the
+embedded default. A transport sends one message and returns the provider's id, or raises
+TransportError saying whether trying again later could help."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from config import Config
+from services.phones import mask_phone
+
+log = logging.getLogger(__name__)
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    from_address: str  # "+1..." or "whatsapp:+1..."
+    to_address: str
+    body: str
+    template_sid: str | None = None
+    template_variables: dict[str, Any] | None = None
+    status_callback: str | None = None
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, message: Outgoing) -> str: ...
+
+
+class ConsoleTransport:
+    """The embedded default's stand-in for Twilio: logs the message; the communications log
+    in the database is the record."""
+
+    name = "console"
+
+    def send(self, message: Outgoing) -> str:
+        text = (
+            message.body
+            if not message.template_sid
+            else f"[template {message.template_sid}] {message.template_variables}"
+        )
+        log.info(
+            "[console] %s -> %s: %s",
+            message.from_address,
+            mask_phone(message.to_address.split(":")[-1]),
+            text,
+        )
+        return f"CONSOLE{message.id:010d}"
+
+
+class TwilioTransport:
+    name = "twilio"
+
+    def __init__(self, account_sid: str, auth_token: str, api_base: str | None = None) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token)
+        if api_base:  # a local stand-in of Twilio's API (soak tests)
+            self.client.api.base_url = api_base.rstrip("/")
+
+    def send(self, message: Outgoing) -> str:
+        import json
+
+        from requests.exceptions import RequestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        kwargs: dict[str, Any] = {"from_": message.from_address, "to": message.to_address}
+        if message.template_sid:
+            kwargs["content_sid"] = message.template_sid
+            kwargs["content_variables"] = json.dumps(message.template_variables or {})
+        else:
+            kwargs["body"] = message.body
+        if message.status_callback:
+            kwargs["status_callback"] = message.status_callback
+        try:
+            return self.client.messages.create(**kwargs).sid
+        except TwilioRestException as exc:
+            retryable = exc.status == 429 or exc.status >= 500
+            raise TransportError(
+                exc.msg or str(exc), code=str(exc.code or exc.status), retryable=retryable
+            ) from None
+        except (RequestException, TwilioException, OSError) as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+
+
+def transport_for(config: Config) -> Transport:
+    if config.TWILIO_ACCOUNT_SID and config.TWILIO_AUTH_TOKEN:
+        return TwilioTransport(
+            config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE
+        )
+    return ConsoleTransport()

@@ -1,0 +1,141 @@
+"""POST /webhooks/twilio/messages and /webhooks/twilio/status.
+
+Every request must carry a valid X-Twilio-Signature (twilio's RequestValidator over the
+public URL and every form field), or it gets 403 and changes nothing. The message webhook
+answers with TwiML carrying the reply to the sender, well inside Twilio's 15 s; anything
+for anyone else goes through the outbox."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.engine import Inbound, handle_inbound
+from extensions import db
+from intents import NLU, build_nlu
+from models import Message, Organization, OrganizationNumber, utcnow
+from services import outbox
+from services.phones import InvalidPhone, mask_phone, parse_address
+
+log = logging.getLogger(__name__)
+
+twilio_bp = Blueprint("twilio", __name__)
+
+MAX_MEDIA = 10
+
+
+def public_url() -> str:
+    """The URL Twilio signed: PUBLIC_BASE_URL, or what a proxy says the request was."""
+    config = current_app.config["APP_CONFIG"]
+    path = request.full_path if request.query_string else request.path
+    if config.PUBLIC_BASE_URL:
+        return config.PUBLIC_BASE_URL.rstrip("/") + path
+    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+    return f"{scheme}://{host}{path}"
+
+
+def signature_ok() -> bool:
+    token = current_app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN
+    if not token:
+        return True  # embedded default: validation is off, and the log said so at start
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return bool(signature) and RequestValidator(token).validate(
+        public_url(), request.form, signature
+    )
+
+
+def twiml(replies: list[str]) -> Response:
+    response = MessagingResponse()
+    for text in replies:
+        for part in outbox.split_body(text):
+            response.message(part)
+    return Response(str(response), mimetype="application/xml")
+
+
+def forbidden() -> Response:
+    log.warning("refused a Twilio webhook with a missing or wrong signature")
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+@cache
+def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
+    """One NLU per process: the model trains (or loads from its cache) on first use."""
+    from pathlib import Path
+
+    return build_nlu(rasa_url, Path(cache_dir))
+
+
+@twilio_bp.post("/twilio/messages")
+def inbound_message() -> Response:
+    if not signature_ok():
+        return forbidden()
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    if not sid or len(sid) > 64:
+        return Response("MessageSid is required", status=400, mimetype="text/plain")
+    try:
+        channel, from_phone = parse_address(form.get("From", ""))
+        to_channel, to_phone = parse_address(form.get("To", ""))
+    except InvalidPhone as exc:
+        log.warning("inbound message %s with an unusable number: %s", sid, exc.message)
+        return twiml([])
+    org = db.session.scalar(
+        select(Organization)
+        .join(OrganizationNumber)
+        .where(OrganizationNumber.channel == to_channel, OrganizationNumber.phone == to_phone)
+    )
+    if org is None:
+        log.warning(
+            "inbound message %s to %s, a number no organization owns", sid, mask_phone(to_phone)
+        )
+        return twiml([])
+    try:
+        media_count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError:
+        media_count = 0
+    media = tuple(
+        form.get(f"MediaUrl{i}", "")[:1000] for i in range(media_count) if form.get(f"MediaUrl{i}")
+    )
+    config = current_app.config["APP_CONFIG"]
+    nlu = nlu_for(config.RASA_URL, str(current_app.instance_path) + "/nlu-cache")
+    msg = Inbound(
+        channel=channel,
+        from_phone=from_phone,
+        to_phone=to_phone,
+        body=(form.get("Body") or "").replace("\x00", ""),
+        provider_sid=sid,
+        profile_name=form.get("ProfileName"),
+        media=media,
+    )
+    outcome = handle_inbound(db.session, org, msg, nlu, utcnow())
+    if not outcome.duplicate:
+        db.session.commit()
+    return twiml(outcome.replies)
+
+
+@twilio_bp.post("/twilio/status")
+def message_status() -> Response:
+    if not signature_ok():
+        return forbidden()
+    sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "").strip()
+    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip()
+    if not sid or not status:
+        return Response(
+            "MessageSid and MessageStatus are required", status=400, mimetype="text/plain"
+        )
+    row = db.session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+    if row is None:
+        return Response(status=204)  # not ours (or a TwiML reply we do not track): nothing to do
+    if outbox.apply_status(
+        db.session, row, status, request.form.get("ErrorCode") or None, utcnow()
+    ):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return Response(status=204)
