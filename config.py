@@ -53,6 +53,8 @@ class Config:
 class TestConfig(Config):
     """Tests run against the real PostgreSQL and Redis on this machine."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
         env.setdefault(

@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models import Booking, Departure, Lead, Organization, TimelineEvent, WaitlistEntry
+from models import (
+    Booking,
+    Conversation,
+    Departure,
+    Lead,
+    Message,
+    Organization,
+    TimelineEvent,
+    WaitlistEntry,
+)
 from services.inventory import Occupancy
 
 
@@ -114,4 +123,43 @@ def timeline_event(org: Organization, ev: TimelineEvent) -> dict[str, Any]:
         "content": ev.content,
         "at": at,
         "at_local": at_local,
+    }
+
+
+def message(org: Organization, m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "direction": m.direction,
+        "channel": m.channel,
+        "from": m.from_phone,
+        "to": m.to_phone,
+        "body": m.body,
+        "kind": m.kind,
+        "status": m.status,
+        "error_code": m.error_code,
+        "error_message": m.error_message,
+        "provider_sid": m.provider_sid,
+        "template_sid": m.template_sid,
+        "attempts": m.attempts,
+        "at": _times(org, m.created_at)[0],
+    }
+
+
+def conversation(org: Organization, c: Conversation, messages: list[Message]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "customer": {
+            "phone": c.customer.phone,
+            "name": c.customer.name,
+            "opted_out": c.customer.opted_out,
+        },
+        "channel": c.channel,
+        "state": c.state,
+        "slots": c.slots,
+        "status": c.status,
+        "handoff": c.handoff,
+        "unread_count": c.unread_count,
+        "lead": c.lead.reference if c.lead else None,
+        "last_inbound_at": _times(org, c.last_inbound_at)[0],
+        "messages": [message(org, m) for m in messages],
     }

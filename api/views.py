@@ -3,7 +3,7 @@ organization of the bearer token, so one operator never sees another's data."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -12,7 +12,18 @@ from sqlalchemy.orm import selectinload
 
 from api import serializers
 from extensions import db
-from models import Booking, Customer, Departure, Lead, Organization, Tour, WaitlistEntry, utcnow
+from models import (
+    Booking,
+    Conversation,
+    Customer,
+    Departure,
+    Lead,
+    Message,
+    Organization,
+    Tour,
+    WaitlistEntry,
+    utcnow,
+)
 from services import waitlist
 from services.api_tokens import authenticate
 from services.availability import local_day_bounds
@@ -250,3 +261,63 @@ def get_timeline():  # type: ignore[no-untyped-def]
         raise BadParameter("object is required: a booking or lead reference or a departure code")
     events = events_for(db.session, _org().id, ref)
     return jsonify(object=ref, items=[serializers.timeline_event(_org(), e) for e in events])
+
+
+@api_bp.get("/conversations")
+def list_conversations():  # type: ignore[no-untyped-def]
+    """Conversations (with their latest 50 messages), optionally for one phone."""
+    org = _org()
+    stmt = (
+        select(Conversation)
+        .where(Conversation.organization_id == org.id)
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+        .options(selectinload(Conversation.customer), selectinload(Conversation.lead))
+    )
+    if phone := _phone_param():
+        stmt = stmt.join(Customer, Customer.id == Conversation.customer_id).where(
+            Customer.phone == phone
+        )
+    rows, page = _page(stmt)
+    items = []
+    for conv in rows:
+        recent = list(
+            db.session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conv.id)
+                .order_by(Message.created_at.desc(), Message.id.desc())
+                .limit(50)
+            )
+        )
+        items.append(serializers.conversation(org, conv, list(reversed(recent))))
+    return jsonify(items=items, **page)
+
+
+@api_bp.get("/messages")
+def list_messages():  # type: ignore[no-untyped-def]
+    """The communications log, newest first; `to` is a phone, `since` an ISO 8601 time."""
+    org = _org()
+    stmt = (
+        select(Message)
+        .where(Message.organization_id == org.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    )
+    if raw_to := request.args.get("to"):
+        raw_to = raw_to.strip()
+        try:
+            stmt = stmt.where(
+                Message.to_phone == normalize_phone("+" + raw_to if raw_to.isdigit() else raw_to)
+            )
+        except InvalidPhone as exc:
+            raise BadParameter(f"to: {exc.message}") from None
+    if raw_since := request.args.get("since"):
+        try:
+            since = datetime.fromisoformat(raw_since.replace(" ", "+"))
+        except ValueError:
+            raise BadParameter("since must be an ISO 8601 time like 2027-01-06T10:00:00Z") from None
+        stmt = stmt.where(
+            Message.created_at >= (since if since.tzinfo else since.replace(tzinfo=UTC))
+        )
+    if status := request.args.get("status"):
+        stmt = stmt.where(Message.status == status.lower())
+    rows, page = _page(stmt)
+    return jsonify(items=[serializers.message(org, m) for m in rows], **page)

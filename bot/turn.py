@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from bot.states import State
 from intents import ParseResult
 from models import Conversation, Customer, Departure, Organization, Tour
+
+WEEK = re.compile(r"\b(this|next|coming)\s+week\b", re.IGNORECASE)
 
 
 @dataclass
@@ -60,9 +63,20 @@ class Turn:
         if r.entity("tour"):
             updates["tour"] = r.entity("tour")
         if r.entity("date"):
-            updates["date"], updates["month"] = r.entity("date"), None
+            updates.update(date=r.entity("date"), month=None, week=None)
         elif r.entity("month"):
-            updates["month"], updates["date"] = r.entity("month"), None
+            updates.update(month=r.entity("month"), date=None, week=None)
+        elif week := WEEK.search(self.text):
+            # "this week" / "next week" are ranges, not one date: Monday to Sunday.
+            today = self.now.astimezone(self.org.tz).date()
+            monday = today - timedelta(days=today.weekday())
+            if week.group(1).lower() == "next":
+                monday += timedelta(days=7)
+            updates.update(
+                week=[max(monday, today).isoformat(), (monday + timedelta(days=6)).isoformat()],
+                date=None,
+                month=None,
+            )
         party = self.party_from_message()
         if party:
             updates["party"] = party
@@ -94,6 +108,9 @@ class Turn:
         return dict(party) if party else None
 
     def wanted_dates(self) -> tuple[date | None, date | None]:
+        if self.slot("week"):
+            first, last = self.slot("week")
+            return date.fromisoformat(first), date.fromisoformat(last)
         if self.slot("date"):
             day = date.fromisoformat(self.slot("date"))
             return day, day

@@ -25,12 +25,18 @@ from services.phones import InvalidPhone, format_address, normalize_phone
 PATH = "/webhooks/twilio/messages"
 
 
-def post_inbound(client: FlaskClient, form: dict[str, str], auth_token: str | None,
-                 base_url: str = "http://localhost") -> tuple[int, list[str]]:
+def post_inbound(
+    client: FlaskClient,
+    form: dict[str, str],
+    auth_token: str | None,
+    base_url: str = "http://localhost",
+) -> tuple[int, list[str]]:
     """Posts one signed inbound message; returns the HTTP status and the TwiML replies."""
     headers = {}
     if auth_token:
-        headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(base_url + PATH, form)
+        headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(
+            base_url + PATH, form
+        )
     response = client.post(PATH, data=form, headers=headers, base_url=base_url)
     replies = []
     if response.status_code == 200 and response.data:
@@ -39,33 +45,58 @@ def post_inbound(client: FlaskClient, form: dict[str, str], auth_token: str | No
     return response.status_code, replies
 
 
-def inbound_form(from_address: str, to_address: str, body: str, profile_name: str | None = None) -> dict[str, str]:
-    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": from_address,
-            "To": to_address, "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
+def inbound_form(
+    from_address: str, to_address: str, body: str, profile_name: str | None = None
+) -> dict[str, str]:
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": from_address,
+        "To": to_address,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
     if profile_name:
         form["ProfileName"] = profile_name
     return form
 
 
 @click.command("chat")
-@click.option("--from", "from_phone", required=True, help="The customer's phone, e.g. +15551234567.")
-@click.option("--to", "to_phone", help="The organization's number (default: the first one on the channel).")
+@click.option(
+    "--from", "from_phone", required=True, help="The customer's phone, e.g. +15551234567."
+)
+@click.option(
+    "--to", "to_phone", help="The organization's number (default: the first one on the channel)."
+)
 @click.option("--whatsapp", is_flag=True, help="Write on WhatsApp instead of SMS.")
 @click.option("--name", help="WhatsApp profile name to send.")
-@click.option("--script", type=click.File("r"), help="Replay the lines of a file and print the transcript.")
+@click.option(
+    "--script", type=click.File("r"), help="Replay the lines of a file and print the transcript."
+)
 @with_appcontext
-def chat_command(from_phone: str, to_phone: str | None, whatsapp: bool, name: str | None,
-                 script: IO[str] | None) -> None:
+def chat_command(
+    from_phone: str, to_phone: str | None, whatsapp: bool, name: str | None, script: IO[str] | None
+) -> None:
     channel = Channel.WHATSAPP if whatsapp else Channel.SMS
     try:
         sender = normalize_phone(from_phone)
-        to = normalize_phone(to_phone) if to_phone else db.session.scalar(
-            select(OrganizationNumber.phone).where(OrganizationNumber.channel == channel)
-            .order_by(OrganizationNumber.id))
+        to = (
+            normalize_phone(to_phone)
+            if to_phone
+            else db.session.scalar(
+                select(OrganizationNumber.phone)
+                .where(OrganizationNumber.channel == channel)
+                .order_by(OrganizationNumber.id)
+            )
+        )
     except InvalidPhone as exc:
         raise click.BadParameter(exc.message) from None
     if not to:
-        raise click.UsageError(f"no organization has a {channel} number; load a catalog first (flask demo load)")
+        raise click.UsageError(
+            f"no organization has a {channel} number; load a catalog first (flask demo load)"
+        )
     config = current_app.config["APP_CONFIG"]
     client = current_app.test_client()
     base = (config.PUBLIC_BASE_URL or "http://localhost").rstrip("/")
@@ -76,17 +107,25 @@ def chat_command(from_phone: str, to_phone: str | None, whatsapp: bool, name: st
             click.echo(f"> {text}")
         last_id = db.session.scalar(select(func.max(Message.id))) or 0
         db.session.rollback()
-        form = inbound_form(format_address(channel, sender), format_address(channel, to), text, name)
+        form = inbound_form(
+            format_address(channel, sender), format_address(channel, to), text, name
+        )
         status, replies = post_inbound(client, form, config.TWILIO_AUTH_TOKEN, base)
         if status != 200:
             click.echo(f"  (HTTP {status})")
         for reply in replies:
             click.echo("< " + reply.replace("\n", "\n  "))
         caused = db.session.scalars(
-            select(Message).where(Message.id > last_id, Message.direction == "outbound",
-                                  Message.kind != "reply").order_by(Message.id))
+            select(Message)
+            .where(Message.id > last_id, Message.direction == "outbound", Message.kind != "reply")
+            .order_by(Message.id)
+        )
         for msg in caused:
-            click.echo(f"  [outbox {msg.channel} to {msg.to_phone}, {msg.status}] {msg.body}".replace("\n", " / "))
+            click.echo(
+                f"  [outbox {msg.channel} to {msg.to_phone}, {msg.status}] {msg.body}".replace(
+                    "\n", " / "
+                )
+            )
         db.session.rollback()
 
 

@@ -186,6 +186,10 @@ def queue(
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # SQLAlchemy also fires this when a SAVEPOINT is released; only the real commit counts,
+    # or a job would look for rows that are still uncommitted and locked.
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop("outbox_pending", [])
     if not ids:
         return
@@ -200,7 +204,10 @@ def _send_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("outbox_pending", None)
+    # A rolled-back SAVEPOINT keeps the rest of the transaction's messages pending; rows it
+    # removed are simply not found (and skipped) when the job runs.
+    if not session.in_nested_transaction():
+        session.info.pop("outbox_pending", None)
 
 
 def deliver_job(message_id: int) -> str:

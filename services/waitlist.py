@@ -26,7 +26,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import timeline
+from services import notify, timeline
 from services.booking_states import transition
 from services.errors import ServiceError
 from services.inventory import check_bookable, new_booking, occupancy
@@ -166,6 +166,8 @@ def offer_free_seats(
         entry.offers_made += 1
         free -= entry.seats
         made.append(entry)
+        # The message is queued in this transaction: an offer never exists without it.
+        notify.waitlist_offer(session, org, entry, now)
         timeline.record(
             session,
             entry.booking,

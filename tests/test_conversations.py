@@ -1,0 +1,373 @@
+"""The customer journeys of whatsapp-operations-workflows.md, end to end through the signed
+webhook, asserting the replies and the database afterwards."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from config import TestConfig
+from models import (
+    Booking,
+    BookingStatus,
+    Conversation,
+    Lead,
+    Organization,
+    TimelineEvent,
+    WaitlistEntry,
+    utcnow,
+)
+from services import api_tokens, bookings, inventory, jobs
+from tests.chat import AUTH_TOKEN, BASE_URL, Chat
+from tests.conftest import import_org
+from tests.factories import catalog_data, departure, make_customer
+
+KTM = ZoneInfo("Asia/Kathmandu")
+
+
+def today() -> date:
+    return utcnow().astimezone(KTM).date()
+
+
+def day(n: int) -> date:
+    return today() + timedelta(days=n)
+
+
+def live_catalog() -> dict:
+    """The test catalog with dates relative to today, since the webhook runs on the real clock."""
+    data = catalog_data()
+    ebc, sunset, city = data["tours"]
+    ebc["departures"] = [{"code": "EBC100", "start": f"{day(100)} 06:00", "capacity": 12}]
+    sunset["schedule"] = [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "time": "17:30",
+            "from": str(day(1)),
+            "until": str(day(30)),
+            "capacity": 20,
+        }
+    ]
+    city["departures"] = [
+        {"code": "CITY3", "start": f"{day(3)} 09:00", "capacity": 3},
+        {"code": "CITY4", "start": f"{day(4)} 09:00", "capacity": 3},
+    ]
+    return data
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    config.PUBLIC_BASE_URL = BASE_URL
+    with factory() as s:
+        import_org(s, utcnow(), **{k: v for k, v in live_catalog().items()})
+    return create_app(config)
+
+
+@pytest.fixture
+def ada(client: FlaskClient, factory: sessionmaker[Session]) -> Chat:
+    return Chat(client, factory, phone="+12025550101", name="Ada")
+
+
+def spoken(d: date) -> str:
+    return f"{d.day} {d:%B}"
+
+
+def test_journey_1_enquiry_creates_an_assigned_lead_and_notifies_the_rep(
+    ada: Chat, factory
+) -> None:
+    reply = ada.say("Hi! I'm interested in the Everest Base Camp Trek for 3 people in March")
+    ref = re.search(r"LD-[A-Z0-9]{5}", reply).group(0)
+    assert "Everest Base Camp Trek" in reply and "special requirements" in reply
+    assert "How many people" not in reply  # already said: 3 people
+    with factory() as s:
+        lead = s.scalar(select(Lead).where(Lead.reference == ref))
+        assert (lead.source, lead.status, lead.party, lead.tour.slug) == (
+            "whatsapp",
+            "NEW",
+            {"adult": 3},
+            "ebc-trek",
+        )
+        assert lead.preferred_month and lead.preferred_month.endswith("-03")
+        assert lead.assigned_to.name == "Sarah Lee"
+        conv = s.scalar(select(Conversation))
+        assert conv.lead_id == lead.id
+        events = [
+            e.event_type
+            for e in s.scalars(select(TimelineEvent).where(TimelineEvent.object_ref == ref))
+        ]
+        assert events[:2] == ["lead.created", "lead.assigned"] and "message.inbound" in events
+    [note] = ada.outbox()
+    assert (note.to_phone, note.kind, note.status) == ("+15551230001", "staff", "sent")
+    assert ref in note.body and "Everest" in note.body
+
+
+def test_journey_1_returning_customer_is_greeted_by_name_with_history(ada: Chat, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        customer = make_customer(s, org, ada.phone, utcnow(), name="Ada")
+        old = inventory.hold_seats(
+            s, org, departure(s, org, "EBC100"), customer, {"adult": 1}, utcnow(), source="sms"
+        )
+        s.commit()
+    reply = ada.say("Hello, I'm interested in the sunset tour")
+    assert "Welcome back, Ada" in reply
+    with factory() as s:
+        lead = s.scalar(select(Lead))
+        assert lead.context["previous_bookings"] == [old.reference]
+
+
+def test_journeys_2_and_3_availability_quote_and_hold(ada: Chat, factory) -> None:
+    when = day(6)
+    reply = ada.say(f"sunset tour on {spoken(when)}, 2 adults 2 kids")
+    assert "1) Sunset Tour" in reply and "$49 × 2 + $29 × 2 = $156" in reply
+    assert "20 spots left" in reply and "2)" not in reply  # one departure that day
+    week = ada.say("any sunset tour next week for 2 adults 2 kids?")
+    assert "3)" in week and "4)" not in week  # at most three, numbered
+    ada.say(f"sunset tour on {spoken(when)}, 2 adults 2 kids")
+    quote = ada.say("1")
+    assert "Deposit $46.80" in quote and "total $156" in quote and "hold 4 seats" in quote
+    held = ada.say("yes")
+    ref = re.search(r"BK-[A-Z0-9]{5}", held).group(0)
+    assert "Hold expires" in held and f"{BASE_URL}/pay/{ref}" in held and "$156" in held
+    with factory() as s:
+        booking = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert (booking.status, booking.seats, booking.party) == (
+            "HELD",
+            4,
+            {"adult": 2, "child": 2},
+        )
+        assert booking.source == "whatsapp" and booking.lead is not None
+        assert booking.departure.starts_at.astimezone(KTM).date() == when
+        assert booking.lead.status == "QUOTED"
+    assert ref in ada.say("what's the status of my booking?")
+    assert f"/pay/{ref}" in ada.say("how do I pay?")
+
+
+def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITY3"),
+            make_customer(s, org, "+12025550150", utcnow()),
+            {"adult": 3},
+            utcnow(),
+            source="sms",
+        )
+        s.commit()
+    reply = ada.say(f"city walk on {spoken(day(3))} for 2 people")
+    assert (
+        "fully booked" in reply
+        and "1)" in reply
+        and "2) Join the waitlist" in reply
+        and "3)" in reply
+    )
+    joined = ada.say("2")
+    assert "Position: #1" in joined
+    with factory() as s:
+        entry = s.scalar(select(WaitlistEntry))
+        assert (entry.seats, entry.booking.status, entry.departure.code) == (
+            2,
+            "WAITLISTED",
+            "CITY3",
+        )
+
+
+def test_journey_4_seats_gone_meanwhile_capture_a_failed_booking_lead(ada: Chat, factory) -> None:
+    ada.say(f"city walk on {spoken(day(3))} for 2 people")
+    assert "hold 2 seats" in ada.say("1")
+    with factory() as s:  # someone else is quicker
+        org = s.scalar(select(Organization))
+        inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITY3"),
+            make_customer(s, org, "+12025550151", utcnow()),
+            {"adult": 2},
+            utcnow(),
+            source="sms",
+        )
+        s.commit()
+    reply = ada.say("yes please")
+    assert "just taken" in reply and "1)" in reply and "Join the waitlist" in reply
+    with factory() as s:
+        failed = s.scalar(select(Lead).where(Lead.source == "booking_failed"))
+        assert (failed.reason, failed.priority, failed.departure.code) == (
+            "slot_unavailable",
+            "high",
+            "CITY3",
+        )
+        assert failed.context["failed_departure"] == "CITY3"
+        assert s.scalar(select(Booking).where(Booking.customer.has(phone=ada.phone))) is None
+    assert any("HIGH PRIORITY" in m.body for m in ada.outbox())
+    alternative = ada.say("1")
+    assert "CITY" not in alternative and "hold 2 seats" in alternative  # the next day's walk
+
+
+def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClient, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        blocker = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITY3"),
+            make_customer(s, org, "+12025550150", utcnow()),
+            {"adult": 3},
+            utcnow(),
+            source="sms",
+        )
+        bookings.confirm_booking(s, org, blocker, utcnow())
+        s.commit()
+    first = Chat(client, factory, phone="+12025550161", name="Bo")
+    second = Chat(client, factory, phone="+12025550162", name="Cy", whatsapp=False)
+    for person in (first, second):
+        person.say(f"city walk on {spoken(day(3))} for 1")
+        assert "Position" in person.say("2")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        bookings.cancel_booking(
+            s, org, s.get(Booking, blocker.id), utcnow(), reason="changed plans"
+        )
+        s.commit()
+    offers = [m for m in first.outbox() if m.to_phone == first.phone]
+    assert len(offers) == 1 and "CONFIRM" in offers[0].body and offers[0].channel == "whatsapp"
+    held = first.say("CONFIRM")
+    assert "It's yours" in held and "/pay/BK-" in held
+    with factory() as s:
+        bo = s.scalar(select(Booking).where(Booking.customer.has(phone=first.phone)))
+        assert bo.status == BookingStatus.HELD
+
+    # The second in line is offered the next free seat, does not answer, and the offer lapses.
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        bookings.cancel_booking(s, org, s.get(Booking, bo.id), utcnow(), reason="changed plans")
+        s.commit()
+    assert any(m.to_phone == second.phone and "CONFIRM" in m.body for m in second.outbox())
+    result = jobs.run_sweep(factory, utcnow() + timedelta(hours=3))
+    assert len(result["expired_offers"]) == 1
+    with factory() as s:
+        cy = s.scalar(select(WaitlistEntry).where(WaitlistEntry.customer.has(phone=second.phone)))
+        assert cy.status == "expired" and cy.booking.status == "EXPIRED"
+
+
+def test_journey_5_decline_keeps_the_customer_on_the_list(client: FlaskClient, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        blocker = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITY3"),
+            make_customer(s, org, "+12025550150", utcnow()),
+            {"adult": 3},
+            utcnow(),
+            source="sms",
+        )
+        s.commit()
+    bo = Chat(client, factory, phone="+12025550161")
+    bo.say(f"city walk on {spoken(day(3))} for 1")
+    bo.say("2")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        bookings.cancel_booking(s, org, s.get(Booking, blocker.id), utcnow(), reason="x")
+        s.commit()
+    assert "still on the waitlist" in bo.say("DECLINE")
+    with factory() as s:
+        assert s.scalar(select(WaitlistEntry.status)) in ("waiting", "offered")
+
+
+def test_journey_6_handoff_flags_notifies_and_goes_quiet(ada: Chat, factory) -> None:
+    ada.say("Hi! I'm interested in the food tour for 2")
+    reply = ada.say("I need to talk to someone")
+    assert "Sarah Lee" in reply
+    assert ada.say("hello? anyone?") == ""
+    with factory() as s:
+        conv = s.scalar(select(Conversation))
+        assert conv.handoff and conv.status == "pending" and conv.unread_count == 3
+    assert any("asks for a person" in m.body and m.to_phone == "+15551230001" for m in ada.outbox())
+    assert "unsubscribed" in ada.say("STOP")  # commands still work while a person has it
+    ada.say("START")
+    assert "I can help you" in ada.say("menu")  # and MENU brings the bot back
+    assert "Adventure Treks" in ada.say("hi")
+
+
+def test_journey_7_status_cancel_and_reschedule_requests(ada: Chat, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "EBC100"),
+            make_customer(s, org, ada.phone, utcnow(), name="Ada"),
+            {"adult": 2},
+            utcnow(),
+            source="sms",
+        )
+        s.commit()
+    ref = booking.reference
+    status = ada.say(f"status of {ref}?")
+    assert ref in status and "Everest Base Camp Trek" in status and "2 adults" in status
+    assert ref in ada.say(
+        "is my booking confirmed?"
+    )  # the only active booking, no reference needed
+    cancel = ada.say("I need to cancel my booking")
+    assert ref in cancel and "refund" in cancel
+    moved = ada.say(f"can I change the date of {ref} to next month")
+    assert "request" in moved
+    with factory() as s:
+        events = [
+            e.event_type
+            for e in s.scalars(select(TimelineEvent).where(TimelineEvent.object_ref == ref))
+        ]
+        assert "booking.cancel_requested" in events and "booking.reschedule_requested" in events
+        assert (
+            s.get(Booking, booking.id).status == "HELD"
+        )  # a person decides, nothing automatic yet
+    assert sum("request for" in m.body for m in ada.outbox()) == 2
+    assert "couldn't find booking BK-2222Z" in ada.say("cancel BK-2222Z")
+
+
+def test_journey_8_fallback_menu_and_reset(ada: Chat, factory) -> None:
+    ada.say("sunset tour next week for 2")
+    assert "I can help you" in ada.say("asdkjh qwe")
+    assert "I can help you" in ada.say("restart")
+    with factory() as s:
+        conv = s.scalar(select(Conversation))
+        assert (conv.state, conv.slots) == ("idle", {})
+
+
+def test_conversation_survives_a_restart_and_another_process(
+    ada: Chat, factory, pg_url: str
+) -> None:
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL = AUTH_TOKEN, BASE_URL
+    other_process = Chat(create_app(config).test_client(), factory, phone=ada.phone)
+    assert "hold 2 seats" in other_process.say("1")
+
+
+def test_api_conversations_and_messages(ada: Chat, client: FlaskClient, factory) -> None:
+    ada.say("Hi! I'm interested in the food tour")
+    with factory() as s:
+        token = api_tokens.create_token(s, s.scalar(select(Organization)), utcnow())
+        s.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    convs = client.get("/api/v1/conversations?phone=%2B12025550101", headers=auth).json["items"]
+    assert (
+        len(convs) == 1 and convs[0]["channel"] == "whatsapp" and convs[0]["lead"].startswith("LD-")
+    )
+    assert [m["direction"] for m in convs[0]["messages"]] == ["inbound", "outbound"]
+    to_rep = client.get("/api/v1/messages?to=%2B15551230001", headers=auth).json["items"]
+    assert len(to_rep) == 1 and to_rep[0]["status"] == "sent" and to_rep[0]["kind"] == "staff"
+    since = (utcnow() + timedelta(hours=1)).isoformat()
+    assert client.get(f"/api/v1/messages?since={since}", headers=auth).json["items"] == []
+    assert client.get("/api/v1/messages?since=yesterday", headers=auth).status_code == 400

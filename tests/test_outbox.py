@@ -1,0 +1,253 @@
+"""The outbox against Twilio's REST API (mocked with responses) and real Redis: sending,
+retries with back-off, permanent failures, the WhatsApp 24-hour window, and nothing lost
+while Redis is down."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import TestConfig
+from models import Channel, Conversation, Message, Organization, utcnow
+from services import jobs, outbox, runtime
+from services.customers import get_or_create_customer
+from tests.conftest import import_org
+from tests.factories import catalog_data
+
+ACCOUNT = "AC" + "1" * 32
+API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+CUSTOMER = "+12025550101"
+TEMPLATE = "HX" + "a" * 32
+
+
+def twilio_config(**overrides: object) -> TestConfig:
+    config = TestConfig()
+    config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN = ACCOUNT, "secret-token"
+    config.PUBLIC_BASE_URL = "https://bot.example.com"
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture
+def org(factory: sessionmaker[Session]) -> Organization:
+    runtime.configure(twilio_config())
+    with factory() as s:
+        organization = import_org(s)
+    yield organization
+    runtime.configure(TestConfig())
+
+
+def queue_one(
+    factory: sessionmaker[Session],
+    body: str = "Your spot opened",
+    channel: str = Channel.SMS,
+    last_inbound_hours_ago: float | None = None,
+    commit: bool = True,
+) -> int:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        customer, _ = get_or_create_customer(s, org, CUSTOMER, utcnow(), name="Ada")
+        if last_inbound_hours_ago is not None:
+            s.add(
+                Conversation(
+                    organization_id=org.id,
+                    customer_id=customer.id,
+                    channel=channel,
+                    state="idle",
+                    slots={},
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                    last_inbound_at=utcnow() - timedelta(hours=last_inbound_hours_ago),
+                )
+            )
+            s.flush()
+        row = outbox.queue(s, org, CUSTOMER, body, utcnow(), channel=channel)[0]
+        s.commit()
+        return row.id
+
+
+def row(factory: sessionmaker[Session], message_id: int) -> Message:
+    with factory() as s:
+        return s.get(Message, message_id)
+
+
+def sent_form(call) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return parse_qs(call.request.body)
+
+
+@responses.activate
+def test_notification_goes_through_twilio_rest_after_commit(org, factory) -> None:
+    responses.post(API, json={"sid": "SM" + "b" * 32, "status": "queued"}, status=201)
+    message_id = queue_one(factory)  # in-process jobs: delivered right after the commit
+    sent = row(factory, message_id)
+    assert (sent.status, sent.provider_sid, sent.attempts) == ("sent", "SM" + "b" * 32, 1)
+    form = sent_form(responses.calls[0])
+    assert (
+        form["To"] == [CUSTOMER]
+        and form["From"] == ["+15005550006"]
+        and form["Body"] == ["Your spot opened"]
+    )
+    assert form["StatusCallback"] == ["https://bot.example.com/webhooks/twilio/status"]
+
+
+@responses.activate
+def test_429_and_5xx_are_retried_with_backoff_then_sent(org, factory) -> None:
+    responses.post(
+        API, json={"code": 20429, "message": "Too Many Requests", "status": 429}, status=429
+    )
+    responses.post(
+        API, json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500
+    )
+    responses.post(API, json={"sid": "SM" + "c" * 32, "status": "queued"}, status=201)
+    message_id = queue_one(factory)
+    first = row(factory, message_id)
+    assert (first.status, first.attempts, first.error_code) == ("retrying", 1, "20429")
+    assert first.next_attempt_at - first.updated_at == timedelta(seconds=30)
+    # The sweep sends what is due; an extra run before it is due sends nothing.
+    with factory() as s:
+        assert outbox.due_messages(s, first.next_attempt_at) == []
+        assert outbox.due_messages(s, first.next_attempt_at + timedelta(minutes=1)) == [message_id]
+    with factory() as s:
+        assert outbox.deliver(s, message_id, first.next_attempt_at) == "retrying"
+    with factory() as s:
+        assert outbox.deliver(s, message_id, first.next_attempt_at + timedelta(minutes=5)) == "sent"
+    final = row(factory, message_id)
+    assert (final.status, final.attempts, final.error_code) == ("sent", 3, None)
+    assert len(responses.calls) == 3
+    with factory() as s:  # delivering again is harmless: the row is no longer due
+        assert outbox.deliver(s, message_id, utcnow()) == "skipped"
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_permanent_errors_fail_at_once_with_the_reason(org, factory) -> None:
+    responses.post(
+        API,
+        json={"code": 21211, "message": "The 'To' number is not valid", "status": 400},
+        status=400,
+    )
+    failed = row(factory, queue_one(factory))
+    assert (failed.status, failed.error_code, failed.attempts) == ("failed", "21211", 1)
+    assert "not valid" in failed.error_message
+
+
+@responses.activate
+def test_gives_up_after_the_last_try(org, factory) -> None:
+    responses.post(
+        API, json={"code": 20503, "message": "Service Unavailable", "status": 503}, status=503
+    )
+    message_id = queue_one(factory)
+    moment = utcnow()
+    for _ in range(outbox.MAX_ATTEMPTS):
+        moment += timedelta(hours=1)
+        with factory() as s:
+            outbox.deliver(s, message_id, moment)
+    gave_up = row(factory, message_id)
+    assert (gave_up.status, gave_up.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+    assert len(responses.calls) == outbox.MAX_ATTEMPTS
+
+
+@responses.activate
+def test_whatsapp_inside_the_window_is_free_text(org, factory) -> None:
+    responses.post(API, json={"sid": "SM" + "d" * 32, "status": "queued"}, status=201)
+    sent = row(factory, queue_one(factory, channel=Channel.WHATSAPP, last_inbound_hours_ago=23))
+    assert sent.status == "sent"
+    form = sent_form(responses.calls[0])
+    assert form["To"] == [f"whatsapp:{CUSTOMER}"] and form["From"] == ["whatsapp:+14155238886"]
+    assert "Body" in form and "ContentSid" not in form
+
+
+def test_whatsapp_outside_the_window_without_a_template_waits_for_staff(org, factory) -> None:
+    held = row(factory, queue_one(factory, channel=Channel.WHATSAPP, last_inbound_hours_ago=25))
+    assert held.status == "needs_template" and held.attempts == 0
+
+
+@responses.activate
+def test_whatsapp_outside_the_window_uses_the_approved_template(factory) -> None:
+    runtime.configure(twilio_config())
+    data = catalog_data()
+    data["organization"]["settings"]["whatsapp_template"] = {
+        "content_sid": TEMPLATE,
+        "variables": {"1": "customer_name", "2": "summary"},
+    }
+    with factory() as s:
+        import_org(s, **{"organization": data["organization"]})
+    responses.post(API, json={"sid": "SM" + "e" * 32, "status": "queued"}, status=201)
+    try:
+        sent = row(
+            factory,
+            queue_one(
+                factory,
+                "A spot opened on the Sunset Tour\nReply CONFIRM",
+                channel=Channel.WHATSAPP,
+                last_inbound_hours_ago=48,
+            ),
+        )
+    finally:
+        runtime.configure(TestConfig())
+    assert (sent.status, sent.template_sid) == ("sent", TEMPLATE)
+    form = sent_form(responses.calls[0])
+    assert form["ContentSid"] == [TEMPLATE] and "Body" not in form
+    assert json.loads(form["ContentVariables"][0]) == {
+        "1": "Ada",
+        "2": "A spot opened on the Sunset Tour",
+    }
+
+
+@responses.activate
+def test_redis_down_while_a_notification_is_due_then_delivered_when_it_returns(
+    factory: sessionmaker[Session], redis_url: str
+) -> None:
+    responses.post(API, json={"sid": "SM" + "f" * 32, "status": "queued"}, status=201)
+    runtime.configure(twilio_config(REDIS_URL="redis://127.0.0.1:1/0"))  # nothing listens there
+    try:
+        with factory() as s:
+            import_org(s)
+        message_id = queue_one(factory)
+        assert row(factory, message_id).status == "queued"  # committed; the enqueue failed
+        assert len(responses.calls) == 0
+
+        runtime.configure(twilio_config(REDIS_URL=redis_url))  # Redis is back
+        later = utcnow() + timedelta(minutes=2)
+        jobs.run_sweep(factory, later)
+        redis = Redis.from_url(redis_url)
+        SimpleWorker([Queue(jobs.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+    finally:
+        runtime.configure(TestConfig())
+    delivered = row(factory, message_id)
+    assert delivered.status == "sent" and delivered.attempts == 1
+    assert len(responses.calls) == 1
+
+
+def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[Session]) -> None:
+    """SQLAlchemy fires after_commit/after_rollback for SAVEPOINTs too. Messages must go out
+    only at the real commit, and a rolled-back savepoint must not drop the others."""
+    runtime.configure(TestConfig())  # console transport, jobs in-process
+    with factory() as s:
+        org = import_org(s)
+    with factory() as s:
+        org = s.get(Organization, org.id)
+        before = outbox.queue(s, org, "+12025550111", "queued before savepoints", utcnow())[0].id
+        with s.begin_nested():
+            s.flush()
+        try:
+            with s.begin_nested():
+                lost = outbox.queue(
+                    s, org, "+12025550112", "rolled back with its savepoint", utcnow()
+                )[0].id
+                raise RuntimeError("a refused hold, say")
+        except RuntimeError:
+            pass
+        assert s.get(Message, before).status == "queued"  # nothing sent before the commit
+        s.commit()
+    assert row(factory, before).status == "sent"
+    assert row(factory, lost) is None

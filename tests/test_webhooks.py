@@ -1,0 +1,313 @@
+"""The Twilio webhooks: signatures, routing, MessageSid idempotency, TwiML, status
+callbacks, opt-out keywords, and hostile input that must never cause a 500."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from cli.chat import inbound_form
+from config import TestConfig
+from models import Customer, Lead, Message
+from services import outbox
+from tests.chat import AUTH_TOKEN, BASE_URL, SMS_NUMBER, WHATSAPP_NUMBER, Chat
+from tests.conftest import import_org
+
+PATH = "/webhooks/twilio/messages"
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    config.PUBLIC_BASE_URL = BASE_URL
+    with factory() as s:
+        import_org(s)
+    return create_app(config)
+
+
+@pytest.fixture
+def chat(client: FlaskClient, factory: sessionmaker[Session]) -> Chat:
+    return Chat(client, factory, name="Ada")
+
+
+def sign(url: str, form: dict[str, str]) -> str:
+    return RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+
+
+def count(factory: sessionmaker[Session], model) -> int:  # type: ignore[no-untyped-def]
+    with factory() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def twiml_bodies(data: bytes) -> list[str]:
+    return [(m.findtext("Body") or m.text or "") for m in ET.fromstring(data).iter("Message")]
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl", "wrong"])
+def test_unsigned_or_wrongly_signed_requests_get_403_and_change_nothing(
+    client: FlaskClient, factory: sessionmaker[Session], signature: str | None
+) -> None:
+    form = inbound_form("whatsapp:+12025550101", f"whatsapp:{WHATSAPP_NUMBER}", "hi")
+    headers = {"X-Twilio-Signature": signature} if signature is not None else {}
+    response = client.post(PATH, data=form, headers=headers, base_url=BASE_URL)
+    assert response.status_code == 403
+    assert count(factory, Message) == 0 and count(factory, Customer) == 0
+
+
+def test_signature_over_other_params_is_refused(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    form = inbound_form("+12025550101", SMS_NUMBER, "hi")
+    signature = sign(BASE_URL + PATH, form)
+    form["Body"] = "tampered"
+    assert (
+        client.post(
+            PATH, data=form, headers={"X-Twilio-Signature": signature}, base_url=BASE_URL
+        ).status_code
+        == 403
+    )
+    assert count(factory, Message) == 0
+
+
+def test_signature_behind_a_proxy_uses_the_forwarded_scheme_and_host(pg_url: str, factory) -> None:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    with factory() as s:
+        import_org(s)
+    proxied = create_app(config).test_client()
+    form = inbound_form("+12025550101", SMS_NUMBER, "hi")
+    headers = {
+        "X-Twilio-Signature": sign("https://public.example.org" + PATH, form),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "public.example.org",
+    }
+    response = proxied.post(PATH, data=form, headers=headers, base_url="http://10.0.0.5:8000")
+    assert response.status_code == 200 and twiml_bodies(response.data)
+
+
+def test_reply_is_twiml_for_the_sender(chat: Chat) -> None:
+    reply = chat.say("hello")
+    assert "Adventure Treks" in reply and "AGENT" in reply
+
+
+def test_unknown_number_gets_empty_twiml_and_a_warning(
+    client: FlaskClient, factory, caplog
+) -> None:
+    form = inbound_form("+12025550101", "+12025550999", "hi")
+    response = client.post(
+        PATH,
+        data=form,
+        headers={"X-Twilio-Signature": sign(BASE_URL + PATH, form)},
+        base_url=BASE_URL,
+    )
+    assert response.status_code == 200 and twiml_bodies(response.data) == []
+    assert "no organization owns" in caplog.text
+    assert "+12025550999" not in caplog.text  # phone numbers are masked in logs
+    assert count(factory, Message) == 0
+
+
+def test_repeated_message_sid_gets_the_same_reply_and_no_second_side_effect(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    form = inbound_form(
+        "whatsapp:+12025550101",
+        f"whatsapp:{WHATSAPP_NUMBER}",
+        "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March",
+    )
+    headers = {"X-Twilio-Signature": sign(BASE_URL + PATH, form)}
+    first = client.post(PATH, data=form, headers=headers, base_url=BASE_URL)
+    again = client.post(PATH, data=form, headers=headers, base_url=BASE_URL)
+    assert first.status_code == again.status_code == 200
+    assert twiml_bodies(first.data) == twiml_bodies(again.data) != []
+    assert count(factory, Lead) == 1
+    with factory() as s:
+        assert s.scalar(select(func.count()).where(Message.direction == "inbound")) == 1
+        assert s.scalar(select(func.count()).where(Message.kind == "staff")) == 1
+
+
+def test_nul_bytes_and_media_are_handled(chat: Chat, factory: sessionmaker[Session]) -> None:
+    form = chat.form("he\x00llo")
+    form.update(
+        {
+            "NumMedia": "2",
+            "MediaUrl0": "https://api.twilio.com/m/1.jpg",
+            "MediaUrl1": "https://x/2.jpg",
+        }
+    )
+    from cli.chat import post_inbound
+
+    status, _ = post_inbound(chat.client, form, AUTH_TOKEN, BASE_URL)
+    assert status == 200
+    with factory() as s:
+        msg = s.scalar(select(Message).where(Message.direction == "inbound"))
+        assert msg.body == "hello" and msg.media == [
+            "https://api.twilio.com/m/1.jpg",
+            "https://x/2.jpg",
+        ]
+
+
+def test_long_replies_are_split_at_line_breaks() -> None:
+    lines = [f"line {i}: " + "x" * 90 for i in range(40)]
+    parts = outbox.split_body("\n".join(lines))
+    assert len(parts) == 3 and all(len(p) <= 1600 for p in parts)
+    assert "\n".join(parts).split("\n") == lines  # nothing cut, split only between lines
+    assert all(len(p) <= 1600 for p in outbox.split_body("word " * 1000))
+
+
+# --- delivery statuses -------------------------------------------------------------------
+
+
+def post_status(client: FlaskClient, sid: str, status: str, error: str | None = None):  # type: ignore[no-untyped-def]
+    form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
+    if error:
+        form["ErrorCode"] = error
+    url = BASE_URL + "/webhooks/twilio/status"
+    return client.post(
+        "/webhooks/twilio/status",
+        data=form,
+        headers={"X-Twilio-Signature": sign(url, form)},
+        base_url=BASE_URL,
+    )
+
+
+@pytest.fixture
+def sent_message(factory: sessionmaker[Session]) -> int:
+    with factory() as s:
+        row = Message(
+            organization_id=1,
+            direction="outbound",
+            channel="sms",
+            from_phone=SMS_NUMBER,
+            to_phone="+12025550101",
+            body="hello",
+            status="sent",
+            provider_sid="SM" + "a" * 32,
+            kind="notification",
+            created_at=outbox.utcnow(),
+            updated_at=outbox.utcnow(),
+        )
+        s.add(row)
+        s.commit()
+        return row.id
+
+
+@pytest.mark.parametrize(
+    ("sequence", "final"),
+    [
+        (["sending", "sent", "delivered", "read"], "read"),
+        (["read", "delivered", "sent"], "read"),  # late callbacks never move it back
+        (["delivered", "sending"], "delivered"),
+        (["undelivered"], "undelivered"),
+    ],
+)
+def test_status_callbacks_in_and_out_of_order(
+    client: FlaskClient, factory, sent_message: int, sequence: list[str], final: str
+) -> None:
+    for status in sequence:
+        assert post_status(client, "SM" + "a" * 32, status).status_code == 204
+    with factory() as s:
+        assert s.get(Message, sent_message).status == final
+
+
+def test_failed_status_records_the_error_code(
+    client: FlaskClient, factory, sent_message: int
+) -> None:
+    post_status(client, "SM" + "a" * 32, "failed", "30008")
+    with factory() as s:
+        row = s.get(Message, sent_message)
+        assert (row.status, row.error_code) == ("failed", "30008")
+
+
+def test_status_callback_needs_a_signature_and_tolerates_unknown_sids(
+    client: FlaskClient, sent_message
+) -> None:
+    form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "read"}
+    assert client.post("/webhooks/twilio/status", data=form, base_url=BASE_URL).status_code == 403
+    assert post_status(client, "SM" + "f" * 32, "delivered").status_code == 204
+    assert post_status(client, "", "delivered").status_code == 400
+
+
+# --- opt-out and help ----------------------------------------------------------------------
+
+
+def test_stop_start_help_on_whatsapp(chat: Chat, factory: sessionmaker[Session]) -> None:
+    assert "unsubscribed" in chat.say("STOP")
+    with factory() as s:
+        assert s.scalar(select(Customer.opted_out))
+    assert chat.say("hello?") == ""  # nothing but the confirmation
+    with factory() as s:
+        org_customer = s.scalar(select(Customer))
+        from models import Organization
+
+        org = s.scalar(select(Organization))
+        rows = outbox.queue(
+            s, org, org_customer.phone, "a spot opened", outbox.utcnow(), channel="whatsapp"
+        )
+        s.commit()
+        assert rows[0].status == "suppressed"
+    assert "subscribed" in chat.say("start")
+    assert "STOP" in chat.say("HELP") and "+1" in chat.say("help")
+
+
+def test_stop_on_sms_is_left_to_twilio(client: FlaskClient, factory) -> None:
+    sms = Chat(client, factory, phone="+12025550102", whatsapp=False)
+    assert sms.say("Stop") == ""  # Twilio confirms SMS opt-outs itself
+    with factory() as s:
+        assert s.scalar(select(Customer.opted_out))
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+FIELDS = st.dictionaries(
+    st.sampled_from(
+        ["From", "To", "Body", "MessageSid", "NumMedia", "MediaUrl0", "ProfileName", "SmsSid", "X"]
+    ),
+    st.one_of(
+        st.text(max_size=300),
+        st.sampled_from(
+            [
+                "whatsapp:+12025550101",
+                f"whatsapp:{WHATSAPP_NUMBER}",
+                SMS_NUMBER,
+                "+1",
+                "whatsapp:",
+                "99999999999999999999",
+                "x" * 10_000,
+                "🙂" * 50,
+                "-1",
+                "1e9",
+            ]
+        ),
+    ),
+)
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(form=FIELDS)
+def test_hostile_bodies_never_cause_a_500(client: FlaskClient, form: dict[str, str]) -> None:
+    form = {k: v for k, v in form.items()}
+    form.setdefault("MessageSid", "SM" + str(abs(hash(str(sorted(form.items())))))[:30])
+    response = client.post(
+        PATH,
+        data=form,
+        headers={"X-Twilio-Signature": sign(BASE_URL + PATH, form)},
+        base_url=BASE_URL,
+    )
+    assert response.status_code in (200, 400), response.data[:300]
+    if response.status_code == 200:
+        ET.fromstring(response.data)  # always well-formed TwiML
