@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format services bench bench-nlu rasa lock clean
+.PHONY: setup run test lint format services bench bench-nlu bench-webhook rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench: setup services
 
 bench-nlu: setup
 	$(BIN)/python -m bench.nlu
+
+bench-webhook: setup services
+	$(BIN)/python -m bench.webhook
 
 # Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs
 # Python 3.10 (pyenv has it here) and its own virtualenv; our code never imports it.

@@ -51,6 +51,12 @@ class Outcome:
     duplicate: bool = False
 
 
+def replies_for_sid(session: Session, provider_sid: str) -> list[str]:
+    """The replies given to an inbound message already handled."""
+    existing = session.scalar(select(Message).where(Message.provider_sid == provider_sid))
+    return _replies_to(session, existing) if existing is not None else []
+
+
 def handle_inbound(
     session: Session, org: Organization, msg: Inbound, nlu: NLU, now: datetime
 ) -> Outcome:
@@ -79,20 +85,19 @@ def handle_inbound(
         created_at=now,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(inbound)
-            session.flush()
-    except IntegrityError:  # the same MessageSid delivered twice at once: the other one answers
-        existing = session.scalar(select(Message).where(Message.provider_sid == msg.provider_sid))
-        return Outcome(_replies_to(session, existing) if existing else [], duplicate=True)
+    # A retry of a delivery we already answered was caught above; two deliveries racing
+    # each other are caught by the unique MessageSid at flush (the webhook answers that).
+    session.add(inbound)
+    session.flush()
 
-    returning = not created and _has_history(session, customer, conv)
+    had_history = (
+        None if created else (conv.last_message_at is not None or conv.lead_id is not None)
+    )
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1
     if conv.status == "resolved":
         conv.status = "open"
-    replies = _answer(session, org, conv, customer, inbound, nlu, now, returning)
+    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
     for text in replies:
         session.add(
             Message(
@@ -132,7 +137,7 @@ def _answer(
     inbound: Message,
     nlu: NLU,
     now: datetime,
-    returning: bool,
+    had_history: bool | None,
 ) -> list[str]:
     text = inbound.body
     word = keywords.keyword(text)
@@ -170,11 +175,20 @@ def _answer(
         return ["Thanks, we've received your file. A team member will look at it. " + MENU]
 
     result = nlu.parse(text, context_for_org(session, org, now))
+    # Returning customer: wrote on this channel before, or has bookings (checked only when
+    # it is not already known, since most messages do not need it).
+    returning = had_history if had_history is not None else False
+    if had_history is False:
+        returning = _has_bookings(session, customer)
     turn = Turn(session, org, conv, customer, text, result, now, returning=returning)
     if word in keywords.AGENT:
         result.intent = "human_handoff"
 
-    offer = _open_offer(session, customer, now)
+    maybe_offer_reply = word in keywords.OFFER_YES | keywords.OFFER_NO or result.intent in (
+        "affirm",
+        "deny",
+    )
+    offer = _open_offer(session, customer, now) if maybe_offer_reply else None
     if offer is not None and (
         word in keywords.OFFER_YES | keywords.OFFER_NO or result.intent in ("affirm", "deny")
     ):
@@ -251,9 +265,11 @@ def _conversation(
         return found
 
 
-def _has_history(session: Session, customer: Customer, conv: Conversation) -> bool:
-    earlier = session.scalar(select(Booking.id).where(Booking.customer_id == customer.id).limit(1))
-    return earlier is not None or conv.lead_id is not None or bool(conv.last_message_at)
+def _has_bookings(session: Session, customer: Customer) -> bool:
+    return (
+        session.scalar(select(Booking.id).where(Booking.customer_id == customer.id).limit(1))
+        is not None
+    )
 
 
 def _replies_to(session: Session, inbound: Message) -> list[str]:

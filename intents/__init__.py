@@ -11,7 +11,9 @@ project; rasa itself is never imported, it runs as its own server (make rasa).
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
@@ -68,11 +70,26 @@ def build_nlu(
     return NLU(rasa)
 
 
+VOCABULARY_TTL_SECONDS = 60
+_vocabularies: dict[int, tuple[float, TourVocabulary]] = {}
+
+
 def vocabulary_for_org(session: Session, organization_id: int) -> TourVocabulary:
+    """The organization's tour names and aliases, rebuilt at most once a minute per process:
+    every message needs them, and a catalog change may take a minute to be recognised."""
+    cached = _vocabularies.get(organization_id)
+    if cached is not None and time.monotonic() - cached[0] < VOCABULARY_TTL_SECONDS:
+        return cached[1]
     tours = session.scalars(
         select(Tour).where(Tour.organization_id == organization_id, Tour.active.is_(True))
     )
-    return TourVocabulary.from_tours((t.slug, t.name, t.aliases or []) for t in tours)
+    vocabulary = TourVocabulary.from_tours((t.slug, t.name, t.aliases or []) for t in tours)
+    _vocabularies[organization_id] = (time.monotonic(), vocabulary)
+    return vocabulary
+
+
+def forget_vocabularies() -> None:
+    _vocabularies.clear()
 
 
 def context_for_org(session: Session, org: Organization, now: datetime) -> ParseContext:
@@ -86,6 +103,7 @@ def context_for_org(session: Session, org: Organization, now: datetime) -> Parse
     )
 
 
+@lru_cache(maxsize=256)
 def _region(phone: str | None) -> str | None:
     if not phone:
         return None

@@ -68,8 +68,6 @@ class StaffUser(OrgScopedMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Tie-breaker for round-robin lead assignment.
-    last_lead_assigned_at: Mapped[datetime | None]
 
 
 class ApiToken(OrgScopedMixin, TimestampMixin, Base):

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,13 +59,16 @@ def sweep_job() -> dict[str, list[str]]:
 
 
 def redis_connection(url: str | None = None) -> Any:
+    return _redis_client(url or runtime.config().REDIS_URL or "redis://127.0.0.1:6379/0")
+
+
+@lru_cache(maxsize=8)
+def _redis_client(url: str) -> Any:
+    """One client (and its connection pool) per URL and process; redis-py resets the pool
+    in a forked child, so gunicorn and rq workers are safe."""
     from redis import Redis
 
-    return Redis.from_url(
-        url or runtime.config().REDIS_URL or "redis://127.0.0.1:6379/0",
-        socket_timeout=5,
-        socket_connect_timeout=2,
-    )
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
 def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = None) -> str:

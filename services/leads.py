@@ -106,12 +106,12 @@ def create_lead(
 
 
 def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) -> StaffUser | None:
-    """The active sales rep with the fewest open leads; on a tie, the one assigned least
-    recently (round-robin). With no sales rep, an owner; with neither, unassigned.
+    """The active sales rep with the fewest open leads; on a tie, the one whose latest lead is
+    oldest (round-robin). With no sales rep, an owner; with neither, unassigned.
 
-    No lock is taken: callers may already hold departure locks, and a lock here could
-    deadlock against them. Two leads racing may land on one rep; the fewest-open-leads
-    rule evens that out on the next assignment."""
+    Everything is read from the leads themselves: no counter on the staff row is updated,
+    so concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
+    land on one rep; the fewest-open-leads rule evens that out on the next one."""
     for role in (Role.SALES, Role.OWNER):
         reps = list(
             session.scalars(
@@ -136,29 +136,32 @@ def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) 
         )
         return None
 
-    open_counts = dict(
-        session.execute(
-            select(Lead.assigned_to_id, func.count(Lead.id))
-            .where(
-                Lead.assigned_to_id.in_([r.id for r in reps]),
-                Lead.status.in_(OPEN_STATUSES),
-                Lead.id != lead.id,
+    stats = {
+        rep_id: (int(open_count or 0), latest)
+        for rep_id, open_count, latest in session.execute(
+            select(
+                Lead.assigned_to_id,
+                func.count(Lead.id).filter(Lead.status.in_(OPEN_STATUSES)),
+                func.max(Lead.created_at),
             )
+            .where(Lead.assigned_to_id.in_([r.id for r in reps]), Lead.id != lead.id)
             .group_by(Lead.assigned_to_id)
-        ).all()
-    )
-    oldest = datetime.min.replace(tzinfo=now.tzinfo)
-    rep = min(
-        reps, key=lambda r: (open_counts.get(r.id, 0), r.last_lead_assigned_at or oldest, r.id)
-    )
+        )
+    }
+    never = datetime.min.replace(tzinfo=now.tzinfo)
+
+    def load(rep: StaffUser) -> tuple[int, datetime, int]:
+        open_count, latest = stats.get(rep.id, (0, None))
+        return open_count, latest or never, rep.id
+
+    rep = min(reps, key=load)
     lead.assigned_to_id = rep.id
-    rep.last_lead_assigned_at = now
     timeline.record(
         session,
         lead,
         "lead.assigned",
         at=now,
-        content={"staff_id": rep.id, "name": rep.name, "open_leads": open_counts.get(rep.id, 0)},
+        content={"staff_id": rep.id, "name": rep.name, "open_leads": load(rep)[0]},
     )
     return rep
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from cli.db import alembic_config
 from config import TestConfig
+from intents import forget_vocabularies
 from models import Base, Customer, Organization
 from models.db import make_engine, make_session_factory
 from services.catalog import import_catalog
@@ -76,6 +77,7 @@ def engine(pg_url: str) -> Iterator[Engine]:
 
 
 def truncate_all(eng: Engine) -> None:
+    forget_vocabularies()  # ids restart, so cached per-organization data must go too
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with eng.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

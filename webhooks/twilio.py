@@ -12,10 +12,11 @@ from functools import cache
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.engine import Inbound, handle_inbound
+from bot.engine import Inbound, handle_inbound, replies_for_sid
 from extensions import db
 from intents import NLU, build_nlu
 from models import Message, Organization, OrganizationNumber, utcnow
@@ -113,9 +114,15 @@ def inbound_message() -> Response:
         profile_name=form.get("ProfileName"),
         media=media,
     )
-    outcome = handle_inbound(db.session, org, msg, nlu, utcnow())
-    if not outcome.duplicate:
-        db.session.commit()
+    try:
+        outcome = handle_inbound(db.session, org, msg, nlu, utcnow())
+        if not outcome.duplicate:
+            db.session.commit()
+    except IntegrityError:
+        # The same MessageSid delivered twice at the same moment: the other request handled
+        # it; answer with its replies once it has committed, and change nothing.
+        db.session.rollback()
+        return twiml(replies_for_sid(db.session, sid))
     return twiml(outcome.replies)
 
 
