@@ -3,8 +3,9 @@ next state; it never commits (the webhook does, once, for the whole turn)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -28,6 +29,8 @@ from services.money import format_money
 from services.notify import local_time
 from services.pricing import price_party
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[Turn], None]
 HANDLERS: dict[str, Handler] = {}
 ACTIVE_BOOKINGS = (
@@ -42,6 +45,12 @@ ACTIVE_BOOKINGS = (
 def handler(fn: Handler) -> Handler:
     HANDLERS[fn.__name__] = fn
     return fn
+
+
+def payment_url(booking: Booking) -> str:
+    """Where the customer pays for a hold (a placeholder page until payments land)."""
+    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
+    return f"{base}/pay/{booking.reference}"
 
 
 # --- leads ------------------------------------------------------------------------------
@@ -218,7 +227,7 @@ def check_availability(turn: Turn) -> None:
         turn.goto(State.IDLE)
 
 
-def _day_start(turn: Turn, day):  # type: ignore[no-untyped-def]
+def _day_start(turn: Turn, day: date) -> datetime:
     return availability.local_day_bounds(turn.org, day, day)[0]
 
 
@@ -340,7 +349,6 @@ def hold_seats(turn: Turn) -> None:
         turn.say(f"Sorry, I couldn't hold that: {exc.message}")
         turn.goto(State.IDLE)
         return
-    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
     assert booking.hold_expires_at is not None
     turn.say(
         f"Done! I've held {booking.seats} seat{'s' if booking.seats != 1 else ''} "
@@ -350,7 +358,7 @@ def hold_seats(turn: Turn) -> None:
         f"Hold expires: {local_time(turn.org, booking.hold_expires_at)}\n"
         f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
         f"{format_money(booking.total_minor, booking.currency)}.\n"
-        f"Payment link: {base}/pay/{booking.reference}"
+        f"Payment link: {payment_url(booking)}"
     )
     turn.goto(State.HELD, booking=booking.reference)
 
@@ -365,10 +373,8 @@ def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
             )
             lead.departure_id = dep.id
             lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
-    except Exception:
-        import logging
-
-        logging.getLogger(__name__).exception("failed-booking lead capture failed")
+    except Exception:  # best effort: the customer still gets the alternatives
+        log.exception("failed-booking lead capture failed")
 
 
 @handler
@@ -407,11 +413,7 @@ def join_waitlist(turn: Turn) -> None:
         turn.say("How many people should I put on the waitlist?")
         turn.goto(State.FULL)
         return
-    lead, _ = (
-        ensure_lead(turn, source=LeadSource.WAITLIST)
-        if open_lead(turn) is None
-        else (open_lead(turn), False)
-    )
+    lead, _ = ensure_lead(turn, source=LeadSource.WAITLIST)
     try:
         with turn.session.begin_nested():
             entry = waitlist.join_waitlist(
@@ -570,10 +572,9 @@ def payment_link(turn: Turn) -> None:
             "Tell me the tour and date and I'll hold them for you."
         )
         return
-    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
     assert booking.hold_expires_at is not None
     turn.say(
-        f"Pay for {booking.reference} here: {base}/pay/{booking.reference}\n"
+        f"Pay for {booking.reference} here: {payment_url(booking)}\n"
         f"Deposit {format_money(booking.deposit_minor, booking.currency)} or "
         f"{format_money(booking.total_minor, booking.currency)} in full, before "
         f"{local_time(turn.org, booking.hold_expires_at)}."
@@ -643,12 +644,11 @@ def waitlist_reply(turn: Turn, entry: WaitlistEntry, accept: bool) -> None:
     if accept:
         turn.remember(booking=booking.reference, chosen=booking.departure.code)
         turn.goto(State.HELD)
-        base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
         assert booking.hold_expires_at is not None
         turn.say(
             f"✅ It's yours! {booking.reference} is held until "
             f"{local_time(turn.org, booking.hold_expires_at)}.\n"
-            f"Pay here to confirm: {base}/pay/{booking.reference}"
+            f"Pay here to confirm: {payment_url(booking)}"
         )
     else:
         turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
@@ -67,8 +68,6 @@ def forbidden() -> Response:
 @cache
 def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
     """One NLU per process: the model trains (or loads from its cache) on first use."""
-    from pathlib import Path
-
     return build_nlu(rasa_url, Path(cache_dir))
 
 
