@@ -164,8 +164,13 @@ def run(
     out = ctx.Queue()
     start_at = time.time() + 1.0
     interval = clients / rate if rate else None
+    # Paced clients start staggered, so arrivals are evenly spaced rather than in bursts.
+    offsets = [(interval or 0) * w / clients for w in range(clients)]
     procs = [
-        ctx.Process(target=client, args=(port, first_client + w, seconds, interval, start_at, out))
+        ctx.Process(
+            target=client,
+            args=(port, first_client + w, seconds, interval, start_at + offsets[w], out),
+        )
         for w in range(clients)
     ]
     for p in procs:

@@ -28,7 +28,6 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import timeline
 from services.customers import get_or_create_customer
 
 log = logging.getLogger(__name__)
@@ -45,27 +44,17 @@ class Inbound:
     media: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    replies: list[str]
-    duplicate: bool = False
-
-
-def replies_for_sid(session: Session, provider_sid: str) -> list[str]:
-    """The replies given to an inbound message already handled."""
+def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
+    """The replies given to an inbound message already handled; None if there is none."""
     existing = session.scalar(select(Message).where(Message.provider_sid == provider_sid))
-    return _replies_to(session, existing) if existing is not None else []
+    return _replies_to(session, existing) if existing is not None else None
 
 
 def handle_inbound(
     session: Session, org: Organization, msg: Inbound, nlu: NLU, now: datetime
-) -> Outcome:
-    """Records the message and answers it. A repeated MessageSid returns the replies given
-    the first time and does nothing else."""
-    existing = session.scalar(select(Message).where(Message.provider_sid == msg.provider_sid))
-    if existing is not None:
-        return Outcome(_replies_to(session, existing), duplicate=True)
-
+) -> list[str]:
+    """Records the message and returns the replies for the sender. A repeated MessageSid
+    raises IntegrityError at once (see below), before anything else is done."""
     customer, created = get_or_create_customer(
         session, org, msg.from_phone, now, name=_name(msg.profile_name)
     )
@@ -85,8 +74,9 @@ def handle_inbound(
         created_at=now,
         updated_at=now,
     )
-    # A retry of a delivery we already answered was caught above; two deliveries racing
-    # each other are caught by the unique MessageSid at flush (the webhook answers that).
+    # Twilio retries deliveries: the unique MessageSid makes a repeat fail right here, at the
+    # first flush, before anything else happens; the webhook then answers with the replies
+    # stored the first time (replies_for_sid).
     session.add(inbound)
     session.flush()
 
@@ -115,18 +105,8 @@ def handle_inbound(
                 updated_at=now,
             )
         )
-    if conv.lead is not None:
-        timeline.record(
-            session,
-            conv.lead,
-            "message.inbound",
-            actor=f"customer:{customer.phone}",
-            source=msg.channel,
-            at=now,
-            content={"text": inbound.body[:500], "direction": "inbound"},
-        )
     session.flush()
-    return Outcome(replies)
+    return replies
 
 
 def _answer(

@@ -285,3 +285,21 @@ def test_cli_evaluate_prints_the_report(app) -> None:
     assert "Intent accuracy:" in result.output and "booking_ref" in result.output
     result = app.test_cli_runner().invoke(args=["nlu", "evaluate", "--backend", "rasa"])
     assert result.exit_code == 2 and "RASA_URL" in result.output
+
+
+def test_fast_scorer_matches_scikit_learn(builtin: NLU) -> None:
+    """classify() computes predict_proba by hand for speed; it must be the same numbers."""
+    import numpy as np
+
+    from intents import NLU_DATA
+    from intents.builtin import normalise
+    from intents.evaluate import TEST_FILE
+    from intents.training_data import load
+
+    classifier = builtin.backend
+    assert isinstance(classifier, BuiltinClassifier)
+    texts = [normalise(e.text) for e in load(TEST_FILE).examples + load(NLU_DATA).examples]
+    texts += ["", "🙂🙂", "zzzz qqqq", "x" * 2000]
+    expected = classifier.pipeline.predict_proba(texts)
+    actual = np.array([classifier._fast.predict_proba(t) for t in texts])
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-9)

@@ -311,3 +311,46 @@ def test_hostile_bodies_never_cause_a_500(client: FlaskClient, form: dict[str, s
     assert response.status_code in (200, 400), response.data[:300]
     if response.status_code == 200:
         ET.fromstring(response.data)  # always well-formed TwiML
+
+
+def test_the_same_message_delivered_twice_at_once(
+    app: Flask, factory: sessionmaker[Session]
+) -> None:
+    """Two deliveries of one MessageSid racing each other: one handles it, the other waits
+    on the unique MessageSid and answers with the same replies; one lead, one inbound row."""
+    import threading
+
+    form = inbound_form(
+        "whatsapp:+12025550101",
+        f"whatsapp:{WHATSAPP_NUMBER}",
+        "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March",
+    )
+    headers = {"X-Twilio-Signature": sign(BASE_URL + PATH, form)}
+    # Warm up from another customer (loads the NLU model), so the two deliveries overlap.
+    warm = inbound_form("whatsapp:+12025550199", f"whatsapp:{WHATSAPP_NUMBER}", "Hi, food tour?")
+    app.test_client().post(
+        PATH,
+        data=warm,
+        headers={"X-Twilio-Signature": sign(BASE_URL + PATH, warm)},
+        base_url=BASE_URL,
+    )
+    start = threading.Barrier(2)
+    results: list[tuple[int, list[str]]] = []
+
+    def deliver() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post(PATH, data=form, headers=headers, base_url=BASE_URL)
+        results.append((response.status_code, twiml_bodies(response.data)))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert [status for status, _ in results] == [200, 200]
+    assert results[0][1] == results[1][1] != []
+    with factory() as s:
+        assert s.scalar(select(func.count()).where(Message.provider_sid == form["MessageSid"])) == 1
+        racer = s.scalar(select(Customer).where(Customer.phone == "+12025550101"))
+        assert s.scalar(select(func.count()).where(Lead.customer_id == racer.id)) == 1

@@ -114,15 +114,17 @@ def inbound_message() -> Response:
         media=media,
     )
     try:
-        outcome = handle_inbound(db.session, org, msg, nlu, utcnow())
-        if not outcome.duplicate:
-            db.session.commit()
+        replies = handle_inbound(db.session, org, msg, nlu, utcnow())
+        db.session.commit()
     except IntegrityError:
-        # The same MessageSid delivered twice at the same moment: the other request handled
-        # it; answer with its replies once it has committed, and change nothing.
+        # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
+        # replies given then, and change nothing. Any other integrity error is a bug: raise.
         db.session.rollback()
-        return twiml(replies_for_sid(db.session, sid))
-    return twiml(outcome.replies)
+        earlier = replies_for_sid(db.session, sid)
+        if earlier is None:
+            raise
+        return twiml(earlier)
+    return twiml(replies)
 
 
 @twilio_bp.post("/twilio/status")
