@@ -10,9 +10,11 @@ from models import (
     Booking,
     Conversation,
     Departure,
+    Incident,
     Lead,
     Message,
     Organization,
+    PayrollEntry,
     TimelineEvent,
     WaitlistEntry,
 )
@@ -45,6 +47,8 @@ def departure(
         "spots_left": occ.spots_left,
         "waitlist_length": waitlist_length,
         "guide": {"name": dep.guide.name, "phone": dep.guide.phone} if dep.guide else None,
+        "checked_in_at": _times(org, dep.checked_in_at)[0],
+        "checked_out_at": _times(org, dep.checked_out_at)[0],
     }
 
 
@@ -162,4 +166,38 @@ def conversation(org: Organization, c: Conversation, messages: list[Message]) ->
         "lead": c.lead.reference if c.lead else None,
         "last_inbound_at": _times(org, c.last_inbound_at)[0],
         "messages": [message(org, m) for m in messages],
+    }
+
+
+def incident(org: Organization, inc: Incident) -> dict[str, Any]:
+    return {
+        "number": inc.number,
+        "departure": inc.departure.code,
+        "guide": inc.guide.name if inc.guide else None,
+        "severity": inc.severity,
+        "status": inc.status,
+        "text": inc.text,
+        "opened_at": _times(org, inc.opened_at)[0],
+        "resolved_at": _times(org, inc.resolved_at)[0],
+        "response_minutes": inc.response_minutes,
+        "updates": [
+            {
+                "author": u.author,
+                "text": u.text,
+                "resolves": u.resolves,
+                "at": _times(org, u.created_at)[0],
+            }
+            for u in inc.updates
+        ],
+    }
+
+
+def payroll_entry(org: Organization, entry: PayrollEntry) -> dict[str, Any]:
+    return {
+        "guide": {"name": entry.guide.name, "phone": entry.guide.phone},
+        "departure": entry.departure.code,
+        "amount_minor": entry.amount_minor,
+        "currency": entry.currency,
+        "note": entry.note,
+        "at": _times(org, entry.created_at)[0],
     }

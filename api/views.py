@@ -17,9 +17,12 @@ from models import (
     Conversation,
     Customer,
     Departure,
+    Guide,
+    Incident,
     Lead,
     Message,
     Organization,
+    PayrollEntry,
     Tour,
     WaitlistEntry,
     utcnow,
@@ -321,3 +324,51 @@ def list_messages():  # type: ignore[no-untyped-def]
         stmt = stmt.where(Message.status == status.lower())
     rows, page = _page(stmt)
     return jsonify(items=[serializers.message(org, m) for m in rows], **page)
+
+
+@api_bp.get("/incidents")
+def list_incidents():  # type: ignore[no-untyped-def]
+    org = _org()
+    stmt = (
+        select(Incident)
+        .where(Incident.organization_id == org.id)
+        .order_by(Incident.opened_at.desc(), Incident.id.desc())
+        .options(
+            selectinload(Incident.departure),
+            selectinload(Incident.guide),
+            selectinload(Incident.updates),
+        )
+    )
+    if code := request.args.get("departure"):
+        stmt = stmt.join(Departure, Departure.id == Incident.departure_id).where(
+            Departure.code == code.upper()
+        )
+    if status := request.args.get("status"):
+        stmt = stmt.where(Incident.status == status.lower())
+    rows, page = _page(stmt)
+    return jsonify(items=[serializers.incident(org, i) for i in rows], **page)
+
+
+@api_bp.get("/payroll")
+def list_payroll():  # type: ignore[no-untyped-def]
+    """Payroll entries; `guide` is the guide's phone, `from`/`to` local dates."""
+    org = _org()
+    stmt = (
+        select(PayrollEntry)
+        .where(PayrollEntry.organization_id == org.id)
+        .order_by(PayrollEntry.created_at.desc(), PayrollEntry.id.desc())
+        .options(selectinload(PayrollEntry.guide), selectinload(PayrollEntry.departure))
+    )
+    if request.args.get("guide"):
+        raw = request.args["guide"].strip()
+        try:
+            phone = normalize_phone("+" + raw if raw.isdigit() else raw)
+        except InvalidPhone as exc:
+            raise BadParameter(f"guide: {exc.message}") from None
+        stmt = stmt.join(Guide, Guide.id == PayrollEntry.guide_id).where(Guide.phone == phone)
+    first, last = _date_param("from"), _date_param("to")
+    if first or last:
+        start, end = local_day_bounds(org, first or date(1970, 1, 1), last or date(9998, 12, 31))
+        stmt = stmt.where(PayrollEntry.created_at >= start, PayrollEntry.created_at < end)
+    rows, page = _page(stmt)
+    return jsonify(items=[serializers.payroll_entry(org, e) for e in rows], **page)

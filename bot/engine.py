@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import keywords
+from bot import guides, keywords
 from bot.handlers import HANDLERS, waitlist_reply
 from bot.replies import MENU
 from bot.states import State, handler_for
@@ -29,6 +29,7 @@ from models import (
     WaitlistStatus,
 )
 from services.customers import get_or_create_customer
+from services.operations import guide_by_phone
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,43 @@ def handle_inbound(
     session: Session, org: Organization, msg: Inbound, nlu: NLU, now: datetime
 ) -> list[str]:
     """Records the message and returns the replies for the sender. A repeated MessageSid
-    raises IntegrityError at once (see below), before anything else is done."""
+    raises IntegrityError at once (see _record), before anything else is done."""
+    guide = guide_by_phone(session, org, msg.from_phone)
+    if guide is not None:
+        # Guides are staff: their messages are commands, logged without a conversation.
+        inbound = _record(session, org, msg, now, kind="guide", conversation_id=None)
+        return _reply(
+            session, org, msg, inbound, guides.handle(session, org, guide, inbound.body, now), now
+        )
+
     customer, created = get_or_create_customer(
         session, org, msg.from_phone, now, name=_name(msg.profile_name)
     )
     conv = _conversation(session, org, customer, msg.channel, now)
+    inbound = _record(session, org, msg, now, kind="customer", conversation_id=conv.id)
+    had_history = (
+        None if created else (conv.last_message_at is not None or conv.lead_id is not None)
+    )
+    conv.last_inbound_at = conv.last_message_at = now
+    conv.unread_count += 1
+    if conv.status == "resolved":
+        conv.status = "open"
+    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
+    return _reply(session, org, msg, inbound, replies, now)
+
+
+def _record(
+    session: Session,
+    org: Organization,
+    msg: Inbound,
+    now: datetime,
+    *,
+    kind: str,
+    conversation_id: int | None,
+) -> Message:
     inbound = Message(
         organization_id=org.id,
-        conversation_id=conv.id,
+        conversation_id=conversation_id,
         direction="inbound",
         channel=msg.channel,
         from_phone=msg.from_phone,
@@ -69,7 +99,7 @@ def handle_inbound(
         body=clean(msg.body),
         media=list(msg.media),
         status="received",
-        kind="customer",
+        kind=kind,
         provider_sid=msg.provider_sid,
         created_at=now,
         updated_at=now,
@@ -79,20 +109,23 @@ def handle_inbound(
     # stored the first time (replies_for_sid).
     session.add(inbound)
     session.flush()
+    return inbound
 
-    had_history = (
-        None if created else (conv.last_message_at is not None or conv.lead_id is not None)
-    )
-    conv.last_inbound_at = conv.last_message_at = now
-    conv.unread_count += 1
-    if conv.status == "resolved":
-        conv.status = "open"
-    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
+
+def _reply(
+    session: Session,
+    org: Organization,
+    msg: Inbound,
+    inbound: Message,
+    replies: list[str],
+    now: datetime,
+) -> list[str]:
+    """The replies go back in the TwiML; they are logged as such, linked to the message."""
     for text in replies:
         session.add(
             Message(
                 organization_id=org.id,
-                conversation_id=conv.id,
+                conversation_id=inbound.conversation_id,
                 direction="outbound",
                 channel=msg.channel,
                 from_phone=msg.to_phone,

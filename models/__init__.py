@@ -17,6 +17,7 @@ from models.enums import (
     WaitlistStatus,
 )
 from models.messaging import Conversation, Message
+from models.operations import GuideAssignment, Incident, IncidentUpdate, PayrollEntry
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
 from models.settings import EarlyBird, OrganizationSettings
 from models.timeline import TimelineEvent
@@ -35,6 +36,9 @@ __all__ = [
     "DepartureStatus",
     "EarlyBird",
     "Guide",
+    "GuideAssignment",
+    "Incident",
+    "IncidentUpdate",
     "Lead",
     "LeadSource",
     "LeadStatus",
@@ -43,6 +47,7 @@ __all__ = [
     "Organization",
     "OrganizationNumber",
     "OrganizationSettings",
+    "PayrollEntry",
     "PriceTier",
     "Quote",
     "Role",

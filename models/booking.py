@@ -71,6 +71,8 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # On the day: on_trip at the guide's check-in, completed at check-out.
+    attendance: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer] = relationship()
     departure: Mapped[Departure] = relationship()

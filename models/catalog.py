@@ -86,6 +86,8 @@ class Departure(OrgScopedMixin, TimestampMixin, Base):
     capacity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=DepartureStatus.OPEN)
     guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id", ondelete="SET NULL"))
+    checked_in_at: Mapped[datetime | None]
+    checked_out_at: Mapped[datetime | None]
 
     tour: Mapped[Tour] = relationship()
     guide: Mapped[Guide | None] = relationship()

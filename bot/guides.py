@@ -1,0 +1,123 @@
+"""Guides' commands over WhatsApp/SMS. A message from a guide's phone is a command;
+anyone else typing CHECKIN is a customer and gets no privilege from it.
+
+    ACCEPT [code]             DECLINE [code] [reason]
+    CHECKIN [code]            CHECKOUT [code] [note]
+    ISSUE [code] <text>       UPDATE [code] <text>
+    MANIFEST [code|TODAY]     HELP
+
+Case and spacing are forgiven ("check in", "Checkin ebc0315"). The code may be left out
+when the guide has exactly one departure under way, or else a next one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from models import Departure, Guide, Organization
+from services import operations
+from services.errors import ServiceError
+
+COMMAND = re.compile(
+    r"^\s*(check\s*-?\s*in|check\s*-?\s*out|issue|update|manifest|accept|decline|help)\b[\s:,-]*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+HELP = (
+    "Guide commands:\n"
+    "ACCEPT <code> – take an offered trip\n"
+    "DECLINE <code> <reason> – turn it down\n"
+    "CHECKIN <code> – the trip has started\n"
+    "ISSUE <code> <what happened> – report a problem\n"
+    'UPDATE <code> <news> – add to it ("resolved" closes it)\n'
+    "CHECKOUT <code> <note> – the trip is over\n"
+    "MANIFEST <code|TODAY> – who is coming\n"
+    "The code can be left out when you have one trip on."
+)
+
+
+# What a departure code looks like (EBC0315, SUN0116-2): refused by name if unknown,
+# rather than read as the first word of a note.
+CODE_SHAPE = re.compile(r"^[A-Za-z]{2,}[A-Za-z0-9-]*\d[A-Za-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    code: str | None
+    rest: str
+    unknown_code: str | None = None
+
+
+def parse(text: str, known_code: Callable[[str], bool]) -> Command | None:
+    match = COMMAND.match(text or "")
+    if not match:
+        return None
+    verb = re.sub(r"[\s-]+", "", match.group(1)).upper()
+    rest = match.group(2).strip()
+    first, _, remainder = rest.partition(" ")
+    if first and (first.upper() == "TODAY" or known_code(first)):
+        return Command(verb, first.upper(), remainder.strip())
+    if first and CODE_SHAPE.match(first):
+        return Command(verb, None, remainder.strip(), unknown_code=first.upper())
+    return Command(verb, None, rest)
+
+
+def handle(
+    session: Session, org: Organization, guide: Guide, text: str, now: datetime
+) -> list[str]:
+    command = parse(text, lambda code: operations.departure_by_code(session, org, code) is not None)
+    if command is None or command.verb == "HELP":
+        return [HELP]
+    if command.unknown_code:
+        return [
+            f"There is no departure {command.unknown_code}. Check the code, or leave it out "
+            "to use your current trip."
+        ]
+    try:
+        departure = _departure(session, org, guide, command, now)
+        if departure is None:
+            return ["Which trip? Add its code, e.g. " + f"{command.verb} EBC0315."]
+        if command.verb == "MANIFEST":
+            return operations.manifest(session, org, departure)
+        with session.begin_nested():
+            return [_run(session, org, guide, departure, command, now)]
+    except ServiceError as exc:
+        return [exc.message]
+
+
+def _departure(
+    session: Session, org: Organization, guide: Guide, command: Command, now: datetime
+) -> Departure | None:
+    if command.code == "TODAY":
+        return operations.todays_departure(session, org, guide, now)
+    if command.code:
+        return operations.departure_by_code(session, org, command.code)
+    return operations.current_or_next(session, guide, now)
+
+
+def _run(
+    session: Session,
+    org: Organization,
+    guide: Guide,
+    departure: Departure,
+    command: Command,
+    now: datetime,
+) -> str:
+    verb = command.verb
+    if verb == "ACCEPT":
+        return operations.accept_assignment(session, org, guide, departure, now)
+    if verb == "DECLINE":
+        return operations.decline_assignment(session, org, guide, departure, command.rest, now)
+    if verb == "CHECKIN":
+        return operations.check_in(session, org, guide, departure, now)
+    if verb == "ISSUE":
+        return operations.report_issue(session, org, guide, departure, command.rest, now)
+    if verb == "UPDATE":
+        return operations.guide_update(session, org, guide, departure, command.rest, now)
+    if verb == "CHECKOUT":
+        return operations.check_out(session, org, guide, departure, command.rest, now)
+    return HELP

@@ -1,0 +1,91 @@
+"""Running departures: guide assignments, incidents on the trail, and guides' payroll."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, OrgScopedMixin, utcnow
+from models.catalog import Departure, Guide
+
+
+class GuideAssignment(OrgScopedMixin, Base):
+    """An offer of a departure to a guide, and their answer."""
+
+    __tablename__ = "guide_assignments"
+    __table_args__ = (Index("ix_assignments_departure_status", "departure_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"))
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    role: Mapped[str] = mapped_column(String(24), default="lead")
+    fee_minor: Mapped[int]
+    status: Mapped[str] = mapped_column(
+        String(16), default="offered"
+    )  # offered/accepted/declined/cancelled
+    reason: Mapped[str | None] = mapped_column(Text)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    responded_at: Mapped[datetime | None]
+
+    departure: Mapped[Departure] = relationship()
+    guide: Mapped[Guide] = relationship()
+
+
+class Incident(OrgScopedMixin, Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_departure_status", "departure_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"))
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id", ondelete="SET NULL"))
+    severity: Mapped[str] = mapped_column(String(8))  # high / medium / low
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / resolved
+    text: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    response_minutes: Mapped[int | None]
+
+    departure: Mapped[Departure] = relationship()
+    guide: Mapped[Guide | None] = relationship()
+    updates: Mapped[list[IncidentUpdate]] = relationship(
+        back_populates="incident", order_by="IncidentUpdate.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        return f"INC-{self.id}"
+
+
+class IncidentUpdate(Base):
+    __tablename__ = "incident_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(64))  # guide:<id> or staff:<id>
+    text: Mapped[str] = mapped_column(Text)
+    resolves: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+
+
+class PayrollEntry(OrgScopedMixin, Base):
+    """What a guide earned for a departure; one per guide and departure."""
+
+    __tablename__ = "payroll_entries"
+    __table_args__ = (UniqueConstraint("guide_id", "departure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id"), index=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    guide: Mapped[Guide] = relationship()
+    departure: Mapped[Departure] = relationship()
