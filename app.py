@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 
 from config import INSTANCE_PATH, Config
 from extensions import db
@@ -46,11 +46,14 @@ def register_extensions(app: Flask, config: Config) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from api import api_bp, health_bp
-    from webhooks import twilio_bp
+    from pages import pay_bp
+    from webhooks import stripe_bp, twilio_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(twilio_bp, url_prefix="/webhooks")
+    app.register_blueprint(stripe_bp, url_prefix="/webhooks")
+    app.register_blueprint(pay_bp)
     if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "
@@ -61,14 +64,27 @@ def register_blueprints(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
+    def wants_json() -> bool:
+        return request.path.startswith(("/api/", "/webhooks/", "/health"))
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-        return jsonify(error=exc.name, message=exc.description), exc.code
+        if wants_json():
+            return jsonify(error=exc.name, message=exc.description), exc.code
+        return render_template(
+            "pay/message.html", title=exc.name, message=exc.description
+        ), exc.code
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):  # type: ignore[no-untyped-def]
         # Never a stack trace to the client; the log has it.
         log.exception("unhandled error")
+        if not wants_json():
+            return render_template(
+                "pay/message.html",
+                title="Something went wrong",
+                message="Sorry, that did not work. It has been logged.",
+            ), 500
         return jsonify(
             error="Internal Server Error", message="Something went wrong; it has been logged."
         ), 500

@@ -34,6 +34,8 @@ class Config:
         self.TWILIO_API_BASE = env.get("TWILIO_API_BASE") or None
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
+        # Only for pointing the client at a local stand-in of Stripe's API (soak tests).
+        self.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None
         self.RASA_URL = env.get("RASA_URL") or None
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         # The in-process sweep thread is for the embedded default only; production

@@ -48,7 +48,7 @@ def handler(fn: Handler) -> Handler:
 
 
 def payment_url(booking: Booking) -> str:
-    """Where the customer pays for a hold (a placeholder page until payments land)."""
+    """Where the customer pays: the /pay page (Stripe Checkout, or the embedded fake)."""
     base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
     return f"{base}/pay/{booking.reference}"
 

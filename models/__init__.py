@@ -19,6 +19,7 @@ from models.enums import (
 from models.messaging import Conversation, Message
 from models.operations import GuideAssignment, Incident, IncidentUpdate, PayrollEntry
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
+from models.payments import Payment, ProviderEvent, Refund
 from models.settings import EarlyBird, OrganizationSettings
 from models.timeline import TimelineEvent
 
@@ -47,9 +48,12 @@ __all__ = [
     "Organization",
     "OrganizationNumber",
     "OrganizationSettings",
+    "Payment",
     "PayrollEntry",
     "PriceTier",
+    "ProviderEvent",
     "Quote",
+    "Refund",
     "Role",
     "StaffUser",
     "TimelineEvent",

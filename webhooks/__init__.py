@@ -1,5 +1,6 @@
-"""Inbound webhooks from Twilio (messages, delivery statuses). Stripe comes later."""
+"""Inbound webhooks: Twilio (messages, delivery statuses) and Stripe (payments)."""
 
+from webhooks.stripe import stripe_bp
 from webhooks.twilio import twilio_bp
 
-__all__ = ["twilio_bp"]
+__all__ = ["stripe_bp", "twilio_bp"]

@@ -1,0 +1,58 @@
+"""Money received and returned: one row per checkout, per refund, and per provider event
+(the event id is unique, so a replayed webhook is recognised)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, OrgScopedMixin, TimestampMixin
+from models.booking import Booking
+
+
+class Payment(OrgScopedMixin, TimestampMixin, Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deposit / full / balance
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # pending -> paid | failed; paid -> refunded (refunded_minor says how much)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    provider: Mapped[str] = mapped_column(String(16))  # stripe / fake
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    paid_at: Mapped[datetime | None]
+    refunded_minor: Mapped[int] = mapped_column(default=0)
+    disputed: Mapped[bool] = mapped_column(default=False)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    booking: Mapped[Booking] = relationship()
+
+
+class Refund(OrgScopedMixin, Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount_minor: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(64))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime]
+
+    payment: Mapped[Payment] = relationship()
+
+
+class ProviderEvent(Base):
+    __tablename__ = "provider_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime]

@@ -1,0 +1,467 @@
+"""Taking and returning money: Stripe Checkout in production, a local fake checkout in the
+embedded default. Every payment is applied under the booking's departure lock and at most
+once (Payment.status), every Stripe event at most once (ProviderEvent), and money that
+arrives for seats that are gone is refunded at once: it is never kept for a booking that
+cannot happen."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import (
+    HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    LeadSource,
+    Organization,
+    Payment,
+    ProviderEvent,
+    Refund,
+)
+from services import bookings, leads, notify, runtime, timeline
+from services.errors import ServiceError
+from services.inventory import NotEnoughSeats
+from services.locking import lock_departure
+from services.money import format_money
+
+log = logging.getLogger(__name__)
+
+# Stripe accepts a Checkout Session expiry between 30 minutes and 24 hours from now.
+MIN_CHECKOUT = timedelta(minutes=30)
+MAX_CHECKOUT = timedelta(hours=24)
+
+
+class PaymentError(ServiceError):
+    pass
+
+
+def _stripe() -> Any:
+    import stripe
+
+    config = runtime.config()
+    stripe.api_key = config.STRIPE_SECRET_KEY
+    if config.STRIPE_API_BASE:  # a local stand-in of Stripe's API (soak tests)
+        stripe.api_base = config.STRIPE_API_BASE
+    return stripe
+
+
+def uses_stripe() -> bool:
+    return bool(runtime.config().STRIPE_SECRET_KEY)
+
+
+def amount_for(booking: Booking, kind: str) -> int:
+    if kind == "deposit":
+        return min(booking.deposit_minor, booking.balance_minor)
+    if kind in ("full", "balance"):
+        return booking.balance_minor
+    raise PaymentError(f"unknown payment kind {kind!r}")
+
+
+def payable_kinds(booking: Booking) -> list[str]:
+    if booking.status in HOLDING_STATUSES and booking.paid_minor == 0:
+        return ["deposit", "full"] if booking.deposit_minor < booking.total_minor else ["full"]
+    if booking.status == BookingStatus.CONFIRMED and booking.balance_minor > 0:
+        return ["balance"]
+    return []
+
+
+def start_checkout(
+    session: Session, org: Organization, booking: Booking, kind: str, now: datetime, base_url: str
+) -> tuple[Payment, str]:
+    """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
+    if kind not in payable_kinds(booking):
+        raise PaymentError(
+            f"{booking.reference} has nothing to pay as {kind} ({booking.status.lower()})."
+        )
+    amount = amount_for(booking, kind)
+    payment = Payment(
+        organization_id=org.id,
+        booking_id=booking.id,
+        kind=kind,
+        amount_minor=amount,
+        currency=booking.currency,
+        provider="stripe" if uses_stripe() else "fake",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    if not uses_stripe():
+        return payment, f"{base_url}/pay/{booking.reference}/fake/{payment.id}"
+    deadline = booking.hold_expires_at or (now + MAX_CHECKOUT)
+    expires = min(max(deadline, now + MIN_CHECKOUT), now + MAX_CHECKOUT)
+    checkout = _stripe().checkout.Session.create(
+        mode="payment",
+        line_items=_line_items(booking, kind, amount),
+        client_reference_id=booking.reference,
+        metadata={"booking": booking.reference, "payment_id": str(payment.id), "kind": kind},
+        payment_intent_data={
+            "metadata": {"booking": booking.reference, "payment_id": str(payment.id)}
+        },
+        expires_at=int(expires.timestamp()),
+        success_url=f"{base_url}/pay/{booking.reference}/done",
+        cancel_url=f"{base_url}/pay/{booking.reference}",
+        idempotency_key=f"checkout:{booking.reference}:{kind}:{amount}",
+    )
+    payment.checkout_session_id = checkout["id"]
+    timeline.record(
+        session,
+        booking,
+        "payment.checkout_started",
+        at=now,
+        content={"kind": kind, "amount_minor": amount, "session": checkout["id"]},
+    )
+    return payment, checkout["url"]
+
+
+def _line_items(booking: Booking, kind: str, amount: int) -> list[dict[str, Any]]:
+    """Per tier when paying the whole undiscounted price; otherwise one line that says what
+    it is (a deposit, a balance, or a discounted total)."""
+    currency = booking.currency.lower()
+    if kind == "full" and sum(line["amount_minor"] for line in booking.lines) == amount:
+        return [
+            {
+                "quantity": line["quantity"],
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": line["unit_minor"],
+                    "product_data": {"name": f"{booking.departure.tour.name} – {line['label']}"},
+                },
+            }
+            for line in booking.lines
+        ]
+    name = {"deposit": "Deposit", "balance": "Balance", "full": "Total"}[kind]
+    return [
+        {
+            "quantity": 1,
+            "price_data": {
+                "currency": currency,
+                "unit_amount": amount,
+                "product_data": {"name": f"{name} for {booking.reference}"},
+            },
+        }
+    ]
+
+
+def settle(
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    now: datetime,
+    *,
+    amount_minor: int | None = None,
+    payment_intent_id: str | None = None,
+    source: str = "stripe",
+) -> str:
+    """Money arrived for a payment. Applies it once, under the departure lock: the booking
+    is confirmed (recounting seats if its hold lapsed) or, if the seats are gone, refunded."""
+    booking = payment.booking
+    lock_departure(session, booking.departure)
+    session.refresh(payment, with_for_update=True)
+    session.refresh(booking)
+    if payment.status == "paid":
+        return "already_paid"
+    received = payment.amount_minor if amount_minor is None else amount_minor
+    payment.status, payment.paid_at, payment.updated_at = "paid", now, now
+    if payment_intent_id:
+        payment.payment_intent_id = payment_intent_id
+    booking.paid_minor += received
+    timeline.record(
+        session,
+        booking,
+        "payment.received",
+        actor=source,
+        source=source,
+        at=now,
+        content={"payment": payment.id, "kind": payment.kind, "amount_minor": received},
+    )
+    if booking.status == BookingStatus.CONFIRMED:
+        _tell_paid(session, org, booking, received, now)
+        return "balance_paid"
+    if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
+        refund(session, org, payment, received, f"booking {booking.status.lower()}", now)
+        return "refunded"
+    try:
+        with session.begin_nested():
+            bookings.confirm_booking(
+                session,
+                org,
+                booking,
+                now,
+                actor=source,
+                source=source,
+                reason=f"{payment.kind} paid",
+            )
+    except NotEnoughSeats:
+        # pretix issue #74: never keep money for seats that are no longer there.
+        refund(session, org, payment, received, "seats gone before payment", now)
+        _lost_seats(session, org, booking, now)
+        return "refunded"
+    _tell_paid(session, org, booking, received, now)
+    return "confirmed"
+
+
+def _tell_paid(
+    session: Session, org: Organization, booking: Booking, received: int, now: datetime
+) -> None:
+    dep = booking.departure
+    money = lambda minor: format_money(minor, booking.currency)  # noqa: E731
+    lines = [
+        "🎉 Booking confirmed!"
+        if booking.balance_minor
+        else "🎉 Booking confirmed and paid in full!",
+        f"Booking: {booking.reference}",
+        f"Tour: {dep.tour.name}",
+        f"Date: {notify.local_time(org, dep.starts_at)}",
+        f"People: {sum(booking.party.values())}",
+        f"Paid: {money(booking.paid_minor)}",
+    ]
+    if booking.balance_minor:
+        due = dep.starts_at - timedelta(days=org.settings.balance_due_days)
+        lines.append(
+            f"Balance: {money(booking.balance_minor)} (due {org.local(max(due, now)):%d %b %Y})"
+        )
+    notify.to_customer(
+        session, org, booking.customer, "\n".join(lines), now, reference=booking.reference
+    )
+
+
+def _lost_seats(session: Session, org: Organization, booking: Booking, now: datetime) -> None:
+    notify.to_customer(
+        session,
+        org,
+        booking.customer,
+        f"Sorry, your hold {booking.reference} expired and the seats were taken before your "
+        "payment arrived. We have refunded it in full. Reply to see other dates.",
+        now,
+    )
+    lead = leads.create_lead(
+        session,
+        org,
+        booking.customer,
+        now,
+        source=LeadSource.BOOKING_FAILED,
+        reason="slot_unavailable",
+        priority="high",
+        context=leads.LeadContext(
+            tour=booking.departure.tour,
+            departure=booking.departure,
+            party=dict(booking.party),
+            notes=f"Paid after {booking.reference} expired; refunded.",
+        ),
+    )
+    notify.lead_created(session, org, lead, f"late payment for {booking.reference} refunded", now)
+
+
+def refund(
+    session: Session, org: Organization, payment: Payment, amount: int, reason: str, now: datetime
+) -> Refund:
+    amount = min(amount, payment.amount_minor - payment.refunded_minor)
+    if amount <= 0:
+        raise PaymentError(f"payment {payment.id} has nothing left to refund")
+    provider_id = None
+    if payment.provider == "stripe":
+        if not payment.payment_intent_id:
+            raise PaymentError(f"payment {payment.id} has no Stripe payment to refund")
+        made = _stripe().Refund.create(
+            payment_intent=payment.payment_intent_id,
+            amount=amount,
+            metadata={"payment_id": str(payment.id), "reason": reason[:100]},
+            idempotency_key=f"refund:{payment.id}:{payment.refunded_minor}:{amount}",
+        )
+        provider_id = made["id"]
+    row = Refund(
+        organization_id=org.id,
+        payment_id=payment.id,
+        amount_minor=amount,
+        reason=reason[:64],
+        provider_refund_id=provider_id,
+        created_at=now,
+    )
+    session.add(row)
+    payment.refunded_minor += amount
+    payment.booking.paid_minor -= amount
+    if payment.refunded_minor >= payment.amount_minor:
+        payment.status = "refunded"
+    timeline.record(
+        session,
+        payment.booking,
+        "payment.refunded",
+        at=now,
+        content={"payment": payment.id, "amount_minor": amount, "reason": reason},
+    )
+    return row
+
+
+# --- Stripe events --------------------------------------------------------------------------
+
+
+def handle_stripe_event(session: Session, event: dict[str, Any], now: datetime) -> str:
+    """Applies one verified Stripe event. A replayed event (same id) changes nothing."""
+    try:
+        with session.begin_nested():
+            record = ProviderEvent(
+                provider="stripe",
+                event_id=str(event["id"]),
+                type=str(event["type"]),
+                received_at=now,
+            )
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        return "duplicate"
+    obj = event["data"]["object"]
+    kind = event["type"]
+    payment = _payment_for(session, obj)
+    if payment is None:
+        record.outcome = "unknown payment"
+        log.warning("Stripe %s %s for no payment of ours", kind, event["id"])
+        return "ignored"
+    org = session.get(Organization, payment.organization_id)
+    assert org is not None
+    if kind == "checkout.session.completed":
+        outcome = (
+            "pending"
+            if obj.get("payment_status") != "paid"
+            else settle(
+                session,
+                org,
+                payment,
+                now,
+                amount_minor=obj.get("amount_total"),
+                payment_intent_id=obj.get("payment_intent"),
+            )
+        )
+    elif kind == "payment_intent.succeeded":
+        outcome = settle(
+            session,
+            org,
+            payment,
+            now,
+            amount_minor=obj.get("amount_received"),
+            payment_intent_id=obj.get("id"),
+        )
+    elif kind == "payment_intent.payment_failed":
+        outcome = _failed(session, org, payment, obj, now)
+    elif kind == "charge.refunded":
+        outcome = _refunded_elsewhere(session, org, payment, obj, now)
+    elif kind == "charge.dispute.created":
+        payment.disputed = True
+        timeline.record(
+            session,
+            payment.booking,
+            "payment.disputed",
+            source="stripe",
+            at=now,
+            content={
+                "payment": payment.id,
+                "amount_minor": obj.get("amount"),
+                "reason": obj.get("reason"),
+            },
+        )
+        notify.to_staff(
+            session,
+            org,
+            org.owner_phone,
+            f"⚠️ Card dispute on {payment.booking.reference}: "
+            f"{obj.get('reason', 'no reason given')}.",
+            now,
+        )
+        outcome = "disputed"
+    else:
+        outcome = "ignored"
+    record.outcome = outcome
+    return outcome
+
+
+def _payment_for(session: Session, obj: dict[str, Any]) -> Payment | None:
+    payment_id = (obj.get("metadata") or {}).get("payment_id")
+    if payment_id and str(payment_id).isdigit():
+        found = session.get(Payment, int(payment_id))
+        if found is not None:
+            return found
+    for column, value in (
+        (Payment.checkout_session_id, obj.get("id")),
+        (Payment.payment_intent_id, obj.get("payment_intent") or obj.get("id")),
+    ):
+        if value:
+            found = session.scalar(select(Payment).where(column == value))
+            if found is not None:
+                return found
+    return None
+
+
+def _failed(
+    session: Session, org: Organization, payment: Payment, obj: dict[str, Any], now: datetime
+) -> str:
+    if payment.status != "pending":
+        return "ignored"
+    error = (obj.get("last_payment_error") or {}).get("message") or "the card was declined"
+    payment.status, payment.failure_reason, payment.updated_at = "failed", error[:500], now
+    booking = payment.booking
+    timeline.record(
+        session, booking, "payment.failed", source="stripe", at=now, content={"error": error}
+    )
+    notify.to_customer(
+        session,
+        org,
+        booking.customer,
+        f"Your payment for {booking.reference} didn't go through ({error}). Your seats are still "
+        "held; reply PAY for a new link, or AGENT for help.",
+        now,
+    )
+    lead = leads.create_lead(
+        session,
+        org,
+        booking.customer,
+        now,
+        source=LeadSource.BOOKING_FAILED,
+        reason="booking_failed",
+        priority="high",
+        context=leads.LeadContext(
+            tour=booking.departure.tour,
+            departure=booking.departure,
+            party=dict(booking.party),
+            notes=f"Payment failed: {error}",
+        ),
+    )
+    notify.lead_created(session, org, lead, f"payment failed for {booking.reference}: {error}", now)
+    return "failed"
+
+
+def _refunded_elsewhere(
+    session: Session, org: Organization, payment: Payment, obj: dict[str, Any], now: datetime
+) -> str:
+    """A refund made in Stripe's dashboard (ours are recorded when we make them)."""
+    total = int(obj.get("amount_refunded") or 0)
+    missing = total - payment.refunded_minor
+    if missing <= 0:
+        return "already_recorded"
+    session.add(
+        Refund(
+            organization_id=org.id,
+            payment_id=payment.id,
+            amount_minor=missing,
+            reason="refunded in Stripe",
+            created_at=now,
+        )
+    )
+    payment.refunded_minor = total
+    payment.booking.paid_minor -= missing
+    if total >= payment.amount_minor:
+        payment.status = "refunded"
+    timeline.record(
+        session,
+        payment.booking,
+        "payment.refunded",
+        source="stripe",
+        at=now,
+        content={"payment": payment.id, "amount_minor": missing, "reason": "refunded in Stripe"},
+    )
+    return "refund_recorded"

@@ -1,0 +1,361 @@
+"""Payments: Stripe Checkout (API mocked with responses), the Stripe webhook (payloads
+signed with stripe's own signing scheme), and the embedded default's fake checkout."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+import stripe
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from config import TestConfig
+from models import Booking, Lead, Message, Organization, Payment, Refund, TimelineEvent, utcnow
+from services import bookings, inventory, payments, runtime
+from tests.conftest import import_org
+from tests.factories import catalog_data, departure, make_customer
+
+SECRET = "whsec_test_secret"
+API = "https://api.stripe.com/v1"
+
+
+def stripe_config() -> TestConfig:
+    config = TestConfig()
+    config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET = "sk_test_123", SECRET
+    config.PUBLIC_BASE_URL = "https://bot.example.com"
+    return config
+
+
+def live_catalog() -> dict:
+    now = utcnow()
+    data = catalog_data()
+    data["tours"][2]["departures"] = [
+        {"code": "CITYSOON", "start": f"{(now + timedelta(days=10)):%Y-%m-%d} 09:00", "capacity": 3}
+    ]
+    return data
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    with factory() as s:
+        import_org(s, utcnow(), **live_catalog())
+    return create_app(stripe_config())
+
+
+def hold(
+    factory: sessionmaker[Session], phone: str = "+12025550101", seats: int = 2, hours: int = 24
+) -> int:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITYSOON"),
+            make_customer(s, org, phone, utcnow()),
+            {"adult": seats},
+            utcnow(),
+            source="whatsapp",
+            hold_hours=hours,
+        )
+        s.commit()
+        return booking.id
+
+
+def checkout(factory: sessionmaker[Session], booking_id: int, kind: str) -> Payment:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        payment, _ = payments.start_checkout(
+            s, org, s.get(Booking, booking_id), kind, utcnow(), "https://bot.example.com"
+        )
+        s.commit()
+        return payment
+
+
+def event(kind: str, obj: dict, event_id: str = "evt_1") -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": 1700000000,
+        "data": {"object": obj},
+    }
+
+
+def post_event(client: FlaskClient, body: dict, secret: str = SECRET):  # type: ignore[no-untyped-def]
+    payload = json.dumps(body)
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret)
+    return client.post(
+        "/webhooks/stripe",
+        data=payload,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
+def completed(payment: Payment, amount: int | None = None, event_id: str = "evt_1") -> dict:
+    return event(
+        "checkout.session.completed",
+        {
+            "id": payment.checkout_session_id,
+            "object": "checkout.session",
+            "payment_status": "paid",
+            "amount_total": payment.amount_minor if amount is None else amount,
+            "payment_intent": f"pi_{payment.id}",
+            "metadata": {"payment_id": str(payment.id), "booking": "x"},
+        },
+        event_id,
+    )
+
+
+@pytest.fixture
+def stripe_api() -> responses.RequestsMock:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        counter = iter(range(1, 1000))
+
+        def new_session(request):  # type: ignore[no-untyped-def]
+            sid = f"cs_test_{next(counter)}"
+            body = {
+                "id": sid,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/{sid}",
+            }
+            return 200, {}, json.dumps(body)
+
+        mock.add_callback(responses.POST, f"{API}/checkout/sessions", callback=new_session)
+        mock.post(f"{API}/refunds", json={"id": "re_1", "object": "refund", "status": "succeeded"})
+        yield mock
+
+
+def booking_row(factory: sessionmaker[Session], booking_id: int) -> Booking:
+    with factory() as s:
+        return s.get(Booking, booking_id)
+
+
+def to_customer(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as s:
+        return list(s.scalars(select(Message.body).where(Message.to_phone == "+12025550101")))
+
+
+def test_checkout_session_is_created_with_items_metadata_expiry_and_idempotency(
+    app, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    assert payment.checkout_session_id == "cs_test_1" and payment.amount_minor == 5000
+    request = stripe_api.calls[0].request
+    form = parse_qs(request.body)
+    assert form["mode"] == ["payment"] and form["metadata[payment_id]"] == [str(payment.id)]
+    assert form["line_items[0][price_data][unit_amount]"] == ["2500"] and form[
+        "line_items[0][quantity]"
+    ] == ["2"]
+    assert int(form["expires_at"][0]) <= int(
+        booking_row(factory, booking_id).hold_expires_at.timestamp()
+    )
+    assert request.headers["Idempotency-Key"].startswith("checkout:")
+
+
+def test_deposit_confirms_with_balance_due(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "deposit")
+    assert post_event(client, completed(payment)).json["outcome"] == "confirmed"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("CONFIRMED", 1500, 3500)
+    [confirmation] = [m for m in to_customer(factory) if "confirmed" in m]
+    assert "Paid: $15" in confirmation and "Balance: $35 (due" in confirmation
+    # Later, the balance.
+    balance = checkout(factory, booking_id, "balance")
+    assert (
+        post_event(client, completed(balance, event_id="evt_2")).json["outcome"] == "balance_paid"
+    )
+    assert booking_row(factory, booking_id).balance_minor == 0
+
+
+def test_full_payment_confirms_and_paid(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    assert post_event(client, completed(checkout(factory, booking_id, "full"))).status_code == 200
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.balance_minor) == ("CONFIRMED", 0)
+    assert any("paid in full" in m for m in to_customer(factory))
+
+
+def test_replayed_event_counts_once(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "deposit")
+    assert post_event(client, completed(payment)).json["outcome"] == "confirmed"
+    assert post_event(client, completed(payment)).json["outcome"] == "duplicate"
+    # The same money reported again by a different event type is not counted twice either.
+    succeeded = event(
+        "payment_intent.succeeded",
+        {
+            "id": f"pi_{payment.id}",
+            "object": "payment_intent",
+            "amount_received": 1500,
+            "metadata": {"payment_id": str(payment.id)},
+        },
+        "evt_9",
+    )
+    assert post_event(client, succeeded).json["outcome"] == "already_paid"
+    assert booking_row(factory, booking_id).paid_minor == 1500
+
+
+def test_concurrent_duplicate_events_confirm_once(app: Flask, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    bodies = [
+        completed(payment, event_id="evt_a"),
+        completed(payment, event_id="evt_a"),
+        completed(payment, event_id="evt_b"),
+    ]
+    start = threading.Barrier(len(bodies))
+    outcomes: list[str] = []
+
+    def deliver(body: dict) -> None:
+        client = app.test_client()
+        start.wait()
+        outcomes.append(post_event(client, body).json["outcome"])
+
+    threads = [threading.Thread(target=deliver, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes).count("confirmed") == 1
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("CONFIRMED", 5000)
+    with factory() as s:
+        confirmations = s.scalars(
+            select(TimelineEvent).where(TimelineEvent.event_type == "booking.status_changed")
+        )
+        assert sum(e.content["to"] == "CONFIRMED" for e in confirmations) == 1
+
+
+@pytest.mark.parametrize("header", [None, "t=1,v1=deadbeef", "garbage"])
+def test_bad_signature_is_refused_and_changes_nothing(
+    client: FlaskClient, factory, stripe_api, header
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    headers = {"Stripe-Signature": header} if header else {}
+    response = client.post("/webhooks/stripe", data=json.dumps(completed(payment)), headers=headers)
+    assert response.status_code == 403
+    assert post_event(client, completed(payment), secret="whsec_wrong").status_code == 403
+    assert booking_row(factory, booking_id).status == "HELD"
+
+
+def test_payment_after_expiry_with_seats_left_confirms(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory, hours=1)
+    payment = checkout(factory, booking_id, "full")
+    with factory() as s:  # the hold lapses and the sweep expires it
+        bookings.expire_due_holds(s, utcnow() + timedelta(hours=2))
+        s.commit()
+    assert booking_row(factory, booking_id).status == "EXPIRED"
+    assert post_event(client, completed(payment)).json["outcome"] == "confirmed"
+    assert booking_row(factory, booking_id).status == "CONFIRMED"
+
+
+def test_payment_after_expiry_without_seats_is_refunded_at_once(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory, seats=2, hours=1)
+    payment = checkout(factory, booking_id, "full")
+    with factory() as s:
+        bookings.expire_due_holds(s, utcnow() + timedelta(hours=2))
+        s.commit()
+    hold(factory, phone="+12025550102", seats=3)  # someone else takes every seat
+    assert post_event(client, completed(payment)).json["outcome"] == "refunded"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("EXPIRED", 0)
+    refund_call = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
+    assert len(refund_call) == 1 and parse_qs(refund_call[0].request.body)["amount"] == ["5000"]
+    with factory() as s:
+        assert s.scalar(select(Refund.amount_minor)) == 5000
+        assert s.scalar(select(Payment.status)) == "refunded"
+        assert (
+            s.scalar(select(Lead).where(Lead.source == "booking_failed")).reason
+            == "slot_unavailable"
+        )
+    assert any("refunded it in full" in m for m in to_customer(factory))
+
+
+def test_dispute_is_recorded_and_the_owner_told(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    post_event(client, completed(payment))
+    dispute = event(
+        "charge.dispute.created",
+        {
+            "id": "dp_1",
+            "object": "dispute",
+            "amount": 5000,
+            "reason": "fraudulent",
+            "payment_intent": f"pi_{payment.id}",
+        },
+        "evt_d",
+    )
+    assert post_event(client, dispute).json["outcome"] == "disputed"
+    with factory() as s:
+        assert s.scalar(select(Payment.disputed))
+        assert (
+            s.scalar(
+                select(func.count()).where(
+                    Message.to_phone == "+15551230000", Message.body.contains("dispute")
+                )
+            )
+            == 1
+        )
+
+
+def test_failed_payment_keeps_the_hold_and_captures_a_lead(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    failed = event(
+        "payment_intent.payment_failed",
+        {
+            "id": "pi_9",
+            "object": "payment_intent",
+            "metadata": {"payment_id": str(payment.id)},
+            "last_payment_error": {"message": "Your card was declined."},
+        },
+        "evt_f",
+    )
+    assert post_event(client, failed).json["outcome"] == "failed"
+    assert booking_row(factory, booking_id).status == "HELD"
+    with factory() as s:
+        lead = s.scalar(select(Lead).where(Lead.source == "booking_failed"))
+        assert (lead.reason, lead.priority) == ("booking_failed", "high")
+    assert any("didn't go through" in m for m in to_customer(factory))
+
+
+def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory) -> None:
+    with factory() as s:
+        import_org(s, utcnow(), **live_catalog())
+    runtime.configure(TestConfig())
+    client = create_app(TestConfig()).test_client()
+    booking_id = hold(factory)
+    ref = booking_row(factory, booking_id).reference
+    page = client.get(f"/pay/{ref}")
+    assert (
+        page.status_code == 200
+        and b"Pay deposit: $15" in page.data
+        and b"Pay full: $50" in page.data
+    )
+    started = client.post(f"/pay/{ref}", data={"kind": "deposit"})
+    assert started.status_code == 303 and f"/pay/{ref}/fake/" in started.headers["Location"]
+    fake = started.headers["Location"]
+    assert b"No card is charged" in client.get(fake).data
+    assert b"Payment received" in client.post(fake).data
+    assert b"Already paid" in client.post(fake).data  # paying twice is refused
+    assert booking_row(factory, booking_id).status == "CONFIRMED"
+    assert client.get("/pay/BK-NOPE2").status_code == 404
+    assert b"Nothing to pay" in client.post(f"/pay/{ref}", data={"kind": "full"}).data
