@@ -17,6 +17,7 @@ from models import (
     Conversation,
     Customer,
     Departure,
+    DepartureCancellation,
     Guide,
     Incident,
     Lead,
@@ -27,7 +28,7 @@ from models import (
     WaitlistEntry,
     utcnow,
 )
-from services import waitlist
+from services import cancellations, waitlist
 from services.api_tokens import authenticate
 from services.availability import local_day_bounds
 from services.errors import NotFound, ServiceError
@@ -372,3 +373,25 @@ def list_payroll():  # type: ignore[no-untyped-def]
         stmt = stmt.where(PayrollEntry.created_at >= start, PayrollEntry.created_at < end)
     rows, page = _page(stmt)
     return jsonify(items=[serializers.payroll_entry(org, e) for e in rows], **page)
+
+
+@api_bp.get("/departures/<code>/cancellation")
+def get_departure_cancellation(code: str):  # type: ignore[no-untyped-def]
+    """Progress of a departure's cancellation: notifications by status, and the call list."""
+    dep = _departure_or_404(code)
+    record = db.session.scalar(
+        select(DepartureCancellation).where(DepartureCancellation.departure_id == dep.id)
+    )
+    if record is None:
+        raise NotFound(f"{dep.code} has not been cancelled")
+    progress = cancellations.cancellation_progress(db.session, record)
+    return jsonify(
+        departure=dep.code,
+        reason=record.reason,
+        cancelled_at=record.cancelled_at.isoformat().replace("+00:00", "Z"),
+        bookings_cancelled=record.bookings_cancelled,
+        people=record.people,
+        refunded_minor=record.refunded_minor,
+        messages=progress["messages"],
+        call_list=progress["call_list"],
+    )

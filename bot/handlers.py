@@ -21,7 +21,16 @@ from models import (
     Tour,
     WaitlistEntry,
 )
-from services import availability, inventory, leads, notify, runtime, timeline, waitlist
+from services import (
+    availability,
+    cancellations,
+    inventory,
+    leads,
+    notify,
+    runtime,
+    timeline,
+    waitlist,
+)
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
 from services.leads import LeadContext
@@ -534,16 +543,79 @@ def _booking_request(turn: Turn, what: str, event: str, next_step: str) -> None:
     turn.say(
         f"I've passed your {what.lower()} request for {booking.reference} to our team. {next_step}"
     )
+    turn.goto(State.IDLE)
 
 
 @handler
 def cancel_request(turn: Turn) -> None:
-    _booking_request(
-        turn,
-        "Cancellation",
+    """The refund is stated first; nothing is cancelled until the customer says yes."""
+    booking = _customer_booking(turn)
+    if booking is None:
+        return
+    if booking.status not in cancellations.CANCELLABLE:
+        turn.say(f"{booking.reference} is {booking.status.lower()}; there is nothing to cancel.")
+        return
+    quote = cancellations.refund_quote(turn.org, booking, turn.now)
+    timeline.record(
+        turn.session,
+        booking,
         "booking.cancel_requested",
-        "They'll confirm the cancellation and any refund under our policy shortly.",
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+        at=turn.now,
+        content={"refund_minor": quote.amount_minor},
     )
+    turn.say(
+        f"Cancel {booking.reference} ({booking.departure.tour.name}, "
+        f"{local_time(turn.org, booking.departure.starts_at)})?\n"
+        f"{cancellations.describe(turn.org, booking, quote)}\n"
+        "Reply YES to cancel, or NO to keep your booking."
+    )
+    turn.goto(State.CONFIRM_CANCEL, cancel=booking.reference)
+
+
+@handler
+def confirm_cancel(turn: Turn) -> None:
+    booking = turn.session.scalar(
+        select(Booking).where(
+            Booking.organization_id == turn.org.id,
+            Booking.customer_id == turn.customer.id,
+            Booking.reference == turn.slot("cancel"),
+        )
+    )
+    turn.goto(State.IDLE, cancel=None)
+    if booking is None:
+        turn.say(replies.MENU)
+        return
+    try:
+        with turn.session.begin_nested():
+            refunded = cancellations.cancel_booking(
+                turn.session,
+                turn.org,
+                booking,
+                turn.now,
+                reason="cancelled by the customer",
+                actor=turn.actor(),
+                source=turn.conversation.channel,
+            )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    notify.booking_request(
+        turn.session, turn.org, booking, "Cancellation (done)", turn.text, turn.now
+    )
+    money = format_money(refunded, booking.currency)
+    turn.say(
+        f"{booking.reference} is cancelled."
+        + (f" {money} is on its way back to your card (5 to 10 days)." if refunded else "")
+        + " We hope to see you another time!"
+    )
+
+
+@handler
+def keep_booking(turn: Turn) -> None:
+    turn.goto(State.IDLE, cancel=None)
+    turn.say("Good, your booking stays as it is.")
 
 
 @handler

@@ -13,6 +13,7 @@ handoff silence (bot/engine.py).
                                      └─ seats gone ──▶ full (booking_failed lead, alternatives)
     full ──1──▶ confirming (nearest alternative)   ──2──▶ idle (on the waitlist)
          ──3──▶ choosing (other dates)
+    any ──cancel_booking──▶ confirm_cancel (refund stated) ──yes──▶ idle (cancelled, refunded)
     any ──human_handoff──▶ handoff (bot quiet until MENU)
 """
 
@@ -29,6 +30,7 @@ class State(StrEnum):
     FULL = "full"  # the wanted departure is full: 1) nearest 2) waitlist 3) other dates
     HELD = "held"  # seats held; waiting for payment
     HANDOFF = "handoff"  # a person takes over; the bot stays quiet
+    CONFIRM_CANCEL = "confirm_cancel"  # refund stated; waiting for yes to cancel
 
 
 # (state, intent) -> handler name. Checked first.
@@ -48,6 +50,9 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.FULL, "affirm"): "join_waitlist",
     (State.FULL, "deny"): "drop_offer",
     (State.HELD, "affirm"): "payment_link",
+    (State.CONFIRM_CANCEL, "affirm"): "confirm_cancel",
+    (State.CONFIRM_CANCEL, "cancel_booking"): "confirm_cancel",
+    (State.CONFIRM_CANCEL, "deny"): "keep_booking",
     (State.HELD, "pay"): "payment_link",
 }
 

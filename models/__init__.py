@@ -17,7 +17,13 @@ from models.enums import (
     WaitlistStatus,
 )
 from models.messaging import Conversation, Message
-from models.operations import GuideAssignment, Incident, IncidentUpdate, PayrollEntry
+from models.operations import (
+    DepartureCancellation,
+    GuideAssignment,
+    Incident,
+    IncidentUpdate,
+    PayrollEntry,
+)
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
 from models.payments import Payment, ProviderEvent, Refund
 from models.settings import EarlyBird, OrganizationSettings
@@ -34,6 +40,7 @@ __all__ = [
     "Conversation",
     "Customer",
     "Departure",
+    "DepartureCancellation",
     "DepartureStatus",
     "EarlyBird",
     "Guide",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, OrgScopedMixin, TimestampMixin
+from models.base import Base, JSONType, OrgScopedMixin, TimestampMixin
 from models.enums import DepartureStatus
 
 guide_tours = Table(
@@ -31,6 +32,8 @@ class Tour(OrgScopedMixin, TimestampMixin, Base):
     meeting_point: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
+    # Overrides the organization's settings.cancellation_policy when set.
+    cancellation_policy: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
 
     price_tiers: Mapped[list[PriceTier]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="PriceTier.position"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, OrgScopedMixin, utcnow
+from models.base import Base, JSONType, OrgScopedMixin, utcnow
 from models.catalog import Departure, Guide
 
 
@@ -88,4 +89,24 @@ class PayrollEntry(OrgScopedMixin, Base):
     created_at: Mapped[datetime]
 
     guide: Mapped[Guide] = relationship()
+    departure: Mapped[Departure] = relationship()
+
+
+class DepartureCancellation(OrgScopedMixin, Base):
+    """A departure cancelled by the operator (weather, say): what was done, whom we told,
+    and whom staff must still call (no channel, opted out; failed deliveries are added from
+    the messages' statuses when read)."""
+
+    __tablename__ = "departure_cancellations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    cancelled_at: Mapped[datetime]
+    bookings_cancelled: Mapped[int]
+    people: Mapped[int]
+    refunded_minor: Mapped[int]
+    message_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    unreachable: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+
     departure: Mapped[Departure] = relationship()

@@ -26,6 +26,23 @@ class WhatsAppTemplate(BaseModel):
     )
 
 
+class RefundRule(BaseModel):
+    """Cancelled at least days_before the start: refund_percent of what was paid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days_before: int = Field(ge=0, le=3650)
+    refund_percent: Decimal = Field(ge=0, le=100)
+
+
+def default_policy() -> list[RefundRule]:
+    # 100% up to 7 days before, 50% up to 3 days, nothing after.
+    return [
+        RefundRule(days_before=7, refund_percent=Decimal(100)),
+        RefundRule(days_before=3, refund_percent=Decimal(50)),
+    ]
+
+
 class OrganizationSettings(BaseModel):
     """Defaults are the ones documented for the catalog file."""
 
@@ -40,4 +57,5 @@ class OrganizationSettings(BaseModel):
     early_bird: EarlyBird | None = Field(default_factory=EarlyBird)
     quote_valid_days: int = Field(7, ge=1, le=90)
     whatsapp_template: WhatsAppTemplate | None = None
+    cancellation_policy: list[RefundRule] = Field(default_factory=default_policy)
     support_phone: str | None = None

@@ -525,6 +525,11 @@ def _write_tour(
     tour.duration_minutes = tour_in.duration
     tour.meeting_point = tour_in.meeting_point
     tour.description = tour_in.description
+    tour.cancellation_policy = (
+        [rule.model_dump(mode="json") for rule in tour_in.cancellation_policy]
+        if tour_in.cancellation_policy is not None
+        else None
+    )
     if tour_in.code_prefix:
         tour.code_prefix = tour_in.code_prefix
     tiers = {t.code: t for t in tour.price_tiers}

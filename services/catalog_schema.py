@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from models.settings import OrganizationSettings
+from models.settings import OrganizationSettings, RefundRule
 from services.money import MoneyError, validate_currency
 from services.phones import InvalidPhone, normalize_phone, parse_address
 
@@ -156,6 +156,7 @@ class TourIn(_Strict):
     duration: Annotated[int, BeforeValidator(parse_duration)]
     meeting_point: str | None = None
     description: str | None = None
+    cancellation_policy: list[RefundRule] | None = None
     prices: Annotated[
         dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Amount], Field(min_length=1)
     ]

@@ -320,7 +320,7 @@ def test_journey_7_status_cancel_and_reschedule_requests(ada: Chat, factory) -> 
         "is my booking confirmed?"
     )  # the only active booking, no reference needed
     cancel = ada.say("I need to cancel my booking")
-    assert ref in cancel and "refund" in cancel
+    assert ref in cancel and "nothing to refund" in cancel and "Reply YES" in cancel  # asked first
     moved = ada.say(f"can I change the date of {ref} to next month")
     assert "request" in moved
     with factory() as s:
@@ -332,7 +332,9 @@ def test_journey_7_status_cancel_and_reschedule_requests(ada: Chat, factory) -> 
         assert (
             s.get(Booking, booking.id).status == "HELD"
         )  # a person decides, nothing automatic yet
-    assert sum("request for" in m.body for m in ada.outbox()) == 2
+    assert (
+        sum("request for" in m.body for m in ada.outbox()) == 1
+    )  # the reschedule; cancel waits for YES
     assert "couldn't find booking BK-2222Z" in ada.say("cancel BK-2222Z")
 
 
@@ -371,3 +373,38 @@ def test_api_conversations_and_messages(ada: Chat, client: FlaskClient, factory)
     since = (utcnow() + timedelta(hours=1)).isoformat()
     assert client.get(f"/api/v1/messages?since={since}", headers=auth).json["items"] == []
     assert client.get("/api/v1/messages?since=yesterday", headers=auth).status_code == 400
+
+
+def test_cancelling_by_chat_states_the_refund_then_cancels_on_yes(ada: Chat, factory) -> None:
+    from models import Payment
+    from services import payments
+
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "EBC100"),
+            make_customer(s, org, ada.phone, utcnow(), name="Ada"),
+            {"adult": 1},
+            utcnow(),
+            source="whatsapp",
+        )
+        payment, _ = payments.start_checkout(
+            s, org, booking, "full", utcnow(), BASE_URL
+        )  # the fake checkout
+        payments.settle(s, org, payment, utcnow(), source="fake")
+        s.commit()
+        ref, paid = booking.reference, booking.paid_minor
+    asked = ada.say(f"please cancel {ref}")
+    # 100 days before (early-bird price): the default policy gives everything back.
+    assert "$2,280 back (100% of $2,280 paid" in asked and "Reply YES" in asked
+    assert "stays" in ada.say("no")
+    ada.say(f"cancel {ref}")
+    done = ada.say("yes")
+    assert f"{ref} is cancelled" in done and "$2,280 is on its way back" in done
+    with factory() as s:
+        booking = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert (booking.status, booking.paid_minor) == ("CANCELLED", 0)
+        assert s.scalar(select(Payment.refunded_minor)) == paid
+    assert any("Cancellation (done)" in m.body for m in ada.outbox())

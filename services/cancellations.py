@@ -1,0 +1,262 @@
+"""Cancelling with money involved: a customer's booking under the cancellation policy, and a
+whole departure (weather, critical journey 3) with full refunds, every guest told on every
+channel we have for them, and a call list of those we could not reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    BookingStatus,
+    Conversation,
+    Departure,
+    DepartureCancellation,
+    DepartureStatus,
+    Message,
+    Organization,
+    Payment,
+)
+from models.settings import RefundRule
+from services import bookings, notify, outbox, payments, timeline
+from services.errors import ServiceError
+from services.money import format_money, percent_of
+from services.notify import local_time
+
+CANCELLABLE = (
+    BookingStatus.HELD,
+    BookingStatus.PENDING_APPROVAL,
+    BookingStatus.PAYMENT_PENDING,
+    BookingStatus.CONFIRMED,
+    BookingStatus.WAITLISTED,
+)
+
+
+class CancellationError(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    percent: Decimal
+    amount_minor: int
+    days_before: int
+
+
+def policy_for(org: Organization, booking: Booking) -> list[RefundRule]:
+    tour_policy = booking.departure.tour.cancellation_policy
+    rules = (
+        [RefundRule.model_validate(r) for r in tour_policy]
+        if tour_policy is not None
+        else org.settings.cancellation_policy
+    )
+    return sorted(rules, key=lambda r: -r.days_before)
+
+
+def refund_quote(org: Organization, booking: Booking, now: datetime) -> RefundQuote:
+    """What cancelling now gives back: the first rule whose notice the customer meets."""
+    days = (booking.departure.starts_at - now).days
+    percent = next(
+        (r.refund_percent for r in policy_for(org, booking) if days >= r.days_before), Decimal(0)
+    )
+    return RefundQuote(percent, percent_of(booking.paid_minor, percent), days)
+
+
+def describe(org: Organization, booking: Booking, quote: RefundQuote) -> str:
+    if booking.paid_minor == 0:
+        return "Nothing has been paid, so there is nothing to refund."
+    money = format_money(quote.amount_minor, booking.currency)
+    return (
+        f"Under our policy you get {money} back ({quote.percent.normalize():f}% of "
+        f"{format_money(booking.paid_minor, booking.currency)} paid, "
+        f"{quote.days_before} days before)."
+    )
+
+
+def _refund(
+    session: Session, org: Organization, booking: Booking, amount: int, reason: str, now: datetime
+) -> int:
+    """Refunds up to amount across the booking's paid payments, largest first."""
+    left = amount
+    paid = session.scalars(
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.status == "paid")
+        .order_by(Payment.amount_minor.desc())
+    )
+    for payment in paid:
+        if left <= 0:
+            break
+        part = min(left, payment.amount_minor - payment.refunded_minor)
+        if part > 0:
+            payments.refund(session, org, payment, part, reason, now)
+            left -= part
+    return amount - left
+
+
+def cancel_booking(
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    now: datetime,
+    *,
+    reason: str,
+    actor: str = "system",
+    source: str = "system",
+    full_refund: bool = False,
+) -> int:
+    """Cancels, frees the seats (the waitlist gets its offer) and refunds by the policy, or in
+    full when we are the ones cancelling. Returns the amount refunded."""
+    if booking.status not in CANCELLABLE:
+        raise CancellationError(
+            f"{booking.reference} is {booking.status.lower()} and cannot be cancelled."
+        )
+    amount = booking.paid_minor if full_refund else refund_quote(org, booking, now).amount_minor
+    bookings.cancel_booking(session, org, booking, now, reason=reason, actor=actor, source=source)
+    return _refund(session, org, booking, amount, reason, now) if amount else 0
+
+
+def cancel_departure(
+    session: Session,
+    org: Organization,
+    departure: Departure,
+    reason: str,
+    now: datetime,
+    *,
+    actor: str = "ops",
+) -> DepartureCancellation:
+    if departure.status == DepartureStatus.CANCELLED:
+        existing = session.scalar(
+            select(DepartureCancellation).where(DepartureCancellation.departure_id == departure.id)
+        )
+        if existing is not None:
+            return existing  # pressing the button twice changes nothing
+    if departure.status in (DepartureStatus.STARTED, DepartureStatus.COMPLETED):
+        raise CancellationError(
+            f"{departure.code} is {departure.status}; it can no longer be cancelled."
+        )
+    departure.status = DepartureStatus.CANCELLED
+    active = list(
+        session.scalars(
+            select(Booking)
+            .where(Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE))
+            .order_by(Booking.id)
+        )
+    )
+    when = local_time(org, departure.starts_at)
+    message_ids: list[int] = []
+    unreachable: list[dict[str, Any]] = []
+    refunded = people = 0
+    for booking in active:
+        paid = booking.paid_minor
+        refunded += cancel_booking(
+            session,
+            org,
+            booking,
+            now,
+            reason=f"departure cancelled: {reason}",
+            actor=actor,
+            source="admin",
+            full_refund=True,
+        )
+        people += booking.seats
+        customer = booking.customer
+        body = (
+            f"We're sorry: {departure.tour.name} on {when} is cancelled ({reason}). Your booking "
+            f"{booking.reference} is cancelled"
+            + (
+                f" and {format_money(paid, booking.currency)} is being refunded in full."
+                if paid
+                else "."
+            )
+            + " Reply to choose another date."
+        )
+        channels = sorted(
+            {
+                c
+                for c in session.scalars(
+                    select(Conversation.channel).where(Conversation.customer_id == customer.id)
+                )
+            }
+        ) or ["sms"]
+        sent = []
+        for channel in channels:
+            rows = outbox.queue(
+                session, org, customer.phone, body, now, channel=channel, kind="cancellation"
+            )
+            message_ids += [r.id for r in rows]
+            sent += [r for r in rows if r.status not in ("suppressed", "failed")]
+        if not sent:
+            unreachable.append(
+                {
+                    "booking": booking.reference,
+                    "name": customer.name,
+                    "phone": customer.phone,
+                    "why": "opted out" if customer.opted_out else "no channel",
+                }
+            )
+    if departure.guide is not None:
+        notify.to_staff(
+            session,
+            org,
+            departure.guide.phone,
+            f"{departure.code} ({departure.tour.name}, {when}) is cancelled: {reason}. "
+            "You are released from it.",
+            now,
+        )
+    record = DepartureCancellation(
+        organization_id=org.id,
+        departure_id=departure.id,
+        reason=reason,
+        cancelled_at=now,
+        bookings_cancelled=len(active),
+        people=people,
+        refunded_minor=refunded,
+        message_ids=message_ids,
+        unreachable=unreachable,
+    )
+    session.add(record)
+    timeline.record(
+        session,
+        departure,
+        "departure.cancelled",
+        actor=actor,
+        source="admin",
+        at=now,
+        content={
+            "reason": reason,
+            "bookings": len(active),
+            "people": people,
+            "refunded_minor": refunded,
+            "unreachable": len(unreachable),
+        },
+    )
+    return record
+
+
+def cancellation_progress(session: Session, record: DepartureCancellation) -> dict[str, Any]:
+    """How the notifications are draining, and whom staff must call (including anyone whose
+    message finally failed)."""
+    rows = list(session.scalars(select(Message).where(Message.id.in_(record.message_ids or [0]))))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    reached = {
+        r.to_phone
+        for r in rows
+        if r.status in ("sent", "delivered", "read", "queued", "retrying", "sending")
+    }
+    failed = [
+        {
+            "phone": r.to_phone,
+            "why": f"delivery failed: {r.error_code or r.error_message or r.status}",
+        }
+        for r in rows
+        if r.status in ("failed", "undelivered") and r.to_phone not in reached
+    ]
+    return {"messages": counts, "call_list": list(record.unreachable or []) + failed}
