@@ -27,7 +27,7 @@ from services import (
     inventory,
     leads,
     notify,
-    runtime,
+    payments,
     timeline,
     waitlist,
 )
@@ -54,12 +54,6 @@ ACTIVE_BOOKINGS = (
 def handler(fn: Handler) -> Handler:
     HANDLERS[fn.__name__] = fn
     return fn
-
-
-def payment_url(booking: Booking) -> str:
-    """Where the customer pays: the /pay page (Stripe Checkout, or the embedded fake)."""
-    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
-    return f"{base}/pay/{booking.reference}"
 
 
 # --- leads ------------------------------------------------------------------------------
@@ -367,7 +361,7 @@ def hold_seats(turn: Turn) -> None:
         f"Hold expires: {local_time(turn.org, booking.hold_expires_at)}\n"
         f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
         f"{format_money(booking.total_minor, booking.currency)}.\n"
-        f"Payment link: {payment_url(booking)}"
+        f"Payment link: {payments.pay_url(booking)}"
     )
     turn.goto(State.HELD, booking=booking.reference)
 
@@ -646,7 +640,7 @@ def payment_link(turn: Turn) -> None:
         return
     assert booking.hold_expires_at is not None
     turn.say(
-        f"Pay for {booking.reference} here: {payment_url(booking)}\n"
+        f"Pay for {booking.reference} here: {payments.pay_url(booking)}\n"
         f"Deposit {format_money(booking.deposit_minor, booking.currency)} or "
         f"{format_money(booking.total_minor, booking.currency)} in full, before "
         f"{local_time(turn.org, booking.hold_expires_at)}."
@@ -720,7 +714,7 @@ def waitlist_reply(turn: Turn, entry: WaitlistEntry, accept: bool) -> None:
         turn.say(
             f"✅ It's yours! {booking.reference} is held until "
             f"{local_time(turn.org, booking.hold_expires_at)}.\n"
-            f"Pay here to confirm: {payment_url(booking)}"
+            f"Pay here to confirm: {payments.pay_url(booking)}"
         )
     else:
         turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")

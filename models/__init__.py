@@ -25,7 +25,7 @@ from models.operations import (
     PayrollEntry,
 )
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
-from models.payments import Payment, ProviderEvent, Refund
+from models.payments import Payment, ProviderEvent, Refund, ReminderSent
 from models.settings import EarlyBird, OrganizationSettings
 from models.timeline import TimelineEvent
 
@@ -61,6 +61,7 @@ __all__ = [
     "ProviderEvent",
     "Quote",
     "Refund",
+    "ReminderSent",
     "Role",
     "StaffUser",
     "TimelineEvent",

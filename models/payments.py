@@ -56,3 +56,17 @@ class ProviderEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
+
+
+class ReminderSent(Base):
+    """One row per reminder sent (booking, kind, key): the unique key makes each reminder go
+    out once, however often or concurrently the reminder job runs."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("booking_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # pre_departure / balance_due / hold_expiring
+    key: Mapped[str] = mapped_column(String(32))  # e.g. "7d" for the 7-day reminder
+    sent_at: Mapped[datetime]

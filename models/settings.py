@@ -58,4 +58,9 @@ class OrganizationSettings(BaseModel):
     quote_valid_days: int = Field(7, ge=1, le=90)
     whatsapp_template: WhatsAppTemplate | None = None
     cancellation_policy: list[RefundRule] = Field(default_factory=default_policy)
+    # Reminders: days before the start; days ahead of the balance due date; hours before a
+    # hold lapses.
+    reminder_days_before: list[int] = Field(default_factory=lambda: [7, 1])
+    balance_reminder_days: int = Field(3, ge=0, le=60)
+    hold_nudge_hours: int = Field(2, ge=1, le=48)
     support_phone: str | None = None

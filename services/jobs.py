@@ -32,11 +32,13 @@ def worker_session_factory() -> sessionmaker[Session]:
 def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> dict[str, list[str]]:
     """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
     retry is due (they are sent by their own jobs, each safe to run twice)."""
-    from services import outbox
+    from services import outbox, reminders
 
     now = now or utcnow()
     with factory.begin() as session:
         result = sweep(session, now)
+    with factory.begin() as session:
+        reminded = reminders.send_due_reminders(session, now)
     with factory() as session:
         due = outbox.due_messages(session, now)
     for message_id in due:
@@ -46,6 +48,8 @@ def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> di
             log.warning("could not re-enqueue message %s: %s", message_id, exc)
             break
     summary = result.as_dict()
+    if any(reminded.values()):
+        summary["reminders"] = [f"{kind}: {n}" for kind, n in reminded.items() if n]
     if any(summary.values()) or due:
         log.info("sweep: %s; %d messages re-sent", summary, len(due))
     return summary

@@ -51,6 +51,12 @@ def _stripe() -> Any:
     return stripe
 
 
+def pay_url(booking: Booking) -> str:
+    """The link customers are sent: the /pay page for this booking."""
+    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
+    return f"{base}/pay/{booking.reference}"
+
+
 def uses_stripe() -> bool:
     return bool(runtime.config().STRIPE_SECRET_KEY)
 

@@ -1,0 +1,127 @@
+"""Scheduled reminders, run by the once-a-minute sweep: before the departure, before the
+balance is due (with the balance link), and before a hold lapses (with the payment link).
+Each is recorded in reminders_sent under a unique key, so running the job twice, or on two
+workers at once, sends it once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, Departure, Organization, ReminderSent
+from services import notify
+from services.money import format_money
+from services.notify import local_time
+from services.payments import pay_url
+
+LOOKAHEAD = timedelta(days=31)
+
+
+def _once(session: Session, booking: Booking, kind: str, key: str, now: datetime) -> bool:
+    """Claims the reminder; False if it was already sent."""
+    try:
+        with session.begin_nested():
+            session.add(ReminderSent(booking_id=booking.id, kind=kind, key=key, sent_at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
+    sent = {"pre_departure": 0, "balance_due": 0, "hold_expiring": 0}
+    orgs: dict[int, Organization] = {}
+
+    def org_of(booking: Booking) -> Organization:
+        if booking.organization_id not in orgs:
+            org = session.get(Organization, booking.organization_id)
+            assert org is not None
+            orgs[org.id] = org
+        return orgs[booking.organization_id]
+
+    confirmed = session.scalars(
+        select(Booking)
+        .join(Departure, Departure.id == Booking.departure_id)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Departure.starts_at > now,
+            Departure.starts_at <= now + LOOKAHEAD,
+        )
+        .order_by(Booking.id)
+    )
+    for booking in confirmed:
+        org, dep = org_of(booking), booking.departure
+        settings = org.settings
+        days_left = (dep.starts_at - now).days
+        for days in sorted(settings.reminder_days_before):
+            if days_left < days and _once(session, booking, "pre_departure", f"{days}d", now):
+                notify.to_customer(
+                    session,
+                    org,
+                    booking.customer,
+                    (
+                        f"Hi! Your {dep.tour.name} starts {local_time(org, dep.starts_at)} "
+                        f"({booking.reference}).\n"
+                        f"Meeting point: {dep.tour.meeting_point or 'we will confirm'}.\n"
+                        "Questions? Reply here."
+                    ),
+                    now,
+                    reference=booking.reference,
+                )
+                sent["pre_departure"] += 1
+                break  # the nearest threshold only: no burst of old reminders
+        due = dep.starts_at - timedelta(days=settings.balance_due_days)
+        remind_from = due - timedelta(days=settings.balance_reminder_days)
+        if (
+            booking.balance_minor > 0
+            and now >= remind_from
+            and _once(session, booking, "balance_due", f"{org.local(due):%Y%m%d}", now)
+        ):
+            notify.to_customer(
+                session,
+                org,
+                booking.customer,
+                (
+                    f"Balance for {booking.reference} ({dep.tour.name}): "
+                    f"{format_money(booking.balance_minor, booking.currency)}, "
+                    f"due {org.local(due):%d %b}.\n"
+                    f"Pay here: {pay_url(booking)}"
+                ),
+                now,
+                reference=booking.reference,
+            )
+            sent["balance_due"] += 1
+
+    # Holds lapsing soon, whenever their departure is.
+    lapsing = session.scalars(
+        select(Booking)
+        .where(
+            Booking.status == BookingStatus.HELD,
+            Booking.hold_expires_at > now,
+            Booking.hold_expires_at <= now + timedelta(hours=48),
+        )
+        .order_by(Booking.id)
+    )
+    for booking in lapsing:
+        org, dep = org_of(booking), booking.departure
+        expires = booking.hold_expires_at
+        assert expires is not None
+        if expires <= now + timedelta(hours=org.settings.hold_nudge_hours) and _once(
+            session, booking, "hold_expiring", f"{expires:%Y%m%d%H%M}", now
+        ):
+            notify.to_customer(
+                session,
+                org,
+                booking.customer,
+                (
+                    f"Your seats on {dep.tour.name} ({booking.reference}) are held until "
+                    f"{local_time(org, expires)}. Pay to keep them: {pay_url(booking)}"
+                ),
+                now,
+                reference=booking.reference,
+            )
+            sent["hold_expiring"] += 1
+    return sent
