@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import guides, keywords
+from bot import booking_requests, guides, keywords  # noqa: F401 (booking_requests registers handlers)
 from bot.handlers import HANDLERS, waitlist_reply
 from bot.replies import MENU
 from bot.states import State, handler_for

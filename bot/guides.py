@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from models import Departure, Guide, Organization
-from services import operations
+from services import assignments, incidents, operations
 from services.errors import ServiceError
 
 COMMAND = re.compile(
@@ -109,15 +109,15 @@ def _run(
 ) -> str:
     verb = command.verb
     if verb == "ACCEPT":
-        return operations.accept_assignment(session, org, guide, departure, now)
+        return assignments.accept_assignment(session, org, guide, departure, now)
     if verb == "DECLINE":
-        return operations.decline_assignment(session, org, guide, departure, command.rest, now)
+        return assignments.decline_assignment(session, org, guide, departure, command.rest, now)
     if verb == "CHECKIN":
         return operations.check_in(session, org, guide, departure, now)
     if verb == "ISSUE":
-        return operations.report_issue(session, org, guide, departure, command.rest, now)
+        return incidents.report_issue(session, org, guide, departure, command.rest, now)
     if verb == "UPDATE":
-        return operations.guide_update(session, org, guide, departure, command.rest, now)
+        return incidents.guide_update(session, org, guide, departure, command.rest, now)
     if verb == "CHECKOUT":
         return operations.check_out(session, org, guide, departure, command.rest, now)
     return HELP

@@ -9,7 +9,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Customer, Departure, Lead, LeadStatus, Organization, Role, StaffUser, Tour
+from models import (
+    Booking,
+    Customer,
+    Departure,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    Organization,
+    Role,
+    StaffUser,
+    Tour,
+)
 from services import timeline
 from services.errors import ServiceError
 from services.references import insert_with_reference
@@ -192,3 +203,29 @@ def change_status(
         at=now,
         content={"from": current.value, "to": to.value, "note": note},
     )
+
+
+def capture_failed_booking(
+    session: Session, org: Organization, booking: Booking, now: datetime, *, reason: str, notes: str
+) -> Lead:
+    """failed-booking-lead-capture.md: a booking attempt that failed becomes a high-priority
+    lead with its full context, and sales are told."""
+    from services import notify  # notify sends through the outbox; leads stays importable alone
+
+    lead = create_lead(
+        session,
+        org,
+        booking.customer,
+        now,
+        source=LeadSource.BOOKING_FAILED,
+        reason=reason,
+        priority="high",
+        context=LeadContext(
+            tour=booking.departure.tour,
+            departure=booking.departure,
+            party=dict(booking.party),
+            notes=notes,
+        ),
+    )
+    notify.lead_created(session, org, lead, notes, now)
+    return lead

@@ -1,10 +1,11 @@
-"""Running a departure: guide assignment offers, check-in, incidents, check-out with payroll,
-and the manifest. Each function checks who may do what and is safe to repeat: a guide on a
-trail with poor signal will send the same command twice."""
+"""The day of a departure: check-in, check-out with payroll, and the manifest, plus what the
+other crew modules share (who is a guide, which departure a command means, telling ops).
+Assignments are in services/assignments.py, incidents in services/incidents.py. Each
+function checks who may do what and is safe to repeat: a guide on a trail with poor signal
+will send the same command twice."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,13 +17,10 @@ from models import (
     Departure,
     DepartureStatus,
     Guide,
-    GuideAssignment,
-    Incident,
-    IncidentUpdate,
     Organization,
     PayrollEntry,
 )
-from services import notify, timeline
+from services import assignments, notify, timeline
 from services.booking_states import transition
 from services.errors import ServiceError
 from services.money import format_money
@@ -31,58 +29,6 @@ from services.outbox import SMS_LIMIT
 
 EARLIEST_CHECKIN = timedelta(hours=12)
 
-# Severity from the guide's words; first match wins. Edit here to change the rules.
-SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "high",
-        (
-            "medical",
-            "injur",
-            "hurt",
-            "bleed",
-            "unconscious",
-            "evacuat",
-            "helicopter",
-            "accident",
-            "missing",
-            "lost person",
-            "altitude sickness",
-            "ams",
-            "hospital",
-            "ambulance",
-            "broken",
-            "fracture",
-            "emergency",
-            "police",
-            "heart",
-            "breathing",
-        ),
-    ),
-    (
-        "medium",
-        (
-            "delay",
-            "late",
-            "breakdown",
-            "broke down",
-            "weather",
-            "storm",
-            "rain",
-            "snow",
-            "landslide",
-            "road closed",
-            "cancelled flight",
-            "sick",
-            "ill",
-            "vomit",
-        ),
-    ),
-)
-RESOLVED = re.compile(
-    r"\b(resolved|all good|back on track|sorted|fixed|solved|all clear|ok now|"
-    r"everyone(?:'s| is) (?:fine|safe|ok)|under control)\b",
-    re.IGNORECASE,
-)
 ACTIVE_BOOKINGS = (
     BookingStatus.CONFIRMED,
     BookingStatus.HELD,
@@ -93,14 +39,6 @@ ACTIVE_BOOKINGS = (
 
 class OperationsError(ServiceError):
     pass
-
-
-def severity_of(text: str) -> str:
-    lowered = text.lower()
-    for severity, words in SEVERITY_RULES:
-        if any(re.search(rf"\b{re.escape(w)}", lowered) for w in words):
-            return severity
-    return "low"
 
 
 def support_line(org: Organization) -> str:
@@ -194,243 +132,6 @@ def _must_be_guide_of(guide: Guide, departure: Departure) -> None:
         )
 
 
-# --- assignments ------------------------------------------------------------------------
-
-
-def offer_assignment(
-    session: Session,
-    org: Organization,
-    departure: Departure,
-    guide: Guide,
-    now: datetime,
-    *,
-    role: str = "lead",
-    fee_minor: int | None = None,
-    actor: str = "ops",
-) -> GuideAssignment:
-    if departure.tour not in guide.tours:
-        raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
-    if busy_elsewhere(session, guide, departure):
-        raise OperationsError(f"{guide.name} is on another departure at that time.")
-    pending = session.scalar(
-        select(GuideAssignment).where(
-            GuideAssignment.departure_id == departure.id,
-            GuideAssignment.guide_id == guide.id,
-            GuideAssignment.status.in_(("offered", "accepted")),
-        )
-    )
-    if pending is not None:
-        return pending  # offering twice changes nothing
-    fee = guide.trip_fee_minor if fee_minor is None else fee_minor
-    assignment = GuideAssignment(
-        organization_id=org.id,
-        departure_id=departure.id,
-        guide_id=guide.id,
-        role=role,
-        fee_minor=fee,
-        offered_at=now,
-    )
-    session.add(assignment)
-    session.flush()
-    end = org.local(departure.ends_at)
-    notify.to_staff(
-        session,
-        org,
-        guide.phone,
-        (
-            f"📋 Trip assignment\n{departure.tour.name} ({departure.code})\n"
-            f"{local_time(org, departure.starts_at)} to {end.day} {end:%b}\n"
-            f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-            f"Group: {group_size(session, departure)} guests\nRole: {role.title()} guide\n"
-            f"Fee: {format_money(fee, org.currency)}\n"
-            f"Reply ACCEPT {departure.code} or DECLINE {departure.code}"
-        ),
-        now,
-    )
-    timeline.record(
-        session,
-        departure,
-        "guide.offered",
-        actor=actor,
-        source="admin",
-        at=now,
-        content={"guide": guide.name, "role": role, "fee_minor": fee},
-    )
-    return assignment
-
-
-def busy_elsewhere(session: Session, guide: Guide, departure: Departure) -> bool:
-    clash = session.scalar(
-        select(Departure.id)
-        .where(
-            Departure.guide_id == guide.id,
-            Departure.id != departure.id,
-            Departure.status.in_((DepartureStatus.OPEN, DepartureStatus.STARTED)),
-            Departure.starts_at < departure.ends_at,
-            Departure.ends_at > departure.starts_at,
-        )
-        .limit(1)
-    )
-    return clash is not None
-
-
-def replacement_guides(
-    session: Session, departure: Departure, exclude: Guide | None = None
-) -> list[Guide]:
-    """Active guides qualified for the tour and free for the whole departure."""
-    return [
-        g
-        for g in departure.tour.guides
-        if g.active and g is not exclude and not busy_elsewhere(session, g, departure)
-    ]
-
-
-def _open_assignment(
-    session: Session, guide: Guide, departure: Departure
-) -> GuideAssignment | None:
-    return session.scalar(
-        select(GuideAssignment)
-        .where(GuideAssignment.departure_id == departure.id, GuideAssignment.guide_id == guide.id)
-        .order_by(GuideAssignment.id.desc())
-    )
-
-
-def accept_assignment(
-    session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
-) -> str:
-    assignment = _open_assignment(session, guide, departure)
-    if assignment is None or assignment.status in ("declined", "cancelled"):
-        raise OperationsError(f"There is no open offer for {departure.code}.")
-    if assignment.status == "accepted":
-        when = local_time(org, departure.starts_at)
-        return f"You already accepted {departure.code}. See you at {when}."
-    assignment.status, assignment.responded_at = "accepted", now
-    departure.guide_id = guide.id
-    timeline.record(
-        session,
-        departure,
-        "guide.accepted",
-        actor=f"guide:{guide.id}",
-        source="guide",
-        at=now,
-        content={"guide": guide.name},
-    )
-    tell_ops(
-        session,
-        org,
-        f"✓ {guide.name} accepted {departure.code} ({departure.tour.name}, "
-        f"{local_time(org, departure.starts_at)}).",
-        now,
-    )
-    return (
-        f"✓ Assignment confirmed: {departure.tour.name} ({departure.code})\n"
-        f"Start: {local_time(org, departure.starts_at)}\n"
-        f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-        f"Send CHECKIN {departure.code} when the trip starts."
-    )
-
-
-def decline_assignment(
-    session: Session,
-    org: Organization,
-    guide: Guide,
-    departure: Departure,
-    reason: str,
-    now: datetime,
-) -> str:
-    assignment = _open_assignment(session, guide, departure)
-    if assignment is None or assignment.status in ("declined", "cancelled"):
-        if assignment is not None and assignment.status == "declined":
-            return f"You already declined {departure.code}."
-        raise OperationsError(f"There is no open offer for {departure.code}.")
-    assignment.status, assignment.responded_at, assignment.reason = "declined", now, reason or None
-    if departure.guide_id == guide.id:
-        departure.guide_id = None
-    options = replacement_guides(session, departure, exclude=guide)
-    names = ", ".join(f"{g.name} {g.phone}" for g in options) or "nobody qualified is free"
-    timeline.record(
-        session,
-        departure,
-        "guide.declined",
-        actor=f"guide:{guide.id}",
-        source="guide",
-        at=now,
-        content={"guide": guide.name, "reason": reason, "replacements": [g.name for g in options]},
-    )
-    tell_ops(
-        session,
-        org,
-        f"⚠️ {guide.name} declined {departure.code} ({local_time(org, departure.starts_at)})"
-        f"{': ' + reason if reason else ''}. Qualified and free: {names}.",
-        now,
-    )
-    return f"Understood, you're released from {departure.code}. Ops have been told."
-
-
-def release_guide(
-    session: Session,
-    org: Organization,
-    departure: Departure,
-    now: datetime,
-    *,
-    reason: str = "",
-    actor: str = "ops",
-) -> Guide | None:
-    """Ops takes the departure away from its guide (offered or accepted); the guide is told."""
-    guide = departure.guide
-    assignments = session.scalars(
-        select(GuideAssignment).where(
-            GuideAssignment.departure_id == departure.id,
-            GuideAssignment.status.in_(("offered", "accepted")),
-        )
-    )
-    for assignment in assignments:
-        assignment.status, assignment.responded_at, assignment.reason = (
-            "cancelled",
-            now,
-            reason or None,
-        )
-        guide = guide or assignment.guide
-    departure.guide_id = None
-    if guide is not None:
-        notify.to_staff(
-            session,
-            org,
-            guide.phone,
-            f"Ops have released you from {departure.code} ({departure.tour.name}, "
-            f"{local_time(org, departure.starts_at)}){': ' + reason if reason else ''}.",
-            now,
-        )
-        timeline.record(
-            session,
-            departure,
-            "guide.released",
-            actor=actor,
-            source="admin",
-            at=now,
-            content={"guide": guide.name, "reason": reason},
-        )
-    return guide
-
-
-def replace_guide(
-    session: Session,
-    org: Organization,
-    departure: Departure,
-    new_guide: Guide,
-    now: datetime,
-    *,
-    reason: str = "",
-    actor: str = "ops",
-) -> GuideAssignment:
-    """Critical journey 7: release the current guide (told) and offer the trip to another
-    (who gets the offer to ACCEPT)."""
-    old = release_guide(session, org, departure, now, reason=reason, actor=actor)
-    if old is not None and old.id == new_guide.id:
-        raise OperationsError(f"{new_guide.name} is already the guide of {departure.code}.")
-    return offer_assignment(session, org, departure, new_guide, now, actor=actor)
-
-
 # --- on the day -------------------------------------------------------------------------
 
 
@@ -487,150 +188,6 @@ def check_in(
     )
 
 
-def open_incident(session: Session, departure: Departure) -> Incident | None:
-    return session.scalar(
-        select(Incident)
-        .where(Incident.departure_id == departure.id, Incident.status == "open")
-        .order_by(Incident.id.desc())
-    )
-
-
-def report_issue(
-    session: Session,
-    org: Organization,
-    guide: Guide,
-    departure: Departure,
-    text: str,
-    now: datetime,
-) -> str:
-    _must_be_guide_of(guide, departure)
-    if not text.strip():
-        raise OperationsError(f"Say what happened: ISSUE {departure.code} <what happened>")
-    severity = severity_of(text)
-    incident = Incident(
-        organization_id=org.id,
-        departure_id=departure.id,
-        guide_id=guide.id,
-        severity=severity,
-        text=text.strip()[:2000],
-        opened_at=now,
-    )
-    session.add(incident)
-    session.flush()
-    timeline.record(
-        session,
-        departure,
-        "incident.opened",
-        actor=f"guide:{guide.id}",
-        source="guide",
-        at=now,
-        content={"incident": incident.number, "severity": severity, "text": incident.text},
-    )
-    tell_ops(
-        session,
-        org,
-        f"🚨 {severity.upper()} {incident.number} on {departure.code} from {guide.name} "
-        f"({guide.phone}): {incident.text[:400]}",
-        now,
-        owner_too=severity == "high",
-    )
-    return (
-        f"⚠️ Issue logged: {incident.number}\nTrip: {departure.code}\nSeverity: {severity.title()}\n"
-        f"Ops team alerted.\nSupport: {support_line(org)}"
-    )
-
-
-def update_issue(
-    session: Session, org: Organization, author: str, departure: Departure, text: str, now: datetime
-) -> tuple[Incident, str]:
-    incident = open_incident(session, departure)
-    if incident is None:
-        raise OperationsError(
-            f"There is no open incident on {departure.code}. To report one: "
-            f"ISSUE {departure.code} <what happened>"
-        )
-    resolves = bool(RESOLVED.search(text))
-    session.add(
-        IncidentUpdate(
-            incident_id=incident.id,
-            author=author,
-            text=text.strip()[:2000],
-            resolves=resolves,
-            created_at=now,
-        )
-    )
-    content = {"incident": incident.number, "text": text.strip()[:500]}
-    if resolves:
-        incident.status, incident.resolved_at = "resolved", now
-        incident.response_minutes = int((now - incident.opened_at).total_seconds() // 60)
-        content["response_minutes"] = incident.response_minutes
-    timeline.record(
-        session,
-        departure,
-        "incident.resolved" if resolves else "incident.updated",
-        actor=author,
-        source="guide" if author.startswith("guide") else "admin",
-        at=now,
-        content=content,
-    )
-    if resolves:
-        return incident, (
-            f"✓ Resolved: {incident.number}\nResponse time: {incident.response_minutes} minutes\n"
-            "Thank you for the quick reporting!"
-        )
-    return incident, f"Update added to {incident.number}. Ops can see it."
-
-
-def guide_update(
-    session: Session,
-    org: Organization,
-    guide: Guide,
-    departure: Departure,
-    text: str,
-    now: datetime,
-) -> str:
-    _must_be_guide_of(guide, departure)
-    incident, reply = update_issue(session, org, f"guide:{guide.id}", departure, text, now)
-    state = "RESOLVED" if incident.status == "resolved" else "update"
-    tell_ops(
-        session, org, f"{incident.number} {state} from {guide.name}: {text.strip()[:400]}", now
-    )
-    return reply
-
-
-def ops_update(
-    session: Session,
-    org: Organization,
-    incident: Incident,
-    text: str,
-    now: datetime,
-    *,
-    staff_id: int | None = None,
-    tell_customers: bool = False,
-) -> None:
-    """Ops writes on an incident: the guide is told, and the departure's customers if chosen."""
-    departure = incident.departure
-    update_issue(session, org, f"staff:{staff_id or 0}", departure, text, now)
-    if departure.guide is not None:
-        notify.to_staff(
-            session,
-            org,
-            departure.guide.phone,
-            f"Update from ops on {incident.number}:\n{text}",
-            now,
-        )
-    if tell_customers:
-        for booking in confirmed_bookings(session, departure):
-            notify.to_customer(
-                session,
-                org,
-                booking.customer,
-                f"Update on your {departure.tour.name}:\n{text}",
-                now,
-                reference=booking.reference,
-            )
-
-
 def check_out(
     session: Session,
     org: Organization,
@@ -658,7 +215,7 @@ def check_out(
             source="guide",
         )
         booking.attendance = "completed"
-    assignment = _open_assignment(session, guide, departure)
+    assignment = assignments.open_assignment(session, guide, departure)
     fee = (
         assignment.fee_minor
         if assignment is not None and assignment.status == "accepted"

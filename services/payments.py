@@ -18,7 +18,6 @@ from models import (
     HOLDING_STATUSES,
     Booking,
     BookingStatus,
-    LeadSource,
     Organization,
     Payment,
     ProviderEvent,
@@ -247,22 +246,14 @@ def _lost_seats(session: Session, org: Organization, booking: Booking, now: date
         "payment arrived. We have refunded it in full. Reply to see other dates.",
         now,
     )
-    lead = leads.create_lead(
+    leads.capture_failed_booking(
         session,
         org,
-        booking.customer,
+        booking,
         now,
-        source=LeadSource.BOOKING_FAILED,
         reason="slot_unavailable",
-        priority="high",
-        context=leads.LeadContext(
-            tour=booking.departure.tour,
-            departure=booking.departure,
-            party=dict(booking.party),
-            notes=f"Paid after {booking.reference} expired; refunded.",
-        ),
+        notes=f"Paid after {booking.reference} expired; refunded.",
     )
-    notify.lead_created(session, org, lead, f"late payment for {booking.reference} refunded", now)
 
 
 def refund(
@@ -422,22 +413,9 @@ def _failed(
         "held; reply PAY for a new link, or AGENT for help.",
         now,
     )
-    lead = leads.create_lead(
-        session,
-        org,
-        booking.customer,
-        now,
-        source=LeadSource.BOOKING_FAILED,
-        reason="booking_failed",
-        priority="high",
-        context=leads.LeadContext(
-            tour=booking.departure.tour,
-            departure=booking.departure,
-            party=dict(booking.party),
-            notes=f"Payment failed: {error}",
-        ),
+    leads.capture_failed_booking(
+        session, org, booking, now, reason="booking_failed", notes=f"Payment failed: {error}"
     )
-    notify.lead_created(session, org, lead, f"payment failed for {booking.reference}: {error}", now)
     return "failed"
 
 

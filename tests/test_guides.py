@@ -26,7 +26,7 @@ from models import (
     TimelineEvent,
     utcnow,
 )
-from services import bookings, inventory, operations
+from services import assignments, bookings, incidents, inventory, operations
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, make_customer
@@ -163,7 +163,7 @@ def test_assignment_offer_accept_and_decline_with_replacements(
         org = s.scalar(select(Organization))
         dep = departure(s, org, "EBCNEXT")
         amit = s.scalar(select(Guide).where(Guide.phone == AMIT))
-        operations.offer_assignment(s, org, dep, amit, utcnow())
+        assignments.offer_assignment(s, org, dep, amit, utcnow())
         s.commit()
     amit_chat = Chat(client, factory, phone=AMIT)
     [offer] = sent_to(amit_chat, AMIT)
@@ -181,7 +181,7 @@ def test_assignment_offer_accept_and_decline_with_replacements(
     assert "Rajesh Kumar" in to_ops  # qualified and free that week
     with factory() as s:
         org = s.scalar(select(Organization))
-        operations.offer_assignment(
+        assignments.offer_assignment(
             s,
             org,
             departure(s, org, "EBCNEXT"),
@@ -203,9 +203,9 @@ def test_a_busy_or_unqualified_guide_cannot_be_offered(app: Flask, factory) -> N
         org = s.scalar(select(Organization))
         rajesh = s.scalar(select(Guide).where(Guide.phone == RAJESH))
         with pytest.raises(operations.OperationsError, match="another departure"):
-            operations.offer_assignment(s, org, departure(s, org, "EBCLATER"), rajesh, utcnow())
+            assignments.offer_assignment(s, org, departure(s, org, "EBCLATER"), rajesh, utcnow())
         with pytest.raises(operations.OperationsError, match="not qualified"):
-            operations.offer_assignment(s, org, departure(s, org, "CITY0120"), rajesh, utcnow())
+            assignments.offer_assignment(s, org, departure(s, org, "CITY0120"), rajesh, utcnow())
 
 
 @pytest.mark.parametrize(
@@ -243,11 +243,11 @@ def test_two_days_early_is_refused(client: FlaskClient, factory) -> None:
 
 
 def test_severity_rules() -> None:
-    assert operations.severity_of("Guest injured his ankle") == "high"
-    assert operations.severity_of("missing person near camp 2") == "high"
-    assert operations.severity_of("Vehicle breakdown at Pokhara checkpoint") == "medium"
-    assert operations.severity_of("heavy rain, we'll be late") == "medium"
-    assert operations.severity_of("forgot the snacks") == "low"
+    assert incidents.severity_of("Guest injured his ankle") == "high"
+    assert incidents.severity_of("missing person near camp 2") == "high"
+    assert incidents.severity_of("Vehicle breakdown at Pokhara checkpoint") == "medium"
+    assert incidents.severity_of("heavy rain, we'll be late") == "medium"
+    assert incidents.severity_of("forgot the snacks") == "low"
 
 
 def test_manifest_of_40_participants_splits_between_bookings(client: FlaskClient, factory) -> None:
@@ -316,7 +316,7 @@ def test_ops_update_reaches_the_guide_and_customers_by_choice(rajesh: Chat, fact
         org = s.scalar(select(Organization))
         incident = s.scalar(select(Incident))
         mark = s.scalar(select(func.max(Message.id)))
-        operations.ops_update(
+        incidents.ops_update(
             s, org, incident, "Backup vehicle dispatched, ETA 11:20", utcnow(), staff_id=1
         )
         s.commit()
@@ -325,7 +325,7 @@ def test_ops_update_reaches_the_guide_and_customers_by_choice(rajesh: Chat, fact
     with factory() as s:
         org = s.scalar(select(Organization))
         incident = s.scalar(select(Incident))
-        operations.ops_update(
+        incidents.ops_update(
             s,
             org,
             incident,
@@ -344,7 +344,7 @@ def test_replacing_a_guide_messages_both(client: FlaskClient, factory) -> None:
         dep = departure(s, org, "EBCNEXT")
         dep.guide_id = s.scalar(select(Guide.id).where(Guide.phone == AMIT))
         s.commit()
-        operations.replace_guide(
+        assignments.replace_guide(
             s,
             org,
             dep,

@@ -1,0 +1,220 @@
+"""Incidents on the trail: a guide's ISSUE opens one with a severity from its words, UPDATEs
+add to it until words like "resolved" close it; ops updates reach the guide and, by choice,
+the guests. Ops are alerted at once, the owner too when it is serious."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Departure, Guide, Incident, IncidentUpdate, Organization
+from services import notify, operations, timeline
+from services.operations import OperationsError
+
+# Severity from the guide's words; first match wins. Edit here to change the rules.
+SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "high",
+        (
+            "medical",
+            "injur",
+            "hurt",
+            "bleed",
+            "unconscious",
+            "evacuat",
+            "helicopter",
+            "accident",
+            "missing",
+            "lost person",
+            "altitude sickness",
+            "ams",
+            "hospital",
+            "ambulance",
+            "broken",
+            "fracture",
+            "emergency",
+            "police",
+            "heart",
+            "breathing",
+        ),
+    ),
+    (
+        "medium",
+        (
+            "delay",
+            "late",
+            "breakdown",
+            "broke down",
+            "weather",
+            "storm",
+            "rain",
+            "snow",
+            "landslide",
+            "road closed",
+            "cancelled flight",
+            "sick",
+            "ill",
+            "vomit",
+        ),
+    ),
+)
+RESOLVED = re.compile(
+    r"\b(resolved|all good|back on track|sorted|fixed|solved|all clear|ok now|"
+    r"everyone(?:'s| is) (?:fine|safe|ok)|under control)\b",
+    re.IGNORECASE,
+)
+
+
+def severity_of(text: str) -> str:
+    lowered = text.lower()
+    for severity, words in SEVERITY_RULES:
+        if any(re.search(rf"\b{re.escape(w)}", lowered) for w in words):
+            return severity
+    return "low"
+
+
+def open_incident(session: Session, departure: Departure) -> Incident | None:
+    return session.scalar(
+        select(Incident)
+        .where(Incident.departure_id == departure.id, Incident.status == "open")
+        .order_by(Incident.id.desc())
+    )
+
+
+def report_issue(
+    session: Session,
+    org: Organization,
+    guide: Guide,
+    departure: Departure,
+    text: str,
+    now: datetime,
+) -> str:
+    operations._must_be_guide_of(guide, departure)
+    if not text.strip():
+        raise OperationsError(f"Say what happened: ISSUE {departure.code} <what happened>")
+    severity = severity_of(text)
+    incident = Incident(
+        organization_id=org.id,
+        departure_id=departure.id,
+        guide_id=guide.id,
+        severity=severity,
+        text=text.strip()[:2000],
+        opened_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    timeline.record(
+        session,
+        departure,
+        "incident.opened",
+        actor=f"guide:{guide.id}",
+        source="guide",
+        at=now,
+        content={"incident": incident.number, "severity": severity, "text": incident.text},
+    )
+    operations.tell_ops(
+        session,
+        org,
+        f"🚨 {severity.upper()} {incident.number} on {departure.code} from {guide.name} "
+        f"({guide.phone}): {incident.text[:400]}",
+        now,
+        owner_too=severity == "high",
+    )
+    return (
+        f"⚠️ Issue logged: {incident.number}\nTrip: {departure.code}\nSeverity: {severity.title()}\n"
+        f"Ops team alerted.\nSupport: {operations.support_line(org)}"
+    )
+
+
+def update_issue(
+    session: Session, org: Organization, author: str, departure: Departure, text: str, now: datetime
+) -> tuple[Incident, str]:
+    incident = open_incident(session, departure)
+    if incident is None:
+        raise OperationsError(
+            f"There is no open incident on {departure.code}. To report one: "
+            f"ISSUE {departure.code} <what happened>"
+        )
+    resolves = bool(RESOLVED.search(text))
+    session.add(
+        IncidentUpdate(
+            incident_id=incident.id,
+            author=author,
+            text=text.strip()[:2000],
+            resolves=resolves,
+            created_at=now,
+        )
+    )
+    content = {"incident": incident.number, "text": text.strip()[:500]}
+    if resolves:
+        incident.status, incident.resolved_at = "resolved", now
+        incident.response_minutes = int((now - incident.opened_at).total_seconds() // 60)
+        content["response_minutes"] = incident.response_minutes
+    timeline.record(
+        session,
+        departure,
+        "incident.resolved" if resolves else "incident.updated",
+        actor=author,
+        source="guide" if author.startswith("guide") else "admin",
+        at=now,
+        content=content,
+    )
+    if resolves:
+        return incident, (
+            f"✓ Resolved: {incident.number}\nResponse time: {incident.response_minutes} minutes\n"
+            "Thank you for the quick reporting!"
+        )
+    return incident, f"Update added to {incident.number}. Ops can see it."
+
+
+def guide_update(
+    session: Session,
+    org: Organization,
+    guide: Guide,
+    departure: Departure,
+    text: str,
+    now: datetime,
+) -> str:
+    operations._must_be_guide_of(guide, departure)
+    incident, reply = update_issue(session, org, f"guide:{guide.id}", departure, text, now)
+    state = "RESOLVED" if incident.status == "resolved" else "update"
+    operations.tell_ops(
+        session, org, f"{incident.number} {state} from {guide.name}: {text.strip()[:400]}", now
+    )
+    return reply
+
+
+def ops_update(
+    session: Session,
+    org: Organization,
+    incident: Incident,
+    text: str,
+    now: datetime,
+    *,
+    staff_id: int | None = None,
+    tell_customers: bool = False,
+) -> None:
+    """Ops writes on an incident: the guide is told, and the departure's customers if chosen."""
+    departure = incident.departure
+    update_issue(session, org, f"staff:{staff_id or 0}", departure, text, now)
+    if departure.guide is not None:
+        notify.to_staff(
+            session,
+            org,
+            departure.guide.phone,
+            f"Update from ops on {incident.number}:\n{text}",
+            now,
+        )
+    if tell_customers:
+        for booking in operations.confirmed_bookings(session, departure):
+            notify.to_customer(
+                session,
+                org,
+                booking.customer,
+                f"Update on your {departure.tour.name}:\n{text}",
+                now,
+                reference=booking.reference,
+            )
