@@ -8,7 +8,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 
 from config import INSTANCE_PATH, Config
-from extensions import db
+from extensions import csrf, db
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,9 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def register_logging(config: Config) -> None:
+    import log_redaction
+
+    log_redaction.install()
     # Alembic announces each of its plugins at INFO on every command; that says nothing.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.basicConfig(
@@ -41,19 +44,25 @@ def register_extensions(app: Flask, config: Config) -> None:
     if config.is_sqlite:
         INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
     db.init_app(app, config)
+    csrf.init_app(app)
     runtime.configure(config)  # jobs and the outbox use the same database and services
 
 
 def register_blueprints(app: Flask) -> None:
     from api import api_bp, health_bp
-    from pages import pay_bp
+    from pages import approve_bp, pay_bp
     from webhooks import stripe_bp, twilio_bp
+
+    # Signed by Twilio/Stripe, or GET-only, or (pay) creating nothing but a checkout: no CSRF.
+    for blueprint in (twilio_bp, stripe_bp, api_bp, pay_bp):
+        csrf.exempt(blueprint)
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(twilio_bp, url_prefix="/webhooks")
     app.register_blueprint(stripe_bp, url_prefix="/webhooks")
     app.register_blueprint(pay_bp)
+    app.register_blueprint(approve_bp)
     if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "

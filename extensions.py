@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,3 +43,5 @@ class Database:
 
 
 db = Database()
+# CSRF tokens on every form; the signed webhooks and the read-only API are exempted in app.py.
+csrf = CSRFProtect()

@@ -22,11 +22,13 @@ from models import (
     WaitlistEntry,
 )
 from services import (
+    approvals,
     availability,
     inventory,
     leads,
     notify,
     payments,
+    runtime,
     timeline,
     waitlist,
 )
@@ -343,6 +345,33 @@ def hold_seats(turn: Turn) -> None:
     except ServiceError as exc:
         turn.say(f"Sorry, I couldn't hold that: {exc.message}")
         turn.goto(State.IDLE)
+        return
+    except Exception:  # a system error: the customer still gets an answer, sales a lead
+        log.exception("hold failed unexpectedly")
+        _capture_failed(turn, "booking_error", dep)
+        turn.say(
+            "Sorry, something went wrong on our side while holding your seats. Nothing was "
+            "charged; our team has your request and will contact you shortly."
+        )
+        turn.goto(State.IDLE)
+        return
+    if turn.org.settings.approval_required:
+        config = runtime.config()
+        approvals.request_approval(
+            turn.session,
+            turn.org,
+            booking,
+            turn.now,
+            secret=config.SECRET_KEY,
+            base_url=config.PUBLIC_BASE_URL or "http://127.0.0.1:5000",
+        )
+        turn.say(
+            f"You're pencilled in: {booking.reference}, {booking.seats} seat(s) "
+            f"on {dep.tour.name}, "
+            f"{local_time(turn.org, dep.starts_at)}. We'll confirm shortly, by "
+            f"{local_time(turn.org, booking.hold_expires_at)}, and then send the payment link."
+        )
+        turn.goto(State.HELD, booking=booking.reference)
         return
     assert booking.hold_expires_at is not None
     turn.say(

@@ -73,6 +73,8 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # On the day: on_trip at the guide's check-in, completed at check-out.
     attendance: Mapped[str | None] = mapped_column(String(16))
+    # The owner's approval link is good once: it carries this nonce, cleared when used.
+    approval_nonce: Mapped[str | None] = mapped_column(String(32))
 
     customer: Mapped[Customer] = relationship()
     departure: Mapped[Departure] = relationship()

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from models import (
     HOLDING_STATUSES,
     Booking,
+    BookingStatus,
     Organization,
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import bookings, waitlist
+from services import approvals, bookings, waitlist
 from services.locking import lock_departures
 
 
@@ -54,7 +55,20 @@ def sweep(session: Session, now: datetime) -> SweepResult:
     departures = lock_departures(session, _departures_to_touch(session, now))
     if not departures:
         return result
-    result.expired_holds = [b.reference for b in bookings.expire_due_holds(session, now)]
+    awaiting = set(
+        session.scalars(
+            select(Booking.id).where(
+                Booking.status == BookingStatus.PENDING_APPROVAL, Booking.hold_expires_at <= now
+            )
+        )
+    )
+    expired = bookings.expire_due_holds(session, now)
+    result.expired_holds = [b.reference for b in expired]
+    for booking in expired:
+        if booking.id in awaiting:  # the owner did not answer in time
+            org = session.get(Organization, booking.organization_id)
+            assert org is not None
+            approvals.tell_timed_out(session, org, booking, now)
     result.expired_offers = [e.booking.reference for e in waitlist.expire_offers(session, now)]
     orgs: dict[int, Organization] = {}
     for dep_id in sorted(departures):

@@ -408,3 +408,22 @@ def test_cancelling_by_chat_states_the_refund_then_cancels_on_yes(ada: Chat, fac
         assert (booking.status, booking.paid_minor) == ("CANCELLED", 0)
         assert s.scalar(select(Payment.refunded_minor)) == paid
     assert any("Cancellation (done)" in m.body for m in ada.outbox())
+
+
+def test_a_system_error_during_a_hold_still_answers_and_captures_a_lead(
+    ada: Chat, factory, monkeypatch
+) -> None:
+    from services import inventory as inventory_service
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database hiccup")
+
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    ada.say("1")
+    monkeypatch.setattr(inventory_service, "hold_seats", broken)
+    reply = ada.say("yes")
+    assert "something went wrong" in reply and "Nothing was charged" in reply
+    with factory() as s:
+        lead = s.scalar(select(Lead).where(Lead.source == "booking_failed"))
+        assert (lead.reason, lead.priority) == ("booking_error", "high")
+        assert s.scalar(select(Booking).where(Booking.customer.has(phone=ada.phone))) is None

@@ -1,0 +1,55 @@
+"""/approve/<token>: the owner's link. No login: the signed, expiring, single-use token is
+the credential, so it never reaches a log (see log_redaction.py). The buttons POST with
+a CSRF token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from extensions import db
+from models import Organization, utcnow
+from services import approvals
+from services.errors import ServiceError
+from services.money import format_money
+from services.notify import local_time
+
+approve_bp = Blueprint("approve", __name__)
+
+# Long enough for any organization's approval_timeout_hours; each booking's own deadline is
+# its hold expiry, which the sweep enforces.
+MAX_LINK_AGE_HOURS = 24 * 7
+
+
+def _booking(token: str):  # type: ignore[no-untyped-def]
+    return approvals.booking_for_token(
+        db.session, token, secret=current_app.config["SECRET_KEY"], max_age_hours=MAX_LINK_AGE_HOURS
+    )
+
+
+@approve_bp.route("/approve/<token>", methods=["GET", "POST"])
+def approve(token: str):  # type: ignore[no-untyped-def]
+    try:
+        booking = _booking(token)
+    except ServiceError as exc:
+        return render_template(
+            "pay/message.html", title="Link not usable", message=exc.message
+        ), exc.http_status
+    org = db.session.get(Organization, booking.organization_id)
+    if request.method == "GET":
+        dep = booking.departure
+        return render_template(
+            "approve.html",
+            booking=booking,
+            tour=dep.tour,
+            when=local_time(org, dep.starts_at),
+            deadline=local_time(org, booking.hold_expires_at),
+            total=format_money(booking.total_minor, booking.currency),
+        )
+    action = request.form.get("action")
+    if action not in ("confirm", "decline"):
+        return render_template(
+            "pay/message.html", title="Choose", message="Confirm or decline."
+        ), 400
+    message = approvals.decide(db.session, org, booking, action == "confirm", utcnow())
+    db.session.commit()
+    return render_template("pay/message.html", title="Done", message=message)

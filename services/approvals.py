@@ -1,0 +1,159 @@
+"""Owner approval (client-booking-approval-workflow.md). With approval_required, a booking
+the bot holds waits as PENDING_APPROVAL; the owner gets a link that is signed, expires
+after approval_timeout_hours and works once (a nonce on the booking, cleared when used).
+Confirm confirms; decline frees the seats and offers the customer other times; no answer
+lets the sweep expire it and the customer is asked to call."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, Organization
+from services import availability, bookings, notify, payments, timeline
+from services.booking_states import transition
+from services.errors import ServiceError
+from services.money import format_money
+from services.notify import local_time
+
+SALT = "booking-approval"
+
+
+class ApprovalError(ServiceError):
+    http_status = 410
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=SALT)
+
+
+def request_approval(
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    now: datetime,
+    *,
+    secret: str,
+    base_url: str,
+) -> str:
+    """Moves a fresh hold to PENDING_APPROVAL and texts the owner the link; returns it."""
+    deadline = min(
+        now + timedelta(hours=org.settings.approval_timeout_hours), booking.departure.starts_at
+    )
+    transition(
+        session, booking, BookingStatus.PENDING_APPROVAL, now, reason="owner approval required"
+    )
+    booking.hold_expires_at = deadline  # the seats stay held while the owner decides
+    booking.approval_nonce = secrets.token_urlsafe(16)
+    token = _serializer(secret).dumps({"b": booking.id, "n": booking.approval_nonce})
+    link = f"{base_url.rstrip('/')}/approve/{token}"
+    dep = booking.departure
+    notify.to_staff(
+        session,
+        org,
+        org.owner_phone,
+        (
+            f"Approval needed for {booking.reference}: {dep.tour.name}, "
+            f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
+            f"{format_money(booking.total_minor, booking.currency)}, "
+            f"{booking.customer.name or booking.customer.phone}.\nConfirm or decline by "
+            f"{local_time(org, deadline)}: {link}"
+        ),
+        now,
+    )
+    return link
+
+
+def booking_for_token(session: Session, token: str, *, secret: str, max_age_hours: int) -> Booking:
+    """The booking a link is for, or ApprovalError saying plainly why the link is no good."""
+    try:
+        data = _serializer(secret).loads(token, max_age=max_age_hours * 3600)
+    except SignatureExpired:
+        raise ApprovalError("This approval link has expired.") from None
+    except BadSignature:
+        raise ApprovalError("This approval link is not valid.") from None
+    booking = session.get(Booking, data.get("b")) if isinstance(data, dict) else None
+    if booking is None or not booking.approval_nonce or booking.approval_nonce != data.get("n"):
+        raise ApprovalError("This approval link has already been used.")
+    if booking.status != BookingStatus.PENDING_APPROVAL:
+        raise ApprovalError(
+            f"{booking.reference} is no longer waiting for approval ({booking.status.lower()})."
+        )
+    return booking
+
+
+def decide(
+    session: Session, org: Organization, booking: Booking, approve: bool, now: datetime
+) -> str:
+    booking.approval_nonce = None  # the link is spent, whatever happens next
+    dep = booking.departure
+    if approve:
+        bookings.confirm_booking(
+            session,
+            org,
+            booking,
+            now,
+            actor="owner",
+            source="approval",
+            reason="approved by the owner",
+        )
+        notify.to_customer(
+            session,
+            org,
+            booking.customer,
+            (
+                f"Good news: {booking.reference} is confirmed! {dep.tour.name}, "
+                f"{local_time(org, dep.starts_at)}.\n"
+                f"Pay the deposit ({format_money(booking.deposit_minor, booking.currency)}) here: "
+                f"{payments.pay_url(booking)}"
+            ),
+            now,
+            reference=booking.reference,
+        )
+        notify.to_staff(session, org, org.owner_phone, f"✓ {booking.reference} confirmed.", now)
+        return f"{booking.reference} is confirmed and the customer has been told."
+    bookings.cancel_booking(
+        session, org, booking, now, reason="declined by the owner", actor="owner", source="approval"
+    )
+    options = availability.alternatives(session, org, dep, booking.party, now, limit=3)
+    lines = [
+        f"Sorry, we can't take {booking.reference} ({dep.tour.name}, "
+        f"{local_time(org, dep.starts_at)})."
+    ]
+    if options:
+        lines.append(
+            "We do have room on: "
+            + "; ".join(local_time(org, o.departure.starts_at) for o in options)
+        )
+        lines.append("Reply with the date you'd like and we'll hold it.")
+    notify.to_customer(
+        session, org, booking.customer, "\n".join(lines), now, reference=booking.reference
+    )
+    timeline.record(session, booking, "approval.declined", actor="owner", source="approval", at=now)
+    return (
+        f"{booking.reference} is declined; the seats are free again and the customer has been "
+        "offered other dates."
+    )
+
+
+def tell_timed_out(session: Session, org: Organization, booking: Booking, now: datetime) -> None:
+    """Called by the sweep for a PENDING_APPROVAL booking it expired."""
+    booking.approval_nonce = None
+    phone = org.settings.support_phone or org.owner_phone or ""
+    notify.to_customer(
+        session,
+        org,
+        booking.customer,
+        (
+            f"Sorry, we couldn't confirm {booking.reference} in time, so the seats were released."
+            + (
+                f" Please call us on {phone} and we'll sort it out."
+                if phone
+                else " Please call us."
+            )
+        ),
+        now,
+    )

@@ -1,0 +1,149 @@
+"""Owner approval by link: confirm, decline, timeout, forged, expired and reused tokens,
+CSRF, and the token kept out of request logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from config import TestConfig
+from log_redaction import RedactApprovalTokens
+from models import Booking, Message, utcnow
+from services import approvals, jobs
+from services.approvals import ApprovalError
+from tests.chat import AUTH_TOKEN, BASE_URL, Chat
+from tests.conftest import import_org
+from tests.test_conversations import day, live_catalog, spoken
+
+OWNER = "+15551230000"
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL = AUTH_TOKEN, BASE_URL
+    data = live_catalog()
+    data["organization"]["settings"]["approval_required"] = True
+    data["organization"]["settings"]["approval_timeout_hours"] = 4
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    return create_app(config)
+
+
+def pencil_in(client: FlaskClient, factory: sessionmaker[Session]) -> tuple[Chat, str, str]:
+    """A customer holds 2 seats by chat; returns the chat, the booking reference, the token."""
+    ada = Chat(client, factory, phone="+12025550101", name="Ada")
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    ada.say("1")
+    reply = ada.say("yes")
+    assert "pencilled in" in reply
+    ref = re.search(r"BK-[A-Z0-9]{5}", reply).group(0)
+    with factory() as s:
+        note = s.scalar(
+            select(Message.body).where(Message.to_phone == OWNER, Message.body.contains(ref))
+        )
+        assert (
+            s.scalar(select(Booking.status).where(Booking.reference == ref)) == "PENDING_APPROVAL"
+        )
+    token = re.search(r"/approve/(\S+)", note).group(1)
+    return ada, ref, token
+
+
+def csrf_of(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def status(factory: sessionmaker[Session], ref: str) -> str:
+    with factory() as s:
+        return s.scalar(select(Booking.status).where(Booking.reference == ref))
+
+
+def test_confirm_by_link_then_the_link_is_spent(client: FlaskClient, factory) -> None:
+    ada, ref, token = pencil_in(client, factory)
+    page = client.get(f"/approve/{token}")
+    assert page.status_code == 200 and ref.encode() in page.data and b"Ada" in page.data
+    assert (
+        client.post(f"/approve/{token}", data={"action": "confirm"}).status_code == 400
+    )  # no CSRF token
+    assert status(factory, ref) == "PENDING_APPROVAL"
+    done = client.post(
+        f"/approve/{token}", data={"action": "confirm", "csrf_token": csrf_of(page.data)}
+    )
+    assert done.status_code == 200 and b"confirmed" in done.data
+    assert status(factory, ref) == "CONFIRMED"
+    assert any(
+        "Good news" in m.body and "/pay/" in m.body for m in ada.outbox() if m.to_phone == ada.phone
+    )
+    reused = client.get(f"/approve/{token}")
+    assert reused.status_code == 410 and b"already been used" in reused.data
+
+
+def test_decline_frees_the_seats_and_offers_other_dates(client: FlaskClient, factory) -> None:
+    ada, ref, token = pencil_in(client, factory)
+    page = client.get(f"/approve/{token}")
+    client.post(f"/approve/{token}", data={"action": "decline", "csrf_token": csrf_of(page.data)})
+    assert status(factory, ref) == "CANCELLED"
+    [sorry] = [m.body for m in ada.outbox() if m.to_phone == ada.phone and "can't take" in m.body]
+    assert "We do have room on" in sorry
+
+
+def test_no_answer_in_time_expires_and_asks_the_customer_to_call(
+    client: FlaskClient, factory
+) -> None:
+    ada, ref, token = pencil_in(client, factory)
+    jobs.run_sweep(factory, utcnow() + timedelta(hours=4, minutes=1))
+    assert status(factory, ref) == "EXPIRED"
+    assert any(
+        "couldn't confirm" in m.body and "call us" in m.body
+        for m in ada.outbox()
+        if m.to_phone == ada.phone
+    )
+    assert client.get(f"/approve/{token}").status_code == 410
+
+
+def test_forged_and_expired_tokens_change_nothing(client: FlaskClient, factory, app: Flask) -> None:
+    _, ref, token = pencil_in(client, factory)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    page = client.get(f"/approve/{forged}")
+    assert page.status_code == 410 and b"not valid" in page.data
+    assert client.get("/approve/not-a-token-at-all").status_code == 410
+    with factory() as s, pytest.raises(ApprovalError, match="expired"):
+        approvals.booking_for_token(s, token, secret=app.config["SECRET_KEY"], max_age_hours=-1)
+    assert status(factory, ref) == "PENDING_APPROVAL"
+
+
+def test_tokens_never_reach_the_request_logs() -> None:
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(r)s %(s)s", None, None)
+    record.args = {"r": "GET /approve/eyJiIjo.secret.token HTTP/1.1", "s": "200"}
+    RedactApprovalTokens().filter(record)
+    assert "secret" not in record.getMessage() and "/approve/[redacted]" in record.getMessage()
+    plain = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        "",
+        0,
+        '"%s" %s %s',
+        ("GET /approve/abc.def.ghi HTTP/1.1", "200", "-"),
+        None,
+    )
+    RedactApprovalTokens().filter(plain)
+    assert "abc.def" not in plain.getMessage()
+
+
+def test_without_approval_required_holds_go_straight_to_payment(pg_url: str, factory) -> None:
+    with factory() as s:
+        import_org(s, utcnow(), **live_catalog())
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL = AUTH_TOKEN, BASE_URL
+    ada = Chat(create_app(config).test_client(), factory, phone="+12025550101")
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    ada.say("1")
+    assert "Payment link" in ada.say("yes")
