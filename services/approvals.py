@@ -51,19 +51,21 @@ def request_approval(
     token = _serializer(secret).dumps({"b": booking.id, "n": booking.approval_nonce})
     link = f"{base_url.rstrip('/')}/approve/{token}"
     dep = booking.departure
-    notify.to_staff(
-        session,
-        org,
-        org.owner_phone,
-        (
-            f"Approval needed for {booking.reference}: {dep.tour.name}, "
-            f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
-            f"{format_money(booking.total_minor, booking.currency)}, "
-            f"{booking.customer.name or booking.customer.phone}.\nConfirm or decline by "
-            f"{local_time(org, deadline)}: {link}"
-        ),
-        now,
-    )
+    # The owner decides; with no owner phone on file, ops get the link rather than nobody.
+    for phone in [org.owner_phone] if org.owner_phone else list(org.ops_phones or []):
+        notify.to_staff(
+            session,
+            org,
+            phone,
+            (
+                f"Approval needed for {booking.reference}: {dep.tour.name}, "
+                f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
+                f"{format_money(booking.total_minor, booking.currency)}, "
+                f"{booking.customer.name or booking.customer.phone}.\nConfirm or decline by "
+                f"{local_time(org, deadline)}: {link}"
+            ),
+            now,
+        )
     return link
 
 

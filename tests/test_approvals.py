@@ -147,3 +147,20 @@ def test_without_approval_required_holds_go_straight_to_payment(pg_url: str, fac
     ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
     ada.say("1")
     assert "Payment link" in ada.say("yes")
+
+
+def test_without_an_owner_phone_ops_get_the_link(
+    pg_url: str, factory: sessionmaker[Session]
+) -> None:
+    data = live_catalog()
+    data["organization"]["settings"]["approval_required"] = True
+    data["organization"].pop("owner_phone")
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL = AUTH_TOKEN, BASE_URL
+    ada = Chat(create_app(config).test_client(), factory, phone="+12025550101")
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    ada.say("1")
+    assert "pencilled in" in ada.say("yes")
+    assert any("/approve/" in m.body for m in ada.outbox() if m.to_phone == "+15551230002")
