@@ -29,7 +29,6 @@ from models import (
     utcnow,
 )
 from services import runtime
-from services.errors import ServiceError
 from services.phones import format_address
 from services.transports import Outgoing, TransportError, transport_for
 
@@ -56,10 +55,6 @@ STATUS_RANK = {
     "delivered": 5,
     "read": 6,
 }
-
-
-class OutboxError(ServiceError):
-    pass
 
 
 def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
