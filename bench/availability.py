@@ -16,11 +16,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from alembic import command
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
-from bench import pct
-from cli.db import alembic_config
+from bench import pct, rebuild_database
 from models import (
     Booking,
     BookingStatus,
@@ -36,21 +34,9 @@ from services import availability
 from services.customers import get_or_create_customer
 from services.inventory import NotEnoughSeats, hold_seats
 
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 DB = "tourbot_bench"
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 TOURS = 20
-
-
-def rebuild_database() -> str:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    url = f"{SERVER}/{DB}"
-    command.upgrade(alembic_config(url), "head")
-    return url
 
 
 def populate(url: str, n_departures: int, n_bookings: int) -> None:
@@ -330,7 +316,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    url = rebuild_database()
+    url = rebuild_database(DB)
     populate(url, args.departures, args.bookings)
     print(
         f"Built {args.departures} departures and {args.bookings} bookings in PostgreSQL "

@@ -25,15 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from alembic import command
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from bench import pct
-from cli.db import alembic_config
+from bench import pct, rebuild_database
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 DB = "tourbot_bench_webhook"
 REDIS = "redis://127.0.0.1:6379/14"
 TOKEN = "bench-auth-token"
@@ -47,17 +44,6 @@ JOURNEY = [
     "what's the status of my booking?",
     "thanks!",
 ]
-
-
-def rebuild_database() -> str:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    url = f"{SERVER}/{DB}"
-    command.upgrade(alembic_config(url), "head")
-    return url
 
 
 def environment(db_url: str) -> dict[str, str]:
@@ -233,7 +219,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    db_url = rebuild_database()
+    db_url = rebuild_database(DB)
     env = environment(db_url)
     subprocess.run(
         [sys.executable, "-m", "flask", "demo", "load"],

@@ -28,7 +28,7 @@ from models import (
 from services import api_tokens, bookings, inventory, jobs
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
-from tests.factories import catalog_data, departure, make_customer
+from tests.factories import catalog_data, departure, hold, make_customer
 
 KTM = ZoneInfo("Asia/Kathmandu")
 
@@ -155,15 +155,7 @@ def test_journeys_2_and_3_availability_quote_and_hold(ada: Chat, factory) -> Non
 def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
-        inventory.hold_seats(
-            s,
-            org,
-            departure(s, org, "CITY3"),
-            make_customer(s, org, "+12025550150", utcnow()),
-            {"adult": 3},
-            utcnow(),
-            source="sms",
-        )
+        hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
         s.commit()
     reply = ada.say(f"city walk on {spoken(day(3))} for 2 people")
     assert (
@@ -188,15 +180,7 @@ def test_journey_4_seats_gone_meanwhile_capture_a_failed_booking_lead(ada: Chat,
     assert "hold 2 seats" in ada.say("1")
     with factory() as s:  # someone else is quicker
         org = s.scalar(select(Organization))
-        inventory.hold_seats(
-            s,
-            org,
-            departure(s, org, "CITY3"),
-            make_customer(s, org, "+12025550151", utcnow()),
-            {"adult": 2},
-            utcnow(),
-            source="sms",
-        )
+        hold(s, org, "CITY3", "+12025550151", utcnow(), 2)
         s.commit()
     reply = ada.say("yes please")
     assert "just taken" in reply and "1)" in reply and "Join the waitlist" in reply
@@ -217,15 +201,7 @@ def test_journey_4_seats_gone_meanwhile_capture_a_failed_booking_lead(ada: Chat,
 def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClient, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
-        blocker = inventory.hold_seats(
-            s,
-            org,
-            departure(s, org, "CITY3"),
-            make_customer(s, org, "+12025550150", utcnow()),
-            {"adult": 3},
-            utcnow(),
-            source="sms",
-        )
+        blocker = hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
         bookings.confirm_booking(s, org, blocker, utcnow())
         s.commit()
     first = Chat(client, factory, phone="+12025550161", name="Bo")
@@ -263,15 +239,7 @@ def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClien
 def test_journey_5_decline_keeps_the_customer_on_the_list(client: FlaskClient, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
-        blocker = inventory.hold_seats(
-            s,
-            org,
-            departure(s, org, "CITY3"),
-            make_customer(s, org, "+12025550150", utcnow()),
-            {"adult": 3},
-            utcnow(),
-            source="sms",
-        )
+        blocker = hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
         s.commit()
     bo = Chat(client, factory, phone="+12025550161")
     bo.say(f"city walk on {spoken(day(3))} for 1")
