@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 
 from config import INSTANCE_PATH, Config
 from extensions import csrf, db
@@ -22,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_extensions(app, config)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_cli(app)
     register_scheduler(app, config)
     return app
@@ -49,6 +50,7 @@ def register_extensions(app: Flask, config: Config) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import init_admin
     from api import api_bp, health_bp
     from pages import approve_bp, pay_bp
     from webhooks import stripe_bp, twilio_bp
@@ -63,6 +65,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stripe_bp, url_prefix="/webhooks")
     app.register_blueprint(pay_bp)
     app.register_blueprint(approve_bp)
+    init_admin(app)
+
+    @app.get("/")
+    def home():  # type: ignore[no-untyped-def]
+        return redirect(url_for("admin.dashboard"))
+
     if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "
@@ -97,6 +105,18 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(
             error="Internal Server Error", message="Something went wrong; it has been logged."
         ), 500
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/admin"):
+            # Staff pages hold customers' data: never kept by a shared browser or proxy.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def register_cli(app: Flask) -> None:

@@ -4,6 +4,7 @@ SQLite in the instance folder, jobs in-process, console transport, demo catalog.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -42,6 +43,13 @@ class Config:
         # runs the sweep from the RQ scheduler.
         self.RUN_INPROCESS_SCHEDULER = env.get("RUN_INPROCESS_SCHEDULER", "1") == "1"
         self.TESTING = False
+        # Admin sessions: cookie only over HTTPS when served over HTTPS, never readable by
+        # scripts, and ending after 8 idle hours (24 hours at most, see admin/auth.py).
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = (self.PUBLIC_BASE_URL or "").startswith("https://")
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     @property
     def is_embedded(self) -> bool:

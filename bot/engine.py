@@ -182,7 +182,8 @@ def _answer(
         conv.state, conv.slots, conv.handoff = State.IDLE, {}, False
         return [MENU]
     if conv.handoff or conv.state == State.HANDOFF:
-        return []  # a person has taken over; staff see the message in the inbox
+        conv.status = "pending"  # a person has taken over: waiting for their reply
+        return []
 
     if not text.strip() and inbound.media:
         return ["Thanks, we've received your file. A team member will look at it. " + MENU]

@@ -11,7 +11,16 @@ def register_commands(app: Flask) -> None:
     from cli.db import db_group
     from cli.jobs import jobs_group
     from cli.nlu import nlu_group
+    from cli.users import users_group
 
-    for group in (db_group, catalog_group, demo_group, jobs_group, api_token_group, nlu_group):
+    for group in (
+        db_group,
+        catalog_group,
+        demo_group,
+        jobs_group,
+        api_token_group,
+        nlu_group,
+        users_group,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(chat_command)

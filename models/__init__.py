@@ -16,7 +16,7 @@ from models.enums import (
     Role,
     WaitlistStatus,
 )
-from models.messaging import Conversation, Message
+from models.messaging import Conversation, ConversationNote, Message
 from models.operations import (
     DepartureCancellation,
     GuideAssignment,
@@ -38,6 +38,7 @@ __all__ = [
     "BookingStatus",
     "Channel",
     "Conversation",
+    "ConversationNote",
     "Customer",
     "Departure",
     "DepartureCancellation",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, OrgScopedMixin, TimestampMixin
 from models.crm import Customer, Lead
+from models.organization import StaffUser
 
 
 class Conversation(OrgScopedMixin, TimestampMixin, Base):
@@ -17,7 +18,11 @@ class Conversation(OrgScopedMixin, TimestampMixin, Base):
     collected live here, so any web process continues the same conversation."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("organization_id", "customer_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "customer_id", "channel"),
+        # The inbox lists an organization's conversations, newest first.
+        Index("ix_conversations_org_last_message", "organization_id", "last_message_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -61,7 +66,11 @@ class Message(OrgScopedMixin, Base):
     # inbound: received. outbound: queued, retrying, sending, sent, delivered, read,
     # undelivered, failed, needs_template, suppressed (opted out), reply (in TwiML).
     status: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply / notification / staff
+    # reply (bot, in TwiML) / notification / staff (to a staff phone) / agent (a rep's reply)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    sent_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     template_sid: Mapped[str | None] = mapped_column(String(64))
@@ -75,3 +84,19 @@ class Message(OrgScopedMixin, Base):
     updated_at: Mapped[datetime]
 
     conversation: Mapped[Conversation | None] = relationship()
+
+
+class ConversationNote(OrgScopedMixin, Base):
+    """A private note staff leave on a conversation; never sent to the customer."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    author: Mapped[StaffUser | None] = relationship()

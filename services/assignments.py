@@ -12,7 +12,6 @@ from models import Departure, DepartureStatus, Guide, GuideAssignment, Organizat
 from services import notify, operations, timeline
 from services.money import format_money
 from services.notify import local_time
-from services.operations import OperationsError
 
 
 def offer_assignment(
@@ -27,9 +26,11 @@ def offer_assignment(
     actor: str = "ops",
 ) -> GuideAssignment:
     if departure.tour not in guide.tours:
-        raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
+        raise operations.OperationsError(
+            f"{guide.name} is not qualified for {departure.tour.name}."
+        )
     if busy_elsewhere(session, guide, departure):
-        raise OperationsError(f"{guide.name} is on another departure at that time.")
+        raise operations.OperationsError(f"{guide.name} is on another departure at that time.")
     pending = session.scalar(
         select(GuideAssignment).where(
             GuideAssignment.departure_id == departure.id,
@@ -117,7 +118,7 @@ def accept_assignment(
 ) -> str:
     assignment = open_assignment(session, guide, departure)
     if assignment is None or assignment.status in ("declined", "cancelled"):
-        raise OperationsError(f"There is no open offer for {departure.code}.")
+        raise operations.OperationsError(f"There is no open offer for {departure.code}.")
     if assignment.status == "accepted":
         when = local_time(org, departure.starts_at)
         return f"You already accepted {departure.code}. See you at {when}."
@@ -159,7 +160,7 @@ def decline_assignment(
     if assignment is None or assignment.status in ("declined", "cancelled"):
         if assignment is not None and assignment.status == "declined":
             return f"You already declined {departure.code}."
-        raise OperationsError(f"There is no open offer for {departure.code}.")
+        raise operations.OperationsError(f"There is no open offer for {departure.code}.")
     assignment.status, assignment.responded_at, assignment.reason = "declined", now, reason or None
     if departure.guide_id == guide.id:
         departure.guide_id = None
@@ -244,5 +245,7 @@ def replace_guide(
     (who gets the offer to ACCEPT)."""
     old = release_guide(session, org, departure, now, reason=reason, actor=actor)
     if old is not None and old.id == new_guide.id:
-        raise OperationsError(f"{new_guide.name} is already the guide of {departure.code}.")
+        raise operations.OperationsError(
+            f"{new_guide.name} is already the guide of {departure.code}."
+        )
     return offer_assignment(session, org, departure, new_guide, now, actor=actor)

@@ -166,15 +166,8 @@ def cancel_departure(
         )
         people += booking.seats
         customer = booking.customer
-        body = (
-            f"We're sorry: {departure.tour.name} on {when} is cancelled ({reason}). Your booking "
-            f"{booking.reference} is cancelled"
-            + (
-                f" and {format_money(paid, booking.currency)} is being refunded in full."
-                if paid
-                else "."
-            )
-            + " Reply to choose another date."
+        body = cancellation_message(
+            org, departure, reason, booking.reference, paid_minor=paid, currency=booking.currency
         )
         channels = sorted(
             {
@@ -237,6 +230,31 @@ def cancel_departure(
         },
     )
     return record
+
+
+def cancellation_message(
+    org: Organization,
+    departure: Departure,
+    reason: str,
+    reference: str,
+    *,
+    paid_minor: int | None,
+    currency: str | None = None,
+) -> str:
+    """What each customer of a cancelled departure is told. Staff preview it before they
+    cancel, when no amount is known yet (paid_minor None)."""
+    if paid_minor is None:
+        refund = " and what you paid is being refunded in full."
+    elif paid_minor:
+        money = format_money(paid_minor, currency or org.currency)
+        refund = f" and {money} is being refunded in full."
+    else:
+        refund = "."
+    return (
+        f"We're sorry: {departure.tour.name} on {local_time(org, departure.starts_at)} is "
+        f"cancelled ({reason}). Your booking {reference} is cancelled{refund} "
+        "Reply to choose another date."
+    )
 
 
 def cancellation_progress(session: Session, record: DepartureCancellation) -> dict[str, Any]:

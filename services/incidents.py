@@ -218,3 +218,19 @@ def ops_update(
                 now,
                 reference=booking.reference,
             )
+
+
+def resolve_by_ops(
+    session: Session,
+    org: Organization,
+    incident: Incident,
+    note: str,
+    now: datetime,
+    *,
+    staff_id: int | None = None,
+) -> None:
+    """Ops closes the incident from the admin; the guide is told it is closed."""
+    if incident.status == "resolved":
+        return  # pressing the button twice changes nothing
+    text = f"Resolved: {note.strip()}" if note.strip() else "Resolved by ops."
+    ops_update(session, org, incident, text, now, staff_id=staff_id)

@@ -98,7 +98,9 @@ def sending_number(session: Session, org: Organization, channel: str) -> str | N
     )
 
 
-def _window_open(session: Session, org: Organization, phone: str, now: datetime) -> bool:
+def window_open(session: Session, org: Organization, phone: str, now: datetime) -> bool:
+    """Whether WhatsApp still allows free text to this customer (24 h after their last
+    message)."""
     last = session.scalar(
         select(Conversation.last_inbound_at)
         .join(Customer, Customer.id == Conversation.customer_id)
@@ -123,6 +125,7 @@ def queue(
     conversation: Conversation | None = None,
     template_fields: dict[str, str] | None = None,
     force: bool = False,
+    sent_by_id: int | None = None,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
     once the caller commits. Returns the rows (one per 1,600-character part)."""
@@ -137,7 +140,7 @@ def queue(
         status = "suppressed"
     elif from_phone is None:
         status = "failed"
-    elif channel == Channel.WHATSAPP and not _window_open(session, org, to_phone, now):
+    elif channel == Channel.WHATSAPP and not window_open(session, org, to_phone, now):
         template = org.settings.whatsapp_template
         if template is None:
             status = "needs_template"
@@ -162,6 +165,7 @@ def queue(
             body=part,
             status=status,
             kind=kind,
+            sent_by_id=sent_by_id,
             template_sid=template_sid,
             template_variables=variables,
             error_message="organization has no number on this channel"

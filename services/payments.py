@@ -212,9 +212,7 @@ def settle(
     return "confirmed"
 
 
-def _tell_paid(
-    session: Session, org: Organization, booking: Booking, received: int, now: datetime
-) -> None:
+def confirmation_text(org: Organization, booking: Booking, now: datetime) -> str:
     dep = booking.departure
     money = lambda minor: format_money(minor, booking.currency)  # noqa: E731
     lines = [
@@ -232,9 +230,47 @@ def _tell_paid(
         lines.append(
             f"Balance: {money(booking.balance_minor)} (due {org.local(max(due, now)):%d %b %Y})"
         )
+    return "\n".join(lines)
+
+
+def _tell_paid(
+    session: Session, org: Organization, booking: Booking, received: int, now: datetime
+) -> None:
     notify.to_customer(
-        session, org, booking.customer, "\n".join(lines), now, reference=booking.reference
+        session,
+        org,
+        booking.customer,
+        confirmation_text(org, booking, now),
+        now,
+        reference=booking.reference,
     )
+
+
+def resend_confirmation(
+    session: Session, org: Organization, booking: Booking, now: datetime, *, actor: str = "staff"
+) -> str:
+    """Staff resend what the customer last needed: the confirmation, or the payment link of
+    a hold. Returns what was sent, for the staff page to show."""
+    if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
+        text = confirmation_text(org, booking, now)
+    elif booking.status in (BookingStatus.HELD, BookingStatus.PAYMENT_PENDING) and (
+        booking.hold_expires_at is not None and booking.hold_expires_at > now
+    ):
+        text = (
+            f"Your booking {booking.reference} is held until "
+            f"{notify.local_time(org, booking.hold_expires_at)}.\n"
+            f"Pay here to confirm: {pay_url(booking)}"
+        )
+    else:
+        raise PaymentError(
+            f"{booking.reference} is {booking.status.replace('_', ' ').lower()}; "
+            "there is no confirmation to resend."
+        )
+    notify.to_customer(session, org, booking.customer, text, now, reference=booking.reference)
+    timeline.record(
+        session, booking, "booking.confirmation_resent", actor=actor, source="admin", at=now
+    )
+    return text
 
 
 def _lost_seats(session: Session, org: Organization, booking: Booking, now: datetime) -> None:
@@ -259,6 +295,10 @@ def _lost_seats(session: Session, org: Organization, booking: Booking, now: date
 def refund(
     session: Session, org: Organization, payment: Payment, amount: int, reason: str, now: datetime
 ) -> Refund:
+    if payment.status not in ("paid", "refunded"):
+        raise PaymentError(
+            f"payment {payment.id} is {payment.status}; only money received is refunded"
+        )
     amount = min(amount, payment.amount_minor - payment.refunded_minor)
     if amount <= 0:
         raise PaymentError(f"payment {payment.id} has nothing left to refund")
@@ -266,12 +306,19 @@ def refund(
     if payment.provider == "stripe":
         if not payment.payment_intent_id:
             raise PaymentError(f"payment {payment.id} has no Stripe payment to refund")
-        made = _stripe().Refund.create(
-            payment_intent=payment.payment_intent_id,
-            amount=amount,
-            metadata={"payment_id": str(payment.id), "reason": reason[:100]},
-            idempotency_key=f"refund:{payment.id}:{payment.refunded_minor}:{amount}",
-        )
+        stripe = _stripe()
+        try:
+            made = stripe.Refund.create(
+                payment_intent=payment.payment_intent_id,
+                amount=amount,
+                metadata={"payment_id": str(payment.id), "reason": reason[:100]},
+                idempotency_key=f"refund:{payment.id}:{payment.refunded_minor}:{amount}",
+            )
+        except stripe.StripeError as exc:
+            # Nothing is written: the refund can be tried again once Stripe answers.
+            raise PaymentError(
+                f"Stripe did not make the refund: {exc.user_message or exc}"
+            ) from exc
         provider_id = made["id"]
     row = Refund(
         organization_id=org.id,

@@ -1,0 +1,46 @@
+"""Running a staff action: call the service, commit, and tell the user in a flash message;
+a refusal rolls back and is shown as it is. Never a stack trace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, request
+
+from extensions import db
+from services.errors import NotFound, ServiceError
+
+
+def run(action: Callable[[], Any], done: str | Callable[[Any], str], back: str) -> Any:
+    try:
+        result = action()
+        db.session.commit()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back, code=303)
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(back, code=303)
+
+
+def form_text(name: str, limit: int = 4000) -> str:
+    return (request.form.get(name) or "").replace("\x00", "").strip()[:limit]
+
+
+def form_int(
+    name: str, default: int | None = None, *, low: int = 0, high: int = 10_000
+) -> int | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, f"{name} must be a whole number")
+    if not low <= value <= high:
+        abort(400, f"{name} must be between {low} and {high}")
+    return value

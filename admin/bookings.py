@@ -1,0 +1,186 @@
+"""Search, customers and bookings: one box for name, phone or reference; a booking page
+with payments, refunds, messages and the timeline; cancel, refund, resend."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from admin import admin_bp
+from admin.actions import form_int, form_text, run
+from admin.auth import actor, current_org, requires, scoped, staff
+from extensions import db
+from models import (
+    Booking,
+    Conversation,
+    Customer,
+    Departure,
+    Lead,
+    Message,
+    Payment,
+    Refund,
+    utcnow,
+)
+from services import cancellations, payments, search, timeline
+from services import staff as staff_service
+from services.errors import ServiceError
+from services.money import format_money, to_minor
+
+
+def _booking(reference: str) -> Booking:
+    booking = db.session.scalar(
+        select(Booking)
+        .options(
+            joinedload(Booking.customer), joinedload(Booking.departure).joinedload(Departure.tour)
+        )
+        .where(Booking.reference == reference.upper(), Booking.organization_id == current_org().id)
+    )
+    return scoped(booking)  # type: ignore[no-any-return]
+
+
+def _messages_with(customer: Customer, limit: int = 50) -> list[Message]:
+    conversation_ids = select(Conversation.id).where(Conversation.customer_id == customer.id)
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(
+                Message.organization_id == customer.organization_id,
+                or_(
+                    Message.conversation_id.in_(conversation_ids),
+                    Message.to_phone == customer.phone,
+                ),
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    )[::-1]
+
+
+@admin_bp.get("/search")
+@requires()
+def search_page():  # type: ignore[no-untyped-def]
+    query = request.args.get("q", "")
+    results = search.search(db.session, current_org(), query)
+    return render_template("admin/search.html", results=results, now=utcnow())
+
+
+@admin_bp.get("/customers/<int:customer_id>")
+@requires()
+def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
+    customer = scoped(db.session.get(Customer, customer_id))
+    return render_template(
+        "admin/customer.html",
+        customer=customer,
+        bookings=list(
+            db.session.scalars(
+                select(Booking)
+                .options(joinedload(Booking.departure).joinedload(Departure.tour))
+                .where(Booking.customer_id == customer.id)
+                .order_by(Booking.id.desc())
+            )
+        ),
+        leads=list(
+            db.session.scalars(
+                select(Lead).where(Lead.customer_id == customer.id).order_by(Lead.id.desc())
+            )
+        ),
+        conversations=list(
+            db.session.scalars(select(Conversation).where(Conversation.customer_id == customer.id))
+        ),
+        messages=_messages_with(customer),
+        now=utcnow(),
+    )
+
+
+@admin_bp.get("/bookings/<reference>")
+@requires()
+def booking_page(reference: str):  # type: ignore[no-untyped-def]
+    org = current_org()
+    booking = _booking(reference)
+    now = utcnow()
+    payment_rows = list(
+        db.session.scalars(
+            select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id)
+        )
+    )
+    refund_rows = list(
+        db.session.scalars(
+            select(Refund)
+            .where(Refund.payment_id.in_([p.id for p in payment_rows] or [0]))
+            .order_by(Refund.id)
+        )
+    )
+    cancellable = booking.status in cancellations.CANCELLABLE
+    return render_template(
+        "admin/booking.html",
+        booking=booking,
+        payments=payment_rows,
+        refunds=refund_rows,
+        messages=_messages_with(booking.customer),
+        events=timeline.events_for(db.session, org.id, booking.reference),
+        refund_quote=cancellations.refund_quote(org, booking, now) if cancellable else None,
+        refund_text=(
+            cancellations.describe(org, booking, cancellations.refund_quote(org, booking, now))
+            if cancellable
+            else None
+        ),
+        can=lambda action: staff_service.can(staff(), action),
+        now=now,
+    )
+
+
+@admin_bp.post("/bookings/<reference>/cancel")
+@requires("cancel_booking")
+def booking_cancel(reference: str):  # type: ignore[no-untyped-def]
+    booking = _booking(reference)
+    reason = form_text("reason", 300) or "cancelled by staff"
+    return run(
+        lambda: cancellations.cancel_booking(
+            db.session,
+            current_org(),
+            booking,
+            utcnow(),
+            reason=reason,
+            actor=actor(),
+            source="admin",
+        ),
+        lambda refunded: (
+            f"{booking.reference} cancelled; refunded {format_money(refunded, booking.currency)}."
+        ),
+        url_for("admin.booking_page", reference=booking.reference),
+    )
+
+
+@admin_bp.post("/bookings/<reference>/refund")
+@requires("refund")
+def booking_refund(reference: str):  # type: ignore[no-untyped-def]
+    booking = _booking(reference)
+    payment = db.session.get(Payment, form_int("payment", 0, low=0, high=2**31 - 1))
+    if payment is None or payment.booking_id != booking.id:
+        abort(404)
+    try:
+        amount = to_minor(form_text("amount", 20), booking.currency)
+    except ServiceError as exc:
+        abort(400, exc.message)
+    if amount <= 0:
+        abort(400, "The refund must be more than zero.")
+    reason = form_text("reason", 60) or "requested_by_customer"
+    return run(
+        lambda: payments.refund(db.session, current_org(), payment, amount, reason, utcnow()),
+        lambda refund: f"Refunded {format_money(refund.amount_minor, booking.currency)}.",
+        url_for("admin.booking_page", reference=booking.reference),
+    )
+
+
+@admin_bp.post("/bookings/<reference>/resend")
+@requires("resend")
+def booking_resend(reference: str):  # type: ignore[no-untyped-def]
+    booking = _booking(reference)
+    return run(
+        lambda: payments.resend_confirmation(
+            db.session, current_org(), booking, utcnow(), actor=actor()
+        ),
+        "Sent to the customer again.",
+        url_for("admin.booking_page", reference=booking.reference),
+    )

@@ -1,0 +1,20 @@
+"""The owner's day at a glance."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from admin import admin_bp
+from admin.auth import current_org, requires
+from extensions import db
+from models import utcnow
+from services import reports
+
+
+@admin_bp.get("/")
+@requires()
+def dashboard():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    return render_template(
+        "admin/dashboard.html", board=reports.dashboard(db.session, current_org(), now), now=now
+    )

@@ -1,0 +1,209 @@
+"""Departures: the board, a departure with its manifest, guide assignment, cancellation
+with its progress and call list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import func, select
+
+from admin import admin_bp
+from admin.actions import form_int, form_text, run
+from admin.auth import actor, current_org, requires, scoped
+from extensions import db
+from models import (
+    Departure,
+    DepartureCancellation,
+    DepartureStatus,
+    Guide,
+    GuideAssignment,
+    Incident,
+    utcnow,
+)
+from services import (
+    assignments,
+    cancellations,
+    inventory,
+    reports,
+    timeline,
+)
+from services import (
+    staff as staff_service,
+)
+from services.cancellations import CANCELLABLE
+from services.errors import ServiceError
+
+MAX_DAYS = 62
+
+
+def _departure(code: str) -> Departure:
+    dep = db.session.scalar(
+        select(Departure).where(
+            Departure.code == code, Departure.organization_id == current_org().id
+        )
+    )
+    return scoped(dep)  # type: ignore[no-any-return]
+
+
+def _day(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date like 2027-01-31")
+
+
+@admin_bp.get("/departures")
+@requires()
+def departure_list():  # type: ignore[no-untyped-def]
+    org = current_org()
+    now = utcnow()
+    today = org.local(now).date()
+    first = _day("from", today)
+    last = _day("to", first + timedelta(days=13))
+    if last < first or (last - first).days > MAX_DAYS:
+        abort(400, f"Choose at most {MAX_DAYS} days, ending after they start.")
+    rows = reports.departure_board(db.session, org, first, last, now)
+    return render_template("admin/departures.html", rows=rows, first=first, last=last, now=now)
+
+
+@admin_bp.get("/departures/<code>")
+@requires()
+def departure_page(code: str):  # type: ignore[no-untyped-def]
+    org = current_org()
+    dep = _departure(code)
+    now = utcnow()
+    manifest = reports.manifest(db.session, dep)
+    guide_choices = (
+        assignments.replacement_guides(db.session, dep, exclude=dep.guide)
+        if dep.status not in (DepartureStatus.CANCELLED, DepartureStatus.COMPLETED)
+        else []
+    )
+    return render_template(
+        "admin/departure.html",
+        dep=dep,
+        occ=inventory.occupancy(db.session, dep, now),
+        waiting=reports.waitlist_counts(db.session, [dep.id]).get(dep.id, 0),
+        manifest=manifest,
+        guide_choices=guide_choices,
+        offers=list(
+            db.session.scalars(
+                select(GuideAssignment)
+                .where(GuideAssignment.departure_id == dep.id)
+                .order_by(GuideAssignment.id.desc())
+            )
+        ),
+        incidents=list(
+            db.session.scalars(
+                select(Incident).where(Incident.departure_id == dep.id).order_by(Incident.id)
+            )
+        ),
+        cancellation=db.session.scalar(
+            select(DepartureCancellation).where(DepartureCancellation.departure_id == dep.id)
+        ),
+        events=timeline.events_for(db.session, org.id, dep.code),
+        can_run=staff_service.can(_user(), "departures"),
+        now=now,
+    )
+
+
+def _user():  # type: ignore[no-untyped-def]
+    from admin.auth import staff
+
+    return staff()
+
+
+@admin_bp.get("/departures/<code>/manifest")
+@requires()
+def departure_manifest(code: str):  # type: ignore[no-untyped-def]
+    dep = _departure(code)
+    return render_template(
+        "admin/manifest.html", dep=dep, manifest=reports.manifest(db.session, dep), now=utcnow()
+    )
+
+
+@admin_bp.post("/departures/<code>/guide")
+@requires("departures")
+def departure_guide(code: str):  # type: ignore[no-untyped-def]
+    org = current_org()
+    dep = _departure(code)
+    guide = scoped(db.session.get(Guide, form_int("guide", 0, low=0, high=2**31 - 1)))
+    reason = form_text("reason", 300)
+
+    def assign():  # type: ignore[no-untyped-def]
+        if dep.guide is None:
+            return assignments.offer_assignment(
+                db.session, org, dep, guide, utcnow(), actor=actor()
+            )
+        return assignments.replace_guide(
+            db.session, org, dep, guide, utcnow(), reason=reason, actor=actor()
+        )
+
+    return run(
+        assign,
+        f"Offered to {guide.name}; they reply ACCEPT or DECLINE.",
+        url_for("admin.departure_page", code=dep.code),
+    )
+
+
+@admin_bp.get("/departures/<code>/cancel")
+@requires("departures")
+def departure_cancel_form(code: str):  # type: ignore[no-untyped-def]
+    dep = _departure(code)
+    people, bookings = db.session.execute(
+        select(func.coalesce(func.sum(inventory.Booking.seats), 0), func.count()).where(
+            inventory.Booking.departure_id == dep.id, inventory.Booking.status.in_(CANCELLABLE)
+        )
+    ).one()
+    reason = request.args.get("reason", "")[:300] or "bad weather"
+    return render_template(
+        "admin/cancel_departure.html",
+        dep=dep,
+        people=people,
+        bookings=bookings,
+        reason=reason,
+        message=cancellations.cancellation_message(
+            current_org(), dep, reason, "BK-·····", paid_minor=None
+        ),
+    )
+
+
+@admin_bp.post("/departures/<code>/cancel")
+@requires("departures")
+def departure_cancel(code: str):  # type: ignore[no-untyped-def]
+    dep = _departure(code)
+    reason = form_text("reason", 300)
+    if not reason:
+        abort(400, "Say why the departure is cancelled; customers are told.")
+    if request.form.get("confirm") != dep.code:
+        abort(400, f"Type the departure code ({dep.code}) to confirm.")
+    return run(
+        lambda: cancellations.cancel_departure(
+            db.session, current_org(), dep, reason, utcnow(), actor=actor()
+        ),
+        lambda record: (
+            f"{dep.code} cancelled: {record.bookings_cancelled} bookings, {record.people} people."
+        ),
+        url_for("admin.departure_cancellation", code=dep.code),
+    )
+
+
+@admin_bp.get("/departures/<code>/cancellation")
+@requires()
+def departure_cancellation(code: str):  # type: ignore[no-untyped-def]
+    dep = _departure(code)
+    record = db.session.scalar(
+        select(DepartureCancellation).where(DepartureCancellation.departure_id == dep.id)
+    )
+    if record is None:
+        abort(404)
+    try:
+        progress = cancellations.cancellation_progress(db.session, record)
+    except ServiceError as exc:
+        abort(400, exc.message)
+    return render_template(
+        "admin/cancellation.html", dep=dep, record=record, progress=progress, now=utcnow()
+    )

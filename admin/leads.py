@@ -1,0 +1,201 @@
+"""Leads: a board by status; a lead page with its conversation, context and timeline; quote
+(previewed before it is sent), hold, and won/lost."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from admin import admin_bp
+from admin.actions import form_int, form_text, run
+from admin.auth import actor, current_org, requires, scoped, staff
+from extensions import db
+from models import Booking, Conversation, Departure, Lead, LeadStatus, Message, Quote, utcnow
+from services import leads, reports, sales, timeline
+from services.errors import ServiceError
+
+BOARD_COLUMN_LIMIT = 40
+
+
+def _lead(reference: str) -> Lead:
+    lead = db.session.scalar(
+        select(Lead)
+        .options(joinedload(Lead.customer))
+        .where(Lead.reference == reference.upper(), Lead.organization_id == current_org().id)
+    )
+    return scoped(lead)  # type: ignore[no-any-return]
+
+
+def _departure(code: str | None) -> Departure:
+    if not code:
+        abort(400, "Choose a departure.")
+    dep = db.session.scalar(
+        select(Departure).where(
+            Departure.code == code, Departure.organization_id == current_org().id
+        )
+    )
+    return scoped(dep)  # type: ignore[no-any-return]
+
+
+def _party(departure: Departure) -> dict[str, int]:
+    """Counts per price tier from the form (fields tier_<code>)."""
+    party = {}
+    for tier in departure.tour.price_tiers:
+        count = form_int(f"tier_{tier.code}", 0, low=0, high=500)
+        if count:
+            party[tier.code] = count
+    return party
+
+
+@admin_bp.get("/leads")
+@requires()
+def lead_board():  # type: ignore[no-untyped-def]
+    org = current_org()
+    counts = dict(
+        db.session.execute(
+            select(Lead.status, func.count())
+            .where(Lead.organization_id == org.id)
+            .group_by(Lead.status)
+        ).all()
+    )
+    columns = {}
+    for status in LeadStatus:
+        columns[status.value] = list(
+            db.session.scalars(
+                select(Lead)
+                .options(
+                    joinedload(Lead.customer), joinedload(Lead.assigned_to), joinedload(Lead.tour)
+                )
+                .where(Lead.organization_id == org.id, Lead.status == status)
+                .order_by(Lead.updated_at.desc())
+                .limit(BOARD_COLUMN_LIMIT)
+            )
+        )
+        # High priority (failed bookings) first; the sort is stable, so newest next.
+        columns[status.value].sort(key=lambda lead: lead.priority != "high")
+    return render_template("admin/leads.html", columns=columns, counts=counts, now=utcnow())
+
+
+@admin_bp.get("/leads/<reference>")
+@requires()
+def lead_page(reference: str):  # type: ignore[no-untyped-def]
+    org = current_org()
+    lead = _lead(reference)
+    now = utcnow()
+    conversation = db.session.scalar(
+        select(Conversation)
+        .where(Conversation.lead_id == lead.id)
+        .order_by(Conversation.last_message_at.desc().nulls_last())
+    )
+    messages = (
+        list(
+            db.session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation.id)
+                .order_by(Message.id.desc())
+                .limit(30)
+            )
+        )[::-1]
+        if conversation
+        else []
+    )
+    departures = reports.upcoming_departures(db.session, org, now, tour_id=lead.tour_id)
+    if not departures and lead.tour_id:
+        departures = reports.upcoming_departures(db.session, org, now)
+    chosen = request.args.get("departure") or (lead.departure.code if lead.departure else None)
+    preview = None
+    if request.args.get("preview") and chosen:
+        departure = _departure(chosen)
+        party = {
+            t.code: request.args.get(f"tier_{t.code}", 0, type=int) or 0
+            for t in departure.tour.price_tiers
+        }
+        party = {k: v for k, v in party.items() if 0 < v <= 500}
+        try:
+            price, text = sales.preview_quote(org, departure, party, now)
+            preview = {"departure": departure, "party": party, "price": price, "text": text}
+        except ServiceError as exc:
+            preview = {"error": exc.message}
+    return render_template(
+        "admin/lead.html",
+        lead=lead,
+        conversation=conversation,
+        messages=messages,
+        departures=departures,
+        chosen=chosen,
+        preview=preview,
+        quotes=list(
+            db.session.scalars(
+                select(Quote).where(Quote.lead_id == lead.id).order_by(Quote.id.desc()).limit(10)
+            )
+        ),
+        bookings=list(
+            db.session.scalars(
+                select(Booking).where(Booking.lead_id == lead.id).order_by(Booking.id.desc())
+            )
+        ),
+        events=timeline.events_for(db.session, org.id, lead.reference),
+        statuses=[s.value for s in leads.ALLOWED[LeadStatus(lead.status)]],
+        now=now,
+    )
+
+
+@admin_bp.post("/leads/<reference>/quote")
+@requires("quote")
+def lead_quote(reference: str):  # type: ignore[no-untyped-def]
+    lead = _lead(reference)
+    departure = _departure(request.form.get("departure"))
+    party = _party(departure)
+    return run(
+        lambda: sales.send_quote(
+            db.session, current_org(), lead, departure, party, utcnow(), staff=staff()
+        ),
+        lambda quote: f"Quote {quote.reference} sent to the customer.",
+        url_for("admin.lead_page", reference=lead.reference),
+    )
+
+
+@admin_bp.post("/leads/<reference>/hold")
+@requires("hold")
+def lead_hold(reference: str):  # type: ignore[no-untyped-def]
+    lead = _lead(reference)
+    departure = _departure(request.form.get("departure"))
+    party = _party(departure)
+    return run(
+        lambda: sales.hold_for_lead(
+            db.session,
+            current_org(),
+            lead,
+            departure,
+            party,
+            utcnow(),
+            staff=staff(),
+            dietary_notes=form_text("dietary", 500),
+        ),
+        lambda booking: f"Held {booking.seats} seat(s): {booking.reference}. Payment link sent.",
+        url_for("admin.lead_page", reference=lead.reference),
+    )
+
+
+@admin_bp.post("/leads/<reference>/status")
+@requires()
+def lead_status(reference: str):  # type: ignore[no-untyped-def]
+    lead = _lead(reference)
+    try:
+        to = LeadStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400, "Unknown lead status.")
+    return run(
+        lambda: leads.change_status(
+            db.session,
+            lead,
+            to,
+            utcnow(),
+            actor=actor(),
+            source="admin",
+            note=form_text("note", 500) or None,
+        ),
+        f"{lead.reference} is now {to.value}.",
+        url_for("admin.lead_page", reference=lead.reference),
+    )

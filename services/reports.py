@@ -1,0 +1,241 @@
+"""Read models for staff pages: the departure board, a manifest, and the owner's day at a
+glance. Reads only; every figure is counted from the rows, never from a cached counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from models import (
+    BOOKED_STATUSES,
+    Booking,
+    BookingStatus,
+    Conversation,
+    Departure,
+    DepartureStatus,
+    Incident,
+    Organization,
+    Payment,
+    Refund,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from services.availability import local_day_bounds
+from services.inventory import Occupancy, occupancy_many
+from services.operations import ACTIVE_BOOKINGS
+
+HOLDS_EXPIRING_WITHIN = timedelta(hours=6)
+
+
+@dataclass
+class DepartureRow:
+    departure: Departure
+    occupancy: Occupancy
+    waiting: int
+
+    @property
+    def guests(self) -> int:
+        return self.occupancy.booked + self.occupancy.held
+
+
+def departure_board(
+    session: Session, org: Organization, first: date, last: date, now: datetime
+) -> list[DepartureRow]:
+    """Departures starting between two local days, with capacity, booked, held, waitlist."""
+    start, end = local_day_bounds(org, first, last)
+    departures = list(
+        session.scalars(
+            select(Departure)
+            .options(joinedload(Departure.tour), joinedload(Departure.guide))
+            .where(
+                Departure.organization_id == org.id,
+                Departure.starts_at >= start,
+                Departure.starts_at < end,
+            )
+            .order_by(Departure.starts_at, Departure.code)
+        )
+    )
+    occupancy = occupancy_many(session, departures, now)
+    waiting = waitlist_counts(session, [d.id for d in departures])
+    return [DepartureRow(d, occupancy[d.id], waiting.get(d.id, 0)) for d in departures]
+
+
+def waitlist_counts(session: Session, departure_ids: list[int]) -> dict[int, int]:
+    if not departure_ids:
+        return {}
+    rows = session.execute(
+        select(WaitlistEntry.departure_id, func.count())
+        .where(
+            WaitlistEntry.departure_id.in_(departure_ids),
+            WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)),
+        )
+        .group_by(WaitlistEntry.departure_id)
+    )
+    return {dep_id: count for dep_id, count in rows}
+
+
+@dataclass
+class Manifest:
+    bookings: list[Booking]
+    adults: int = 0
+    children: int = 0
+    dietary: int = 0
+    unconfirmed: int = 0
+
+    @property
+    def guests(self) -> int:
+        return self.adults + self.children
+
+
+def manifest(session: Session, departure: Departure) -> Manifest:
+    """Everyone expected on the departure, confirmed or still holding seats."""
+    bookings = list(
+        session.scalars(
+            select(Booking)
+            .options(joinedload(Booking.customer))
+            .where(Booking.departure_id == departure.id, Booking.status.in_(ACTIVE_BOOKINGS))
+            .order_by(Booking.id)
+        )
+    )
+    result = Manifest(bookings)
+    for b in bookings:
+        adults = b.party.get("adult", 0)
+        result.adults += adults
+        result.children += b.seats - adults
+        result.dietary += 1 if b.dietary_notes else 0
+        result.unconfirmed += 1 if b.status != BookingStatus.CONFIRMED else 0
+    return result
+
+
+@dataclass
+class MonthFigures:
+    bookings: int
+    revenue_minor: int
+
+
+@dataclass
+class Dashboard:
+    today: list[DepartureRow]
+    tomorrow: list[DepartureRow]
+    open_incidents: list[Incident]
+    waiting_conversations: list[Conversation]
+    pending_approvals: list[Booking]
+    expiring_holds: list[Booking]
+    this_month: MonthFigures
+    last_month: MonthFigures
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def dashboard(session: Session, org: Organization, now: datetime) -> Dashboard:
+    today = org.local(now).date()
+    month_start = today.replace(day=1)
+    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    return Dashboard(
+        today=departure_board(session, org, today, today, now),
+        tomorrow=departure_board(
+            session, org, today + timedelta(days=1), today + timedelta(days=1), now
+        ),
+        open_incidents=list(
+            session.scalars(
+                select(Incident)
+                .options(joinedload(Incident.departure).joinedload(Departure.tour))
+                .where(Incident.organization_id == org.id, Incident.status == "open")
+                .order_by(Incident.opened_at)
+                .limit(20)
+            )
+        ),
+        waiting_conversations=list(
+            session.scalars(
+                select(Conversation)
+                .options(joinedload(Conversation.customer))
+                .where(Conversation.organization_id == org.id, Conversation.status == "pending")
+                .order_by(Conversation.last_inbound_at)
+                .limit(20)
+            )
+        ),
+        pending_approvals=_bookings(
+            session,
+            org,
+            Booking.status == BookingStatus.PENDING_APPROVAL,
+            Booking.hold_expires_at > now,
+        ),
+        expiring_holds=_bookings(
+            session,
+            org,
+            Booking.status == BookingStatus.HELD,
+            Booking.hold_expires_at > now,
+            Booking.hold_expires_at <= now + HOLDS_EXPIRING_WITHIN,
+        ),
+        this_month=month_figures(session, org, month_start, today + timedelta(days=1)),
+        last_month=month_figures(session, org, last_month_start, month_start),
+    )
+
+
+def _bookings(session: Session, org: Organization, *where: object) -> list[Booking]:
+    return list(
+        session.scalars(
+            select(Booking)
+            .options(
+                joinedload(Booking.customer),
+                joinedload(Booking.departure).joinedload(Departure.tour),
+            )
+            .where(Booking.organization_id == org.id, *where)  # type: ignore[arg-type]
+            .order_by(Booking.hold_expires_at)
+            .limit(20)
+        )
+    )
+
+
+def month_figures(session: Session, org: Organization, first: date, end: date) -> MonthFigures:
+    """Bookings confirmed, and money kept (paid less refunded), between two local days."""
+    start_at = datetime.combine(first, time.min, tzinfo=org.tz)
+    end_at = datetime.combine(end, time.min, tzinfo=org.tz)
+    confirmed = session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.organization_id == org.id,
+            Booking.confirmed_at >= start_at,
+            Booking.confirmed_at < end_at,
+            Booking.status.in_((*BOOKED_STATUSES, BookingStatus.CANCELLED)),
+        )
+    )
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.organization_id == org.id,
+            Payment.paid_at >= start_at,
+            Payment.paid_at < end_at,
+            Payment.status.in_(("paid", "refunded")),
+        )
+    )
+    refunded = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
+            Refund.organization_id == org.id,
+            Refund.created_at >= start_at,
+            Refund.created_at < end_at,
+        )
+    )
+    return MonthFigures(int(confirmed or 0), int(paid or 0) - int(refunded or 0))
+
+
+def upcoming_departures(
+    session: Session, org: Organization, now: datetime, tour_id: int | None = None, limit: int = 30
+) -> list[Departure]:
+    """Open departures still ahead, for choosing one in a quote or hold."""
+    stmt = (
+        select(Departure)
+        .options(joinedload(Departure.tour))
+        .where(
+            Departure.organization_id == org.id,
+            Departure.status == DepartureStatus.OPEN,
+            Departure.starts_at > now,
+        )
+        .order_by(Departure.starts_at)
+        .limit(limit)
+    )
+    if tour_id is not None:
+        stmt = stmt.where(Departure.tour_id == tour_id)
+    return list(session.scalars(stmt))

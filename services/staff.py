@@ -1,0 +1,93 @@
+"""Staff accounts: creating them and checking their passwords. Roles decide what the admin
+lets each person do (see ROLE_CAN)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import Organization, Role, StaffUser
+from services.errors import ServiceError
+from services.phones import normalize_phone
+
+MIN_PASSWORD = 10
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A hash of a random string: checking an unknown email costs the same as a wrong password,
+# so response times do not tell which emails exist.
+_DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
+
+# What each role may do beyond reading. Sales work conversations, leads and bookings;
+# ops run departures and incidents; owners do everything.
+ROLE_CAN: dict[str, frozenset[str]] = {
+    Role.SALES: frozenset({"reply", "quote", "hold", "cancel_booking", "resend"}),
+    Role.OPS: frozenset(
+        {"reply", "quote", "hold", "cancel_booking", "resend", "refund", "departures", "incidents"}
+    ),
+    Role.OWNER: frozenset(
+        {"reply", "quote", "hold", "cancel_booking", "resend", "refund", "departures", "incidents"}
+    ),
+}
+
+
+class StaffError(ServiceError):
+    pass
+
+
+def can(user: StaffUser, action: str) -> bool:
+    return action in ROLE_CAN.get(user.role, frozenset())
+
+
+def create_user(
+    session: Session,
+    org: Organization,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    phone: str | None = None,
+) -> StaffUser:
+    email = email.strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise StaffError(f"{email!r} is not an email address")
+    if role not in {r.value for r in Role}:
+        raise StaffError(f"role must be one of owner, ops, sales (not {role!r})")
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"the password needs at least {MIN_PASSWORD} characters")
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise StaffError(f"{email} already has an account")
+    user = StaffUser(
+        organization_id=org.id,
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        phone=normalize_phone(phone) if phone else None,
+        password_hash=generate_password_hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
+    """The active user with this email and password, or None (never says which was wrong)."""
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def staff_of(session: Session, org: Organization) -> list[StaffUser]:
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .where(StaffUser.organization_id == org.id, StaffUser.active.is_(True))
+            .order_by(StaffUser.name)
+        )
+    )
