@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format services bench bench-nlu bench-webhook rasa lock clean
+.PHONY: setup run test lint format services browser bench bench-nlu bench-webhook bench-admin rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: setup services lint
+test: setup services browser lint
 	$(BIN)/pytest
 
 lint: setup
@@ -41,6 +41,16 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || \
 		echo "Redis is not running on 127.0.0.1:6379 and could not be started"
 
+# The admin's end-to-end tests drive Debian's chromium with Playwright (which cannot
+# download its own browser here); install the package once.
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo -n apt-get)
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+		DEBIAN_FRONTEND=noninteractive $(APT) install -y -q chromium >/dev/null 2>&1 || \
+		(DEBIAN_FRONTEND=noninteractive $(APT) update -q >/dev/null && \
+		 DEBIAN_FRONTEND=noninteractive $(APT) install -y -q chromium >/dev/null) || \
+		echo "Could not install chromium: the browser tests will fail in CI and skip elsewhere"
+
 bench: setup services
 	$(BIN)/python -m bench.availability
 
@@ -49,6 +59,9 @@ bench-nlu: setup
 
 bench-webhook: setup services
 	$(BIN)/python -m bench.webhook
+
+bench-admin: setup services
+	$(BIN)/python -m bench.admin
 
 # Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs
 # Python 3.10 (pyenv has it here) and its own virtualenv; our code never imports it.

@@ -31,7 +31,15 @@ def age(moment: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
+def party(counts: dict[str, int] | None) -> str:
+    """{"adult": 2, "child": 1} -> "2 adults + 1 child", as the bot says it."""
+    from bot.replies import party_text
+
+    return party_text({k: v for k, v in (counts or {}).items() if v}) or "—"
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(party, "party")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(money, "money")
     app.add_template_global(age, "age")

@@ -31,9 +31,8 @@ def inbox_list():  # type: ignore[no-untyped-def]
         assigned_to_id=staff().id if mine else None,
         page=page,
     )
-    template = "admin/_inbox_rows.html" if request.args.get("partial") else "admin/inbox.html"
     return render_template(
-        template,
+        "admin/inbox.html",
         rows=rows,
         counts=inbox.status_counts(db.session, org),
         status=status,
