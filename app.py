@@ -113,6 +113,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure or (app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.path.startswith("/admin"):
             # Staff pages hold customers' data: never kept by a shared browser or proxy.
             response.headers.setdefault("Cache-Control", "no-store")

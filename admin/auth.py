@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length
 from admin import admin_bp
 from extensions import db
 from models import Organization, StaffUser
+from services import ratelimit
 from services import staff as staff_service
 
 # However active the user, a login lasts at most this long; idle sessions end sooner
@@ -123,9 +124,17 @@ def _safe_next(target: str | None) -> str:
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
-        user = staff_service.authenticate(
-            db.session, form.email.data or "", form.password.data or ""
-        )
+        email = (form.email.data or "").strip().lower()
+        address = request.remote_addr or "unknown"
+        if ratelimit.exceeded(ratelimit.LOGIN_PER_ACCOUNT, email) or ratelimit.exceeded(
+            ratelimit.LOGIN_PER_ADDRESS, address
+        ):
+            flash("Too many failed logins. Wait 15 minutes, or ask an owner to help.", "error")
+            return render_template("admin/login.html", form=form), 429
+        user = staff_service.authenticate(db.session, email, form.password.data or "")
+        if user is None:
+            ratelimit.hit(ratelimit.LOGIN_PER_ACCOUNT, email)
+            ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, address)
         if user is not None:
             session.clear()
             session.permanent = True

@@ -24,6 +24,7 @@ from config import TestConfig
 from intents import forget_vocabularies
 from models import Base, Customer, Organization
 from models.db import make_engine, make_session_factory
+from services import ratelimit
 from services.catalog import import_catalog
 from services.customers import get_or_create_customer
 from tests.factories import catalog_data
@@ -78,6 +79,7 @@ def engine(pg_url: str) -> Iterator[Engine]:
 
 def truncate_all(eng: Engine) -> None:
     forget_vocabularies()  # ids restart, so cached per-organization data must go too
+    ratelimit.reset_memory()
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with eng.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

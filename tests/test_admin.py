@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
-from config import TestConfig
+from config import Config, TestConfig
 from models import (
     Booking,
     BookingStatus,
@@ -123,8 +123,14 @@ def test_login_logout_and_the_cookie_flags(client: FlaskClient) -> None:
     assert page.status_code == 200 and "Olivia" in page.text
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")  # served as https
     staff.post("/admin/logout")
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_session_cookie_is_secure_when_served_over_https() -> None:
+    assert Config({"PUBLIC_BASE_URL": "https://bot.example.com"}).SESSION_COOKIE_SECURE
+    assert not Config({}).SESSION_COOKIE_SECURE  # the embedded default is plain http
 
 
 def test_login_never_redirects_off_site(client: FlaskClient) -> None:

@@ -21,7 +21,7 @@ from bot.engine import Inbound, handle_inbound, replies_for_sid
 from extensions import db
 from intents import NLU, build_nlu
 from models import Message, Organization, OrganizationNumber, utcnow
-from services import outbox
+from services import outbox, ratelimit
 from services.phones import InvalidPhone, mask_phone, parse_address
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,15 @@ def inbound_message() -> Response:
     try:
         channel, from_phone = parse_address(form.get("From", ""))
         to_channel, to_phone = parse_address(form.get("To", ""))
-    except InvalidPhone as exc:
-        log.warning("inbound message %s with an unusable number: %s", sid, exc.message)
+    except InvalidPhone:
+        # The raw value is not logged: it is someone's number, or junk, either way not ours.
+        log.warning("inbound message %s with an unusable From or To number", sid)
+        return twiml([])
+    count = ratelimit.hit(ratelimit.INBOUND_PER_SENDER, f"{to_phone}:{from_phone}")
+    if count > ratelimit.INBOUND_PER_SENDER.count:
+        # A flood from one number (a loop, a script): dropped before any database work so
+        # it cannot slow down anyone else. No reply: every reply would be a logged message.
+        log.warning("inbound message %s from %s throttled", sid, mask_phone(from_phone))
         return twiml([])
     org = db.session.scalar(
         select(Organization)

@@ -1,0 +1,116 @@
+"""Rate limits: a flood from one phone number, or password guessing on one account, is
+slowed down without touching anyone else.
+
+Fixed windows counted in Redis in production, so every web process shares the counts (the
+processes hold no state); in the embedded default, in this process's memory. If Redis is
+unreachable the limiter lets requests through: a limit must never close the front door."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from services import runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int
+    seconds: int
+
+
+# A person types a few messages a minute; 20 a minute from one number is a script or a loop.
+INBOUND_PER_SENDER = Limit("inbound", 20, 60)
+# Failed logins per account and per client address, over 15 minutes.
+LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60)
+LOGIN_PER_ADDRESS = Limit("login-address", 50, 15 * 60)
+
+
+class Counter(Protocol):
+    def add(self, key: str, seconds: int) -> int: ...
+    def get(self, key: str, seconds: int) -> int: ...
+
+
+def _window(seconds: int) -> int:
+    return int(time.time()) // seconds
+
+
+class MemoryCounter:
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: str, seconds: int) -> int:
+        slot = (key, _window(seconds))
+        with self._lock:
+            if len(self._counts) > 50_000:  # old windows: drop them rather than grow
+                current = {k: v for k, v in self._counts.items() if k[1] >= slot[1] - 1}
+                self._counts = current
+            self._counts[slot] = self._counts.get(slot, 0) + 1
+            return self._counts[slot]
+
+    def get(self, key: str, seconds: int) -> int:
+        with self._lock:
+            return self._counts.get((key, _window(seconds)), 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+class RedisCounter:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        from services.jobs import redis_connection
+
+        return redis_connection(self.url)
+
+    def add(self, key: str, seconds: int) -> int:
+        name = f"tourbot:rl:{key}:{_window(seconds)}"
+        pipe = self._client().pipeline()
+        pipe.incr(name)
+        pipe.expire(name, seconds * 2)
+        return int(pipe.execute()[0])
+
+    def get(self, key: str, seconds: int) -> int:
+        value = self._client().get(f"tourbot:rl:{key}:{_window(seconds)}")
+        return int(value or 0)
+
+
+_memory = MemoryCounter()
+
+
+def counter() -> Counter:
+    url = runtime.config().REDIS_URL
+    return RedisCounter(url) if url else _memory
+
+
+def hit(limit: Limit, subject: str, counts: Counter | None = None) -> int:
+    """Counts one event; returns how many in this window (0 when the count is unavailable)."""
+    try:
+        return (counts or counter()).add(f"{limit.name}:{subject}", limit.seconds)
+    except Exception as exc:  # Redis down: let it through, and say so
+        log.warning("rate limit %s not counted (%s); allowing", limit.name, exc)
+        return 0
+
+
+def exceeded(limit: Limit, subject: str, counts: Counter | None = None) -> bool:
+    """Whether the limit is already used up in this window, without counting."""
+    try:
+        return (counts or counter()).get(f"{limit.name}:{subject}", limit.seconds) >= limit.count
+    except Exception as exc:
+        log.warning("rate limit %s not checked (%s); allowing", limit.name, exc)
+        return False
+
+
+def reset_memory() -> None:
+    """For tests: the in-process counts start empty."""
+    _memory.clear()
