@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format services browser bench bench-nlu bench-webhook bench-admin rasa lock clean
+.PHONY: setup run test lint format services browser bench bench-nlu bench-webhook bench-admin soak rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-webhook: setup services
 
 bench-admin: setup services
 	$(BIN)/python -m bench.admin
+
+# The production stack under load and faults for a few minutes; `make soak SOAK_ARGS="--minutes 30"`.
+soak: setup services
+	$(BIN)/python -m soak $(SOAK_ARGS)
 
 # Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs
 # Python 3.10 (pyenv has it here) and its own virtualenv; our code never imports it.

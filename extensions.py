@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import Flask, current_app, g
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
@@ -40,6 +45,26 @@ class Database:
             if exc is not None:
                 session.rollback()
             session.close()
+
+
+def retry_on_lost_connection(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs a view once more, on a fresh session, when its database connection was cut
+    mid-request (PostgreSQL restarted, pg_terminate_backend, a failover). Only for views
+    that are safe to repeat, such as the webhooks, which are idempotent by their ids."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            stale = g.pop("db_session", None)
+            if stale is not None:
+                stale.close()
+            return view(*args, **kwargs)
+
+    return wrapped
 
 
 db = Database()

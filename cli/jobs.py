@@ -1,4 +1,4 @@
-"""`flask jobs sweep|schedule`."""
+"""`flask jobs sweep|clock|work`."""
 
 from __future__ import annotations
 
@@ -27,12 +27,25 @@ def sweep_command(now_text: str | None) -> None:
     click.echo(json.dumps(result, indent=2))
 
 
-@jobs_group.command("schedule")
-@with_appcontext
-def schedule_command() -> None:
-    """Book the once-a-minute sweep on the RQ scheduler (idempotent)."""
+def _redis_url() -> str:
     url = current_app.config["APP_CONFIG"].REDIS_URL
     if not url:
-        click.echo("REDIS_URL is not set: the embedded default sweeps in-process.")
-        return
-    click.echo(f"scheduled {jobs.schedule_next_sweep(url)}")
+        raise click.ClickException(
+            "REDIS_URL is not set: the embedded default runs jobs and the sweep in-process."
+        )
+    return url
+
+
+@jobs_group.command("clock")
+@with_appcontext
+def clock_command() -> None:
+    """Enqueue the sweep once a minute, for ever (the Procfile's clock process). Any number
+    of clocks enqueue one sweep a minute between them."""
+    jobs.run_clock(_redis_url())
+
+
+@jobs_group.command("work")
+@with_appcontext
+def work_command() -> None:
+    """Run jobs (the Procfile's worker process); survives Redis outages."""
+    jobs.run_worker(_redis_url())

@@ -56,9 +56,7 @@ def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> di
 
 
 def sweep_job() -> dict[str, list[str]]:
-    """The RQ entry point. It books its own next run first, so a failing database does
-    not break the once-a-minute chain."""
-    schedule_next_sweep()
+    """The RQ entry point; the clock (run_clock) enqueues it once a minute."""
     return run_sweep(worker_session_factory())
 
 
@@ -75,17 +73,60 @@ def _redis_client(url: str) -> Any:
     return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
-def schedule_next_sweep(redis_url: str | None = None, now: datetime | None = None) -> str:
-    """Schedules sweep_job at the next whole minute. The job id is that minute, so any
-    number of workers or release runs asking for it leave exactly one scheduled job."""
+def clock_tick(redis_url: str | None = None, now: datetime | None = None) -> str | None:
+    """Enqueues this minute's sweep unless some clock already did (a key per minute, set
+    once). Returns the job id when this call enqueued it.
+
+    The schedule lives in the clock process, not in Redis: Redis here keeps nothing on
+    disk, and a sweep chain stored in it would end for good when it restarts empty."""
+    moment = now or datetime.now(UTC)
+    minute = moment.strftime("%Y%m%dT%H%M")
+    connection = redis_connection(redis_url)
+    if not connection.set(f"tourbot:sweep:{minute}", "1", nx=True, ex=600):
+        return None
     from rq import Queue
 
-    moment = now or datetime.now(UTC)
-    at = moment.replace(second=0, microsecond=0) + SWEEP_INTERVAL
-    job_id = f"sweep-{at.strftime('%Y%m%dT%H%M')}"
-    queue = Queue(QUEUE_NAME, connection=redis_connection(redis_url))
-    queue.enqueue_at(at, sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400)
+    job_id = f"sweep-{minute}"
+    Queue(QUEUE_NAME, connection=connection).enqueue(
+        sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400
+    )
     return job_id
+
+
+def run_clock(
+    redis_url: str | None = None, stop: threading.Event | None = None, every: float = 15
+) -> None:
+    """The `clock` process: ticks every few seconds, for ever, whatever Redis is doing."""
+    stop = stop or threading.Event()
+    while True:
+        try:
+            clock_tick(redis_url)
+        except Exception as exc:  # Redis down: the next tick tries again
+            log.warning("clock: could not enqueue the sweep (%s); retrying", exc)
+        if stop.wait(every):
+            return
+
+
+def run_worker(
+    redis_url: str | None = None, stop: threading.Event | None = None, retry_after: float = 2
+) -> None:
+    """The `worker` process: an RQ SimpleWorker (jobs are short; a fork per job would cost
+    a new database connection each time) that outlives Redis outages. rq's own worker
+    exits when Redis goes away; this one waits and reconnects."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from rq import Queue, SimpleWorker
+
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        connection = redis_connection(redis_url)
+        try:
+            worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+            worker.work(with_scheduler=True)
+            return  # asked to stop (SIGTERM, SIGINT)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("worker: Redis unavailable (%s); reconnecting in %.0f s", exc, retry_after)
+            stop.wait(retry_after)
 
 
 def enqueue(

@@ -13,10 +13,12 @@ Rules kept here, once, for every sender (bot, staff, jobs):
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models import (
@@ -41,6 +43,8 @@ SMS_LIMIT = 1600
 # A row that is due is re-sent by the sweep only after this long, so the sweep does not
 # race the job that was enqueued when the row was committed.
 REQUEUE_GRACE = timedelta(minutes=1)
+# Recording a message Twilio has accepted is retried this many times (0.5 s, 1 s, 2 s...).
+RECORD_TRIES = 5
 
 # Rank of delivery statuses; a callback may only move a message up.
 STATUS_RANK = {
@@ -263,10 +267,46 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
             _schedule_retry(row.id, delay)
         log.warning("message %s %s after attempt %s: %s", row.id, row.status, row.attempts, exc)
         return row.status
+    sid = row.provider_sid
     row.status, row.sent_at, row.updated_at, row.next_attempt_at = "sent", now, now, None
     row.error_code = row.error_message = None
-    session.commit()
-    return row.status
+    try:
+        session.commit()
+    except DBAPIError:
+        # Twilio has the message; if this row stayed "queued" the sweep would send it a
+        # second time (found by the soak run, with pg_terminate_backend). Record it on a
+        # fresh connection instead.
+        session.rollback()
+        _record_sent(message_id, sid, row.attempts, now)
+    return "sent"
+
+
+def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime) -> None:
+    factory = runtime.session_factory()
+    for attempt in range(RECORD_TRIES):
+        try:
+            with factory.begin() as session:
+                session.execute(
+                    update(Message)
+                    .where(Message.id == message_id, Message.status.in_(("queued", "retrying")))
+                    .values(
+                        status="sent",
+                        provider_sid=sid,
+                        attempts=attempts,
+                        sent_at=now,
+                        updated_at=now,
+                        next_attempt_at=None,
+                        error_code=None,
+                        error_message=None,
+                    )
+                )
+            return
+        except DBAPIError as exc:
+            log.warning("message %s sent as %s but not yet recorded (%s)", message_id, sid, exc)
+            time.sleep(0.5 * 2**attempt)
+    log.error(
+        "message %s sent as %s could not be recorded; the sweep may send it again", message_id, sid
+    )
 
 
 def _schedule_retry(message_id: int, delay: int) -> None:

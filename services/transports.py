@@ -14,6 +14,9 @@ from services.phones import mask_phone
 log = logging.getLogger(__name__)
 
 
+SEND_TIMEOUT_SECONDS = 10
+
+
 class TransportError(Exception):
     def __init__(self, message: str, *, code: str | None = None, retryable: bool) -> None:
         super().__init__(message)
@@ -63,9 +66,14 @@ class TwilioTransport:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, api_base: str | None = None) -> None:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(account_sid, auth_token)
+        # twilio's default is no timeout at all: a hung connection would hold a worker (and
+        # the message's row lock) for ever. A timeout is retried like a 5xx.
+        self.client = Client(
+            account_sid, auth_token, http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+        )
         if api_base:  # a local stand-in of Twilio's API (soak tests)
             self.client.api.base_url = api_base.rstrip("/")
 

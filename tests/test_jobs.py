@@ -1,8 +1,11 @@
-"""The sweep as production runs it: an RQ job on the real Redis, executed by a real
-worker, scheduling its own next run once per minute."""
+"""The sweep as production runs it: the clock enqueues it once a minute on the real Redis,
+a real worker runs it; both outlive Redis outages, and a Redis restarted empty loses
+nothing that matters."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,9 +30,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, pg_url: str, redis_url: str) -> 
     runtime.configure(TestConfig())
 
 
-def test_rq_worker_runs_the_sweep_and_books_the_next_one(
-    worker_env: str, factory: sessionmaker[Session]
-) -> None:
+def test_rq_worker_runs_the_sweep(worker_env: str, factory: sessionmaker[Session]) -> None:
     real_now = datetime.now(UTC)
     with factory() as s:
         org = import_org(s, real_now - timedelta(days=1))
@@ -58,16 +59,65 @@ def test_rq_worker_runs_the_sweep_and_books_the_next_one(
     with factory() as s:
         assert s.get(type(lapsed), lapsed.id).status == BookingStatus.EXPIRED
 
-    scheduled = queue.scheduled_job_registry.get_job_ids()
-    assert len(scheduled) == 1 and scheduled[0].startswith("sweep-")
 
-
-def test_scheduling_is_idempotent_per_minute(worker_env: str) -> None:
+def test_any_number_of_clocks_enqueue_one_sweep_a_minute(worker_env: str) -> None:
     moment = datetime(2027, 1, 10, 6, 0, 30, tzinfo=UTC)
-    ids = {jobs.schedule_next_sweep(worker_env, moment) for _ in range(5)}
-    assert ids == {"sweep-20270110T0601"}
+    ticks = [jobs.clock_tick(worker_env, moment + timedelta(seconds=n)) for n in range(5)]
+    assert ticks == ["sweep-20270110T0600", None, None, None, None]
+    assert jobs.clock_tick(worker_env, moment + timedelta(minutes=1)) == "sweep-20270110T0601"
     queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(worker_env))
-    assert queue.scheduled_job_registry.get_job_ids() == ["sweep-20270110T0601"]
+    assert queue.job_ids == ["sweep-20270110T0600", "sweep-20270110T0601"]
+
+
+def test_the_sweep_still_runs_after_redis_restarts_empty(
+    worker_env: str, factory: sessionmaker[Session]
+) -> None:
+    """Found by the soak run: the sweep used to book its next run in Redis, so a Redis that
+    restarted empty (it keeps nothing on disk) ended the sweeps, and with them hold expiry
+    and the re-sending of messages queued during the outage."""
+    real_now = datetime.now(UTC)
+    redis = Redis.from_url(worker_env)
+    jobs.clock_tick(worker_env, real_now - timedelta(minutes=1))
+    redis.flushdb()  # the restart
+    with factory() as s:
+        org = import_org(s, real_now - timedelta(days=1))
+        lapsed = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "EBC0315"),
+            make_customer(s, org, "+12025550202", real_now),
+            {"adult": 1},
+            real_now - timedelta(hours=2),
+            source="sms",
+            hold_hours=1,
+        )
+        s.commit()
+    assert jobs.clock_tick(worker_env, real_now) is not None
+    SimpleWorker([Queue(jobs.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+    with factory() as s:
+        assert s.get(type(lapsed), lapsed.id).status == BookingStatus.EXPIRED
+
+
+def test_clock_and_worker_wait_for_redis_instead_of_exiting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by the soak run: rq's worker exits when Redis goes away, and nothing ran jobs
+    after Redis came back. Ours wait and reconnect."""
+    nowhere = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    for target, kwargs in (
+        (jobs.run_clock, {"every": 0.05}),
+        (jobs.run_worker, {"retry_after": 0.05}),
+    ):
+        stop = threading.Event()
+        thread = threading.Thread(target=target, args=(nowhere, stop), kwargs=kwargs)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive(), target.__name__  # still trying, not crashed
+        stop.set()
+        thread.join(5)
+        assert not thread.is_alive()
+    assert "clock: could not enqueue the sweep" in caplog.text
+    assert "worker: Redis unavailable" in caplog.text
 
 
 def test_without_redis_jobs_run_in_process() -> None:

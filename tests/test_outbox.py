@@ -251,3 +251,65 @@ def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[S
         s.commit()
     assert row(factory, before).status == "sent"
     assert row(factory, lost) is None
+
+
+def test_a_hung_twilio_connection_times_out_and_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the soak run: twilio's client waits for ever by default, so a hung
+    connection held a worker and the message's row lock indefinitely."""
+    import socket
+    import threading
+    import time
+
+    from services import transports
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    monkeypatch.setattr(transports, "SEND_TIMEOUT_SECONDS", 1)
+    transport = transports.TwilioTransport(
+        "AC" + "1" * 32, "token", f"http://127.0.0.1:{listener.getsockname()[1]}"
+    )
+    started = time.monotonic()
+    with pytest.raises(transports.TransportError) as raised:
+        transport.send(
+            transports.Outgoing(1, "+15005550006", "+12025550101", "hi", None, None, None)
+        )
+    assert raised.value.retryable
+    assert time.monotonic() - started < 5
+    listener.close()
+
+
+@responses.activate
+def test_a_message_twilio_accepted_is_recorded_even_if_the_database_connection_drops(
+    org, factory
+) -> None:
+    """Found by the soak run: PostgreSQL connections killed between Twilio accepting a
+    message and our commit left the row queued, and the sweep sent it a second time."""
+    from sqlalchemy import text
+
+    with factory() as s:
+        org_row = s.scalar(select(Organization))
+        get_or_create_customer(s, org_row, CUSTOMER, utcnow())
+        message_id = outbox.queue(s, org_row, CUSTOMER, "Spot open", utcnow())[0].id
+        s.info.pop("outbox_pending")  # delivered by hand below, not after this commit
+        s.commit()
+
+    delivering = factory()
+
+    def accept_then_cut(request):  # type: ignore[no-untyped-def]
+        # Twilio accepts; at that moment the worker's database connection is killed.
+        pid = delivering.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with factory() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return 201, {}, json.dumps({"sid": "SM" + "d" * 32, "status": "queued"})
+
+    responses.add_callback(responses.POST, API, callback=accept_then_cut)
+    assert outbox.deliver(delivering, message_id, utcnow()) == "sent"
+    delivering.close()
+    sent = row(factory, message_id)
+    assert (sent.status, sent.provider_sid) == ("sent", "SM" + "d" * 32)
+    with factory() as s:  # the sweep finds nothing to send again
+        assert outbox.due_messages(s, utcnow() + timedelta(hours=1)) == []
+    assert len(responses.calls) == 1

@@ -354,3 +354,38 @@ def test_the_same_message_delivered_twice_at_once(
         assert s.scalar(select(func.count()).where(Message.provider_sid == form["MessageSid"])) == 1
         racer = s.scalar(select(Customer).where(Customer.phone == "+12025550101"))
         assert s.scalar(select(func.count()).where(Lead.customer_id == racer.id)) == 1
+
+
+def test_a_database_connection_cut_mid_request_is_retried_not_a_500(
+    chat: Chat, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the soak run: pg_terminate_backend (or a PostgreSQL restart) during a
+    webhook gave Twilio a 500. The webhook now runs once more on a fresh connection."""
+    from sqlalchemy import text
+
+    import webhooks.twilio as twilio_webhook
+
+    real = twilio_webhook.handle_inbound
+    cuts = []
+
+    def cut_once(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not cuts:
+            cuts.append(1)
+            with factory() as admin:  # kill this request's own connection, as ops would
+                pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(twilio_webhook, "handle_inbound", cut_once)
+    reply = chat.say("hello")  # asserts a 200
+    assert reply and cuts == [1]
+    assert count(factory, Message) >= 2  # the inbound message and its reply, stored once
+    with factory() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.provider_sid == chat.sids[-1])
+            )
+            == 1
+        )

@@ -8,7 +8,7 @@ import logging
 import stripe
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from extensions import db
+from extensions import db, retry_on_lost_connection
 from models import utcnow
 from services import payments
 
@@ -18,6 +18,7 @@ stripe_bp = Blueprint("stripe", __name__)
 
 
 @stripe_bp.post("/stripe")
+@retry_on_lost_connection
 def stripe_event() -> Response:
     secret = current_app.config["APP_CONFIG"].STRIPE_WEBHOOK_SECRET
     if not secret:

@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.engine import Inbound, handle_inbound, replies_for_sid
-from extensions import db
+from extensions import db, retry_on_lost_connection
 from intents import NLU, build_nlu
 from models import Message, Organization, OrganizationNumber, utcnow
 from services import outbox, ratelimit
@@ -72,6 +72,7 @@ def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
 
 
 @twilio_bp.post("/twilio/messages")
+@retry_on_lost_connection
 def inbound_message() -> Response:
     if not signature_ok():
         return forbidden()
@@ -135,6 +136,7 @@ def inbound_message() -> Response:
 
 
 @twilio_bp.post("/twilio/status")
+@retry_on_lost_connection
 def message_status() -> Response:
     if not signature_ok():
         return forbidden()

@@ -1,0 +1,188 @@
+"""The invariants the soak run must keep, each checked from the database and, where it is
+about the outside world, the stand-ins' own logs. Each returns (passed, detail)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    BookingStatus,
+    Departure,
+    Message,
+    Organization,
+    Payment,
+    Refund,
+    TimelineEvent,
+    WaitlistEntry,
+)
+from services import cancellations
+from services.inventory import occupancy_many
+from services.money import percent_of
+from soak.journeys import Metrics
+from soak.standins import StripeStandIn, TwilioStandIn
+
+Result = tuple[bool, str]
+FINAL = {"sent", "delivered", "read", "undelivered", "failed", "suppressed", "needs_template"}
+
+
+def oversold(session: Session, now: datetime) -> list[str]:
+    departures = list(session.scalars(select(Departure)))
+    return [
+        f"{d.code}: {occ.taken} > {occ.capacity}"
+        for d in departures
+        if (occ := occupancy_many(session, [d], now)[d.id]).taken > d.capacity
+    ]
+
+
+def never_oversold(
+    session: Session, now: datetime, sampled_violations: list[str], samples: int
+) -> Result:
+    # Lapsed holds count until the sweep expires them, so check the booked seats alone
+    # too: booked (paid) seats over capacity would be a real double sale.
+    over = oversold(session, now)
+    booked = session.execute(
+        select(Departure.code, Departure.capacity, func.sum(Booking.seats))
+        .join(Booking, Booking.departure_id == Departure.id)
+        .where(Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED)))
+        .group_by(Departure.code, Departure.capacity)
+        .having(func.sum(Booking.seats) > Departure.capacity)
+    ).all()
+    problems = over + [f"{c}: booked {s} > {cap}" for c, cap, s in booked] + sampled_violations
+    return not problems, (
+        f"{samples} samples during the run and the end state: "
+        + ("no departure over capacity" if not problems else "; ".join(problems[:5]))
+    )
+
+
+def inbound_answered_once(session: Session, metrics: Metrics) -> Result:
+    sids = list(metrics.sent_sids)
+    stored = Counter(
+        session.scalars(select(Message.provider_sid).where(Message.direction == "inbound"))
+    )
+    missing = [s for s in sids if stored[s] != 1]
+    reply_counts = _reply_counts(session)
+    wrong = [s for s in sids if s in reply_counts and reply_counts[s] != len(metrics.sent_sids[s])]
+    return not missing and not wrong and metrics.duplicate_mismatches == 0, (
+        f"{len(sids)} inbound messages answered; {len(missing)} not stored exactly once; "
+        f"{len(wrong)} with a different number of stored replies than were answered; "
+        f"{metrics.duplicate_mismatches} repeated deliveries answered differently"
+    )
+
+
+def _reply_counts(session: Session) -> dict[str, int]:
+    inbound = {
+        mid: sid
+        for mid, sid in session.execute(
+            select(Message.id, Message.provider_sid).where(Message.direction == "inbound")
+        )
+    }
+    counts: Counter[str] = Counter()
+    for reply_to in session.scalars(
+        select(Message.reply_to_id).where(
+            Message.reply_to_id.is_not(None), Message.status == "reply"
+        )
+    ):
+        counts[inbound.get(reply_to, "")] += 1
+    return {sid: counts.get(sid, 0) for sid in inbound.values()}
+
+
+def outbound_sent_once(session: Session, twilio: TwilioStandIn) -> Result:
+    rows = list(
+        session.execute(
+            select(
+                Message.id,
+                Message.status,
+                Message.provider_sid,
+                Message.error_message,
+                Message.to_phone,
+                Message.body,
+            ).where(Message.direction == "outbound", Message.status != "reply")
+        )
+    )
+    not_final = [r for r in rows if r.status not in FINAL]
+    failed_silently = [r for r in rows if r.status == "failed" and not r.error_message]
+    ours = Counter(r.provider_sid for r in rows if r.provider_sid)
+    theirs = Counter(s.sid for s in twilio.sent)
+    unknown_to_us = [sid for sid in theirs if sid not in ours]
+    lost = [sid for sid in ours if sid not in theirs]
+    # The same text to the same person more often at Twilio than in our log = sent twice.
+    bodies_ours = Counter((r.to_phone, r.body) for r in rows if r.provider_sid)
+    bodies_theirs = Counter((s.to.split(":")[-1], s.body) for s in twilio.sent if not s.content_sid)
+    doubled = sum(max(0, n - bodies_ours.get(k, 0)) for k, n in bodies_theirs.items())
+    ok = not (not_final or failed_silently or unknown_to_us or lost or doubled)
+    return ok, (
+        f"{len(rows)} outbound rows, {len(twilio.sent)} accepted by the Twilio stand-in; "
+        f"{len(not_final)} not final, {len(failed_silently)} failed without a reason, "
+        f"{len(unknown_to_us)} sent but not recorded, {len(lost)} recorded but never sent, "
+        f"{doubled} sent twice"
+    )
+
+
+def money_matches(session: Session, stripe: StripeStandIn) -> Result:
+    payments = list(session.scalars(select(Payment)))
+    by_session = Counter(p.checkout_session_id for p in payments if p.checkout_session_id)
+    unmatched = [cs for cs in stripe.sessions if by_session.get(cs) != 1]
+    refunds = {r.provider_refund_id for r in session.scalars(select(Refund))}
+    refunds_unrecorded = [r["id"] for r in stripe.refunds if r["id"] not in refunds]
+    problems: list[str] = []
+    for booking in session.scalars(select(Booking)):
+        paid = sum(
+            p.amount_minor
+            for p in payments
+            if p.booking_id == booking.id and p.status in ("paid", "refunded")
+        )
+        refunded = sum(p.refunded_minor for p in payments if p.booking_id == booking.id)
+        kept = paid - refunded
+        if kept != booking.paid_minor:
+            problems.append(f"{booking.reference}: paid_minor {booking.paid_minor} but kept {kept}")
+        if booking.status == BookingStatus.CONFIRMED and kept <= 0:
+            problems.append(f"{booking.reference}: confirmed without money")
+        if booking.status in (BookingStatus.EXPIRED, BookingStatus.WAITLISTED) and kept:
+            problems.append(f"{booking.reference}: {booking.status} but {kept} kept")
+        if booking.status == BookingStatus.CANCELLED and booking.cancelled_at is not None:
+            # Keeping money is allowed only as far as the cancellation policy says.
+            org = session.get(Organization, booking.organization_id)
+            days = (booking.departure.starts_at - booking.cancelled_at).days
+            rules = cancellations.policy_for(org, booking)
+            percent = next((r.refund_percent for r in rules if days >= r.days_before), 0)
+            allowed = paid - percent_of(paid, percent)
+            if kept > allowed:
+                problems.append(f"{booking.reference}: cancelled, kept {kept} > {allowed}")
+    ok = not (unmatched or refunds_unrecorded or problems)
+    return ok, (
+        f"{len(stripe.sessions)} checkouts, {sum(1 for p in payments if p.status != 'pending')} "
+        f"settled payments, {len(stripe.refunds)} refunds; {len(unmatched)} checkouts not matched "
+        f"to exactly one payment, {len(refunds_unrecorded)} refunds unrecorded"
+        + (f"; {'; '.join(problems[:5])}" if problems else "; every booking's money adds up")
+    )
+
+
+def timeline_complete(session: Session) -> Result:
+    events: dict[str, list[tuple[str, dict]]] = {}
+    for ref, kind, content in session.execute(
+        select(TimelineEvent.object_ref, TimelineEvent.event_type, TimelineEvent.content)
+        .where(TimelineEvent.object_type == "booking")
+        .order_by(TimelineEvent.id)
+    ):
+        events.setdefault(ref, []).append((kind, content or {}))
+    problems = []
+    bookings = list(session.execute(select(Booking.reference, Booking.status)))
+    for ref, status in bookings:
+        seen = events.get(ref, [])
+        created = any(k in ("booking.held", "booking.waitlisted") for k, _ in seen)
+        last_change = next(
+            (c.get("to") for k, c in reversed(seen) if k == "booking.status_changed"), None
+        )
+        initial = status in (BookingStatus.HELD, BookingStatus.WAITLISTED) and last_change is None
+        if not created or not (initial or last_change == status):
+            problems.append(f"{ref} is {status}, timeline says {last_change}")
+    waiting = session.scalar(select(func.count()).select_from(WaitlistEntry))
+    return not problems, (
+        f"{len(bookings)} bookings ({waiting} waitlist entries): "
+        + ("every status change is on the timeline" if not problems else "; ".join(problems[:5]))
+    )
