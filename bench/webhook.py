@@ -242,21 +242,7 @@ def main() -> None:
     ]
     procs = [
         start([*gunicorn, "--bind", f"127.0.0.1:{APP_PORT}", "app:app"], env),
-        start(
-            [
-                sys.executable,
-                "-m",
-                "rq.cli",
-                "worker",
-                "--with-scheduler",
-                "--worker-class",
-                "rq.worker.SimpleWorker",  # as in the Procfile
-                "--url",
-                REDIS,
-                "default",
-            ],
-            env,
-        ),
+        start([str(Path(sys.executable).parent / "flask"), "--app", "app", "jobs", "work"], env),
         start([*gunicorn, "--bind", f"127.0.0.1:{BARE_PORT}", "bench.bare_app:app"], env),
     ]
     try:

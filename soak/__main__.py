@@ -10,10 +10,12 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench import pct, rebuild_database
 from models import Departure, Guide, Message
@@ -106,7 +108,35 @@ def catalog(today: datetime) -> dict:
     }
 
 
-def main() -> None:
+@dataclass
+class Run:
+    """Everything one soak run holds: the stack, the stand-ins, the people, the record."""
+
+    args: argparse.Namespace
+    factory: sessionmaker[Session]
+    stack: Stack
+    twilio: TwilioStandIn
+    stripe: StripeStandIn
+    world: World
+    hikes: list[tuple[str, str]]
+    started: float = 0.0
+    faults: list[str] = field(default_factory=list)
+    oversold_seen: list[str] = field(default_factory=list)
+    samples: int = 0
+    customers: int = 0
+    elapsed: float = 0.0
+    backlog: int = -1
+    drained: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.args.minutes * 60
+
+    def log_fault(self, text: str) -> None:
+        self.faults.append(f"[{time.monotonic() - self.started:5.0f} s] {text}")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Soak and fault-injection run over the real stack."
     )
@@ -117,9 +147,11 @@ def main() -> None:
     parser.add_argument("--drain-minutes", type=float, default=6)
     for fault in ("redis", "postgres", "web-kill", "twilio", "stripe", "duplicates", "callbacks"):
         parser.add_argument(f"--no-fault-{fault}", action="store_true")
-    args = parser.parse_args()
-    random.seed(5)
+    return parser.parse_args()
 
+
+def prepare(args: argparse.Namespace) -> Run:
+    """A fresh database with the soak catalog, the stand-ins, and the stack's environment."""
     url = rebuild_database(DB)
     now = datetime.now(UTC)
     factory = make_session_factory(make_engine(url))
@@ -132,17 +164,14 @@ def main() -> None:
                 select(Departure, Guide).join(Guide, Departure.guide_id == Guide.id)
             )
         ]
-
-    twilio = TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN, out_of_order=not args.no_fault_callbacks)
-    twilio_url = twilio.start()
     app_url = f"http://127.0.0.1:{args.port}"
+    twilio = TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN, out_of_order=not args.no_fault_callbacks)
     stripe = StripeStandIn(
         f"{app_url}/webhooks/stripe",
         WEBHOOK_SECRET,
         replay=not args.no_fault_stripe,
         reorder=not args.no_fault_stripe,
     )
-    stripe_url = stripe.start()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -151,136 +180,133 @@ def main() -> None:
         "PUBLIC_BASE_URL": app_url,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_API_BASE": twilio_url,
+        "TWILIO_API_BASE": twilio.start(),
         "STRIPE_SECRET_KEY": "sk_test_soak",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_API_BASE": stripe.start(),
         "LOG_LEVEL": "WARNING",
     }
-    stack = Stack(env, args.port, args.redis_port, DB)
-    metrics = Metrics()
-    stop = threading.Event()
     days = [(now.astimezone(TZ) + timedelta(days=n)).date() for n in range(1, 6)]
     world = World(
-        app_url, AUTH_TOKEN, stripe, metrics, stop, days, 0.0 if args.no_fault_duplicates else 0.05
+        app_url,
+        AUTH_TOKEN,
+        stripe,
+        Metrics(),
+        threading.Event(),
+        days,
+        0.0 if args.no_fault_duplicates else 0.05,
     )
-    faults: list[str] = []
-    samples: list[str] = []
-    sample_count = 0
-    try:
-        stack.start_redis()
-        stack.start_web()
-        stack.start_workers()
-        print(
-            f"stack up: gunicorn {app_url}, {stack.workers} RQ workers, Redis :{args.redis_port}, "
-            f"Twilio stand-in {twilio_url}, Stripe stand-in {stripe_url}"
+    stack = Stack(env, args.port, args.redis_port, DB)
+    return Run(args, factory, stack, twilio, stripe, world, hikes)
+
+
+def sample_capacity(run: Run) -> None:
+    while not run.world.stop.wait(5):
+        with run.factory() as s:
+            run.oversold_seen.extend(invariants.oversold(s, datetime.now(UTC)))
+        run.samples += 1
+
+
+def inject_faults(run: Run) -> None:
+    """One fault at a time, spread over the run, each a flag."""
+    args, stack, stop = run.args, run.stack, run.world.stop
+    plan = [
+        (at, fault)
+        for at, fault, off in (
+            (0.15, "redis", args.no_fault_redis),
+            (0.35, "postgres", args.no_fault_postgres),
+            (0.45, "web-kill", args.no_fault_web_kill),
+            (0.55, "twilio", args.no_fault_twilio),
         )
-        duration = args.minutes * 60
-        started = time.monotonic()
+        if not off
+    ]
+    for at, fault in plan:
+        if stop.wait(max(0.0, run.started + at * run.duration - time.monotonic())):
+            return
+        if fault == "redis":
+            stack.stop_redis()
+            run.log_fault("Redis stopped")
+            stop.wait(30)
+            stack.start_redis()
+            run.log_fault("Redis restarted (empty: it keeps nothing on disk)")
+        elif fault == "postgres":
+            run.log_fault(f"pg_terminate_backend on {stack.kill_db_connections()} connections")
+        elif fault == "web-kill":
+            run.log_fault(f"SIGKILL gunicorn worker {stack.kill_a_web_worker()}")
+        elif fault == "twilio":
+            for mode in ("429", "500", "timeout"):
+                run.twilio.mode = mode
+                run.log_fault(f"Twilio stand-in answering {mode} for 15 s")
+                stop.wait(15)
+            run.twilio.mode = "ok"
+            run.log_fault("Twilio stand-in healthy again")
 
-        def sampler() -> None:
-            nonlocal sample_count
-            while not stop.wait(5):
-                with factory() as s:
-                    samples.extend(invariants.oversold(s, datetime.now(UTC)))
-                sample_count += 1
 
-        def fault_plan() -> None:
-            plan = []
-            if not args.no_fault_redis:
-                plan.append((0.15, "redis"))
-            if not args.no_fault_postgres:
-                plan.append((0.35, "postgres"))
-            if not args.no_fault_web_kill:
-                plan.append((0.45, "web-kill"))
-            if not args.no_fault_twilio:
-                plan.append((0.55, "twilio"))
-            for at, fault in plan:
-                if stop.wait(max(0.0, started + at * duration - time.monotonic())):
-                    return
-                if fault == "redis":
-                    stack.stop_redis()
-                    faults.append(f"{_t(started)} Redis stopped")
-                    stop.wait(30)
-                    stack.start_redis()
-                    faults.append(
-                        f"{_t(started)} Redis restarted (empty: it keeps nothing on disk)"
-                    )
-                elif fault == "postgres":
-                    n = stack.kill_db_connections()
-                    faults.append(f"{_t(started)} pg_terminate_backend on {n} connections")
-                elif fault == "web-kill":
-                    pid = stack.kill_a_web_worker()
-                    faults.append(f"{_t(started)} SIGKILL gunicorn worker {pid}")
-                elif fault == "twilio":
-                    for mode, seconds in (("429", 15), ("500", 15), ("timeout", 15)):
-                        twilio.mode = mode
-                        faults.append(
-                            f"{_t(started)} Twilio stand-in answering {mode} for {seconds} s"
-                        )
-                        stop.wait(seconds)
-                    twilio.mode = "ok"
-                    faults.append(f"{_t(started)} Twilio stand-in healthy again")
+def drive_load(run: Run) -> None:
+    """Keeps --concurrency customers chatting until the time is up; guides and a sales rep
+    work alongside."""
+    world = run.world
+    helpers = [
+        threading.Thread(target=sample_capacity, args=(run,), daemon=True),
+        threading.Thread(target=inject_faults, args=(run,), daemon=True),
+        threading.Thread(target=staff_replies, args=(world, *SALES), daemon=True),
+    ] + [
+        threading.Thread(target=guide_day, args=(world, phone, code), daemon=True)
+        for phone, code in run.hikes
+    ]
+    for thread in helpers:
+        thread.start()
+    with ThreadPoolExecutor(max_workers=run.args.concurrency) as pool:
+        running: set = set()
+        while time.monotonic() - run.started < run.duration:
+            running = {f for f in running if not f.done()}
+            while len(running) < run.args.concurrency:
+                running.add(pool.submit(_safely, customer_journey, world, run.customers))
+                run.customers += 1
+            time.sleep(0.05)
+        world.stop.set()
+    run.elapsed = time.monotonic() - run.started
 
-        threads = [
-            threading.Thread(target=sampler, daemon=True),
-            threading.Thread(target=fault_plan, daemon=True),
-        ]
-        threads.append(threading.Thread(target=staff_replies, args=(world, *SALES), daemon=True))
-        for phone, code in hikes:
-            threads.append(
-                threading.Thread(target=guide_day, args=(world, phone, code), daemon=True)
+
+def drain(run: Run) -> None:
+    """Waits for every outbound message to reach a final state (or the drain limit)."""
+    started = time.monotonic()
+    while time.monotonic() - started < run.args.drain_minutes * 60:
+        with run.factory() as s:
+            run.backlog = s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.status.in_(("queued", "retrying", "sending")))
             )
-        for t in threads:
-            t.start()
+        if run.backlog == 0:
+            break
+        time.sleep(5)
+    run.drained = time.monotonic() - started
+    time.sleep(3)  # the last status callbacks
 
-        customers = 0
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            running = set()
-            while time.monotonic() - started < duration:
-                running = {f for f in running if not f.done()}
-                while len(running) < args.concurrency:
-                    running.add(pool.submit(_safely, customer_journey, world, customers))
-                    customers += 1
-                time.sleep(0.05)
-            stop.set()
-        elapsed = time.monotonic() - started
+
+def main() -> None:
+    random.seed(5)
+    run = prepare(parse_args())
+    try:
+        run.stack.start_redis()
+        run.stack.start_web()
+        run.stack.start_workers()
         print(
-            f"load done: {customers} customers in {elapsed:.0f} s; waiting for the backlog to drain"
+            f"stack up: gunicorn {run.stack.url}, {run.stack.workers} workers and a clock, "
+            f"Redis :{run.args.redis_port}, Twilio stand-in {run.twilio.url}, "
+            f"Stripe stand-in {run.stripe.url}"
         )
-
-        drain_started = time.monotonic()
-        backlog = -1
-        while time.monotonic() - drain_started < args.drain_minutes * 60:
-            with factory() as s:
-                backlog = s.scalar(
-                    select(func.count())
-                    .select_from(Message)
-                    .where(Message.status.in_(("queued", "retrying", "sending")))
-                )
-            if backlog == 0:
-                break
-            time.sleep(5)
-        drained = time.monotonic() - drain_started
-        time.sleep(3)  # the last status callbacks
-        report(
-            factory,
-            metrics,
-            twilio,
-            stripe,
-            faults,
-            samples,
-            sample_count,
-            elapsed,
-            customers,
-            backlog,
-            drained,
-        )
+        run.started = time.monotonic()
+        drive_load(run)
+        print(f"load done: {run.customers} customers in {run.elapsed:.0f} s; draining the backlog")
+        drain(run)
+        report(run)
     finally:
-        stop.set()
-        stack.stop()
-        twilio.stop()
-        stripe.stop()
+        run.world.stop.set()
+        run.stack.stop()
+        run.twilio.stop()
+        run.stripe.stop()
 
 
 def _safely(fn, *args) -> None:  # type: ignore[no-untyped-def]
@@ -290,23 +316,9 @@ def _safely(fn, *args) -> None:  # type: ignore[no-untyped-def]
         args[0].metrics.errors[f"harness {type(exc).__name__}: {exc}"[:120]] += 1
 
 
-def _t(started: float) -> str:
-    return f"[{time.monotonic() - started:5.0f} s]"
-
-
-def report(
-    factory,
-    metrics,
-    twilio,
-    stripe,
-    faults,
-    samples,
-    sample_count,
-    elapsed,
-    customers,
-    backlog,
-    drained,
-) -> None:  # type: ignore[no-untyped-def]
+def report(run: Run) -> None:
+    metrics, twilio, stripe, factory = run.world.metrics, run.twilio, run.stripe, run.factory
+    elapsed, customers, backlog, drained = run.elapsed, run.customers, run.backlog, run.drained
     lat = [x * 1000 for x in metrics.latencies]
     print("\n== soak report ==")
     rate = len(lat) / elapsed
@@ -336,12 +348,14 @@ def report(
     )
     print("journeys: " + ", ".join(f"{k} {v}" for k, v in sorted(metrics.journeys.items())))
     print("faults injected:")
-    for line in faults or ["none"]:
+    for line in run.faults or ["none"]:
         print(f"  {line}")
     with factory() as s:
         now = datetime.now(UTC)
         checks = {
-            "no departure oversold": invariants.never_oversold(s, now, samples, sample_count),
+            "no departure oversold": invariants.never_oversold(
+                s, now, run.oversold_seen, run.samples
+            ),
             "every inbound message answered exactly once": invariants.inbound_answered_once(
                 s, metrics
             ),
