@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import abort, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
-from admin.auth import actor, current_org, requires, scoped
+from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import db
 from models import (
     Departure,
@@ -31,7 +31,6 @@ from services import (
 from services import (
     staff as staff_service,
 )
-from services.cancellations import CANCELLABLE
 from services.errors import ServiceError
 
 MAX_DAYS = 62
@@ -105,15 +104,9 @@ def departure_page(code: str):  # type: ignore[no-untyped-def]
             select(DepartureCancellation).where(DepartureCancellation.departure_id == dep.id)
         ),
         events=timeline.events_for(db.session, org.id, dep.code),
-        can_run=staff_service.can(_user(), "departures"),
+        can_run=staff_service.can(staff(), "departures"),
         now=now,
     )
-
-
-def _user():  # type: ignore[no-untyped-def]
-    from admin.auth import staff
-
-    return staff()
 
 
 @admin_bp.get("/departures/<code>/manifest")
@@ -153,11 +146,7 @@ def departure_guide(code: str):  # type: ignore[no-untyped-def]
 @requires("departures")
 def departure_cancel_form(code: str):  # type: ignore[no-untyped-def]
     dep = _departure(code)
-    people, bookings = db.session.execute(
-        select(func.coalesce(func.sum(inventory.Booking.seats), 0), func.count()).where(
-            inventory.Booking.departure_id == dep.id, inventory.Booking.status.in_(CANCELLABLE)
-        )
-    ).one()
+    bookings, people = cancellations.affected(db.session, dep)
     reason = request.args.get("reason", "")[:300] or "bad weather"
     return render_template(
         "admin/cancel_departure.html",

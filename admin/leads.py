@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import abort, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from admin import admin_bp
-from admin.actions import form_int, form_text, run
+from admin.actions import form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import db
 from models import Booking, Conversation, Departure, Lead, LeadStatus, Message, Quote, utcnow
@@ -38,13 +40,17 @@ def _departure(code: str | None) -> Departure:
     return scoped(dep)  # type: ignore[no-any-return]
 
 
-def _party(departure: Departure) -> dict[str, int]:
-    """Counts per price tier from the form (fields tier_<code>)."""
+def _party(departure: Departure, values: Mapping[str, str]) -> dict[str, int]:
+    """Counts per price tier (fields tier_<code>) from a form or a preview's query."""
     party = {}
     for tier in departure.tour.price_tiers:
-        count = form_int(f"tier_{tier.code}", 0, low=0, high=500)
-        if count:
-            party[tier.code] = count
+        raw = (values.get(f"tier_{tier.code}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) > 500:
+            abort(400, f"{tier.label}: a number of people from 0 to 500")
+        if int(raw):
+            party[tier.code] = int(raw)
     return party
 
 
@@ -107,11 +113,7 @@ def lead_page(reference: str):  # type: ignore[no-untyped-def]
     preview = None
     if request.args.get("preview") and chosen:
         departure = _departure(chosen)
-        party = {
-            t.code: request.args.get(f"tier_{t.code}", 0, type=int) or 0
-            for t in departure.tour.price_tiers
-        }
-        party = {k: v for k, v in party.items() if 0 < v <= 500}
+        party = _party(departure, request.args)
         try:
             price, text = sales.preview_quote(org, departure, party, now)
             preview = {"departure": departure, "party": party, "price": price, "text": text}
@@ -146,7 +148,7 @@ def lead_page(reference: str):  # type: ignore[no-untyped-def]
 def lead_quote(reference: str):  # type: ignore[no-untyped-def]
     lead = _lead(reference)
     departure = _departure(request.form.get("departure"))
-    party = _party(departure)
+    party = _party(departure, request.form)
     return run(
         lambda: sales.send_quote(
             db.session, current_org(), lead, departure, party, utcnow(), staff=staff()
@@ -161,7 +163,7 @@ def lead_quote(reference: str):  # type: ignore[no-untyped-def]
 def lead_hold(reference: str):  # type: ignore[no-untyped-def]
     lead = _lead(reference)
     departure = _departure(request.form.get("departure"))
-    party = _party(departure)
+    party = _party(departure, request.form)
     return run(
         lambda: sales.hold_for_lead(
             db.session,

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -119,6 +119,16 @@ def cancel_booking(
     amount = booking.paid_minor if full_refund else refund_quote(org, booking, now).amount_minor
     bookings.cancel_booking(session, org, booking, now, reason=reason, actor=actor, source=source)
     return _refund(session, org, booking, amount, reason, now) if amount else 0
+
+
+def affected(session: Session, departure: Departure) -> tuple[int, int]:
+    """How many bookings and people cancelling the departure would reach."""
+    bookings, people = session.execute(
+        select(func.count(), func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE)
+        )
+    ).one()
+    return int(bookings), int(people)
 
 
 def cancel_departure(

@@ -23,11 +23,11 @@ from app import create_app
 from cli.chat import inbound_form
 from config import TestConfig
 from models import Booking, BookingStatus, Lead, Message, Quote, utcnow
+from tests.admin.support import admin_catalog
 from tests.chat import AUTH_TOKEN, WHATSAPP_NUMBER
 from tests.conftest import import_org
 from tests.factories import hold
 from tests.staff import PASSWORD, make_staff
-from tests.test_admin import admin_catalog
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,0 +1,92 @@
+"""Leads: the board, a quote previewed before it is sent, a hold with its payment link,
+won and lost."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    Booking,
+    BookingStatus,
+    Lead,
+    LeadStatus,
+    Message,
+    Quote,
+)
+from tests.admin.support import a_lead
+from tests.chat import BASE_URL
+from tests.staff import StaffClient
+
+
+def test_lead_board_and_page(owner: StaffClient, factory: sessionmaker[Session]) -> None:
+    lead = a_lead(factory)
+    board = owner.get("/admin/leads")
+    assert board.status_code == 200 and lead.reference in board.text
+    page = owner.get(f"/admin/leads/{lead.reference}")
+    assert page.status_code == 200 and "Preview quote" in page.text
+
+
+def test_quote_is_previewed_before_it_is_sent(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    lead = a_lead(factory)
+    preview = owner.get(f"/admin/leads/{lead.reference}?preview=1&departure=CITY3&tier_adult=2")
+    assert "$25 × 2 = $50" in preview.text
+    with factory() as s:
+        assert not s.scalars(select(Quote)).all()  # nothing stored by a preview
+    page = owner.post(
+        f"/admin/leads/{lead.reference}/quote", {"departure": "CITY3", "tier_adult": "2"}
+    )
+    assert "sent to the customer" in page.text
+    with factory() as s:
+        quote = s.scalars(select(Quote)).one()
+        told = s.scalars(select(Message).where(Message.to_phone == "+12025550101")).one()
+        assert quote.total_minor == 5000 and quote.lead_id == lead.id
+        assert quote.reference in told.body and "$50" in told.body
+        assert s.get(Lead, lead.id).status == LeadStatus.QUOTED
+
+
+def test_hold_from_a_lead_sends_the_payment_link(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    lead = a_lead(factory)
+    page = sales.post(
+        f"/admin/leads/{lead.reference}/hold",
+        {"departure": "CITY3", "tier_adult": "2", "dietary": "vegan"},
+    )
+    assert "Payment link sent" in page.text
+    with factory() as s:
+        booking = s.scalars(select(Booking)).one()
+        told = s.scalars(select(Message).where(Message.to_phone == "+12025550101")).one()
+    assert booking.status == BookingStatus.HELD and booking.seats == 2
+    assert booking.lead_id == lead.id and booking.dietary_notes == "vegan"
+    assert f"{BASE_URL}/pay/{booking.reference}" in told.body
+
+
+def test_a_hold_beyond_capacity_is_refused_with_the_reason(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    lead = a_lead(factory)
+    page = owner.post(
+        f"/admin/leads/{lead.reference}/hold", {"departure": "CITY3", "tier_adult": "5"}
+    )
+    assert "flash error" in page.text
+    with factory() as s:
+        assert not s.scalars(select(Booking)).all()
+    bad = owner.post(
+        f"/admin/leads/{lead.reference}/hold", {"departure": "CITY3", "tier_adult": "two"}
+    )
+    assert bad.status_code == 400
+
+
+def test_mark_a_lead_won_or_lost(owner: StaffClient, factory: sessionmaker[Session]) -> None:
+    lead = a_lead(factory)
+    owner.post(f"/admin/leads/{lead.reference}/status", {"status": "LOST", "note": "too pricey"})
+    with factory() as s:
+        assert s.get(Lead, lead.id).status == LeadStatus.LOST
+    refused = owner.post(f"/admin/leads/{lead.reference}/status", {"status": "WON"})
+    assert "cannot become WON" in refused.text
+    assert (
+        owner.post(f"/admin/leads/{lead.reference}/status", {"status": "BOGUS"}).status_code == 400
+    )
