@@ -62,6 +62,18 @@ def send_quote(
     notify.to_customer(
         session, org, lead.customer, quote_message(org, departure, price, quote.reference), now
     )
+    _, conversation = notify.customer_channel(session, lead.customer)
+    if conversation is not None and not conversation.handoff:
+        # The message says "Reply YES": leave the bot exactly where its own quote would
+        # (bot.states.State.CONFIRMING), so that YES holds these seats. In a handoff the
+        # rep reads the answer instead.
+        conversation.state = "confirming"
+        conversation.slots = {
+            **(conversation.slots or {}),
+            "chosen": departure.code,
+            "tour": departure.tour.slug,
+            "party": dict(quote.party),
+        }
     lead.departure_id, lead.tour_id, lead.party = departure.id, departure.tour_id, dict(quote.party)
     actor = f"staff:{staff.id}"
     if lead.status in (LeadStatus.NEW, LeadStatus.CONTACTED):

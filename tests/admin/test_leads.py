@@ -3,6 +3,7 @@ won and lost."""
 
 from __future__ import annotations
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +16,7 @@ from models import (
     Quote,
 )
 from tests.admin.support import a_lead
-from tests.chat import BASE_URL
+from tests.chat import BASE_URL, Chat
 from tests.staff import StaffClient
 
 
@@ -90,3 +91,18 @@ def test_mark_a_lead_won_or_lost(owner: StaffClient, factory: sessionmaker[Sessi
     assert (
         owner.post(f"/admin/leads/{lead.reference}/status", {"status": "BOGUS"}).status_code == 400
     )
+
+
+def test_the_customer_can_say_yes_to_a_quote_sent_from_the_admin(
+    owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    ada = Chat(client, factory, phone="+12025550101", name="Ada")
+    ada.say("Hi! I'm interested in the Old City Walk for 2 people")
+    with factory() as s:
+        lead = s.scalars(select(Lead)).one()
+    owner.post(f"/admin/leads/{lead.reference}/quote", {"departure": "CITY4", "tier_adult": "2"})
+    held = ada.say("yes")
+    assert "Booking: BK-" in held and "/pay/BK-" in held
+    with factory() as s:
+        booking = s.scalars(select(Booking)).one()
+        assert (booking.departure.code, booking.seats, booking.lead_id) == ("CITY4", 2, lead.id)
