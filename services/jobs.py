@@ -121,7 +121,14 @@ def run_worker(
     while not stop.is_set():
         connection = redis_connection(redis_url)
         try:
-            worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+            # rq restarts its scheduler process (which moves due retries onto the queue) in
+            # its maintenance step; every minute rather than every 10, since a Redis outage
+            # kills it.
+            worker = SimpleWorker(
+                [Queue(QUEUE_NAME, connection=connection)],
+                connection=connection,
+                maintenance_interval=60,
+            )
             worker.work(with_scheduler=True)
             return  # asked to stop (SIGTERM, SIGINT)
         except (RedisConnectionError, RedisTimeoutError) as exc:

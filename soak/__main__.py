@@ -33,6 +33,7 @@ ACCOUNT_SID = "AC" + "5" * 32
 WEBHOOK_SECRET = "whsec_soak_secret"
 SALES = ("sam@soak.example", "soak-sales-password")
 GUIDES = 6
+RECOVERY_LIMIT = 8 * 60.0  # seconds a fault's backlog may take to drain
 
 
 def catalog(today: datetime) -> dict:
@@ -121,6 +122,8 @@ class Run:
     hikes: list[tuple[str, str]]
     started: float = 0.0
     faults: list[str] = field(default_factory=list)
+    watchers: list[threading.Thread] = field(default_factory=list)
+    recoveries: dict[str, tuple[bool, str]] = field(default_factory=dict)
     oversold_seen: list[str] = field(default_factory=list)
     samples: int = 0
     customers: int = 0
@@ -240,6 +243,36 @@ def inject_faults(run: Run) -> None:
                 stop.wait(15)
             run.twilio.mode = "ok"
             run.log_fault("Twilio stand-in healthy again")
+        watcher = threading.Thread(target=watch_recovery, args=(run, fault), daemon=True)
+        watcher.start()
+        run.watchers.append(watcher)
+
+
+def watch_recovery(run: Run, fault: str) -> None:
+    """After a fault: how long until every message queued before its end is out (or failed
+    with a reason), and whether any departure was over capacity at that moment."""
+    ended, ended_at = datetime.now(UTC), time.monotonic()
+    while time.monotonic() - ended_at < RECOVERY_LIMIT:
+        with run.factory() as s:
+            waiting = s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(
+                    Message.status.in_(("queued", "retrying", "sending")),
+                    Message.created_at <= ended,
+                )
+            )
+            over = invariants.oversold(s, datetime.now(UTC)) if not waiting else []
+        if not waiting:
+            took = time.monotonic() - ended_at
+            run.recoveries[fault] = (
+                not over,
+                f"backlog from before it drained {took:.0f} s after it ended; "
+                + ("no departure over capacity" if not over else f"OVERSOLD {over}"),
+            )
+            return
+        time.sleep(2)
+    run.recoveries[fault] = (False, f"backlog not drained {RECOVERY_LIMIT:.0f} s after it ended")
 
 
 def drive_load(run: Run) -> None:
@@ -301,6 +334,8 @@ def main() -> None:
         drive_load(run)
         print(f"load done: {run.customers} customers in {run.elapsed:.0f} s; draining the backlog")
         drain(run)
+        for watcher in run.watchers:
+            watcher.join(30)
         report(run)
     finally:
         run.world.stop.set()
@@ -350,6 +385,9 @@ def report(run: Run) -> None:
     print("faults injected:")
     for line in run.faults or ["none"]:
         print(f"  {line}")
+    print("recovery after each fault:")
+    for fault, (ok, outcome) in run.recoveries.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {fault}: {outcome}")
     with factory() as s:
         now = datetime.now(UTC)
         checks = {
