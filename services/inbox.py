@@ -76,13 +76,14 @@ def list_conversations(
     assigned_to_id: int | None = None,
     page: int = 1,
 ) -> list[InboxRow]:
-    """Handoffs waiting for a person first, then the newest."""
+    """Customers waiting for a person first, then other handed-off conversations, then
+    the newest."""
     stmt = (
         select(Conversation)
         .options(joinedload(Conversation.customer))
         .where(Conversation.organization_id == org.id)
         .order_by(
-            case((Conversation.status == "pending", 0), else_=1),
+            case((Conversation.status == "pending", 0), (Conversation.handoff, 1), else_=2),
             Conversation.last_message_at.desc().nulls_last(),
             Conversation.id.desc(),
         )
