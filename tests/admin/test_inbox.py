@@ -136,3 +136,16 @@ def test_inbox_poll_changes_when_a_message_arrives(owner: StaffClient, ada: Chat
     after = owner.get("/admin/inbox/poll").get_json()
     assert after != before and after["unread"] == before["unread"] + 1
     assert "<strong>Ada</strong>" in owner.get("/admin/inbox").text
+
+
+def test_a_handed_off_conversation_stays_above_bot_conversations_after_a_reply(
+    owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    ada = Chat(client, factory, phone="+12025550101", name="Ada")
+    ada.say("can I talk to a person please")
+    with factory() as s:
+        ada_conv = conversation_of(s, ada.phone)
+    owner.post(f"/admin/inbox/{ada_conv.id}/reply", {"body": "Hi Ada, how can I help?"})
+    Chat(client, factory, phone="+12025550103", name="Cat").say("hi")  # newer, bot-only
+    rows = re.findall(r'data-conversation="(\d+)"', owner.get("/admin/inbox").text)
+    assert rows[0] == str(ada_conv.id)
