@@ -95,11 +95,18 @@ def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
 
 
 def sending_number(session: Session, org: Organization, channel: str) -> str | None:
-    return session.scalar(
-        select(OrganizationNumber.phone)
-        .where(OrganizationNumber.organization_id == org.id, OrganizationNumber.channel == channel)
-        .order_by(OrganizationNumber.id)
-    )
+    # Read once per transaction: one webhook can queue several notifications.
+    known = session.info.setdefault("sending_numbers", {})
+    if (org.id, channel) not in known:
+        known[(org.id, channel)] = session.scalar(
+            select(OrganizationNumber.phone)
+            .where(
+                OrganizationNumber.organization_id == org.id,
+                OrganizationNumber.channel == channel,
+            )
+            .order_by(OrganizationNumber.id)
+        )
+    return known[(org.id, channel)]
 
 
 def window_open(session: Session, org: Organization, phone: str, now: datetime) -> bool:
@@ -193,6 +200,7 @@ def _send_after_commit(session: Session) -> None:
     # or a job would look for rows that are still uncommitted and locked.
     if session.in_nested_transaction():
         return
+    session.info.pop("sending_numbers", None)  # read afresh by the next transaction
     ids = session.info.pop("outbox_pending", [])
     if not ids:
         return
@@ -211,6 +219,7 @@ def _forget_after_rollback(session: Session) -> None:
     # removed are simply not found (and skipped) when the job runs.
     if not session.in_nested_transaction():
         session.info.pop("outbox_pending", None)
+        session.info.pop("sending_numbers", None)
 
 
 def deliver_job(message_id: int) -> str:
