@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 TOKEN_IN_PATH = re.compile(r"(/approve/)[^\s?\"']+")
@@ -35,11 +34,12 @@ def _redact_args(args: Any) -> Any:
     return args
 
 
-_installed: list[Callable[..., logging.LogRecord]] = []
+_installed = False
 
 
 def install() -> None:
     """Idempotent: wraps the current record factory once."""
+    global _installed
     if _installed:
         return
     previous = logging.getLogRecordFactory()
@@ -50,5 +50,5 @@ def install() -> None:
         record.args = _redact_args(record.args)
         return record
 
-    _installed.append(previous)
+    _installed = True
     logging.setLogRecordFactory(factory)

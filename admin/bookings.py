@@ -111,7 +111,11 @@ def booking_page(reference: str):  # type: ignore[no-untyped-def]
             .order_by(Refund.id)
         )
     )
-    cancellable = booking.status in cancellations.CANCELLABLE
+    refund_text = (
+        cancellations.describe(org, booking, cancellations.refund_quote(org, booking, now))
+        if booking.status in cancellations.CANCELLABLE
+        else None
+    )
     return render_template(
         "admin/booking.html",
         booking=booking,
@@ -119,12 +123,7 @@ def booking_page(reference: str):  # type: ignore[no-untyped-def]
         refunds=refund_rows,
         messages=_messages_with(booking.customer),
         events=timeline.events_for(db.session, org.id, booking.reference),
-        refund_quote=cancellations.refund_quote(org, booking, now) if cancellable else None,
-        refund_text=(
-            cancellations.describe(org, booking, cancellations.refund_quote(org, booking, now))
-            if cancellable
-            else None
-        ),
+        refund_text=refund_text,
         can=lambda action: staff_service.can(staff(), action),
         now=now,
     )

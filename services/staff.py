@@ -21,15 +21,9 @@ _DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
 
 # What each role may do beyond reading. Sales work conversations, leads and bookings;
 # ops run departures and incidents; owners do everything.
-ROLE_CAN: dict[str, frozenset[str]] = {
-    Role.SALES: frozenset({"reply", "quote", "hold", "cancel_booking", "resend"}),
-    Role.OPS: frozenset(
-        {"reply", "quote", "hold", "cancel_booking", "resend", "refund", "departures", "incidents"}
-    ),
-    Role.OWNER: frozenset(
-        {"reply", "quote", "hold", "cancel_booking", "resend", "refund", "departures", "incidents"}
-    ),
-}
+_SALES = frozenset({"reply", "quote", "hold", "cancel_booking", "resend"})
+_OPS = _SALES | {"refund", "departures", "incidents"}
+ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OPS}
 
 
 class StaffError(ServiceError):

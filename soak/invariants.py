@@ -32,10 +32,11 @@ FINAL = {"sent", "delivered", "read", "undelivered", "failed", "suppressed", "ne
 
 def oversold(session: Session, now: datetime) -> list[str]:
     departures = list(session.scalars(select(Departure)))
+    occupancy = occupancy_many(session, departures, now)
     return [
-        f"{d.code}: {occ.taken} > {occ.capacity}"
+        f"{d.code}: {occupancy[d.id].taken} > {d.capacity}"
         for d in departures
-        if (occ := occupancy_many(session, [d], now)[d.id]).taken > d.capacity
+        if occupancy[d.id].taken > d.capacity
     ]
 
 

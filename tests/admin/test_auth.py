@@ -94,68 +94,32 @@ def test_the_login_form_itself_needs_the_csrf_token(client: FlaskClient) -> None
 
 def test_flask_users_create(app: Flask, factory: sessionmaker[Session]) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--org",
-            "adventure-treks",
-            "--role",
-            "ops",
-            "--email",
-            "New@Example.com",
-            "--name",
-            "Nia",
-            "--password",
-            "a-long-password",
-        ]
-    )
+
+    def create(org: str, role: str, email: str, password: str, *extra: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(
+            args=[
+                "users",
+                "create",
+                "--org",
+                org,
+                "--role",
+                role,
+                "--email",
+                email,
+                "--password",
+                password,
+                *extra,
+            ]
+        )
+
+    result = create("adventure-treks", "ops", "New@Example.com", "a-long-password", "--name", "Nia")
     assert result.exit_code == 0, result.output
     assert "Created ops new@example.com" in result.output
-    again = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--org",
-            "adventure-treks",
-            "--role",
-            "ops",
-            "--email",
-            "new@example.com",
-            "--password",
-            "a-long-password",
-        ]
-    )
+    again = create("adventure-treks", "ops", "new@example.com", "a-long-password")
     assert again.exit_code == 1 and "already has an account" in again.output
-    short = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--org",
-            "adventure-treks",
-            "--role",
-            "sales",
-            "--email",
-            "s@example.com",
-            "--password",
-            "short",
-        ]
-    )
+    short = create("adventure-treks", "sales", "s@example.com", "short")
     assert short.exit_code == 1 and "at least 10 characters" in short.output
-    nowhere = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--org",
-            "nope",
-            "--role",
-            "sales",
-            "--email",
-            "t@example.com",
-            "--password",
-            "a-long-password",
-        ]
-    )
+    nowhere = create("nope", "sales", "t@example.com", "a-long-password")
     assert nowhere.exit_code == 1 and "no organization" in nowhere.output
     staff = StaffClient(app.test_client())
     assert staff.login("new@example.com", "a-long-password").status_code == 302

@@ -22,6 +22,15 @@ from tests.chat import Chat
 from tests.staff import StaffClient
 
 
+def asking_for_a_person(
+    ada: Chat, factory: sessionmaker[Session], text: str = "agent"
+) -> Conversation:
+    """Ada asks for a person; her conversation as it is then."""
+    ada.say(text)
+    with factory() as s:
+        return conversation_of(s, ada.phone)
+
+
 def test_a_handoff_is_first_in_the_inbox_with_its_unread_count(
     owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
 ) -> None:
@@ -42,9 +51,7 @@ def test_a_handoff_is_first_in_the_inbox_with_its_unread_count(
 def test_reply_goes_through_the_outbox_on_the_conversation_channel(
     owner: StaffClient, ada: Chat, factory: sessionmaker[Session]
 ) -> None:
-    ada.say("can I talk to someone")
-    with factory() as s:
-        conv = conversation_of(s, ada.phone)
+    conv = asking_for_a_person(ada, factory, "can I talk to someone")
     thread = owner.get(f"/admin/inbox/{conv.id}")
     assert "can I talk to someone" in thread.text
     page = owner.post(f"/admin/inbox/{conv.id}/reply", {"body": "Hi Ada, Olivia here. How many?"})
@@ -67,9 +74,7 @@ def test_reply_goes_through_the_outbox_on_the_conversation_channel(
 def test_empty_and_oversized_replies_are_refused(
     owner: StaffClient, ada: Chat, factory: sessionmaker[Session]
 ) -> None:
-    ada.say("agent")
-    with factory() as s:
-        conv = conversation_of(s, ada.phone)
+    conv = asking_for_a_person(ada, factory)
     assert "Write a reply first" in owner.post(f"/admin/inbox/{conv.id}/reply", {"body": "  "}).text
     assert "too long" in owner.post(f"/admin/inbox/{conv.id}/reply", {"body": "x" * 7000}).text
     with factory() as s:
@@ -111,9 +116,8 @@ def test_outside_the_whatsapp_window_only_a_template_can_be_sent(
 def test_notes_are_private_assign_and_resolve(
     owner: StaffClient, ada: Chat, factory: sessionmaker[Session]
 ) -> None:
-    ada.say("can I speak to someone")
+    conv = asking_for_a_person(ada, factory, "can I speak to someone")
     with factory() as s:
-        conv = conversation_of(s, ada.phone)
         sam = s.scalars(select(StaffUser).where(StaffUser.email == SALES)).one()
     owner.post(f"/admin/inbox/{conv.id}/note", {"note": "VIP, was here last year"})
     owner.post(f"/admin/inbox/{conv.id}/assign", {"assignee": str(sam.id)})
