@@ -8,8 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import booking_requests, guides, keywords  # noqa: F401 (booking_requests registers handlers)
@@ -23,13 +22,15 @@ from models import (
     Booking,
     Conversation,
     Customer,
+    Guide,
     Message,
     Organization,
+    OrganizationNumber,
     WaitlistEntry,
     WaitlistStatus,
 )
-from services.customers import get_or_create_customer
-from services.operations import guide_by_phone
+from models.db import insert_unless_exists
+from services.customers import add_customer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,69 @@ class Inbound:
     media: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Sender:
+    """The organization a message was written to, and what it knows of the writer."""
+
+    org: Organization
+    guide_id: int | None
+    customer: Customer | None
+    conversation: Conversation | None
+
+
+# Every message needs the organization, whether the sender is a guide, the customer and
+# their conversation: one query instead of four (built once, run with parameters).
+_SENDER_QUERY = (
+    select(
+        Organization,
+        select(Guide.id)
+        .where(
+            Guide.organization_id == Organization.id,
+            Guide.phone == bindparam("from_phone"),
+            Guide.active.is_(True),
+        )
+        .limit(1)
+        .scalar_subquery(),
+        Customer,
+        Conversation,
+    )
+    .join(OrganizationNumber, OrganizationNumber.organization_id == Organization.id)
+    .outerjoin(
+        Customer,
+        and_(
+            Customer.organization_id == Organization.id,
+            Customer.phone == bindparam("from_phone"),
+        ),
+    )
+    .outerjoin(
+        Conversation,
+        and_(
+            Conversation.organization_id == Organization.id,
+            Conversation.customer_id == Customer.id,
+            Conversation.channel == bindparam("channel"),
+        ),
+    )
+    .where(
+        OrganizationNumber.channel == bindparam("to_channel"),
+        OrganizationNumber.phone == bindparam("to_phone"),
+    )
+)
+
+
+def find_sender(session: Session, msg: Inbound, to_channel: str) -> Sender | None:
+    """None when no organization owns the number the message was sent to."""
+    row = session.execute(
+        _SENDER_QUERY,
+        {
+            "from_phone": msg.from_phone,
+            "channel": msg.channel,
+            "to_channel": to_channel,
+            "to_phone": msg.to_phone,
+        },
+    ).first()
+    return None if row is None else Sender(*row)
+
+
 def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
     """The replies given to an inbound message already handled; None if there is none."""
     existing = session.scalar(select(Message).where(Message.provider_sid == provider_sid))
@@ -52,22 +116,28 @@ def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
 
 
 def handle_inbound(
-    session: Session, org: Organization, msg: Inbound, nlu: NLU, now: datetime
+    session: Session, sender: Sender, msg: Inbound, nlu: NLU, now: datetime
 ) -> list[str]:
     """Records the message and returns the replies for the sender. A repeated MessageSid
     raises IntegrityError at once (see _record), before anything else is done."""
-    guide = guide_by_phone(session, org, msg.from_phone)
-    if guide is not None:
+    org = sender.org
+    if sender.guide_id is not None:
         # Guides are staff: their messages are commands, logged without a conversation.
+        guide = session.get_one(Guide, sender.guide_id)
         inbound = _record(session, org, msg, now, kind="guide", conversation_id=None)
         return _reply(
             session, org, msg, inbound, guides.handle(session, org, guide, inbound.body, now), now
         )
 
-    customer, created = get_or_create_customer(
-        session, org, msg.from_phone, now, name=_name(msg.profile_name)
-    )
-    conv = _conversation(session, org, customer, msg.channel, now)
+    name = _name(msg.profile_name)
+    customer, created = sender.customer, False
+    if customer is None:
+        customer, created = add_customer(session, org, msg.from_phone, now, name=name)
+    elif name and not customer.name:
+        customer.name = name
+    conv = sender.conversation
+    if conv is None or conv.customer_id != customer.id:
+        conv = _conversation(session, org, customer, msg.channel, now)
     inbound = _record(session, org, msg, now, kind="customer", conversation_id=conv.id)
     had_history = (
         None if created else (conv.last_message_at is not None or conv.lead_id is not None)
@@ -244,39 +314,30 @@ def _open_offer(session: Session, customer: Customer, now: datetime) -> Waitlist
 def _conversation(
     session: Session, org: Organization, customer: Customer, channel: str, now: datetime
 ) -> Conversation:
-    conv = session.scalar(
+    """The customer's first message on this channel starts their conversation. Two first
+    messages at once: the second finds the conversation the first one created."""
+    created = insert_unless_exists(
+        session,
+        Conversation,
+        dict(
+            organization_id=org.id,
+            customer_id=customer.id,
+            channel=channel,
+            state=State.IDLE,
+            slots={},
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if created is not None:
+        return created
+    return session.scalars(
         select(Conversation).where(
             Conversation.organization_id == org.id,
             Conversation.customer_id == customer.id,
             Conversation.channel == channel,
         )
-    )
-    if conv is not None:
-        return conv
-    try:
-        with session.begin_nested():
-            conv = Conversation(
-                organization_id=org.id,
-                customer_id=customer.id,
-                channel=channel,
-                state=State.IDLE,
-                slots={},
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(conv)
-            session.flush()
-        return conv
-    except IntegrityError:  # two first messages at once
-        found = session.scalar(
-            select(Conversation).where(
-                Conversation.organization_id == org.id,
-                Conversation.customer_id == customer.id,
-                Conversation.channel == channel,
-            )
-        )
-        assert found is not None
-        return found
+    ).one()
 
 
 def _has_bookings(session: Session, customer: Customer) -> bool:

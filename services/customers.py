@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Customer, Organization
+from models.db import insert_unless_exists
 from services.phones import normalize_phone
 
 
@@ -34,19 +34,40 @@ def get_or_create_customer(
     e164 = normalize_phone(phone)
     existing = find_customer(session, org, e164)
     if existing is None:
-        try:
-            with session.begin_nested():
-                existing = Customer(
-                    organization_id=org.id, phone=e164, name=name, email=email, created_at=now
-                )
-                session.add(existing)
-                session.flush()
-            return existing, True
-        except IntegrityError:
-            existing = find_customer(session, org, e164)
-            assert existing is not None
+        return add_customer(session, org, e164, now, name=name, email=email)
     if name and not existing.name:
         existing.name = name
     if email and not existing.email:
         existing.email = email
+    return existing, False
+
+
+def add_customer(
+    session: Session,
+    org: Organization,
+    phone: str,
+    now: datetime,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+) -> tuple[Customer, bool]:
+    """For a number not seen before: (the new customer, True), or, when another request
+    created them a moment ago, (that customer, False)."""
+    e164 = normalize_phone(phone)
+    created = insert_unless_exists(
+        session,
+        Customer,
+        dict(
+            organization_id=org.id,
+            phone=e164,
+            name=name,
+            email=email,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if created is not None:
+        return created, True
+    existing = find_customer(session, org, e164)
+    assert existing is not None
     return existing, False

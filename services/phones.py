@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from models.enums import Channel
@@ -12,6 +14,8 @@ class InvalidPhone(ServiceError):
     pass
 
 
+# Every webhook normalises the same few numbers again and again, and parsing is not cheap.
+@lru_cache(maxsize=8192)
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
     """Any written form of a valid number as E.164, e.g. "(555) 123-4567" -> "+15551234567"
     with default_region "US". Raises InvalidPhone for anything that is not a real number."""

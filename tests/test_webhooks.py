@@ -235,6 +235,24 @@ def test_status_callback_needs_a_signature_and_tolerates_unknown_sids(
     assert client.post("/webhooks/twilio/status", data=form, base_url=BASE_URL).status_code == 403
     assert post_status(client, "SM" + "f" * 32, "delivered").status_code == 204
     assert post_status(client, "", "delivered").status_code == 400
+    assert post_status(client, "SM\x00", "delivered").status_code == 400
+
+
+def test_a_message_sid_twilio_would_never_send_is_refused_not_stored(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """Found by the fuzz test: a NUL in MessageSid reached PostgreSQL and gave a 500."""
+    for sid in ("\x00", "SM\x00abc", "SM 123", "SM-1"):
+        form = {"From": "+12025550101", "To": SMS_NUMBER, "Body": "hi", "MessageSid": sid}
+        response = client.post(
+            PATH,
+            data=form,
+            headers={"X-Twilio-Signature": sign(BASE_URL + PATH, form)},
+            base_url=BASE_URL,
+        )
+        assert response.status_code == 400, sid
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 0
 
 
 # --- opt-out and help ----------------------------------------------------------------------

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.engine import Inbound, handle_inbound, replies_for_sid
+from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
 from extensions import db, retry_on_lost_connection
 from intents import NLU, build_nlu
-from models import Message, Organization, OrganizationNumber, utcnow
+from models import Message, utcnow
 from services import outbox, ratelimit
 from services.phones import InvalidPhone, mask_phone, parse_address
 
@@ -52,6 +52,11 @@ def signature_ok() -> bool:
     )
 
 
+def valid_sid(sid: str) -> bool:
+    # Twilio's SIDs are two letters and 32 hex digits; anything else is not from Twilio.
+    return 0 < len(sid) <= 64 and sid.isascii() and sid.isalnum()
+
+
 def twiml(replies: list[str]) -> Response:
     response = MessagingResponse()
     for text in replies:
@@ -78,7 +83,7 @@ def inbound_message() -> Response:
         return forbidden()
     form = request.form
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    if not sid or len(sid) > 64:
+    if not valid_sid(sid):
         return Response("MessageSid is required", status=400, mimetype="text/plain")
     try:
         channel, from_phone = parse_address(form.get("From", ""))
@@ -92,16 +97,6 @@ def inbound_message() -> Response:
         # A flood from one number (a loop, a script): dropped before any database work so
         # it cannot slow down anyone else. No reply: every reply would be a logged message.
         log.warning("inbound message %s from %s throttled", sid, mask_phone(from_phone))
-        return twiml([])
-    org = db.session.scalar(
-        select(Organization)
-        .join(OrganizationNumber)
-        .where(OrganizationNumber.channel == to_channel, OrganizationNumber.phone == to_phone)
-    )
-    if org is None:
-        log.warning(
-            "inbound message %s to %s, a number no organization owns", sid, mask_phone(to_phone)
-        )
         return twiml([])
     try:
         media_count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
@@ -121,8 +116,14 @@ def inbound_message() -> Response:
         profile_name=form.get("ProfileName"),
         media=media,
     )
+    sender = find_sender(db.session, msg, to_channel)
+    if sender is None:
+        log.warning(
+            "inbound message %s to %s, a number no organization owns", sid, mask_phone(to_phone)
+        )
+        return twiml([])
     try:
-        replies = handle_inbound(db.session, org, msg, nlu, utcnow())
+        replies = handle_inbound(db.session, sender, msg, nlu, utcnow())
         db.session.commit()
     except IntegrityError:
         # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
@@ -142,7 +143,7 @@ def message_status() -> Response:
         return forbidden()
     sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "").strip()
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip()
-    if not sid or not status:
+    if not valid_sid(sid) or not status:
         return Response(
             "MessageSid and MessageStatus are required", status=400, mimetype="text/plain"
         )
