@@ -71,6 +71,13 @@ def search(
     if start >= end:
         return []
 
+    departures = _open_departures(session, org, tour, start, end)
+    return _bookable(session, org, now, departures, party, priced_tour=tour, limit=limit)
+
+
+def _open_departures(
+    session: Session, org: Organization, tour: Tour | None, start: datetime, end: datetime
+) -> list[Departure]:
     stmt = (
         select(Departure)
         .where(
@@ -80,14 +87,29 @@ def search(
             Departure.starts_at < end,
         )
         .order_by(Departure.starts_at, Departure.id)
-        .options(selectinload(Departure.tour).selectinload(Tour.price_tiers))
     )
     if tour is not None:
+        # The tour is already in the session: each departure finds it there, without SQL.
         stmt = stmt.where(Departure.tour_id == tour.id)
-    departures = list(session.scalars(stmt))
+    else:
+        stmt = stmt.options(selectinload(Departure.tour).selectinload(Tour.price_tiers))
+    return list(session.scalars(stmt))
+
+
+def _bookable(
+    session: Session,
+    org: Organization,
+    now: datetime,
+    departures: list[Departure],
+    party: Mapping[str, Any] | None,
+    *,
+    priced_tour: Tour | None,
+    limit: int | None,
+) -> list[AvailableDeparture]:
+    """The departures, in the order given, that have room for the party and can be priced
+    for it; only as many are priced as the limit needs."""
     seats_needed = party_size(party) if party else 1
     occupancies = occupancy_many(session, departures, now)
-
     results: list[AvailableDeparture] = []
     for dep in departures:
         occ = occupancies[dep.id]
@@ -98,7 +120,7 @@ def search(
             try:
                 price = price_party(org, dep, party, now)
             except PricingError:
-                if tour is not None:
+                if priced_tour is not None:
                     raise  # they asked about this tour: tell them why it cannot be priced
                 continue
         results.append(AvailableDeparture(dep, org.local(dep.starts_at), occ, price))
@@ -120,15 +142,14 @@ def alternatives(
     distance in time from the one that is full."""
     around = org.local(departure.starts_at).date()
     window = timedelta(days=90)
-    found = search(
-        session,
-        org,
-        now,
-        tour=departure.tour,
-        date_from=max(around - window, now.astimezone(org.tz).date()),
-        date_to=around + window,
-        party=party,
+    first = max(around - window, now.astimezone(org.tz).date())
+    start, end = local_day_bounds(org, first, around + window)
+    candidates = [
+        d
+        for d in _open_departures(session, org, departure.tour, max(start, now), end)
+        if d.id != departure.id
+    ]
+    candidates.sort(key=lambda d: abs(d.starts_at - departure.starts_at))
+    return _bookable(
+        session, org, now, candidates, party, priced_tour=departure.tour, limit=limit
     )
-    found = [a for a in found if a.departure.id != departure.id]
-    found.sort(key=lambda a: abs(a.departure.starts_at - departure.starts_at))
-    return found[:limit]

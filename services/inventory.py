@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models import (
@@ -78,34 +78,41 @@ class Occupancy:
         return max(0, self.capacity - self.taken)
 
 
-def _booking_seat_sums(departure_ids: list[int], now: datetime) -> Any:
+def _seat_claims_query() -> Any:
+    """Seats claimed per departure, as (departure_id, booked, held, offered) rows: one
+    row group from bookings, one from live waitlist offers, in one round trip. Built once;
+    run with the departure ids and the moment "now"."""
+    now = bindparam("now")
+    ids = bindparam("departure_ids", expanding=True)
     live_hold = and_(Booking.status.in_(HOLDING_STATUSES), Booking.hold_expires_at > now)
-    return (
+    bookings = (
         select(
             Booking.departure_id,
             func.coalesce(
                 func.sum(case((Booking.status.in_(BOOKED_STATUSES), Booking.seats), else_=0)), 0
-            ).label("booked"),
-            func.coalesce(func.sum(case((live_hold, Booking.seats), else_=0)), 0).label("held"),
+            ),
+            func.coalesce(func.sum(case((live_hold, Booking.seats), else_=0)), 0),
+            literal(0),
         )
         .where(
-            Booking.departure_id.in_(departure_ids),
+            Booking.departure_id.in_(ids),
             or_(Booking.status.in_(BOOKED_STATUSES), live_hold),
         )
         .group_by(Booking.departure_id)
     )
-
-
-def _offer_seat_sums(departure_ids: list[int], now: datetime) -> Any:
-    return (
-        select(WaitlistEntry.departure_id, func.sum(WaitlistEntry.seats).label("offered"))
+    offers = (
+        select(WaitlistEntry.departure_id, literal(0), literal(0), func.sum(WaitlistEntry.seats))
         .where(
-            WaitlistEntry.departure_id.in_(departure_ids),
+            WaitlistEntry.departure_id.in_(ids),
             WaitlistEntry.status == WaitlistStatus.OFFERED,
             WaitlistEntry.offer_expires_at > now,
         )
         .group_by(WaitlistEntry.departure_id)
     )
+    return union_all(bookings, offers)
+
+
+SEAT_CLAIMS = _seat_claims_query()
 
 
 def occupancy_many(
@@ -113,25 +120,18 @@ def occupancy_many(
 ) -> dict[int, Occupancy]:
     by_id = {d.id: d for d in departures}
     ids = list(by_id)
-    if not ids:
-        return {}
-    booked: dict[int, tuple[int, int]] = {}
-    offered: dict[int, int] = {}
+    claims = {dep_id: [0, 0, 0] for dep_id in ids}
     # Large IN lists are chunked: SQLite caps bound parameters, and plans stay sane.
     for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        for dep_id, b, h in session.execute(_booking_seat_sums(chunk, now)):
-            booked[dep_id] = (int(b), int(h))
-        for dep_id, o in session.execute(_offer_seat_sums(chunk, now)):
-            offered[dep_id] = int(o)
+        params = {"departure_ids": ids[start : start + 2000], "now": now}
+        for dep_id, booked, held, offered in session.execute(SEAT_CLAIMS, params):
+            row = claims[dep_id]
+            row[0] += int(booked)
+            row[1] += int(held)
+            row[2] += int(offered)
     return {
-        dep_id: Occupancy(
-            capacity=dep.capacity,
-            booked=booked.get(dep_id, (0, 0))[0],
-            held=booked.get(dep_id, (0, 0))[1],
-            offered=offered.get(dep_id, 0),
-        )
-        for dep_id, dep in by_id.items()
+        dep_id: Occupancy(capacity=dep.capacity, booked=b, held=h, offered=o)
+        for (dep_id, dep), (b, h, o) in zip(by_id.items(), claims.values(), strict=True)
     }
 
 
