@@ -142,11 +142,12 @@ def handle_inbound(
     had_history = (
         None if created else (conv.last_message_at is not None or conv.lead_id is not None)
     )
+    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
+    # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1
     if conv.status == "resolved":
         conv.status = "open"
-    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
     return _reply(session, org, msg, inbound, replies, now)
 
 
@@ -282,7 +283,7 @@ def _answer(
             accept=word in keywords.OFFER_YES
             or (result.intent == "affirm" and word not in keywords.OFFER_NO),
         )
-        return turn.replies
+        return turn.finish()
 
     turn.absorb_entities()
     name = handler_for(turn.state, result.intent)
@@ -296,7 +297,7 @@ def _answer(
     ):
         name = "choose_departure"
     HANDLERS[name](turn)
-    return turn.replies
+    return turn.finish()
 
 
 def _open_offer(session: Session, customer: Customer, now: datetime) -> WaitlistEntry | None:

@@ -19,6 +19,10 @@ WEEK = re.compile(r"\b(this|next|coming)\s+week\b", re.IGNORECASE)
 
 @dataclass
 class Turn:
+    """The state and slots change in memory during the turn and are written to the
+    conversation once, by finish(): one UPDATE per message, not one per query that
+    happens to flush in between."""
+
     session: Session
     org: Organization
     conversation: Conversation
@@ -28,6 +32,14 @@ class Turn:
     now: datetime
     returning: bool = False  # the customer wrote to us before this conversation turn
     replies: list[str] = field(default_factory=list)
+    _state: str = field(init=False)
+    _slots: dict[str, Any] = field(init=False)
+    _tours: dict[str, Tour | None] = field(init=False, default_factory=dict)
+    _departures: dict[str, Departure | None] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._state = self.conversation.state
+        self._slots = dict(self.conversation.slots or {})
 
     def say(self, text: str) -> None:
         self.replies.append(text.strip())
@@ -35,21 +47,29 @@ class Turn:
     @property
     def state(self) -> State:
         try:
-            return State(self.conversation.state)
+            return State(self._state)
         except ValueError:
             return State.IDLE
 
     def goto(self, state: State, **slots: Any) -> None:
-        self.conversation.state = state
+        self._state = state
         if slots:
             self.remember(**slots)
 
     def remember(self, **slots: Any) -> None:
-        # Reassign, so SQLAlchemy sees the JSON change.
-        self.conversation.slots = {**(self.conversation.slots or {}), **slots}
+        self._slots.update(slots)
 
     def slot(self, name: str) -> Any:
-        return (self.conversation.slots or {}).get(name)
+        return self._slots.get(name)
+
+    def finish(self) -> list[str]:
+        """Writes the new state and slots to the conversation; returns the replies."""
+        if self._state != self.conversation.state:
+            self.conversation.state = self._state
+        if self._slots != (self.conversation.slots or {}):
+            # A new dict, so SQLAlchemy sees the JSON change.
+            self.conversation.slots = dict(self._slots)
+        return self.replies
 
     def actor(self) -> str:
         return f"customer:{self.customer.phone}"
@@ -96,12 +116,16 @@ class Turn:
         return None
 
     def tour(self) -> Tour | None:
+        # Kept for the turn: the session's identity map holds objects only weakly, and the
+        # handlers ask for the same tour and departure several times.
         slug = self.slot("tour")
         if not slug:
             return None
-        return self.session.scalar(
-            select(Tour).where(Tour.organization_id == self.org.id, Tour.slug == slug)
-        )
+        if slug not in self._tours:
+            self._tours[slug] = self.session.scalar(
+                select(Tour).where(Tour.organization_id == self.org.id, Tour.slug == slug)
+            )
+        return self._tours[slug]
 
     def party(self) -> dict[str, int] | None:
         party = self.slot("party")
@@ -124,8 +148,10 @@ class Turn:
     def departure(self, code: str | None) -> Departure | None:
         if not code:
             return None
-        return self.session.scalar(
-            select(Departure).where(
-                Departure.organization_id == self.org.id, Departure.code == code
+        if code not in self._departures:
+            self._departures[code] = self.session.scalar(
+                select(Departure).where(
+                    Departure.organization_id == self.org.id, Departure.code == code
+                )
             )
-        )
+        return self._departures[code]

@@ -49,12 +49,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def insert_unless_exists(session: Session, model: type[T], values: dict[str, Any]) -> T | None:
+def insert_unless_exists(
+    session: Session,
+    model: type[T],
+    values: dict[str, Any],
+    conflict_on: list[str] | None = None,
+) -> T | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the row as an ORM object, or None when a
-    unique constraint says the row exists already (someone else's insert won a race).
+    unique constraint (on the conflict_on columns, or any) says the row exists already.
     One statement where a savepoint around a plain INSERT costs three, and a lost race
     leaves the caller's transaction usable."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model)
-    return session.scalars(stmt).first()
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_on)
+    return session.scalars(stmt.returning(model)).first()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -74,6 +74,8 @@ def create_lead(
     if reason is not None and reason not in FAILURE_REASONS:
         raise LeadError(f"unknown failure reason {reason!r}")
     ctx = context or LeadContext()
+    # Chosen before the insert, so the lead is stored with its rep in one statement.
+    choice = choose_assignee(session, org) if assign else None
     lead = insert_with_reference(
         session,
         "LD",
@@ -92,6 +94,7 @@ def create_lead(
             preferred_month=ctx.preferred_month,
             notes=ctx.notes,
             context=dict(ctx.extra),
+            assigned_to_id=choice[0].id if choice else None,
             created_at=now,
             updated_at=now,
         ),
@@ -112,13 +115,23 @@ def create_lead(
         },
     )
     if assign:
-        assign_lead(session, org, lead, now)
+        _record_assignment(session, lead, choice, now)
     return lead
 
 
 def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) -> StaffUser | None:
-    """The active sales rep with the fewest open leads; on a tie, the one whose latest lead is
-    oldest (round-robin). With no sales rep, an owner; with neither, unassigned.
+    """Gives the lead to whoever choose_assignee picks, and says so on its timeline."""
+    choice = choose_assignee(session, org, exclude_lead_id=lead.id)
+    _record_assignment(session, lead, choice, now)
+    return choice[0] if choice else None
+
+
+def choose_assignee(
+    session: Session, org: Organization, *, exclude_lead_id: int | None = None
+) -> tuple[StaffUser, int] | None:
+    """(rep, their open leads): the active sales rep with the fewest open leads; on a tie,
+    the one whose latest lead is oldest (round-robin). With no sales rep, an owner; with
+    neither, None.
 
     Everything is read from the leads themselves: no counter on the staff row is updated,
     so concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
@@ -138,6 +151,37 @@ def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) 
         if reps:
             break
     else:
+        return None
+
+    stmt = (
+        select(
+            Lead.assigned_to_id,
+            func.count(Lead.id).filter(Lead.status.in_(OPEN_STATUSES)),
+            func.max(Lead.created_at),
+        )
+        .where(Lead.assigned_to_id.in_([r.id for r in reps]))
+        .group_by(Lead.assigned_to_id)
+    )
+    if exclude_lead_id is not None:
+        stmt = stmt.where(Lead.id != exclude_lead_id)
+    stats = {
+        rep_id: (int(open_count or 0), latest)
+        for rep_id, open_count, latest in session.execute(stmt)
+    }
+    never = datetime.min.replace(tzinfo=UTC)
+
+    def load(rep: StaffUser) -> tuple[int, datetime, int]:
+        open_count, latest = stats.get(rep.id, (0, None))
+        return open_count, latest or never, rep.id
+
+    rep = min(reps, key=load)
+    return rep, load(rep)[0]
+
+
+def _record_assignment(
+    session: Session, lead: Lead, choice: tuple[StaffUser, int] | None, now: datetime
+) -> None:
+    if choice is None:
         timeline.record(
             session,
             lead,
@@ -145,36 +189,17 @@ def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) 
             at=now,
             content={"why": "no active sales rep or owner"},
         )
-        return None
-
-    stats = {
-        rep_id: (int(open_count or 0), latest)
-        for rep_id, open_count, latest in session.execute(
-            select(
-                Lead.assigned_to_id,
-                func.count(Lead.id).filter(Lead.status.in_(OPEN_STATUSES)),
-                func.max(Lead.created_at),
-            )
-            .where(Lead.assigned_to_id.in_([r.id for r in reps]), Lead.id != lead.id)
-            .group_by(Lead.assigned_to_id)
-        )
-    }
-    never = datetime.min.replace(tzinfo=now.tzinfo)
-
-    def load(rep: StaffUser) -> tuple[int, datetime, int]:
-        open_count, latest = stats.get(rep.id, (0, None))
-        return open_count, latest or never, rep.id
-
-    rep = min(reps, key=load)
-    lead.assigned_to_id = rep.id
+        return
+    rep, open_leads = choice
+    # The object, not only the id: later steps (the rep's notification) read the rep.
+    lead.assigned_to = rep
     timeline.record(
         session,
         lead,
         "lead.assigned",
         at=now,
-        content={"staff_id": rep.id, "name": rep.name, "open_leads": load(rep)[0]},
+        content={"staff_id": rep.id, "name": rep.name, "open_leads": open_leads},
     )
-    return rep
 
 
 def change_status(

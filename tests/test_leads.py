@@ -6,14 +6,14 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Lead, LeadSource, LeadStatus, Organization, StaffUser
 from services import leads, timeline
 from services.customers import get_or_create_customer
 from services.leads import LeadContext, LeadError, create_lead
-from tests.conftest import import_org
+from tests.conftest import NOW, import_org
 from tests.factories import catalog_data, make_customer
 
 
@@ -133,3 +133,20 @@ def test_customers_are_per_organization(session: Session, org: Organization, now
     a, _ = get_or_create_customer(session, org, "+12025550198", now)
     b, _ = get_or_create_customer(session, other, "+12025550198", now)
     assert a.id != b.id
+
+
+def test_a_reference_collision_retries_with_a_fresh_reference(
+    session: Session, org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """References are short, so two can collide; the insert retries without losing the
+    caller's transaction (no savepoint: ON CONFLICT on the reference)."""
+    from services import references
+
+    customer, _ = get_or_create_customer(session, org, "+12025550197", NOW)
+    first = create_lead(session, org, customer, NOW, source="sms")
+    issued = iter([first.reference, "LD-FRESH"])
+    monkeypatch.setattr(references, "new_reference", lambda prefix: next(issued))
+    second = create_lead(session, org, customer, NOW, source="sms")
+    session.commit()
+    assert second.reference == "LD-FRESH"
+    assert session.scalar(select(func.count()).select_from(Lead)) == 2
