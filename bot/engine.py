@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import booking_requests, guides, keywords  # noqa: F401 (booking_requests registers handlers)
@@ -29,7 +30,6 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from models.db import insert_unless_exists
 from services.customers import add_customer
 
 log = logging.getLogger(__name__)
@@ -317,28 +317,28 @@ def _conversation(
 ) -> Conversation:
     """The customer's first message on this channel starts their conversation. Two first
     messages at once: the second finds the conversation the first one created."""
-    created = insert_unless_exists(
-        session,
-        Conversation,
-        dict(
-            organization_id=org.id,
-            customer_id=customer.id,
-            channel=channel,
-            state=State.IDLE,
-            slots={},
-            created_at=now,
-            updated_at=now,
-        ),
-    )
-    if created is not None:
-        return created
-    return session.scalars(
-        select(Conversation).where(
-            Conversation.organization_id == org.id,
-            Conversation.customer_id == customer.id,
-            Conversation.channel == channel,
-        )
-    ).one()
+    try:
+        with session.begin_nested():
+            conv = Conversation(
+                organization_id=org.id,
+                customer_id=customer.id,
+                channel=channel,
+                state=State.IDLE,
+                slots={},
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(conv)
+            session.flush()
+        return conv
+    except IntegrityError:
+        return session.scalars(
+            select(Conversation).where(
+                Conversation.organization_id == org.id,
+                Conversation.customer_id == customer.id,
+                Conversation.channel == channel,
+            )
+        ).one()
 
 
 def _has_bookings(session: Session, customer: Customer) -> bool:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
-
-T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -47,19 +43,3 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: objects stay readable after commit (views render them).
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-def insert_unless_exists(
-    session: Session,
-    model: type[T],
-    values: dict[str, Any],
-    conflict_on: list[str] | None = None,
-) -> T | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING the row as an ORM object, or None when a
-    unique constraint (on the conflict_on columns, or any) says the row exists already.
-    One statement where a savepoint around a plain INSERT costs three, and a lost race
-    leaves the caller's transaction usable."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_on)
-    return session.scalars(stmt.returning(model)).first()

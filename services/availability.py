@@ -150,6 +150,4 @@ def alternatives(
         if d.id != departure.id
     ]
     candidates.sort(key=lambda d: abs(d.starts_at - departure.starts_at))
-    return _bookable(
-        session, org, now, candidates, party, priced_tour=departure.tour, limit=limit
-    )
+    return _bookable(session, org, now, candidates, party, priced_tour=departure.tour, limit=limit)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Customer, Organization
-from models.db import insert_unless_exists
 from services.phones import normalize_phone
 
 
@@ -54,20 +54,15 @@ def add_customer(
     """For a number not seen before: (the new customer, True), or, when another request
     created them a moment ago, (that customer, False)."""
     e164 = normalize_phone(phone)
-    created = insert_unless_exists(
-        session,
-        Customer,
-        dict(
-            organization_id=org.id,
-            phone=e164,
-            name=name,
-            email=email,
-            created_at=now,
-            updated_at=now,
-        ),
-    )
-    if created is not None:
+    try:
+        with session.begin_nested():
+            created = Customer(
+                organization_id=org.id, phone=e164, name=name, email=email, created_at=now
+            )
+            session.add(created)
+            session.flush()
         return created, True
-    existing = find_customer(session, org, e164)
-    assert existing is not None
-    return existing, False
+    except IntegrityError:
+        existing = find_customer(session, org, e164)
+        assert existing is not None
+        return existing, False
