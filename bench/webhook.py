@@ -110,7 +110,10 @@ def client(
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     errors = 0
-    n = 0
+    # Each client starts at a different step of the journey: the arrivals are then a steady
+    # mix. Paced clients that all started at "hi" would send their holds in the same instant,
+    # a burst of holds on one departure that queue on its lock (see the README).
+    n = worker % len(JOURNEY)
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds

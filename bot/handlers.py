@@ -69,12 +69,17 @@ def ensure_lead(
         _update_lead_context(turn, lead)
         return lead, False
     first, _ = turn.wanted_dates()
-    history = list(
-        turn.session.scalars(
-            select(Booking.reference)
-            .where(Booking.customer_id == turn.customer.id)
-            .order_by(Booking.id)
+    # Someone who is not a returning customer has no bookings to list (see engine._answer).
+    history = (
+        list(
+            turn.session.scalars(
+                select(Booking.reference)
+                .where(Booking.customer_id == turn.customer.id)
+                .order_by(Booking.id)
+            )
         )
+        if turn.returning
+        else []
     )
     lead = leads.create_lead(
         turn.session,

@@ -170,9 +170,11 @@ def hold_seats(
     """
     if departure.organization_id != org.id or customer.organization_id != org.id:
         raise InventoryError("departure and customer must belong to the organization")
+    # Priced before the lock (the price does not depend on the seats left): every hold of
+    # this departure waits while the lock is held, so it is held as briefly as possible.
+    price = price_party(org, departure, party, now)
     departure = lock_departure(session, departure)
     check_bookable(departure, now)
-    price = price_party(org, departure, party, now)
     free = occupancy(session, departure, now).spots_left
     if price.seats > free:
         raise NotEnoughSeats(departure, price.seats, free)

@@ -1,10 +1,13 @@
 """Serialises everything that changes the seats of a departure.
 
-PostgreSQL: SELECT ... FOR UPDATE on the departure rows, always in id order so that two
-transactions locking overlapping sets cannot deadlock. The lock lasts until the caller's
-commit or rollback, and every count taken after it sees all committed claims (READ
-COMMITTED takes a fresh snapshot per statement). SQLite: the engine begins every
-transaction with BEGIN IMMEDIATE (models/db.py), which already serialises writers.
+PostgreSQL: SELECT ... FOR NO KEY UPDATE on the departure rows, always in id order so
+that two transactions locking overlapping sets cannot deadlock. NO KEY UPDATE rather than
+UPDATE: it serialises seat changes just the same, but does not block the foreign-key
+checks of rows that merely refer to the departure (a lead, a message, a timeline event).
+The lock lasts until the caller's commit or rollback, and every count taken after it sees
+all committed claims (READ COMMITTED takes a fresh snapshot per statement). SQLite: the
+engine begins every transaction with BEGIN IMMEDIATE (models/db.py), which already
+serialises writers.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def lock_departures(session: Session, departure_ids: Iterable[int]) -> dict[int,
         select(Departure)
         .where(Departure.id.in_(ids))
         .order_by(Departure.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {d.id: d for d in session.scalars(stmt)}

@@ -11,7 +11,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
@@ -74,6 +74,21 @@ def forbidden() -> Response:
 def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
     """One NLU per process: the model trains (or loads from its cache) on first use."""
     return build_nlu(rasa_url, Path(cache_dir))
+
+
+def warm_up(app: Flask) -> None:
+    """Loads the NLU (its model, the date parser's data) now rather than during the first
+    customer's message, so a fresh worker answers at full speed."""
+    from datetime import UTC, datetime
+
+    from intents import ParseContext, TourVocabulary
+
+    config = app.config["APP_CONFIG"]
+    nlu = nlu_for(config.RASA_URL, str(app.instance_path) + "/nlu-cache")
+    nlu.parse(
+        "2 adults on 15/03, next saturday?",
+        ParseContext(now=datetime.now(UTC), tours=TourVocabulary.from_tours([])),
+    )
 
 
 @twilio_bp.post("/twilio/messages")
