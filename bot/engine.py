@@ -82,11 +82,9 @@ _SENDER_QUERY = (
     )
     .outerjoin(
         Conversation,
-        and_(
-            Conversation.organization_id == Organization.id,
-            Conversation.customer_id == Customer.id,
-            Conversation.channel == bindparam("channel"),
-        ),
+        # By customer and channel only: the customer implies the organization, and these
+        # two columns lead the unique index (no choice for the planner to get wrong).
+        and_(Conversation.customer_id == Customer.id, Conversation.channel == bindparam("channel")),
     )
     .where(
         OrganizationNumber.channel == bindparam("to_channel"),

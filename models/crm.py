@@ -19,6 +19,7 @@ class Customer(OrgScopedMixin, TimestampMixin, Base):
 
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("organization_id", "phone"),)
+    organization_index = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20))

@@ -19,7 +19,9 @@ class Conversation(OrgScopedMixin, TimestampMixin, Base):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        UniqueConstraint("organization_id", "customer_id", "channel"),
+        # Led by the customer: the webhook finds the conversation through its customer
+        # (a customer belongs to one organization, so this is unique per organization too).
+        UniqueConstraint("customer_id", "channel"),
         # The inbox lists an organization's conversations, newest first.
         Index("ix_conversations_org_last_message", "organization_id", "last_message_at"),
     )
