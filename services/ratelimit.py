@@ -75,7 +75,9 @@ class RedisCounter:
 
     def add(self, key: str, seconds: int) -> int:
         name = f"tourbot:rl:{key}:{_window(seconds)}"
-        pipe = self._client().pipeline()
+        # One round trip; no MULTI/EXEC: the window is in the key, so a lost EXPIRE could
+        # not extend a limit, and every webhook pays for this call.
+        pipe = self._client().pipeline(transaction=False)
         pipe.incr(name)
         pipe.expire(name, seconds * 2)
         return int(pipe.execute()[0])
