@@ -213,6 +213,23 @@ def report_work_done(db_url: str) -> None:
     )
 
 
+def cpu_counters() -> tuple[int, int]:
+    """(busy, steal) jiffies from /proc/stat. Steal is time the hypervisor gave this
+    machine's cores to someone else: the figures are only comparable when it is low."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return 0, 0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return user + nice + system + irq + softirq, steal
+
+
+def share_of_cores(jiffies: int, seconds: float) -> str:
+    """Jiffies (busy or stolen) as a share of all cores over a run of this many seconds."""
+    return f"{jiffies / os.sysconf('SC_CLK_TCK') / seconds / (os.cpu_count() or 1):.0%}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
@@ -262,19 +279,27 @@ def main() -> None:
             ("bare Flask TwiML endpoint", BARE_PORT),
             ("tourbot message webhook", APP_PORT),
         ):
+            _, steal0 = cpu_counters()
             rps, p50, p99, n, errors = run(port, args.clients, args.seconds, None)
+            _, steal1 = cpu_counters()
             rows.append(rps)
+            steal = share_of_cores(steal1 - steal0, args.seconds)
             print(
                 f"  {name:28s} {rps:7.0f} msg/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
-                f"({n} requests, {errors} errors)"
+                f"({n} requests, {errors} errors; {steal} stolen)"
             )
         print(f"  webhook throughput = {rows[1] / rows[0]:.1%} of the bare endpoint's")
         drained = wait_for_queue()
         print(f"  notification backlog from that burst drained by the RQ worker in {drained:.0f} s")
+        busy0, steal0 = cpu_counters()
         rps, p50, p99, n, errors = run(APP_PORT, 10, args.seconds, args.rate, first_client=500)
+        busy1, steal1 = cpu_counters()
+        busy = share_of_cores(busy1 - busy0, args.seconds)
+        steal = share_of_cores(steal1 - steal0, args.seconds)
         print(
             f"  paced at {args.rate:.0f} msg/s: achieved {rps:.1f} msg/s, p50 {p50:.1f} ms, "
-            f"p99 {p99:.1f} ms ({n} requests, {errors} errors)"
+            f"p99 {p99:.1f} ms ({n} requests, {errors} errors); cores busy {busy}, "
+            f"{steal} stolen"
         )
         report_work_done(db_url)
     finally:
