@@ -407,3 +407,24 @@ def test_a_database_connection_cut_mid_request_is_retried_not_a_500(
             )
             == 1
         )
+
+
+def test_a_gunicorn_worker_loads_the_nlu_before_its_first_message(app: Flask) -> None:
+    """gunicorn.conf.py: the NLU is built when the worker starts (not during a customer's
+    message), and what the worker loaded is frozen out of the garbage collector's view."""
+    import gc
+    import logging
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import webhooks.twilio as twilio_webhook
+
+    hooks = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
+    twilio_webhook.nlu_for.cache_clear()
+    try:
+        hooks["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("test")))
+        assert twilio_webhook.nlu_for.cache_info().currsize == 1
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

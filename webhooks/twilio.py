@@ -19,7 +19,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
 from extensions import db, retry_on_lost_connection
-from intents import NLU, build_nlu
+from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, utcnow
 from services import outbox, ratelimit
 from services.phones import InvalidPhone, mask_phone, parse_address
@@ -53,7 +53,8 @@ def signature_ok() -> bool:
 
 
 def valid_sid(sid: str) -> bool:
-    # Twilio's SIDs are two letters and 32 hex digits; anything else is not from Twilio.
+    # Twilio's SIDs are letters and digits (SM + 32 hex digits); anything else is not
+    # from Twilio, and a NUL in it would not even reach the database.
     return 0 < len(sid) <= 64 and sid.isascii() and sid.isalnum()
 
 
@@ -79,15 +80,11 @@ def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
 def warm_up(app: Flask) -> None:
     """Loads the NLU (its model, the date parser's data) now rather than during the first
     customer's message, so a fresh worker answers at full speed."""
-    from datetime import UTC, datetime
-
-    from intents import ParseContext, TourVocabulary
-
     config = app.config["APP_CONFIG"]
     nlu = nlu_for(config.RASA_URL, str(app.instance_path) + "/nlu-cache")
     nlu.parse(
         "2 adults on 15/03, next saturday?",
-        ParseContext(now=datetime.now(UTC), tours=TourVocabulary.from_tours([])),
+        ParseContext(now=utcnow(), tours=TourVocabulary.from_tours([])),
     )
 
 
