@@ -30,7 +30,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services.customers import add_customer
+from services.customers import add_customer, fill_in_contact
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,9 @@ def handle_inbound(
     customer, created = sender.customer, False
     if customer is None:
         customer, created = add_customer(session, org, msg.from_phone, now, name=name)
-    elif name and not customer.name:
-        customer.name = name
-    conv = sender.conversation
-    if conv is None or conv.customer_id != customer.id:
-        conv = _conversation(session, org, customer, msg.channel, now)
+    else:
+        fill_in_contact(customer, name=name)
+    conv = sender.conversation or _conversation(session, org, customer, msg.channel, now)
     inbound = _record(session, org, msg, now, kind="customer", conversation_id=conv.id)
     had_history = (
         None if created else (conv.last_message_at is not None or conv.lead_id is not None)

@@ -35,11 +35,18 @@ def get_or_create_customer(
     existing = find_customer(session, org, e164)
     if existing is None:
         return add_customer(session, org, e164, now, name=name, email=email)
-    if name and not existing.name:
-        existing.name = name
-    if email and not existing.email:
-        existing.email = email
+    fill_in_contact(existing, name=name, email=email)
     return existing, False
+
+
+def fill_in_contact(
+    customer: Customer, *, name: str | None = None, email: str | None = None
+) -> None:
+    """What a customer tells us about themselves fills gaps; it never overwrites."""
+    if name and not customer.name:
+        customer.name = name
+    if email and not customer.email:
+        customer.email = email
 
 
 def add_customer(
@@ -65,4 +72,5 @@ def add_customer(
     except IntegrityError:
         existing = find_customer(session, org, e164)
         assert existing is not None
+        fill_in_contact(existing, name=name, email=email)
         return existing, False
