@@ -129,6 +129,11 @@ def _bookable(
     return results
 
 
+# Searched nearest first: a full departure usually has a free one within days, and loading
+# three months of departures (and their seat counts) for every "sorry, it's full" is waste.
+ALTERNATIVE_WINDOWS = (timedelta(days=7), timedelta(days=30), timedelta(days=90))
+
+
 def alternatives(
     session: Session,
     org: Organization,
@@ -139,15 +144,28 @@ def alternatives(
     limit: int = 3,
 ) -> list[AvailableDeparture]:
     """The nearest other departures of the same tour with room for the party, by
-    distance in time from the one that is full."""
+    distance in time from the one that is full, at most 90 days away."""
     around = org.local(departure.starts_at).date()
-    window = timedelta(days=90)
-    first = max(around - window, now.astimezone(org.tz).date())
-    start, end = local_day_bounds(org, first, around + window)
-    candidates = [
-        d
-        for d in _open_departures(session, org, departure.tour, max(start, now), end)
-        if d.id != departure.id
-    ]
-    candidates.sort(key=lambda d: abs(d.starts_at - departure.starts_at))
-    return _bookable(session, org, now, candidates, party, priced_tour=departure.tour, limit=limit)
+    today = now.astimezone(org.tz).date()
+
+    def distance(dep: Departure) -> timedelta:
+        return abs(dep.starts_at - departure.starts_at)
+
+    found: list[AvailableDeparture] = []
+    for window in ALTERNATIVE_WINDOWS:
+        start, end = local_day_bounds(org, max(around - window, today), around + window)
+        candidates = [
+            d
+            for d in _open_departures(session, org, departure.tour, max(start, now), end)
+            if d.id != departure.id
+        ]
+        candidates.sort(key=distance)
+        found = _bookable(
+            session, org, now, candidates, party, priced_tour=departure.tour, limit=limit
+        )
+        # Whatever lies outside this window is more than window - 1 hour away (its edges
+        # are local midnights, a DST change moves them by an hour); when the last one found
+        # is closer than that, a wider window would find the same departures.
+        if len(found) >= limit and distance(found[-1].departure) <= window - timedelta(days=1):
+            break
+    return found
