@@ -5,6 +5,7 @@ HANDLERS table as bot/handlers.py."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from bot import replies
 from bot.handlers import handler
@@ -33,7 +34,12 @@ def _customer_booking(turn: Turn) -> Booking | None:
         Booking.organization_id == turn.org.id, Booking.customer_id == turn.customer.id
     )
     if ref:
-        booking = turn.session.scalar(stmt.where(Booking.reference == ref))
+        # Every answer names the departure and its tour: loaded with the booking.
+        booking = turn.session.scalar(
+            stmt.where(Booking.reference == ref).options(
+                joinedload(Booking.departure).joinedload(Departure.tour)
+            )
+        )
         if booking is None:
             turn.say(f"I couldn't find booking {ref} for this number. Please check the reference.")
         return booking
@@ -42,6 +48,7 @@ def _customer_booking(turn: Turn) -> Booking | None:
             stmt.join(Departure, Departure.id == Booking.departure_id)
             .where(Booking.status.in_(ACTIVE_BOOKINGS), Departure.starts_at > turn.now)
             .order_by(Departure.starts_at)
+            .options(contains_eager(Booking.departure).joinedload(Departure.tour))
         )
     )
     if len(active) == 1:

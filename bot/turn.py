@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.states import State
 from intents import ParseResult
@@ -122,6 +122,11 @@ class Turn:
         if not slug:
             return None
         if slug not in self._tours:
+            # Usually it is the tour of a departure this turn already loaded.
+            for dep in self._departures.values():
+                if dep is not None and dep.tour.slug == slug:
+                    self._tours[slug] = dep.tour
+                    return dep.tour
             self._tours[slug] = self.session.scalar(
                 select(Tour).where(Tour.organization_id == self.org.id, Tour.slug == slug)
             )
@@ -149,9 +154,14 @@ class Turn:
         if not code:
             return None
         if code not in self._departures:
-            self._departures[code] = self.session.scalar(
-                select(Departure).where(
-                    Departure.organization_id == self.org.id, Departure.code == code
+            # With its tour and prices: every handler that takes a departure quotes it.
+            self._departures[code] = (
+                self.session.scalars(
+                    select(Departure)
+                    .where(Departure.organization_id == self.org.id, Departure.code == code)
+                    .options(joinedload(Departure.tour).joinedload(Tour.price_tiers))
                 )
+                .unique()
+                .one_or_none()
             )
         return self._departures[code]

@@ -32,7 +32,11 @@ class Customer(OrgScopedMixin, TimestampMixin, Base):
 
 class Lead(OrgScopedMixin, TimestampMixin, Base):
     __tablename__ = "leads"
-    __table_args__ = (Index("ix_leads_org_status", "organization_id", "status"),)
+    __table_args__ = (
+        Index("ix_leads_org_status", "organization_id", "status"),
+        # A rep's open leads (choose_assignee), and the rep's leads when a rep is deleted.
+        Index("ix_leads_assigned_to_id_status", "assigned_to_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -42,7 +46,7 @@ class Lead(OrgScopedMixin, TimestampMixin, Base):
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     reason: Mapped[str | None] = mapped_column(String(32))
     assigned_to_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+        ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id", ondelete="SET NULL"))
     departure_id: Mapped[int | None] = mapped_column(

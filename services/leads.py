@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -130,52 +130,37 @@ def choose_assignee(
     session: Session, org: Organization, *, exclude_lead_id: int | None = None
 ) -> tuple[StaffUser, int] | None:
     """(rep, their open leads): the active sales rep with the fewest open leads; on a tie,
-    the one whose latest lead is oldest (round-robin). With no sales rep, an owner; with
-    neither, None.
+    the one whose latest open lead is oldest (round-robin). With no sales rep, an owner;
+    with neither, None.
 
-    Everything is read from the leads themselves: no counter on the staff row is updated,
-    so concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
+    Everything is read from the open leads themselves (one query, bounded by the open
+    leads, not by every lead a rep ever had): no counter on the staff row is updated, so
+    concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
     land on one rep; the fewest-open-leads rule evens that out on the next one."""
-    for role in (Role.SALES, Role.OWNER):
-        reps = list(
-            session.scalars(
-                select(StaffUser)
-                .where(
-                    StaffUser.organization_id == org.id,
-                    StaffUser.role == role,
-                    StaffUser.active.is_(True),
-                )
-                .order_by(StaffUser.id)
-            )
-        )
-        if reps:
-            break
-    else:
-        return None
-
-    stmt = (
-        select(
-            Lead.assigned_to_id,
-            func.count(Lead.id).filter(Lead.status.in_(OPEN_STATUSES)),
-            func.max(Lead.created_at),
-        )
-        .where(Lead.assigned_to_id.in_([r.id for r in reps]))
-        .group_by(Lead.assigned_to_id)
-    )
+    open_lead = and_(Lead.assigned_to_id == StaffUser.id, Lead.status.in_(OPEN_STATUSES))
     if exclude_lead_id is not None:
-        stmt = stmt.where(Lead.id != exclude_lead_id)
-    stats = {
-        rep_id: (int(open_count or 0), latest)
-        for rep_id, open_count, latest in session.execute(stmt)
-    }
+        open_lead = and_(open_lead, Lead.id != exclude_lead_id)
+    rows = session.execute(
+        select(StaffUser, func.count(Lead.id), func.max(Lead.created_at))
+        .outerjoin(Lead, open_lead)
+        .where(
+            StaffUser.organization_id == org.id,
+            StaffUser.role.in_((Role.SALES, Role.OWNER)),
+            StaffUser.active.is_(True),
+        )
+        .group_by(StaffUser.id)
+    ).all()
     never = datetime.min.replace(tzinfo=UTC)
-
-    def load(rep: StaffUser) -> tuple[int, datetime, int]:
-        open_count, latest = stats.get(rep.id, (0, None))
-        return open_count, latest or never, rep.id
-
-    rep = min(reps, key=load)
-    return rep, load(rep)[0]
+    for role in (Role.SALES, Role.OWNER):
+        loads = [
+            (int(open_count), latest or never, rep.id, rep)
+            for rep, open_count, latest in rows
+            if rep.role == role
+        ]
+        if loads:
+            open_count, _, _, rep = min(loads, key=lambda load: load[:3])
+            return rep, open_count
+    return None
 
 
 def _record_assignment(
