@@ -1,7 +1,5 @@
 """Read by gunicorn from the working directory (the Procfile's web line)."""
 
-import gc
-
 import log_redaction
 
 
@@ -14,14 +12,13 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    # Load the NLU before the first message, then take everything loaded so far (the app,
-    # the NLU model, the date parser's data: ~200,000 objects) out of the garbage
-    # collector's view: a full collection would walk them all, stopping every thread of
-    # the worker (up to 160 ms measured here in a process holding ~240,000 objects).
+    # Load the NLU before the first message, then settle the garbage collector around
+    # everything loaded so far (~200,000 objects; see services.runtime).
+    from services.runtime import settle_garbage_collector
     from webhooks.twilio import warm_up
 
     try:
         warm_up(worker.wsgi)
     except Exception:  # a slow start is better than no worker: the first message loads it
         worker.log.exception("NLU warm-up failed")
-    gc.freeze()
+    settle_garbage_collector()

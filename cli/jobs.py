@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from cli.common import parse_now
 from extensions import db
-from services import jobs
+from services import jobs, runtime
 
 
 @click.group("jobs", help="Background jobs.")
@@ -48,4 +48,5 @@ def clock_command() -> None:
 @with_appcontext
 def work_command() -> None:
     """Run jobs (the Procfile's worker process); survives Redis outages."""
+    runtime.settle_garbage_collector()
     jobs.run_worker(_redis_url())

@@ -3,6 +3,7 @@ the sweep. The web app sets it in create_app(); an RQ worker reads the environme
 
 from __future__ import annotations
 
+import gc
 from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,3 +31,19 @@ def config() -> Config:
 def session_factory() -> sessionmaker[Session]:
     """One engine per process for work outside requests."""
     return make_session_factory(make_engine(config().DATABASE_URL))
+
+
+# Handling one message makes tens of thousands of short-lived objects (ORM rows and their
+# states, results, parsed forms); with CPython's default first threshold, 700, that was
+# dozens of young-generation collections per message. 20,000 measured ~10% less CPU per
+# message in-process here; the cycles such objects form are still collected, a little later.
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def settle_garbage_collector() -> None:
+    """For a long-running service process (a gunicorn worker, the RQ worker), once it has
+    loaded what it keeps for its whole life (the app, the NLU model, the date parser's
+    data): those objects are frozen out of the collector's view, so no collection walks
+    them again (a full one took up to 160 ms here), and collections run less often."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

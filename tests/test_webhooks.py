@@ -411,7 +411,8 @@ def test_a_database_connection_cut_mid_request_is_retried_not_a_500(
 
 def test_a_gunicorn_worker_loads_the_nlu_before_its_first_message(app: Flask) -> None:
     """gunicorn.conf.py: the NLU is built when the worker starts (not during a customer's
-    message), and what the worker loaded is frozen out of the garbage collector's view."""
+    message), what the worker loaded is frozen out of the garbage collector's view, and
+    young collections run less often."""
     import gc
     import logging
     import runpy
@@ -419,12 +420,16 @@ def test_a_gunicorn_worker_loads_the_nlu_before_its_first_message(app: Flask) ->
     from types import SimpleNamespace
 
     import webhooks.twilio as twilio_webhook
+    from services.runtime import GC_THRESHOLDS
 
+    thresholds = gc.get_threshold()
     hooks = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
     twilio_webhook.nlu_for.cache_clear()
     try:
         hooks["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("test")))
         assert twilio_webhook.nlu_for.cache_info().currsize == 1
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == GC_THRESHOLDS != thresholds
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
