@@ -214,9 +214,7 @@ def check_availability(turn: Turn) -> None:
     if full is not None:
         if turn.result.intent in ("book", "hold"):
             _capture_failed(turn, "date_unavailable", full)
-        _offer_full(
-            turn, full, f"{tour.name} on {local_time(turn.org, full.starts_at)} is fully booked."
-        )
+        _offer_full(turn, full, _no_room(turn, full, party))
         return
     nearest = availability.search(turn.session, turn.org, turn.now, tour=tour, party=party, limit=3)
     if nearest:
@@ -227,6 +225,19 @@ def check_availability(turn: Turn) -> None:
             "Reply AGENT and a person will help."
         )
         turn.goto(State.IDLE)
+
+
+def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
+    """Full, or too few seats left for this party: "fully booked" would be wrong for the
+    group of 12 asking about a departure with 3 seats left."""
+    when = f"{dep.tour.name} on {local_time(turn.org, dep.starts_at)}"
+    left = inventory.occupancy(turn.session, dep, turn.now).spots_left
+    if left <= 0 or not party:
+        return f"{when} is fully booked."
+    return (
+        f"{when} has only {left} spot{'s' if left != 1 else ''} left, not enough for "
+        f"{replies.party_text(party)}."
+    )
 
 
 def _day_start(turn: Turn, day: date) -> datetime:

@@ -19,6 +19,7 @@ from models import (
     Booking,
     BookingStatus,
     Conversation,
+    Departure,
     Lead,
     Organization,
     TimelineEvent,
@@ -173,6 +174,19 @@ def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat
             "WAITLISTED",
             "CITY3",
         )
+
+
+def test_journey_4_too_few_seats_for_the_party_is_not_called_fully_booked(
+    ada: Chat, factory
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        capacity = s.scalar(select(Departure.capacity).where(Departure.code == "CITY3"))
+        hold(s, org, "CITY3", "+12025550152", utcnow(), capacity - 1)
+        s.commit()
+    reply = ada.say(f"city walk on {spoken(day(3))} for 2 people")
+    assert "has only 1 spot left, not enough for 2 adults." in reply
+    assert "fully booked" not in reply and "2) Join the waitlist" in reply
 
 
 def test_journey_4_seats_gone_meanwhile_capture_a_failed_booking_lead(ada: Chat, factory) -> None:
