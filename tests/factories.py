@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -109,6 +109,28 @@ def departure(session: Session, org: Organization, code: str) -> Departure:
         select(Departure).where(Departure.organization_id == org.id, Departure.code == code)
     )
     assert dep is not None, code
+    return dep
+
+
+def new_departure(
+    session: Session,
+    org: Organization,
+    code: str,
+    starts_at: datetime,
+    capacity: int,
+    *,
+    like: str = "CITY0120",
+) -> Departure:
+    """A new two-hour departure of the tour that runs departure `like`, added to the session."""
+    dep = Departure(
+        organization_id=org.id,
+        tour_id=departure(session, org, like).tour_id,
+        code=code,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        capacity=capacity,
+    )
+    session.add(dep)
     return dep
 
 

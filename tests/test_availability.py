@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Departure, Organization
 from services import availability
+from tests.factories import new_departure
 
 _codes = itertools.count(1)
 PARTY = {"adult": 2}
@@ -36,17 +36,7 @@ departures = st.lists(
 def tour_departure(
     session: Session, org: Organization, starts_at: datetime, capacity: int
 ) -> Departure:
-    tour = session.scalar(select(Departure).where(Departure.code == "CITY0120")).tour
-    dep = Departure(
-        organization_id=org.id,
-        tour_id=tour.id,
-        code=f"ALT{next(_codes)}",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=2),
-        capacity=capacity,
-    )
-    session.add(dep)
-    return dep
+    return new_departure(session, org, f"ALT{next(_codes)}", starts_at, capacity)
 
 
 def nearest_by_full_search(

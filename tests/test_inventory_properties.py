@@ -16,7 +16,7 @@ from models import Booking, BookingStatus, Departure, Organization, WaitlistEntr
 from services import bookings, inventory, waitlist
 from services.errors import ServiceError
 from services.sweep import sweep
-from tests.factories import make_customer
+from tests.factories import make_customer, new_departure
 
 _phones = itertools.count(1000)
 
@@ -53,17 +53,7 @@ def check_invariants(session: Session, dep: Departure, now: datetime) -> None:
 def test_no_sequence_of_operations_oversells(
     session: Session, org: Organization, now: datetime, capacity: int, ops: list[tuple]
 ) -> None:
-    tour = session.scalar(select(Departure).where(Departure.code == "CITY0120")).tour
-    start = now + timedelta(days=30)
-    dep = Departure(
-        organization_id=org.id,
-        tour_id=tour.id,
-        code=f"P{next(_phones)}",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        capacity=capacity,
-    )
-    session.add(dep)
+    dep = new_departure(session, org, f"P{next(_phones)}", now + timedelta(days=30), capacity)
     session.flush()
     clock = now
     for op in ops:
