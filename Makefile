@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format audit services browser bench bench-nlu bench-webhook bench-admin soak rasa lock clean
+.PHONY: setup run test lint format audit services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-admin soak rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-nlu: setup
 
 bench-webhook: setup services
 	$(BIN)/python -m bench.webhook
+
+# CPU per message in-process, step by step: steadier than the burst, for comparing versions.
+bench-webhook-cpu: setup services
+	$(BIN)/python -m bench.webhook_cpu
 
 bench-admin: setup services
 	$(BIN)/python -m bench.admin

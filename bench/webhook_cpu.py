@@ -1,0 +1,135 @@
+"""Benchmark: CPU per message of the Twilio webhook, in-process, step by step. Prints
+figures; asserts nothing.
+
+    python -m bench.webhook_cpu [--customers 60] [--runs 3]
+
+The burst figure of bench.webhook moves by a third from minute to minute on a shared
+machine; this one is steadier, so it is the one to compare two versions of the hot path
+with (alternate them, and compare the lowest of several runs). Each run rebuilds its own
+PostgreSQL database with the demo catalog and sends every simulated customer through the
+same journey as bench.webhook, as signed form posts through Flask's test client: no HTTP
+server, no other clients. It prints the web process's CPU time per journey step (as a
+gunicorn worker runs: NLU loaded first, garbage collector settled), the SQL statements
+each step sent, and the CPU the PostgreSQL backend spent per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from bench import rebuild_database
+from bench.webhook import APP_PORT, JOURNEY, PATH, environment, signed
+
+ROOT = Path(__file__).resolve().parents[1]
+DB = "tourbot_bench_cpu"
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (Linux /proc), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(customers: int) -> tuple[list[float], list[float], float]:
+    """(CPU ms per step, statements per step, PostgreSQL backend CPU ms per message)."""
+    db_url = rebuild_database(DB)
+    env = environment(db_url)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "demo", "load"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+    os.environ.update(env)
+
+    from app import create_app
+    from extensions import db
+    from services import runtime
+    from webhooks.twilio import warm_up
+
+    app = create_app()
+    warm_up(app)
+    runtime.settle_garbage_collector()
+    client = app.test_client()
+    with app.app_context():
+        # One request at a time reuses one pooled connection: its backend is the one to watch.
+        backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.close()
+
+    statements = Counter[int]()
+    step_now = [-1]
+
+    def count(*_args: object) -> None:
+        statements[step_now[0]] += 1
+
+    event.listen(Engine, "before_cursor_execute", count)
+
+    def post(customer: int, step: int) -> None:
+        phone = f"+1555700{customer:04d}"
+        body, headers = signed(APP_PORT, phone, customer % 2 == 0, JOURNEY[step])
+        response = client.post(PATH, data=body, headers=headers)
+        if response.status_code != 200 or b"<Message>" not in response.data:
+            raise SystemExit(f"step {JOURNEY[step]!r} was not answered: {response.data!r}")
+
+    for step in range(len(JOURNEY)):  # warm-up: first use of each code path
+        post(9999, step)
+    cpu = [0.0] * len(JOURNEY)
+    pg_before = backend_cpu_seconds(backend)
+    for customer in range(customers):
+        for step in range(len(JOURNEY)):
+            step_now[0] = step
+            started = time.process_time()
+            post(customer, step)
+            cpu[step] += time.process_time() - started
+    pg_after = backend_cpu_seconds(backend)
+    event.remove(Engine, "before_cursor_execute", count)
+    gc.unfreeze()
+    with app.app_context():
+        db.engine.dispose()  # the next run drops this database
+    return (
+        [seconds * 1000 / customers for seconds in cpu],
+        [statements[step] / customers for step in range(len(JOURNEY))],
+        (pg_after - pg_before) * 1000 / (customers * len(JOURNEY)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    results = [run(args.customers) for _ in range(args.runs)]
+    print(
+        f"webhook CPU per message in-process, {args.customers} customers x "
+        f"{len(JOURNEY)} steps, {args.runs} runs (lowest, highest)"
+    )
+    for step, words in enumerate(JOURNEY):
+        times = [r[0][step] for r in results]
+        print(
+            f"  {words[:38]:38s} {min(times):6.2f} {max(times):6.2f} ms   "
+            f"{results[0][1][step]:5.1f} statements"
+        )
+    averages = [sum(r[0]) / len(JOURNEY) for r in results]
+    backend = [r[2] for r in results]
+    print(f"  {'journey average':38s} {min(averages):6.2f} {max(averages):6.2f} ms")
+    print(f"  {'PostgreSQL backend, per message':38s} {min(backend):6.2f} {max(backend):6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
