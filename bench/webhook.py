@@ -59,6 +59,22 @@ def environment(db_url: str) -> dict[str, str]:
     return env
 
 
+def demo_stack(database: str) -> tuple[str, dict[str, str]]:
+    """A fresh database with the demo catalog and an empty Redis database: (URL, the
+    environment the app runs with)."""
+    db_url = rebuild_database(database)
+    env = environment(db_url)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "demo", "load"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+    return db_url, env
+
+
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args,
@@ -239,16 +255,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    db_url = rebuild_database(DB)
-    env = environment(db_url)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "demo", "load"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+    db_url, env = demo_stack(DB)
     gunicorn = [
         sys.executable,
         "-m",

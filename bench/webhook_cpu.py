@@ -18,19 +18,14 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from bench import rebuild_database
-from bench.webhook import APP_PORT, JOURNEY, PATH, environment, signed
+from bench.webhook import APP_PORT, JOURNEY, PATH, demo_stack, signed
 
-ROOT = Path(__file__).resolve().parents[1]
 DB = "tourbot_bench_cpu"
 
 
@@ -46,16 +41,7 @@ def backend_cpu_seconds(pid: int) -> float:
 
 def run(customers: int) -> tuple[list[float], list[float], float]:
     """(CPU ms per step, statements per step, PostgreSQL backend CPU ms per message)."""
-    db_url = rebuild_database(DB)
-    env = environment(db_url)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "demo", "load"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+    _, env = demo_stack(DB)
     os.environ.update(env)
 
     from app import create_app
