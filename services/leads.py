@@ -119,16 +119,7 @@ def create_lead(
     return lead
 
 
-def assign_lead(session: Session, org: Organization, lead: Lead, now: datetime) -> StaffUser | None:
-    """Gives the lead to whoever choose_assignee picks, and says so on its timeline."""
-    choice = choose_assignee(session, org, exclude_lead_id=lead.id)
-    _record_assignment(session, lead, choice, now)
-    return choice[0] if choice else None
-
-
-def choose_assignee(
-    session: Session, org: Organization, *, exclude_lead_id: int | None = None
-) -> tuple[StaffUser, int] | None:
+def choose_assignee(session: Session, org: Organization) -> tuple[StaffUser, int] | None:
     """(rep, their open leads): the active sales rep with the fewest open leads; on a tie,
     the one whose latest open lead is oldest (round-robin). With no sales rep, an owner;
     with neither, None.
@@ -138,8 +129,6 @@ def choose_assignee(
     concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
     land on one rep; the fewest-open-leads rule evens that out on the next one."""
     open_lead = and_(Lead.assigned_to_id == StaffUser.id, Lead.status.in_(OPEN_STATUSES))
-    if exclude_lead_id is not None:
-        open_lead = and_(open_lead, Lead.id != exclude_lead_id)
     rows = session.execute(
         select(StaffUser, func.count(Lead.id), func.max(Lead.created_at))
         .outerjoin(Lead, open_lead)
