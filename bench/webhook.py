@@ -36,14 +36,14 @@ REDIS = "redis://127.0.0.1:6379/14"
 TOKEN = "bench-auth-token"
 APP_PORT, BARE_PORT = 18081, 18082
 PATH = "/webhooks/twilio/messages"
-JOURNEY = [
+JOURNEY = (
     "hi",
     "sunset tour this saturday for 2 adults",
     "1",
     "yes",
     "what's the status of my booking?",
     "thanks!",
-]
+)
 
 
 def environment(db_url: str) -> dict[str, str]:
@@ -120,16 +120,23 @@ def signed(port: int, phone: str, whatsapp: bool, body: str) -> tuple[bytes, dic
 
 
 def client(
-    port: int, worker: int, seconds: float, interval: float | None, start_at: float, out: Any
+    port: int,
+    worker: int,
+    seconds: float,
+    interval: float | None,
+    start_at: float,
+    out: Any,
+    journey: tuple[str, ...] = JOURNEY,
 ) -> None:
-    """One simulated client: a keep-alive connection, customers one after another."""
+    """One simulated client: a keep-alive connection, customers one after another, each
+    sending the journey's messages."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     errors = 0
     # Each client starts at a different step of the journey: the arrivals are then a steady
     # mix. Paced clients that all started at "hi" would send their holds in the same instant,
     # a burst of holds on one departure that queue on its lock (see the README).
-    n = worker % len(JOURNEY)
+    n = worker % len(journey)
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds
@@ -142,9 +149,10 @@ def client(
                 time.sleep(delay)
         if time.time() >= deadline:
             break
-        customer, step = divmod(n, len(JOURNEY))
-        phone = f"+1555{worker % 1000:03d}{customer % 10000:04d}"  # +1 555 XXX XXXX
-        body, headers = signed(port, phone, whatsapp=customer % 2 == 0, body=JOURNEY[step])
+        customer, step = divmod(n, len(journey))
+        # +1 555 WWW CCCC (client, customer): bench.webhook_floor creates some beforehand.
+        phone = f"+1555{worker % 1000:03d}{customer % 10000:04d}"
+        body, headers = signed(port, phone, whatsapp=customer % 2 == 0, body=journey[step])
         t0 = time.perf_counter()
         try:
             conn.request("POST", PATH, body=body, headers=headers)
@@ -163,7 +171,12 @@ def client(
 
 
 def run(
-    port: int, clients: int, seconds: float, rate: float | None, first_client: int = 0
+    port: int,
+    clients: int,
+    seconds: float,
+    rate: float | None,
+    first_client: int = 0,
+    journey: tuple[str, ...] = JOURNEY,
 ) -> tuple[float, float, float, int, int]:
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
@@ -174,7 +187,7 @@ def run(
     procs = [
         ctx.Process(
             target=client,
-            args=(port, first_client + w, seconds, interval, start_at + offsets[w], out),
+            args=(port, first_client + w, seconds, interval, start_at + offsets[w], out, journey),
         )
         for w in range(clients)
     ]
