@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot import booking_requests, guides, keywords  # noqa: F401 (booking_requests registers handlers)
 from bot.handlers import HANDLERS, waitlist_reply
 from bot.replies import MENU
-from bot.states import State, handler_for
+from bot.states import INFORM, State, handler_for
 from bot.turn import Turn
 from intents import NLU, context_for_org
 from intents.pipeline import clean
@@ -303,8 +303,12 @@ def _answer(
         )
         return turn.finish()
 
-    turn.absorb_entities()
+    told = turn.absorb_entities()
     name = handler_for(turn.state, result.intent)
+    if name == "menu" and told:
+        # Not a request we know, but it names a tour, a date or a party ("2 adults and a
+        # child, vegetarian"): the customer is answering or correcting, not lost.
+        name = handler_for(turn.state, INFORM)
     if turn.state == State.NEED_PARTY and turn.party_from_message():
         name = "take_party"
     elif (

@@ -61,9 +61,16 @@ def open_lead(turn: Turn) -> Lead | None:
 
 
 def ensure_lead(
-    turn: Turn, *, source: str | None = None, reason: str | None = None, priority: str = "normal"
+    turn: Turn,
+    *,
+    source: str | None = None,
+    reason: str | None = None,
+    priority: str = "normal",
+    summary: str | None = None,
 ) -> tuple[Lead, bool]:
-    """The conversation's open lead, or a new one bound to it (the rep is told)."""
+    """The conversation's open lead, or a new one bound to it (the rep is told). The
+    summary, when given, says what the customer is doing better than their last words
+    ("yes", "2")."""
     lead = open_lead(turn)
     if lead is not None and reason is None:
         _update_lead_context(turn, lead)
@@ -95,14 +102,21 @@ def ensure_lead(
             party=turn.party() or {},
             preferred_date=first if turn.slot("date") else None,
             preferred_month=turn.slot("month"),
-            notes=turn.text[:500],
+            notes=(summary or turn.text)[:500],
             extra={"previous_bookings": history} if history else {},
         ),
     )
     turn.conversation.lead = lead
     turn.conversation.assigned_to_id = lead.assigned_to_id
-    notify.lead_created(turn.session, turn.org, lead, turn.text, turn.now)
+    notify.lead_created(turn.session, turn.org, lead, summary or turn.text, turn.now)
     return lead, True
+
+
+def _wants(turn: Turn, doing: str, dep: Departure) -> str:
+    """For the rep: "holding seats: 2 adults, Sunset Tour, Sat 28 Nov 17:30"."""
+    party = turn.party()
+    who = f"{replies.party_text(party)}, " if party else ""
+    return f"{doing}: {who}{dep.tour.name}, {local_time(turn.org, dep.starts_at)}"
 
 
 def _update_lead_context(turn: Turn, lead: Lead) -> None:
@@ -113,6 +127,8 @@ def _update_lead_context(turn: Turn, lead: Lead) -> None:
         lead.party = turn.party() or {}
     if turn.slot("month"):
         lead.preferred_month = turn.slot("month")
+    if turn.slot("date"):
+        lead.preferred_date = date.fromisoformat(turn.slot("date"))
 
 
 # --- the journeys ---------------------------------------------------------------------
@@ -143,16 +159,77 @@ def enquire(turn: Turn) -> None:
         f"Your enquiry reference is {lead.reference}.",
         f"{rep} will get back to you shortly.",
     ]
-    questions = []
-    if not (turn.slot("date") or turn.slot("month")):
-        questions.append("Which dates suit you (or how flexible are you)?")
-    if not turn.party():
-        questions.append("How many people, and any children?")
+    questions = _open_questions(turn)
     questions.append("Any special requirements (diet, pickup, fitness)?")
     lines.append("Meanwhile, could you tell me:")
     lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
     turn.say("\n".join(lines))
-    turn.goto(State.IDLE)
+    turn.goto(State.QUESTIONS)
+
+
+def _open_questions(turn: Turn) -> list[str]:
+    questions = []
+    if not (turn.slot("date") or turn.slot("month") or turn.slot("week")):
+        questions.append("Which dates suit you (or how flexible are you)?")
+    if not turn.party():
+        questions.append("How many people, and any children?")
+    return questions
+
+
+@handler
+def lead_details(turn: Turn) -> None:
+    """Answers to the enquiry's questions ("2 adults, 1 child, vegetarian"): onto the lead
+    in the customer's words, for the rep; then whatever is still open."""
+    lead = open_lead(turn)
+    if lead is None:  # won, lost or unbound meanwhile: nothing to add them to
+        turn.goto(State.IDLE)
+        menu(turn)
+        return
+    _update_lead_context(turn, lead)
+    if turn.result.intent != "deny":  # "no" / "none" is an answer, not a note
+        leads.add_details(
+            turn.session,
+            lead,
+            turn.text,
+            turn.now,
+            actor=turn.actor(),
+            source=turn.conversation.channel,
+        )
+    rep = lead.assigned_to.name if lead.assigned_to else "our team"
+    lines = [
+        "All right."
+        if turn.result.intent == "deny"
+        else f"Thanks, noted on your enquiry {lead.reference} for {rep}."
+    ]
+    questions = _open_questions(turn)
+    if questions:
+        lines.append(" ".join(questions))
+    elif turn.tour() is not None:
+        lines.append("Reply YES and I'll check which departures have room.")
+    lines.append("Reply MENU for anything else.")
+    turn.say("\n".join(lines))
+
+
+@handler
+def revise(turn: Turn) -> None:
+    """A new party, date or tour in the middle of a quote ("make it 3 adults"): the same
+    departure priced again when only the party changed, otherwise a new search. The
+    customer's words also go on their open lead, which may hold more than we parsed."""
+    lead = open_lead(turn)
+    if lead is not None:
+        _update_lead_context(turn, lead)
+        leads.add_details(
+            turn.session,
+            lead,
+            turn.text,
+            turn.now,
+            actor=turn.actor(),
+            source=turn.conversation.channel,
+        )
+    if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
+        _propose(turn, turn.departure(turn.slot("chosen")))
+        return
+    check_availability(turn)
 
 
 def _tour_names(turn: Turn) -> str:
@@ -318,7 +395,7 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
             turn.org.settings.hold_hours,
         )
     )
-    turn.goto(State.CONFIRMING)
+    turn.goto(State.CONFIRMING, quoted_party=party)
 
 
 @handler
@@ -336,7 +413,10 @@ def hold_seats(turn: Turn) -> None:
     if dep is None or not party:
         check_availability(turn)
         return
-    lead, _ = ensure_lead(turn)
+    if turn.slot("quoted_party") not in (None, party):
+        _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
+        return
+    lead, _ = ensure_lead(turn, summary=_wants(turn, "holding seats", dep))
     try:
         with turn.session.begin_nested():
             booking = inventory.hold_seats(
@@ -409,7 +489,11 @@ def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
     try:
         with turn.session.begin_nested():
             lead, _ = ensure_lead(
-                turn, source=LeadSource.BOOKING_FAILED, reason=reason, priority="high"
+                turn,
+                source=LeadSource.BOOKING_FAILED,
+                reason=reason,
+                priority="high",
+                summary=_wants(turn, f"could not book ({reason})", dep),
             )
             lead.departure_id = dep.id
             lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
@@ -453,7 +537,9 @@ def join_waitlist(turn: Turn) -> None:
         turn.say("How many people should I put on the waitlist?")
         turn.goto(State.FULL)
         return
-    lead, _ = ensure_lead(turn, source=LeadSource.WAITLIST)
+    lead, _ = ensure_lead(
+        turn, source=LeadSource.WAITLIST, summary=_wants(turn, "joining the waitlist", dep)
+    )
     try:
         with turn.session.begin_nested():
             entry = waitlist.join_waitlist(

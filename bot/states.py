@@ -2,11 +2,16 @@
 
 A turn looks up (state, intent) in TRANSITIONS, falling back to ANY_STATE, and runs the
 named handler (bot/handlers.py), which calls the services and sets the next state.
+"inform" is a message the NLU could not classify that still names a tour, a date or a
+party: an answer or a correction.
 Before this table: opt-out keywords, an open waitlist offer (CONFIRM / DECLINE) and the
 handoff silence (bot/engine.py).
 
-    idle ──enquire──────────────▶ idle (lead created, questions asked)
+    idle ──enquire──────────────▶ questions (lead created, open questions asked)
+    questions ──inform/other text──▶ questions (answers noted on the lead)
+              ──yes──▶ choosing (the dates they gave)
     idle ──check_availability──▶ choosing (numbered departures)     ──▶ full (date full)
+    choosing/confirming/full ──inform──▶ quoted again with the new party, dates or tour
     choosing ──choose_option──▶ confirming (price shown)             ──▶ need_party
     need_party ──(party given)─▶ confirming
     confirming ──affirm/hold/book──▶ held (booking HELD, payment link)
@@ -21,9 +26,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+INFORM = "inform"
+
 
 class State(StrEnum):
     IDLE = "idle"  # nothing in progress
+    QUESTIONS = "questions"  # an enquiry's questions asked; answers go on its lead
     CHOOSING = "choosing"  # numbered departures offered; waiting for a number
     NEED_PARTY = "need_party"  # a departure chosen; waiting for how many people
     CONFIRMING = "confirming"  # departure and party priced; waiting for yes to hold
@@ -35,6 +43,13 @@ class State(StrEnum):
 
 # (state, intent) -> handler name. Checked first.
 TRANSITIONS: dict[tuple[State, str], str] = {
+    (State.QUESTIONS, INFORM): "lead_details",
+    (State.QUESTIONS, "nlu_fallback"): "lead_details",
+    (State.QUESTIONS, "deny"): "lead_details",
+    (State.QUESTIONS, "affirm"): "check_availability",
+    (State.CHOOSING, INFORM): "revise",
+    (State.CONFIRMING, INFORM): "revise",
+    (State.FULL, INFORM): "revise",
     (State.CHOOSING, "choose_option"): "choose_departure",
     (State.CHOOSING, "book"): "choose_departure",
     (State.CHOOSING, "hold"): "choose_departure",
@@ -77,6 +92,7 @@ ANY_STATE: dict[str, str] = {
     "deny": "menu",
     "choose_option": "menu",
     "nlu_fallback": "menu",
+    INFORM: "revise",
 }
 
 

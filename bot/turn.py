@@ -32,6 +32,7 @@ class Turn:
     now: datetime
     returning: bool = False  # the customer wrote to us before this conversation turn
     replies: list[str] = field(default_factory=list)
+    told: set[str] = field(default_factory=set)  # the slots this message gave
     _state: str = field(init=False)
     _slots: dict[str, Any] = field(init=False)
     _tours: dict[str, Tour | None] = field(init=False, default_factory=dict)
@@ -76,8 +77,9 @@ class Turn:
 
     # --- what the customer has told us, this message first, then earlier ones --------
 
-    def absorb_entities(self) -> None:
-        """Keeps what this message says (tour, date, month, party) for later turns."""
+    def absorb_entities(self) -> set[str]:
+        """Keeps what this message says (tour, date, month, week, party) for later turns;
+        returns the names of the slots it gave."""
         r = self.result
         updates: dict[str, Any] = {}
         if r.entity("tour"):
@@ -102,6 +104,8 @@ class Turn:
             updates["party"] = party
         if updates:
             self.remember(**updates)
+        self.told = {name for name, value in updates.items() if value is not None}
+        return self.told
 
     def party_from_message(self) -> dict[str, int] | None:
         r = self.result

@@ -204,6 +204,32 @@ def change_status(
     )
 
 
+# Lead notes are for a person to read; a chatty customer must not grow them without end.
+MAX_NOTES = 4000
+
+
+def add_details(
+    session: Session, lead: Lead, text: str, now: datetime, *, actor: str, source: str
+) -> None:
+    """Something the customer told us about their enquiry (dates, party, diet, pickup),
+    kept on the lead's notes and timeline for the rep, in their own words."""
+    text = " ".join(text.split())[:500]
+    if not text:
+        return
+    notes = f"{lead.notes}\n{text}" if lead.notes else text
+    lead.notes = notes[-MAX_NOTES:]
+    lead.updated_at = now
+    timeline.record(
+        session,
+        lead,
+        "lead.details_added",
+        actor=actor,
+        source=source,
+        at=now,
+        content={"text": text},
+    )
+
+
 def capture_failed_booking(
     session: Session, org: Organization, booking: Booking, now: datetime, *, reason: str, notes: str
 ) -> Lead:

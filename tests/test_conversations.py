@@ -111,6 +111,62 @@ def test_journey_1_enquiry_creates_an_assigned_lead_and_notifies_the_rep(
     assert ref in note.body and "Everest" in note.body
 
 
+def test_journey_1_answers_to_the_enquiry_questions_go_on_the_lead(ada: Chat, factory) -> None:
+    first = ada.say("Hi! I'm interested in the Everest Base Camp Trek")
+    ref = re.search(r"LD-[A-Z0-9]{5}", first).group(0)
+    assert "Which dates" in first and "How many people" in first
+
+    answer = ada.say("2 adults and 1 child, vegetarian")
+    assert f"noted on your enquiry {ref}" in answer and "didn't catch" not in answer
+    assert "Which dates" in answer and "How many people" not in answer  # still open
+    assert "All right." in ada.say("no")  # to "any special requirements?": no note
+    when = ada.say(f"around {spoken(day(100))}")
+    assert "Which dates" not in when and "Reply YES" in when
+    with factory() as s:
+        lead = s.scalar(select(Lead).where(Lead.reference == ref))
+        assert lead.party == {"adult": 2, "child": 1}
+        assert lead.preferred_date == day(100)
+        assert lead.notes.splitlines()[-2:] == [
+            "2 adults and 1 child, vegetarian",
+            f"around {spoken(day(100))}",
+        ]
+        details = s.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.object_ref == ref, TimelineEvent.event_type == "lead.details_added"
+            )
+        ).all()
+        assert [e.content["text"] for e in details] == [
+            "2 adults and 1 child, vegetarian",
+            f"around {spoken(day(100))}",
+        ]
+    assert len(ada.outbox()) == 1  # the rep was told of the lead once, not of every answer
+
+    offered = ada.say("yes")  # "Reply YES and I'll check which departures have room"
+    assert "1) Everest Base Camp Trek" in offered and "$2,400 × 2 + $1,800 × 1" in offered
+
+
+def test_a_new_party_in_the_middle_of_a_quote_is_priced_before_anything_is_held(
+    ada: Chat, factory
+) -> None:
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    again = ada.say("actually 2 adults and 2 kids")  # while choosing: the list, repriced
+    assert "1) Sunset Tour" in again and "$49 × 2 + $29 × 2 = $156" in again
+    assert "total $156" in ada.say("1")
+    bigger = ada.say("4 adults please")  # while confirming: the same departure, repriced
+    assert "4 adults: $49 × 4 = $196" in bigger and "hold 4 seats" in bigger
+    yes_but = ada.say("yes, for 5 adults")  # not held at a price they have not seen
+    assert "5 adults: $49 × 5 = $245" in yes_but and "BK-" not in yes_but
+    with factory() as s:
+        assert s.scalar(select(Booking)) is None
+    held = ada.say("yes")
+    assert "held 5 seats" in held
+    with factory() as s:
+        booking = s.scalar(select(Booking))
+        assert (booking.seats, booking.total_minor) == (5, 24500)
+    [note] = ada.outbox()
+    assert "holding seats: 5 adults, Sunset Tour" in note.body  # not "yes"
+
+
 def test_journey_1_returning_customer_is_greeted_by_name_with_history(ada: Chat, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
