@@ -5,6 +5,7 @@ next state; it never commits (the webhook does, once, for the whole turn)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -37,7 +38,7 @@ from services.inventory import NotEnoughSeats
 from services.leads import LeadContext
 from services.money import format_money
 from services.notify import local_time
-from services.pricing import price_party
+from services.pricing import MAX_PARTY, price_party
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +205,27 @@ def lead_details(turn: Turn) -> None:
     questions = _open_questions(turn)
     if questions:
         lines.append(" ".join(questions))
-    elif turn.tour() is not None:
+    elif turn.tour() is not None and _party_size(turn) <= MAX_PARTY:
         lines.append("Reply YES and I'll check which departures have room.")
     lines.append("Reply MENU for anything else.")
     turn.say("\n".join(lines))
+
+
+QUESTION_START = re.compile(
+    r"^\s*(what|when|where|which|who|why|how|is|are|do|does|did|can|could|will|would|"
+    r"should|may|any)\b",
+    re.IGNORECASE,
+)
+
+
+@handler
+def detail_or_question(turn: Turn) -> None:
+    """After the enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian"
+    reads to the NLU like a question about pickup and diet; a statement is an answer."""
+    if turn.text.rstrip().endswith("?") or QUESTION_START.match(turn.text):
+        tour_info(turn)
+    else:
+        lead_details(turn)
 
 
 @handler
@@ -241,12 +259,39 @@ def _tour_names(turn: Turn) -> str:
     return ", ".join(names)
 
 
+def _group_for_sales(turn: Turn) -> bool:
+    """A party larger than one booking may be ("200 people") is a group for a person to
+    arrange: a lead for sales, not an error message."""
+    size = _party_size(turn)
+    if size <= MAX_PARTY:
+        return False
+    tour = turn.tour()
+    lead, _ = ensure_lead(
+        turn, summary=f"group of {size}" + (f" for {tour.name}" if tour else "") + f": {turn.text}"
+    )
+    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
+    turn.say(
+        f"A group of {size} is more than I can book here (up to {MAX_PARTY} people per "
+        f"booking). {rep} arranges groups and will contact you; your enquiry reference is "
+        f"{lead.reference}. Anything to add (dates, pickup, diet)? Just write it here."
+    )
+    turn.goto(State.QUESTIONS)
+    return True
+
+
+def _party_size(turn: Turn) -> int:
+    party = turn.party()
+    return sum(party.values()) if party else 0
+
+
 @handler
 def check_availability(turn: Turn) -> None:
     tour = turn.tour()
     if tour is None:
         turn.say(f"Which tour would you like? We run: {_tour_names(turn)}.")
         turn.goto(State.IDLE)
+        return
+    if _group_for_sales(turn):
         return
     first, last = turn.wanted_dates()
     party = turn.party()
@@ -372,6 +417,8 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
         return
     turn.remember(chosen=dep.code, tour=dep.tour.slug)
     party = turn.party()
+    if _group_for_sales(turn):
+        return
     if not party:
         turn.say(
             f"{dep.tour.name}, {local_time(turn.org, dep.starts_at)}. How many people? "

@@ -46,6 +46,7 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.QUESTIONS, INFORM): "lead_details",
     (State.QUESTIONS, "nlu_fallback"): "lead_details",
     (State.QUESTIONS, "deny"): "lead_details",
+    (State.QUESTIONS, "ask_info"): "detail_or_question",
     (State.QUESTIONS, "affirm"): "check_availability",
     (State.CHOOSING, INFORM): "revise",
     (State.CONFIRMING, INFORM): "revise",

@@ -167,6 +167,21 @@ def test_a_new_party_in_the_middle_of_a_quote_is_priced_before_anything_is_held(
     assert "holding seats: 5 adults, Sunset Tour" in note.body  # not "yes"
 
 
+def test_a_group_too_big_to_book_by_chat_becomes_a_lead_for_sales(ada: Chat, factory) -> None:
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    reply = ada.say(f"sunset tour on {spoken(day(6))} for 200 people")
+    ref = re.search(r"LD-[A-Z0-9]{5}", reply).group(0)
+    assert "A group of 200" in reply and "1) Sunset Tour" not in reply  # not the old 2 adults
+    with factory() as s:
+        lead = s.scalar(select(Lead).where(Lead.reference == ref))
+        assert lead.party == {"adult": 200} and lead.notes.startswith("group of 200 for Sunset")
+    [note] = ada.outbox()
+    assert "group of 200 for Sunset Tour" in note.body
+    more = ada.say("pickup from Hotel Yak please, and some of us are vegetarian")
+    assert f"noted on your enquiry {ref}" in more and "Reply YES" not in more
+    assert "Sunset Tour: 2h30" in ada.say("where do we meet?")  # a question is answered
+
+
 def test_journey_1_returning_customer_is_greeted_by_name_with_history(ada: Chat, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))

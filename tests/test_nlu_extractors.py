@@ -127,6 +127,15 @@ def test_durations_and_prices_are_not_party_sizes(text: str) -> None:
     assert "party_size" not in ents(text, WED)
 
 
+def test_a_large_group_is_kept_when_said_plainly_but_a_bare_big_number_is_not() -> None:
+    # 200 people is a group for sales; dropping it would leave an older party in place.
+    assert ents("sunset tour for 200 people", WED)["party_size"] == 200
+    assert ents("a group of 120", WED)["party_size"] == 120
+    assert ents("150 adults and 20 kids", WED)["party_size"] == 170
+    for text in ("sunset tour for 2027", "we are 300", "0 adults"):
+        assert "party_size" not in ents(text, WED), text
+
+
 @pytest.mark.parametrize(
     ("text", "slug"),
     [
@@ -141,6 +150,27 @@ def test_durations_and_prices_are_not_party_sizes(text: str) -> None:
 )
 def test_tours_by_alias_and_with_typos(text: str, slug: str) -> None:
     assert ents(text, WED)["tour"] == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("city tour tomorrow", "city-walk"),
+        ("the momo trip", "food-tour"),
+        ("everest trip", "ebc-trek"),
+    ],
+)
+def test_a_word_only_one_tour_has_names_it(text: str, slug: str) -> None:
+    # No phrase is close enough ("city tour" vs "city walk"), but only one tour has "city".
+    assert ents(text, WED)["tour"] == slug
+
+
+def test_a_word_two_tours_share_names_neither() -> None:
+    vocab = TourVocabulary.from_tours(
+        [("city-walk", "Old City Walk", []), ("city-food", "City Food Tour", [])]
+    )
+    found = extract_entities("city tour on saturday", ParseContext(now=WED, tours=vocab))
+    assert "tour" not in {e.entity for e in found}
 
 
 @pytest.mark.parametrize("text", ["what tours do you have", "I love walking", "food", "the trek"])

@@ -17,6 +17,9 @@ PEOPLE = (
     r"hikers|trekkers|friends|members|adults and kids|of us|spots?|seats?|places?|tickets?|spaces?)"
 )
 
+PLAUSIBLE_PARTY = 99  # "for 15", "we are 4"
+EXPLICIT_PARTY = 9999  # "250 people", "a group of 120"
+
 _F = re.IGNORECASE
 ADULT_RE = re.compile(rf"\b({NUMBER})\s*(?:x\s*)?{ADULTS}\b", _F)
 CHILD_RE = re.compile(rf"\b({NUMBER})\s*(?:x\s*)?{CHILDREN}\b", _F)
@@ -61,23 +64,28 @@ def extract(text: str) -> list[Entity]:
             Entity("children", to_int(children.group(1)), children.start(1), children.end(1))
         )
 
-    total = None
+    total, ambiguous = None, False
     for pattern in (PEOPLE_RE, GROUP_RE, WE_ARE_RE):
         match = _first(pattern, text)
         if match:
             total = Entity("party_size", to_int(match.group(1)), match.start(1), match.end(1))
+            ambiguous = pattern is WE_ARE_RE  # "we are 30 minutes away"
             break
     if total is None and (adults or children):
         value = sum(e.value for e in found if isinstance(e.value, int))
         first, last = found[0], found[-1]
         total = Entity("party_size", value, min(first.start, last.start), max(first.end, last.end))
     if total is None:
+        ambiguous = True  # "for 2025", "for 15": a year, a date, a price
         if match := _first(SOLO_RE, text):
             total = Entity("party_size", 1, match.start(), match.end())
         elif match := _first(PAIR_RE, text):
             total = Entity("party_size", 2, match.start(), match.end())
         elif match := _first(FOR_RE, text):
             total = Entity("party_size", to_int(match.group(1)), match.start(1), match.end(1))
-    if total is not None and 0 < int(total.value) <= 99:
+    if total is not None:
         found.append(total)
-    return [e for e in found if 0 < int(e.value) <= 99]
+    # "200 people" is a group to pass to sales, not a typo to drop; a bare number is
+    # believed only in the range a party plausibly has.
+    limit = PLAUSIBLE_PARTY if ambiguous else EXPLICIT_PARTY
+    return [e for e in found if 0 < int(e.value) <= limit]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -80,6 +82,17 @@ class TourVocabulary:
     def slug_for(self, phrase: str) -> str:
         return dict(self.phrases)[phrase]
 
+    @cached_property
+    def distinctive_words(self) -> dict[str, str]:
+        """Words that belong to one tour only ("city" of "Old City Heritage Walk"), so
+        "city tour" can name it although no phrase is close enough."""
+        slugs: dict[str, set[str]] = {}
+        for phrase, slug in self.phrases:
+            for word in phrase.split():
+                if len(word) >= 3 and word not in STOPWORDS | GENERIC:
+                    slugs.setdefault(word, set()).add(slug)
+        return {word: next(iter(s)) for word, s in slugs.items() if len(s) == 1}
+
 
 def _threshold(phrase: str) -> float:
     # Short aliases ("EBC") must match exactly; longer names forgive a typo or two.
@@ -115,4 +128,18 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
             candidate = (rank, size, vocab.slug_for(hit[0]), window[0].start(), window[-1].end())
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
-    return None if best is None else best[2:]
+    if best is None:
+        return _word_and_kind(words, vocab)
+    return best[2:]
+
+
+def _word_and_kind(
+    words: list[re.Match[str]], vocab: TourVocabulary
+) -> tuple[str, int, int] | None:
+    """ "city tour", "momo trip": a word only one tour has, then a kind of thing."""
+    for first, second in pairwise(words):
+        if second.group(0).lower() in GENERIC:
+            slug = vocab.distinctive_words.get(first.group(0).lower())
+            if slug is not None:
+                return slug, first.start(), second.end()
+    return None
