@@ -316,11 +316,10 @@ def check_availability(turn: Turn) -> None:
         turn.say(exc.message)
         return
     if found:
-        _offer_list(
-            turn,
-            found,
-            intro=f"{tour.name}" + (f" for {replies.party_text(party)}" if party else "") + ":",
-        )
+        intro = f"{tour.name}" + (f" for {replies.party_text(party)}" if party else "") + ":"
+        if turn.result.intent == "ask_price":  # "how much for kids?": every price, then dates
+            intro = f"{replies.prices_line(turn.org, tour)}\n{intro}".lstrip()
+        _offer_list(turn, found, intro=intro)
         return
     # Nothing with room: a full departure on those dates, or none at all?
     full = turn.session.scalar(
@@ -653,6 +652,8 @@ def tour_info(turn: Turn) -> None:
     text = f"{tour.name}: {length}."
     if tour.meeting_point:
         text += f" Meeting point: {tour.meeting_point}."
+    if prices := replies.prices_line(turn.org, tour):
+        text += f" {prices}"
     text += " For anything else, reply AGENT and a person will answer."
     turn.say(text)
 

@@ -3,7 +3,7 @@ organization's currency, times in its time zone."""
 
 from __future__ import annotations
 
-from models import Booking, Organization
+from models import Booking, Organization, Tour
 from services.availability import AvailableDeparture
 from services.money import format_money
 from services.notify import local_time
@@ -27,6 +27,13 @@ def party_text(party: dict[str, int]) -> str:
         one, many = names.get(tier, (tier, tier + "s"))
         parts.append(f"{count} {one if count == 1 else many}")
     return " + ".join(parts)
+
+
+def prices_line(org: Organization, tour: Tour) -> str:
+    """ "Prices per person: Adult $49, Child $29." """
+    tiers = sorted(tour.price_tiers, key=lambda t: t.position)
+    listed = ", ".join(f"{t.label} {format_money(t.price_minor, org.currency)}" for t in tiers)
+    return f"Prices per person: {listed}." if tiers else ""
 
 
 def option_line(org: Organization, n: int, item: AvailableDeparture) -> str:

@@ -224,6 +224,14 @@ def test_journeys_2_and_3_availability_quote_and_hold(ada: Chat, factory) -> Non
     assert f"/pay/{ref}" in ada.say("how do I pay?")
 
 
+def test_price_questions_get_every_price_tier(ada: Chat) -> None:
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+    reply = ada.say("is there a kids discount?")  # the list alone showed only adult prices
+    assert reply.startswith("Prices per person: Adult $49, Child $29.")
+    assert "1) Sunset Tour" in reply
+    assert "Adult $49, Child $29" in ada.say("how long is the sunset tour?")
+
+
 def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
