@@ -54,9 +54,11 @@ def _customer_booking(turn: Turn) -> Booking | None:
     if len(active) == 1:
         return active[0]
     if not active:
+        # Bookings are only ever shown to the number that made them: a reference sent from
+        # another phone finds nothing, so do not ask for one.
         turn.say(
             "I couldn't find an active booking for this number. If you booked with another "
-            "number, send me the reference (e.g. BK-7K3Q9)."
+            "number, please write from that one, or reply AGENT and a person will help."
         )
     else:
         turn.say(

@@ -399,6 +399,25 @@ def test_journey_7_status_cancel_and_reschedule_requests(ada: Chat, factory) -> 
     assert "couldn't find booking BK-2222Z" in ada.say("cancel BK-2222Z")
 
 
+def test_a_booking_reference_from_another_number_reveals_and_changes_nothing(
+    ada: Chat, factory
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        theirs = hold(s, org, "EBC100", "+12025550150", utcnow(), 2).reference
+        s.commit()
+    for question in (f"status of {theirs}?", f"cancel {theirs}", f"reschedule {theirs}"):
+        reply = ada.say(question)
+        assert f"couldn't find booking {theirs} for this number" in reply, question
+        assert "Everest" not in reply and "$" not in reply
+    assert ada.say("yes") and "cancelled" not in ada.say("yes")
+    with factory() as s:
+        assert s.scalar(select(Booking.status).where(Booking.reference == theirs)) == "HELD"
+        actors = s.scalars(select(TimelineEvent.actor).where(TimelineEvent.object_ref == theirs))
+        assert f"customer:{ada.phone}" not in set(actors)
+    assert "write from that one" in ada.say("what's the status of my booking?")
+
+
 def test_journey_8_fallback_menu_and_reset(ada: Chat, factory) -> None:
     ada.say("sunset tour next week for 2")
     assert "I can help you" in ada.say("asdkjh qwe")
