@@ -39,6 +39,31 @@ SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "police",
             "heart",
             "breathing",
+            # Hurt on the trail, in a guide's words rather than a doctor's.
+            "ankle",
+            "sprain",
+            "twisted",
+            "fell down",
+            "fell off",
+            "fell over",
+            "fell from",
+            "fell on",
+            "has fallen",
+            "a fall",
+            "wound",
+            "dislocat",
+            "concuss",
+            "collapse",
+            "faint",
+            "seizure",
+            "allerg",
+            "anaphyla",
+            "hypotherm",
+            "frostbite",
+            "bitten",
+            "snake",
+            "chest pain",
+            "stroke",
         ),
     ),
     (
@@ -58,6 +83,9 @@ SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sick",
             "ill",
             "vomit",
+            "knee",
+            "blister",
+            "unwell",
         ),
     ),
 )
@@ -138,6 +166,8 @@ def update_issue(
             f"There is no open incident on {departure.code}. To report one: "
             f"ISSUE {departure.code} <what happened>"
         )
+    if not text.strip():  # an empty update would page ops with nothing to read
+        raise OperationsError(f"Say what changed: UPDATE {departure.code} <news>")
     resolves = bool(RESOLVED.search(text))
     session.add(
         IncidentUpdate(

@@ -118,6 +118,7 @@ def test_the_whole_trip(rajesh: Chat, factory: sessionmaker[Session]) -> None:
     assert "Severity: High" in reply and OWNER in reply
     assert any(number in b and "HIGH" in b for b in sent_to(rajesh, OPS, mark))
     assert any(number in b for b in sent_to(rajesh, OWNER, mark))  # high severity: the owner too
+    assert "Say what changed" in rajesh.say("UPDATE")  # nothing to page ops with
     assert "Update added" in rajesh.say("update EBCSOON guest resting, monitoring overnight")
     resolved = rajesh.say("UPDATE all good, guest feeling better, back on track")
     assert "Resolved" in resolved and "Response time: 0 minutes" in resolved
@@ -248,6 +249,11 @@ def test_severity_rules() -> None:
     assert incidents.severity_of("Vehicle breakdown at Pokhara checkpoint") == "medium"
     assert incidents.severity_of("heavy rain, we'll be late") == "medium"
     assert incidents.severity_of("forgot the snacks") == "low"
+    # Injuries in a guide's words, not only a doctor's; and the same words in other senses.
+    for text in ("one hiker twisted ankle", "guest fell on the ice", "guest fainted at lunch"):
+        assert incidents.severity_of(text) == "high", text
+    assert incidents.severity_of("knee pain after the descent") == "medium"
+    assert incidents.severity_of("we fell behind schedule") == "low"
 
 
 def test_manifest_of_40_participants_splits_between_bookings(client: FlaskClient, factory) -> None:
