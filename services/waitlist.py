@@ -93,6 +93,12 @@ def join_waitlist(
             f"You are already on the waitlist for {departure.code} "
             f"(position {position(session, already)})."
         )
+    if price.seats > departure.capacity:
+        # No cancellation could ever make room: a place in line would be a false promise.
+        raise WaitlistError(
+            f"{departure.code} takes at most {departure.capacity} people: a place in line "
+            f"for {price.seats} could never come up."
+        )
     free = occupancy(session, departure, now).spots_left
     if price.seats <= free and not queue(session, departure.id):
         raise WaitlistError(f"{departure.code} has {free} seats free: book them instead.")

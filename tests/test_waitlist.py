@@ -72,6 +72,16 @@ def test_join_is_refused_while_seats_are_free(
         join(session, org, "+12025550162", 2, now)
 
 
+def test_join_is_refused_for_a_party_larger_than_the_departure(
+    session: Session, org: Organization, now: datetime
+) -> None:
+    fill(session, org, now)  # 3 seats in all
+    with pytest.raises(WaitlistError, match="at most 3 people"):
+        join(session, org, "+12025550163", 4, now)
+    assert session.scalar(select(WaitlistEntry)) is None
+    assert waitlist.position(session, join(session, org, "+12025550164", 3, now)) == 1
+
+
 def test_cancellation_offers_the_seat_to_the_first_in_line(
     session: Session, org: Organization, now: datetime
 ) -> None:
