@@ -289,7 +289,7 @@ def check_availability(turn: Turn) -> None:
     tour = turn.tour()
     if tour is None:
         turn.say(f"Which tour would you like? We run: {_tour_names(turn)}.")
-        turn.goto(State.IDLE)
+        turn.goto(State.NEED_TOUR)
         return
     if _group_for_sales(turn):
         return

@@ -11,6 +11,7 @@ handoff silence (bot/engine.py).
     questions ──inform/other text──▶ questions (answers noted on the lead)
               ──yes──▶ choosing (the dates they gave)
     idle ──check_availability──▶ choosing (numbered departures)     ──▶ full (date full)
+                                  └─ no tour named ──▶ need_tour ──(a tour)──▶ choosing
     choosing/confirming/full ──inform──▶ quoted again with the new party, dates or tour
     choosing ──choose_option──▶ confirming (price shown)             ──▶ need_party
     need_party ──(party given)─▶ confirming
@@ -32,6 +33,7 @@ INFORM = "inform"
 class State(StrEnum):
     IDLE = "idle"  # nothing in progress
     QUESTIONS = "questions"  # an enquiry's questions asked; answers go on its lead
+    NEED_TOUR = "need_tour"  # asked which tour; its name continues the search
     CHOOSING = "choosing"  # numbered departures offered; waiting for a number
     NEED_PARTY = "need_party"  # a departure chosen; waiting for how many people
     CONFIRMING = "confirming"  # departure and party priced; waiting for yes to hold
@@ -48,6 +50,9 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.QUESTIONS, "deny"): "lead_details",
     (State.QUESTIONS, "ask_info"): "detail_or_question",
     (State.QUESTIONS, "affirm"): "check_availability",
+    (State.NEED_TOUR, "enquire"): "check_availability",
+    (State.NEED_TOUR, "ask_info"): "check_availability",
+    (State.NEED_TOUR, INFORM): "check_availability",
     (State.CHOOSING, INFORM): "revise",
     (State.CONFIRMING, INFORM): "revise",
     (State.FULL, INFORM): "revise",

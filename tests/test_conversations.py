@@ -224,6 +224,12 @@ def test_journeys_2_and_3_availability_quote_and_hold(ada: Chat, factory) -> Non
     assert f"/pay/{ref}" in ada.say("how do I pay?")
 
 
+def test_naming_the_tour_after_being_asked_continues_the_search(ada: Chat) -> None:
+    assert "Which tour would you like?" in ada.say("I want to book")
+    reply = ada.say("the sunset tour")  # an answer, not a new enquiry
+    assert "1) Sunset Tour" in reply and "enquiry reference" not in reply
+
+
 def test_price_questions_get_every_price_tier(ada: Chat) -> None:
     ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
     reply = ada.say("is there a kids discount?")  # the list alone showed only adult prices
