@@ -12,7 +12,12 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import booking_requests, guides, keywords  # noqa: F401 (booking_requests registers handlers)
+from bot import (  # noqa: F401 (booking_requests and enquiries register handlers)
+    booking_requests,
+    enquiries,
+    guides,
+    keywords,
+)
 from bot.handlers import HANDLERS, waitlist_reply
 from bot.replies import MENU
 from bot.states import INFORM, State, handler_for

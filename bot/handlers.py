@@ -1,23 +1,22 @@
-"""What each transition does, through the services (requests about existing bookings are in
-bot/booking_requests.py). A handler says something and sets the
-next state; it never commits (the webhook does, once, for the whole turn)."""
+"""What each transition does, through the services (enquiries are in bot/enquiries.py,
+requests about existing bookings in bot/booking_requests.py; the lead helpers in
+bot/lead_capture.py). A handler says something and sets the next state; it never commits
+(the webhook does, once, for the whole turn)."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot import replies
+from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
 from bot.states import State
 from bot.turn import Turn
 from models import (
-    Booking,
     Departure,
-    Lead,
     LeadSource,
     Tour,
     WaitlistEntry,
@@ -26,7 +25,6 @@ from services import (
     approvals,
     availability,
     inventory,
-    leads,
     notify,
     payments,
     runtime,
@@ -35,10 +33,9 @@ from services import (
 )
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
-from services.leads import LeadContext
 from services.money import format_money
 from services.notify import local_time
-from services.pricing import MAX_PARTY, price_party
+from services.pricing import price_party
 
 log = logging.getLogger(__name__)
 
@@ -49,87 +46,6 @@ HANDLERS: dict[str, Handler] = {}
 def handler(fn: Handler) -> Handler:
     HANDLERS[fn.__name__] = fn
     return fn
-
-
-# --- leads ------------------------------------------------------------------------------
-
-
-def open_lead(turn: Turn) -> Lead | None:
-    lead = turn.conversation.lead
-    if lead is not None and lead.status in leads.OPEN_STATUSES:
-        return lead
-    return None
-
-
-def ensure_lead(
-    turn: Turn,
-    *,
-    source: str | None = None,
-    reason: str | None = None,
-    priority: str = "normal",
-    summary: str | None = None,
-) -> tuple[Lead, bool]:
-    """The conversation's open lead, or a new one bound to it (the rep is told). The
-    summary, when given, says what the customer is doing better than their last words
-    ("yes", "2")."""
-    lead = open_lead(turn)
-    if lead is not None and reason is None:
-        _update_lead_context(turn, lead)
-        return lead, False
-    first, _ = turn.wanted_dates()
-    # Someone who is not a returning customer has no bookings to list (see engine._answer).
-    history = (
-        list(
-            turn.session.scalars(
-                select(Booking.reference)
-                .where(Booking.customer_id == turn.customer.id)
-                .order_by(Booking.id)
-            )
-        )
-        if turn.returning
-        else []
-    )
-    lead = leads.create_lead(
-        turn.session,
-        turn.org,
-        turn.customer,
-        turn.now,
-        source=source or turn.conversation.channel,
-        reason=reason,
-        priority=priority,
-        actor=turn.actor(),
-        context=LeadContext(
-            tour=turn.tour(),
-            party=turn.party() or {},
-            preferred_date=first if turn.slot("date") else None,
-            preferred_month=turn.slot("month"),
-            notes=(summary or turn.text)[:500],
-            extra={"previous_bookings": history} if history else {},
-        ),
-    )
-    turn.conversation.lead = lead
-    turn.conversation.assigned_to_id = lead.assigned_to_id
-    notify.lead_created(turn.session, turn.org, lead, summary or turn.text, turn.now)
-    return lead, True
-
-
-def _wants(turn: Turn, doing: str, dep: Departure) -> str:
-    """For the rep: "holding seats: 2 adults, Sunset Tour, Sat 28 Nov 17:30"."""
-    party = turn.party()
-    who = f"{replies.party_text(party)}, " if party else ""
-    return f"{doing}: {who}{dep.tour.name}, {local_time(turn.org, dep.starts_at)}"
-
-
-def _update_lead_context(turn: Turn, lead: Lead) -> None:
-    tour = turn.tour()
-    if tour is not None:
-        lead.tour_id = tour.id
-    if turn.party():
-        lead.party = turn.party() or {}
-    if turn.slot("month"):
-        lead.preferred_month = turn.slot("month")
-    if turn.slot("date"):
-        lead.preferred_date = date.fromisoformat(turn.slot("date"))
 
 
 # --- the journeys ---------------------------------------------------------------------
@@ -147,103 +63,13 @@ def greet(turn: Turn) -> None:
 
 
 @handler
-def enquire(turn: Turn) -> None:
-    lead, _ = ensure_lead(turn)
-    tour = turn.tour()
-    what = tour.name if tour else "our tours"
-    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
-    opening = (
-        f"Welcome back, {turn.customer.name}! " if turn.returning and turn.customer.name else ""
-    )
-    lines = [
-        f"{opening}Thank you for your interest in {what}! "
-        f"Your enquiry reference is {lead.reference}.",
-        f"{rep} will get back to you shortly.",
-    ]
-    questions = _open_questions(turn)
-    questions.append("Any special requirements (diet, pickup, fitness)?")
-    lines.append("Meanwhile, could you tell me:")
-    lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
-    turn.say("\n".join(lines))
-    turn.goto(State.QUESTIONS)
-
-
-def _open_questions(turn: Turn) -> list[str]:
-    questions = []
-    if not (turn.slot("date") or turn.slot("month") or turn.slot("week")):
-        questions.append("Which dates suit you (or how flexible are you)?")
-    if not turn.party():
-        questions.append("How many people, and any children?")
-    return questions
-
-
-@handler
-def lead_details(turn: Turn) -> None:
-    """Answers to the enquiry's questions ("2 adults, 1 child, vegetarian"): onto the lead
-    in the customer's words, for the rep; then whatever is still open."""
-    lead = open_lead(turn)
-    if lead is None:  # won, lost or unbound meanwhile: nothing to add them to
-        turn.goto(State.IDLE)
-        menu(turn)
-        return
-    _update_lead_context(turn, lead)
-    if turn.result.intent != "deny":  # "no" / "none" is an answer, not a note
-        leads.add_details(
-            turn.session,
-            lead,
-            turn.text,
-            turn.now,
-            actor=turn.actor(),
-            source=turn.conversation.channel,
-        )
-    rep = lead.assigned_to.name if lead.assigned_to else "our team"
-    lines = [
-        "All right."
-        if turn.result.intent == "deny"
-        else f"Thanks, noted on your enquiry {lead.reference} for {rep}."
-    ]
-    questions = _open_questions(turn)
-    if questions:
-        lines.append(" ".join(questions))
-    elif turn.tour() is not None and _party_size(turn) <= MAX_PARTY:
-        lines.append("Reply YES and I'll check which departures have room.")
-    lines.append("Reply MENU for anything else.")
-    turn.say("\n".join(lines))
-
-
-QUESTION_START = re.compile(
-    r"^\s*(what|when|where|which|who|why|how|is|are|do|does|did|can|could|will|would|"
-    r"should|may|any)\b",
-    re.IGNORECASE,
-)
-
-
-@handler
-def detail_or_question(turn: Turn) -> None:
-    """After the enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian"
-    reads to the NLU like a question about pickup and diet; a statement is an answer."""
-    if turn.text.rstrip().endswith("?") or QUESTION_START.match(turn.text):
-        tour_info(turn)
-    else:
-        lead_details(turn)
-
-
-@handler
 def revise(turn: Turn) -> None:
     """A new party, date or tour in the middle of a quote ("make it 3 adults"): the same
     departure priced again when only the party changed, otherwise a new search. The
     customer's words also go on their open lead, which may hold more than we parsed."""
     lead = open_lead(turn)
     if lead is not None:
-        _update_lead_context(turn, lead)
-        leads.add_details(
-            turn.session,
-            lead,
-            turn.text,
-            turn.now,
-            actor=turn.actor(),
-            source=turn.conversation.channel,
-        )
+        note_details(turn, lead)
     if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
         _propose(turn, turn.departure(turn.slot("chosen")))
         return
@@ -259,31 +85,6 @@ def _tour_names(turn: Turn) -> str:
     return ", ".join(names)
 
 
-def _group_for_sales(turn: Turn) -> bool:
-    """A party larger than one booking may be ("200 people") is a group for a person to
-    arrange: a lead for sales, not an error message."""
-    size = _party_size(turn)
-    if size <= MAX_PARTY:
-        return False
-    tour = turn.tour()
-    lead, _ = ensure_lead(
-        turn, summary=f"group of {size}" + (f" for {tour.name}" if tour else "") + f": {turn.text}"
-    )
-    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
-    turn.say(
-        f"A group of {size} is more than I can book here (up to {MAX_PARTY} people per "
-        f"booking). {rep} arranges groups and will contact you; your enquiry reference is "
-        f"{lead.reference}. Anything to add (dates, pickup, diet)? Just write it here."
-    )
-    turn.goto(State.QUESTIONS)
-    return True
-
-
-def _party_size(turn: Turn) -> int:
-    party = turn.party()
-    return sum(party.values()) if party else 0
-
-
 @handler
 def check_availability(turn: Turn) -> None:
     tour = turn.tour()
@@ -291,7 +92,7 @@ def check_availability(turn: Turn) -> None:
         turn.say(f"Which tour would you like? We run: {_tour_names(turn)}.")
         turn.goto(State.NEED_TOUR)
         return
-    if _group_for_sales(turn):
+    if group_for_sales(turn):
         return
     first, last = turn.wanted_dates()
     party = turn.party()
@@ -416,7 +217,7 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
         return
     turn.remember(chosen=dep.code, tour=dep.tour.slug)
     party = turn.party()
-    if _group_for_sales(turn):
+    if group_for_sales(turn):
         return
     if not party:
         turn.say(
@@ -462,7 +263,7 @@ def hold_seats(turn: Turn) -> None:
     if turn.slot("quoted_party") not in (None, party):
         _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
         return
-    lead, _ = ensure_lead(turn, summary=_wants(turn, "holding seats", dep))
+    lead, _ = ensure_lead(turn, summary=wants(turn, "holding seats", dep))
     try:
         with turn.session.begin_nested():
             booking = inventory.hold_seats(
@@ -539,7 +340,7 @@ def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
                 source=LeadSource.BOOKING_FAILED,
                 reason=reason,
                 priority="high",
-                summary=_wants(turn, f"could not book ({reason})", dep),
+                summary=wants(turn, f"could not book ({reason})", dep),
             )
             lead.departure_id = dep.id
             lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
@@ -584,7 +385,7 @@ def join_waitlist(turn: Turn) -> None:
         turn.goto(State.FULL)
         return
     lead, _ = ensure_lead(
-        turn, source=LeadSource.WAITLIST, summary=_wants(turn, "joining the waitlist", dep)
+        turn, source=LeadSource.WAITLIST, summary=wants(turn, "joining the waitlist", dep)
     )
     try:
         with turn.session.begin_nested():

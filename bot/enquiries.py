@@ -1,0 +1,89 @@
+"""Handlers for an enquiry: the lead is made and its open questions asked (dates, party,
+special requirements); the answers go on the lead for the rep. Registered in the same
+HANDLERS table as bot/handlers.py."""
+
+from __future__ import annotations
+
+import re
+
+from bot.handlers import handler, menu, tour_info
+from bot.lead_capture import ensure_lead, note_details, open_lead, update_lead_context
+from bot.states import State
+from bot.turn import Turn
+from services.pricing import MAX_PARTY, party_size
+
+
+@handler
+def enquire(turn: Turn) -> None:
+    lead, _ = ensure_lead(turn)
+    tour = turn.tour()
+    what = tour.name if tour else "our tours"
+    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
+    opening = (
+        f"Welcome back, {turn.customer.name}! " if turn.returning and turn.customer.name else ""
+    )
+    lines = [
+        f"{opening}Thank you for your interest in {what}! "
+        f"Your enquiry reference is {lead.reference}.",
+        f"{rep} will get back to you shortly.",
+    ]
+    questions = _open_questions(turn)
+    questions.append("Any special requirements (diet, pickup, fitness)?")
+    lines.append("Meanwhile, could you tell me:")
+    lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
+    turn.say("\n".join(lines))
+    turn.goto(State.QUESTIONS)
+
+
+def _open_questions(turn: Turn) -> list[str]:
+    questions = []
+    if not (turn.slot("date") or turn.slot("month") or turn.slot("week")):
+        questions.append("Which dates suit you (or how flexible are you)?")
+    if not turn.party():
+        questions.append("How many people, and any children?")
+    return questions
+
+
+@handler
+def lead_details(turn: Turn) -> None:
+    """Answers to the enquiry's questions ("2 adults, 1 child, vegetarian"): onto the lead
+    in the customer's words, for the rep; then whatever is still open."""
+    lead = open_lead(turn)
+    if lead is None:  # won, lost or unbound meanwhile: nothing to add them to
+        turn.goto(State.IDLE)
+        menu(turn)
+        return
+    if turn.result.intent == "deny":  # "no" / "none" is an answer, not a note
+        update_lead_context(turn, lead)
+    else:
+        note_details(turn, lead)
+    rep = lead.assigned_to.name if lead.assigned_to else "our team"
+    lines = [
+        "All right."
+        if turn.result.intent == "deny"
+        else f"Thanks, noted on your enquiry {lead.reference} for {rep}."
+    ]
+    questions = _open_questions(turn)
+    if questions:
+        lines.append(" ".join(questions))
+    elif turn.tour() is not None and party_size(turn.party() or {}) <= MAX_PARTY:
+        lines.append("Reply YES and I'll check which departures have room.")
+    lines.append("Reply MENU for anything else.")
+    turn.say("\n".join(lines))
+
+
+QUESTION_START = re.compile(
+    r"^\s*(what|when|where|which|who|why|how|is|are|do|does|did|can|could|will|would|"
+    r"should|may|any)\b",
+    re.IGNORECASE,
+)
+
+
+@handler
+def detail_or_question(turn: Turn) -> None:
+    """After the enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian"
+    reads to the NLU like a question about pickup and diet; a statement is an answer."""
+    if turn.text.rstrip().endswith("?") or QUESTION_START.match(turn.text):
+        tour_info(turn)
+    else:
+        lead_details(turn)

@@ -1,0 +1,129 @@
+"""The conversation's lead, for any handler: found, created (the rep is told) or added to.
+A lead is how a person at the tour company hears of a customer the bot cannot finish with."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from bot import replies
+from bot.states import State
+from bot.turn import Turn
+from models import Booking, Departure, Lead
+from services import leads, notify
+from services.leads import LeadContext
+from services.notify import local_time
+from services.pricing import MAX_PARTY, party_size
+
+
+def open_lead(turn: Turn) -> Lead | None:
+    lead = turn.conversation.lead
+    if lead is not None and lead.status in leads.OPEN_STATUSES:
+        return lead
+    return None
+
+
+def ensure_lead(
+    turn: Turn,
+    *,
+    source: str | None = None,
+    reason: str | None = None,
+    priority: str = "normal",
+    summary: str | None = None,
+) -> tuple[Lead, bool]:
+    """The conversation's open lead, or a new one bound to it (the rep is told). The
+    summary, when given, says what the customer is doing better than their last words
+    ("yes", "2")."""
+    lead = open_lead(turn)
+    if lead is not None and reason is None:
+        update_lead_context(turn, lead)
+        return lead, False
+    first, _ = turn.wanted_dates()
+    # Someone who is not a returning customer has no bookings to list (see engine._answer).
+    history = (
+        list(
+            turn.session.scalars(
+                select(Booking.reference)
+                .where(Booking.customer_id == turn.customer.id)
+                .order_by(Booking.id)
+            )
+        )
+        if turn.returning
+        else []
+    )
+    lead = leads.create_lead(
+        turn.session,
+        turn.org,
+        turn.customer,
+        turn.now,
+        source=source or turn.conversation.channel,
+        reason=reason,
+        priority=priority,
+        actor=turn.actor(),
+        context=LeadContext(
+            tour=turn.tour(),
+            party=turn.party() or {},
+            preferred_date=first if turn.slot("date") else None,
+            preferred_month=turn.slot("month"),
+            notes=(summary or turn.text)[:500],
+            extra={"previous_bookings": history} if history else {},
+        ),
+    )
+    turn.conversation.lead = lead
+    turn.conversation.assigned_to_id = lead.assigned_to_id
+    notify.lead_created(turn.session, turn.org, lead, summary or turn.text, turn.now)
+    return lead, True
+
+
+def wants(turn: Turn, doing: str, dep: Departure) -> str:
+    """For the rep: "holding seats: 2 adults, Sunset Tour, Sat 28 Nov 17:30"."""
+    party = turn.party()
+    who = f"{replies.party_text(party)}, " if party else ""
+    return f"{doing}: {who}{dep.tour.name}, {local_time(turn.org, dep.starts_at)}"
+
+
+def update_lead_context(turn: Turn, lead: Lead) -> None:
+    tour = turn.tour()
+    if tour is not None:
+        lead.tour_id = tour.id
+    if turn.party():
+        lead.party = turn.party() or {}
+    if turn.slot("month"):
+        lead.preferred_month = turn.slot("month")
+    if turn.slot("date"):
+        lead.preferred_date = date.fromisoformat(turn.slot("date"))
+
+
+def note_details(turn: Turn, lead: Lead) -> None:
+    """What the customer just wrote, on the lead in their own words (it may hold more than
+    the NLU understood), with the party, dates and tour it gave."""
+    update_lead_context(turn, lead)
+    leads.add_details(
+        turn.session,
+        lead,
+        turn.text,
+        turn.now,
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+    )
+
+
+def group_for_sales(turn: Turn) -> bool:
+    """A party larger than one booking may be ("200 people") is a group for a person to
+    arrange: a lead for sales, not an error message."""
+    size = party_size(turn.party() or {})
+    if size <= MAX_PARTY:
+        return False
+    tour = turn.tour()
+    lead, _ = ensure_lead(
+        turn, summary=f"group of {size}" + (f" for {tour.name}" if tour else "") + f": {turn.text}"
+    )
+    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
+    turn.say(
+        f"A group of {size} is more than I can book here (up to {MAX_PARTY} people per "
+        f"booking). {rep} arranges groups and will contact you; your enquiry reference is "
+        f"{lead.reference}. Anything to add (dates, pickup, diet)? Just write it here."
+    )
+    turn.goto(State.QUESTIONS)
+    return True
