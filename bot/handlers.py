@@ -177,17 +177,16 @@ def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
     party = turn.party() or {"adult": 1}
     alternatives = availability.alternatives(turn.session, turn.org, full, party, turn.now, limit=1)
     lines = [headline]
+    waitlist_line = f"2) Join the waitlist for {local_time(turn.org, full.starts_at)}"
     if alternatives:
         alt = alternatives[0]
         lines.append(
             f"1) {local_time(turn.org, alt.departure.starts_at)} instead – "
             f"{alt.spots_left} spots left"
         )
-    else:
-        lines.append("1) (no nearby date has room)")
-    lines.append(f"2) Join the waitlist for {local_time(turn.org, full.starts_at)}")
-    lines.append("3) See other dates")
-    lines.append("Reply 1, 2 or 3.")
+        lines += [waitlist_line, "3) See other dates", "Reply 1, 2 or 3."]
+    else:  # no nearest date to offer: 1 searches the others (see full_option)
+        lines += ["1) See other dates", waitlist_line, "Reply 1 or 2."]
     turn.say("\n".join(lines))
     turn.goto(
         State.FULL,
@@ -239,10 +238,18 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
             local_time(turn.org, dep.starts_at),
             party,
             price,
-            turn.org.settings.hold_hours,
+            _hold_period(turn, dep),
         )
     )
     turn.goto(State.CONFIRMING, quoted_party=party)
+
+
+def _hold_period(turn: Turn, dep: Departure) -> str:
+    """A hold never outlasts the departure's start (services.inventory): say so."""
+    hours = turn.org.settings.hold_hours
+    if turn.now + timedelta(hours=hours) < dep.starts_at:
+        return f"for {hours} hours"
+    return f"until {local_time(turn.org, dep.starts_at)}"
 
 
 @handler

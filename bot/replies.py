@@ -49,7 +49,7 @@ def quote_text(
     when: str,
     party: dict[str, int],
     price: PriceBreakdown,
-    hold_hours: int,
+    hold_period: str,
 ) -> str:
     lines = [f"{item_name}, {when}", f"{party_text(party)}: {price.describe()}"]
     lines.append(
@@ -59,8 +59,7 @@ def quote_text(
     )
     seats = price.seats
     lines.append(
-        f"Shall I hold {seats} seat{'s' if seats != 1 else ''} for {hold_hours} hours? "
-        "Reply YES to hold."
+        f"Shall I hold {seats} seat{'s' if seats != 1 else ''} {hold_period}? Reply YES to hold."
     )
     return "\n".join(lines)
 

@@ -29,7 +29,7 @@ from models import (
 from services import api_tokens, bookings, inventory, jobs
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
-from tests.factories import catalog_data, departure, hold, make_customer
+from tests.factories import catalog_data, departure, hold, make_customer, new_departure
 
 KTM = ZoneInfo("Asia/Kathmandu")
 
@@ -259,6 +259,36 @@ def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat
             "WAITLISTED",
             "CITY3",
         )
+
+
+def test_journey_4_with_no_nearby_date_offers_other_dates_and_the_waitlist(
+    ada: Chat, factory
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
+        hold(s, org, "CITY4", "+12025550151", utcnow(), 3)
+        s.commit()
+    reply = ada.say(f"city walk on {spoken(day(3))} for 2 people")
+    assert "fully booked" in reply and "1) See other dates" in reply
+    assert "2) Join the waitlist" in reply and "Reply 1 or 2." in reply and "3)" not in reply
+    assert "no other dates have room" in ada.say("1")
+    assert "Position: #1" in ada.say("2")
+
+
+def test_a_hold_on_a_departure_starting_soon_is_offered_until_its_start(ada: Chat, factory) -> None:
+    starts = (utcnow() + timedelta(hours=5)).replace(second=0, microsecond=0)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        new_departure(s, org, "CITYSOON", starts, 10, like="CITY3")
+        s.commit()
+    ada.say(f"city walk on {spoken(starts.astimezone(KTM).date())} for 2 people")
+    quote = ada.say("1")
+    assert f"hold 2 seats until {starts.astimezone(KTM):%a %-d %b %H:%M}?" in quote
+    assert "24 hours" not in quote
+    ada.say("yes")
+    with factory() as s:
+        assert s.scalar(select(Booking.hold_expires_at)) == starts
 
 
 def test_journey_4_too_few_seats_for_the_party_is_not_called_fully_booked(
