@@ -35,6 +35,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from services import leads
 from services.customers import add_customer, fill_in_contact
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Inbound:
     provider_sid: str
     profile_name: str | None = None
     media: tuple[str, ...] = ()
+    location: str | None = None  # a shared pin, as text with a map link
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class Logged:
     conversation_id: int | None
     body: str
     media: tuple[str, ...]
+    location: bool = False
 
 
 # The log is append-only and nothing reads these rows back in the same request, so they are
@@ -178,7 +181,8 @@ def _record(
     kind: str,
     conversation_id: int | None,
 ) -> Logged:
-    body = clean(msg.body)
+    # A shared location has no body: the pin, as text, is what the log and the staff see.
+    body = clean(msg.body if msg.body.strip() or not msg.location else msg.location)
     # Twilio retries deliveries: the unique MessageSid makes a repeat fail right here, the
     # first statement of the turn, before anything else happens; the webhook then answers
     # with the replies stored the first time (replies_for_sid).
@@ -200,7 +204,7 @@ def _record(
             "updated_at": now,
         },
     ).scalar_one()
-    return Logged(message_id, conversation_id, body, msg.media)
+    return Logged(message_id, conversation_id, body, msg.media, msg.location is not None)
 
 
 def _reply(
@@ -281,6 +285,8 @@ def _answer(
 
     if not text.strip() and inbound.media:
         return ["Thanks, we've received your file. A team member will look at it. " + MENU]
+    if inbound.location:
+        return _location_reply(session, conv, customer, inbound, now)
 
     result = nlu.parse(text, context_for_org(session, org, now))
     # Returning customer: wrote on this channel before, or has bookings (checked only when
@@ -325,6 +331,23 @@ def _answer(
         name = "choose_departure"
     HANDLERS[name](turn)
     return turn.finish()
+
+
+def _location_reply(
+    session: Session, conv: Conversation, customer: Customer, inbound: Logged, now: datetime
+) -> list[str]:
+    """A pin (a hotel for pickup, where they are): on the open enquiry for the rep, since
+    the bot itself has no use for coordinates."""
+    lead = conv.lead
+    if lead is None or lead.status not in leads.OPEN_STATUSES:
+        return ["Thanks for the location; a team member will see it. " + MENU]
+    leads.add_details(
+        session, lead, inbound.body, now, actor=f"customer:{customer.phone}", source=conv.channel
+    )
+    return [
+        f"Thanks, I've added your location to your enquiry {lead.reference}. "
+        "Reply MENU for anything else."
+    ]
 
 
 def _open_offer(session: Session, customer: Customer, now: datetime) -> WaitlistEntry | None:

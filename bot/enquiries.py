@@ -53,6 +53,9 @@ def lead_details(turn: Turn) -> None:
         turn.goto(State.IDLE)
         menu(turn)
         return
+    if not turn.text.strip():  # an empty message (a sticker, a bad pin) answers nothing
+        menu(turn)
+        return
     if turn.result.intent == "deny":  # "no" / "none" is an answer, not a note
         update_lead_context(turn, lead)
     else:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
+from cli.chat import post_inbound
 from config import TestConfig
 from models import (
     Booking,
@@ -21,6 +22,7 @@ from models import (
     Conversation,
     Departure,
     Lead,
+    Message,
     Organization,
     TimelineEvent,
     WaitlistEntry,
@@ -165,6 +167,35 @@ def test_a_new_party_in_the_middle_of_a_quote_is_priced_before_anything_is_held(
         assert (booking.seats, booking.total_minor) == (5, 24500)
     [note] = ada.outbox()
     assert "holding seats: 5 adults, Sunset Tour" in note.body  # not "yes"
+
+
+def test_a_shared_location_goes_on_the_enquiry_with_a_map_link(ada: Chat, factory) -> None:
+    def share(**pin: str) -> str:
+        form = {**ada.form(""), **pin}
+        status, replies = post_inbound(ada.client, form, AUTH_TOKEN, BASE_URL)
+        assert status == 200
+        return "\n".join(replies)
+
+    assert "a team member will see it" in share(Latitude="27.7153", Longitude="85.3123")
+    ref = re.search(r"LD-[A-Z0-9]{5}", ada.say("I'm interested in the food tour")).group(0)
+    reply = share(
+        Latitude="27.715300", Longitude="85.312300", Label="Hotel Yak", Address="Thamel, KTM"
+    )
+    assert f"added your location to your enquiry {ref}" in reply
+    pin = "Hotel Yak, Thamel, KTM https://maps.google.com/?q=27.715300,85.312300"
+    with factory() as s:
+        assert s.scalar(select(Lead.notes).where(Lead.reference == ref)).endswith(pin)
+        assert (
+            s.scalar(
+                select(Message.body)
+                .order_by(Message.id.desc())
+                .where(Message.direction == "inbound")
+            )
+            == pin
+        )  # the log shows the pin, not ""
+    # Not a location: a bad pin is just an empty message, never an error.
+    assert "didn't catch" in share(Latitude="north", Longitude="85")
+    assert "didn't catch" in share(Latitude="95", Longitude="85")
 
 
 def test_a_group_too_big_to_book_by_chat_becomes_a_lead_for_sales(ada: Chat, factory) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
@@ -64,6 +65,26 @@ def twiml(replies: list[str]) -> Response:
         for part in outbox.split_body(text):
             response.message(part)
     return Response(str(response), mimetype="application/xml")
+
+
+def shared_location(form: Any) -> str | None:
+    """A WhatsApp location pin (Latitude, Longitude, and Label/Address for a named place) as
+    text a person can read and open: "Hotel Yak, Thamel https://maps.google.com/?q=27.7,85.3"."""
+    try:
+        lat, lon = float(form.get("Latitude", "")), float(form.get("Longitude", ""))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # nan fails both comparisons
+        return None
+    place = ", ".join(
+        dict.fromkeys(
+            " ".join(form.get(key, "").replace("\x00", "").split())[:200]
+            for key in ("Label", "Address")
+            if form.get(key, "").strip()
+        )
+    )
+    link = f"https://maps.google.com/?q={lat:.6f},{lon:.6f}"
+    return f"{place} {link}" if place else link
 
 
 def forbidden() -> Response:
@@ -127,6 +148,7 @@ def inbound_message() -> Response:
         provider_sid=sid,
         profile_name=form.get("ProfileName"),
         media=media,
+        location=shared_location(form),
     )
     sender = find_sender(db.session, msg, to_channel)
     if sender is None:
