@@ -28,6 +28,22 @@ def test_lead_board_and_page(owner: StaffClient, factory: sessionmaker[Session])
     assert page.status_code == 200 and "Preview quote" in page.text
 
 
+def test_lead_notes_keep_their_lines_link_their_links_and_escape_the_rest(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    lead = a_lead(factory)
+    with factory() as s:
+        s.get(
+            Lead, lead.id
+        ).notes = (
+            "vegetarian <script>alert(1)</script>\nHotel Yak https://maps.google.com/?q=27.7,85.3"
+        )
+        s.commit()
+    page = owner.get(f"/admin/leads/{lead.reference}").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert '<a href="https://maps.google.com/?q=27.7,85.3"' in page
+
+
 def test_quote_is_previewed_before_it_is_sent(
     owner: StaffClient, factory: sessionmaker[Session]
 ) -> None:
