@@ -289,7 +289,21 @@ def test_stop_on_sms_is_left_to_twilio(client: FlaskClient, factory) -> None:
 
 FIELDS = st.dictionaries(
     st.sampled_from(
-        ["From", "To", "Body", "MessageSid", "NumMedia", "MediaUrl0", "ProfileName", "SmsSid", "X"]
+        [
+            "From",
+            "To",
+            "Body",
+            "MessageSid",
+            "NumMedia",
+            "MediaUrl0",
+            "ProfileName",
+            "SmsSid",
+            "Latitude",
+            "Longitude",
+            "Label",
+            "Address",
+            "X",
+        ]
     ),
     st.one_of(
         st.text(max_size=300),
@@ -305,6 +319,10 @@ FIELDS = st.dictionaries(
                 "🙂" * 50,
                 "-1",
                 "1e9",
+                "27.7153",
+                "nan",
+                "inf",
+                "-180.0",
             ]
         ),
     ),
