@@ -7,6 +7,7 @@ message the turn caused (to sales reps, ops, other customers) from the outbox.""
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from typing import IO
@@ -110,6 +111,8 @@ def chat_command(
         form = inbound_form(
             format_address(channel, sender), format_address(channel, to), text, name
         )
+        if pin := LOCATION_LINE.match(text):  # "/location 27.7153,85.3123 Hotel Yak"
+            form.update(Body="", Latitude=pin["lat"], Longitude=pin["lon"], Label=pin["label"])
         status, replies = post_inbound(client, form, config.TWILIO_AUTH_TOKEN, base)
         if status != 200:
             click.echo(f"  (HTTP {status})")
@@ -129,8 +132,16 @@ def chat_command(
         db.session.rollback()
 
 
+LOCATION_LINE = re.compile(
+    r"^/location\s+(?P<lat>-?[\d.]+)\s*,\s*(?P<lon>-?[\d.]+)\s*(?P<label>.*)$", re.IGNORECASE
+)
+
+
 def _prompt_lines():  # type: ignore[no-untyped-def]
-    click.echo("Type a message and press Enter (Ctrl-D to quit).")
+    click.echo(
+        "Type a message and press Enter (Ctrl-D to quit); "
+        '"/location LAT,LON [name]" shares a location pin.'
+    )
     while True:
         try:
             yield click.prompt("", prompt_suffix="> ", default="", show_default=False)

@@ -198,6 +198,24 @@ def test_a_shared_location_goes_on_the_enquiry_with_a_map_link(ada: Chat, factor
     assert "didn't catch" in share(Latitude="95", Longitude="85")
 
 
+def test_the_chat_simulator_replays_a_script_and_shows_what_it_caused(app: Flask, tmp_path) -> None:
+    script = tmp_path / "journey.txt"
+    script.write_text(
+        "Hi! I'm interested in the Everest Base Camp Trek for 3 people\n"
+        "/location 27.7153,85.3123 Hotel Yak\n"
+    )
+    result = app.test_cli_runner().invoke(
+        args=["chat", "--from", "+12025550177", "--whatsapp", "--script", str(script)]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    ref = re.search(r"LD-[A-Z0-9]{5}", out).group(0)
+    assert "> Hi! I'm interested" in out and f"enquiry reference is {ref}" in out
+    assert "[outbox sms to +15551230001, sent] New lead" in out  # what the turn caused
+    assert f"added your location to your enquiry {ref}" in out  # signed, like Twilio's
+    assert "HTTP" not in out
+
+
 def test_a_group_too_big_to_book_by_chat_becomes_a_lead_for_sales(ada: Chat, factory) -> None:
     ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
     reply = ada.say(f"sunset tour on {spoken(day(6))} for 200 people")
