@@ -37,7 +37,7 @@ def enquire(turn: Turn) -> None:
 
 def _open_questions(turn: Turn) -> list[str]:
     questions = []
-    if not (turn.slot("date") or turn.slot("month") or turn.slot("week")):
+    if turn.wanted_dates() == (None, None):
         questions.append("Which dates suit you (or how flexible are you)?")
     if not turn.party():
         questions.append("How many people, and any children?")

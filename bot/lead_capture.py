@@ -3,8 +3,6 @@ A lead is how a person at the tour company hears of a customer the bot cannot fi
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from bot import replies
@@ -64,7 +62,7 @@ def ensure_lead(
         context=LeadContext(
             tour=turn.tour(),
             party=turn.party() or {},
-            preferred_date=first if turn.slot("date") else None,
+            preferred_date=first if turn.slot("date") or turn.slot("dates") else None,
             preferred_month=turn.slot("month"),
             notes=(summary or turn.text)[:500],
             extra={"previous_bookings": history} if history else {},
@@ -91,8 +89,8 @@ def update_lead_context(turn: Turn, lead: Lead) -> None:
         lead.party = turn.party() or {}
     if turn.slot("month"):
         lead.preferred_month = turn.slot("month")
-    if turn.slot("date"):
-        lead.preferred_date = date.fromisoformat(turn.slot("date"))
+    if turn.slot("date") or turn.slot("dates"):
+        lead.preferred_date = turn.wanted_dates()[0]
 
 
 def note_details(turn: Turn, lead: Lead) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,8 +12,6 @@ from sqlalchemy.orm import Session, joinedload
 from bot.states import State
 from intents import ParseResult
 from models import Conversation, Customer, Departure, Organization, Tour
-
-WEEK = re.compile(r"\b(this|next|coming)\s+week\b", re.IGNORECASE)
 
 
 @dataclass
@@ -84,21 +81,16 @@ class Turn:
         updates: dict[str, Any] = {}
         if r.entity("tour"):
             updates["tour"] = r.entity("tour")
-        if r.entity("date"):
-            updates.update(date=r.entity("date"), month=None, week=None)
+        # One way of saying when at a time: a new one replaces the others. ("week" is the
+        # range slot's name in conversations stored before ranges had their own.)
+        if r.entity("date_range"):
+            updates.update(dates=r.entity("date_range").split("/"), date=None, month=None)
+        elif r.entity("date"):
+            updates.update(date=r.entity("date"), dates=None, month=None)
         elif r.entity("month"):
-            updates.update(month=r.entity("month"), date=None, week=None)
-        elif week := WEEK.search(self.text):
-            # "this week" / "next week" are ranges, not one date: Monday to Sunday.
-            today = self.now.astimezone(self.org.tz).date()
-            monday = today - timedelta(days=today.weekday())
-            if week.group(1).lower() == "next":
-                monday += timedelta(days=7)
-            updates.update(
-                week=[max(monday, today).isoformat(), (monday + timedelta(days=6)).isoformat()],
-                date=None,
-                month=None,
-            )
+            updates.update(month=r.entity("month"), dates=None, date=None)
+        if {"dates", "date", "month"} & updates.keys():
+            updates["week"] = None
         party = self.party_from_message()
         if party:
             updates["party"] = party
@@ -141,8 +133,8 @@ class Turn:
         return dict(party) if party else None
 
     def wanted_dates(self) -> tuple[date | None, date | None]:
-        if self.slot("week"):
-            first, last = self.slot("week")
+        if span := self.slot("dates") or self.slot("week"):
+            first, last = span
             return date.fromisoformat(first), date.fromisoformat(last)
         if self.slot("date"):
             day = date.fromisoformat(self.slot("date"))

@@ -14,8 +14,11 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     refs = misc.extract_refs(text)
     found += refs
     found_dates = [d for d in dates.extract_dates(text, ctx) if not _overlaps(d, found)]
-    found += found_dates[:1]  # the first date mentioned is the one meant
-    found += dates.extract_month(text, ctx, found_dates)
+    ranges = dates.extract_date_range(text, ctx, found_dates)
+    found += ranges
+    # The first date mentioned is the one meant, unless it is part of a range.
+    found += [d for d in found_dates if not _overlaps(d, ranges)][:1]
+    found += dates.extract_month(text, ctx, found_dates + ranges)
     times = [t for t in dates.extract_time(text) if not _overlaps(t, found)]
     found += times
     found += misc.extract_email(text)

@@ -287,6 +287,18 @@ def test_price_questions_get_every_price_tier(ada: Chat) -> None:
     assert "Adult $49, Child $29" in ada.say("how long is the sunset tour?")
 
 
+def test_a_range_of_dates_lists_every_departure_in_it(ada: Chat) -> None:
+    first, last = day(10), day(12)
+    span = (
+        f"{first.day}-{last.day} {first:%B}"
+        if first.month == last.month
+        else (f"{spoken(first)} to {spoken(last)}")
+    )
+    reply = ada.say(f"sunset tour {span} for 2 adults")
+    listed = re.findall(r"^\d\) Sunset Tour, \w{3} (\d+) \w{3}", reply, re.MULTILINE)
+    assert [int(d) for d in listed] == [first.day, day(11).day, last.day]
+
+
 def test_journey_4_full_departure_offers_alternatives_and_the_waitlist(ada: Chat, factory) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))

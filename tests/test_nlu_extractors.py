@@ -62,6 +62,32 @@ def test_dates(text: str, now: datetime, expected: str) -> None:
     assert ents(text, now).get("date") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("sunset tour 4-6 March for 2", "2027-03-04/2027-03-06"),
+        ("between 4th and 6th of march", "2027-03-04/2027-03-06"),
+        ("March 4 to 6", "2027-03-04/2027-03-06"),
+        ("from 28 Feb to 3 Mar", "2027-02-28/2027-03-03"),
+        ("between 4 Mar and 8 Apr", "2027-03-04/2027-04-08"),
+        ("this weekend", "2027-01-09/2027-01-10"),
+        ("next weekend", "2027-01-16/2027-01-17"),
+        ("this week", "2027-01-06/2027-01-10"),
+        ("next week", "2027-01-11/2027-01-17"),
+    ],
+)
+def test_date_ranges(text: str, span: str) -> None:
+    found = ents(text, WED)
+    assert found["date_range"] == span and "date" not in found and "month" not in found
+
+
+@pytest.mark.parametrize(
+    "text", ["between 4 and 6 people", "6-4 March", "between 4 Jan and 8 June", "on 5 March"]
+)
+def test_not_date_ranges(text: str) -> None:
+    assert "date_range" not in ents(text, WED)
+
+
 def test_numeric_dates_follow_the_organizations_order() -> None:
     assert ents("3/4", WED, date_order="DMY")["date"] == "2027-04-03"
     assert ents("3/4", WED, date_order="MDY")["date"] == "2027-03-04"

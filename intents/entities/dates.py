@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from functools import cache
+from itertools import pairwise
 
 from dateparser.date import DateDataParser
 
@@ -84,6 +85,20 @@ RELATIVE_RE = re.compile(
 )
 WEEKDAY_RE = re.compile(rf"\b(?:(this|next|coming|this coming)\s+)?({WEEKDAY})\b\.?", _F)
 WEEKEND_RE = re.compile(r"\b(?:(this|next|coming)\s+)?weekend\b", _F)
+WEEK_RE = re.compile(r"\b(this|next|coming)\s+week\b", _F)
+TO = r"\s*(?:-|–|to|and|till|until|through)\s*"
+# "4-6 December", "between 4th and 6th of Dec", "from 4 to 6 December 2027"
+DAYS_MONTH_RE = re.compile(
+    rf"\b(?:between\s+|from\s+)?(\d{{1,2}}){ORD}{TO}(\d{{1,2}}){ORD}\s+(?:of\s+)?({MONTH})\b\.?"
+    rf"(?:,?\s+(\d{{4}}))?",
+    _F,
+)
+# "December 4-6", "Dec 4th to 6th"
+MONTH_DAYS_RE = re.compile(
+    rf"\b({MONTH})\.?\s+(\d{{1,2}}){ORD}{TO}(\d{{1,2}}){ORD}\b(?:,?\s+(\d{{4}}))?", _F
+)
+BETWEEN_RE = re.compile(rf"^{TO}$", _F)
+MAX_RANGE_DAYS = 62
 DAY_ONLY_RE = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", _F)
 MONTH_ONLY_RE = re.compile(
     rf"\b(?:(in|during|early|late|mid|end of|beginning of|start of|for)[\s-]+)?"
@@ -192,11 +207,48 @@ def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
         add(today + timedelta(days=offset), m.start(), m.end())
     for m in WEEKDAY_RE.finditer(text):
         add(_weekday(today, WEEKDAYS[m.group(2).lower()], m.group(1)), m.start(), m.end())
-    for m in WEEKEND_RE.finditer(text):
-        add(_weekday(today, 5, m.group(1)), m.start(), m.end())
     for m in DAY_ONLY_RE.finditer(text):
         add(_next_day_of_month(int(m.group(1)), today), m.start(), m.end())
     return found
+
+
+def extract_date_range(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Entity]:
+    """A span of days, as "first/last" (ISO 8601 interval): "4-6 December", "December 4 to
+    6", "between 4 Dec and 8 Jan" (two dates found with "and"/"to" between them), "this
+    weekend" (Saturday and Sunday), "next week" (Monday to Sunday)."""
+    today = ctx.now.date()
+
+    def span(first: date | None, last: date | None, start: int, end: int) -> list[Entity]:
+        if first is None or last is None or not 0 <= (last - first).days <= MAX_RANGE_DAYS:
+            return []
+        return [Entity("date_range", f"{first.isoformat()}/{last.isoformat()}", start, end)]
+
+    if m := DAYS_MONTH_RE.search(text):
+        month, year = MONTHS[m.group(3).lower()], int(m.group(4)) if m.group(4) else None
+        first = _future(int(m.group(1)), month, year, today)
+        last = _future(int(m.group(2)), month, year, today)
+        return span(first, last, m.start(), m.end())
+    if m := MONTH_DAYS_RE.search(text):
+        month, year = MONTHS[m.group(1).lower()], int(m.group(4)) if m.group(4) else None
+        first = _future(int(m.group(2)), month, year, today)
+        last = _future(int(m.group(3)), month, year, today)
+        return span(first, last, m.start(), m.end())
+    for a, b in pairwise(dates):
+        if BETWEEN_RE.match(text[a.end : b.start]):
+            start = a.start
+            if lead := re.search(r"\b(?:between|from)\s+$", text[: a.start], _F):
+                start = lead.start()
+            return span(date.fromisoformat(a.value), date.fromisoformat(b.value), start, b.end)
+    if m := WEEKEND_RE.search(text):
+        saturday = _weekday(today, 5, m.group(1))  # as "sat": the coming one
+        return span(saturday, saturday + timedelta(days=1), m.start(), m.end())
+    if m := WEEK_RE.search(text):
+        # Monday to Sunday; what is left of it for "this week".
+        monday = today - timedelta(days=today.weekday())
+        if m.group(1).lower() == "next":
+            monday += timedelta(days=7)
+        return span(max(monday, today), monday + timedelta(days=6), m.start(), m.end())
+    return []
 
 
 def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Entity]:
