@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format audit services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-webhook-floor bench-admin soak rasa lock clean
+.PHONY: setup run test lint format audit messages services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-webhook-floor bench-admin soak rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,18 @@ audit: setup
 		[ "$(AUDIT_STRICT)" != 1 ] || exit 1; \
 	elif [ $$status -ne 0 ]; then cat .audit.log; exit $$status; \
 	else echo "pip-audit: no known vulnerabilities in requirements.lock"; fi
+
+# Customer-facing sentences -> translations/messages.pot -> each language's .po (translate
+# the new entries, then commit the .po files; they are read directly, nothing to compile).
+LANGUAGES := pt es fr de
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 --sort-by-file --no-wrap \
+		--project tourbot -o translations/messages.pot .
+	for lang in $(LANGUAGES); do \
+		if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-wrap -i translations/messages.pot -d translations -l $$lang; \
+		else $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$lang; fi; \
+	done
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -64,3 +64,5 @@ class OrganizationSettings(BaseModel):
     balance_reminder_days: int = Field(3, ge=0, le=60)
     hold_nudge_hours: int = Field(2, ge=1, le=48)
     support_phone: str | None = None
+    # The languages customers are answered in; the first is the fallback for any other.
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=5)
