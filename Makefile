@@ -25,6 +25,10 @@ test: setup services browser lint audit
 	$(BIN)/pytest
 
 lint: setup
+	@# A tracked .venv (a worktree's link to the shared one) replaces the real virtualenv
+	@# wherever that commit is checked out: git treats the ignored directory as expendable.
+	@! git ls-files --error-unmatch .venv >/dev/null 2>&1 || \
+		(echo ".venv is tracked by git: git rm --cached .venv"; exit 1)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
