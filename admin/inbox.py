@@ -7,6 +7,7 @@ from flask import jsonify, render_template, request, url_for
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
+from bot import staff as bot_staff
 from extensions import db
 from models import Conversation, utcnow
 from services import inbox
@@ -139,8 +140,13 @@ def conversation_assign(conv_id: int):  # type: ignore[no-untyped-def]
 @requires()
 def conversation_resolve(conv_id: int):  # type: ignore[no-untyped-def]
     conv = _conversation(conv_id)
+
+    def resolve() -> None:
+        inbox.resolve(db.session, conv, utcnow(), actor=actor())
+        bot_staff.hand_back(conv)
+
     return run(
-        lambda: inbox.resolve(db.session, conv, utcnow(), actor=actor()),
+        resolve,
         "Resolved. The bot answers this customer again.",
         url_for("admin.inbox_list"),
     )

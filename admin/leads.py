@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from admin import admin_bp
 from admin.actions import form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
+from bot import staff as bot_staff
 from extensions import db
 from models import Booking, Conversation, Departure, Lead, LeadStatus, Message, Quote, utcnow
 from services import leads, reports, sales, timeline
@@ -149,10 +150,17 @@ def lead_quote(reference: str):  # type: ignore[no-untyped-def]
     lead = _lead(reference)
     departure = _departure(request.form.get("departure"))
     party = _party(departure, request.form)
-    return run(
-        lambda: sales.send_quote(
+
+    def send() -> Quote:
+        quote = sales.send_quote(
             db.session, current_org(), lead, departure, party, utcnow(), staff=staff()
-        ),
+        )
+        # The quote says "Reply YES": the bot is readied for that answer.
+        bot_staff.expect_quote_answer(db.session, lead.customer, departure, quote.party)
+        return quote
+
+    return run(
+        send,
         lambda quote: f"Quote {quote.reference} sent to the customer.",
         url_for("admin.lead_page", reference=lead.reference),
     )

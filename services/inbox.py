@@ -284,9 +284,9 @@ def assign(
 
 
 def resolve(session: Session, conv: Conversation, now: datetime, *, actor: str) -> None:
-    """Done: the flag is cleared and the bot answers this customer again."""
-    conv.status, conv.handoff, conv.unread_count = "resolved", False, 0
-    conv.state, conv.slots = "idle", {}  # the bot's starting state (bot.states.State.IDLE)
+    """Done, and read. The caller hands the customer back to the bot too
+    (bot.staff.hand_back: the handoff flag, state and slots are the bot's)."""
+    conv.status, conv.unread_count = "resolved", 0
     if conv.lead is not None:
         timeline.record(
             session, conv.lead, "conversation.resolved", actor=actor, source="admin", at=now

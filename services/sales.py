@@ -55,6 +55,9 @@ def send_quote(
     *,
     staff: StaffUser,
 ) -> Quote:
+    """Prices, stores and sends the quote. Its message says "Reply YES": the caller readies
+    the bot for that answer (bot.staff.expect_quote_answer), since services do not write
+    the bot's state."""
     if departure.organization_id != org.id or lead.organization_id != org.id:
         raise SalesError("That departure is not yours.")
     quote = pricing.create_quote(session, org, departure, party, now, lead=lead)
@@ -62,18 +65,6 @@ def send_quote(
     notify.to_customer(
         session, org, lead.customer, quote_message(org, departure, price, quote.reference), now
     )
-    _, conversation = notify.customer_channel(session, lead.customer)
-    if conversation is not None and not conversation.handoff:
-        # The message says "Reply YES": leave the bot exactly where its own quote would
-        # (bot.states.State.CONFIRMING), so that YES holds these seats. In a handoff the
-        # rep reads the answer instead.
-        conversation.state = "confirming"
-        conversation.slots = {
-            **(conversation.slots or {}),
-            "chosen": departure.code,
-            "tour": departure.tour.slug,
-            "party": dict(quote.party),
-        }
     lead.departure_id, lead.tour_id, lead.party = departure.id, departure.tour_id, dict(quote.party)
     actor = f"staff:{staff.id}"
     if lead.status in (LeadStatus.NEW, LeadStatus.CONTACTED):
