@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from models import Departure, Guide, Organization
-from services import assignments, incidents, operations
+from services import assignments, crew, incidents, operations
 from services.errors import ServiceError
 
 COMMAND = re.compile(
@@ -69,7 +69,7 @@ def parse(text: str, known_code: Callable[[str], bool]) -> Command | None:
 def handle(
     session: Session, org: Organization, guide: Guide, text: str, now: datetime
 ) -> list[str]:
-    command = parse(text, lambda code: operations.departure_by_code(session, org, code) is not None)
+    command = parse(text, lambda code: crew.departure_by_code(session, org, code) is not None)
     if command is None or command.verb == "HELP":
         return [HELP]
     if command.unknown_code:
@@ -93,10 +93,10 @@ def _departure(
     session: Session, org: Organization, guide: Guide, command: Command, now: datetime
 ) -> Departure | None:
     if command.code == "TODAY":
-        return operations.todays_departure(session, org, guide, now)
+        return crew.todays_departure(session, org, guide, now)
     if command.code:
-        return operations.departure_by_code(session, org, command.code)
-    return operations.current_or_next(session, guide, now)
+        return crew.departure_by_code(session, org, command.code)
+    return crew.current_or_next(session, guide, now)
 
 
 def _run(

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Departure, DepartureStatus, Guide, GuideAssignment, Organization
-from services import notify, operations, timeline
+from services import notify, timeline
+from services.crew import OperationsError, group_size, open_assignment, tell_ops
 from services.money import format_money
 from services.notify import local_time
 
@@ -26,11 +27,9 @@ def offer_assignment(
     actor: str = "ops",
 ) -> GuideAssignment:
     if departure.tour not in guide.tours:
-        raise operations.OperationsError(
-            f"{guide.name} is not qualified for {departure.tour.name}."
-        )
+        raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
     if busy_elsewhere(session, guide, departure):
-        raise operations.OperationsError(f"{guide.name} is on another departure at that time.")
+        raise OperationsError(f"{guide.name} is on another departure at that time.")
     pending = session.scalar(
         select(GuideAssignment).where(
             GuideAssignment.departure_id == departure.id,
@@ -60,7 +59,7 @@ def offer_assignment(
             f"📋 Trip assignment\n{departure.tour.name} ({departure.code})\n"
             f"{local_time(org, departure.starts_at)} to {end.day} {end:%b}\n"
             f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-            f"Group: {operations.group_size(session, departure)} guests\n"
+            f"Group: {group_size(session, departure)} guests\n"
             f"Role: {role.title()} guide\n"
             f"Fee: {format_money(fee, org.currency)}\n"
             f"Reply ACCEPT {departure.code} or DECLINE {departure.code}"
@@ -105,20 +104,12 @@ def replacement_guides(
     ]
 
 
-def open_assignment(session: Session, guide: Guide, departure: Departure) -> GuideAssignment | None:
-    return session.scalar(
-        select(GuideAssignment)
-        .where(GuideAssignment.departure_id == departure.id, GuideAssignment.guide_id == guide.id)
-        .order_by(GuideAssignment.id.desc())
-    )
-
-
 def accept_assignment(
     session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
 ) -> str:
     assignment = open_assignment(session, guide, departure)
     if assignment is None or assignment.status in ("declined", "cancelled"):
-        raise operations.OperationsError(f"There is no open offer for {departure.code}.")
+        raise OperationsError(f"There is no open offer for {departure.code}.")
     if assignment.status == "accepted":
         when = local_time(org, departure.starts_at)
         return f"You already accepted {departure.code}. See you at {when}."
@@ -133,7 +124,7 @@ def accept_assignment(
         at=now,
         content={"guide": guide.name},
     )
-    operations.tell_ops(
+    tell_ops(
         session,
         org,
         f"✓ {guide.name} accepted {departure.code} ({departure.tour.name}, "
@@ -160,7 +151,7 @@ def decline_assignment(
     if assignment is None or assignment.status in ("declined", "cancelled"):
         if assignment is not None and assignment.status == "declined":
             return f"You already declined {departure.code}."
-        raise operations.OperationsError(f"There is no open offer for {departure.code}.")
+        raise OperationsError(f"There is no open offer for {departure.code}.")
     assignment.status, assignment.responded_at, assignment.reason = "declined", now, reason or None
     if departure.guide_id == guide.id:
         departure.guide_id = None
@@ -175,7 +166,7 @@ def decline_assignment(
         at=now,
         content={"guide": guide.name, "reason": reason, "replacements": [g.name for g in options]},
     )
-    operations.tell_ops(
+    tell_ops(
         session,
         org,
         f"⚠️ {guide.name} declined {departure.code} ({local_time(org, departure.starts_at)})"
@@ -245,7 +236,5 @@ def replace_guide(
     (who gets the offer to ACCEPT)."""
     old = release_guide(session, org, departure, now, reason=reason, actor=actor)
     if old is not None and old.id == new_guide.id:
-        raise operations.OperationsError(
-            f"{new_guide.name} is already the guide of {departure.code}."
-        )
+        raise OperationsError(f"{new_guide.name} is already the guide of {departure.code}.")
     return offer_assignment(session, org, departure, new_guide, now, actor=actor)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Departure, Guide, Incident, IncidentUpdate, Organization
-from services import notify, operations, timeline
-from services.operations import OperationsError
+from services import crew, notify, timeline
+from services.crew import OperationsError
 
 # Severity from the guide's words; first match wins. Edit here to change the rules.
 SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -120,7 +120,7 @@ def report_issue(
     text: str,
     now: datetime,
 ) -> str:
-    operations._must_be_guide_of(guide, departure)
+    crew.must_be_guide_of(guide, departure)
     if not text.strip():
         raise OperationsError(f"Say what happened: ISSUE {departure.code} <what happened>")
     severity = severity_of(text)
@@ -143,7 +143,7 @@ def report_issue(
         at=now,
         content={"incident": incident.number, "severity": severity, "text": incident.text},
     )
-    operations.tell_ops(
+    crew.tell_ops(
         session,
         org,
         f"🚨 {severity.upper()} {incident.number} on {departure.code} from {guide.name} "
@@ -153,7 +153,7 @@ def report_issue(
     )
     return (
         f"⚠️ Issue logged: {incident.number}\nTrip: {departure.code}\nSeverity: {severity.title()}\n"
-        f"Ops team alerted.\nSupport: {operations.support_line(org)}"
+        f"Ops team alerted.\nSupport: {crew.support_line(org)}"
     )
 
 
@@ -208,10 +208,10 @@ def guide_update(
     text: str,
     now: datetime,
 ) -> str:
-    operations._must_be_guide_of(guide, departure)
+    crew.must_be_guide_of(guide, departure)
     incident, reply = update_issue(session, org, f"guide:{guide.id}", departure, text, now)
     state = "RESOLVED" if incident.status == "resolved" else "update"
-    operations.tell_ops(
+    crew.tell_ops(
         session, org, f"{incident.number} {state} from {guide.name}: {text.strip()[:400]}", now
     )
     return reply
@@ -239,7 +239,7 @@ def ops_update(
             now,
         )
     if tell_customers:
-        for booking in operations.confirmed_bookings(session, departure):
+        for booking in crew.confirmed_bookings(session, departure):
             notify.to_customer(
                 session,
                 org,

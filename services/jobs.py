@@ -1,28 +1,24 @@
-"""Background jobs: RQ on Redis in production, plain function calls in the embedded default.
-
-Job functions take only JSON-friendly arguments and open their own session, so an RQ
-worker (which imports this module by name) needs nothing but the environment.
+"""The background processes' entry points: the sweep (as a job, and every minute in-process
+in the embedded default), the clock that enqueues it, and the RQ worker. The queue itself
+is services/job_queue.py.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import utcnow
-from services import runtime
+from services import outbox, reminders, runtime
+from services.job_queue import QUEUE_NAME, enqueue, redis_connection
 from services.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = timedelta(minutes=1)
-QUEUE_NAME = "default"
 
 
 def worker_session_factory() -> sessionmaker[Session]:
@@ -32,8 +28,6 @@ def worker_session_factory() -> sessionmaker[Session]:
 def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> dict[str, list[str]]:
     """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
     retry is due (they are sent by their own jobs, each safe to run twice)."""
-    from services import outbox, reminders
-
     now = now or utcnow()
     with factory.begin() as session:
         result = sweep(session, now)
@@ -58,19 +52,6 @@ def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> di
 def sweep_job() -> dict[str, list[str]]:
     """The RQ entry point; the clock (run_clock) enqueues it once a minute."""
     return run_sweep(worker_session_factory())
-
-
-def redis_connection(url: str | None = None) -> Any:
-    return _redis_client(url or runtime.config().REDIS_URL or "redis://127.0.0.1:6379/0")
-
-
-@lru_cache(maxsize=8)
-def _redis_client(url: str) -> Any:
-    """One client (and its connection pool) per URL and process; redis-py resets the pool
-    in a forked child, so gunicorn and rq workers are safe."""
-    from redis import Redis
-
-    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
 def clock_tick(redis_url: str | None = None, now: datetime | None = None) -> str | None:
@@ -134,18 +115,6 @@ def run_worker(
         except (RedisConnectionError, RedisTimeoutError) as exc:
             log.warning("worker: Redis unavailable (%s); reconnecting in %.0f s", exc, retry_after)
             stop.wait(retry_after)
-
-
-def enqueue(
-    func: Callable[..., Any], *args: Any, redis_url: str | None = None, **kwargs: Any
-) -> Any:
-    """Runs func as a job: on RQ when Redis is configured, otherwise right now, in-process."""
-    url = redis_url if redis_url is not None else runtime.config().REDIS_URL
-    if not url:
-        return func(*args, **kwargs)
-    from rq import Queue
-
-    return Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue(func, *args, **kwargs)
 
 
 class InProcessScheduler:

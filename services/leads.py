@@ -21,7 +21,7 @@ from models import (
     StaffUser,
     Tour,
 )
-from services import timeline
+from services import notify, timeline
 from services.errors import ServiceError
 from services.references import insert_with_reference
 
@@ -235,8 +235,6 @@ def capture_failed_booking(
 ) -> Lead:
     """failed-booking-lead-capture.md: a booking attempt that failed becomes a high-priority
     lead with its full context, and sales are told."""
-    from services import notify  # notify sends through the outbox; leads stays importable alone
-
     lead = create_lead(
         session,
         org,

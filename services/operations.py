@@ -1,6 +1,6 @@
-"""The day of a departure: check-in, check-out with payroll, and the manifest, plus what the
-other crew modules share (who is a guide, which departure a command means, telling ops).
-Assignments are in services/assignments.py, incidents in services/incidents.py. Each
+"""The day of a departure: check-in, check-out with payroll, and the manifest. Assignments
+are in services/assignments.py, incidents in services/incidents.py, and what the three share
+(which departure a command means, telling ops, their error) in services/crew.py. Each
 function checks who may do what and is safe to repeat: a guide on a trail with poor signal
 will send the same command twice."""
 
@@ -20,9 +20,16 @@ from models import (
     Organization,
     PayrollEntry,
 )
-from services import assignments, notify, timeline
+from services import notify, timeline
 from services.booking_states import transition
-from services.errors import ServiceError
+from services.crew import (
+    OperationsError,
+    confirmed_bookings,
+    must_be_guide_of,
+    open_assignment,
+    support_line,
+    tell_ops,
+)
 from services.money import format_money
 from services.notify import local_time
 from services.outbox import SMS_LIMIT
@@ -37,108 +44,13 @@ ACTIVE_BOOKINGS = (
 )
 
 
-class OperationsError(ServiceError):
-    pass
-
-
-def support_line(org: Organization) -> str:
-    return org.settings.support_phone or org.owner_phone or "your operations contact"
-
-
-def _ops_phones(org: Organization) -> list[str]:
-    return list(org.ops_phones or []) or ([org.owner_phone] if org.owner_phone else [])
-
-
-def tell_ops(
-    session: Session, org: Organization, text: str, now: datetime, *, owner_too: bool = False
-) -> None:
-    phones = _ops_phones(org)
-    if owner_too and org.owner_phone and org.owner_phone not in phones:
-        phones.append(org.owner_phone)
-    for phone in phones:
-        notify.to_staff(session, org, phone, text, now)
-
-
-def confirmed_bookings(session: Session, departure: Departure) -> list[Booking]:
-    return list(
-        session.scalars(
-            select(Booking)
-            .where(Booking.departure_id == departure.id, Booking.status == BookingStatus.CONFIRMED)
-            .order_by(Booking.id)
-        )
-    )
-
-
-def group_size(session: Session, departure: Departure) -> int:
-    return sum(b.seats for b in confirmed_bookings(session, departure))
-
-
-# --- who and which departure --------------------------------------------------------------
-
-
-def guide_by_phone(session: Session, org: Organization, phone: str) -> Guide | None:
-    return session.scalar(
-        select(Guide).where(
-            Guide.organization_id == org.id, Guide.phone == phone, Guide.active.is_(True)
-        )
-    )
-
-
-def departure_by_code(session: Session, org: Organization, code: str) -> Departure | None:
-    return session.scalar(
-        select(Departure).where(
-            Departure.organization_id == org.id, Departure.code == code.strip().upper()
-        )
-    )
-
-
-def current_or_next(session: Session, guide: Guide, now: datetime) -> Departure | None:
-    """The departure a guide means without a code: the one under way, or else the next one.
-    None when that is ambiguous (two under way) or there is none."""
-    mine = select(Departure).where(Departure.guide_id == guide.id)
-    started = list(session.scalars(mine.where(Departure.status == DepartureStatus.STARTED)))
-    if len(started) == 1:
-        return started[0]
-    if started:
-        return None
-    return session.scalar(
-        mine.where(Departure.status == DepartureStatus.OPEN, Departure.ends_at > now).order_by(
-            Departure.starts_at
-        )
-    )
-
-
-def todays_departure(
-    session: Session, org: Organization, guide: Guide, now: datetime
-) -> Departure | None:
-    """The guide's first departure starting today where the tour runs."""
-    today = now.astimezone(org.tz).date()
-    start = datetime.combine(today, datetime.min.time(), tzinfo=org.tz)
-    return session.scalar(
-        select(Departure)
-        .where(
-            Departure.guide_id == guide.id,
-            Departure.starts_at >= start,
-            Departure.starts_at < start + timedelta(days=1),
-        )
-        .order_by(Departure.starts_at)
-    )
-
-
-def _must_be_guide_of(guide: Guide, departure: Departure) -> None:
-    if departure.guide_id != guide.id:
-        raise OperationsError(
-            f"{departure.code} is not assigned to you. Call ops if that is wrong."
-        )
-
-
 # --- on the day -------------------------------------------------------------------------
 
 
 def check_in(
     session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
 ) -> str:
-    _must_be_guide_of(guide, departure)
+    must_be_guide_of(guide, departure)
     if departure.status == DepartureStatus.STARTED:
         assert departure.checked_in_at is not None
         since = local_time(org, departure.checked_in_at)
@@ -196,7 +108,7 @@ def check_out(
     text: str,
     now: datetime,
 ) -> str:
-    _must_be_guide_of(guide, departure)
+    must_be_guide_of(guide, departure)
     if departure.status == DepartureStatus.COMPLETED:
         return f"{departure.code} is already checked out. Payroll was recorded."
     if departure.status != DepartureStatus.STARTED:
@@ -215,7 +127,7 @@ def check_out(
             source="guide",
         )
         booking.attendance = "completed"
-    assignment = assignments.open_assignment(session, guide, departure)
+    assignment = open_assignment(session, guide, departure)
     fee = (
         assignment.fee_minor
         if assignment is not None and assignment.status == "accepted"

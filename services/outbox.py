@@ -30,7 +30,7 @@ from models import (
     OrganizationNumber,
     utcnow,
 )
-from services import runtime
+from services import job_queue, runtime
 from services.phones import format_address
 from services.transports import Outgoing, TransportError, transport_for
 
@@ -202,13 +202,9 @@ def _send_after_commit(session: Session) -> None:
         return
     session.info.pop("sending_numbers", None)  # read afresh by the next transaction
     ids = session.info.pop("outbox_pending", [])
-    if not ids:
-        return
-    from services import jobs
-
     for message_id in ids:
         try:
-            jobs.enqueue(deliver_job, message_id)
+            job_queue.enqueue(deliver_job, message_id)
         except Exception as exc:  # Redis down: the row stays due and the sweep sends it
             log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
 
@@ -319,17 +315,9 @@ def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime)
 
 
 def _schedule_retry(message_id: int, delay: int) -> None:
-    url = runtime.config().REDIS_URL
-    if not url:
-        return  # embedded default: the in-process sweep picks it up when due
     try:
-        from rq import Queue
-
-        from services.jobs import QUEUE_NAME, redis_connection
-
-        Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue_in(
-            timedelta(seconds=delay), deliver_job, message_id
-        )
+        # Without Redis nothing is scheduled: the in-process sweep picks it up when due.
+        job_queue.enqueue_in(timedelta(seconds=delay), deliver_job, message_id)
     except Exception as exc:
         log.warning("could not schedule retry of message %s (%s); the sweep will", message_id, exc)
 

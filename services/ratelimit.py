@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services import runtime
+from services.job_queue import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ class RedisCounter:
         self.url = url
 
     def _client(self):  # type: ignore[no-untyped-def]
-        from services.jobs import redis_connection
-
         return redis_connection(self.url)
 
     def add(self, key: str, seconds: int) -> int:

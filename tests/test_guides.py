@@ -26,7 +26,7 @@ from models import (
     TimelineEvent,
     utcnow,
 )
-from services import assignments, bookings, incidents, inventory, operations
+from services import assignments, bookings, crew, incidents, inventory
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, make_customer
@@ -203,9 +203,9 @@ def test_a_busy_or_unqualified_guide_cannot_be_offered(app: Flask, factory) -> N
     with factory() as s:
         org = s.scalar(select(Organization))
         rajesh = s.scalar(select(Guide).where(Guide.phone == RAJESH))
-        with pytest.raises(operations.OperationsError, match="another departure"):
+        with pytest.raises(crew.OperationsError, match="another departure"):
             assignments.offer_assignment(s, org, departure(s, org, "EBCLATER"), rajesh, utcnow())
-        with pytest.raises(operations.OperationsError, match="not qualified"):
+        with pytest.raises(crew.OperationsError, match="not qualified"):
             assignments.offer_assignment(s, org, departure(s, org, "CITY0120"), rajesh, utcnow())
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, TestConfig
 from models import BookingStatus
-from services import inventory, jobs, runtime
+from services import inventory, job_queue, jobs, runtime
 from tests.conftest import import_org
 from tests.factories import departure, make_customer
 
@@ -48,8 +48,8 @@ def test_rq_worker_runs_the_sweep(worker_env: str, factory: sessionmaker[Session
         s.commit()
 
     redis = Redis.from_url(worker_env)
-    queue = Queue(jobs.QUEUE_NAME, connection=redis)
-    job = jobs.enqueue(jobs.sweep_job)
+    queue = Queue(job_queue.QUEUE_NAME, connection=redis)
+    job = job_queue.enqueue(jobs.sweep_job)
     assert job.get_status() == "queued"
     SimpleWorker([queue], connection=redis).work(burst=True)
     job.refresh()
@@ -65,7 +65,7 @@ def test_any_number_of_clocks_enqueue_one_sweep_a_minute(worker_env: str) -> Non
     ticks = [jobs.clock_tick(worker_env, moment + timedelta(seconds=n)) for n in range(5)]
     assert ticks == ["sweep-20270110T0600", None, None, None, None]
     assert jobs.clock_tick(worker_env, moment + timedelta(minutes=1)) == "sweep-20270110T0601"
-    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(worker_env))
+    queue = Queue(job_queue.QUEUE_NAME, connection=Redis.from_url(worker_env))
     assert queue.job_ids == ["sweep-20270110T0600", "sweep-20270110T0601"]
 
 
@@ -93,7 +93,7 @@ def test_the_sweep_still_runs_after_redis_restarts_empty(
         )
         s.commit()
     assert jobs.clock_tick(worker_env, real_now) is not None
-    SimpleWorker([Queue(jobs.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+    SimpleWorker([Queue(job_queue.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
     with factory() as s:
         assert s.get(type(lapsed), lapsed.id).status == BookingStatus.EXPIRED
 
@@ -122,4 +122,4 @@ def test_clock_and_worker_wait_for_redis_instead_of_exiting(
 
 def test_without_redis_jobs_run_in_process() -> None:
     runtime.configure(TestConfig())
-    assert jobs.enqueue(lambda a, b: a + b, 2, 3) == 5
+    assert job_queue.enqueue(lambda a, b: a + b, 2, 3) == 5

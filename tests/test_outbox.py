@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import TestConfig
 from models import Channel, Conversation, Message, Organization, utcnow
-from services import jobs, outbox, runtime
+from services import job_queue, jobs, outbox, runtime
 from services.customers import get_or_create_customer
 from tests.conftest import import_org
 from tests.factories import catalog_data
@@ -220,7 +220,9 @@ def test_redis_down_while_a_notification_is_due_then_delivered_when_it_returns(
         later = utcnow() + timedelta(minutes=2)
         jobs.run_sweep(factory, later)
         redis = Redis.from_url(redis_url)
-        SimpleWorker([Queue(jobs.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
+        SimpleWorker([Queue(job_queue.QUEUE_NAME, connection=redis)], connection=redis).work(
+            burst=True
+        )
     finally:
         runtime.configure(TestConfig())
     delivered = row(factory, message_id)
