@@ -12,6 +12,7 @@ from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import db
 from models import (
+    CANCELLABLE_STATUSES,
     Booking,
     Conversation,
     Customer,
@@ -113,7 +114,7 @@ def booking_page(reference: str):  # type: ignore[no-untyped-def]
     )
     refund_text = (
         cancellations.describe(org, booking, cancellations.refund_quote(org, booking, now))
-        if booking.status in cancellations.CANCELLABLE
+        if booking.status in CANCELLABLE_STATUSES
         else None
     )
     return render_template(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from api import serializers
 from extensions import db
 from models import (
+    ACTIVE_WAITLIST_STATUSES,
     Booking,
     Conversation,
     Customer,
@@ -137,7 +138,10 @@ def _waitlist_lengths(dep_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(WaitlistEntry.departure_id, func.count(WaitlistEntry.id))
-        .where(WaitlistEntry.departure_id.in_(dep_ids), WaitlistEntry.status.in_(waitlist.ACTIVE))
+        .where(
+            WaitlistEntry.departure_id.in_(dep_ids),
+            WaitlistEntry.status.in_(ACTIVE_WAITLIST_STATUSES),
+        )
         .group_by(WaitlistEntry.departure_id)
     )
     return {dep_id: int(n) for dep_id, n in rows}
@@ -161,7 +165,7 @@ def list_departures():  # type: ignore[no-untyped-def]
     if slug := request.args.get("tour"):
         stmt = stmt.join(Tour, Tour.id == Departure.tour_id).where(Tour.slug == slug)
     if status := request.args.get("status"):
-        stmt = stmt.where(Departure.status == status)
+        stmt = stmt.where(Departure.status == status.lower())
     first, last = _date_param("from"), _date_param("to")
     if first or last:
         if first and last and last < first:
@@ -207,7 +211,7 @@ def list_bookings():  # type: ignore[no-untyped-def]
             Departure.code == code.upper()
         )
     if status := request.args.get("status"):
-        stmt = stmt.where(Booking.status == status.upper())
+        stmt = stmt.where(Booking.status == status.lower())
     rows, page = _page(stmt)
     return jsonify(items=[serializers.booking(org, b) for b in rows], **page)
 
@@ -241,7 +245,7 @@ def list_leads():  # type: ignore[no-untyped-def]
     if phone := _phone_param():
         stmt = stmt.join(Customer, Customer.id == Lead.customer_id).where(Customer.phone == phone)
     if status := request.args.get("status"):
-        stmt = stmt.where(Lead.status == status.upper())
+        stmt = stmt.where(Lead.status == status.lower())
     if source := request.args.get("source"):
         stmt = stmt.where(Lead.source == source.lower())
     rows, page = _page(stmt)

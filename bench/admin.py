@@ -149,7 +149,7 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> None:
                     "reference": f"LD-B{i:04d}",
                     "customer_id": customers[i][0],
                     "source": rng.choice(["whatsapp", "sms", "booking_failed"]),
-                    "status": rng.choice(["NEW", "CONTACTED", "QUOTED", "WON", "LOST"]),
+                    "status": rng.choice(["new", "contacted", "quoted", "won", "lost"]),
                     "priority": "normal",
                     "assigned_to_id": rng.choice(staff_ids),
                     "party": {"adult": 2},
@@ -301,7 +301,7 @@ def measure(url: str, rounds: int) -> list[tuple[str, list[float]]]:
         customer = s.scalars(select(Customer).where(Customer.phone.like("+1202%"))).first()
         lead_ref = s.scalars(select(Lead.reference).order_by(Lead.id)).first()
         booking_ref = s.scalars(
-            select(Booking.reference).where(Booking.status == "CONFIRMED")
+            select(Booking.reference).where(Booking.status == "confirmed")
         ).first()
         incident_id = s.scalars(select(Incident.id)).first()
     surname = customer.name.split()[1]

@@ -166,7 +166,7 @@ def populate(url: str, n_departures: int, n_bookings: int) -> None:
                         "deposit_minor": 1470,
                         "paid_minor": 0,
                         "hold_expires_at": NOW + timedelta(hours=rng.choice([-1, 12]))
-                        if status == "HELD"
+                        if status == "held"
                         else None,
                         "created_at": NOW,
                         "updated_at": NOW,

@@ -11,19 +11,19 @@ from bot import replies
 from bot.handlers import handler
 from bot.states import State
 from bot.turn import Turn
-from models import Booking, BookingStatus, Departure, WaitlistEntry
+from models import (
+    ACTIVE_WAITLIST_STATUSES,
+    CANCELLABLE_STATUSES,
+    Booking,
+    BookingStatus,
+    Departure,
+    WaitlistEntry,
+)
+from models.enums import status_label
 from services import cancellations, notify, payments, timeline, waitlist
 from services.errors import ServiceError
 from services.money import format_money
 from services.notify import local_time
-
-ACTIVE_BOOKINGS = (
-    BookingStatus.HELD,
-    BookingStatus.PENDING_APPROVAL,
-    BookingStatus.PAYMENT_PENDING,
-    BookingStatus.CONFIRMED,
-    BookingStatus.WAITLISTED,
-)
 
 
 def _customer_booking(turn: Turn) -> Booking | None:
@@ -46,7 +46,7 @@ def _customer_booking(turn: Turn) -> Booking | None:
     active = list(
         turn.session.scalars(
             stmt.join(Departure, Departure.id == Booking.departure_id)
-            .where(Booking.status.in_(ACTIVE_BOOKINGS), Departure.starts_at > turn.now)
+            .where(Booking.status.in_(CANCELLABLE_STATUSES), Departure.starts_at > turn.now)
             .order_by(Departure.starts_at)
             .options(contains_eager(Booking.departure).joinedload(Departure.tour))
         )
@@ -78,7 +78,7 @@ def booking_status(turn: Turn) -> None:
         entry = turn.session.scalar(
             select(WaitlistEntry).where(WaitlistEntry.booking_id == booking.id)
         )
-        if entry is not None and entry.status in waitlist.ACTIVE:
+        if entry is not None and entry.status in ACTIVE_WAITLIST_STATUSES:
             text += f" Waitlist position: #{waitlist.position(turn.session, entry)}."
     turn.say(text)
 
@@ -109,8 +109,10 @@ def cancel_request(turn: Turn) -> None:
     booking = _customer_booking(turn)
     if booking is None:
         return
-    if booking.status not in cancellations.CANCELLABLE:
-        turn.say(f"{booking.reference} is {booking.status.lower()}; there is nothing to cancel.")
+    if booking.status not in CANCELLABLE_STATUSES:
+        turn.say(
+            f"{booking.reference} is {status_label(booking.status)}; there is nothing to cancel."
+        )
         return
     quote = cancellations.refund_quote(turn.org, booking, turn.now)
     timeline.record(

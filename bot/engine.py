@@ -25,6 +25,7 @@ from bot.turn import Turn
 from intents import NLU, context_for_org
 from intents.pipeline import clean
 from models import (
+    OPEN_LEAD_STATUSES,
     Booking,
     Conversation,
     Customer,
@@ -339,7 +340,7 @@ def _location_reply(
     """A pin (a hotel for pickup, where they are): on the open enquiry for the rep, since
     the bot itself has no use for coordinates."""
     lead = conv.lead
-    if lead is None or lead.status not in leads.OPEN_STATUSES:
+    if lead is None or lead.status not in OPEN_LEAD_STATUSES:
         return ["Thanks for the location; a team member will see it. " + MENU]
     leads.add_details(
         session, lead, inbound.body, now, actor=f"customer:{customer.phone}", source=conv.channel

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot import replies
 from bot.states import State
 from bot.turn import Turn
-from models import Booking, Departure, Lead
+from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead
 from services import leads, notify
 from services.leads import LeadContext
 from services.notify import local_time
@@ -17,7 +17,7 @@ from services.pricing import MAX_PARTY, party_size
 
 def open_lead(turn: Turn) -> Lead | None:
     lead = turn.conversation.lead
-    if lead is not None and lead.status in leads.OPEN_STATUSES:
+    if lead is not None and lead.status in OPEN_LEAD_STATUSES:
         return lead
     return None
 

@@ -3,7 +3,8 @@ organization's currency, times in its time zone."""
 
 from __future__ import annotations
 
-from models import Booking, Organization, Tour
+from models import Booking, BookingStatus, Organization, Tour
+from models.enums import status_label
 from services.availability import AvailableDeparture
 from services.money import format_money
 from services.notify import local_time
@@ -68,7 +69,7 @@ def booking_summary(org: Organization, booking: Booking) -> str:
     dep = booking.departure
     money = format_money(booking.total_minor, booking.currency)
     text = (
-        f"{booking.reference}: {booking.status.replace('_', ' ').lower()} – {dep.tour.name}, "
+        f"{booking.reference}: {status_label(booking.status)} – {dep.tour.name}, "
         f"{local_time(org, dep.starts_at)}, {party_text(booking.party)}. Total {money}"
     )
     if booking.paid_minor:
@@ -76,6 +77,6 @@ def booking_summary(org: Organization, booking: Booking) -> str:
         if booking.balance_minor:
             text += f", balance {format_money(booking.balance_minor, booking.currency)}"
     text += "."
-    if booking.hold_expires_at and booking.status == "HELD":
+    if booking.hold_expires_at and booking.status == BookingStatus.HELD:
         text += f" Held until {local_time(org, booking.hold_expires_at)}."
     return text

@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Organization
+from models.enums import status_label
 from services import availability, bookings, notify, payments, timeline
 from services.booking_states import transition
 from services.errors import ServiceError
@@ -82,7 +83,8 @@ def booking_for_token(session: Session, token: str, *, secret: str, max_age_hour
         raise ApprovalError("This approval link has already been used.")
     if booking.status != BookingStatus.PENDING_APPROVAL:
         raise ApprovalError(
-            f"{booking.reference} is no longer waiting for approval ({booking.status.lower()})."
+            f"{booking.reference} is no longer waiting for approval "
+            f"({status_label(booking.status)})."
         )
     return booking
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking
 from models import BookingStatus as S
+from models.enums import status_label
 from services import timeline
 from services.errors import ServiceError
 
@@ -46,7 +47,8 @@ def transition(
     current = S(booking.status)
     if to not in ALLOWED[current]:
         raise BookingTransitionError(
-            f"Booking {booking.reference} is {current.value} and cannot become {to.value}."
+            f"Booking {booking.reference} is {status_label(current)} "
+            f"and cannot become {status_label(to)}."
         )
     if current == S.EXPIRED and to == S.CONFIRMED and not capacity_rechecked:
         # Its seats were released when it expired and may belong to someone else now.

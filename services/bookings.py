@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
+    ACTIVE_WAITLIST_STATUSES,
     HOLDING_STATUSES,
     Booking,
     BookingStatus,
@@ -21,6 +22,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from models.enums import status_label
 from services import leads, waitlist
 from services.booking_states import BookingTransitionError, transition
 from services.errors import NotFound
@@ -65,7 +67,8 @@ def confirm_booking(
     )
     if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
         raise BookingTransitionError(
-            f"Booking {booking.reference} is {booking.status} and cannot be confirmed."
+            f"Booking {booking.reference} is {status_label(booking.status)} "
+            "and cannot be confirmed."
         )
     if lapsed:
         # The lapsed hold no longer counts in occupancy, so this is a fresh check.
@@ -115,7 +118,7 @@ def cancel_booking(
         session, booking, BookingStatus.CANCELLED, now, actor=actor, source=source, reason=reason
     )
     entry = session.scalar(select(WaitlistEntry).where(WaitlistEntry.booking_id == booking.id))
-    if entry is not None and entry.status in waitlist.ACTIVE:
+    if entry is not None and entry.status in ACTIVE_WAITLIST_STATUSES:
         entry.status = WaitlistStatus.CANCELLED
     return waitlist.offer_free_seats(session, org, departure, now)
 

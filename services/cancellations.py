@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    CANCELLABLE_STATUSES,
     Booking,
-    BookingStatus,
     Conversation,
     Departure,
     DepartureCancellation,
@@ -23,19 +23,12 @@ from models import (
     Organization,
     Payment,
 )
+from models.enums import status_label
 from models.settings import RefundRule
 from services import bookings, notify, outbox, payments, timeline
 from services.errors import ServiceError
 from services.money import format_money, percent_of
 from services.notify import local_time
-
-CANCELLABLE = (
-    BookingStatus.HELD,
-    BookingStatus.PENDING_APPROVAL,
-    BookingStatus.PAYMENT_PENDING,
-    BookingStatus.CONFIRMED,
-    BookingStatus.WAITLISTED,
-)
 
 
 class CancellationError(ServiceError):
@@ -112,9 +105,9 @@ def cancel_booking(
 ) -> int:
     """Cancels, frees the seats (the waitlist gets its offer) and refunds by the policy, or in
     full when we are the ones cancelling. Returns the amount refunded."""
-    if booking.status not in CANCELLABLE:
+    if booking.status not in CANCELLABLE_STATUSES:
         raise CancellationError(
-            f"{booking.reference} is {booking.status.lower()} and cannot be cancelled."
+            f"{booking.reference} is {status_label(booking.status)} and cannot be cancelled."
         )
     amount = booking.paid_minor if full_refund else refund_quote(org, booking, now).amount_minor
     bookings.cancel_booking(session, org, booking, now, reason=reason, actor=actor, source=source)
@@ -125,7 +118,7 @@ def affected(session: Session, departure: Departure) -> tuple[int, int]:
     """How many bookings and people cancelling the departure would reach."""
     bookings, people = session.execute(
         select(func.count(), func.coalesce(func.sum(Booking.seats), 0)).where(
-            Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE)
+            Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE_STATUSES)
         )
     ).one()
     return int(bookings), int(people)
@@ -154,7 +147,7 @@ def cancel_departure(
     active = list(
         session.scalars(
             select(Booking)
-            .where(Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE))
+            .where(Booking.departure_id == departure.id, Booking.status.in_(CANCELLABLE_STATUSES))
             .order_by(Booking.id)
         )
     )

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    OPEN_LEAD_STATUSES,
     Booking,
     Customer,
     Departure,
@@ -21,11 +22,10 @@ from models import (
     StaffUser,
     Tour,
 )
+from models.enums import status_label
 from services import notify, timeline
 from services.errors import ServiceError
 from services.references import insert_with_reference
-
-OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
 
 ALLOWED: dict[LeadStatus, frozenset[LeadStatus]] = {
     LeadStatus.NEW: frozenset(
@@ -128,7 +128,7 @@ def choose_assignee(session: Session, org: Organization) -> tuple[StaffUser, int
     leads, not by every lead a rep ever had): no counter on the staff row is updated, so
     concurrent leads never queue on (or deadlock over) a rep's row. Two leads racing may
     land on one rep; the fewest-open-leads rule evens that out on the next one."""
-    open_lead = and_(Lead.assigned_to_id == StaffUser.id, Lead.status.in_(OPEN_STATUSES))
+    open_lead = and_(Lead.assigned_to_id == StaffUser.id, Lead.status.in_(OPEN_LEAD_STATUSES))
     rows = session.execute(
         select(StaffUser, func.count(Lead.id), func.max(Lead.created_at))
         .outerjoin(Lead, open_lead)
@@ -190,7 +190,10 @@ def change_status(
     if to == current:
         return
     if to not in ALLOWED[current]:
-        raise LeadError(f"Lead {lead.reference} is {current.value} and cannot become {to.value}.")
+        raise LeadError(
+            f"Lead {lead.reference} is {status_label(current)} "
+            f"and cannot become {status_label(to)}."
+        )
     lead.status = to
     lead.updated_at = now
     timeline.record(

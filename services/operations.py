@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
+    EXPECTED_STATUSES,
     Booking,
     BookingStatus,
     Departure,
@@ -20,6 +21,7 @@ from models import (
     Organization,
     PayrollEntry,
 )
+from models.enums import status_label
 from services import notify, timeline
 from services.booking_states import transition
 from services.crew import (
@@ -35,13 +37,6 @@ from services.notify import local_time
 from services.outbox import SMS_LIMIT
 
 EARLIEST_CHECKIN = timedelta(hours=12)
-
-ACTIVE_BOOKINGS = (
-    BookingStatus.CONFIRMED,
-    BookingStatus.HELD,
-    BookingStatus.PENDING_APPROVAL,
-    BookingStatus.PAYMENT_PENDING,
-)
 
 
 # --- on the day -------------------------------------------------------------------------
@@ -187,7 +182,7 @@ def manifest(session: Session, org: Organization, departure: Departure) -> list[
     rows = list(
         session.scalars(
             select(Booking)
-            .where(Booking.departure_id == departure.id, Booking.status.in_(ACTIVE_BOOKINGS))
+            .where(Booking.departure_id == departure.id, Booking.status.in_(EXPECTED_STATUSES))
             .order_by(Booking.id)
         )
     )
@@ -212,7 +207,7 @@ def manifest(session: Session, org: Organization, departure: Departure) -> list[
         if b.pickup_notes:
             line += f"\n   Pickup: {b.pickup_notes}"
         if b.status != BookingStatus.CONFIRMED:
-            line += f"\n   ❗ {b.status.replace('_', ' ')}: not confirmed, possible no-show"
+            line += f"\n   ❗ {status_label(b.status).upper()}: not confirmed, possible no-show"
         elif b.balance_minor:
             line += f"\n   ❗ UNPAID balance {format_money(b.balance_minor, b.currency)}"
         lines.append(line)

@@ -23,6 +23,7 @@ from models import (
     ProviderEvent,
     Refund,
 )
+from models.enums import status_label
 from services import bookings, leads, notify, runtime, timeline
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
@@ -82,7 +83,7 @@ def start_checkout(
     """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
     if kind not in payable_kinds(booking):
         raise PaymentError(
-            f"{booking.reference} has nothing to pay as {kind} ({booking.status.lower()})."
+            f"{booking.reference} has nothing to pay as {kind} ({status_label(booking.status)})."
         )
     amount = amount_for(booking, kind)
     payment = Payment(
@@ -190,7 +191,7 @@ def settle(
         _tell_paid(session, org, booking, received, now)
         return "balance_paid"
     if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
-        refund(session, org, payment, received, f"booking {booking.status.lower()}", now)
+        refund(session, org, payment, received, f"booking {status_label(booking.status)}", now)
         return "refunded"
     try:
         with session.begin_nested():
@@ -263,7 +264,7 @@ def resend_confirmation(
         )
     else:
         raise PaymentError(
-            f"{booking.reference} is {booking.status.replace('_', ' ').lower()}; "
+            f"{booking.reference} is {status_label(booking.status)}; "
             "there is no confirmation to resend."
         )
     notify.to_customer(session, org, booking.customer, text, now, reference=booking.reference)

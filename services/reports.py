@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import (
     BOOKED_STATUSES,
+    EXPECTED_STATUSES,
     Booking,
     BookingStatus,
     Conversation,
@@ -25,7 +26,6 @@ from models import (
 )
 from services.availability import local_day_bounds
 from services.inventory import Occupancy, occupancy_many
-from services.operations import ACTIVE_BOOKINGS
 
 HOLDS_EXPIRING_WITHIN = timedelta(hours=6)
 
@@ -96,7 +96,7 @@ def manifest(session: Session, departure: Departure) -> Manifest:
         session.scalars(
             select(Booking)
             .options(joinedload(Booking.customer))
-            .where(Booking.departure_id == departure.id, Booking.status.in_(ACTIVE_BOOKINGS))
+            .where(Booking.departure_id == departure.id, Booking.status.in_(EXPECTED_STATUSES))
             .order_by(Booking.id)
         )
     )

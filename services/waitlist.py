@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    ACTIVE_WAITLIST_STATUSES,
     Booking,
     BookingStatus,
     Customer,
@@ -34,8 +35,6 @@ from services.locking import lock_departure, lock_departures
 from services.pricing import price_party
 from services.references import insert_with_reference
 
-ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
-
 
 class WaitlistError(ServiceError):
     http_status = 409
@@ -46,7 +45,7 @@ def position(session: Session, entry: WaitlistEntry) -> int:
     ahead = session.scalar(
         select(func.count(WaitlistEntry.id)).where(
             WaitlistEntry.departure_id == entry.departure_id,
-            WaitlistEntry.status.in_(ACTIVE),
+            WaitlistEntry.status.in_(ACTIVE_WAITLIST_STATUSES),
             (WaitlistEntry.queued_at < entry.queued_at)
             | ((WaitlistEntry.queued_at == entry.queued_at) & (WaitlistEntry.id < entry.id)),
         )
@@ -58,7 +57,10 @@ def queue(session: Session, departure_id: int) -> list[WaitlistEntry]:
     return list(
         session.scalars(
             select(WaitlistEntry)
-            .where(WaitlistEntry.departure_id == departure_id, WaitlistEntry.status.in_(ACTIVE))
+            .where(
+                WaitlistEntry.departure_id == departure_id,
+                WaitlistEntry.status.in_(ACTIVE_WAITLIST_STATUSES),
+            )
             .order_by(WaitlistEntry.queued_at, WaitlistEntry.id)
         )
     )
@@ -85,7 +87,7 @@ def join_waitlist(
         select(WaitlistEntry).where(
             WaitlistEntry.departure_id == departure.id,
             WaitlistEntry.customer_id == customer.id,
-            WaitlistEntry.status.in_(ACTIVE),
+            WaitlistEntry.status.in_(ACTIVE_WAITLIST_STATUSES),
         )
     )
     if already is not None:
@@ -274,7 +276,7 @@ def leave_waitlist(
     source: str = "system",
 ) -> None:
     entry, departure = _locked_entry(session, entry)
-    if entry.status not in ACTIVE:
+    if entry.status not in ACTIVE_WAITLIST_STATUSES:
         raise WaitlistError("This waitlist entry is no longer active.")
     entry.status = WaitlistStatus.CANCELLED
     transition(

@@ -124,7 +124,7 @@ def test_bookings_by_phone_in_any_format_status_and_departure(
     assert get(client, "/bookings?phone=hello", world["token"]).status_code == 400
     detail = get(client, f"/bookings/{world['held'].lower()}", world["token"]).json
     assert (detail["status"], detail["total_minor"], detail["lead"]) == (
-        "HELD",
+        "held",
         5000,
         world["lead"],
     )

@@ -140,7 +140,7 @@ def test_cancelling_a_departure_with_50_bookings(
 
     assert len(refund_calls) == 50  # every refund requested once
     with factory() as s:
-        assert {b.status for b in s.scalars(select(Booking))} == {"CANCELLED"}
+        assert {b.status for b in s.scalars(select(Booking))} == {"cancelled"}
         assert s.scalar(select(func.count()).select_from(Refund)) == 50
         assert {p.status for p in s.scalars(select(Payment))} == {"refunded"}
         notes = list(s.scalars(select(Message).where(Message.kind == "cancellation")))

@@ -136,7 +136,7 @@ def test_the_whole_trip(rajesh: Chat, factory: sessionmaker[Session]) -> None:
     assert "Payroll: $800 added" in reply
     assert "already checked out" in rajesh.say("checkout EBCSOON")
     with factory() as s:
-        assert {b.status for b in s.scalars(select(Booking))} == {"COMPLETED"}
+        assert {b.status for b in s.scalars(select(Booking))} == {"completed"}
         [pay] = s.scalars(select(PayrollEntry)).all()
         assert (pay.amount_minor, pay.currency) == (80000, "USD")
         events = [

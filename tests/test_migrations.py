@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, select, text
 
 from cli.db import alembic_config
-from models import Base
+from models import Base, BookingStatus
 from models.db import make_engine
 
 
@@ -45,3 +46,142 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
         assert _diff(sqlite) == []
     finally:
         sqlite.dispose()
+
+
+# --- 0012: one casing for stored statuses -----------------------------------------------
+
+STATUS_EVENTS = [
+    ("BK-MIG01", "booking.status_changed", {"from": "HELD", "to": "PENDING_APPROVAL"}),
+    ("LD-MIG01", "lead.status_changed", {"from": "NEW", "to": "QUOTED", "note": "Q-1"}),
+    # Not a status change: its "to" is someone's words and must be left alone.
+    ("BK-MIG01", "booking.note", {"to": "Ask FOR Ram"}),
+]
+
+
+def _rows_at_0011(engine: Engine) -> None:
+    """A booking and a lead as revision 0011 stored them (UPPERCASE), with their timeline."""
+    when = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
+    t = Base.metadata.tables
+    with engine.begin() as conn:
+        org = conn.execute(
+            t["organizations"]
+            .insert()
+            .values(slug="mig", name="Mig", timezone="UTC", currency="USD")
+        ).inserted_primary_key[0]
+        customer = conn.execute(
+            t["customers"].insert().values(organization_id=org, phone="+15550000001")
+        ).inserted_primary_key[0]
+        tour = conn.execute(
+            t["tours"]
+            .insert()
+            .values(organization_id=org, slug="t", name="T", code_prefix="T", duration_minutes=60)
+        ).inserted_primary_key[0]
+        departure = conn.execute(
+            t["departures"]
+            .insert()
+            .values(
+                organization_id=org,
+                tour_id=tour,
+                code="T1",
+                starts_at=when,
+                ends_at=when,
+                capacity=10,
+                status="open",
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            t["leads"]
+            .insert()
+            .values(
+                organization_id=org,
+                reference="LD-MIG01",
+                customer_id=customer,
+                source="sms",
+                status="QUOTED",
+            )
+        )
+        conn.execute(
+            t["bookings"]
+            .insert()
+            .values(
+                organization_id=org,
+                reference="BK-MIG01",
+                customer_id=customer,
+                departure_id=departure,
+                status="PENDING_APPROVAL",
+                source="sms",
+                seats=2,
+                currency="USD",
+                total_minor=100,
+                deposit_minor=30,
+            )
+        )
+        for ref, kind, content in STATUS_EVENTS:
+            conn.execute(
+                t["timeline_events"]
+                .insert()
+                .values(
+                    organization_id=org,
+                    object_type=ref[:2].lower(),
+                    object_id=1,
+                    object_ref=ref,
+                    event_type=kind,
+                    actor="system",
+                    source="system",
+                    content=content,
+                )
+            )
+
+
+def _stored(engine: Engine) -> tuple[str, str, list[dict[str, str]]]:
+    t = Base.metadata.tables
+    with engine.connect() as conn:
+        booking = conn.scalar(select(t["bookings"].c.status))
+        lead = conn.scalar(select(t["leads"].c.status))
+        events = list(
+            conn.scalars(select(t["timeline_events"].c.content).order_by(t["timeline_events"].c.id))
+        )
+    return booking, lead, events
+
+
+def _check_0012_both_ways(url: str) -> None:
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(url)
+    try:
+        _rows_at_0011(engine)
+        command.upgrade(cfg, "0012")
+        assert _stored(engine) == (
+            "pending_approval",
+            "quoted",
+            [
+                {"from": "held", "to": "pending_approval"},
+                {"from": "new", "to": "quoted", "note": "Q-1"},
+                {"to": "Ask FOR Ram"},
+            ],
+        )
+        assert BookingStatus(_stored(engine)[0]) is BookingStatus.PENDING_APPROVAL
+        command.downgrade(cfg, "0011")
+        assert _stored(engine) == ("PENDING_APPROVAL", "QUOTED", [c for _, _, c in STATUS_EVENTS])
+    finally:
+        engine.dispose()
+
+
+def test_0012_lowercases_statuses_and_back_on_sqlite(tmp_path: Path) -> None:
+    _check_0012_both_ways(f"sqlite:///{tmp_path / 'casing.db'}")
+
+
+def test_0012_lowercases_statuses_and_back_on_postgres(pg_url: str) -> None:
+    # A database of its own: the shared test database stays at head for the other tests.
+    server, name = pg_url.rsplit("/", 1)
+    scratch = f"{name}_migration"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+        _check_0012_both_ways(f"{server}/{scratch}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+        admin.dispose()

@@ -166,7 +166,7 @@ def test_deposit_confirms_with_balance_due(client: FlaskClient, factory, stripe_
     payment = checkout(factory, booking_id, "deposit")
     assert post_event(client, completed(payment)).json["outcome"] == "confirmed"
     booking = booking_row(factory, booking_id)
-    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("CONFIRMED", 1500, 3500)
+    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 1500, 3500)
     [confirmation] = [m for m in to_customer(factory) if "confirmed" in m]
     assert "Paid: $15" in confirmation and "Balance: $35 (due" in confirmation
     # Later, the balance.
@@ -181,7 +181,7 @@ def test_full_payment_confirms_and_paid(client: FlaskClient, factory, stripe_api
     booking_id = hold(factory)
     assert post_event(client, completed(checkout(factory, booking_id, "full"))).status_code == 200
     booking = booking_row(factory, booking_id)
-    assert (booking.status, booking.balance_minor) == ("CONFIRMED", 0)
+    assert (booking.status, booking.balance_minor) == ("confirmed", 0)
     assert any("paid in full" in m for m in to_customer(factory))
 
 
@@ -228,12 +228,12 @@ def test_concurrent_duplicate_events_confirm_once(app: Flask, factory, stripe_ap
         t.join(timeout=30)
     assert sorted(outcomes).count("confirmed") == 1
     booking = booking_row(factory, booking_id)
-    assert (booking.status, booking.paid_minor) == ("CONFIRMED", 5000)
+    assert (booking.status, booking.paid_minor) == ("confirmed", 5000)
     with factory() as s:
         confirmations = s.scalars(
             select(TimelineEvent).where(TimelineEvent.event_type == "booking.status_changed")
         )
-        assert sum(e.content["to"] == "CONFIRMED" for e in confirmations) == 1
+        assert sum(e.content["to"] == "confirmed" for e in confirmations) == 1
 
 
 @pytest.mark.parametrize("header", [None, "t=1,v1=deadbeef", "garbage"])
@@ -246,7 +246,7 @@ def test_bad_signature_is_refused_and_changes_nothing(
     response = client.post("/webhooks/stripe", data=json.dumps(completed(payment)), headers=headers)
     assert response.status_code == 403
     assert post_event(client, completed(payment), secret="whsec_wrong").status_code == 403
-    assert booking_row(factory, booking_id).status == "HELD"
+    assert booking_row(factory, booking_id).status == "held"
 
 
 def test_payment_after_expiry_with_seats_left_confirms(
@@ -257,9 +257,9 @@ def test_payment_after_expiry_with_seats_left_confirms(
     with factory() as s:  # the hold lapses and the sweep expires it
         bookings.expire_due_holds(s, utcnow() + timedelta(hours=2))
         s.commit()
-    assert booking_row(factory, booking_id).status == "EXPIRED"
+    assert booking_row(factory, booking_id).status == "expired"
     assert post_event(client, completed(payment)).json["outcome"] == "confirmed"
-    assert booking_row(factory, booking_id).status == "CONFIRMED"
+    assert booking_row(factory, booking_id).status == "confirmed"
 
 
 def test_payment_after_expiry_without_seats_is_refunded_at_once(
@@ -273,7 +273,7 @@ def test_payment_after_expiry_without_seats_is_refunded_at_once(
     hold(factory, phone="+12025550102", seats=3)  # someone else takes every seat
     assert post_event(client, completed(payment)).json["outcome"] == "refunded"
     booking = booking_row(factory, booking_id)
-    assert (booking.status, booking.paid_minor) == ("EXPIRED", 0)
+    assert (booking.status, booking.paid_minor) == ("expired", 0)
     refund_call = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
     assert len(refund_call) == 1 and parse_qs(refund_call[0].request.body)["amount"] == ["5000"]
     with factory() as s:
@@ -330,7 +330,7 @@ def test_failed_payment_keeps_the_hold_and_captures_a_lead(
         "evt_f",
     )
     assert post_event(client, failed).json["outcome"] == "failed"
-    assert booking_row(factory, booking_id).status == "HELD"
+    assert booking_row(factory, booking_id).status == "held"
     with factory() as s:
         lead = s.scalar(select(Lead).where(Lead.source == "booking_failed"))
         assert (lead.reason, lead.priority) == ("booking_failed", "high")
@@ -356,6 +356,6 @@ def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory
     assert b"No card is charged" in client.get(fake).data
     assert b"Payment received" in client.post(fake).data
     assert b"Already paid" in client.post(fake).data  # paying twice is refused
-    assert booking_row(factory, booking_id).status == "CONFIRMED"
+    assert booking_row(factory, booking_id).status == "confirmed"
     assert client.get("/pay/BK-NOPE2").status_code == 404
     assert b"Nothing to pay" in client.post(f"/pay/{ref}", data={"kind": "full"}).data

@@ -80,7 +80,7 @@ def test_another_organizations_objects_are_404_by_every_route(
         (f"/admin/inbox/{ids['conv']}/resolve", {}),
         (f"/admin/leads/{lead.reference}/quote", {"departure": "CITY3", "tier_adult": "1"}),
         (f"/admin/leads/{lead.reference}/hold", {"departure": "CITY3", "tier_adult": "1"}),
-        (f"/admin/leads/{lead.reference}/status", {"status": "LOST"}),
+        (f"/admin/leads/{lead.reference}/status", {"status": "lost"}),
         ("/admin/departures/CITY0/guide", {"guide": "1"}),
         ("/admin/departures/CITY0/cancel", {"reason": "x", "confirm": "CITY0"}),
         (f"/admin/incidents/{incident.id}/update", {"text": "x"}),

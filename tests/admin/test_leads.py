@@ -99,11 +99,11 @@ def test_a_hold_beyond_capacity_is_refused_with_the_reason(
 
 def test_mark_a_lead_won_or_lost(owner: StaffClient, factory: sessionmaker[Session]) -> None:
     lead = a_lead(factory)
-    owner.post(f"/admin/leads/{lead.reference}/status", {"status": "LOST", "note": "too pricey"})
+    owner.post(f"/admin/leads/{lead.reference}/status", {"status": "lost", "note": "too pricey"})
     with factory() as s:
         assert s.get(Lead, lead.id).status == LeadStatus.LOST
-    refused = owner.post(f"/admin/leads/{lead.reference}/status", {"status": "WON"})
-    assert "cannot become WON" in refused.text
+    refused = owner.post(f"/admin/leads/{lead.reference}/status", {"status": "won"})
+    assert "cannot become won" in refused.text
     assert (
         owner.post(f"/admin/leads/{lead.reference}/status", {"status": "BOGUS"}).status_code == 400
     )
