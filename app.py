@@ -4,10 +4,11 @@ plugs in one area. `app` at module level is what gunicorn serves (Procfile)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 
-from config import INSTANCE_PATH, Config
+from config import INSTANCE_PATH, Config, ConfigError, check_production, instance_secret_key
 from extensions import csrf, db
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
+    check_production(config)  # fails closed: no production without its secrets
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
+    if not config.SECRET_KEY:
+        config.SECRET_KEY = instance_secret_key(Path(app.instance_path))
     app.config.from_object(config)
     app.config["APP_CONFIG"] = config
     register_logging(config)
@@ -74,7 +78,7 @@ def register_blueprints(app: Flask) -> None:
     if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "
-            "(fine for the embedded default, never in production)"
+            "(the local embedded default only; production refuses to start without it)"
         )
 
 
@@ -148,7 +152,14 @@ def __getattr__(name: str) -> Flask:
     # `app` for gunicorn ("app:app") and `flask`, built on first use so that importing
     # create_app (tests, workers) does not build a default app as a side effect.
     if name == "app":
-        built = create_app()
+        try:
+            built = create_app()
+        except ConfigError as exc:
+            # `flask ...` prints this as one clear error and exits 1; a gunicorn worker
+            # fails to boot, and gunicorn stops rather than serve without secrets.
+            import click
+
+            raise click.ClickException(str(exc)) from None
         globals()["app"] = built
         return built
     raise AttributeError(name)

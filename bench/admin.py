@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench import pct, rebuild_database
+from bench import pct, production_secrets, rebuild_database
 from config import Config
 from models import (
     Booking,
@@ -277,7 +277,15 @@ DELIVERY = ["sent", "delivered", "delivered", "read", "read", "failed"]
 def measure(url: str, rounds: int) -> list[tuple[str, list[float]]]:
     from app import create_app
 
-    config = Config({"DATABASE_URL": url, "RUN_INPROCESS_SCHEDULER": "0", "LOG_LEVEL": "WARNING"})
+    config = Config(
+        {
+            **production_secrets(),
+            "DATABASE_URL": url,
+            "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+            "RUN_INPROCESS_SCHEDULER": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     app = create_app(config)
     app.config["WTF_CSRF_ENABLED"] = False  # logging in from a script; pages are unchanged
     client = app.test_client()

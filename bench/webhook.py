@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from bench import pct, rebuild_database
+from bench import pct, production_secrets, rebuild_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DB = "tourbot_bench_webhook"
@@ -49,6 +49,7 @@ JOURNEY = (
 def environment(db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO", "STRIPE", "RASA"))}
     env.update(
+        production_secrets(),
         DATABASE_URL=db_url,
         REDIS_URL=REDIS,
         TWILIO_AUTH_TOKEN=TOKEN,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import threading
 import time
@@ -179,8 +180,8 @@ def prepare(args: argparse.Namespace) -> Run:
         **os.environ,
         "DATABASE_URL": url,
         "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
-        "SECRET_KEY": "soak-secret",
-        "PUBLIC_BASE_URL": app_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "PUBLIC_BASE_URL": app_url,  # plain http is accepted for a loopback address only
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_API_BASE": twilio.start(),

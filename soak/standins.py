@@ -70,6 +70,7 @@ class TwilioStandIn:
     auth_token: str
     mode: str = "ok"
     out_of_order: bool = False
+    callbacks: bool = True  # delivery status callbacks to the StatusCallback URL
     sent: list[Sent] = field(default_factory=list)
     refused: int = 0
     callbacks_failed: int = 0
@@ -146,7 +147,7 @@ class TwilioStandIn:
             },
         )
         callback = form.get("StatusCallback")
-        if callback:
+        if callback and self.callbacks:
             statuses = ["sent", "delivered"] + (
                 ["read"] if form["To"].startswith("whatsapp:") else []
             )

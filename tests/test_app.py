@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from config import INSTANCE_PATH, Config
+from tests.test_production_config import COMPLETE
 
 
 def test_no_environment_means_the_embedded_default() -> None:
@@ -32,12 +33,7 @@ def test_health_reports_database(client: FlaskClient) -> None:
 
 
 def test_health_says_503_when_the_database_is_unreachable() -> None:
-    config = Config(
-        environ={
-            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
-            "RUN_INPROCESS_SCHEDULER": "0",
-        }
-    )
+    config = Config(environ={**COMPLETE, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
     response = create_app(config).test_client().get("/health")
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("error")

@@ -44,9 +44,12 @@ def public_url() -> str:
 
 
 def signature_ok() -> bool:
-    token = current_app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN
+    config = current_app.config["APP_CONFIG"]
+    token = config.TWILIO_AUTH_TOKEN
     if not token:
-        return True  # embedded default: validation is off, and the log said so at start
+        # Only the local embedded default (and tests) run without the token, and the log
+        # said so at start; production cannot start without it (config.check_production).
+        return bool(config.is_local_embedded or config.TESTING)
     signature = request.headers.get("X-Twilio-Signature", "")
     return bool(signature) and RequestValidator(token).validate(
         public_url(), request.form, signature
