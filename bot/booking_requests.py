@@ -1,6 +1,5 @@
 """Handlers for a customer's existing bookings: status, cancel (the refund is stated, then
-YES cancels), reschedule (a task for staff) and the payment link. Registered in the same
-HANDLERS table as bot/handlers.py."""
+YES cancels), reschedule (a task for staff) and the payment link."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from bot import replies
-from bot.handlers import handler
 from bot.states import State
 from bot.turn import Turn
 from models import (
@@ -68,7 +66,6 @@ def _customer_booking(turn: Turn) -> Booking | None:
     return None
 
 
-@handler
 def booking_status(turn: Turn) -> None:
     booking = _customer_booking(turn)
     if booking is None:
@@ -103,7 +100,6 @@ def _booking_request(turn: Turn, what: str, event: str, next_step: str) -> None:
     turn.goto(State.IDLE)
 
 
-@handler
 def cancel_request(turn: Turn) -> None:
     """The refund is stated first; nothing is cancelled until the customer says yes."""
     booking = _customer_booking(turn)
@@ -133,7 +129,6 @@ def cancel_request(turn: Turn) -> None:
     turn.goto(State.CONFIRM_CANCEL, cancel=booking.reference)
 
 
-@handler
 def confirm_cancel(turn: Turn) -> None:
     booking = turn.session.scalar(
         select(Booking).where(
@@ -171,13 +166,11 @@ def confirm_cancel(turn: Turn) -> None:
     )
 
 
-@handler
 def keep_booking(turn: Turn) -> None:
     turn.goto(State.IDLE, cancel=None)
     turn.say("Good, your booking stays as it is.")
 
 
-@handler
 def reschedule_request(turn: Turn) -> None:
     _booking_request(
         turn,
@@ -187,7 +180,6 @@ def reschedule_request(turn: Turn) -> None:
     )
 
 
-@handler
 def payment_link(turn: Turn) -> None:
     ref = turn.slot("booking")
     booking = (

@@ -1,6 +1,8 @@
-"""Handles one inbound message end to end: deduplication, opt-out keywords, the handoff
-silence, an open waitlist offer, then NLU and the state machine. Returns the replies for
-the sender; everything else goes through the outbox in the same transaction."""
+"""Handles one inbound message end to end: who sent it (one query), what answers it (the
+rules in bot/states.py decide; this module decides nothing), the message and its replies
+in the log (a repeated MessageSid stops there), and the conversation's counters. Returns
+the replies for the sender; everything else goes through the outbox in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -12,31 +14,19 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import (  # noqa: F401 (booking_requests and enquiries register handlers)
-    booking_requests,
-    enquiries,
-    guides,
-    keywords,
-)
-from bot.handlers import HANDLERS, waitlist_reply
-from bot.replies import MENU
-from bot.states import INFORM, State, handler_for
-from bot.turn import Turn
-from intents import NLU, context_for_org
+from bot import guides, handlers, states
+from bot.states import State
+from bot.turn import Reading, Turn
+from intents import NLU
 from intents.pipeline import clean
 from models import (
-    OPEN_LEAD_STATUSES,
-    Booking,
     Conversation,
     Customer,
     Guide,
     Message,
     Organization,
     OrganizationNumber,
-    WaitlistEntry,
-    WaitlistStatus,
 )
-from services import leads
 from services.customers import add_customer, fill_in_contact
 
 log = logging.getLogger(__name__)
@@ -124,29 +114,42 @@ def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
 def handle_inbound(
     session: Session, sender: Sender, msg: Inbound, nlu: NLU, now: datetime
 ) -> list[str]:
-    """Records the message and returns the replies for the sender. A repeated MessageSid
-    raises IntegrityError at once (see _record), before anything else is done."""
+    """Records the message and returns the replies for the sender. The route is decided
+    first, by reading only; then the first write, the message's log row, raises
+    IntegrityError for a repeated MessageSid (see _record) before anything else is done."""
     org = sender.org
-    if sender.guide_id is not None:
+    reading = Reading(
+        session,
+        org,
+        nlu,
+        now,
+        text=_text(msg),
+        media=msg.media,
+        location=msg.location is not None,
+        from_guide=sender.guide_id is not None,
+        customer=sender.customer,
+        conversation=sender.conversation,
+    )
+    route = states.route(reading)
+    if route.handler == states.GUIDE_COMMAND:
         # Guides are staff: their messages are commands, logged without a conversation.
         guide = session.get_one(Guide, sender.guide_id)
-        inbound = _record(session, org, msg, now, kind="guide", conversation_id=None)
+        inbound = _record(session, org, msg, reading.text, now, kind="guide", conversation_id=None)
         return _reply(
             session, org, msg, inbound, guides.handle(session, org, guide, inbound.body, now), now
         )
 
     name = _name(msg.profile_name)
-    customer, created = sender.customer, False
+    customer = sender.customer
     if customer is None:
-        customer, created = add_customer(session, org, msg.from_phone, now, name=name)
+        customer, _ = add_customer(session, org, msg.from_phone, now, name=name)
     else:
         fill_in_contact(customer, name=name)
     conv = sender.conversation or _conversation(session, org, customer, msg.channel, now)
-    inbound = _record(session, org, msg, now, kind="customer", conversation_id=conv.id)
-    had_history = (
-        None if created else (conv.last_message_at is not None or conv.lead_id is not None)
+    inbound = _record(
+        session, org, msg, reading.text, now, kind="customer", conversation_id=conv.id
     )
-    replies = _answer(session, org, conv, customer, inbound, nlu, now, had_history)
+    replies = handlers.answer(Turn(session, org, conv, customer, reading, now), route)
     # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1
@@ -177,13 +180,12 @@ def _record(
     session: Session,
     org: Organization,
     msg: Inbound,
+    body: str,
     now: datetime,
     *,
     kind: str,
     conversation_id: int | None,
 ) -> Logged:
-    # A shared location has no body: the pin, as text, is what the log and the staff see.
-    body = clean(msg.body if msg.body.strip() or not msg.location else msg.location)
     # Twilio retries deliveries: the unique MessageSid makes a repeat fail right here, the
     # first statement of the turn, before anything else happens; the webhook then answers
     # with the replies stored the first time (replies_for_sid).
@@ -241,126 +243,9 @@ def _reply(
     return replies
 
 
-def _answer(
-    session: Session,
-    org: Organization,
-    conv: Conversation,
-    customer: Customer,
-    inbound: Logged,
-    nlu: NLU,
-    now: datetime,
-    had_history: bool | None,
-) -> list[str]:
-    text = inbound.body
-    word = keywords.keyword(text)
-
-    if word in keywords.OPT_OUT:
-        customer.opted_out, customer.opted_out_at = True, now
-        # On SMS, Twilio blocks the number and confirms by itself; WhatsApp is ours to do.
-        return (
-            []
-            if conv.channel == "sms"
-            else [
-                f"You've been unsubscribed from {org.name} messages. "
-                "Reply START to subscribe again."
-            ]
-        )
-    if word in keywords.OPT_IN:
-        customer.opted_out, customer.opted_out_at = False, None
-        return [f"You're subscribed to {org.name} messages again. {MENU}"]
-    if customer.opted_out:
-        return []  # nothing but the confirmation for someone who opted out
-    if word in keywords.HELP:
-        support = org.settings.support_phone or org.owner_phone or ""
-        return [
-            f"{org.name}: {MENU}"
-            + (f"\nTo reach a person call {support}." if support else "")
-            + "\nReply STOP to unsubscribe."
-        ]
-    if word in keywords.RESET:
-        conv.state, conv.slots, conv.handoff = State.IDLE, {}, False
-        return [MENU]
-    if conv.handoff or conv.state == State.HANDOFF:
-        conv.status = "pending"  # a person has taken over: waiting for their reply
-        return []
-
-    if not text.strip() and inbound.media:
-        return ["Thanks, we've received your file. A team member will look at it. " + MENU]
-    if inbound.location:
-        return _location_reply(session, conv, customer, inbound, now)
-
-    result = nlu.parse(text, context_for_org(session, org, now))
-    # Returning customer: wrote on this channel before, or has bookings (checked only when
-    # it is not already known, since most messages do not need it).
-    returning = had_history if had_history is not None else False
-    if had_history is False:
-        returning = _has_bookings(session, customer)
-    turn = Turn(session, org, conv, customer, text, result, now, returning=returning)
-    if word in keywords.AGENT:
-        result.intent = "human_handoff"
-
-    maybe_offer_reply = word in keywords.OFFER_YES | keywords.OFFER_NO or result.intent in (
-        "affirm",
-        "deny",
-    )
-    offer = _open_offer(session, customer, now) if maybe_offer_reply else None
-    if offer is not None and (
-        word in keywords.OFFER_YES | keywords.OFFER_NO or result.intent in ("affirm", "deny")
-    ):
-        waitlist_reply(
-            turn,
-            offer,
-            accept=word in keywords.OFFER_YES
-            or (result.intent == "affirm" and word not in keywords.OFFER_NO),
-        )
-        return turn.finish()
-
-    told = turn.absorb_entities()
-    name = handler_for(turn.state, result.intent)
-    if name == "menu" and told:
-        # Not a request we know, but it names a tour, a date or a party ("2 adults and a
-        # child, vegetarian"): the customer is answering or correcting, not lost.
-        name = handler_for(turn.state, INFORM)
-    if turn.state == State.NEED_PARTY and turn.party_from_message():
-        name = "take_party"
-    elif (
-        turn.state == State.CHOOSING
-        and isinstance(result.entity("option"), int)
-        and result.intent
-        in ("nlu_fallback", "choose_option", "book", "hold", "affirm", "check_availability")
-    ):
-        name = "choose_departure"
-    HANDLERS[name](turn)
-    return turn.finish()
-
-
-def _location_reply(
-    session: Session, conv: Conversation, customer: Customer, inbound: Logged, now: datetime
-) -> list[str]:
-    """A pin (a hotel for pickup, where they are): on the open enquiry for the rep, since
-    the bot itself has no use for coordinates."""
-    lead = conv.lead
-    if lead is None or lead.status not in OPEN_LEAD_STATUSES:
-        return ["Thanks for the location; a team member will see it. " + MENU]
-    leads.add_details(
-        session, lead, inbound.body, now, actor=f"customer:{customer.phone}", source=conv.channel
-    )
-    return [
-        f"Thanks, I've added your location to your enquiry {lead.reference}. "
-        "Reply MENU for anything else."
-    ]
-
-
-def _open_offer(session: Session, customer: Customer, now: datetime) -> WaitlistEntry | None:
-    return session.scalar(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.customer_id == customer.id,
-            WaitlistEntry.status == WaitlistStatus.OFFERED,
-            WaitlistEntry.offer_expires_at > now,
-        )
-        .order_by(WaitlistEntry.offered_at.desc())
-    )
+def _text(msg: Inbound) -> str:
+    # A shared location has no body: the pin, as text, is what the log and the staff see.
+    return clean(msg.body if msg.body.strip() or not msg.location else msg.location)
 
 
 def _conversation(
@@ -390,13 +275,6 @@ def _conversation(
                 Conversation.channel == channel,
             )
         ).one()
-
-
-def _has_bookings(session: Session, customer: Customer) -> bool:
-    return (
-        session.scalar(select(Booking.id).where(Booking.customer_id == customer.id).limit(1))
-        is not None
-    )
 
 
 def _replies_to(session: Session, inbound_id: int) -> list[str]:

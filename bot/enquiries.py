@@ -1,19 +1,15 @@
 """Handlers for an enquiry: the lead is made and its open questions asked (dates, party,
-special requirements); the answers go on the lead for the rep. Registered in the same
-HANDLERS table as bot/handlers.py."""
+special requirements); the answers go on the lead for the rep."""
 
 from __future__ import annotations
 
-import re
-
-from bot.handlers import handler, menu, tour_info
+from bot.general import menu
 from bot.lead_capture import ensure_lead, note_details, open_lead, update_lead_context
 from bot.states import State
 from bot.turn import Turn
 from services.pricing import MAX_PARTY, party_size
 
 
-@handler
 def enquire(turn: Turn) -> None:
     lead, _ = ensure_lead(turn)
     tour = turn.tour()
@@ -44,17 +40,16 @@ def _open_questions(turn: Turn) -> list[str]:
     return questions
 
 
-@handler
 def lead_details(turn: Turn) -> None:
     """Answers to the enquiry's questions ("2 adults, 1 child, vegetarian"): onto the lead
     in the customer's words, for the rep; then whatever is still open."""
     lead = open_lead(turn)
     if lead is None:  # won, lost or unbound meanwhile: nothing to add them to
         turn.goto(State.IDLE)
-        menu(turn)
+        turn.instead(menu)
         return
     if not turn.text.strip():  # an empty message (a sticker, a bad pin) answers nothing
-        menu(turn)
+        turn.instead(menu)
         return
     if turn.result.intent == "deny":  # "no" / "none" is an answer, not a note
         update_lead_context(turn, lead)
@@ -73,20 +68,3 @@ def lead_details(turn: Turn) -> None:
         lines.append("Reply YES and I'll check which departures have room.")
     lines.append("Reply MENU for anything else.")
     turn.say("\n".join(lines))
-
-
-QUESTION_START = re.compile(
-    r"^\s*(what|when|where|which|who|why|how|is|are|do|does|did|can|could|will|would|"
-    r"should|may|any)\b",
-    re.IGNORECASE,
-)
-
-
-@handler
-def detail_or_question(turn: Turn) -> None:
-    """After the enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian"
-    reads to the NLU like a question about pickup and diet; a statement is an answer."""
-    if turn.text.rstrip().endswith("?") or QUESTION_START.match(turn.text):
-        tour_info(turn)
-    else:
-        lead_details(turn)

@@ -1,523 +1,67 @@
-"""What each transition does, through the services (enquiries are in bot/enquiries.py,
-requests about existing bookings in bot/booking_requests.py; the lead helpers in
-bot/lead_capture.py). A handler says something and sets the next state; it never commits
+"""Every handler bot/states.py names, by name, and the module it lives in. A handler says
+something and may move the conversation (only where states.MOVES allows); it never commits
 (the webhook does, once, for the whole turn)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
-
-from sqlalchemy import select
-
-from bot import replies
-from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
-from bot.states import State
-from bot.turn import Turn
-from models import (
-    Departure,
-    LeadSource,
-    Tour,
-    WaitlistEntry,
-)
-from services import (
-    approvals,
-    availability,
-    inventory,
-    notify,
-    payments,
-    runtime,
-    timeline,
+from bot import (
+    attachments,
+    booking,
+    booking_requests,
+    enquiries,
+    general,
+    keyword_answers,
     waitlist,
 )
-from services.errors import ServiceError
-from services.inventory import NotEnoughSeats
-from services.money import format_money
-from services.notify import local_time
-from services.pricing import price_party
+from bot.states import Route
+from bot.turn import Handler, Turn
 
-log = logging.getLogger(__name__)
-
-Handler = Callable[[Turn], None]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(fn: Handler) -> Handler:
-    HANDLERS[fn.__name__] = fn
-    return fn
-
-
-# --- the journeys ---------------------------------------------------------------------
-
-
-@handler
-def greet(turn: Turn) -> None:
-    name = turn.customer.name
-    hello = (
-        f"Welcome back, {name}! 👋"
-        if name and turn.returning
-        else f"Hi{' ' + name if name else ''}! 👋"
-    )
-    turn.say(f"{hello} This is {turn.org.name}.\n{replies.MENU}")
-
-
-@handler
-def revise(turn: Turn) -> None:
-    """A new party, date or tour in the middle of a quote ("make it 3 adults"): the same
-    departure priced again when only the party changed, otherwise a new search. The
-    customer's words also go on their open lead, which may hold more than we parsed."""
-    lead = open_lead(turn)
-    if lead is not None:
-        note_details(turn, lead)
-    if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
-        _propose(turn, turn.departure(turn.slot("chosen")))
-        return
-    check_availability(turn)
-
-
-def _tour_names(turn: Turn) -> str:
-    names = turn.session.scalars(
-        select(Tour.name)
-        .where(Tour.organization_id == turn.org.id, Tour.active.is_(True))
-        .order_by(Tour.name)
-    )
-    return ", ".join(names)
+HANDLERS: dict[str, Handler] = {
+    # keyword_answers: words that act before any understanding
+    "opt_out": keyword_answers.opt_out,
+    "opt_in": keyword_answers.opt_in,
+    "stay_silent": keyword_answers.stay_silent,
+    "send_help": keyword_answers.send_help,
+    "start_over": keyword_answers.start_over,
+    # attachments
+    "file_received": attachments.file_received,
+    "location_pin": attachments.location_pin,
+    # general
+    "greet": general.greet,
+    "thanks": general.thanks,
+    "goodbye": general.goodbye,
+    "menu": general.menu,
+    "tour_info": general.tour_info,
+    "handoff": general.handoff,
+    "wait_for_person": general.wait_for_person,
+    # enquiries
+    "enquire": enquiries.enquire,
+    "lead_details": enquiries.lead_details,
+    # booking: search, quote, hold
+    "check_availability": booking.check_availability,
+    "revise": booking.revise,
+    "choose_departure": booking.choose_departure,
+    "take_party": booking.take_party,
+    "hold_seats": booking.hold_seats,
+    "full_option": booking.full_option,
+    "drop_offer": booking.drop_offer,
+    # waitlist
+    "join_waitlist": waitlist.join_waitlist,
+    "answer_waitlist_offer": waitlist.answer_waitlist_offer,
+    # booking_requests: the customer's existing bookings
+    "booking_status": booking_requests.booking_status,
+    "cancel_request": booking_requests.cancel_request,
+    "confirm_cancel": booking_requests.confirm_cancel,
+    "keep_booking": booking_requests.keep_booking,
+    "reschedule_request": booking_requests.reschedule_request,
+    "payment_link": booking_requests.payment_link,
+}
 
 
-@handler
-def check_availability(turn: Turn) -> None:
-    tour = turn.tour()
-    if tour is None:
-        turn.say(f"Which tour would you like? We run: {_tour_names(turn)}.")
-        turn.goto(State.NEED_TOUR)
-        return
-    if group_for_sales(turn):
-        return
-    first, last = turn.wanted_dates()
-    party = turn.party()
-    today = turn.now.astimezone(turn.org.tz).date()
-    if first is None:
-        first, last = today, today + timedelta(days=13)
-    if last is not None and last < today:
-        turn.say("That date has passed. Which date would you like?")
-        return
-    try:
-        found = availability.search(
-            turn.session,
-            turn.org,
-            turn.now,
-            tour=tour,
-            date_from=max(first, today),
-            date_to=last,
-            party=party,
-            limit=3,
-        )
-    except ServiceError as exc:
-        turn.say(exc.message)
-        return
-    if found:
-        intro = f"{tour.name}" + (f" for {replies.party_text(party)}" if party else "") + ":"
-        if turn.result.intent == "ask_price":  # "how much for kids?": every price, then dates
-            intro = f"{replies.prices_line(turn.org, tour)}\n{intro}".lstrip()
-        _offer_list(turn, found, intro=intro)
-        return
-    # Nothing with room: a full departure on those dates, or none at all?
-    full = turn.session.scalar(
-        select(Departure)
-        .where(
-            Departure.tour_id == tour.id,
-            Departure.status == "open",
-            Departure.starts_at >= max(turn.now, _day_start(turn, first)),
-            Departure.starts_at < _day_start(turn, last + timedelta(days=1)),
-        )
-        .order_by(Departure.starts_at)
-    )
-    if full is not None:
-        if turn.result.intent in ("book", "hold"):
-            _capture_failed(turn, "date_unavailable", full)
-        _offer_full(turn, full, _no_room(turn, full, party))
-        return
-    nearest = availability.search(turn.session, turn.org, turn.now, tour=tour, party=party, limit=3)
-    if nearest:
-        _offer_list(turn, nearest, intro=f"No {tour.name} departures on those dates. The nearest:")
-    else:
-        turn.say(
-            f"Sorry, {tour.name} has no departures with room in the coming months. "
-            "Reply AGENT and a person will help."
-        )
-        turn.goto(State.IDLE)
-
-
-def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
-    """Full, or too few seats left for this party: "fully booked" would be wrong for the
-    group of 12 asking about a departure with 3 seats left."""
-    when = f"{dep.tour.name} on {local_time(turn.org, dep.starts_at)}"
-    left = inventory.occupancy(turn.session, dep, turn.now).spots_left
-    if left <= 0 or not party:
-        return f"{when} is fully booked."
-    return (
-        f"{when} has only {left} spot{'s' if left != 1 else ''} left, not enough for "
-        f"{replies.party_text(party)}."
-    )
-
-
-def _day_start(turn: Turn, day: date) -> datetime:
-    return availability.local_day_bounds(turn.org, day, day)[0]
-
-
-def _offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro: str) -> None:
-    lines = [intro] + [replies.option_line(turn.org, i, item) for i, item in enumerate(found, 1)]
-    lines.append("Reply with the number to hold seats.")
-    turn.say("\n".join(lines))
-    turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
-
-
-def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
-    party = turn.party() or {"adult": 1}
-    alternatives = availability.alternatives(turn.session, turn.org, full, party, turn.now, limit=1)
-    lines = [headline]
-    waitlist_line = f"2) Join the waitlist for {local_time(turn.org, full.starts_at)}"
-    if alternatives:
-        alt = alternatives[0]
-        lines.append(
-            f"1) {local_time(turn.org, alt.departure.starts_at)} instead – "
-            f"{alt.spots_left} spots left"
-        )
-        lines += [waitlist_line, "3) See other dates", "Reply 1, 2 or 3."]
-    else:  # no nearest date to offer: 1 searches the others (see full_option)
-        lines += ["1) See other dates", waitlist_line, "Reply 1 or 2."]
-    turn.say("\n".join(lines))
-    turn.goto(
-        State.FULL,
-        full=full.code,
-        alternative=alternatives[0].departure.code if alternatives else None,
-    )
-
-
-@handler
-def choose_departure(turn: Turn) -> None:
-    offered = turn.slot("offered") or []
-    option = turn.result.entity("option")
-    if option == -1 and offered:
-        option = len(offered)
-    if not isinstance(option, int) or not 1 <= option <= len(offered):
-        turn.say(
-            f"Please reply with a number from 1 to {len(offered)}." if offered else replies.MENU
-        )
-        return
-    _propose(turn, turn.departure(offered[option - 1]))
-
-
-def _propose(turn: Turn, dep: Departure | None) -> None:
-    if dep is None:
-        turn.say(replies.MENU)
-        turn.goto(State.IDLE)
-        return
-    turn.remember(chosen=dep.code, tour=dep.tour.slug)
-    party = turn.party()
-    if group_for_sales(turn):
-        return
-    if not party:
-        turn.say(
-            f"{dep.tour.name}, {local_time(turn.org, dep.starts_at)}. How many people? "
-            '(e.g. "2 adults 1 child")'
-        )
-        turn.goto(State.NEED_PARTY)
-        return
-    try:
-        price = price_party(turn.org, dep, party, turn.now)
-    except ServiceError as exc:
-        turn.say(exc.message)
-        turn.goto(State.NEED_PARTY)
-        return
-    turn.say(
-        replies.quote_text(
-            turn.org,
-            dep.tour.name,
-            local_time(turn.org, dep.starts_at),
-            party,
-            price,
-            _hold_period(turn, dep),
-        )
-    )
-    turn.goto(State.CONFIRMING, quoted_party=party)
-
-
-def _hold_period(turn: Turn, dep: Departure) -> str:
-    """A hold never outlasts the departure's start (services.inventory): say so."""
-    hours = turn.org.settings.hold_hours
-    if turn.now + timedelta(hours=hours) < dep.starts_at:
-        return f"for {hours} hours"
-    return f"until {local_time(turn.org, dep.starts_at)}"
-
-
-@handler
-def take_party(turn: Turn) -> None:
-    if not turn.party_from_message():
-        turn.say('How many people? (e.g. "2 adults 1 child")')
-        return
-    _propose(turn, turn.departure(turn.slot("chosen")))
-
-
-@handler
-def hold_seats(turn: Turn) -> None:
-    dep = turn.departure(turn.slot("chosen"))
-    party = turn.party()
-    if dep is None or not party:
-        check_availability(turn)
-        return
-    if turn.slot("quoted_party") not in (None, party):
-        _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
-        return
-    lead, _ = ensure_lead(turn, summary=wants(turn, "holding seats", dep))
-    try:
-        with turn.session.begin_nested():
-            booking = inventory.hold_seats(
-                turn.session,
-                turn.org,
-                dep,
-                turn.customer,
-                party,
-                turn.now,
-                source=turn.conversation.channel,
-                actor=turn.actor(),
-                lead=lead,
-            )
-    except NotEnoughSeats:
-        _capture_failed(turn, "slot_unavailable", dep)
-        _offer_full(
-            turn,
-            dep,
-            f"Sorry, those seats on {local_time(turn.org, dep.starts_at)} were just taken.",
-        )
-        return
-    except ServiceError as exc:
-        turn.say(f"Sorry, I couldn't hold that: {exc.message}")
-        turn.goto(State.IDLE)
-        return
-    except Exception:  # a system error: the customer still gets an answer, sales a lead
-        log.exception("hold failed unexpectedly")
-        _capture_failed(turn, "booking_error", dep)
-        turn.say(
-            "Sorry, something went wrong on our side while holding your seats. Nothing was "
-            "charged; our team has your request and will contact you shortly."
-        )
-        turn.goto(State.IDLE)
-        return
-    if turn.org.settings.approval_required:
-        config = runtime.config()
-        approvals.request_approval(
-            turn.session,
-            turn.org,
-            booking,
-            turn.now,
-            secret=config.SECRET_KEY,
-            base_url=config.PUBLIC_BASE_URL or "http://127.0.0.1:5000",
-        )
-        turn.say(
-            f"You're pencilled in: {booking.reference}, {booking.seats} seat(s) "
-            f"on {dep.tour.name}, "
-            f"{local_time(turn.org, dep.starts_at)}. We'll confirm shortly, by "
-            f"{local_time(turn.org, booking.hold_expires_at)}, and then send the payment link."
-        )
-        turn.goto(State.HELD, booking=booking.reference)
-        return
-    assert booking.hold_expires_at is not None
-    turn.say(
-        f"Done! I've held {booking.seats} seat{'s' if booking.seats != 1 else ''} "
-        f"on {dep.tour.name}, "
-        f"{local_time(turn.org, dep.starts_at)}.\n"
-        f"Booking: {booking.reference}\n"
-        f"Hold expires: {local_time(turn.org, booking.hold_expires_at)}\n"
-        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
-        f"{format_money(booking.total_minor, booking.currency)}.\n"
-        f"Payment link: {payments.pay_url(booking)}"
-    )
-    turn.goto(State.HELD, booking=booking.reference)
-
-
-def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
-    """failed-booking-lead-capture.md: a booking attempt that fails becomes a high-priority
-    lead with its full context. A failure here must not hide the answer from the customer."""
-    try:
-        with turn.session.begin_nested():
-            lead, _ = ensure_lead(
-                turn,
-                source=LeadSource.BOOKING_FAILED,
-                reason=reason,
-                priority="high",
-                summary=wants(turn, f"could not book ({reason})", dep),
-            )
-            lead.departure_id = dep.id
-            lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
-    except Exception:  # best effort: the customer still gets the alternatives
-        log.exception("failed-booking lead capture failed")
-
-
-@handler
-def full_option(turn: Turn) -> None:
-    option = turn.result.entity("option")
-    if option == 1 and turn.slot("alternative"):
-        _propose(turn, turn.departure(turn.slot("alternative")))
-    elif option == 2:
-        join_waitlist(turn)
-    elif option == 3 or option == 1:
-        tour = turn.tour()
-        full = turn.departure(turn.slot("full"))
-        found = availability.search(
-            turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
-        )
-        found = [f for f in found if not full or f.departure.id != full.id]
-        if found:
-            _offer_list(turn, found, intro="Other dates with room:")
-        else:
-            turn.say("Sorry, no other dates have room right now. Reply 2 to join the waitlist.")
-    else:
-        turn.say("Please reply 1, 2 or 3.")
-
-
-@handler
-def join_waitlist(turn: Turn) -> None:
-    dep = turn.departure(turn.slot("full") or turn.slot("chosen"))
-    if dep is None:
-        turn.say(
-            'Which tour and date would you like to wait for? (e.g. "waitlist sunset tour Saturday")'
-        )
-        return
-    party = turn.party()
-    if not party:
-        turn.remember(chosen=dep.code)
-        turn.say("How many people should I put on the waitlist?")
-        turn.goto(State.FULL)
-        return
-    lead, _ = ensure_lead(
-        turn, source=LeadSource.WAITLIST, summary=wants(turn, "joining the waitlist", dep)
-    )
-    try:
-        with turn.session.begin_nested():
-            entry = waitlist.join_waitlist(
-                turn.session,
-                turn.org,
-                dep,
-                turn.customer,
-                party,
-                turn.now,
-                source=turn.conversation.channel,
-                actor=turn.actor(),
-                lead=lead,
-            )
-    except ServiceError as exc:
-        turn.say(exc.message)
-        return
-    hours = turn.org.settings.waitlist_offer_hours
-    turn.say(
-        f"✓ Added to the waitlist\n{dep.tour.name}, {local_time(turn.org, dep.starts_at)}\n"
-        f"Position: #{waitlist.position(turn.session, entry)}\n"
-        f"If a spot opens I'll message you here; you'll have {hours} hours to confirm."
-    )
-    turn.goto(State.IDLE, full=None)
-
-
-@handler
-def drop_offer(turn: Turn) -> None:
-    turn.say("No problem. Anything else? Reply MENU to see what I can do.")
-    turn.goto(State.IDLE, chosen=None, offered=None, full=None)
-
-
-@handler
-def handoff(turn: Turn) -> None:
-    conv = turn.conversation
-    conv.handoff, conv.status = True, "pending"
-    staff_id = conv.assigned_to_id or (conv.lead.assigned_to_id if conv.lead else None)
-    name = notify.handoff_requested(turn.session, turn.org, conv, staff_id, turn.text, turn.now)
-    if conv.lead is not None:
-        timeline.record(
-            turn.session,
-            conv.lead,
-            "conversation.handoff",
-            actor=turn.actor(),
-            source=conv.channel,
-            at=turn.now,
-            content={"text": turn.text[:500]},
-        )
-    turn.say(
-        f"I've asked {name} to reply to you here; they'll be in touch shortly. "
-        "(Reply MENU to talk to me again.)"
-    )
-    turn.goto(State.HANDOFF)
-
-
-@handler
-def tour_info(turn: Turn) -> None:
-    tour = turn.tour()
-    if tour is None:
-        turn.say(f"Which tour is it about? We run: {_tour_names(turn)}.")
-        return
-    hours, minutes = divmod(tour.duration_minutes, 60)
-    days, hours = divmod(hours, 24)
-    length = f"{days} days" if days else (f"{hours}h{minutes:02d}" if minutes else f"{hours} hours")
-    text = f"{tour.name}: {length}."
-    if tour.meeting_point:
-        text += f" Meeting point: {tour.meeting_point}."
-    if prices := replies.prices_line(turn.org, tour):
-        text += f" {prices}"
-    text += " For anything else, reply AGENT and a person will answer."
-    turn.say(text)
-
-
-@handler
-def thanks(turn: Turn) -> None:
-    turn.say("You're welcome! 😊")
-
-
-@handler
-def goodbye(turn: Turn) -> None:
-    turn.say("Thanks for chatting with us. Bye for now! 👋")
-
-
-@handler
-def menu(turn: Turn) -> None:
-    turn.say(
-        f"Sorry, I didn't catch that.\n{replies.MENU}"
-        if turn.result.intent == "nlu_fallback"
-        else replies.MENU
-    )
-
-
-def waitlist_reply(turn: Turn, entry: WaitlistEntry, accept: bool) -> None:
-    """CONFIRM / DECLINE to an open waitlist offer."""
-    try:
-        with turn.session.begin_nested():
-            if accept:
-                booking = waitlist.accept_offer(
-                    turn.session,
-                    turn.org,
-                    entry,
-                    turn.now,
-                    actor=turn.actor(),
-                    source=turn.conversation.channel,
-                )
-            else:
-                waitlist.decline_offer(
-                    turn.session,
-                    turn.org,
-                    entry,
-                    turn.now,
-                    actor=turn.actor(),
-                    source=turn.conversation.channel,
-                )
-    except ServiceError as exc:
-        turn.say(exc.message)
-        return
-    if accept:
-        turn.remember(booking=booking.reference, chosen=booking.departure.code)
-        turn.goto(State.HELD)
-        assert booking.hold_expires_at is not None
-        turn.say(
-            f"✅ It's yours! {booking.reference} is held until "
-            f"{local_time(turn.org, booking.hold_expires_at)}.\n"
-            f"Pay here to confirm: {payments.pay_url(booking)}"
-        )
-    else:
-        turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")
+def answer(turn: Turn, route: Route) -> list[str]:
+    """Runs the handler the route names; returns the replies."""
+    if route.rule.keeps_details:
+        turn.absorb_entities()
+    with turn.handling(route.handler):
+        HANDLERS[route.handler](turn)
+    return turn.finish()

@@ -1,4 +1,6 @@
-"""Words that act before any understanding: carrier opt-out keywords, HELP, MENU."""
+"""Words that act before any understanding: carrier opt-out keywords, HELP, MENU, AGENT and
+the answers to a waitlist offer. The rules that use them are in bot/states.py; what they
+do is in bot/keyword_answers.py."""
 
 from __future__ import annotations
 

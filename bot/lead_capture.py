@@ -38,7 +38,7 @@ def ensure_lead(
         update_lead_context(turn, lead)
         return lead, False
     first, _ = turn.wanted_dates()
-    # Someone who is not a returning customer has no bookings to list (see engine._answer).
+    # Someone who is not a returning customer has no bookings to list (Reading.returning).
     history = (
         list(
             turn.session.scalars(

@@ -1,6 +1,6 @@
 """What staff do to the bot's side of a conversation (its state and slots, and the handoff
 flag that keeps it quiet), from the admin. Nothing outside bot/ writes those: the state
-machine is bot/states.py's, and these are its staff moves."""
+machine is bot/states.py's, and these are its STAFF_MOVES."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
+from bot import states
 from bot.states import State
 from models import Conversation, Customer, Departure
 from services import notify
@@ -23,6 +24,7 @@ def expect_quote_answer(
     _, conversation = notify.customer_channel(session, customer)
     if conversation is None or conversation.handoff:
         return
+    states.check_move("expect_quote_answer", State.CONFIRMING)
     conversation.state = State.CONFIRMING
     conversation.slots = {
         **(conversation.slots or {}),
@@ -34,5 +36,6 @@ def expect_quote_answer(
 
 def hand_back(conversation: Conversation) -> None:
     """Staff are done with the customer: the bot answers again, from the start."""
+    states.check_move("hand_back", State.IDLE)
     conversation.handoff = False
     conversation.state, conversation.slots = State.IDLE, {}

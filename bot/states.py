@@ -1,31 +1,151 @@
-"""The conversation state machine, at a glance.
+"""The conversation state machine, whole: every rule that decides what answers a message.
 
-A turn looks up (state, intent) in TRANSITIONS, falling back to ANY_STATE, and runs the
-named handler (bot/handlers.py), which calls the services and sets the next state.
-"inform" is a message the NLU could not classify that still names a tour, a date or a
-party: an answer or a correction.
-Before this table: opt-out keywords, an open waitlist offer (CONFIRM / DECLINE) and the
-handoff silence (bot/engine.py).
+A message is answered by the first rule in RULES whose guard holds (route()): who is
+writing, the words that act before any understanding, silence, attachments, an open
+waitlist offer, then the (state, intent) table. A rule names a handler (bot/handlers.py
+finds the function by that name). Each handler declares in MOVES the states it may move
+the conversation to and the handlers it may pass the message on to instead ("do X
+instead"); Turn.goto refuses any other move. "inform" is a message the NLU could not
+classify that still names a tour, a date or a party: an answer or a correction. Staff
+move the conversation too, from the admin (bot/staff.py, STAFF_MOVES).
 
-    idle ──enquire──────────────▶ questions (lead created, open questions asked)
-    questions ──inform/other text──▶ questions (answers noted on the lead)
-              ──yes──▶ choosing (the dates they gave)
-    idle ──check_availability──▶ choosing (numbered departures)     ──▶ full (date full)
-                                  └─ no tour named ──▶ need_tour ──(a tour)──▶ choosing
-    choosing/confirming/full ──inform──▶ quoted again with the new party, dates or tour
-    choosing ──choose_option──▶ confirming (price shown)             ──▶ need_party
-    need_party ──(party given)─▶ confirming
-    confirming ──affirm/hold/book──▶ held (booking HELD, payment link)
-                                     └─ seats gone ──▶ full (booking_failed lead, alternatives)
-    full ──1──▶ confirming (nearest alternative)   ──2──▶ idle (on the waitlist)
-         ──3──▶ choosing (other dates)
-    any ──cancel_booking──▶ confirm_cancel (refund stated) ──yes──▶ idle (cancelled, refunded)
-    any ──human_handoff──▶ handoff (bot quiet until MENU)
+Generated from the data below by describe() (`python -m bot.states --write` rewrites this
+copy; a test keeps it in sync):
+
+Rules, in order; the first that applies answers the message:
+  1. from a guide's phone: a guide command -> guide_command
+  2. STOP and the other opt-out words -> opt_out
+  3. START: subscribed again -> opt_in
+  4. opted out: nothing else is said -> stay_silent
+  5. HELP -> send_help
+  6. MENU / RESTART: start over -> start_over
+  7. in handoff: a person is answering: the bot stays quiet -> wait_for_person
+  8. a file and no words -> file_received
+  9. a location pin -> location_pin
+ 10. AGENT / HUMAN: a person, please -> handoff
+ 11. yes or no to an open waitlist offer -> answer_waitlist_offer
+     (from here on, the message's tour, dates and party are kept first)
+ 12. in need_party: the party for the chosen departure -> take_party
+ 13. in choosing: a number from the list -> choose_departure
+ 14. in questions: a question (not an answer) after the enquiry's questions -> tour_info
+ 15. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 16. the table: (state, intent), else the intent in any state -> the table
+
+The table, state: intents -> handler:
+  questions: inform, nlu_fallback, deny, ask_info -> lead_details
+  questions: affirm -> check_availability
+  need_tour: enquire, ask_info, inform -> check_availability
+  choosing: inform -> revise
+  choosing: choose_option, book, hold, affirm -> choose_departure
+  need_party: choose_option -> take_party
+  confirming: inform -> revise
+  confirming: affirm, hold, book, pay -> hold_seats
+  confirming: deny -> drop_offer
+  full: inform -> revise
+  full: choose_option -> full_option
+  full: join_waitlist, affirm -> join_waitlist
+  full: deny -> drop_offer
+  held: affirm, pay -> payment_link
+  confirm_cancel: affirm, cancel_booking -> confirm_cancel
+  confirm_cancel: deny -> keep_booking
+
+In any state, intents -> handler (any other intent: menu):
+  greet -> greet
+  enquire -> enquire
+  check_availability, ask_price, book, hold -> check_availability
+  join_waitlist -> join_waitlist
+  human_handoff -> handoff
+  booking_status -> booking_status
+  cancel_booking -> cancel_request
+  reschedule -> reschedule_request
+  pay -> payment_link
+  ask_info -> tour_info
+  thanks -> thanks
+  goodbye -> goodbye
+  affirm, deny, choose_option, nlu_fallback -> menu
+  inform -> revise
+
+Handler -> the states it may move to (; instead: what it may pass on to):
+  guide_command -> (stays)
+  opt_out -> (stays)
+  opt_in -> (stays)
+  stay_silent -> (stays)
+  send_help -> (stays)
+  start_over -> idle
+  wait_for_person -> (stays)
+  file_received -> (stays)
+  location_pin -> (stays)
+  greet -> (stays)
+  thanks -> (stays)
+  goodbye -> (stays)
+  menu -> (stays)
+  tour_info -> (stays)
+  handoff -> handoff
+  enquire -> questions
+  lead_details -> idle; instead: menu
+  check_availability -> choosing, full, idle, need_tour, questions
+  revise -> confirming, idle, need_party, questions; instead: check_availability
+  choose_departure -> confirming, idle, need_party, questions
+  take_party -> confirming, idle, need_party, questions
+  hold_seats -> confirming, full, held, idle, need_party, questions; instead: check_availability
+  drop_offer -> idle
+  full_option -> choosing, confirming, idle, need_party, questions; instead: join_waitlist
+  join_waitlist -> full, idle
+  answer_waitlist_offer -> held
+  booking_status -> (stays)
+  cancel_request -> confirm_cancel
+  confirm_cancel -> idle
+  keep_booking -> idle
+  reschedule_request -> idle
+  payment_link -> (stays)
+  expect_quote_answer -> confirming  [staff, from the admin]
+  hand_back -> idle  [staff, from the admin]
+
+The graph: where a message moves a conversation (by which handlers):
+  any state -> choosing (check_availability), confirm_cancel (cancel_request), confirming
+        (revise), full (check_availability, join_waitlist), handoff (handoff), held
+        (answer_waitlist_offer), idle (check_availability, join_waitlist, reschedule_request,
+        revise, start_over), need_party (revise), need_tour (check_availability), questions
+        (check_availability, enquire, revise)
+  questions, also -> choosing (check_availability), full (check_availability), idle
+        (check_availability, lead_details), need_tour (check_availability), questions
+        (check_availability)
+  need_tour, also -> choosing (check_availability), full (check_availability), idle
+        (check_availability), need_tour (check_availability), questions (check_availability)
+  choosing, also -> choosing (check_availability), confirming (choose_departure, revise), full
+        (check_availability), idle (check_availability, choose_departure, revise), need_party
+        (choose_departure, revise), need_tour (check_availability), questions
+        (check_availability, choose_departure, revise)
+  need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
+        questions (take_party)
+  confirming, also -> choosing (check_availability), confirming (hold_seats, revise), full
+        (check_availability, hold_seats), held (hold_seats), idle (check_availability,
+        drop_offer, hold_seats, revise), need_party (hold_seats, revise), need_tour
+        (check_availability), questions (check_availability, hold_seats, revise)
+  full, also -> choosing (check_availability, full_option), confirming (full_option, revise),
+        full (check_availability, join_waitlist), idle (check_availability, drop_offer,
+        full_option, join_waitlist, revise), need_party (full_option, revise), need_tour
+        (check_availability), questions (check_availability, full_option, revise)
+  held, also -> (stays)
+  handoff, only -> idle (start_over)
+  confirm_cancel, also -> idle (confirm_cancel, keep_booking)
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from bot import keywords
+
+log = logging.getLogger(__name__)
 
 INFORM = "inform"
 
@@ -43,12 +163,144 @@ class State(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"  # refund stated; waiting for yes to cancel
 
 
+class Facts(Protocol):
+    """What the rules look at. bot.turn.Reading works each out only when a rule asks, so
+    STOP never waits for the NLU, nor a greeting for the waitlist query."""
+
+    @property
+    def from_guide(self) -> bool: ...  # written from an active guide's phone
+    @property
+    def keyword(self) -> str: ...  # the whole message, upper case, no punctuation
+    @property
+    def opted_out(self) -> bool: ...
+    @property
+    def state(self) -> State: ...  # HANDOFF whenever a person has taken over
+    @property
+    def text(self) -> str: ...
+    @property
+    def only_media(self) -> bool: ...  # a file and no words
+    @property
+    def location(self) -> bool: ...  # a shared location pin
+    @property
+    def intent(self) -> str: ...  # the NLU's
+    @property
+    def told(self) -> frozenset[str]: ...  # the slots the message gives (tour, date, party)
+    @property
+    def party_given(self) -> bool: ...
+    @property
+    def option(self) -> object: ...  # "2", "the last one" (-1)
+    @property
+    def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
+
+
+# --- the rules, in order ---------------------------------------------------------------
+
+TABLE = "(the table)"  # a rule's handler: handler_for(state, intent)
+GUIDE_COMMAND = "guide_command"  # bot/guides.py, for a guide's message (no conversation)
+
+# After an enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian" reads to
+# the NLU like a question about pickup and diet: only a question is answered as one.
+QUESTION_START = re.compile(
+    r"^\s*(what|when|where|which|who|why|how|is|are|do|does|did|can|could|will|would|"
+    r"should|may|any)\b",
+    re.IGNORECASE,
+)
+# The intents a bare number can come with while numbered departures are offered.
+NUMBER_INTENTS = frozenset(
+    {"nlu_fallback", "choose_option", "book", "hold", "affirm", "check_availability"}
+)
+
+
+def looks_like_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or QUESTION_START.match(text) is not None
+
+
+def answers_offer(m: Facts) -> bool:
+    # The waitlist query only when the message could be a yes or a no.
+    return (
+        m.keyword in keywords.OFFER_YES | keywords.OFFER_NO or m.intent in ("affirm", "deny")
+    ) and m.waitlist_offer_open
+
+
+def _always(m: Facts) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # what it is, in words
+    then: str  # a handler's name, or TABLE
+    when: Callable[[Facts], bool] = _always
+    states: frozenset[State] | None = None  # only in these states; None: in any
+    # The tour, dates and party the message gives are kept in the slots before the
+    # handler runs (Turn.absorb_entities).
+    keeps_details: bool = False
+    intent: str | None = None  # for TABLE: look up this intent instead of the message's
+
+
+def _in(*states: State) -> frozenset[State]:
+    return frozenset(states)
+
+
+RULES: tuple[Rule, ...] = (
+    # Who is writing: guides are staff, their messages are commands (bot/guides.py),
+    # logged without a conversation. Everyone else is a customer.
+    Rule("from a guide's phone: a guide command", GUIDE_COMMAND, lambda m: m.from_guide),
+    # Words that act before any understanding (bot/keywords.py).
+    Rule("STOP and the other opt-out words", "opt_out", lambda m: m.keyword in keywords.OPT_OUT),
+    Rule("START: subscribed again", "opt_in", lambda m: m.keyword in keywords.OPT_IN),
+    Rule("opted out: nothing else is said", "stay_silent", lambda m: m.opted_out),
+    Rule("HELP", "send_help", lambda m: m.keyword in keywords.HELP),
+    Rule("MENU / RESTART: start over", "start_over", lambda m: m.keyword in keywords.RESET),
+    # A person has taken over: only the words above reach the bot.
+    Rule(
+        "a person is answering: the bot stays quiet", "wait_for_person", states=_in(State.HANDOFF)
+    ),
+    Rule("a file and no words", "file_received", lambda m: m.only_media),
+    Rule("a location pin", "location_pin", lambda m: m.location),
+    Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
+    Rule("yes or no to an open waitlist offer", "answer_waitlist_offer", answers_offer),
+    # From here on, what the message says (tour, dates, party) is kept first.
+    Rule(
+        "the party for the chosen departure",
+        "take_party",
+        lambda m: m.party_given,
+        states=_in(State.NEED_PARTY),
+        keeps_details=True,
+    ),
+    Rule(
+        "a number from the list",
+        "choose_departure",
+        lambda m: isinstance(m.option, int) and m.intent in NUMBER_INTENTS,
+        states=_in(State.CHOOSING),
+        keeps_details=True,
+    ),
+    Rule(
+        "a question (not an answer) after the enquiry's questions",
+        "tour_info",
+        lambda m: m.intent == "ask_info" and looks_like_question(m.text),
+        states=_in(State.QUESTIONS),
+        keeps_details=True,
+    ),
+    Rule(
+        "names a tour, date or party, and no request the table knows: an answer",
+        TABLE,
+        lambda m: bool(m.told) and handler_for(m.state, m.intent) == OTHERWISE,
+        keeps_details=True,
+        intent=INFORM,
+    ),
+    Rule("the table: (state, intent), else the intent in any state", TABLE, keeps_details=True),
+)
+
+
+# --- the (state, intent) table ---------------------------------------------------------
+
 # (state, intent) -> handler name. Checked first.
 TRANSITIONS: dict[tuple[State, str], str] = {
     (State.QUESTIONS, INFORM): "lead_details",
     (State.QUESTIONS, "nlu_fallback"): "lead_details",
     (State.QUESTIONS, "deny"): "lead_details",
-    (State.QUESTIONS, "ask_info"): "detail_or_question",
+    (State.QUESTIONS, "ask_info"): "lead_details",  # a statement; questions: see RULES
     (State.QUESTIONS, "affirm"): "check_availability",
     (State.NEED_TOUR, "enquire"): "check_availability",
     (State.NEED_TOUR, "ask_info"): "check_availability",
@@ -71,10 +323,10 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.FULL, "affirm"): "join_waitlist",
     (State.FULL, "deny"): "drop_offer",
     (State.HELD, "affirm"): "payment_link",
+    (State.HELD, "pay"): "payment_link",
     (State.CONFIRM_CANCEL, "affirm"): "confirm_cancel",
     (State.CONFIRM_CANCEL, "cancel_booking"): "confirm_cancel",
     (State.CONFIRM_CANCEL, "deny"): "keep_booking",
-    (State.HELD, "pay"): "payment_link",
 }
 
 # intent -> handler name, in any state without a specific transition.
@@ -100,7 +352,235 @@ ANY_STATE: dict[str, str] = {
     "nlu_fallback": "menu",
     INFORM: "revise",
 }
+OTHERWISE = "menu"  # an intent neither table knows
 
 
 def handler_for(state: State, intent: str) -> str:
-    return TRANSITIONS.get((state, intent)) or ANY_STATE.get(intent, "menu")
+    return TRANSITIONS.get((state, intent)) or ANY_STATE.get(intent, OTHERWISE)
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: Rule
+    handler: str
+
+
+def route(m: Facts) -> Route:
+    """The first rule that applies, and the handler it names."""
+    for rule in RULES:
+        if (rule.states is None or m.state in rule.states) and rule.when(m):
+            if rule.then != TABLE:
+                return Route(rule, rule.then)
+            return Route(rule, handler_for(m.state, rule.intent or m.intent))
+    raise AssertionError("the last rule applies to every message")
+
+
+# --- the moves each handler may make ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moves:
+    to: frozenset[State] = frozenset()  # the states it may move the conversation to
+    instead: frozenset[str] = frozenset()  # the handlers it may pass the message on to
+
+
+def may(*to: State, instead: tuple[str, ...] = ()) -> Moves:
+    return Moves(frozenset(to), frozenset(instead))
+
+
+# Offering a departure (_propose): priced -> CONFIRMING, no party yet -> NEED_PARTY, a group
+# too big for one booking -> QUESTIONS (a lead for sales), gone -> IDLE.
+_PROPOSE = (State.CONFIRMING, State.NEED_PARTY, State.QUESTIONS, State.IDLE)
+
+# handler name -> its moves. A handler that does not move leaves the state as it was.
+MOVES: dict[str, Moves] = {
+    GUIDE_COMMAND: may(),  # guides have no conversation
+    "opt_out": may(),
+    "opt_in": may(),
+    "stay_silent": may(),
+    "send_help": may(),
+    "start_over": may(State.IDLE),
+    "wait_for_person": may(),
+    "file_received": may(),
+    "location_pin": may(),
+    "greet": may(),
+    "thanks": may(),
+    "goodbye": may(),
+    "menu": may(),
+    "tour_info": may(),
+    "handoff": may(State.HANDOFF),
+    "enquire": may(State.QUESTIONS),
+    # The lead was closed meanwhile, or an empty message: the menu instead.
+    "lead_details": may(State.IDLE, instead=("menu",)),
+    "check_availability": may(
+        State.NEED_TOUR, State.QUESTIONS, State.CHOOSING, State.FULL, State.IDLE
+    ),
+    # Only the party changed: the same departure priced again; else a new search.
+    "revise": may(*_PROPOSE, instead=("check_availability",)),
+    "choose_departure": may(*_PROPOSE),
+    "take_party": may(*_PROPOSE),
+    # Nothing chosen to hold: a search instead; seats just gone: FULL's choices.
+    "hold_seats": may(State.HELD, State.FULL, *_PROPOSE, instead=("check_availability",)),
+    "drop_offer": may(State.IDLE),
+    # 1) the nearest date 2) the waitlist, instead 3) other dates.
+    "full_option": may(*_PROPOSE, State.CHOOSING, instead=("join_waitlist",)),
+    "join_waitlist": may(State.FULL, State.IDLE),  # FULL: asked how many people
+    "answer_waitlist_offer": may(State.HELD),
+    "booking_status": may(),
+    "cancel_request": may(State.CONFIRM_CANCEL),
+    "confirm_cancel": may(State.IDLE),
+    "keep_booking": may(State.IDLE),
+    "reschedule_request": may(State.IDLE),
+    "payment_link": may(),
+}
+
+# What staff do from the admin (bot/staff.py), in whatever state the conversation is.
+STAFF_MOVES: dict[str, Moves] = {
+    "expect_quote_answer": may(State.CONFIRMING),  # a quote sent: YES holds it
+    "hand_back": may(State.IDLE),  # resolved in the inbox: the bot answers again
+}
+
+
+class UndeclaredMove(Exception):
+    pass
+
+
+# Tests set this (tests/conftest.py): an undeclared move is a bug there. In production it
+# is logged and made anyway: the reply already given asks for the answer that state
+# expects, and refusing would misroute the customer's next message to protect a diagram.
+STRICT = False
+
+
+def check_move(handler: str | None, state: State) -> None:
+    moves = MOVES.get(handler or "") or STAFF_MOVES.get(handler or "")
+    if moves is not None and state in moves.to:
+        return
+    problem = f"{handler or 'no handler'} moved a conversation to {state}, not declared in MOVES"
+    if STRICT:
+        raise UndeclaredMove(problem)
+    log.error(problem)
+
+
+def check_instead(handler: str | None, other: str) -> None:
+    moves = MOVES.get(handler or "")
+    if moves is not None and other in moves.instead:
+        return
+    problem = f"{handler or 'no handler'} passed a message on to {other}, not declared in MOVES"
+    if STRICT:
+        raise UndeclaredMove(problem)
+    log.error(problem)
+
+
+# --- the graph, from the data above ----------------------------------------------------
+
+
+def _passed_on(names: set[str]) -> set[str]:
+    """The handlers, and every handler they may pass the message on to."""
+    names, todo = set(names), list(names)
+    while todo:
+        for other in MOVES[todo.pop()].instead - names:
+            names.add(other)
+            todo.append(other)
+    return names
+
+
+def _takes_all(rule: Rule, state: State) -> bool:
+    return rule.when is _always and rule.states is not None and state in rule.states
+
+
+def handlers_in(state: State) -> set[str]:
+    """The handlers a message can reach in this state: the rules up to the first that takes
+    every message in it, the table, and whatever those pass the message on to."""
+    names: set[str] = set()
+    for rule in RULES:
+        if rule.states is not None and state not in rule.states:
+            continue
+        if rule.then == TABLE:
+            names |= {h for (s, _), h in TRANSITIONS.items() if s == state}
+            names |= set(ANY_STATE.values()) | {OTHERWISE}
+        else:
+            names.add(rule.then)
+        if rule.when is _always:  # takes every message from here
+            break
+    return _passed_on(names)
+
+
+def leads_to(state: State) -> set[State]:
+    """Where a customer's message can move a conversation in this state (staying is
+    always possible)."""
+    return {to for name in handlers_in(state) for to in MOVES[name].to} - {state}
+
+
+def _edges(origin: str, names: set[str]) -> list[str]:
+    """ "origin -> state (the handlers that move there), ...", wrapped."""
+    by_target: dict[State, list[str]] = {}
+    for name in sorted(_passed_on(names)):
+        for to in MOVES[name].to:
+            by_target.setdefault(to, []).append(name)
+    text = ", ".join(f"{to} ({', '.join(by)})" for to, by in sorted(by_target.items()))
+    return textwrap.wrap(f"{origin} -> {text or '(stays)'}", 92, subsequent_indent="      ")
+
+
+def describe() -> str:
+    """The rules, the table, the moves and the resulting graph, as text."""
+    out = ["Rules, in order; the first that applies answers the message:"]
+    keeping = False
+    for n, rule in enumerate(RULES, 1):
+        if rule.keeps_details and not keeping:
+            out.append("     (from here on, the message's tour, dates and party are kept first)")
+        keeping = rule.keeps_details
+        where = f"in {'/'.join(sorted(rule.states))}: " if rule.states else ""
+        then = rule.then if rule.then != TABLE else "the table"
+        if rule.intent:
+            then += f" as '{rule.intent}'"
+        out.append(f"{n:>3}. {where}{rule.name} -> {then}")
+    out += ["", "The table, state: intents -> handler:"]
+    for state in State:
+        by_handler: dict[str, list[str]] = {}
+        for (s, intent), name in TRANSITIONS.items():
+            if s == state:
+                by_handler.setdefault(name, []).append(intent)
+        for name, intents in by_handler.items():
+            out.append(f"  {state}: {', '.join(intents)} -> {name}")
+    out += ["", f"In any state, intents -> handler (any other intent: {OTHERWISE}):"]
+    by_handler = {}
+    for intent, name in ANY_STATE.items():
+        by_handler.setdefault(name, []).append(intent)
+    out += [f"  {', '.join(intents)} -> {name}" for name, intents in by_handler.items()]
+    out += ["", "Handler -> the states it may move to (; instead: what it may pass on to):"]
+    for name, moves in {**MOVES, **STAFF_MOVES}.items():
+        line = f"  {name} -> {', '.join(sorted(moves.to)) or '(stays)'}"
+        if moves.instead:
+            line += f"; instead: {', '.join(sorted(moves.instead))}"
+        out.append(line + ("  [staff, from the admin]" if name in STAFF_MOVES else ""))
+    out += ["", "The graph: where a message moves a conversation (by which handlers):"]
+    anywhere = {r.then for r in RULES if r.states is None and r.then != TABLE}
+    anywhere |= set(ANY_STATE.values()) | {OTHERWISE}
+    out += [f"  {line}" for line in _edges("any state", anywhere)]
+    for state in State:
+        if any(_takes_all(rule, state) for rule in RULES):
+            out += [f"  {line}" for line in _edges(f"{state}, only", handlers_in(state))]
+            continue
+        own = {r.then for r in RULES if r.states and state in r.states and r.then != TABLE}
+        own |= {h for (s, _), h in TRANSITIONS.items() if s == state}
+        if own:
+            out += [f"  {line}" for line in _edges(f"{state}, also", own)]
+    return "\n".join(out)
+
+
+def _write_docstring() -> None:
+    """Replaces the generated part of this module's docstring with describe()."""
+    path = Path(__file__)
+    source = path.read_text()
+    start = source.index(_GENERATED_AFTER) + len(_GENERATED_AFTER)
+    end = source.index('"""', start)
+    path.write_text(source[:start] + describe() + "\n" + source[end:])
+
+
+_GENERATED_AFTER = "keeps it in sync):\n\n"
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        _write_docstring()
+    else:
+        print(describe())

@@ -1,17 +1,180 @@
-"""One inbound message being handled: who, what was understood, and what to answer."""
+"""One inbound message being handled: what it says and who sent it (Reading, what the rules
+in bot/states.py look at), and the turn that answers it (Turn)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from bot import keywords, states
 from bot.states import State
-from intents import ParseResult
-from models import Conversation, Customer, Departure, Organization, Tour
+from intents import NLU, ParseResult, context_for_org
+from models import (
+    Booking,
+    Conversation,
+    Customer,
+    Departure,
+    Organization,
+    Tour,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+
+def party_in(result: ParseResult) -> dict[str, int] | None:
+    """The party a message gives ("2 adults and a child", "for 4"), if any."""
+    adults, children = result.entity("adults"), result.entity("children")
+    total = result.entity("party_size")
+    if adults or children:
+        party = {"adult": int(adults or 0), "child": int(children or 0)}
+        if total and int(total) > party["adult"] + party["child"]:
+            party["adult"] = int(total) - party["child"]
+        return {k: v for k, v in party.items() if v}
+    if total:
+        return {"adult": int(total)}
+    return None
+
+
+def details_in(result: ParseResult) -> dict[str, Any]:
+    """The slots a message gives: tour, one way of saying when, party. A None clears a
+    slot the new one replaces."""
+    updates: dict[str, Any] = {}
+    if result.entity("tour"):
+        updates["tour"] = result.entity("tour")
+    # One way of saying when at a time: a new one replaces the others. ("week" is the
+    # range slot's name in conversations stored before ranges had their own.)
+    if result.entity("date_range"):
+        updates.update(dates=result.entity("date_range").split("/"), date=None, month=None)
+    elif result.entity("date"):
+        updates.update(date=result.entity("date"), dates=None, month=None)
+    elif result.entity("month"):
+        updates.update(month=result.entity("month"), dates=None, date=None)
+    if {"dates", "date", "month"} & updates.keys():
+        updates["week"] = None
+    party = party_in(result)
+    if party:
+        updates["party"] = party
+    return updates
+
+
+class Reading:
+    """A message and what is known of its sender, as the rules see it (states.Facts). Each
+    fact is worked out only when a rule asks: STOP never waits for the NLU, and the
+    waitlist is queried only for a yes or a no. Nothing here writes."""
+
+    def __init__(
+        self,
+        session: Session,
+        org: Organization,
+        nlu: NLU,
+        now: datetime,
+        *,
+        text: str,
+        media: tuple[str, ...] = (),
+        location: bool = False,
+        from_guide: bool = False,
+        customer: Customer | None = None,
+        conversation: Conversation | None = None,
+    ) -> None:
+        self.session, self.org, self.nlu, self.now = session, org, nlu, now
+        self.text, self.media, self.location = text, media, location
+        self.from_guide = from_guide
+        self.customer, self.conversation = customer, conversation
+        # Wrote on this channel before (a conversation with messages or a lead): known
+        # now, before this message is recorded. None: a customer we have not seen.
+        self._history = (
+            None
+            if customer is None
+            else conversation is not None
+            and (conversation.last_message_at is not None or conversation.lead_id is not None)
+        )
+
+    @cached_property
+    def keyword(self) -> str:
+        return keywords.keyword(self.text)
+
+    @property
+    def opted_out(self) -> bool:
+        return self.customer is not None and self.customer.opted_out
+
+    @cached_property
+    def state(self) -> State:
+        conv = self.conversation
+        if conv is None:
+            return State.IDLE
+        if conv.handoff:  # the flag staff see, set with the state
+            return State.HANDOFF
+        try:
+            return State(conv.state)
+        except ValueError:  # a state no longer in the machine: start again
+            return State.IDLE
+
+    @property
+    def only_media(self) -> bool:
+        return not self.text.strip() and bool(self.media)
+
+    @cached_property
+    def result(self) -> ParseResult:
+        return self.nlu.parse(self.text, context_for_org(self.session, self.org, self.now))
+
+    @property
+    def intent(self) -> str:
+        return self.result.intent
+
+    @cached_property
+    def told(self) -> frozenset[str]:
+        return frozenset(k for k, v in details_in(self.result).items() if v is not None)
+
+    @property
+    def party_given(self) -> bool:
+        return party_in(self.result) is not None
+
+    @property
+    def option(self) -> object:
+        return self.result.entity("option")
+
+    @cached_property
+    def waitlist_offer(self) -> WaitlistEntry | None:
+        """A freed seat offered to them and not yet expired (the newest)."""
+        if self.customer is None:
+            return None
+        return self.session.scalar(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.customer_id == self.customer.id,
+                WaitlistEntry.status == WaitlistStatus.OFFERED,
+                WaitlistEntry.offer_expires_at > self.now,
+            )
+            .order_by(WaitlistEntry.offered_at.desc())
+        )
+
+    @property
+    def waitlist_offer_open(self) -> bool:
+        return self.waitlist_offer is not None
+
+    @cached_property
+    def returning(self) -> bool:
+        """Wrote on this channel before, or has bookings (asked only when the first is not
+        known, since most messages do not need it)."""
+        if self._history is None:
+            return False
+        if self._history:
+            return True
+        assert self.customer is not None
+        booking = self.session.scalar(
+            select(Booking.id).where(Booking.customer_id == self.customer.id).limit(1)
+        )
+        return booking is not None
+
+
+Handler = Callable[["Turn"], None]
 
 
 @dataclass
@@ -24,20 +187,32 @@ class Turn:
     org: Organization
     conversation: Conversation
     customer: Customer
-    text: str
-    result: ParseResult
+    reading: Reading
     now: datetime
-    returning: bool = False  # the customer wrote to us before this conversation turn
     replies: list[str] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # the slots this message gave
     _state: str = field(init=False)
     _slots: dict[str, Any] = field(init=False)
+    _handling: list[str] = field(init=False, default_factory=list)  # handler, then instead
     _tours: dict[str, Tour | None] = field(init=False, default_factory=dict)
     _departures: dict[str, Departure | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._state = self.conversation.state
         self._slots = dict(self.conversation.slots or {})
+
+    @property
+    def text(self) -> str:
+        return self.reading.text
+
+    @property
+    def result(self) -> ParseResult:
+        return self.reading.result
+
+    @property
+    def returning(self) -> bool:
+        """The customer wrote to us before this conversation turn."""
+        return self.reading.returning
 
     def say(self, text: str) -> None:
         self.replies.append(text.strip())
@@ -49,13 +224,33 @@ class Turn:
         except ValueError:
             return State.IDLE
 
+    @contextmanager
+    def handling(self, handler: str) -> Iterator[None]:
+        """The handler at work, whose declared moves (states.MOVES) goto keeps to."""
+        self._handling.append(handler)
+        try:
+            yield
+        finally:
+            self._handling.pop()
+
+    def instead(self, handler: Handler) -> None:
+        """Passes the message on to another handler ("do X instead"), as declared."""
+        name = handler.__name__
+        states.check_instead(self._handling[-1] if self._handling else None, name)
+        with self.handling(name):
+            handler(self)
+
     def goto(self, state: State, **slots: Any) -> None:
+        states.check_move(self._handling[-1] if self._handling else None, state)
         self._state = state
         if slots:
             self.remember(**slots)
 
     def remember(self, **slots: Any) -> None:
         self._slots.update(slots)
+
+    def forget_all(self) -> None:
+        self._slots = {}
 
     def slot(self, name: str) -> Any:
         return self._slots.get(name)
@@ -77,39 +272,14 @@ class Turn:
     def absorb_entities(self) -> set[str]:
         """Keeps what this message says (tour, date, month, week, party) for later turns;
         returns the names of the slots it gave."""
-        r = self.result
-        updates: dict[str, Any] = {}
-        if r.entity("tour"):
-            updates["tour"] = r.entity("tour")
-        # One way of saying when at a time: a new one replaces the others. ("week" is the
-        # range slot's name in conversations stored before ranges had their own.)
-        if r.entity("date_range"):
-            updates.update(dates=r.entity("date_range").split("/"), date=None, month=None)
-        elif r.entity("date"):
-            updates.update(date=r.entity("date"), dates=None, month=None)
-        elif r.entity("month"):
-            updates.update(month=r.entity("month"), dates=None, date=None)
-        if {"dates", "date", "month"} & updates.keys():
-            updates["week"] = None
-        party = self.party_from_message()
-        if party:
-            updates["party"] = party
+        updates = details_in(self.result)
         if updates:
             self.remember(**updates)
         self.told = {name for name, value in updates.items() if value is not None}
         return self.told
 
     def party_from_message(self) -> dict[str, int] | None:
-        r = self.result
-        adults, children, total = r.entity("adults"), r.entity("children"), r.entity("party_size")
-        if adults or children:
-            party = {"adult": int(adults or 0), "child": int(children or 0)}
-            if total and int(total) > party["adult"] + party["child"]:
-                party["adult"] = int(total) - party["child"]
-            return {k: v for k, v in party.items() if v}
-        if total:
-            return {"adult": int(total)}
-        return None
+        return party_in(self.result)
 
     def tour(self) -> Tour | None:
         # Kept for the turn: the session's identity map holds objects only weakly, and the

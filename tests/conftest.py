@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
+from bot import states
 from cli.db import alembic_config
 from config import TestConfig
 from intents import forget_vocabularies
@@ -33,6 +34,10 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 TEST_DB = os.environ.get("TEST_PG_DATABASE", "tourbot_test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# A move a handler does not declare (bot/states.py MOVES) fails the test; in production it
+# is only logged.
+states.STRICT = True
 
 # A fixed "now" well before the test catalog's departures (2027-03 onwards).
 NOW = datetime(2027, 1, 10, 6, 0, tzinfo=UTC)

@@ -1,9 +1,20 @@
-"""The conversation state machine as data (bot/states.py): nothing outside bot/ moves it."""
+"""The conversation state machine as data (bot/states.py): every handler it names exists,
+every state is reachable and has a way out, the rules route in their order, undeclared
+moves are refused, and nothing outside bot/ moves a conversation."""
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot import keywords, states
+from bot.handlers import HANDLERS
+from bot.states import State
+from bot.turn import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bot's private part of a conversation: what it is waiting for and what it was told.
@@ -38,3 +49,184 @@ def test_only_the_bot_writes_a_conversations_state_slots_and_handoff() -> None:
         for line, attr in _assigned_attributes(path)
     ]
     assert writes == []
+
+
+# --- the machine as data ----------------------------------------------------------------
+
+
+def _named_by_the_machine() -> set[str]:
+    names = {rule.then for rule in states.RULES if rule.then != states.TABLE}
+    names |= set(states.TRANSITIONS.values()) | set(states.ANY_STATE.values())
+    names |= {states.OTHERWISE} | set(states.MOVES)
+    names |= {other for moves in states.MOVES.values() for other in moves.instead}
+    return names
+
+
+def test_every_handler_the_machine_names_exists_and_declares_its_moves() -> None:
+    named = _named_by_the_machine()
+    # Guides' commands are bot/guides.py's, run by the engine without a conversation.
+    assert named - {states.GUIDE_COMMAND} == set(HANDLERS)
+    assert named == set(states.MOVES)
+    # Turn.instead checks a hand-over by the function's name: it must be the table's.
+    assert [name for name, fn in HANDLERS.items() if fn.__name__ != name] == []
+
+
+def test_every_state_is_reachable_from_idle_and_has_a_way_back() -> None:
+    def reachable(start: State) -> set[State]:
+        seen, todo = {start}, [start]
+        while todo:
+            for to in states.leads_to(todo.pop()) - seen:
+                seen.add(to)
+                todo.append(to)
+        return seen
+
+    assert reachable(State.IDLE) == set(State)
+    for state in State:
+        assert states.leads_to(state), f"{state} has no way out"
+        assert State.IDLE in reachable(state), f"{state} never gets back to idle"
+    # A person's takeover: only the words before it (MENU) lead anywhere.
+    assert states.handlers_in(State.HANDOFF) == {
+        states.GUIDE_COMMAND,
+        "opt_out",
+        "opt_in",
+        "stay_silent",
+        "send_help",
+        "start_over",
+        "wait_for_person",
+    }
+
+
+def test_the_module_docstring_shows_the_machine_as_it_is() -> None:
+    assert states.__doc__ is not None
+    assert states.describe() in states.__doc__, "run python -m bot.states --write"
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Said:
+    """Facts for route(); the NLU's and the waitlist's raise unless given, so a test shows
+    which rules decide without them."""
+
+    text: str = ""
+    state: State = State.IDLE
+    from_guide: bool = False
+    opted_out: bool = False
+    only_media: bool = False
+    location: bool = False
+    nlu: tuple[str, frozenset[str], bool, object] | None = None  # intent, told, party, option
+    offer: bool | None = None
+
+    @property
+    def keyword(self) -> str:
+        return keywords.keyword(self.text)
+
+    def _nlu(self) -> tuple[str, frozenset[str], bool, object]:
+        if self.nlu is None:
+            raise AssertionError(f"the NLU was asked about {self.text!r}")
+        return self.nlu
+
+    @property
+    def intent(self) -> str:
+        return self._nlu()[0]
+
+    @property
+    def told(self) -> frozenset[str]:
+        return self._nlu()[1]
+
+    @property
+    def party_given(self) -> bool:
+        return self._nlu()[2]
+
+    @property
+    def option(self) -> object:
+        return self._nlu()[3]
+
+    @property
+    def waitlist_offer_open(self) -> bool:
+        if self.offer is None:
+            raise AssertionError(f"the waitlist was asked about {self.text!r}")
+        return self.offer
+
+
+def understood(
+    intent: str, told: set[str] | None = None, party: bool = False, option: object = None
+) -> tuple[str, frozenset[str], bool, object]:
+    return intent, frozenset(told or ()), party, option
+
+
+def handler(said: Said) -> str:
+    return states.route(said).handler
+
+
+def test_words_silence_and_attachments_decide_without_the_nlu() -> None:
+    assert handler(Said("STOP", from_guide=True)) == states.GUIDE_COMMAND
+    assert handler(Said("stop!", state=State.HANDOFF)) == "opt_out"
+    assert handler(Said("START", opted_out=True)) == "opt_in"
+    assert handler(Said("HELP", opted_out=True)) == "stay_silent"
+    assert handler(Said("help", state=State.HANDOFF)) == "send_help"
+    assert handler(Said("Menu", state=State.HANDOFF)) == "start_over"
+    assert handler(Said("yes please", state=State.HANDOFF)) == "wait_for_person"
+    assert handler(Said("", only_media=True)) == "file_received"
+    assert handler(Said("Hotel Yak https://maps...", location=True)) == "location_pin"
+    assert handler(Said("agent", state=State.CONFIRMING)) == "handoff"
+
+
+def test_an_open_waitlist_offer_takes_yes_and_no_before_the_state() -> None:
+    yes = Said("CONFIRM", state=State.CONFIRMING, nlu=understood("affirm"), offer=True)
+    assert handler(yes) == "answer_waitlist_offer"
+    assert handler(Said("yes", State.CONFIRMING, nlu=understood("affirm"), offer=False)) == (
+        "hold_seats"
+    )
+    # Not a yes or a no: the waitlist is not even asked.
+    assert handler(Said("hi", nlu=understood("greet"))) == "greet"
+
+
+def test_the_overrides_come_before_the_table() -> None:
+    party = Said("3 of us", State.NEED_PARTY, nlu=understood("nlu_fallback", {"party"}, True))
+    assert handler(party) == "take_party"
+    number = Said("2", State.CHOOSING, nlu=understood("check_availability", option=2), offer=False)
+    assert handler(number) == "choose_departure"
+    question = Said("is pickup included?", State.QUESTIONS, nlu=understood("ask_info"))
+    assert handler(question) == "tour_info"
+    statement = Said("pickup from Hotel Yak", State.QUESTIONS, nlu=understood("ask_info"))
+    assert handler(statement) == "lead_details"
+    # Nothing the table knows, but it names a party: an answer.
+    answer = Said(
+        "2 adults, vegetarian", State.CONFIRMING, nlu=understood("nlu_fallback", {"party"})
+    )
+    assert handler(answer) == "revise"
+    assert handler(Said("blah", State.CONFIRMING, nlu=understood("nlu_fallback"))) == "menu"
+
+
+# --- declared moves -----------------------------------------------------------------------
+
+
+def _turn() -> Turn:
+    conversation = SimpleNamespace(state=State.IDLE, slots={})
+    return Turn(None, None, conversation, None, None, None)  # type: ignore[arg-type]
+
+
+def test_a_move_the_machine_does_not_declare_is_refused_in_tests() -> None:
+    turn = _turn()
+    with turn.handling("greet"), pytest.raises(states.UndeclaredMove):
+        turn.goto(State.HELD)
+    with turn.handling("enquire"):
+        turn.goto(State.QUESTIONS)
+        with pytest.raises(states.UndeclaredMove):
+            turn.instead(lambda t: None)
+    assert turn.state == State.QUESTIONS
+    with pytest.raises(states.UndeclaredMove):
+        turn.goto(State.IDLE)  # outside any handler
+
+
+def test_in_production_an_undeclared_move_is_logged_and_made(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(states, "STRICT", False)
+    turn = _turn()
+    with turn.handling("greet"):
+        turn.goto(State.HELD)
+    assert turn.state == State.HELD
+    assert "greet moved a conversation to held, not declared" in caplog.text

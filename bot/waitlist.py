@@ -1,0 +1,98 @@
+"""The waitlist from the chat: joining it for a full departure, and answering an offer of a
+freed seat (CONFIRM holds it, DECLINE stays in line)."""
+
+from __future__ import annotations
+
+from bot import keywords
+from bot.lead_capture import ensure_lead, wants
+from bot.states import State
+from bot.turn import Turn
+from models import LeadSource
+from services import payments, waitlist
+from services.errors import ServiceError
+from services.notify import local_time
+
+
+def join_waitlist(turn: Turn) -> None:
+    dep = turn.departure(turn.slot("full") or turn.slot("chosen"))
+    if dep is None:
+        turn.say(
+            'Which tour and date would you like to wait for? (e.g. "waitlist sunset tour Saturday")'
+        )
+        return
+    party = turn.party()
+    if not party:
+        turn.remember(chosen=dep.code)
+        turn.say("How many people should I put on the waitlist?")
+        turn.goto(State.FULL)
+        return
+    lead, _ = ensure_lead(
+        turn, source=LeadSource.WAITLIST, summary=wants(turn, "joining the waitlist", dep)
+    )
+    try:
+        with turn.session.begin_nested():
+            entry = waitlist.join_waitlist(
+                turn.session,
+                turn.org,
+                dep,
+                turn.customer,
+                party,
+                turn.now,
+                source=turn.conversation.channel,
+                actor=turn.actor(),
+                lead=lead,
+            )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    hours = turn.org.settings.waitlist_offer_hours
+    turn.say(
+        f"✓ Added to the waitlist\n{dep.tour.name}, {local_time(turn.org, dep.starts_at)}\n"
+        f"Position: #{waitlist.position(turn.session, entry)}\n"
+        f"If a spot opens I'll message you here; you'll have {hours} hours to confirm."
+    )
+    turn.goto(State.IDLE, full=None)
+
+
+def answer_waitlist_offer(turn: Turn) -> None:
+    """CONFIRM / DECLINE (or yes / no) to an open offer of a freed seat."""
+    entry = turn.reading.waitlist_offer
+    assert entry is not None  # the rule that routes here checked it
+    word = turn.reading.keyword
+    accept = word in keywords.OFFER_YES or (
+        turn.result.intent == "affirm" and word not in keywords.OFFER_NO
+    )
+    try:
+        with turn.session.begin_nested():
+            if accept:
+                booking = waitlist.accept_offer(
+                    turn.session,
+                    turn.org,
+                    entry,
+                    turn.now,
+                    actor=turn.actor(),
+                    source=turn.conversation.channel,
+                )
+            else:
+                waitlist.decline_offer(
+                    turn.session,
+                    turn.org,
+                    entry,
+                    turn.now,
+                    actor=turn.actor(),
+                    source=turn.conversation.channel,
+                )
+    except ServiceError as exc:
+        turn.say(exc.message)
+        return
+    if accept:
+        turn.remember(booking=booking.reference, chosen=booking.departure.code)
+        turn.goto(State.HELD)
+        assert booking.hold_expires_at is not None
+        turn.say(
+            f"✅ It's yours! {booking.reference} is held until "
+            f"{local_time(turn.org, booking.hold_expires_at)}.\n"
+            f"Pay here to confirm: {payments.pay_url(booking)}"
+        )
+    else:
+        turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")
