@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
 from models.db import make_engine, make_session_factory
+from services.job_queue import JobQueue
 
 
 class Database:
@@ -45,6 +46,11 @@ class Database:
             if exc is not None:
                 session.rollback()
             session.close()
+
+
+def job_queue() -> JobQueue:
+    """This app's job queue: what outbox.commit_and_send hands the messages to."""
+    return JobQueue(current_app.config["APP_CONFIG"].REDIS_URL)
 
 
 def retry_on_lost_connection(view: Callable[..., Any]) -> Callable[..., Any]:

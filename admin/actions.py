@@ -1,5 +1,6 @@
-"""Running a staff action: call the service, commit, and tell the user in a flash message;
-a refusal rolls back and is shown as it is. Never a stack trace."""
+"""Running a staff action: call the service, commit (sending the messages it queued), and
+tell the user in a flash message; a refusal rolls back and is shown as it is. Never a stack
+trace."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from typing import Any
 
 from flask import abort, flash, redirect, request
 
-from extensions import db
+from extensions import db, job_queue
+from services import outbox
 from services.errors import NotFound, ServiceError
 
 
 def run(action: Callable[[], Any], done: str | Callable[[Any], str], back: str) -> Any:
     try:
         result = action()
-        db.session.commit()
+        outbox.commit_and_send(db.session, job_queue())
     except NotFound:
         db.session.rollback()
         abort(404)

@@ -1,5 +1,6 @@
-"""Helpers shared by the commands: a session that commits or rolls back as a whole,
-and turning service errors into a clear message and exit code 1, never a traceback."""
+"""Helpers shared by the commands: a session that commits (sending the messages it
+queued) or rolls back as a whole, and turning service errors into a clear message and exit
+code 1, never a traceback."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy.orm import Session
 
-from extensions import db
+from extensions import db, job_queue
+from services import outbox
 from services.errors import ServiceError
 
 
@@ -19,7 +21,7 @@ def unit_of_work() -> Iterator[Session]:
     session = db.factory()
     try:
         yield session
-        session.commit()
+        outbox.commit_and_send(session, job_queue())
     except ServiceError as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from extensions import db
+from extensions import db, job_queue
 from models import Organization, utcnow
-from services import approvals
+from services import approvals, outbox
 from services.errors import ServiceError
 from services.money import format_money
 from services.notify import local_time
@@ -51,5 +51,5 @@ def approve(token: str):  # type: ignore[no-untyped-def]
             "pay/message.html", title="Choose", message="Confirm or decline."
         ), 400
     message = approvals.decide(db.session, org, booking, action == "confirm", utcnow())
-    db.session.commit()
+    outbox.commit_and_send(db.session, job_queue())  # the customer hears either way
     return render_template("pay/message.html", title="Done", message=message)

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from extensions import db
+from extensions import db, job_queue
 from models import Booking, Organization, Payment, utcnow
-from services import payments
+from services import outbox, payments
 from services.errors import ServiceError
 from services.money import format_money
 from services.notify import local_time
@@ -82,7 +82,7 @@ def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
             "pay/fake_checkout.html", booking=booking, payment=payment, amount=amount
         )
     outcome = payments.settle(db.session, _org(booking), payment, utcnow(), source="fake")
-    db.session.commit()
+    outbox.commit_and_send(db.session, job_queue())
     messages = {
         "confirmed": (
             "Payment received",

@@ -32,25 +32,29 @@ def _redis_client(url: str) -> Any:
     return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
-def enqueue(
-    func: Callable[..., Any], *args: Any, redis_url: str | None = None, **kwargs: Any
-) -> Any:
-    """Runs func as a job: on RQ when Redis is configured, otherwise right now, in-process."""
-    url = redis_url if redis_url is not None else runtime.config().REDIS_URL
-    if not url:
-        return func(*args, **kwargs)
-    from rq import Queue
+class JobQueue:
+    """Where jobs go: RQ on Redis when there is a Redis URL; without one (the embedded
+    default, tests) each job runs at once, in the caller's process."""
 
-    return Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue(func, *args, **kwargs)
+    def __init__(self, redis_url: str | None) -> None:
+        self.redis_url = redis_url
 
+    def enqueue(self, func: Callable[..., Any], *args: Any, **rq_options: Any) -> Any:
+        """Runs func(*args) as a job; returns RQ's job, or in-process the function's result.
+        rq_options (job_id, result_ttl...) are RQ's; in-process they mean nothing."""
+        if not self.redis_url:
+            return func(*args)
+        return self._rq().enqueue(func, *args, **rq_options)
 
-def enqueue_in(delay: timedelta, func: Callable[..., Any], *args: Any) -> bool:
-    """Runs func as a job after delay, on RQ. Without Redis nothing is scheduled (returns
-    False): the embedded default's in-process sweep picks up what is due."""
-    url = runtime.config().REDIS_URL
-    if not url:
-        return False
-    from rq import Queue
+    def enqueue_in(self, delay: timedelta, func: Callable[..., Any], *args: Any) -> bool:
+        """Runs func(*args) as a job after delay, on RQ. Without Redis nothing is scheduled
+        (returns False): the embedded default's in-process sweep picks up what is due."""
+        if not self.redis_url:
+            return False
+        self._rq().enqueue_in(delay, func, *args)
+        return True
 
-    Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue_in(delay, func, *args)
-    return True
+    def _rq(self) -> Any:
+        from rq import Queue
+
+        return Queue(QUEUE_NAME, connection=redis_connection(self.redis_url))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import utcnow
 from services import outbox, reminders, runtime
-from services.job_queue import QUEUE_NAME, enqueue, redis_connection
+from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
 from services.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,18 @@ def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> di
     """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
     retry is due (they are sent by their own jobs, each safe to run twice)."""
     now = now or utcnow()
-    with factory.begin() as session:
+    jobs = JobQueue(runtime.config().REDIS_URL)
+    with factory() as session:
         result = sweep(session, now)
-    with factory.begin() as session:
+        outbox.commit_and_send(session, jobs)
+    with factory() as session:
         reminded = reminders.send_due_reminders(session, now)
+        outbox.commit_and_send(session, jobs)
     with factory() as session:
         due = outbox.due_messages(session, now)
     for message_id in due:
         try:
-            enqueue(outbox.deliver_job, message_id)
+            jobs.enqueue(outbox.deliver_job, message_id)
         except Exception as exc:  # Redis still down: next minute
             log.warning("could not re-enqueue message %s: %s", message_id, exc)
             break

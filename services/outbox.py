@@ -1,7 +1,8 @@
 """The outbox: every outbound message is a row in the communications log before anything
 is sent. Replies to the current sender go back in the webhook's TwiML; everything else is
-delivered by a job after the transaction commits, retried with back-off on 429 and 5xx,
-and re-sent by the sweep if Redis or Twilio was down when it was due.
+delivered by a job once the caller commits with commit_and_send, retried with back-off on
+429 and 5xx, and re-sent by the sweep if Redis or Twilio was down when it was due (or the
+transaction was committed some other way).
 
 Rules kept here, once, for every sender (bot, staff, jobs):
 - an opted-out customer gets nothing (status "suppressed");
@@ -17,7 +18,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,8 @@ from models import (
     OrganizationNumber,
     utcnow,
 )
-from services import job_queue, runtime
+from services import runtime
+from services.job_queue import JobQueue
 from services.phones import format_address
 from services.transports import Outgoing, TransportError, transport_for
 
@@ -45,6 +47,9 @@ SMS_LIMIT = 1600
 REQUEUE_GRACE = timedelta(minutes=1)
 # Recording a message Twilio has accepted is retried this many times (0.5 s, 1 s, 2 s...).
 RECORD_TRIES = 5
+# In session.info: (id, row) of each message queued in the session and not yet handed to a
+# delivery job (commit_and_send does that).
+PENDING = "outbox_pending"
 
 # Rank of delivery statuses; a callback may only move a message up.
 STATUS_RANK = {
@@ -139,7 +144,8 @@ def queue(
     sent_by_id: int | None = None,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
-    once the caller commits. Returns the rows (one per 1,600-character part)."""
+    once the caller commits with commit_and_send. Returns the rows (one per 1,600-character
+    part)."""
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == to_phone)
     )
@@ -189,33 +195,28 @@ def queue(
         session.add(row)
         rows.append(row)
     session.flush()
-    pending = session.info.setdefault("outbox_pending", [])
-    pending += [r.id for r in rows if r.status == "queued"]
+    pending = session.info.setdefault(PENDING, [])
+    pending += [(r.id, r) for r in rows if r.status == "queued"]
     return rows
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    # SQLAlchemy also fires this when a SAVEPOINT is released; only the real commit counts,
-    # or a job would look for rows that are still uncommitted and locked.
-    if session.in_nested_transaction():
-        return
+def commit_and_send(session: Session, jobs: JobQueue) -> None:
+    """Commits the caller's transaction, then hands each message it queued to a delivery
+    job. Every commit that may follow outbox.queue goes through here: the messages leave
+    when the data they speak of is committed, never before. A message committed without
+    its job (Redis down, or a plain commit) is still due, and the sweep sends it."""
+    pending = session.info.pop(PENDING, [])
     session.info.pop("sending_numbers", None)  # read afresh by the next transaction
-    ids = session.info.pop("outbox_pending", [])
-    for message_id in ids:
+    session.commit()
+    for message_id, row in pending:
+        # A row rolled back with its SAVEPOINT (a refused hold, say) or with an earlier
+        # rollback of the whole transaction was never committed: nothing to send.
+        if not inspect(row).persistent:
+            continue
         try:
-            job_queue.enqueue(deliver_job, message_id)
+            jobs.enqueue(deliver_job, message_id)
         except Exception as exc:  # Redis down: the row stays due and the sweep sends it
             log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    # A rolled-back SAVEPOINT keeps the rest of the transaction's messages pending; rows it
-    # removed are simply not found (and skipped) when the job runs.
-    if not session.in_nested_transaction():
-        session.info.pop("outbox_pending", None)
-        session.info.pop("sending_numbers", None)
 
 
 def deliver_job(message_id: int) -> str:
@@ -317,7 +318,9 @@ def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime)
 def _schedule_retry(message_id: int, delay: int) -> None:
     try:
         # Without Redis nothing is scheduled: the in-process sweep picks it up when due.
-        job_queue.enqueue_in(timedelta(seconds=delay), deliver_job, message_id)
+        JobQueue(runtime.config().REDIS_URL).enqueue_in(
+            timedelta(seconds=delay), deliver_job, message_id
+        )
     except Exception as exc:
         log.warning("could not schedule retry of message %s (%s); the sweep will", message_id, exc)
 

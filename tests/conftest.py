@@ -6,6 +6,7 @@ With CI=true a missing PostgreSQL or Redis fails the run; elsewhere it skips, sa
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +26,7 @@ from config import TestConfig
 from intents import forget_vocabularies
 from models import Base, Customer, Organization
 from models.db import make_engine, make_session_factory
-from services import ratelimit
+from services import outbox, ratelimit
 from services.catalog import import_catalog
 from services.customers import get_or_create_customer
 from tests.factories import catalog_data
@@ -90,10 +91,36 @@ def truncate_all(eng: Engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+# In session.info of the tests' own sessions: they commit however the test likes.
+TEST_SESSION = "test_session"
+
+
 @pytest.fixture
 def factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    yield make_session_factory(engine)
+    made = make_session_factory(engine)
+    made.configure(info={TEST_SESSION: True})
+    yield made
     truncate_all(engine)
+
+
+@pytest.fixture(autouse=True)
+def every_commit_sends_its_messages() -> Iterator[None]:
+    """Any commit of the app, a job or a command that leaves queued messages behind has
+    missed outbox.commit_and_send: those messages would wait for the sweep. Fails the test
+    and says where that commit was."""
+    missed: list[str] = []
+
+    def check(session: Session) -> None:
+        if session.info.get(TEST_SESSION) or session.in_nested_transaction():
+            return
+        pending = session.info.get(outbox.PENDING, [])
+        if any(inspect(row).persistent for _, row in pending):
+            missed.append("".join(traceback.format_stack(limit=12)[:-1]))
+
+    event.listen(Session, "before_commit", check)
+    yield
+    event.remove(Session, "before_commit", check)
+    assert not missed, "committed queued messages without outbox.commit_and_send:\n" + missed[0]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Config, TestConfig
 from models import BookingStatus
 from services import inventory, job_queue, jobs, runtime
+from services.job_queue import JobQueue
 from tests.conftest import import_org
 from tests.factories import departure, make_customer
 
@@ -49,7 +50,7 @@ def test_rq_worker_runs_the_sweep(worker_env: str, factory: sessionmaker[Session
 
     redis = Redis.from_url(worker_env)
     queue = Queue(job_queue.QUEUE_NAME, connection=redis)
-    job = job_queue.enqueue(jobs.sweep_job)
+    job = JobQueue(worker_env).enqueue(jobs.sweep_job)
     assert job.get_status() == "queued"
     SimpleWorker([queue], connection=redis).work(burst=True)
     job.refresh()
@@ -122,4 +123,4 @@ def test_clock_and_worker_wait_for_redis_instead_of_exiting(
 
 def test_without_redis_jobs_run_in_process() -> None:
     runtime.configure(TestConfig())
-    assert job_queue.enqueue(lambda a, b: a + b, 2, 3) == 5
+    assert JobQueue(None).enqueue(lambda a, b: a + b, 2, 3) == 5

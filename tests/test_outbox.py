@@ -19,6 +19,7 @@ from config import TestConfig
 from models import Channel, Conversation, Message, Organization, utcnow
 from services import job_queue, jobs, outbox, runtime
 from services.customers import get_or_create_customer
+from services.job_queue import JobQueue
 from tests.conftest import import_org
 from tests.factories import catalog_data
 
@@ -46,12 +47,15 @@ def org(factory: sessionmaker[Session]) -> Organization:
     runtime.configure(TestConfig())
 
 
+def jobs_now() -> JobQueue:
+    return JobQueue(runtime.config().REDIS_URL)
+
+
 def queue_one(
     factory: sessionmaker[Session],
     body: str = "Your spot opened",
     channel: str = Channel.SMS,
     last_inbound_hours_ago: float | None = None,
-    commit: bool = True,
 ) -> int:
     with factory() as s:
         org = s.scalar(select(Organization))
@@ -71,7 +75,7 @@ def queue_one(
             )
             s.flush()
         row = outbox.queue(s, org, CUSTOMER, body, utcnow(), channel=channel)[0]
-        s.commit()
+        outbox.commit_and_send(s, jobs_now())
         return row.id
 
 
@@ -231,8 +235,8 @@ def test_redis_down_while_a_notification_is_due_then_delivered_when_it_returns(
 
 
 def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[Session]) -> None:
-    """SQLAlchemy fires after_commit/after_rollback for SAVEPOINTs too. Messages must go out
-    only at the real commit, and a rolled-back savepoint must not drop the others."""
+    """Messages go out only at the real commit, and a rolled-back savepoint sends its own
+    messages (which no longer exist) but not the others'."""
     runtime.configure(TestConfig())  # console transport, jobs in-process
     with factory() as s:
         org = import_org(s)
@@ -250,9 +254,56 @@ def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[S
         except RuntimeError:
             pass
         assert s.get(Message, before).status == "queued"  # nothing sent before the commit
-        s.commit()
+        outbox.commit_and_send(s, jobs_now())
     assert row(factory, before).status == "sent"
     assert row(factory, lost) is None
+
+
+def test_a_rolled_back_transaction_sends_nothing(factory: sessionmaker[Session]) -> None:
+    runtime.configure(TestConfig())  # console transport, jobs in-process
+    sent: list[int] = []
+    with factory() as s:
+        org = import_org(s)
+    with factory() as s:
+        org = s.get(Organization, org.id)
+        lost = outbox.queue(s, org, "+12025550111", "rolled back", utcnow())[0].id
+        s.rollback()
+        kept = outbox.queue(s, org, "+12025550112", "committed", utcnow())[0].id
+        outbox.commit_and_send(s, RecordingQueue(sent))
+    assert sent == [kept] and kept != lost
+    assert row(factory, lost) is None
+
+
+class RecordingQueue(JobQueue):
+    """Notes which messages were handed to a delivery job, and sends nothing."""
+
+    def __init__(self, handed: list[int]) -> None:
+        super().__init__(None)
+        self.handed = handed
+
+    def enqueue(self, func, *args, **rq_options):  # type: ignore[no-untyped-def]
+        assert func is outbox.deliver_job
+        self.handed.append(args[0])
+
+
+def test_a_message_committed_without_its_job_is_sent_by_the_sweep(
+    factory: sessionmaker[Session],
+) -> None:
+    """The safety net: a commit that did not hand its messages to a job (a crash between
+    commit and enqueue, say) leaves them due, and the sweep sends them a minute later."""
+    runtime.configure(TestConfig())
+    with factory() as s:
+        org = import_org(s)
+    with factory() as s:
+        org = s.get(Organization, org.id)
+        message_id = outbox.queue(s, org, "+12025550111", "left behind", utcnow())[0].id
+        s.info.pop(outbox.PENDING)
+        s.commit()
+    assert row(factory, message_id).status == "queued"
+    jobs.run_sweep(factory, utcnow())  # within the grace: the job may still be on its way
+    assert row(factory, message_id).status == "queued"
+    jobs.run_sweep(factory, utcnow() + outbox.REQUEUE_GRACE + timedelta(seconds=1))
+    assert row(factory, message_id).status == "sent"
 
 
 def test_a_hung_twilio_connection_times_out_and_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -295,7 +346,7 @@ def test_a_message_twilio_accepted_is_recorded_even_if_the_database_connection_d
         org_row = s.scalar(select(Organization))
         get_or_create_customer(s, org_row, CUSTOMER, utcnow())
         message_id = outbox.queue(s, org_row, CUSTOMER, "Spot open", utcnow())[0].id
-        s.info.pop("outbox_pending")  # delivered by hand below, not after this commit
+        s.info.pop(outbox.PENDING)  # delivered by hand below, not after this commit
         s.commit()
 
     delivering = factory()

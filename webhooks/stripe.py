@@ -8,9 +8,9 @@ import logging
 import stripe
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from extensions import db, retry_on_lost_connection
+from extensions import db, job_queue, retry_on_lost_connection
 from models import utcnow
-from services import payments
+from services import outbox, payments
 
 log = logging.getLogger(__name__)
 
@@ -32,5 +32,5 @@ def stripe_event() -> Response:
         log.warning("refused a Stripe webhook with a missing or wrong signature")
         return Response("forbidden", status=403, mimetype="text/plain")
     outcome = payments.handle_stripe_event(db.session, event.to_dict(), utcnow())
-    db.session.commit()
+    outbox.commit_and_send(db.session, job_queue())  # the customer's confirmation, say
     return jsonify(received=True, outcome=outcome)

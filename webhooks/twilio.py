@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
-from extensions import db, retry_on_lost_connection
+from extensions import db, job_queue, retry_on_lost_connection
 from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, utcnow
 from services import outbox, ratelimit
@@ -161,7 +161,9 @@ def inbound_message() -> Response:
         return twiml([])
     try:
         replies = handle_inbound(db.session, sender, msg, nlu, utcnow())
-        db.session.commit()
+        # The replies go back in the TwiML below; messages to anyone else (sales, ops, an
+        # owner, other customers) are sent once this commit has them.
+        outbox.commit_and_send(db.session, job_queue())
     except IntegrityError:
         # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
         # replies given then, and change nothing. Any other integrity error is a bug: raise.
