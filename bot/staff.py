@@ -31,6 +31,7 @@ def expect_quote_answer(
         "chosen": departure.code,
         "tour": departure.tour.slug,
         "party": dict(party),
+        "quoted_party": dict(party),  # the price they saw: YES holds it, not a new quote
     }
 
 

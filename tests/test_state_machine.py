@@ -71,6 +71,20 @@ def test_every_handler_the_machine_names_exists_and_declares_its_moves() -> None
     assert [name for name, fn in HANDLERS.items() if fn.__name__ != name] == []
 
 
+def test_handlers_pass_a_message_on_only_through_turn_instead() -> None:
+    """A direct call would move the conversation under the caller's declared moves, and
+    the hand-over would be missing from the graph."""
+    direct = [
+        f"{path.name}:{node.lineno} calls {node.func.id}"
+        for path in sorted((ROOT / "bot").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in HANDLERS
+    ]
+    assert direct == []
+
+
 def test_every_state_is_reachable_from_idle_and_has_a_way_back() -> None:
     def reachable(start: State) -> set[State]:
         seen, todo = {start}, [start]

@@ -122,3 +122,22 @@ def test_the_customer_can_say_yes_to_a_quote_sent_from_the_admin(
     with factory() as s:
         booking = s.scalars(select(Booking)).one()
         assert (booking.departure.code, booking.seats, booking.lead_id) == ("CITY4", 2, lead.id)
+
+
+def test_yes_to_a_staff_quote_holds_its_party_after_an_earlier_bot_quote(
+    owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """The bot quoted 2 people; the rep then quotes 3. YES holds the rep's quote, the one
+    the customer saw last, instead of quoting the bot's price for 3 all over again."""
+    ada = Chat(client, factory, phone="+12025550101", name="Ada")
+    ada.say("Hi! I'm interested in the Old City Walk for 2 people")
+    ada.say("yes")
+    assert "Reply YES to hold" in ada.say("1")
+    with factory() as s:
+        lead = s.scalars(select(Lead)).one()
+    owner.post(f"/admin/leads/{lead.reference}/quote", {"departure": "CITY4", "tier_adult": "3"})
+    held = ada.say("yes")
+    assert "Booking: BK-" in held
+    with factory() as s:
+        booking = s.scalars(select(Booking)).one()
+        assert (booking.departure.code, booking.seats) == ("CITY4", 3)
