@@ -136,7 +136,7 @@ def client(
     errors = 0
     # Each client starts at a different step of the journey: the arrivals are then a steady
     # mix. Paced clients that all started at "hi" would send their holds in the same instant,
-    # a burst of holds on one departure that queue on its lock (see the README).
+    # a burst of holds on one departure that queue on its lock.
     n = worker % len(journey)
     while time.time() < start_at:
         time.sleep(0.001)

@@ -1,4 +1,4 @@
-"""The catalog file's shape (see README "Catalog format"), checked field by field.
+"""The catalog file's shape (documented in docs/catalog.md), checked field by field.
 
 Only what one field can say about itself is checked here; cross-references (a guide's
 tours, a departure's guide, prices in the organization's currency) are checked in

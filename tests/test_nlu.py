@@ -87,7 +87,7 @@ def test_every_trained_intent_is_a_known_name(builtin: NLU) -> None:
 
 
 def test_accuracy_bar_on_the_held_out_file(builtin: NLU) -> None:
-    """The product's bar: intents >= 95%, key entities F1 >= 0.90 (README has the figures)."""
+    """The product's bar: intents >= 95%, key entities F1 >= 0.90 (figures: docs/performance.md)."""
     report = run(builtin)
     assert report.total >= 250
     assert report.accuracy >= 0.95, report.misses
