@@ -8,8 +8,9 @@ FLOOR_LAYERS picks how much of it the endpoint does (each layer adds to the one 
   4  log the inbound message and the reply, bump the conversation's counters: the
      app's own Core statements, one transaction, no ORM
 
-Level 4 is the least any webhook meeting the issue can do: dedup by MessageSid and the
-log need the two inserts, the conversation lives in the database."""
+Level 4 is the least any webhook can do that answers each MessageSid once, logs every
+message and keeps the conversation in the database: dedup by MessageSid and the log need
+the two inserts."""
 
 from __future__ import annotations
 

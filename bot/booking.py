@@ -288,8 +288,8 @@ def hold_seats(turn: Turn) -> None:
 
 
 def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
-    """failed-booking-lead-capture.md: a booking attempt that fails becomes a high-priority
-    lead with its full context. A failure here must not hide the answer from the customer."""
+    """A booking attempt that fails becomes a high-priority lead with its full context, for
+    sales to win back. A failure here must not hide the answer from the customer."""
     try:
         with turn.session.begin_nested():
             lead, _ = ensure_lead(

@@ -1,6 +1,7 @@
-"""Owner approval (client-booking-approval-workflow.md). With approval_required, a booking
-the bot holds waits as PENDING_APPROVAL; the owner gets a link that is signed, expires
-after approval_timeout_hours and works once (a nonce on the booking, cleared when used).
+"""Owner approval, for operators who confirm each booking themselves. With
+approval_required, a booking the bot holds waits as PENDING_APPROVAL; the owner gets a link
+that is signed, expires after approval_timeout_hours and works once (a nonce on the
+booking, cleared when used).
 Confirm confirms; decline frees the seats and offers the customer other times; no answer
 lets the sweep expire it and the customer is asked to call."""
 

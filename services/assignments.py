@@ -1,5 +1,6 @@
 """Guide assignments: offering a departure to a guide, their ACCEPT or DECLINE, and ops
-releasing or replacing a guide (critical journey 7). Everyone concerned is messaged."""
+releasing or replacing a guide (one who falls ill on the morning of a trip). Everyone
+concerned is messaged."""
 
 from __future__ import annotations
 
@@ -232,7 +233,7 @@ def replace_guide(
     reason: str = "",
     actor: str = "ops",
 ) -> GuideAssignment:
-    """Critical journey 7: release the current guide (told) and offer the trip to another
+    """A guide who cannot go: release the current guide (told) and offer the trip to another
     (who gets the offer to ACCEPT)."""
     old = release_guide(session, org, departure, now, reason=reason, actor=actor)
     if old is not None and old.id == new_guide.id:

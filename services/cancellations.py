@@ -1,5 +1,5 @@
 """Cancelling with money involved: a customer's booking under the cancellation policy, and a
-whole departure (weather, critical journey 3) with full refunds, every guest told on every
+whole departure (weather, a road closed) with full refunds, every guest told on every
 channel we have for them, and a call list of those we could not reach."""
 
 from __future__ import annotations

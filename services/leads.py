@@ -236,8 +236,9 @@ def add_details(
 def capture_failed_booking(
     session: Session, org: Organization, booking: Booking, now: datetime, *, reason: str, notes: str
 ) -> Lead:
-    """failed-booking-lead-capture.md: a booking attempt that failed becomes a high-priority
-    lead with its full context, and sales are told."""
+    """A booking attempt that failed becomes a high-priority lead with its full context
+    (what was wanted, the reason), and sales are told: a customer who wanted to book and
+    could not is the warmest lead there is."""
     lead = create_lead(
         session,
         org,

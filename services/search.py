@@ -1,5 +1,5 @@
-"""One search box for staff (critical journey 4): a customer or booking by name, phone in
-any written form, or reference."""
+"""One search box for staff, for the customer on the phone who must be found at once: a
+customer or booking by name, phone in any written form, or reference."""
 
 from __future__ import annotations
 

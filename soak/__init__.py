@@ -7,5 +7,5 @@ told to fail, and call our webhooks back signed as the real services sign them. 
 customers, guides and staff run the real journeys while faults are injected; at the end
 the invariants are checked from the database and the stand-ins' logs.
 
-    python -m soak [--minutes 5] [--customers 300] [--no-fault-redis ...]
+    python -m soak [--minutes 5] [--concurrency 16] [--no-fault-redis ...]
 """

@@ -1,5 +1,5 @@
-"""The customer journeys of whatsapp-operations-workflows.md, end to end through the signed
-webhook, asserting the replies and the database afterwards."""
+"""The customer journeys (numbered as in docs/conversations.md), end to end through the
+signed webhook, asserting the replies and the database afterwards."""
 
 from __future__ import annotations
 

@@ -17,8 +17,11 @@ from services.pricing import PricingError, price_party
 from tests.factories import departure, make_customer
 
 
-def test_seed_example_early_bird_and_deposit(session: Session, org: Organization) -> None:
-    # whatsapp-operations-workflows.md: 3 x $2,400 = $7,200, early bird $6,840, 30% = $2,052.
+def test_early_bird_then_deposit_on_the_discounted_price(
+    session: Session, org: Organization
+) -> None:
+    # 3 adults x $2,400 = $7,200; booked 61 days ahead, 5% early bird: $6,840; 30% deposit of
+    # that: $2,052.
     dep = departure(session, org, "EBC0315")
     price = price_party(org, dep, {"adult": 3}, dep.starts_at - timedelta(days=61))
     assert (price.subtotal_minor, price.discount_minor, price.total_minor) == (
