@@ -11,7 +11,7 @@ from admin import admin_bp
 from admin.actions import form_text, run
 from admin.auth import current_org, requires, scoped, staff
 from extensions import db
-from models import Departure, Incident, utcnow
+from models import Departure, Incident, IncidentStatus, utcnow
 from services import incidents
 from services import staff as staff_service
 
@@ -34,7 +34,7 @@ def incident_list():  # type: ignore[no-untyped-def]
             )
             .where(Incident.organization_id == current_org().id)
             .order_by(
-                case((Incident.status == "open", 0), else_=1),
+                case((Incident.status == IncidentStatus.OPEN, 0), else_=1),
                 SEVERITY_ORDER,
                 Incident.opened_at.desc(),
             )

@@ -15,7 +15,7 @@ from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_le
 from bot.states import State
 from bot.turn import Turn
 from bot.waitlist import join_waitlist
-from models import Departure, LeadSource
+from models import Departure, DepartureStatus, LeadSource
 from services import approvals, availability, inventory, payments, runtime
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
@@ -80,7 +80,7 @@ def check_availability(turn: Turn) -> None:
         select(Departure)
         .where(
             Departure.tour_id == tour.id,
-            Departure.status == "open",
+            Departure.status == DepartureStatus.OPEN,
             Departure.starts_at >= max(turn.now, _day_start(turn, first)),
             Departure.starts_at < _day_start(turn, last + timedelta(days=1)),
         )

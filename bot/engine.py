@@ -21,12 +21,15 @@ from intents import NLU
 from intents.pipeline import clean
 from models import (
     Conversation,
+    ConversationStatus,
     Customer,
     Guide,
     Message,
+    MessageStatus,
     Organization,
     OrganizationNumber,
 )
+from services import conversation_states
 from services.customers import add_customer, fill_in_contact
 
 log = logging.getLogger(__name__)
@@ -149,12 +152,21 @@ def handle_inbound(
     inbound = _record(
         session, org, msg, reading.text, now, kind="customer", conversation_id=conv.id
     )
+    if conv.status == ConversationStatus.RESOLVED:
+        # Before the answer, which may ask for a person: a resolved conversation only comes
+        # back through OPEN.
+        conversation_states.transition(
+            session,
+            conv,
+            ConversationStatus.OPEN,
+            now,
+            actor=f"customer:{customer.phone}",
+            source=msg.channel,
+        )
     replies = handlers.answer(Turn(session, org, conv, customer, reading, now), route)
     # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1
-    if conv.status == "resolved":
-        conv.status = "open"
     return _reply(session, org, msg, inbound, replies, now)
 
 
@@ -200,7 +212,7 @@ def _record(
             "to_phone": msg.to_phone,
             "body": body,
             "media": list(msg.media),
-            "status": "received",
+            "status": MessageStatus.RECEIVED,
             "kind": kind,
             "provider_sid": msg.provider_sid,
             "created_at": now,
@@ -231,7 +243,7 @@ def _reply(
                     "from_phone": msg.to_phone,
                     "to_phone": msg.from_phone,
                     "body": text,
-                    "status": "reply",
+                    "status": MessageStatus.REPLY,
                     "kind": "reply",
                     "reply_to_id": inbound.id,
                     "created_at": now,

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from bot import replies
 from bot.states import State
 from bot.turn import Turn
-from models import Tour
-from services import notify, timeline
+from models import ConversationStatus, Tour
+from services import conversation_states, notify, timeline
 
 
 def greet(turn: Turn) -> None:
@@ -66,7 +66,15 @@ def menu(turn: Turn) -> None:
 
 def handoff(turn: Turn) -> None:
     conv = turn.conversation
-    conv.handoff, conv.status = True, "pending"
+    conv.handoff = True
+    conversation_states.transition(
+        turn.session,
+        conv,
+        ConversationStatus.PENDING,
+        turn.now,
+        actor=turn.actor(),
+        source=conv.channel,
+    )
     staff_id = conv.assigned_to_id or (conv.lead.assigned_to_id if conv.lead else None)
     name = notify.handoff_requested(turn.session, turn.org, conv, staff_id, turn.text, turn.now)
     if conv.lead is not None:
@@ -88,4 +96,11 @@ def handoff(turn: Turn) -> None:
 
 def wait_for_person(turn: Turn) -> None:
     """A person has taken over: the message waits for them, and the bot says nothing."""
-    turn.conversation.status = "pending"
+    conversation_states.transition(
+        turn.session,
+        turn.conversation,
+        ConversationStatus.PENDING,
+        turn.now,
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+    )

@@ -9,8 +9,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Departure, DepartureStatus, Guide, GuideAssignment, Organization
-from services import notify, timeline
+from models import (
+    LIVE_ASSIGNMENT_STATUSES,
+    AssignmentStatus,
+    Departure,
+    DepartureStatus,
+    Guide,
+    GuideAssignment,
+    Organization,
+)
+from services import assignment_states, notify, timeline
 from services.crew import OperationsError, group_size, open_assignment, tell_ops
 from services.money import format_money
 from services.notify import local_time
@@ -35,7 +43,7 @@ def offer_assignment(
         select(GuideAssignment).where(
             GuideAssignment.departure_id == departure.id,
             GuideAssignment.guide_id == guide.id,
-            GuideAssignment.status.in_(("offered", "accepted")),
+            GuideAssignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
         )
     )
     if pending is not None:
@@ -109,20 +117,20 @@ def accept_assignment(
     session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
 ) -> str:
     assignment = open_assignment(session, guide, departure)
-    if assignment is None or assignment.status in ("declined", "cancelled"):
+    if assignment is None or assignment.status not in LIVE_ASSIGNMENT_STATUSES:
         raise OperationsError(f"There is no open offer for {departure.code}.")
-    if assignment.status == "accepted":
+    if assignment.status == AssignmentStatus.ACCEPTED:
         when = local_time(org, departure.starts_at)
         return f"You already accepted {departure.code}. See you at {when}."
-    assignment.status, assignment.responded_at = "accepted", now
     departure.guide_id = guide.id
-    timeline.record(
+    assignment_states.transition(
         session,
-        departure,
-        "guide.accepted",
+        assignment,
+        AssignmentStatus.ACCEPTED,
+        now,
+        event="guide.accepted",
         actor=f"guide:{guide.id}",
         source="guide",
-        at=now,
         content={"guide": guide.name},
     )
     tell_ops(
@@ -149,22 +157,23 @@ def decline_assignment(
     now: datetime,
 ) -> str:
     assignment = open_assignment(session, guide, departure)
-    if assignment is None or assignment.status in ("declined", "cancelled"):
-        if assignment is not None and assignment.status == "declined":
+    if assignment is None or assignment.status not in LIVE_ASSIGNMENT_STATUSES:
+        if assignment is not None and assignment.status == AssignmentStatus.DECLINED:
             return f"You already declined {departure.code}."
         raise OperationsError(f"There is no open offer for {departure.code}.")
-    assignment.status, assignment.responded_at, assignment.reason = "declined", now, reason or None
     if departure.guide_id == guide.id:
         departure.guide_id = None
     options = replacement_guides(session, departure, exclude=guide)
     names = ", ".join(f"{g.name} {g.phone}" for g in options) or "nobody qualified is free"
-    timeline.record(
+    assignment_states.transition(
         session,
-        departure,
-        "guide.declined",
+        assignment,
+        AssignmentStatus.DECLINED,
+        now,
+        event="guide.declined",
         actor=f"guide:{guide.id}",
         source="guide",
-        at=now,
+        reason=reason,
         content={"guide": guide.name, "reason": reason, "replacements": [g.name for g in options]},
     )
     tell_ops(
@@ -188,17 +197,25 @@ def release_guide(
 ) -> Guide | None:
     """Ops takes the departure away from its guide (offered or accepted); the guide is told."""
     guide = departure.guide
-    assignments = session.scalars(
-        select(GuideAssignment).where(
-            GuideAssignment.departure_id == departure.id,
-            GuideAssignment.status.in_(("offered", "accepted")),
+    assignments = list(
+        session.scalars(
+            select(GuideAssignment).where(
+                GuideAssignment.departure_id == departure.id,
+                GuideAssignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
+            )
         )
     )
     for assignment in assignments:
-        assignment.status, assignment.responded_at, assignment.reason = (
-            "cancelled",
+        assignment_states.transition(
+            session,
+            assignment,
+            AssignmentStatus.CANCELLED,
             now,
-            reason or None,
+            event="guide.released",
+            actor=actor,
+            source="admin",
+            reason=reason,
+            content={"guide": assignment.guide.name, "reason": reason},
         )
         guide = guide or assignment.guide
     departure.guide_id = None
@@ -211,6 +228,7 @@ def release_guide(
             f"{local_time(org, departure.starts_at)}){': ' + reason if reason else ''}.",
             now,
         )
+    if guide is not None and not assignments:  # the guide was set without an offer (catalog)
         timeline.record(
             session,
             departure,

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import Booking
 from models import BookingStatus as S
-from models.enums import status_label
 from services import timeline
-from services.errors import ServiceError
+from services.lifecycle import Lifecycle, TransitionRefused
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.WAITLISTED: frozenset({S.HELD, S.CANCELLED, S.EXPIRED}),
@@ -28,8 +27,11 @@ ALLOWED: dict[S, frozenset[S]] = {
 }
 
 
-class BookingTransitionError(ServiceError):
-    http_status = 409
+class BookingTransitionError(TransitionRefused):
+    pass
+
+
+LIFECYCLE = Lifecycle(S, ALLOWED, BookingTransitionError)
 
 
 def transition(
@@ -44,18 +46,12 @@ def transition(
     content: dict[str, Any] | None = None,
     capacity_rechecked: bool = False,
 ) -> None:
-    current = S(booking.status)
-    if to not in ALLOWED[current]:
-        raise BookingTransitionError(
-            f"Booking {booking.reference} is {status_label(current)} "
-            f"and cannot become {status_label(to)}."
-        )
-    if current == S.EXPIRED and to == S.CONFIRMED and not capacity_rechecked:
+    if booking.status == S.EXPIRED and to == S.CONFIRMED and not capacity_rechecked:
         # Its seats were released when it expired and may belong to someone else now.
         raise BookingTransitionError(
             f"Booking {booking.reference} expired; confirming it needs a fresh capacity check."
         )
-    booking.status = to
+    current = LIFECYCLE.move(booking, f"Booking {booking.reference}", to)
     if reason is not None:
         booking.status_reason = reason
     if to == S.CONFIRMED:

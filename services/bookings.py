@@ -23,7 +23,7 @@ from models import (
     WaitlistStatus,
 )
 from models.enums import status_label
-from services import leads, waitlist
+from services import leads, waitlist, waitlist_states
 from services.booking_states import BookingTransitionError, transition
 from services.errors import NotFound
 from services.inventory import NotEnoughSeats, occupancy
@@ -119,7 +119,9 @@ def cancel_booking(
     )
     entry = session.scalar(select(WaitlistEntry).where(WaitlistEntry.booking_id == booking.id))
     if entry is not None and entry.status in ACTIVE_WAITLIST_STATUSES:
-        entry.status = WaitlistStatus.CANCELLED
+        waitlist_states.transition(
+            session, entry, WaitlistStatus.CANCELLED, now, actor=actor, source=source
+        )
     return waitlist.offer_free_seats(session, org, departure, now)
 
 

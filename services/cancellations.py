@@ -14,18 +14,22 @@ from sqlalchemy.orm import Session
 
 from models import (
     CANCELLABLE_STATUSES,
+    REACHING_MESSAGE_STATUSES,
+    UNDELIVERED_MESSAGE_STATUSES,
     Booking,
     Conversation,
     Departure,
     DepartureCancellation,
     DepartureStatus,
     Message,
+    MessageStatus,
     Organization,
     Payment,
+    PaymentStatus,
 )
 from models.enums import status_label
 from models.settings import RefundRule
-from services import bookings, notify, outbox, payments, timeline
+from services import bookings, departure_states, notify, outbox, payments
 from services.errors import ServiceError
 from services.money import format_money, percent_of
 from services.notify import local_time
@@ -79,7 +83,7 @@ def _refund(
     left = amount
     paid = session.scalars(
         select(Payment)
-        .where(Payment.booking_id == booking.id, Payment.status == "paid")
+        .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.PAID)
         .order_by(Payment.amount_minor.desc())
     )
     for payment in paid:
@@ -143,7 +147,17 @@ def cancel_departure(
         raise CancellationError(
             f"{departure.code} is {departure.status}; it can no longer be cancelled."
         )
-    departure.status = DepartureStatus.CANCELLED
+    # First, so the seats the cancelled bookings free are not offered to the waitlist.
+    event = departure_states.transition(
+        session,
+        departure,
+        DepartureStatus.CANCELLED,
+        now,
+        event="departure.cancelled",
+        actor=actor,
+        source="admin",
+        content={"reason": reason},
+    )
     active = list(
         session.scalars(
             select(Booking)
@@ -186,7 +200,9 @@ def cancel_departure(
                 session, org, customer.phone, body, now, channel=channel, kind="cancellation"
             )
             message_ids += [r.id for r in rows]
-            sent += [r for r in rows if r.status not in ("suppressed", "failed")]
+            sent += [
+                r for r in rows if r.status not in (MessageStatus.SUPPRESSED, MessageStatus.FAILED)
+            ]
         if not sent:
             unreachable.append(
                 {
@@ -217,21 +233,13 @@ def cancel_departure(
         unreachable=unreachable,
     )
     session.add(record)
-    timeline.record(
-        session,
-        departure,
-        "departure.cancelled",
-        actor=actor,
-        source="admin",
-        at=now,
-        content={
-            "reason": reason,
-            "bookings": len(active),
-            "people": people,
-            "refunded_minor": refunded,
-            "unreachable": len(unreachable),
-        },
-    )
+    event.content = {
+        **event.content,
+        "bookings": len(active),
+        "people": people,
+        "refunded_minor": refunded,
+        "unreachable": len(unreachable),
+    }
     return record
 
 
@@ -267,17 +275,13 @@ def cancellation_progress(session: Session, record: DepartureCancellation) -> di
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
-    reached = {
-        r.to_phone
-        for r in rows
-        if r.status in ("sent", "delivered", "read", "queued", "retrying", "sending")
-    }
+    reached = {r.to_phone for r in rows if r.status in REACHING_MESSAGE_STATUSES}
     failed = [
         {
             "phone": r.to_phone,
             "why": f"delivery failed: {r.error_code or r.error_message or r.status}",
         }
         for r in rows
-        if r.status in ("failed", "undelivered") and r.to_phone not in reached
+        if r.status in UNDELIVERED_MESSAGE_STATUSES and r.to_phone not in reached
     ]
     return {"messages": counts, "call_list": list(record.unreachable or []) + failed}

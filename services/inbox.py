@@ -15,17 +15,19 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
+    ACTIVE_CONVERSATION_STATUSES,
     Channel,
     Conversation,
     ConversationNote,
+    ConversationStatus,
     Message,
     Organization,
     StaffUser,
 )
-from services import outbox, timeline
+from services import conversation_states, outbox, timeline
 from services.errors import NotFound, ServiceError
 
-STATUSES = ("open", "pending", "resolved")
+STATUSES = tuple(s.value for s in ConversationStatus)
 MAX_REPLY = 1600 * 4
 PAGE_SIZE = 50
 
@@ -62,7 +64,7 @@ def status_counts(session: Session, org: Organization) -> dict[str, int]:
     unread = 0
     for status, count, unread_sum in rows:
         counts[status] = count
-        if status != "resolved":
+        if status != ConversationStatus.RESOLVED:
             unread += int(unread_sum)
     counts["unread"] = unread
     return counts
@@ -83,7 +85,11 @@ def list_conversations(
         .options(joinedload(Conversation.customer))
         .where(Conversation.organization_id == org.id)
         .order_by(
-            case((Conversation.status == "pending", 0), (Conversation.handoff, 1), else_=2),
+            case(
+                (Conversation.status == ConversationStatus.PENDING, 0),
+                (Conversation.handoff, 1),
+                else_=2,
+            ),
             Conversation.last_message_at.desc().nulls_last(),
             Conversation.id.desc(),
         )
@@ -93,7 +99,7 @@ def list_conversations(
     if status in STATUSES:
         stmt = stmt.where(Conversation.status == status)
     else:  # the default view leaves resolved ones out
-        stmt = stmt.where(Conversation.status != "resolved")
+        stmt = stmt.where(Conversation.status.in_(ACTIVE_CONVERSATION_STATUSES))
     if assigned_to_id is not None:
         stmt = stmt.where(Conversation.assigned_to_id == assigned_to_id)
     conversations = list(session.scalars(stmt))
@@ -226,8 +232,10 @@ def _send(
     )
     conv.last_message_at = now
     conv.unread_count = 0
-    if conv.status == "pending":
-        conv.status = "open"
+    if conv.status == ConversationStatus.PENDING:  # answered: nobody is waiting any more
+        conversation_states.transition(
+            session, conv, ConversationStatus.OPEN, now, actor=f"staff:{staff.id}", source="admin"
+        )
     if conv.assigned_to_id is None:
         conv.assigned_to_id = staff.id
     return rows
@@ -286,11 +294,16 @@ def assign(
 def resolve(session: Session, conv: Conversation, now: datetime, *, actor: str) -> None:
     """Done, and read. The caller hands the customer back to the bot too
     (bot.staff.hand_back: the handoff flag, state and slots are the bot's)."""
-    conv.status, conv.unread_count = "resolved", 0
-    if conv.lead is not None:
-        timeline.record(
-            session, conv.lead, "conversation.resolved", actor=actor, source="admin", at=now
-        )
+    conv.unread_count = 0
+    conversation_states.transition(
+        session,
+        conv,
+        ConversationStatus.RESOLVED,
+        now,
+        actor=actor,
+        source="admin",
+        event="conversation.resolved",
+    )
 
 
 def poll_signature(session: Session, org: Organization) -> dict[str, Any]:

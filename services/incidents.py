@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Departure, Guide, Incident, IncidentUpdate, Organization
-from services import crew, notify, timeline
+from models import Departure, Guide, Incident, IncidentStatus, IncidentUpdate, Organization
+from services import crew, incident_states, notify, timeline
 from services.crew import OperationsError
 
 # Severity from the guide's words; first match wins. Edit here to change the rules.
@@ -107,7 +107,7 @@ def severity_of(text: str) -> str:
 def open_incident(session: Session, departure: Departure) -> Incident | None:
     return session.scalar(
         select(Incident)
-        .where(Incident.departure_id == departure.id, Incident.status == "open")
+        .where(Incident.departure_id == departure.id, Incident.status == IncidentStatus.OPEN)
         .order_by(Incident.id.desc())
     )
 
@@ -178,20 +178,27 @@ def update_issue(
             created_at=now,
         )
     )
-    content = {"incident": incident.number, "text": text.strip()[:500]}
+    source = "guide" if author.startswith("guide") else "admin"
     if resolves:
-        incident.status, incident.resolved_at = "resolved", now
-        incident.response_minutes = int((now - incident.opened_at).total_seconds() // 60)
-        content["response_minutes"] = incident.response_minutes
-    timeline.record(
-        session,
-        departure,
-        "incident.resolved" if resolves else "incident.updated",
-        actor=author,
-        source="guide" if author.startswith("guide") else "admin",
-        at=now,
-        content=content,
-    )
+        incident_states.transition(
+            session,
+            incident,
+            IncidentStatus.RESOLVED,
+            now,
+            actor=author,
+            source=source,
+            content={"text": text.strip()[:500]},
+        )
+    else:
+        timeline.record(
+            session,
+            departure,
+            "incident.updated",
+            actor=author,
+            source=source,
+            at=now,
+            content={"incident": incident.number, "text": text.strip()[:500]},
+        )
     if resolves:
         return incident, (
             f"✓ Resolved: {incident.number}\nResponse time: {incident.response_minutes} minutes\n"
@@ -210,7 +217,7 @@ def guide_update(
 ) -> str:
     crew.must_be_guide_of(guide, departure)
     incident, reply = update_issue(session, org, f"guide:{guide.id}", departure, text, now)
-    state = "RESOLVED" if incident.status == "resolved" else "update"
+    state = "RESOLVED" if incident.status == IncidentStatus.RESOLVED else "update"
     crew.tell_ops(
         session, org, f"{incident.number} {state} from {guide.name}: {text.strip()[:400]}", now
     )
@@ -260,7 +267,7 @@ def resolve_by_ops(
     staff_id: int | None = None,
 ) -> None:
     """Ops closes the incident from the admin; the guide is told it is closed."""
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         return  # pressing the button twice changes nothing
     text = f"Resolved: {note.strip()}" if note.strip() else "Resolved by ops."
     ops_update(session, org, incident, text, now, staff_id=staff_id)

@@ -22,9 +22,9 @@ from models import (
     StaffUser,
     Tour,
 )
-from models.enums import status_label
 from services import notify, timeline
 from services.errors import ServiceError
+from services.lifecycle import Lifecycle, TransitionRefused
 from services.references import insert_with_reference
 
 ALLOWED: dict[LeadStatus, frozenset[LeadStatus]] = {
@@ -43,6 +43,13 @@ FAILURE_REASONS = ("slot_unavailable", "date_unavailable", "booking_failed", "bo
 
 class LeadError(ServiceError):
     pass
+
+
+class LeadTransitionError(LeadError, TransitionRefused):
+    pass
+
+
+LIFECYCLE = Lifecycle(LeadStatus, ALLOWED, LeadTransitionError)
 
 
 @dataclass
@@ -186,15 +193,9 @@ def change_status(
     source: str = "system",
     note: str | None = None,
 ) -> None:
-    current = LeadStatus(lead.status)
-    if to == current:
+    if to == lead.status:
         return
-    if to not in ALLOWED[current]:
-        raise LeadError(
-            f"Lead {lead.reference} is {status_label(current)} "
-            f"and cannot become {status_label(to)}."
-        )
-    lead.status = to
+    current = LIFECYCLE.move(lead, f"Lead {lead.reference}", to)
     lead.updated_at = now
     timeline.record(
         session,

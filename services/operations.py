@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from models import (
     EXPECTED_STATUSES,
+    NOT_STARTED_DEPARTURE_STATUSES,
+    AssignmentStatus,
     Booking,
     BookingStatus,
     Departure,
@@ -22,7 +24,7 @@ from models import (
     PayrollEntry,
 )
 from models.enums import status_label
-from services import notify, timeline
+from services import departure_states, notify
 from services.booking_states import transition
 from services.crew import (
     OperationsError,
@@ -50,25 +52,25 @@ def check_in(
         assert departure.checked_in_at is not None
         since = local_time(org, departure.checked_in_at)
         return f"You're already checked in to {departure.code} (since {since})."
-    if departure.status != DepartureStatus.OPEN and departure.status != DepartureStatus.CLOSED:
+    if departure.status not in NOT_STARTED_DEPARTURE_STATUSES:
         raise OperationsError(f"{departure.code} is {departure.status}; check-in is not possible.")
     if now < departure.starts_at - EARLIEST_CHECKIN:
         raise OperationsError(
             f"Too early: {departure.code} starts {local_time(org, departure.starts_at)}. "
             "Check in on the day."
         )
-    departure.status, departure.checked_in_at = DepartureStatus.STARTED, now
     guests = confirmed_bookings(session, departure)
     for booking in guests:
         booking.attendance = "on_trip"
     size = sum(b.seats for b in guests)
-    timeline.record(
+    departure_states.transition(
         session,
         departure,
-        "departure.started",
+        DepartureStatus.STARTED,
+        now,
+        event="departure.started",
         actor=f"guide:{guide.id}",
         source="guide",
-        at=now,
         content={"guide": guide.name, "guests": size},
     )
     tell_ops(
@@ -110,7 +112,6 @@ def check_out(
         raise OperationsError(
             f"{departure.code} has not been checked in yet. Send CHECKIN {departure.code} first."
         )
-    departure.status, departure.checked_out_at = DepartureStatus.COMPLETED, now
     guests = confirmed_bookings(session, departure)
     for booking in guests:
         transition(
@@ -125,7 +126,7 @@ def check_out(
     assignment = open_assignment(session, guide, departure)
     fee = (
         assignment.fee_minor
-        if assignment is not None and assignment.status == "accepted"
+        if assignment is not None and assignment.status == AssignmentStatus.ACCEPTED
         else guide.trip_fee_minor
     )
     session.add(
@@ -139,13 +140,14 @@ def check_out(
             created_at=now,
         )
     )
-    timeline.record(
+    departure_states.transition(
         session,
         departure,
-        "departure.completed",
+        DepartureStatus.COMPLETED,
+        now,
+        event="departure.completed",
         actor=f"guide:{guide.id}",
         source="guide",
-        at=now,
         content={
             "guide": guide.name,
             "guests": sum(b.seats for b in guests),

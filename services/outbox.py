@@ -23,15 +23,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models import (
+    DUE_MESSAGE_STATUSES,
     Channel,
     Conversation,
     Customer,
     Message,
+    MessageStatus,
     Organization,
     OrganizationNumber,
     utcnow,
 )
-from services import runtime
+from services import message_states, runtime
 from services.job_queue import JobQueue
 from services.phones import format_address
 from services.transports import Outgoing, TransportError, transport_for
@@ -50,20 +52,6 @@ RECORD_TRIES = 5
 # In session.info: (id, row) of each message queued in the session and not yet handed to a
 # delivery job (commit_and_send does that).
 PENDING = "outbox_pending"
-
-# Rank of delivery statuses; a callback may only move a message up.
-STATUS_RANK = {
-    "queued": 0,
-    "retrying": 0,
-    "reply": 0,
-    "accepted": 1,
-    "sending": 2,
-    "sent": 3,
-    "failed": 4,
-    "undelivered": 4,
-    "delivered": 5,
-    "read": 6,
-}
 
 
 def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
@@ -152,15 +140,15 @@ def queue(
     from_phone = sending_number(session, org, channel)
     if from_phone is None and channel == Channel.WHATSAPP:
         channel, from_phone = Channel.SMS, sending_number(session, org, Channel.SMS)
-    status, template_sid, variables = "queued", None, {}
+    status, template_sid, variables = MessageStatus.QUEUED, None, {}
     if customer is not None and customer.opted_out and not force:
-        status = "suppressed"
+        status = MessageStatus.SUPPRESSED
     elif from_phone is None:
-        status = "failed"
+        status = MessageStatus.FAILED
     elif channel == Channel.WHATSAPP and not window_open(session, org, to_phone, now):
         template = org.settings.whatsapp_template
         if template is None:
-            status = "needs_template"
+            status = MessageStatus.NEEDS_TEMPLATE
         else:
             fields = {
                 "customer_name": (customer.name if customer and customer.name else "there"),
@@ -188,7 +176,7 @@ def queue(
             error_message="organization has no number on this channel"
             if from_phone is None
             else None,
-            next_attempt_at=now if status == "queued" else None,
+            next_attempt_at=now if status == MessageStatus.QUEUED else None,
             created_at=now,
             updated_at=now,
         )
@@ -196,7 +184,7 @@ def queue(
         rows.append(row)
     session.flush()
     pending = session.info.setdefault(PENDING, [])
-    pending += [(r.id, r) for r in rows if r.status == "queued"]
+    pending += [(r.id, r) for r in rows if r.status == MessageStatus.QUEUED]
     return rows
 
 
@@ -230,7 +218,7 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
     row = session.scalar(
         select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
     )
-    if row is None or row.status not in ("queued", "retrying"):
+    if row is None or row.status not in DUE_MESSAGE_STATUSES:
         session.rollback()
         return "skipped"
     org = session.get(Organization, row.organization_id)
@@ -239,7 +227,7 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == row.to_phone)
     )
     if customer is not None and customer.opted_out and row.kind != "optout":
-        row.status, row.updated_at = "suppressed", now
+        message_states.transition(row, MessageStatus.SUPPRESSED, now)
         session.commit()
         return row.status
     config = runtime.config()
@@ -264,17 +252,19 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
         row.error_code, row.error_message = exc.code, str(exc)[:500]
         if exc.retryable and row.attempts < MAX_ATTEMPTS:
             delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
-            row.status, row.next_attempt_at = "retrying", now + timedelta(seconds=delay)
+            message_states.transition(row, MessageStatus.RETRYING, now)
+            row.next_attempt_at = now + timedelta(seconds=delay)
         else:
-            row.status, row.next_attempt_at = "failed", None
-        row.updated_at = now
+            message_states.transition(row, MessageStatus.FAILED, now)
+            row.next_attempt_at = None
         session.commit()
-        if row.status == "retrying":
+        if row.status == MessageStatus.RETRYING:
             _schedule_retry(row.id, delay)
         log.warning("message %s %s after attempt %s: %s", row.id, row.status, row.attempts, exc)
         return row.status
     sid = row.provider_sid
-    row.status, row.sent_at, row.updated_at, row.next_attempt_at = "sent", now, now, None
+    message_states.transition(row, MessageStatus.SENT, now)
+    row.sent_at, row.next_attempt_at = now, None
     row.error_code = row.error_message = None
     try:
         session.commit()
@@ -292,11 +282,15 @@ def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime)
     for attempt in range(RECORD_TRIES):
         try:
             with factory.begin() as session:
+                # Core, on a fresh connection, because the ORM session that sent it failed
+                # to commit. Only QUEUED/RETRYING -> SENT, a move message_states allows
+                # (tests/test_status_writes.py checks), and only if still due, so a
+                # delivery report recorded meanwhile is never moved back.
                 session.execute(
                     update(Message)
-                    .where(Message.id == message_id, Message.status.in_(("queued", "retrying")))
+                    .where(Message.id == message_id, Message.status.in_(DUE_MESSAGE_STATUSES))
                     .values(
-                        status="sent",
+                        status=MessageStatus.SENT,
                         provider_sid=sid,
                         attempts=attempts,
                         sent_at=now,
@@ -332,7 +326,7 @@ def due_messages(session: Session, now: datetime) -> list[int]:
         session.scalars(
             select(Message.id)
             .where(
-                Message.status.in_(("queued", "retrying")),
+                Message.status.in_(DUE_MESSAGE_STATUSES),
                 Message.next_attempt_at <= now - REQUEUE_GRACE,
             )
             .order_by(Message.id)
@@ -345,13 +339,8 @@ def apply_status(
     session: Session, row: Message, status: str, error_code: str | None, now: datetime
 ) -> bool:
     """A delivery report. Returns False (and changes nothing) when it would move backwards."""
-    status = status.lower()
-    if status not in STATUS_RANK:
+    if not message_states.report(row, status, now):
         return False
-    if STATUS_RANK[status] < STATUS_RANK.get(row.status, 0) or row.status == status:
-        return False
-    row.status = status
-    row.updated_at = now
     if error_code:
         row.error_code = error_code[:16]
     return True

@@ -16,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from models import (
     HOLDING_STATUSES,
+    RECEIVED_PAYMENT_STATUSES,
     Booking,
     BookingStatus,
     Organization,
     Payment,
+    PaymentStatus,
     ProviderEvent,
     Refund,
 )
 from models.enums import status_label
-from services import bookings, leads, notify, runtime, timeline
+from services import bookings, leads, notify, payment_states, runtime, timeline
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
 from services.locking import lock_departure
@@ -171,21 +173,23 @@ def settle(
     lock_departure(session, booking.departure)
     session.refresh(payment, with_for_update=True)
     session.refresh(booking)
-    if payment.status == "paid":
+    if payment.status in RECEIVED_PAYMENT_STATUSES:
+        # Applied before (Stripe sends checkout.session.completed and payment_intent.succeeded
+        # for one payment), and perhaps refunded since: never counted twice.
         return "already_paid"
     received = payment.amount_minor if amount_minor is None else amount_minor
-    payment.status, payment.paid_at, payment.updated_at = "paid", now, now
     if payment_intent_id:
         payment.payment_intent_id = payment_intent_id
     booking.paid_minor += received
-    timeline.record(
+    payment_states.transition(
         session,
-        booking,
-        "payment.received",
+        payment,
+        PaymentStatus.PAID,
+        now,
+        event="payment.received",
         actor=source,
         source=source,
-        at=now,
-        content={"payment": payment.id, "kind": payment.kind, "amount_minor": received},
+        content={"kind": payment.kind, "amount_minor": received},
     )
     if booking.status == BookingStatus.CONFIRMED:
         _tell_paid(session, org, booking, received, now)
@@ -296,7 +300,7 @@ def _lost_seats(session: Session, org: Organization, booking: Booking, now: date
 def refund(
     session: Session, org: Organization, payment: Payment, amount: int, reason: str, now: datetime
 ) -> Refund:
-    if payment.status not in ("paid", "refunded"):
+    if payment.status not in RECEIVED_PAYMENT_STATUSES:
         raise PaymentError(
             f"payment {payment.id} is {payment.status}; only money received is refunded"
         )
@@ -332,14 +336,8 @@ def refund(
     session.add(row)
     payment.refunded_minor += amount
     payment.booking.paid_minor -= amount
-    if payment.refunded_minor >= payment.amount_minor:
-        payment.status = "refunded"
-    timeline.record(
-        session,
-        payment.booking,
-        "payment.refunded",
-        at=now,
-        content={"payment": payment.id, "amount_minor": amount, "reason": reason},
+    _record_refund(
+        session, payment, now, {"amount_minor": amount, "reason": reason}, source="system"
     )
     return row
 
@@ -445,13 +443,19 @@ def _payment_for(session: Session, obj: dict[str, Any]) -> Payment | None:
 def _failed(
     session: Session, org: Organization, payment: Payment, obj: dict[str, Any], now: datetime
 ) -> str:
-    if payment.status != "pending":
+    if payment.status != PaymentStatus.PENDING:
         return "ignored"
     error = (obj.get("last_payment_error") or {}).get("message") or "the card was declined"
-    payment.status, payment.failure_reason, payment.updated_at = "failed", error[:500], now
+    payment.failure_reason = error[:500]
     booking = payment.booking
-    timeline.record(
-        session, booking, "payment.failed", source="stripe", at=now, content={"error": error}
+    payment_states.transition(
+        session,
+        payment,
+        PaymentStatus.FAILED,
+        now,
+        event="payment.failed",
+        source="stripe",
+        content={"error": error},
     )
     notify.to_customer(
         session,
@@ -486,14 +490,36 @@ def _refunded_elsewhere(
     )
     payment.refunded_minor = total
     payment.booking.paid_minor -= missing
-    if total >= payment.amount_minor:
-        payment.status = "refunded"
-    timeline.record(
+    _record_refund(
         session,
-        payment.booking,
-        "payment.refunded",
+        payment,
+        now,
+        {"amount_minor": missing, "reason": "refunded in Stripe"},
         source="stripe",
-        at=now,
-        content={"payment": payment.id, "amount_minor": missing, "reason": "refunded in Stripe"},
     )
     return "refund_recorded"
+
+
+def _record_refund(
+    session: Session, payment: Payment, now: datetime, content: dict[str, Any], *, source: str
+) -> None:
+    """On the booking's timeline; the payment becomes REFUNDED once all of it is back."""
+    if payment.refunded_minor >= payment.amount_minor:
+        payment_states.transition(
+            session,
+            payment,
+            PaymentStatus.REFUNDED,
+            now,
+            event="payment.refunded",
+            source=source,
+            content=content,
+        )
+    else:
+        timeline.record(
+            session,
+            payment.booking,
+            "payment.refunded",
+            source=source,
+            at=now,
+            content={"payment": payment.id, **content},
+        )

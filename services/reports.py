@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session, joinedload
 from models import (
     BOOKED_STATUSES,
     EXPECTED_STATUSES,
+    RECEIVED_PAYMENT_STATUSES,
     Booking,
     BookingStatus,
     Conversation,
+    ConversationStatus,
     Departure,
     DepartureStatus,
     Incident,
+    IncidentStatus,
     Organization,
     Payment,
     Refund,
@@ -142,7 +145,7 @@ def dashboard(session: Session, org: Organization, now: datetime) -> Dashboard:
             session.scalars(
                 select(Incident)
                 .options(joinedload(Incident.departure).joinedload(Departure.tour))
-                .where(Incident.organization_id == org.id, Incident.status == "open")
+                .where(Incident.organization_id == org.id, Incident.status == IncidentStatus.OPEN)
                 .order_by(Incident.opened_at)
                 .limit(20)
             )
@@ -151,7 +154,10 @@ def dashboard(session: Session, org: Organization, now: datetime) -> Dashboard:
             session.scalars(
                 select(Conversation)
                 .options(joinedload(Conversation.customer))
-                .where(Conversation.organization_id == org.id, Conversation.status == "pending")
+                .where(
+                    Conversation.organization_id == org.id,
+                    Conversation.status == ConversationStatus.PENDING,
+                )
                 .order_by(Conversation.last_inbound_at)
                 .limit(20)
             )
@@ -208,7 +214,7 @@ def month_figures(session: Session, org: Organization, first: date, end: date) -
             Payment.organization_id == org.id,
             Payment.paid_at >= start_at,
             Payment.paid_at < end_at,
-            Payment.status.in_(("paid", "refunded")),
+            Payment.status.in_(RECEIVED_PAYMENT_STATUSES),
         )
     )
     refunded = session.scalar(

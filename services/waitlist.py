@@ -27,7 +27,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import notify, timeline
+from services import notify, timeline, waitlist_states
 from services.booking_states import transition
 from services.errors import ServiceError
 from services.inventory import check_bookable, new_booking, occupancy
@@ -168,25 +168,25 @@ def offer_free_seats(
             break
         if entry.status != WaitlistStatus.WAITING or entry.seats > free:
             continue
-        entry.status = WaitlistStatus.OFFERED
         entry.offered_at = now
         entry.offer_expires_at = min(now + timedelta(hours=hours), departure.starts_at)
         entry.offers_made += 1
         free -= entry.seats
         made.append(entry)
-        # The message is queued in this transaction: an offer never exists without it.
-        notify.waitlist_offer(session, org, entry, now)
-        timeline.record(
+        waitlist_states.transition(
             session,
-            entry.booking,
-            "waitlist.offered",
-            at=now,
+            entry,
+            WaitlistStatus.OFFERED,
+            now,
+            event="waitlist.offered",
             content={
                 "departure": departure.code,
                 "seats": entry.seats,
                 "offer_expires_at": entry.offer_expires_at.isoformat(),
             },
         )
+        # The message is queued in this transaction: an offer never exists without it.
+        notify.waitlist_offer(session, org, entry, now)
     if made:
         session.flush()
     return made
@@ -217,7 +217,9 @@ def accept_offer(
     check_bookable(departure, now)
     booking = entry.booking
     price = price_party(org, departure, booking.party, now)
-    entry.status = WaitlistStatus.ACCEPTED
+    waitlist_states.transition(
+        session, entry, WaitlistStatus.ACCEPTED, now, actor=actor, source=source
+    )
     booking.lines = [line.as_dict() for line in price.lines]
     booking.total_minor = price.total_minor
     booking.discount_minor = price.discount_minor
@@ -251,16 +253,16 @@ def decline_offer(
     entry, departure = _locked_entry(session, entry)
     if entry.status != WaitlistStatus.OFFERED:
         raise WaitlistError("There is no open offer on this waitlist entry.")
-    entry.status = WaitlistStatus.WAITING
     entry.queued_at = now
     entry.offered_at = entry.offer_expires_at = None
-    timeline.record(
+    waitlist_states.transition(
         session,
-        entry.booking,
-        "waitlist.declined",
+        entry,
+        WaitlistStatus.WAITING,
+        now,
+        event="waitlist.declined",
         actor=actor,
         source=source,
-        at=now,
         content={"departure": departure.code},
     )
     return offer_free_seats(session, org, departure, now)
@@ -278,7 +280,9 @@ def leave_waitlist(
     entry, departure = _locked_entry(session, entry)
     if entry.status not in ACTIVE_WAITLIST_STATUSES:
         raise WaitlistError("This waitlist entry is no longer active.")
-    entry.status = WaitlistStatus.CANCELLED
+    waitlist_states.transition(
+        session, entry, WaitlistStatus.CANCELLED, now, actor=actor, source=source
+    )
     transition(
         session,
         entry.booking,
@@ -310,7 +314,7 @@ def expire_offers(session: Session, now: datetime) -> list[WaitlistEntry]:
         session.refresh(entry)
         if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_at > now:
             continue  # another sweep or an accept got there first
-        entry.status = WaitlistStatus.EXPIRED
+        waitlist_states.transition(session, entry, WaitlistStatus.EXPIRED, now)
         transition(
             session,
             entry.booking,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import pct, rebuild_database
-from models import Departure, Guide, Message
+from models import UNSENT_MESSAGE_STATUSES, Departure, Guide, Message, MessageStatus
 from models.db import make_engine, make_session_factory
 from services.catalog import import_catalog
 from soak import invariants
@@ -259,7 +259,7 @@ def watch_recovery(run: Run, fault: str) -> None:
                 select(func.count())
                 .select_from(Message)
                 .where(
-                    Message.status.in_(("queued", "retrying", "sending")),
+                    Message.status.in_(UNSENT_MESSAGE_STATUSES),
                     Message.created_at <= ended,
                 )
             )
@@ -310,7 +310,7 @@ def drain(run: Run) -> None:
             run.backlog = s.scalar(
                 select(func.count())
                 .select_from(Message)
-                .where(Message.status.in_(("queued", "retrying", "sending")))
+                .where(Message.status.in_(UNSENT_MESSAGE_STATUSES))
             )
         if run.backlog == 0:
             break
@@ -369,7 +369,7 @@ def report(run: Run) -> None:
             select(Message.created_at, Message.sent_at).where(
                 Message.direction == "outbound",
                 Message.sent_at.is_not(None),
-                Message.status != "reply",
+                Message.status != MessageStatus.REPLY,
             )
         ).all()
     lags = [(sent - created).total_seconds() for created, sent in lag]

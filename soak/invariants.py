@@ -10,10 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    RECEIVED_PAYMENT_STATUSES,
+    SETTLED_MESSAGE_STATUSES,
     Booking,
     BookingStatus,
     Departure,
     Message,
+    MessageStatus,
     Organization,
     Payment,
     Refund,
@@ -27,7 +30,7 @@ from soak.journeys import Metrics
 from soak.standins import StripeStandIn, TwilioStandIn
 
 Result = tuple[bool, str]
-FINAL = {"sent", "delivered", "read", "undelivered", "failed", "suppressed", "needs_template"}
+FINAL = set(SETTLED_MESSAGE_STATUSES)
 
 
 def oversold(session: Session, now: datetime) -> list[str]:
@@ -85,7 +88,7 @@ def _reply_counts(session: Session) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for reply_to in session.scalars(
         select(Message.reply_to_id).where(
-            Message.reply_to_id.is_not(None), Message.status == "reply"
+            Message.reply_to_id.is_not(None), Message.status == MessageStatus.REPLY
         )
     ):
         counts[inbound.get(reply_to, "")] += 1
@@ -102,11 +105,11 @@ def outbound_sent_once(session: Session, twilio: TwilioStandIn) -> Result:
                 Message.error_message,
                 Message.to_phone,
                 Message.body,
-            ).where(Message.direction == "outbound", Message.status != "reply")
+            ).where(Message.direction == "outbound", Message.status != MessageStatus.REPLY)
         )
     )
     not_final = [r for r in rows if r.status not in FINAL]
-    failed_silently = [r for r in rows if r.status == "failed" and not r.error_message]
+    failed_silently = [r for r in rows if r.status == MessageStatus.FAILED and not r.error_message]
     ours = Counter(r.provider_sid for r in rows if r.provider_sid)
     theirs = Counter(s.sid for s in twilio.sent)
     unknown_to_us = [sid for sid in theirs if sid not in ours]
@@ -135,7 +138,7 @@ def money_matches(session: Session, stripe: StripeStandIn) -> Result:
         paid = sum(
             p.amount_minor
             for p in payments
-            if p.booking_id == booking.id and p.status in ("paid", "refunded")
+            if p.booking_id == booking.id and p.status in RECEIVED_PAYMENT_STATUSES
         )
         refunded = sum(p.refunded_minor for p in payments if p.booking_id == booking.id)
         kept = paid - refunded
