@@ -136,7 +136,7 @@ def booking_cancel(reference: str):  # type: ignore[no-untyped-def]
     booking = _booking(reference)
     reason = form_text("reason", 300) or "cancelled by staff"
     return run(
-        lambda: cancellations.cancel_booking(
+        lambda: cancellations.cancel_with_refund(
             db.session,
             current_org(),
             booking,

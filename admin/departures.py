@@ -75,7 +75,7 @@ def departure_page(code: str):  # type: ignore[no-untyped-def]
     org = current_org()
     dep = _departure(code)
     now = utcnow()
-    manifest = reports.manifest(db.session, dep)
+    manifest = reports.manifest_table(db.session, dep)
     guide_choices = (
         assignments.replacement_guides(db.session, dep, exclude=dep.guide)
         if dep.status not in (DepartureStatus.CANCELLED, DepartureStatus.COMPLETED)
@@ -114,7 +114,10 @@ def departure_page(code: str):  # type: ignore[no-untyped-def]
 def departure_manifest(code: str):  # type: ignore[no-untyped-def]
     dep = _departure(code)
     return render_template(
-        "admin/manifest.html", dep=dep, manifest=reports.manifest(db.session, dep), now=utcnow()
+        "admin/manifest.html",
+        dep=dep,
+        manifest=reports.manifest_table(db.session, dep),
+        now=utcnow(),
     )
 
 

@@ -143,7 +143,7 @@ def confirm_cancel(turn: Turn) -> None:
         return
     try:
         with turn.session.begin_nested():
-            refunded = cancellations.cancel_booking(
+            refunded = cancellations.cancel_with_refund(
                 turn.session,
                 turn.org,
                 booking,

@@ -82,7 +82,7 @@ def handle(
         if departure is None:
             return ["Which trip? Add its code, e.g. " + f"{command.verb} EBC0315."]
         if command.verb == "MANIFEST":
-            return operations.manifest(session, org, departure)
+            return operations.manifest_messages(session, org, departure)
         with session.begin_nested():
             return [_run(session, org, guide, departure, command, now)]
     except ServiceError as exc:

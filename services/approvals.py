@@ -120,7 +120,7 @@ def decide(
         )
         notify.to_staff(session, org, org.owner_phone, f"✓ {booking.reference} confirmed.", now)
         return f"{booking.reference} is confirmed and the customer has been told."
-    bookings.cancel_booking(
+    bookings.cancel_and_free_seats(
         session, org, booking, now, reason="declined by the owner", actor="owner", source="approval"
     )
     options = availability.alternatives(session, org, dep, booking.party, now, limit=3)

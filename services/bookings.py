@@ -102,7 +102,7 @@ def confirm_booking(
     return booking
 
 
-def cancel_booking(
+def cancel_and_free_seats(
     session: Session,
     org: Organization,
     booking: Booking,
@@ -112,7 +112,9 @@ def cancel_booking(
     actor: str = "system",
     source: str = "system",
 ) -> list[WaitlistEntry]:
-    """Cancels and hands the freed seats to the waitlist. Returns the offers made."""
+    """Cancels and hands the freed seats to the waitlist; no money moves (a customer's or a
+    departure's cancellation with refunds is cancellations.cancel_with_refund, which calls
+    this). Returns the offers made."""
     departure = _lock(session, booking)
     transition(
         session, booking, BookingStatus.CANCELLED, now, actor=actor, source=source, reason=reason

@@ -96,7 +96,7 @@ def _refund(
     return amount - left
 
 
-def cancel_booking(
+def cancel_with_refund(
     session: Session,
     org: Organization,
     booking: Booking,
@@ -107,14 +107,17 @@ def cancel_booking(
     source: str = "system",
     full_refund: bool = False,
 ) -> int:
-    """Cancels, frees the seats (the waitlist gets its offer) and refunds by the policy, or in
-    full when we are the ones cancelling. Returns the amount refunded."""
+    """Cancels, frees the seats (bookings.cancel_and_free_seats: the waitlist gets its offer)
+    and refunds by the policy, or in full when we are the ones cancelling. Returns the amount
+    refunded."""
     if booking.status not in CANCELLABLE_STATUSES:
         raise CancellationError(
             f"{booking.reference} is {status_label(booking.status)} and cannot be cancelled."
         )
     amount = booking.paid_minor if full_refund else refund_quote(org, booking, now).amount_minor
-    bookings.cancel_booking(session, org, booking, now, reason=reason, actor=actor, source=source)
+    bookings.cancel_and_free_seats(
+        session, org, booking, now, reason=reason, actor=actor, source=source
+    )
     return _refund(session, org, booking, amount, reason, now) if amount else 0
 
 
@@ -171,7 +174,7 @@ def cancel_departure(
     refunded = people = 0
     for booking in active:
         paid = booking.paid_minor
-        refunded += cancel_booking(
+        refunded += cancel_with_refund(
             session,
             org,
             booking,

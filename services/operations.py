@@ -177,8 +177,9 @@ def check_out(
 # --- the manifest -------------------------------------------------------------------------
 
 
-def manifest(session: Session, org: Organization, departure: Departure) -> list[str]:
-    """The participant list a guide needs an hour before: a summary first, then each booking,
+def manifest_messages(session: Session, org: Organization, departure: Departure) -> list[str]:
+    """The guide's manifest as text messages (staff read reports.manifest_table): the
+    participant list a guide needs an hour before, a summary first, then each booking,
     dietary needs marked so they stand out, unpaid or pending ones flagged. One string per
     message, split between bookings, never inside one."""
     rows = list(

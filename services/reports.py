@@ -93,8 +93,10 @@ class Manifest:
         return self.adults + self.children
 
 
-def manifest(session: Session, departure: Departure) -> Manifest:
-    """Everyone expected on the departure, confirmed or still holding seats."""
+def manifest_table(session: Session, departure: Departure) -> Manifest:
+    """The manifest staff read and print (the departure page): everyone expected on the
+    departure, confirmed or still holding seats, with the counts. The guide's text version
+    is operations.manifest_messages."""
     bookings = list(
         session.scalars(
             select(Booking)

@@ -105,11 +105,11 @@ def test_lapsed_hold_not_yet_swept_is_also_rechecked(
 def test_cancel_frees_seats(session: Session, org: Organization, now: datetime) -> None:
     booking = held(session, org, now, seats=3)
     bookings.confirm_booking(session, org, booking, now)
-    bookings.cancel_booking(session, org, booking, now, reason="customer asked")
+    bookings.cancel_and_free_seats(session, org, booking, now, reason="customer asked")
     assert booking.status == S.CANCELLED and booking.cancelled_at == now
     assert inventory.occupancy(session, booking.departure, now).spots_left == 3
     with pytest.raises(BookingTransitionError):
-        bookings.cancel_booking(session, org, booking, now, reason="twice")
+        bookings.cancel_and_free_seats(session, org, booking, now, reason="twice")
 
 
 def test_complete_and_no_show_only_from_confirmed(

@@ -55,7 +55,7 @@ def test_refund_follows_the_organizations_policy(
     booking = paid_booking(session, org, "EBC0412", "+12025550101", now=now)
     quote = cancellations.refund_quote(org, booking, now)
     assert quote.percent == Decimal(percent)
-    refunded = cancellations.cancel_booking(session, org, booking, now, reason="changed plans")
+    refunded = cancellations.cancel_with_refund(session, org, booking, now, reason="changed plans")
     assert refunded == booking.total_minor * percent // 100
     assert session.scalar(select(func.coalesce(func.sum(Refund.amount_minor), 0))) == refunded
 
@@ -189,5 +189,5 @@ def test_cancelled_bookings_free_seats_for_the_waitlist(
         utcnow(),
         source="sms",
     )
-    cancellations.cancel_booking(session, org, booking, utcnow(), reason="x")
+    cancellations.cancel_with_refund(session, org, booking, utcnow(), reason="x")
     assert entry.status == "offered"  # the freed seats went to the waitlist at once

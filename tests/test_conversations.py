@@ -401,7 +401,7 @@ def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClien
         assert "Position" in person.say("2")
     with factory() as s:
         org = s.scalar(select(Organization))
-        bookings.cancel_booking(
+        bookings.cancel_and_free_seats(
             s, org, s.get(Booking, blocker.id), utcnow(), reason="changed plans"
         )
         s.commit()
@@ -416,7 +416,9 @@ def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClien
     # The second in line is offered the next free seat, does not answer, and the offer lapses.
     with factory() as s:
         org = s.scalar(select(Organization))
-        bookings.cancel_booking(s, org, s.get(Booking, bo.id), utcnow(), reason="changed plans")
+        bookings.cancel_and_free_seats(
+            s, org, s.get(Booking, bo.id), utcnow(), reason="changed plans"
+        )
         s.commit()
     assert any(m.to_phone == second.phone and "CONFIRM" in m.body for m in second.outbox())
     result = jobs.run_sweep(factory, utcnow() + timedelta(hours=3))
@@ -436,7 +438,7 @@ def test_journey_5_decline_keeps_the_customer_on_the_list(client: FlaskClient, f
     bo.say("2")
     with factory() as s:
         org = s.scalar(select(Organization))
-        bookings.cancel_booking(s, org, s.get(Booking, blocker.id), utcnow(), reason="x")
+        bookings.cancel_and_free_seats(s, org, s.get(Booking, blocker.id), utcnow(), reason="x")
         s.commit()
     assert "still on the waitlist" in bo.say("DECLINE")
     with factory() as s:

@@ -85,7 +85,7 @@ def test_no_sequence_of_operations_oversells(
                         if kind == "confirm":
                             bookings.confirm_booking(session, org, target, clock)
                         else:
-                            bookings.cancel_booking(
+                            bookings.cancel_and_free_seats(
                                 session, org, target, clock, reason="property test"
                             )
                 elif kind == "join":

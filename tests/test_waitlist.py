@@ -88,7 +88,7 @@ def test_cancellation_offers_the_seat_to_the_first_in_line(
     pair, _ = fill(session, org, now)
     first = join(session, org, "+12025550163", 2, now)
     second = join(session, org, "+12025550164", 1, now + timedelta(seconds=1))
-    offers = bookings.cancel_booking(session, org, pair, now, reason="customer cancelled")
+    offers = bookings.cancel_and_free_seats(session, org, pair, now, reason="customer cancelled")
     assert offers == [first]
     assert first.status == WaitlistStatus.OFFERED
     assert first.offer_expires_at == now + timedelta(hours=2)
@@ -103,7 +103,7 @@ def test_larger_party_at_the_head_keeps_its_place_while_a_smaller_one_fits(
     _, single = fill(session, org, now)
     big = join(session, org, "+12025550165", 3, now)
     small = join(session, org, "+12025550166", 1, now + timedelta(seconds=1))
-    bookings.cancel_booking(session, org, single, now, reason="changed plans")
+    bookings.cancel_and_free_seats(session, org, single, now, reason="changed plans")
     assert (big.status, small.status) == (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
     assert waitlist.position(session, big) == 1
 
@@ -113,7 +113,7 @@ def test_accepting_an_offer_turns_it_into_a_hold(
 ) -> None:
     pair, _ = fill(session, org, now)
     entry = join(session, org, "+12025550167", 2, now)
-    bookings.cancel_booking(session, org, pair, now, reason="cancelled")
+    bookings.cancel_and_free_seats(session, org, pair, now, reason="cancelled")
     booking = waitlist.accept_offer(session, org, entry, now + timedelta(minutes=30))
     assert booking.status == BookingStatus.HELD
     assert booking.hold_expires_at == now + timedelta(minutes=30, hours=24)
@@ -131,7 +131,7 @@ def test_accepting_after_the_offer_expired_is_refused(
 ) -> None:
     pair, _ = fill(session, org, now)
     entry = join(session, org, "+12025550168", 2, now)
-    bookings.cancel_booking(session, org, pair, now, reason="cancelled")
+    bookings.cancel_and_free_seats(session, org, pair, now, reason="cancelled")
     with pytest.raises(WaitlistError, match="expired"):
         waitlist.accept_offer(session, org, entry, now + timedelta(hours=3))
 
@@ -142,7 +142,7 @@ def test_decline_moves_to_the_back_and_passes_the_offer_on(
     pair, _ = fill(session, org, now)
     first = join(session, org, "+12025550169", 2, now)
     second = join(session, org, "+12025550170", 2, now + timedelta(seconds=1))
-    bookings.cancel_booking(session, org, pair, now, reason="cancelled")
+    bookings.cancel_and_free_seats(session, org, pair, now, reason="cancelled")
     offers = waitlist.decline_offer(session, org, first, now + timedelta(minutes=5))
     assert offers == [second]
     assert first.status == WaitlistStatus.WAITING
