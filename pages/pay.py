@@ -41,6 +41,7 @@ def choose(ref: str) -> str:
         booking=booking,
         tour=booking.departure.tour,
         options=options,
+        not_payable=payments.not_payable_because(booking),
         when=local_time(_org(booking), booking.departure.starts_at),
         total=format_money(booking.total_minor, booking.currency),
         paid=format_money(booking.paid_minor, booking.currency),

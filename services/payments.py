@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
-    HOLDING_STATUSES,
+    AWAITING_PAYMENT_STATUSES,
     RECEIVED_PAYMENT_STATUSES,
     Booking,
     BookingStatus,
@@ -72,11 +72,24 @@ def amount_for(booking: Booking, kind: str) -> int:
 
 
 def payable_kinds(booking: Booking) -> list[str]:
-    if booking.status in HOLDING_STATUSES and booking.paid_minor == 0:
+    # A hold pending the owner's approval holds seats but is not payable: paying would
+    # confirm it without the owner.
+    if booking.status in AWAITING_PAYMENT_STATUSES and booking.paid_minor == 0:
         return ["deposit", "full"] if booking.deposit_minor < booking.total_minor else ["full"]
     if booking.status == BookingStatus.CONFIRMED and booking.balance_minor > 0:
         return ["balance"]
     return []
+
+
+def not_payable_because(booking: Booking) -> str | None:
+    """Why the customer cannot pay now, when there is something to say beyond "nothing to
+    pay" (the pay page shows it)."""
+    if booking.status == BookingStatus.PENDING_APPROVAL:
+        return (
+            f"{booking.reference} awaits the operator's approval. You can pay once it is "
+            "confirmed; we'll send you a message."
+        )
+    return None
 
 
 def start_checkout(
@@ -85,7 +98,8 @@ def start_checkout(
     """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
     if kind not in payable_kinds(booking):
         raise PaymentError(
-            f"{booking.reference} has nothing to pay as {kind} ({status_label(booking.status)})."
+            not_payable_because(booking)
+            or f"{booking.reference} has nothing to pay as {kind} ({status_label(booking.status)})."
         )
     amount = amount_for(booking, kind)
     payment = Payment(
@@ -194,7 +208,9 @@ def settle(
     if booking.status == BookingStatus.CONFIRMED:
         _tell_paid(session, org, booking, received, now)
         return "balance_paid"
-    if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
+    if booking.status not in (*AWAITING_PAYMENT_STATUSES, BookingStatus.EXPIRED):
+        # Cancelled, or still awaiting the owner (a checkout opened before that was refused):
+        # the money goes back; paying never confirms what the owner has not.
         refund(session, org, payment, received, f"booking {status_label(booking.status)}", now)
         return "refunded"
     try:
@@ -258,7 +274,7 @@ def resend_confirmation(
     a hold. Returns what was sent, for the staff page to show."""
     if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
         text = confirmation_text(org, booking, now)
-    elif booking.status in (BookingStatus.HELD, BookingStatus.PAYMENT_PENDING) and (
+    elif booking.status in AWAITING_PAYMENT_STATUSES and (
         booking.hold_expires_at is not None and booking.hold_expires_at > now
     ):
         text = (

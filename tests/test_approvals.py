@@ -9,14 +9,15 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
-from models import Booking, Message, utcnow
-from services import approvals, jobs
+from models import Booking, Message, Organization, Payment, utcnow
+from services import approvals, jobs, payments
 from services.approvals import ApprovalError
+from services.payments import PaymentError
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.test_conversations import day, live_catalog, spoken
@@ -144,3 +145,61 @@ def test_without_an_owner_phone_ops_get_the_link(
     ada.say("1")
     assert "pencilled in" in ada.say("yes")
     assert any("/approve/" in m.body for m in ada.outbox() if m.to_phone == "+15551230002")
+
+
+# --- a booking awaiting the owner is not payable ------------------------------------------
+
+
+def test_the_pay_page_says_the_booking_awaits_approval_and_takes_no_money(
+    client: FlaskClient, factory
+) -> None:
+    _, ref, token = pencil_in(client, factory)
+    page = client.get(f"/pay/{ref}")
+    assert page.status_code == 200 and b"awaits the operator&#39;s approval" in page.data
+    assert b'name="kind"' not in page.data  # no pay buttons
+    for kind in ("deposit", "full", "balance"):
+        refused = client.post(f"/pay/{ref}", data={"kind": kind})
+        assert refused.status_code == 409 and b"awaits the operator&#39;s approval" in refused.data
+    assert status(factory, ref) == "pending_approval"
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
+    # Once the owner confirms, the customer pays what is due.
+    approve_page = client.get(f"/approve/{token}")
+    client.post(
+        f"/approve/{token}", data={"action": "confirm", "csrf_token": csrf_of(approve_page.data)}
+    )
+    assert status(factory, ref) == "confirmed"
+    page = client.get(f"/pay/{ref}")
+    assert b'name="kind" value="balance"' in page.data and b"approval" not in page.data
+
+
+def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
+    client: FlaskClient, factory, app: Flask
+) -> None:
+    _, ref, _ = pencil_in(client, factory)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert payments.payable_kinds(booking) == []
+        with pytest.raises(PaymentError, match="awaits the operator's approval"):
+            payments.start_checkout(s, org, booking, "deposit", utcnow(), BASE_URL)
+        # Money that arrives anyway (a checkout opened before this rule) is given back and
+        # confirms nothing: the owner decides.
+        payment = Payment(
+            organization_id=org.id,
+            booking_id=booking.id,
+            kind="deposit",
+            amount_minor=booking.deposit_minor,
+            currency=booking.currency,
+            provider="fake",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        s.add(payment)
+        s.flush()
+        assert payments.settle(s, org, payment, utcnow(), source="fake") == "refunded"
+        s.commit()
+    with factory() as s:
+        booking = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert (booking.status, booking.paid_minor) == ("pending_approval", 0)
+        assert s.scalar(select(Payment.refunded_minor)) == booking.deposit_minor
