@@ -45,15 +45,9 @@ audit: setup
 
 # Customer-facing sentences -> translations/messages.pot -> each language's .po (translate
 # the new entries, then commit the .po files; they are read directly, nothing to compile).
-LANGUAGES := pt es fr de
+# Files are rewritten only when a sentence changed; tests fail while they are out of date.
 messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 --sort-by-file --no-wrap \
-		--project tourbot -o translations/messages.pot .
-	for lang in $(LANGUAGES); do \
-		if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --no-wrap -i translations/messages.pot -d translations -l $$lang; \
-		else $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$lang; fi; \
-	done
+	$(BIN)/python -m cli.messages
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -26,6 +26,7 @@ from models import (
 from services import cancellations, payments, search, timeline
 from services import staff as staff_service
 from services.errors import ServiceError
+from services.i18n import Voice
 from services.money import format_money, to_minor
 
 
@@ -113,7 +114,10 @@ def booking_page(reference: str):  # type: ignore[no-untyped-def]
         )
     )
     refund_text = (
-        cancellations.describe(org, booking, cancellations.refund_quote(org, booking, now))
+        # Staff read it in English: the words the customer would be told.
+        cancellations.describe(
+            Voice(tz=org.tz), booking, cancellations.refund_quote(org, booking, now)
+        )
         if booking.status in CANCELLABLE_STATUSES
         else None
     )

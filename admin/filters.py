@@ -7,6 +7,8 @@ from datetime import datetime
 from flask import Flask
 
 from admin.auth import current_org
+from services import phrases
+from services.i18n import Voice
 from services.money import format_money
 
 
@@ -32,10 +34,8 @@ def age(moment: datetime | None, now: datetime) -> str:
 
 
 def party(counts: dict[str, int] | None) -> str:
-    """{"adult": 2, "child": 1} -> "2 adults + 1 child", as the bot says it."""
-    from bot.replies import party_text
-
-    return party_text({k: v for k, v in (counts or {}).items() if v}) or "—"
+    """{"adult": 2, "child": 1} -> "2 adults + 1 child", as the bot says it (in English)."""
+    return phrases.party(Voice(), {k: v for k, v in (counts or {}).items() if v}) or "—"
 
 
 def register_filters(app: Flask) -> None:

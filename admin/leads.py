@@ -116,7 +116,7 @@ def lead_page(reference: str):  # type: ignore[no-untyped-def]
         departure = _departure(chosen)
         party = _party(departure, request.args)
         try:
-            price, text = sales.preview_quote(org, departure, party, now)
+            price, text = sales.preview_quote(org, departure, party, now, lead.customer)
             preview = {"departure": departure, "party": party, "price": price, "text": text}
         except ServiceError as exc:
             preview = {"error": exc.message}

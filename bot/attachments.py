@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from bot.replies import MENU
+from bot.replies import menu_text
 from bot.turn import Turn
 from models import OPEN_LEAD_STATUSES
 from services import leads
 
 
 def file_received(turn: Turn) -> None:
-    turn.say("Thanks, we've received your file. A team member will look at it. " + MENU)
+    turn.say(
+        turn.voice._("Thanks, we've received your file. A team member will look at it.")
+        + " "
+        + menu_text(turn.voice)
+    )
 
 
 def location_pin(turn: Turn) -> None:
@@ -17,7 +21,11 @@ def location_pin(turn: Turn) -> None:
     the bot itself has no use for coordinates."""
     lead = turn.conversation.lead
     if lead is None or lead.status not in OPEN_LEAD_STATUSES:
-        turn.say("Thanks for the location; a team member will see it. " + MENU)
+        turn.say(
+            turn.voice._("Thanks for the location; a team member will see it.")
+            + " "
+            + menu_text(turn.voice)
+        )
         return
     leads.add_details(
         turn.session,
@@ -28,6 +36,9 @@ def location_pin(turn: Turn) -> None:
         source=turn.conversation.channel,
     )
     turn.say(
-        f"Thanks, I've added your location to your enquiry {lead.reference}. "
-        "Reply MENU for anything else."
+        turn.voice._(
+            "Thanks, I've added your location to your enquiry {reference}. "
+            "Reply MENU for anything else.",
+            reference=lead.reference,
+        )
     )

@@ -16,11 +16,9 @@ from bot.states import State
 from bot.turn import Turn
 from bot.waitlist import join_waitlist
 from models import Departure, DepartureStatus, LeadSource
-from services import approvals, availability, inventory, payments, runtime
+from services import approvals, availability, inventory, payments, phrases, runtime
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
-from services.money import format_money
-from services.notify import local_time
 from services.pricing import price_party
 
 log = logging.getLogger(__name__)
@@ -40,9 +38,10 @@ def revise(turn: Turn) -> None:
 
 
 def check_availability(turn: Turn) -> None:
+    voice = turn.voice
     tour = turn.tour()
     if tour is None:
-        turn.say(f"Which tour would you like? We run: {tour_names(turn)}.")
+        turn.say(voice._("Which tour would you like? We run: {tours}.", tours=tour_names(turn)))
         turn.goto(State.NEED_TOUR)
         return
     if group_for_sales(turn):
@@ -53,7 +52,7 @@ def check_availability(turn: Turn) -> None:
     if first is None:
         first, last = today, today + timedelta(days=13)
     if last is not None and last < today:
-        turn.say("That date has passed. Which date would you like?")
+        turn.say(voice._("That date has passed. Which date would you like?"))
         return
     try:
         found = availability.search(
@@ -67,12 +66,16 @@ def check_availability(turn: Turn) -> None:
             limit=3,
         )
     except ServiceError as exc:
-        turn.say(exc.message)
+        turn.say(exc.said_by(voice))
         return
     if found:
-        intro = f"{tour.name}" + (f" for {replies.party_text(party)}" if party else "") + ":"
+        intro = (
+            voice._("{tour} for {party}:", tour=tour.name, party=phrases.party(voice, party))
+            if party
+            else voice._("{tour}:", tour=tour.name)
+        )
         if turn.result.intent == "ask_price":  # "how much for kids?": every price, then dates
-            intro = f"{replies.prices_line(turn.org, tour)}\n{intro}".lstrip()
+            intro = f"{replies.prices_line(voice, turn.org.currency, tour)}\n{intro}".lstrip()
         _offer_list(turn, found, intro=intro)
         return
     # Nothing with room: a full departure on those dates, or none at all?
@@ -93,11 +96,18 @@ def check_availability(turn: Turn) -> None:
         return
     nearest = availability.search(turn.session, turn.org, turn.now, tour=tour, party=party, limit=3)
     if nearest:
-        _offer_list(turn, nearest, intro=f"No {tour.name} departures on those dates. The nearest:")
+        _offer_list(
+            turn,
+            nearest,
+            intro=voice._("No {tour} departures on those dates. The nearest:", tour=tour.name),
+        )
     else:
         turn.say(
-            f"Sorry, {tour.name} has no departures with room in the coming months. "
-            "Reply AGENT and a person will help."
+            voice._(
+                "Sorry, {tour} has no departures with room in the coming months. "
+                "Reply AGENT and a person will help.",
+                tour=tour.name,
+            )
         )
         turn.goto(State.IDLE)
 
@@ -105,13 +115,18 @@ def check_availability(turn: Turn) -> None:
 def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
     """Full, or too few seats left for this party: "fully booked" would be wrong for the
     group of 12 asking about a departure with 3 seats left."""
-    when = f"{dep.tour.name} on {local_time(turn.org, dep.starts_at)}"
+    voice = turn.voice
+    tour, when = dep.tour.name, voice.when(dep.starts_at)
     left = inventory.occupancy(turn.session, dep, turn.now).spots_left
     if left <= 0 or not party:
-        return f"{when} is fully booked."
-    return (
-        f"{when} has only {left} spot{'s' if left != 1 else ''} left, not enough for "
-        f"{replies.party_text(party)}."
+        return voice._("{tour} on {when} is fully booked.", tour=tour, when=when)
+    return voice.n_(
+        "{tour} on {when} has only {n} spot left, not enough for {party}.",
+        "{tour} on {when} has only {n} spots left, not enough for {party}.",
+        left,
+        tour=tour,
+        when=when,
+        party=phrases.party(voice, party),
     )
 
 
@@ -120,26 +135,43 @@ def _day_start(turn: Turn, day: date) -> datetime:
 
 
 def _offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro: str) -> None:
-    lines = [intro] + [replies.option_line(turn.org, i, item) for i, item in enumerate(found, 1)]
-    lines.append("Reply with the number to hold seats.")
+    voice = turn.voice
+    lines = [intro] + [replies.option_line(voice, i, item) for i, item in enumerate(found, 1)]
+    lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
     turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
 
 
 def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
+    voice = turn.voice
     party = turn.party() or {"adult": 1}
     alternatives = availability.alternatives(turn.session, turn.org, full, party, turn.now, limit=1)
     lines = [headline]
-    waitlist_line = f"2) Join the waitlist for {local_time(turn.org, full.starts_at)}"
+    waitlist_line = voice._(
+        "{number}) Join the waitlist for {when}", number=2, when=voice.when(full.starts_at)
+    )
     if alternatives:
         alt = alternatives[0]
         lines.append(
-            f"1) {local_time(turn.org, alt.departure.starts_at)} instead – "
-            f"{alt.spots_left} spots left"
+            voice.n_(
+                "{number}) {when} instead – {n} spot left",
+                "{number}) {when} instead – {n} spots left",
+                alt.spots_left,
+                number=1,
+                when=voice.when(alt.departure.starts_at),
+            )
         )
-        lines += [waitlist_line, "3) See other dates", "Reply 1, 2 or 3."]
+        lines += [
+            waitlist_line,
+            voice._("{number}) See other dates", number=3),
+            voice._("Reply 1, 2 or 3."),
+        ]
     else:  # no nearest date to offer: 1 searches the others (see full_option)
-        lines += ["1) See other dates", waitlist_line, "Reply 1 or 2."]
+        lines += [
+            voice._("{number}) See other dates", number=1),
+            waitlist_line,
+            voice._("Reply 1 or 2."),
+        ]
     turn.say("\n".join(lines))
     turn.goto(
         State.FULL,
@@ -155,15 +187,18 @@ def choose_departure(turn: Turn) -> None:
         option = len(offered)
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         turn.say(
-            f"Please reply with a number from 1 to {len(offered)}." if offered else replies.MENU
+            turn.voice._("Please reply with a number from 1 to {last}.", last=len(offered))
+            if offered
+            else replies.menu_text(turn.voice)
         )
         return
     _propose(turn, turn.departure(offered[option - 1]))
 
 
 def _propose(turn: Turn, dep: Departure | None) -> None:
+    voice = turn.voice
     if dep is None:
-        turn.say(replies.MENU)
+        turn.say(replies.menu_text(voice))
         turn.goto(State.IDLE)
         return
     turn.remember(chosen=dep.code, tour=dep.tour.slug)
@@ -172,22 +207,26 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
         return
     if not party:
         turn.say(
-            f"{dep.tour.name}, {local_time(turn.org, dep.starts_at)}. How many people? "
-            '(e.g. "2 adults 1 child")'
+            voice._(
+                '{tour}, {when}. How many people? (e.g. "2 adults 1 child")',
+                tour=dep.tour.name,
+                when=voice.when(dep.starts_at),
+            )
         )
         turn.goto(State.NEED_PARTY)
         return
     try:
         price = price_party(turn.org, dep, party, turn.now)
     except ServiceError as exc:
-        turn.say(exc.message)
+        turn.say(exc.said_by(voice))
         turn.goto(State.NEED_PARTY)
         return
     turn.say(
         replies.quote_text(
-            turn.org,
+            voice,
+            turn.org.settings.deposit_percent,
             dep.tour.name,
-            local_time(turn.org, dep.starts_at),
+            voice.when(dep.starts_at),
             party,
             price,
             _hold_period(turn, dep),
@@ -200,13 +239,13 @@ def _hold_period(turn: Turn, dep: Departure) -> str:
     """A hold never outlasts the departure's start (services.inventory): say so."""
     hours = turn.org.settings.hold_hours
     if turn.now + timedelta(hours=hours) < dep.starts_at:
-        return f"for {hours} hours"
-    return f"until {local_time(turn.org, dep.starts_at)}"
+        return turn.voice.n_("for {n} hour", "for {n} hours", hours)
+    return turn.voice._("until {when}", when=turn.voice.when(dep.starts_at))
 
 
 def take_party(turn: Turn) -> None:
     if not turn.party_from_message():
-        turn.say('How many people? (e.g. "2 adults 1 child")')
+        turn.say(turn.voice._('How many people? (e.g. "2 adults 1 child")'))
         return
     _propose(turn, turn.departure(turn.slot("chosen")))
 
@@ -220,6 +259,7 @@ def hold_seats(turn: Turn) -> None:
     if turn.slot("quoted_party") not in (None, party):
         _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
         return
+    voice = turn.voice
     lead, _ = ensure_lead(turn, summary=wants(turn, "holding seats", dep))
     try:
         with turn.session.begin_nested():
@@ -239,19 +279,23 @@ def hold_seats(turn: Turn) -> None:
         _offer_full(
             turn,
             dep,
-            f"Sorry, those seats on {local_time(turn.org, dep.starts_at)} were just taken.",
+            voice._(
+                "Sorry, those seats on {when} were just taken.", when=voice.when(dep.starts_at)
+            ),
         )
         return
     except ServiceError as exc:
-        turn.say(f"Sorry, I couldn't hold that: {exc.message}")
+        turn.say(voice._("Sorry, I couldn't hold that: {reason}", reason=exc.said_by(voice)))
         turn.goto(State.IDLE)
         return
     except Exception:  # a system error: the customer still gets an answer, sales a lead
         log.exception("hold failed unexpectedly")
         _capture_failed(turn, "booking_error", dep)
         turn.say(
-            "Sorry, something went wrong on our side while holding your seats. Nothing was "
-            "charged; our team has your request and will contact you shortly."
+            voice._(
+                "Sorry, something went wrong on our side while holding your seats. Nothing was "
+                "charged; our team has your request and will contact you shortly."
+            )
         )
         turn.goto(State.IDLE)
         return
@@ -265,24 +309,43 @@ def hold_seats(turn: Turn) -> None:
             secret=config.SECRET_KEY,
             base_url=config.PUBLIC_BASE_URL or "http://127.0.0.1:5000",
         )
+        assert booking.hold_expires_at is not None
         turn.say(
-            f"You're pencilled in: {booking.reference}, {booking.seats} seat(s) "
-            f"on {dep.tour.name}, "
-            f"{local_time(turn.org, dep.starts_at)}. We'll confirm shortly, by "
-            f"{local_time(turn.org, booking.hold_expires_at)}, and then send the payment link."
+            voice.n_(
+                "You're pencilled in: {reference}, {n} seat on {tour}, {when}. We'll confirm "
+                "shortly, by {deadline}, and then send the payment link.",
+                "You're pencilled in: {reference}, {n} seats on {tour}, {when}. We'll confirm "
+                "shortly, by {deadline}, and then send the payment link.",
+                booking.seats,
+                reference=booking.reference,
+                tour=dep.tour.name,
+                when=voice.when(dep.starts_at),
+                deadline=voice.when(booking.hold_expires_at),
+            )
         )
         turn.goto(State.HELD, booking=booking.reference)
         return
     assert booking.hold_expires_at is not None
     turn.say(
-        f"Done! I've held {booking.seats} seat{'s' if booking.seats != 1 else ''} "
-        f"on {dep.tour.name}, "
-        f"{local_time(turn.org, dep.starts_at)}.\n"
-        f"Booking: {booking.reference}\n"
-        f"Hold expires: {local_time(turn.org, booking.hold_expires_at)}\n"
-        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
-        f"{format_money(booking.total_minor, booking.currency)}.\n"
-        f"Payment link: {payments.pay_url(booking)}"
+        voice.n_(
+            "Done! I've held {n} seat on {tour}, {when}.",
+            "Done! I've held {n} seats on {tour}, {when}.",
+            booking.seats,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+        )
+        + "\n"
+        + voice._(
+            "Booking: {reference}\n"
+            "Hold expires: {expires}\n"
+            "Deposit {deposit} or pay in full {total}.\n"
+            "Payment link: {link}",
+            reference=booking.reference,
+            expires=voice.when(booking.hold_expires_at),
+            deposit=voice.money(booking.deposit_minor, booking.currency),
+            total=voice.money(booking.total_minor, booking.currency),
+            link=payments.pay_url(booking),
+        )
     )
     turn.goto(State.HELD, booking=booking.reference)
 
@@ -319,13 +382,17 @@ def full_option(turn: Turn) -> None:
         )
         found = [f for f in found if not full or f.departure.id != full.id]
         if found:
-            _offer_list(turn, found, intro="Other dates with room:")
+            _offer_list(turn, found, intro=turn.voice._("Other dates with room:"))
         else:
-            turn.say("Sorry, no other dates have room right now. Reply 2 to join the waitlist.")
+            turn.say(
+                turn.voice._(
+                    "Sorry, no other dates have room right now. Reply 2 to join the waitlist."
+                )
+            )
     else:
-        turn.say("Please reply 1, 2 or 3.")
+        turn.say(turn.voice._("Please reply 1, 2 or 3."))
 
 
 def drop_offer(turn: Turn) -> None:
-    turn.say("No problem. Anything else? Reply MENU to see what I can do.")
+    turn.say(turn.voice._("No problem. Anything else? Reply MENU to see what I can do."))
     turn.goto(State.IDLE, chosen=None, offered=None, full=None)

@@ -17,16 +17,14 @@ from models import (
     Departure,
     WaitlistEntry,
 )
-from models.enums import status_label
-from services import cancellations, notify, payments, timeline, waitlist
+from services import cancellations, notify, payments, phrases, timeline, waitlist
 from services.errors import ServiceError
-from services.money import format_money
-from services.notify import local_time
 
 
 def _customer_booking(turn: Turn) -> Booking | None:
     """The booking named by reference, or the customer's only active one; None after
     saying what is missing."""
+    voice = turn.voice
     ref = turn.result.entity("booking_ref")
     stmt = select(Booking).where(
         Booking.organization_id == turn.org.id, Booking.customer_id == turn.customer.id
@@ -39,7 +37,13 @@ def _customer_booking(turn: Turn) -> Booking | None:
             )
         )
         if booking is None:
-            turn.say(f"I couldn't find booking {ref} for this number. Please check the reference.")
+            turn.say(
+                voice._(
+                    "I couldn't find booking {reference} for this number. "
+                    "Please check the reference.",
+                    reference=ref,
+                )
+            )
         return booking
     active = list(
         turn.session.scalars(
@@ -55,14 +59,17 @@ def _customer_booking(turn: Turn) -> Booking | None:
         # Bookings are only ever shown to the number that made them: a reference sent from
         # another phone finds nothing, so do not ask for one.
         turn.say(
-            "I couldn't find an active booking for this number. If you booked with another "
-            "number, please write from that one, or reply AGENT and a person will help."
+            voice._(
+                "I couldn't find an active booking for this number. If you booked with another "
+                "number, please write from that one, or reply AGENT and a person will help."
+            )
         )
     else:
-        turn.say(
-            "Which booking? "
-            + ", ".join(f"{b.reference} ({b.departure.tour.name})" for b in active)
+        listed = (
+            voice._("{reference} ({tour})", reference=b.reference, tour=b.departure.tour.name)
+            for b in active
         )
+        turn.say(voice._("Which booking? {bookings}", bookings=voice.join(listed, either=True)))
     return None
 
 
@@ -70,20 +77,23 @@ def booking_status(turn: Turn) -> None:
     booking = _customer_booking(turn)
     if booking is None:
         return
-    text = replies.booking_summary(turn.org, booking)
+    text = replies.booking_summary(turn.voice, booking)
     if booking.status == BookingStatus.WAITLISTED:
         entry = turn.session.scalar(
             select(WaitlistEntry).where(WaitlistEntry.booking_id == booking.id)
         )
         if entry is not None and entry.status in ACTIVE_WAITLIST_STATUSES:
-            text += f" Waitlist position: #{waitlist.position(turn.session, entry)}."
+            position = waitlist.position(turn.session, entry)
+            text += " " + turn.voice._("Waitlist position: #{position}.", position=position)
     turn.say(text)
 
 
-def _booking_request(turn: Turn, what: str, event: str, next_step: str) -> None:
+def _booking_request(turn: Turn, what: str, event: str) -> Booking | None:
+    """The booking a request is about, on its timeline and passed to its rep; None after
+    saying what is missing."""
     booking = _customer_booking(turn)
     if booking is None:
-        return
+        return None
     timeline.record(
         turn.session,
         booking,
@@ -94,10 +104,8 @@ def _booking_request(turn: Turn, what: str, event: str, next_step: str) -> None:
         content={"text": turn.text[:500], "task": "open"},
     )
     notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now)
-    turn.say(
-        f"I've passed your {what.lower()} request for {booking.reference} to our team. {next_step}"
-    )
     turn.goto(State.IDLE)
+    return booking
 
 
 def cancel_request(turn: Turn) -> None:
@@ -105,9 +113,14 @@ def cancel_request(turn: Turn) -> None:
     booking = _customer_booking(turn)
     if booking is None:
         return
+    voice = turn.voice
     if booking.status not in CANCELLABLE_STATUSES:
         turn.say(
-            f"{booking.reference} is {status_label(booking.status)}; there is nothing to cancel."
+            voice._(
+                "{reference} is {status}; there is nothing to cancel.",
+                reference=booking.reference,
+                status=phrases.status(booking.status),
+            )
         )
         return
     quote = cancellations.refund_quote(turn.org, booking, turn.now)
@@ -121,10 +134,14 @@ def cancel_request(turn: Turn) -> None:
         content={"refund_minor": quote.amount_minor},
     )
     turn.say(
-        f"Cancel {booking.reference} ({booking.departure.tour.name}, "
-        f"{local_time(turn.org, booking.departure.starts_at)})?\n"
-        f"{cancellations.describe(turn.org, booking, quote)}\n"
-        "Reply YES to cancel, or NO to keep your booking."
+        voice._(
+            "Cancel {reference} ({tour}, {when})?\n{refund}\n"
+            "Reply YES to cancel, or NO to keep your booking.",
+            reference=booking.reference,
+            tour=booking.departure.tour.name,
+            when=voice.when(booking.departure.starts_at),
+            refund=cancellations.describe(voice, booking, quote),
+        )
     )
     turn.goto(State.CONFIRM_CANCEL, cancel=booking.reference)
 
@@ -138,8 +155,9 @@ def confirm_cancel(turn: Turn) -> None:
         )
     )
     turn.goto(State.IDLE, cancel=None)
+    voice = turn.voice
     if booking is None:
-        turn.say(replies.MENU)
+        turn.say(replies.menu_text(voice))
         return
     try:
         with turn.session.begin_nested():
@@ -153,31 +171,44 @@ def confirm_cancel(turn: Turn) -> None:
                 source=turn.conversation.channel,
             )
     except ServiceError as exc:
-        turn.say(exc.message)
+        turn.say(exc.said_by(voice))
         return
     notify.booking_request(
         turn.session, turn.org, booking, "Cancellation (done)", turn.text, turn.now
     )
-    money = format_money(refunded, booking.currency)
-    turn.say(
-        f"{booking.reference} is cancelled."
-        + (f" {money} is on its way back to your card (5 to 10 days)." if refunded else "")
-        + " We hope to see you another time!"
-    )
+    if refunded:
+        turn.say(
+            voice._(
+                "{reference} is cancelled. {amount} is on its way back to your card (5 to 10 "
+                "days). We hope to see you another time!",
+                reference=booking.reference,
+                amount=voice.money(refunded, booking.currency),
+            )
+        )
+    else:
+        turn.say(
+            voice._(
+                "{reference} is cancelled. We hope to see you another time!",
+                reference=booking.reference,
+            )
+        )
 
 
 def keep_booking(turn: Turn) -> None:
     turn.goto(State.IDLE, cancel=None)
-    turn.say("Good, your booking stays as it is.")
+    turn.say(turn.voice._("Good, your booking stays as it is."))
 
 
 def reschedule_request(turn: Turn) -> None:
-    _booking_request(
-        turn,
-        "Change of date",
-        "booking.reschedule_requested",
-        "They'll reply here with the dates available.",
-    )
+    booking = _booking_request(turn, "Change of date", "booking.reschedule_requested")
+    if booking is not None:
+        turn.say(
+            turn.voice._(
+                "I've passed your change of date request for {reference} to our team. "
+                "They'll reply here with the dates available.",
+                reference=booking.reference,
+            )
+        )
 
 
 def payment_link(turn: Turn) -> None:
@@ -189,16 +220,24 @@ def payment_link(turn: Turn) -> None:
         if ref
         else None
     )
+    voice = turn.voice
     if booking is None or booking.status != BookingStatus.HELD:
         turn.say(
-            "You have no seats on hold right now. "
-            "Tell me the tour and date and I'll hold them for you."
+            voice._(
+                "You have no seats on hold right now. "
+                "Tell me the tour and date and I'll hold them for you."
+            )
         )
         return
     assert booking.hold_expires_at is not None
     turn.say(
-        f"Pay for {booking.reference} here: {payments.pay_url(booking)}\n"
-        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or "
-        f"{format_money(booking.total_minor, booking.currency)} in full, before "
-        f"{local_time(turn.org, booking.hold_expires_at)}."
+        voice._(
+            "Pay for {reference} here: {link}\n"
+            "Deposit {deposit} or {total} in full, before {expires}.",
+            reference=booking.reference,
+            link=payments.pay_url(booking),
+            deposit=voice.money(booking.deposit_minor, booking.currency),
+            total=voice.money(booking.total_minor, booking.currency),
+            expires=voice.when(booking.hold_expires_at),
+        )
     )

@@ -11,21 +11,25 @@ from services.pricing import MAX_PARTY, party_size
 
 
 def enquire(turn: Turn) -> None:
+    voice = turn.voice
     lead, _ = ensure_lead(turn)
     tour = turn.tour()
-    what = tour.name if tour else "our tours"
-    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
-    opening = (
-        f"Welcome back, {turn.customer.name}! " if turn.returning and turn.customer.name else ""
+    thanks = voice._(
+        "Thank you for your interest in {what}! Your enquiry reference is {reference}.",
+        what=tour.name if tour else voice._("our tours"),
+        reference=lead.reference,
     )
+    if turn.returning and turn.customer.name:
+        thanks = voice._("Welcome back, {name}!", name=turn.customer.name) + " " + thanks
     lines = [
-        f"{opening}Thank you for your interest in {what}! "
-        f"Your enquiry reference is {lead.reference}.",
-        f"{rep} will get back to you shortly.",
+        thanks,
+        voice._("{rep} will get back to you shortly.", rep=lead.assigned_to.name)
+        if lead.assigned_to
+        else voice._("Our team will get back to you shortly."),
     ]
     questions = _open_questions(turn)
-    questions.append("Any special requirements (diet, pickup, fitness)?")
-    lines.append("Meanwhile, could you tell me:")
+    questions.append(voice._("Any special requirements (diet, pickup, fitness)?"))
+    lines.append(voice._("Meanwhile, could you tell me:"))
     lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]
     turn.say("\n".join(lines))
     turn.goto(State.QUESTIONS)
@@ -34,9 +38,9 @@ def enquire(turn: Turn) -> None:
 def _open_questions(turn: Turn) -> list[str]:
     questions = []
     if turn.wanted_dates() == (None, None):
-        questions.append("Which dates suit you (or how flexible are you)?")
+        questions.append(turn.voice._("Which dates suit you (or how flexible are you)?"))
     if not turn.party():
-        questions.append("How many people, and any children?")
+        questions.append(turn.voice._("How many people, and any children?"))
     return questions
 
 
@@ -55,16 +59,28 @@ def lead_details(turn: Turn) -> None:
         update_lead_context(turn, lead)
     else:
         note_details(turn, lead)
-    rep = lead.assigned_to.name if lead.assigned_to else "our team"
-    lines = [
-        "All right."
-        if turn.result.intent == "deny"
-        else f"Thanks, noted on your enquiry {lead.reference} for {rep}."
-    ]
+    voice = turn.voice
+    if turn.result.intent == "deny":
+        lines = [voice._("All right.")]
+    elif lead.assigned_to:
+        lines = [
+            voice._(
+                "Thanks, noted on your enquiry {reference} for {rep}.",
+                reference=lead.reference,
+                rep=lead.assigned_to.name,
+            )
+        ]
+    else:
+        lines = [
+            voice._(
+                "Thanks, noted on your enquiry {reference} for our team.",
+                reference=lead.reference,
+            )
+        ]
     questions = _open_questions(turn)
     if questions:
         lines.append(" ".join(questions))
     elif turn.tour() is not None and party_size(turn.party() or {}) <= MAX_PARTY:
-        lines.append("Reply YES and I'll check which departures have room.")
-    lines.append("Reply MENU for anything else.")
+        lines.append(voice._("Reply YES and I'll check which departures have room."))
+    lines.append(voice._("Reply MENU for anything else."))
     turn.say("\n".join(lines))

@@ -13,13 +13,18 @@ from services import conversation_states, notify, timeline
 
 
 def greet(turn: Turn) -> None:
-    name = turn.customer.name
-    hello = (
-        f"Welcome back, {name}! 👋"
-        if name and turn.returning
-        else f"Hi{' ' + name if name else ''}! 👋"
+    voice, name = turn.voice, turn.customer.name
+    if name and turn.returning:
+        hello = voice._("Welcome back, {name}! 👋", name=name)
+    elif name:
+        hello = voice._("Hi {name}! 👋", name=name)
+    else:
+        hello = voice._("Hi! 👋")
+    turn.say(
+        voice._("{greeting} This is {organization}.", greeting=hello, organization=turn.org.name)
+        + "\n"
+        + replies.menu_text(voice)
     )
-    turn.say(f"{hello} This is {turn.org.name}.\n{replies.MENU}")
 
 
 def tour_names(turn: Turn) -> str:
@@ -28,40 +33,46 @@ def tour_names(turn: Turn) -> str:
         .where(Tour.organization_id == turn.org.id, Tour.active.is_(True))
         .order_by(Tour.name)
     )
-    return ", ".join(names)
+    return turn.voice.join(names)
 
 
 def tour_info(turn: Turn) -> None:
+    voice = turn.voice
     tour = turn.tour()
     if tour is None:
-        turn.say(f"Which tour is it about? We run: {tour_names(turn)}.")
+        turn.say(voice._("Which tour is it about? We run: {tours}.", tours=tour_names(turn)))
         return
     hours, minutes = divmod(tour.duration_minutes, 60)
     days, hours = divmod(hours, 24)
-    length = f"{days} days" if days else (f"{hours}h{minutes:02d}" if minutes else f"{hours} hours")
-    text = f"{tour.name}: {length}."
+    if days:
+        length = voice.n_("{n} day", "{n} days", days)
+    elif minutes:
+        length = voice._("{hours}h{minutes}", hours=hours, minutes=f"{minutes:02d}")
+    else:
+        length = voice.n_("{n} hour", "{n} hours", hours)
+    parts = [voice._("{tour}: {length}.", tour=tour.name, length=length)]
     if tour.meeting_point:
-        text += f" Meeting point: {tour.meeting_point}."
-    if prices := replies.prices_line(turn.org, tour):
-        text += f" {prices}"
-    text += " For anything else, reply AGENT and a person will answer."
-    turn.say(text)
+        parts.append(voice._("Meeting point: {place}.", place=tour.meeting_point))
+    if prices := replies.prices_line(voice, turn.org.currency, tour):
+        parts.append(prices)
+    parts.append(voice._("For anything else, reply AGENT and a person will answer."))
+    turn.say(" ".join(parts))
 
 
 def thanks(turn: Turn) -> None:
-    turn.say("You're welcome! 😊")
+    turn.say(turn.voice._("You're welcome! 😊"))
 
 
 def goodbye(turn: Turn) -> None:
-    turn.say("Thanks for chatting with us. Bye for now! 👋")
+    turn.say(turn.voice._("Thanks for chatting with us. Bye for now! 👋"))
 
 
 def menu(turn: Turn) -> None:
-    turn.say(
-        f"Sorry, I didn't catch that.\n{replies.MENU}"
-        if turn.result.intent == "nlu_fallback"
-        else replies.MENU
-    )
+    voice = turn.voice
+    if turn.result.intent == "nlu_fallback":
+        turn.say(voice._("Sorry, I didn't catch that.") + "\n" + replies.menu_text(voice))
+    else:
+        turn.say(replies.menu_text(voice))
 
 
 def handoff(turn: Turn) -> None:
@@ -88,8 +99,16 @@ def handoff(turn: Turn) -> None:
             content={"text": turn.text[:500]},
         )
     turn.say(
-        f"I've asked {name} to reply to you here; they'll be in touch shortly. "
-        "(Reply MENU to talk to me again.)"
+        turn.voice._(
+            "I've asked {name} to reply to you here; they'll be in touch shortly. "
+            "(Reply MENU to talk to me again.)",
+            name=name,
+        )
+        if name
+        else turn.voice._(
+            "I've asked our team to reply to you here; they'll be in touch shortly. "
+            "(Reply MENU to talk to me again.)"
+        )
     )
     turn.goto(State.HANDOFF)
 

@@ -3,7 +3,7 @@ opting out and in, HELP, starting over; and the silence owed to someone who opte
 
 from __future__ import annotations
 
-from bot.replies import MENU
+from bot.replies import menu_text
 from bot.states import State
 from bot.turn import Turn
 
@@ -13,14 +13,22 @@ def opt_out(turn: Turn) -> None:
     # On SMS, Twilio blocks the number and confirms by itself; WhatsApp is ours to do.
     if turn.conversation.channel != "sms":
         turn.say(
-            f"You've been unsubscribed from {turn.org.name} messages. "
-            "Reply START to subscribe again."
+            turn.voice._(
+                "You've been unsubscribed from {organization} messages. "
+                "Reply START to subscribe again.",
+                organization=turn.org.name,
+            )
         )
 
 
 def opt_in(turn: Turn) -> None:
     turn.customer.opted_out, turn.customer.opted_out_at = False, None
-    turn.say(f"You're subscribed to {turn.org.name} messages again. {MENU}")
+    voice = turn.voice
+    turn.say(
+        voice._("You're subscribed to {organization} messages again.", organization=turn.org.name)
+        + " "
+        + menu_text(voice)
+    )
 
 
 def stay_silent(turn: Turn) -> None:
@@ -28,13 +36,13 @@ def stay_silent(turn: Turn) -> None:
 
 
 def send_help(turn: Turn) -> None:
-    org = turn.org
+    org, voice = turn.org, turn.voice
     support = org.settings.support_phone or org.owner_phone or ""
-    turn.say(
-        f"{org.name}: {MENU}"
-        + (f"\nTo reach a person call {support}." if support else "")
-        + "\nReply STOP to unsubscribe."
-    )
+    lines = [voice._("{organization}: {menu}", organization=org.name, menu=menu_text(voice))]
+    if support:
+        lines.append(voice._("To reach a person call {phone}.", phone=support))
+    lines.append(voice._("Reply STOP to unsubscribe."))
+    turn.say("\n".join(lines))
 
 
 def start_over(turn: Turn) -> None:
@@ -42,4 +50,4 @@ def start_over(turn: Turn) -> None:
     turn.conversation.handoff = False
     turn.forget_all()
     turn.goto(State.IDLE)
-    turn.say(MENU)
+    turn.say(menu_text(turn.voice))

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import replies
 from bot.states import State
 from bot.turn import Turn
 from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead
-from services import leads, notify
+from services import leads, notify, phrases
+from services.i18n import Voice
 from services.leads import LeadContext
 from services.notify import local_time
 from services.pricing import MAX_PARTY, party_size
+
+# What the rep reads about the lead is English, like every staff message.
+STAFF = Voice()
 
 
 def open_lead(turn: Turn) -> Lead | None:
@@ -75,9 +78,9 @@ def ensure_lead(
 
 
 def wants(turn: Turn, doing: str, dep: Departure) -> str:
-    """For the rep: "holding seats: 2 adults, Sunset Tour, Sat 28 Nov 17:30"."""
+    """For the rep, in English: "holding seats: 2 adults, Sunset Tour, Sat 28 Nov 17:30"."""
     party = turn.party()
-    who = f"{replies.party_text(party)}, " if party else ""
+    who = f"{phrases.party(STAFF, party)}, " if party else ""
     return f"{doing}: {who}{dep.tour.name}, {local_time(turn.org, dep.starts_at)}"
 
 
@@ -117,11 +120,25 @@ def group_for_sales(turn: Turn) -> bool:
     lead, _ = ensure_lead(
         turn, summary=f"group of {size}" + (f" for {tour.name}" if tour else "") + f": {turn.text}"
     )
-    rep = lead.assigned_to.name if lead.assigned_to else "Our team"
-    turn.say(
-        f"A group of {size} is more than I can book here (up to {MAX_PARTY} people per "
-        f"booking). {rep} arranges groups and will contact you; your enquiry reference is "
-        f"{lead.reference}. Anything to add (dates, pickup, diet)? Just write it here."
+    voice = turn.voice
+    too_big = voice._(
+        "A group of {size} is more than I can book here (up to {most} people per booking).",
+        size=size,
+        most=MAX_PARTY,
     )
+    who = (
+        voice._(
+            "{rep} arranges groups and will contact you; your enquiry reference is {reference}.",
+            rep=lead.assigned_to.name,
+            reference=lead.reference,
+        )
+        if lead.assigned_to
+        else voice._(
+            "Our team arranges groups and will contact you; your enquiry reference is {reference}.",
+            reference=lead.reference,
+        )
+    )
+    more = voice._("Anything to add (dates, pickup, diet)? Just write it here.")
+    turn.say(f"{too_big} {who} {more}")
     turn.goto(State.QUESTIONS)
     return True

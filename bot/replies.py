@@ -1,82 +1,130 @@
-"""The words the bot says. Short, plain text that a phone shows well; money in the
-organization's currency, times in its time zone."""
+"""The words the bot says in more than one place, in the customer's voice (Turn.voice):
+short, plain text that a phone shows well; money in the organization's currency, times in
+its time zone."""
 
 from __future__ import annotations
 
-from models import Booking, BookingStatus, Organization, Tour
-from models.enums import status_label
+from decimal import Decimal
+
+from models import Booking, BookingStatus, Tour
+from services import phrases
 from services.availability import AvailableDeparture
-from services.money import format_money
-from services.notify import local_time
+from services.i18n import Voice
 from services.pricing import PriceBreakdown
 
-MENU = (
-    "I can help you:\n"
-    '• check availability (e.g. "sunset tour Saturday for 2")\n'
-    "• get a price and hold seats\n"
-    "• join a waitlist\n"
-    "• check, change or cancel a booking\n"
-    "• talk to a person (reply AGENT)\n"
-    "Reply MENU any time to start over."
-)
+
+def menu_text(voice: Voice) -> str:
+    return voice._(
+        "I can help you:\n"
+        '• check availability (e.g. "sunset tour Saturday for 2")\n'
+        "• get a price and hold seats\n"
+        "• join a waitlist\n"
+        "• check, change or cancel a booking\n"
+        "• talk to a person (reply AGENT)\n"
+        "Reply MENU any time to start over."
+    )
 
 
-def party_text(party: dict[str, int]) -> str:
-    names = {"adult": ("adult", "adults"), "child": ("child", "children")}
-    parts = []
-    for tier, count in party.items():
-        one, many = names.get(tier, (tier, tier + "s"))
-        parts.append(f"{count} {one if count == 1 else many}")
-    return " + ".join(parts)
-
-
-def prices_line(org: Organization, tour: Tour) -> str:
+def prices_line(voice: Voice, currency: str, tour: Tour) -> str:
     """ "Prices per person: Adult $49, Child $29." """
     tiers = sorted(tour.price_tiers, key=lambda t: t.position)
-    listed = ", ".join(f"{t.label} {format_money(t.price_minor, org.currency)}" for t in tiers)
-    return f"Prices per person: {listed}." if tiers else ""
+    if not tiers:
+        return ""
+    listed = ", ".join(
+        voice._(
+            "{tier} {price}",
+            tier=phrases.tier_label(voice, t.code, t.label),
+            price=voice.money(t.price_minor, currency),
+        )
+        for t in tiers
+    )
+    return voice._("Prices per person: {prices}.", prices=listed)
 
 
-def option_line(org: Organization, n: int, item: AvailableDeparture) -> str:
+def option_line(voice: Voice, number: int, item: AvailableDeparture) -> str:
+    """ "1) Sunset Tour, Sat 13 Mar 17:30 – 20 spots left – $49 × 2 = $98" """
     dep = item.departure
-    spots = f"{item.spots_left} spot{'s' if item.spots_left != 1 else ''} left"
-    price = f" – {item.price.describe()}" if item.price else ""
-    return f"{n}) {dep.tour.name}, {local_time(org, dep.starts_at)} – {spots}{price}"
+    spots = voice.n_("{n} spot left", "{n} spots left", item.spots_left)
+    if item.price is None:
+        return voice._(
+            "{number}) {tour}, {when} – {spots}",
+            number=number,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+            spots=spots,
+        )
+    return voice._(
+        "{number}) {tour}, {when} – {spots} – {price}",
+        number=number,
+        tour=dep.tour.name,
+        when=voice.when(dep.starts_at),
+        spots=spots,
+        price=phrases.price_breakdown(voice, item.price),
+    )
 
 
 def quote_text(
-    org: Organization,
+    voice: Voice,
+    deposit_percent: Decimal,
     item_name: str,
     when: str,
     party: dict[str, int],
     price: PriceBreakdown,
     hold_period: str,
 ) -> str:
-    lines = [f"{item_name}, {when}", f"{party_text(party)}: {price.describe()}"]
-    lines.append(
-        f"Deposit {format_money(price.deposit_minor, price.currency)} "
-        f"({org.settings.deposit_percent.normalize():f}%), "
-        f"total {format_money(price.total_minor, price.currency)}."
+    money = voice.money
+    return "\n".join(
+        [
+            voice._("{tour}, {when}", tour=item_name, when=when),
+            voice._(
+                "{party}: {price}",
+                party=phrases.party(voice, party),
+                price=phrases.price_breakdown(voice, price),
+            ),
+            voice._(
+                "Deposit {deposit} ({percent}%), total {total}.",
+                deposit=money(price.deposit_minor, price.currency),
+                percent=voice.number(deposit_percent),
+                total=money(price.total_minor, price.currency),
+            ),
+            voice.n_(
+                "Shall I hold {n} seat {period}? Reply YES to hold.",
+                "Shall I hold {n} seats {period}? Reply YES to hold.",
+                price.seats,
+                period=hold_period,
+            ),
+        ]
     )
-    seats = price.seats
-    lines.append(
-        f"Shall I hold {seats} seat{'s' if seats != 1 else ''} {hold_period}? Reply YES to hold."
-    )
-    return "\n".join(lines)
 
 
-def booking_summary(org: Organization, booking: Booking) -> str:
+def booking_summary(voice: Voice, booking: Booking) -> str:
+    """ "BK-7Q2XA: held – Sunset Tour, Sat 13 Mar 17:30, 2 adults. Total $98. Held until …" """
     dep = booking.departure
-    money = format_money(booking.total_minor, booking.currency)
-    text = (
-        f"{booking.reference}: {status_label(booking.status)} – {dep.tour.name}, "
-        f"{local_time(org, dep.starts_at)}, {party_text(booking.party)}. Total {money}"
+    currency = booking.currency
+    text = voice._(
+        "{reference}: {status} – {tour}, {when}, {party}.",
+        reference=booking.reference,
+        status=phrases.status(booking.status),
+        tour=dep.tour.name,
+        when=voice.when(dep.starts_at),
+        party=phrases.party(voice, booking.party),
     )
-    if booking.paid_minor:
-        text += f", paid {format_money(booking.paid_minor, booking.currency)}"
-        if booking.balance_minor:
-            text += f", balance {format_money(booking.balance_minor, booking.currency)}"
-    text += "."
+    total = voice.money(booking.total_minor, currency)
+    if not booking.paid_minor:
+        text += " " + voice._("Total {total}.", total=total)
+    elif not booking.balance_minor:
+        text += " " + voice._(
+            "Total {total}, paid {paid}.",
+            total=total,
+            paid=voice.money(booking.paid_minor, currency),
+        )
+    else:
+        text += " " + voice._(
+            "Total {total}, paid {paid}, balance {balance}.",
+            total=total,
+            paid=voice.money(booking.paid_minor, currency),
+            balance=voice.money(booking.balance_minor, currency),
+        )
     if booking.hold_expires_at and booking.status == BookingStatus.HELD:
-        text += f" Held until {local_time(org, booking.hold_expires_at)}."
+        text += " " + voice._("Held until {when}.", when=voice.when(booking.hold_expires_at))
     return text

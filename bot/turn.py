@@ -26,6 +26,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from services.i18n import Voice, customer_voice
 
 
 def party_in(result: ParseResult) -> dict[str, int] | None:
@@ -213,6 +214,12 @@ class Turn:
     def returning(self) -> bool:
         """The customer wrote to us before this conversation turn."""
         return self.reading.returning
+
+    @cached_property
+    def voice(self) -> Voice:
+        """How this customer is spoken to: every reply is a sentence of theirs,
+        `turn.say(turn.voice._("Hold expires: {when}", when=turn.voice.when(...)))`."""
+        return customer_voice(self.org, self.customer)
 
     def say(self, text: str) -> None:
         self.replies.append(text.strip())

@@ -10,20 +10,23 @@ from bot.turn import Turn
 from models import LeadSource
 from services import payments, waitlist
 from services.errors import ServiceError
-from services.notify import local_time
 
 
 def join_waitlist(turn: Turn) -> None:
+    voice = turn.voice
     dep = turn.departure(turn.slot("full") or turn.slot("chosen"))
     if dep is None:
         turn.say(
-            'Which tour and date would you like to wait for? (e.g. "waitlist sunset tour Saturday")'
+            voice._(
+                "Which tour and date would you like to wait for? "
+                '(e.g. "waitlist sunset tour Saturday")'
+            )
         )
         return
     party = turn.party()
     if not party:
         turn.remember(chosen=dep.code)
-        turn.say("How many people should I put on the waitlist?")
+        turn.say(voice._("How many people should I put on the waitlist?"))
         turn.goto(State.FULL)
         return
     lead, _ = ensure_lead(
@@ -43,13 +46,19 @@ def join_waitlist(turn: Turn) -> None:
                 lead=lead,
             )
     except ServiceError as exc:
-        turn.say(exc.message)
+        turn.say(exc.said_by(voice))
         return
-    hours = turn.org.settings.waitlist_offer_hours
     turn.say(
-        f"✓ Added to the waitlist\n{dep.tour.name}, {local_time(turn.org, dep.starts_at)}\n"
-        f"Position: #{waitlist.position(turn.session, entry)}\n"
-        f"If a spot opens I'll message you here; you'll have {hours} hours to confirm."
+        voice.n_(
+            "✓ Added to the waitlist\n{tour}, {when}\nPosition: #{position}\n"
+            "If a spot opens I'll message you here; you'll have {n} hour to confirm.",
+            "✓ Added to the waitlist\n{tour}, {when}\nPosition: #{position}\n"
+            "If a spot opens I'll message you here; you'll have {n} hours to confirm.",
+            turn.org.settings.waitlist_offer_hours,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+            position=waitlist.position(turn.session, entry),
+        )
     )
     turn.goto(State.IDLE, full=None)
 
@@ -83,16 +92,23 @@ def answer_waitlist_offer(turn: Turn) -> None:
                     source=turn.conversation.channel,
                 )
     except ServiceError as exc:
-        turn.say(exc.message)
+        turn.say(exc.said_by(turn.voice))
         return
     if accept:
         turn.remember(booking=booking.reference, chosen=booking.departure.code)
         turn.goto(State.HELD)
         assert booking.hold_expires_at is not None
         turn.say(
-            f"✅ It's yours! {booking.reference} is held until "
-            f"{local_time(turn.org, booking.hold_expires_at)}.\n"
-            f"Pay here to confirm: {payments.pay_url(booking)}"
+            turn.voice._(
+                "✅ It's yours! {reference} is held until {expires}.\nPay here to confirm: {link}",
+                reference=booking.reference,
+                expires=turn.voice.when(booking.hold_expires_at),
+                link=payments.pay_url(booking),
+            )
         )
     else:
-        turn.say("OK, you're still on the waitlist; I'll message you if another spot opens.")
+        turn.say(
+            turn.voice._(
+                "OK, you're still on the waitlist; I'll message you if another spot opens."
+            )
+        )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Departure, DepartureStatus, Organization, Tour
 from services.errors import ServiceError
+from services.i18n import N_
 from services.inventory import Occupancy, occupancy_many
 from services.pricing import PriceBreakdown, PricingError, party_size, price_party
 
@@ -63,9 +64,9 @@ def search(
     first = date_from or today
     last = date_to or (first + timedelta(days=MAX_RANGE_DAYS - 1))
     if last < first:
-        raise AvailabilityError("the end date is before the start date")
+        raise AvailabilityError(N_("the end date is before the start date"))
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise AvailabilityError(f"search at most {MAX_RANGE_DAYS} days at a time")
+        raise AvailabilityError(N_("search at most {days} days at a time"), days=MAX_RANGE_DAYS)
     start, end = local_day_bounds(org, first, last)
     start = max(start, now)
     if start >= end:

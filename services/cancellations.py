@@ -27,10 +27,10 @@ from models import (
     Payment,
     PaymentStatus,
 )
-from models.enums import status_label
 from models.settings import RefundRule
-from services import bookings, departure_states, notify, outbox, payments
+from services import bookings, departure_states, notify, outbox, payments, phrases
 from services.errors import ServiceError
+from services.i18n import N_, Voice
 from services.money import format_money, percent_of
 from services.notify import local_time
 
@@ -65,14 +65,17 @@ def refund_quote(org: Organization, booking: Booking, now: datetime) -> RefundQu
     return RefundQuote(percent, percent_of(booking.paid_minor, percent), days)
 
 
-def describe(org: Organization, booking: Booking, quote: RefundQuote) -> str:
+def describe(voice: Voice, booking: Booking, quote: RefundQuote) -> str:
+    """What cancelling now gives back, in the customer's words (staff read it in English)."""
     if booking.paid_minor == 0:
-        return "Nothing has been paid, so there is nothing to refund."
-    money = format_money(quote.amount_minor, booking.currency)
-    return (
-        f"Under our policy you get {money} back ({quote.percent.normalize():f}% of "
-        f"{format_money(booking.paid_minor, booking.currency)} paid, "
-        f"{quote.days_before} days before)."
+        return voice._("Nothing has been paid, so there is nothing to refund.")
+    return voice.n_(
+        "Under our policy you get {amount} back ({percent}% of {paid} paid, {n} day before).",
+        "Under our policy you get {amount} back ({percent}% of {paid} paid, {n} days before).",
+        quote.days_before,
+        amount=voice.money(quote.amount_minor, booking.currency),
+        percent=voice.number(quote.percent),
+        paid=voice.money(booking.paid_minor, booking.currency),
     )
 
 
@@ -112,7 +115,9 @@ def cancel_with_refund(
     refunded."""
     if booking.status not in CANCELLABLE_STATUSES:
         raise CancellationError(
-            f"{booking.reference} is {status_label(booking.status)} and cannot be cancelled."
+            N_("{reference} is {status} and cannot be cancelled."),
+            reference=booking.reference,
+            status=phrases.status(booking.status),
         )
     amount = booking.paid_minor if full_refund else refund_quote(org, booking, now).amount_minor
     bookings.cancel_and_free_seats(

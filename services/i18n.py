@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -32,10 +32,13 @@ from babel.dates import format_skeleton, get_timezone_location
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 from services.money import exponent
+
+if TYPE_CHECKING:
+    from models import Customer, Organization
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -49,6 +52,23 @@ DEFAULT_LANGUAGE = "en"
 # English writes "Sat 13 Mar 17:30", the form replies have always had; European Portuguese
 # for Portugal's operators (a Brazilian customer still reads it without trouble).
 _LOCALES = {"en": "en_GB", "pt": "pt_PT", "es": "es_ES", "fr": "fr_FR", "de": "de_DE"}
+# Money in English keeps the symbols replies have always had: "$49" (British English would
+# write "US$49"); numbers are written the same way in both.
+_MONEY_LOCALES = {"en": "en"}
+
+
+class Term(str):
+    """A catalog word said inside a sentence ("{reference} is {status}"): Voice._ translates
+    it along with the sentence, so a refusal raised in English (services.errors) still reads
+    whole in the customer's language."""
+
+    __slots__ = ()
+
+
+def N_(message: str) -> str:
+    """Marks a sentence for `make messages` where it is written, to be translated where it
+    is said: an error's message (services.errors.ServiceError.said_by), a label in a table."""
+    return message
 
 
 def normalize_language(code: str | None) -> str | None:
@@ -79,6 +99,11 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(_LOCALES.get(language, _LOCALES[DEFAULT_LANGUAGE]))
 
 
+@cache
+def money_locale(language: str) -> Locale:
+    return Locale.parse(_MONEY_LOCALES.get(language) or _LOCALES.get(language, "en"))
+
+
 @dataclass(frozen=True)
 class Voice:
     """How to say things to one recipient. Immutable and cheap: make one per message."""
@@ -96,8 +121,14 @@ class Voice:
 
     def _(self, message: str, /, **values: Any) -> str:
         """The sentence in this voice's language, placeholders filled."""
-        text = translations(self.language).gettext(message)
-        return text.format(**values) if values else text
+        catalog = translations(self.language)
+        text = catalog.gettext(message)
+        if not values:
+            return text
+        for name, value in values.items():
+            if type(value) is Term:
+                values[name] = catalog.gettext(value)
+        return text.format(**values)
 
     def n_(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         """The singular or plural form this language uses for n; `{n}` is always filled."""
@@ -119,21 +150,28 @@ class Voice:
 
     def money(self, amount_minor: int, currency: str) -> str:
         """ "€49" / "49 €" / "$49.50": whole amounts without zeros, as chat reads best."""
+        locale = money_locale(self.language)
         value = Decimal(amount_minor).scaleb(-exponent(currency))
         whole = value == value.to_integral_value()
         if not whole:
-            return format_currency(value, currency, locale=self.locale)
+            return format_currency(value, currency, locale=locale)
         # The locale's own pattern with the fraction digits dropped ("#,##0.00 ¤" -> "#,##0 ¤").
-        pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
+        pattern = locale.currency_formats["standard"].pattern.split(";")[0]
         pattern = pattern.replace(".00", "").replace(",00", "")
         return format_currency(
-            value, currency, format=pattern, locale=self.locale, currency_digits=False
+            value, currency, format=pattern, locale=locale, currency_digits=False
         )
 
-    def join(self, items: Iterable[str]) -> str:
-        """ "a, b and c" / "a, b e c" / "a, b und c"."""
+    def number(self, value: int | Decimal) -> str:
+        """ "12.5" / "12,5": a percentage's number, a count in a table."""
+        return format_decimal(value, locale=self.locale)
+
+    def join(self, items: Iterable[str], *, either: bool = False) -> str:
+        """ "a, b and c" / "a, b e c" / "a, b und c"; either: "a, b or c"."""
         listed = [i for i in items if i]
-        return format_list(listed, locale=self.locale) if listed else ""
+        if not listed:
+            return ""
+        return format_list(listed, style="or" if either else "standard", locale=self.locale)
 
     # --- dates and times, in the organization's zone ---------------------------------
 
@@ -185,6 +223,8 @@ def _territory_of_zone(zone: str) -> str | None:
     return get_global("zone_territories").get(zone)
 
 
+# A customer's number is parsed once per process, not on every message they send.
+@lru_cache(maxsize=16384)
 def abroad(phone: str | None, zone: str) -> bool:
     """True when a number's country differs from the country of the organization's zone: its
     owner may read "17:30" in their own time, so replies name the city."""
@@ -215,4 +255,15 @@ def voice_for(
         language=reply_language(language, languages),
         tz=ZoneInfo(timezone),
         zone_label=abroad(phone, timezone),
+    )
+
+
+def customer_voice(org: Organization, customer: Customer | None) -> Voice:
+    """The voice for one of the organization's customers: how a reply, a notification or a
+    payment page speaks to them."""
+    return voice_for(
+        org.timezone,
+        org.settings.languages,
+        language=customer.language if customer is not None else None,
+        phone=customer.phone if customer is not None else None,
     )

@@ -31,8 +31,9 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import leads, timeline
+from services import leads, phrases, timeline
 from services.errors import ServiceError
+from services.i18n import N_
 from services.locking import lock_departure
 from services.pricing import PriceBreakdown, price_party
 from services.references import insert_with_reference
@@ -141,9 +142,13 @@ def occupancy(session: Session, departure: Departure, now: datetime) -> Occupanc
 
 def check_bookable(departure: Departure, now: datetime) -> None:
     if departure.status != DepartureStatus.OPEN:
-        raise DepartureNotBookable(f"{departure.code} is {departure.status}, not open for booking.")
+        raise DepartureNotBookable(
+            N_("{code} is {status}, not open for booking."),
+            code=departure.code,
+            status=phrases.status(departure.status),
+        )
     if departure.starts_at <= now:
-        raise DepartureNotBookable(f"{departure.code} has already started.")
+        raise DepartureNotBookable(N_("{code} has already started."), code=departure.code)
 
 
 def hold_seats(

@@ -68,11 +68,12 @@ def to_staff(
 
 def rep_or_owner_phone(
     session: Session, org: Organization, staff_id: int | None
-) -> tuple[str | None, str]:
+) -> tuple[str | None, str | None]:
+    """The rep's phone and name; the owner's phone and no name when the rep has no phone."""
     rep = session.get(StaffUser, staff_id) if staff_id else None
     if rep is not None and rep.phone:
         return rep.phone, rep.name
-    return org.owner_phone, "our team"
+    return org.owner_phone, None
 
 
 def lead_created(session: Session, org: Organization, lead: Lead, text: str, now: datetime) -> None:
@@ -95,7 +96,8 @@ def handoff_requested(
     staff_id: int | None,
     text: str,
     now: datetime,
-) -> str:
+) -> str | None:
+    """Tells the rep (or the owner); returns the rep's name, None for "our team"."""
     phone, name = rep_or_owner_phone(session, org, staff_id)
     who = conv.customer.name or conv.customer.phone
     to_staff(session, org, phone, f"{who} ({conv.channel}) asks for a person: {text[:300]}", now)

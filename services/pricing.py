@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 from models import Customer, Departure, Lead, LeadStatus, Organization, Quote
 from services import leads, timeline
 from services.errors import ServiceError
-from services.money import format_money, percent_of
+from services.i18n import N_
+from services.money import percent_of
 from services.references import insert_with_reference
 
 MAX_PARTY = 99
@@ -52,24 +54,13 @@ class PriceBreakdown:
     total_minor: int
     deposit_minor: int
     early_bird_until: datetime | None
+    # The discount's percentage, for the customer's words (services.phrases.price_breakdown);
+    # discount_label is the English one stored on a quote for staff.
+    discount_percent: Decimal | None = None
 
     @property
     def seats(self) -> int:
         return sum(line.quantity for line in self.lines)
-
-    def describe(self) -> str:
-        """E.g. "$49 × 2 + $29 × 2 = $156" for a chat reply."""
-        parts = " + ".join(
-            f"{format_money(line.unit_minor, self.currency)} × {line.quantity}"
-            for line in self.lines
-        )
-        text = f"{parts} = {format_money(self.subtotal_minor, self.currency)}"
-        if self.discount_minor:
-            text += (
-                f", {self.discount_label} -{format_money(self.discount_minor, self.currency)}"
-                f" = {format_money(self.total_minor, self.currency)}"
-            )
-        return text
 
 
 def party_size(party: Mapping[str, int]) -> int:
@@ -79,23 +70,28 @@ def party_size(party: Mapping[str, int]) -> int:
 def validate_party(departure: Departure, party: Mapping[str, Any]) -> dict[str, int]:
     """Checks the party against the tour's tiers; returns it with zero counts dropped."""
     if not isinstance(party, Mapping) or not party:
-        raise PricingError("say how many people are coming")
+        raise PricingError(N_("say how many people are coming"))
     tour = departure.tour
     clean: dict[str, int] = {}
     for tier_code, count in party.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise PricingError(f"the number of {tier_code} must be a whole number")
+            raise PricingError(N_("the number of {tier} must be a whole number"), tier=tier_code)
         if count == 0:
             continue
         if tour.tier(tier_code) is None:
             offered = ", ".join(t.code for t in tour.price_tiers)
-            raise PricingError(f"{tour.name} has no {tier_code} price (it has: {offered})")
+            raise PricingError(
+                N_("{tour} has no {tier} price (it has: {offered})"),
+                tour=tour.name,
+                tier=tier_code,
+                offered=offered,
+            )
         clean[tier_code] = count
     total = party_size(clean)
     if total < 1:
-        raise PricingError("say how many people are coming")
+        raise PricingError(N_("say how many people are coming"))
     if total > MAX_PARTY:
-        raise PricingError(f"a single booking can be for at most {MAX_PARTY} people")
+        raise PricingError(N_("a single booking can be for at most {most} people"), most=MAX_PARTY)
     return clean
 
 
@@ -118,12 +114,14 @@ def price_party(
 
     discount = 0
     label = None
+    percent = None
     early_bird_until = None
     if settings.early_bird and settings.early_bird.percent > 0:
         cutoff = departure.starts_at - timedelta(days=settings.early_bird.days_before)
         if now <= cutoff:
             discount = percent_of(subtotal, settings.early_bird.percent)
-            label = f"early bird {settings.early_bird.percent.normalize():f}%"
+            percent = settings.early_bird.percent
+            label = f"early bird {percent.normalize():f}%"
             early_bird_until = cutoff
     total = subtotal - discount
     return PriceBreakdown(
@@ -135,6 +133,7 @@ def price_party(
         total_minor=total,
         deposit_minor=percent_of(total, settings.deposit_percent),
         early_bird_until=early_bird_until,
+        discount_percent=percent,
     )
 
 

@@ -8,10 +8,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import Booking, Departure, Lead, LeadStatus, Organization, Quote, StaffUser
-from services import inventory, leads, notify, payments, pricing, timeline
+from models import (
+    Booking,
+    Customer,
+    Departure,
+    Lead,
+    LeadStatus,
+    Organization,
+    Quote,
+    StaffUser,
+)
+from services import inventory, leads, notify, payments, phrases, pricing, timeline
 from services.errors import ServiceError
-from services.money import format_money
+from services.i18n import Voice, customer_voice
 from services.pricing import PriceBreakdown
 
 
@@ -19,30 +28,37 @@ class SalesError(ServiceError):
     pass
 
 
-def _party_words(party: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {tier}" for tier, count in party.items() if count)
-
-
 def quote_message(
-    org: Organization, departure: Departure, price: PriceBreakdown, reference: str | None
+    voice: Voice, departure: Departure, price: PriceBreakdown, reference: str | None
 ) -> str:
-    lines = [
-        f"Your quote{f' {reference}' if reference else ''}: {departure.tour.name}, "
-        f"{notify.local_time(org, departure.starts_at)}",
-        price.describe(),
-        f"Deposit {format_money(price.deposit_minor, price.currency)}, "
-        f"total {format_money(price.total_minor, price.currency)}.",
-        "Reply YES and we'll hold your seats.",
-    ]
-    return "\n".join(lines)
+    what = dict(tour=departure.tour.name, when=voice.when(departure.starts_at))
+    return "\n".join(
+        [
+            voice._("Your quote {reference}: {tour}, {when}", reference=reference, **what)
+            if reference
+            else voice._("Your quote: {tour}, {when}", **what),
+            phrases.price_breakdown(voice, price),
+            voice._(
+                "Deposit {deposit}, total {total}.",
+                deposit=voice.money(price.deposit_minor, price.currency),
+                total=voice.money(price.total_minor, price.currency),
+            ),
+            voice._("Reply YES and we'll hold your seats."),
+        ]
+    )
 
 
 def preview_quote(
-    org: Organization, departure: Departure, party: Mapping[str, int], now: datetime
+    org: Organization,
+    departure: Departure,
+    party: Mapping[str, int],
+    now: datetime,
+    customer: Customer | None = None,
 ) -> tuple[PriceBreakdown, str]:
-    """The price and the exact message, before anything is stored or sent."""
+    """The price and the exact message the customer will read, before anything is stored
+    or sent."""
     price = pricing.price_party(org, departure, party, now)
-    return price, quote_message(org, departure, price, None)
+    return price, quote_message(customer_voice(org, customer), departure, price, None)
 
 
 def send_quote(
@@ -62,8 +78,9 @@ def send_quote(
         raise SalesError("That departure is not yours.")
     quote = pricing.create_quote(session, org, departure, party, now, lead=lead)
     price = pricing.price_party(org, departure, party, now)
+    voice = customer_voice(org, lead.customer)
     notify.to_customer(
-        session, org, lead.customer, quote_message(org, departure, price, quote.reference), now
+        session, org, lead.customer, quote_message(voice, departure, price, quote.reference), now
     )
     lead.departure_id, lead.tour_id, lead.party = departure.id, departure.tour_id, dict(quote.party)
     actor = f"staff:{staff.id}"
@@ -108,7 +125,8 @@ def hold_for_lead(
         lead=lead,
         dietary_notes=(dietary_notes or "").strip()[:500] or None,
     )
-    notify.to_customer(session, org, lead.customer, hold_message(org, booking), now)
+    voice = customer_voice(org, lead.customer)
+    notify.to_customer(session, org, lead.customer, hold_message(voice, booking), now)
     lead.departure_id, lead.tour_id, lead.party = (
         departure.id,
         departure.tour_id,
@@ -117,16 +135,29 @@ def hold_for_lead(
     return booking
 
 
-def hold_message(org: Organization, booking: Booking) -> str:
+def hold_message(voice: Voice, booking: Booking) -> str:
+    """The hold a rep made, with its payment link (the bot's own hold says the same)."""
     dep = booking.departure
     assert booking.hold_expires_at is not None
     return (
-        f"We've held {booking.seats} seat{'s' if booking.seats != 1 else ''} for you on "
-        f"{dep.tour.name}, {notify.local_time(org, dep.starts_at)} "
-        f"({_party_words(booking.party)}).\n"
-        f"Booking: {booking.reference}\n"
-        f"Hold expires: {notify.local_time(org, booking.hold_expires_at)}\n"
-        f"Deposit {format_money(booking.deposit_minor, booking.currency)} or pay in full "
-        f"{format_money(booking.total_minor, booking.currency)}.\n"
-        f"Payment link: {payments.pay_url(booking)}"
+        voice.n_(
+            "We've held {n} seat for you on {tour}, {when} ({party}).",
+            "We've held {n} seats for you on {tour}, {when} ({party}).",
+            booking.seats,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+            party=phrases.party(voice, booking.party),
+        )
+        + "\n"
+        + voice._(
+            "Booking: {reference}\n"
+            "Hold expires: {expires}\n"
+            "Deposit {deposit} or pay in full {total}.\n"
+            "Payment link: {link}",
+            reference=booking.reference,
+            expires=voice.when(booking.hold_expires_at),
+            deposit=voice.money(booking.deposit_minor, booking.currency),
+            total=voice.money(booking.total_minor, booking.currency),
+            link=payments.pay_url(booking),
+        )
     )

@@ -30,6 +30,7 @@ from models import (
 from services import notify, timeline, waitlist_states
 from services.booking_states import transition
 from services.errors import ServiceError
+from services.i18n import N_
 from services.inventory import check_bookable, new_booking, occupancy
 from services.locking import lock_departure, lock_departures
 from services.pricing import price_party
@@ -92,18 +93,26 @@ def join_waitlist(
     )
     if already is not None:
         raise WaitlistError(
-            f"You are already on the waitlist for {departure.code} "
-            f"(position {position(session, already)})."
+            N_("You are already on the waitlist for {code} (position {position})."),
+            code=departure.code,
+            position=position(session, already),
         )
     if price.seats > departure.capacity:
         # No cancellation could ever make room: a place in line would be a false promise.
         raise WaitlistError(
-            f"{departure.code} takes at most {departure.capacity} people: a place in line "
-            f"for {price.seats} could never come up."
+            N_(
+                "{code} takes at most {capacity} people: a place in line for {seats} could "
+                "never come up."
+            ),
+            code=departure.code,
+            capacity=departure.capacity,
+            seats=price.seats,
         )
     free = occupancy(session, departure, now).spots_left
     if price.seats <= free and not queue(session, departure.id):
-        raise WaitlistError(f"{departure.code} has {free} seats free: book them instead.")
+        raise WaitlistError(
+            N_("{code} has {free} seats free: book them instead."), code=departure.code, free=free
+        )
 
     booking = insert_with_reference(
         session,
@@ -211,9 +220,9 @@ def accept_offer(
     The offer's seats were reserved, so no recount is needed while it is live."""
     entry, departure = _locked_entry(session, entry)
     if entry.status != WaitlistStatus.OFFERED:
-        raise WaitlistError("There is no open offer on this waitlist entry.")
+        raise WaitlistError(N_("There is no open offer on this waitlist entry."))
     if entry.offer_expires_at is None or entry.offer_expires_at <= now:
-        raise WaitlistError("This offer has expired; you are no longer holding the spot.")
+        raise WaitlistError(N_("This offer has expired; you are no longer holding the spot."))
     check_bookable(departure, now)
     booking = entry.booking
     price = price_party(org, departure, booking.party, now)
@@ -252,7 +261,7 @@ def decline_offer(
     """DECLINE keeps the customer on the list, at the back, and passes the seats on."""
     entry, departure = _locked_entry(session, entry)
     if entry.status != WaitlistStatus.OFFERED:
-        raise WaitlistError("There is no open offer on this waitlist entry.")
+        raise WaitlistError(N_("There is no open offer on this waitlist entry."))
     entry.queued_at = now
     entry.offered_at = entry.offer_expires_at = None
     waitlist_states.transition(
@@ -279,7 +288,7 @@ def leave_waitlist(
 ) -> None:
     entry, departure = _locked_entry(session, entry)
     if entry.status not in ACTIVE_WAITLIST_STATUSES:
-        raise WaitlistError("This waitlist entry is no longer active.")
+        raise WaitlistError(N_("This waitlist entry is no longer active."))
     waitlist_states.transition(
         session, entry, WaitlistStatus.CANCELLED, now, actor=actor, source=source
     )

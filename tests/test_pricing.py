@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from models import LeadSource, LeadStatus, Organization
-from services import pricing, timeline
+from services import phrases, pricing, timeline
+from services.i18n import Voice
 from services.leads import LeadContext, create_lead
 from services.money import format_money, percent_of, to_minor
 from services.pricing import PricingError, price_party
@@ -31,6 +32,9 @@ def test_early_bird_then_deposit_on_the_discounted_price(
     )
     assert price.deposit_minor == 205200
     assert price.early_bird_until == dep.starts_at - timedelta(days=60)
+    assert phrases.price_breakdown(Voice(), price) == (
+        "$2,400 × 3 = $7,200, early bird 5% -$360 = $6,840"
+    )
 
 
 def test_no_early_bird_inside_the_window(session: Session, org: Organization) -> None:
@@ -48,7 +52,8 @@ def test_party_by_tier_and_the_chat_description(
         ("adult", 2, 9800),
         ("child", 2, 5800),
     ]
-    assert price.describe() == "$49 × 2 + $29 × 2 = $156"
+    assert phrases.price_breakdown(Voice(), price) == "$49 × 2 + $29 × 2 = $156"
+    assert phrases.party(Voice(), {"adult": 2, "child": 1}) == "2 adults + 1 child"
     assert price.seats == 4
 
 

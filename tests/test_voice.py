@@ -1,0 +1,215 @@
+"""Every customer-facing sentence goes through Voice and the message catalogs: the committed
+catalogs have every sentence the code says, and conversations in another language (a
+pseudo-translation of every sentence, tests/pseudo_locale.py) get no English sentence, in
+their replies or in the notifications sent to them."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from cli import messages
+from config import TestConfig
+from models import Booking, Organization, utcnow
+from services import bookings, i18n, inventory, payments
+from tests import pseudo_locale
+from tests.chat import AUTH_TOKEN, BASE_URL, Chat
+from tests.conftest import import_org
+from tests.factories import departure, hold, make_customer
+from tests.test_conversations import day, live_catalog, spoken
+
+LANGUAGE = "de"
+
+
+def test_the_committed_catalogs_have_every_sentence_the_code_says() -> None:
+    assert messages.stale() == [], "run make messages and commit translations/"
+
+
+def test_every_placeholder_is_named() -> None:
+    """A translator moves "{when}" where their language puts it; "{}" or "{0}" cannot move."""
+    with messages.TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    unnamed = [
+        form
+        for message in template
+        if message.id
+        for form in (message.id if isinstance(message.id, tuple) else [message.id])
+        for _, field, _, _ in string.Formatter().parse(form)
+        if field is not None and not field.isidentifier()
+    ]
+    assert unnamed == []
+
+
+# --- conversations in a language whose every sentence is marked --------------------------
+
+
+@pytest.fixture
+def pseudo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[frozenset[str]]:
+    """The pseudo-translation installed as the organization's language; yields the English
+    words no reply may contain."""
+    catalog = pseudo_locale.write_catalog(tmp_path, LANGUAGE)
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    data = live_catalog()
+    own_words = [data["organization"]["name"], "Ada", "Bo"]
+    own_words += [s["name"] for s in data["staff"]]
+    own_words += [t["name"] for t in data["tours"]] + [
+        t.get("meeting_point", "") for t in data["tours"]
+    ]
+    yield pseudo_locale.english_words(catalog, own_words)
+    i18n.translations.cache_clear()
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session], pseudo: frozenset[str]) -> Flask:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    config.PUBLIC_BASE_URL = BASE_URL
+    data = live_catalog()
+    data["organization"]["settings"]["languages"] = [LANGUAGE]
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    return create_app(config)
+
+
+class Spoken(Chat):
+    """A customer whose every reply, and every notification to them, is checked."""
+
+    english: frozenset[str] = frozenset()
+
+    def say(self, text: str) -> str:
+        reply = super().say(text)
+        problems = pseudo_locale.unspoken(reply, self.english)
+        assert not problems, f"{text!r} was answered {reply!r}: {problems}"
+        return reply
+
+    def notified(self) -> list[str]:
+        bodies = [m.body for m in self.outbox() if m.to_phone == self.phone]
+        for body in bodies:
+            problems = pseudo_locale.unspoken(body, self.english)
+            assert not problems, f"notification {body!r}: {problems}"
+        return bodies
+
+
+@pytest.fixture
+def ada(client: FlaskClient, factory: sessionmaker[Session], pseudo: frozenset[str]) -> Spoken:
+    chat = Spoken(client, factory, phone="+12025550101", name="Ada")
+    chat.english = pseudo
+    return chat
+
+
+def marked(reply: str) -> bool:
+    return pseudo_locale.OPEN in reply
+
+
+def test_the_checks_catch_english(pseudo: frozenset[str]) -> None:
+    """The two ways English slips through, caught (so the journeys below can fail)."""
+    voice = i18n.Voice(LANGUAGE)
+    assert pseudo_locale.unspoken(voice._("Reply MENU for anything else."), pseudo) == []
+    assert pseudo_locale.unspoken("Reply MENU for anything else.", pseudo)
+    inside = voice._(
+        "Shall I hold {n} seat {period}? Reply YES to hold.", n=2, period="for 24 hours"
+    )
+    assert pseudo_locale.unspoken(inside, pseudo) == ["English words: ['hours']"]
+
+
+def test_enquiry_search_quote_hold_status_and_payment_link(ada: Spoken) -> None:
+    assert marked(ada.say("hi"))
+    assert marked(ada.say("Hi! I'm interested in the Everest Base Camp Trek"))
+    ada.say("2 adults and 1 child, vegetarian")
+    ada.say("no")
+    ada.say(f"around {spoken(day(100))}")
+    ada.say("yes")
+    ada.say(f"sunset tour on {spoken(day(6))}")
+    ada.say("is there a kids discount?")
+    ada.say("1")
+    ada.say("2 adults 2 kids")
+    held = ada.say("yes")
+    ref = re.search(r"BK-[A-Z0-9]{5}", held).group(0)
+    ada.say(f"status of {ref}?")
+    ada.say("how do I pay?")
+    ada.say("how long is the sunset tour?")
+    ada.say("can I change the date of my booking to next month")
+    ada.say("which tours do you have?")
+    ada.say("thanks")
+    ada.say("bye")
+
+
+def test_full_departures_the_waitlist_and_its_offer(
+    ada: Spoken, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        blocker = hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
+        s.commit()
+    ada.say(f"city walk on {spoken(day(3))} for 2 people")
+    ada.say("2")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        hold(s, org, "CITY4", "+12025550151", utcnow(), 3)
+        s.commit()
+    ada.say(f"city walk on {spoken(day(3))} for 1")
+    ada.say("1")  # no other dates with room
+    ada.say("3")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        bookings.cancel_and_free_seats(s, org, s.get(Booking, blocker.id), utcnow(), reason="x")
+        s.commit()
+    assert marked(ada.say("CONFIRM"))
+
+
+def test_cancelling_with_a_refund_handoff_and_keywords(
+    ada: Spoken, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "EBC100"),
+            make_customer(s, org, ada.phone, utcnow(), name="Ada"),
+            {"adult": 1},
+            utcnow(),
+            source="whatsapp",
+        )
+        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL)
+        payments.settle(s, org, payment, utcnow(), source="fake")
+        s.commit()
+        ref = booking.reference
+    ada.say(f"please cancel {ref}")
+    ada.say("no")
+    ada.say(f"cancel {ref}")
+    assert marked(ada.say("yes"))
+    ada.say("cancel BK-2222Z")
+    ada.say("what's the status of my booking?")
+    ada.say("asdkjh qwe")
+    ada.say("HELP")
+    ada.say(f"sunset tour on {spoken(day(6))} for 200 people")
+    ada.say("I need to talk to someone")
+    ada.say("STOP")
+    ada.say("START")
+    ada.say("menu")
+
+
+def test_replies_to_an_english_customer_carry_no_marks(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """The organization offers English too and Ada's language is English: the fallback
+    language is not forced on her."""
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        org.settings_json = {**org.settings_json, "languages": [LANGUAGE, "en"]}
+        make_customer(s, org, "+12025550101", utcnow(), name="Ada").language = "en"
+        s.commit()
+    reply = Chat(client, factory, phone="+12025550101", name="Ada").say("hi")
+    assert "I can help you" in reply and not marked(reply)
