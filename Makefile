@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: setup services browser lint audit
+test: setup services browser proxy lint audit
 	$(BIN)/pytest
 
 lint: setup
@@ -72,6 +72,16 @@ browser:
 		 DEBIAN_FRONTEND=noninteractive $(APT) install -y -q chromium >/dev/null) || \
 		echo "Could not install chromium: the browser tests will fail in CI and skip elsewhere"
 
+# Production runs nginx in front of gunicorn (deploy/nginx.conf: slow clients and request
+# sizes stop there). The tests check its configuration with `nginx -t`, and the soak runs
+# it; install Debian's package once, as for chromium.
+proxy:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+		DEBIAN_FRONTEND=noninteractive $(APT) install -y -q nginx >/dev/null 2>&1 || \
+		(DEBIAN_FRONTEND=noninteractive $(APT) update -q >/dev/null && \
+		 DEBIAN_FRONTEND=noninteractive $(APT) install -y -q nginx >/dev/null) || \
+		echo "Could not install nginx: the proxy tests will fail in CI and skip elsewhere"
+
 bench: setup services
 	$(BIN)/python -m bench.availability
 
@@ -93,7 +103,7 @@ bench-admin: setup services
 	$(BIN)/python -m bench.admin
 
 # The production stack under load and faults for a few minutes; `make soak SOAK_ARGS="--minutes 30"`.
-soak: setup services
+soak: setup services proxy
 	$(BIN)/python -m soak $(SOAK_ARGS)
 
 # Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs

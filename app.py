@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from config import INSTANCE_PATH, Config, ConfigError, check_production, instance_secret_key
 from extensions import csrf, db
@@ -23,6 +23,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     app.config["APP_CONFIG"] = config
     register_logging(config)
+    register_proxies(app, config)
+    register_request_limits(app)  # before CSRF, which reads the form
     register_extensions(app, config)
     register_blueprints(app)
     register_error_handlers(app)
@@ -41,6 +43,44 @@ def register_logging(config: Config) -> None:
     logging.basicConfig(
         level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def register_proxies(app: Flask, config: Config) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from exactly TRUSTED_PROXIES proxies (the
+    nginx of deploy/, by default in production): request.remote_addr is then the client's
+    own address, which the login limits count by, and nothing a client adds is believed."""
+    if config.TRUSTED_PROXIES:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+
+# Request bodies by route, in bytes (the first matching prefix wins; MAX_CONTENT_LENGTH
+# for the rest). A body over its limit is refused with 413 before it is read: a 300 MB POST
+# once cost a worker over 1 GiB of memory before the webhook's signature check said 403.
+BODY_LIMITS = (
+    ("/webhooks/twilio/", 64 * 1024),  # a few KB of form fields
+    ("/webhooks/stripe", 256 * 1024),  # one event's JSON
+    ("/pay/", 16 * 1024),  # a button
+    ("/approve/", 16 * 1024),
+    ("/api/", 16 * 1024),  # GET only
+    ("/admin/login", 16 * 1024),
+)
+
+
+def register_request_limits(app: Flask) -> None:
+    @app.before_request
+    def _limit_body() -> None:
+        limit = next(
+            (size for prefix, size in BODY_LIMITS if request.path.startswith(prefix)),
+            app.config["MAX_CONTENT_LENGTH"],
+        )
+        # Refused at once when the declared length is over, whatever the view would do
+        # first; a body without a declared length is cut off at the limit as it is read.
+        request.max_content_length = limit
+        if (request.content_length or 0) > limit:
+            abort(413)
 
 
 def register_extensions(app: Flask, config: Config) -> None:

@@ -53,6 +53,21 @@ class Config:
         self.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None
         self.RASA_URL = env.get("RASA_URL") or None
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        # How many proxies stand in front of gunicorn; only their X-Forwarded-* entries are
+        # believed (werkzeug's ProxyFix), counted from the right. Production's default is
+        # the nginx the Procfile runs; with nothing in front, 0, or any client could claim
+        # any address (and escape the login limits).
+        raw_proxies = env.get("TRUSTED_PROXIES") or ("0" if self.is_local_embedded else "1")
+        if not (raw_proxies.isascii() and raw_proxies.isdigit() and int(raw_proxies) <= 5):
+            raise ConfigError(f"TRUSTED_PROXIES must be a number from 0 to 5, not {raw_proxies!r}")
+        self.TRUSTED_PROXIES = int(raw_proxies)
+        # /health gives its details (database, Redis, mode) only to a request bearing this.
+        self.HEALTH_TOKEN = env.get("HEALTH_TOKEN") or None
+        # Request bodies: this much at most, refused with 413 before they are read (app.py
+        # lowers it per route; deploy/nginx.conf refuses the same sizes in front).
+        self.MAX_CONTENT_LENGTH = 256 * 1024
+        self.MAX_FORM_MEMORY_SIZE = 64 * 1024
+        self.MAX_FORM_PARTS = 200
         # The in-process sweep thread is for the embedded default only; production
         # runs the sweep from the RQ scheduler.
         self.RUN_INPROCESS_SCHEDULER = env.get("RUN_INPROCESS_SCHEDULER", "1") == "1"
@@ -196,5 +211,6 @@ class TestConfig(Config):
         # Jobs run in-process unless a test wires RQ to the real Redis itself.
         self.REDIS_URL = None
         self.SECRET_KEY = "test-secret"
+        self.TRUSTED_PROXIES = 0  # tests that play a proxy set it
         self.RUN_INPROCESS_SCHEDULER = False
         self.TESTING = True

@@ -22,7 +22,7 @@ from bench import pct, rebuild_database
 from models import UNSENT_MESSAGE_STATUSES, Departure, Guide, Message, MessageStatus
 from models.db import make_engine, make_session_factory
 from services.catalog import import_catalog
-from soak import invariants
+from soak import hostile, invariants
 from soak.journeys import Metrics, World, customer_journey, guide_day, staff_replies
 from soak.stack import Stack
 from soak.standins import StripeStandIn, TwilioStandIn
@@ -125,6 +125,7 @@ class Run:
     faults: list[str] = field(default_factory=list)
     watchers: list[threading.Thread] = field(default_factory=list)
     recoveries: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    hostile: dict[str, tuple[bool, str]] = field(default_factory=dict)
     oversold_seen: list[str] = field(default_factory=list)
     samples: int = 0
     customers: int = 0
@@ -149,7 +150,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--drain-minutes", type=float, default=6)
-    for fault in ("redis", "postgres", "web-kill", "twilio", "stripe", "duplicates", "callbacks"):
+    parser.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="clients talk to gunicorn directly (to see what the proxy is for)",
+    )
+    parser.add_argument("--slow-clients", type=int, default=50)
+    faults = ("redis", "postgres", "web-kill", "twilio", "stripe", "duplicates", "callbacks")
+    for fault in (*faults, "slow-clients", "oversized"):
         parser.add_argument(f"--no-fault-{fault}", action="store_true")
     return parser.parse_args()
 
@@ -189,6 +197,8 @@ def prepare(args: argparse.Namespace) -> Run:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe.start(),
         "LOG_LEVEL": "WARNING",
+        # nginx in front (the Procfile's proxy line): the client address is its last hop.
+        "TRUSTED_PROXIES": "0" if args.no_proxy else "1",
     }
     days = [(now.astimezone(TZ) + timedelta(days=n)).date() for n in range(1, 6)]
     world = World(
@@ -200,7 +210,7 @@ def prepare(args: argparse.Namespace) -> Run:
         days,
         0.0 if args.no_fault_duplicates else 0.05,
     )
-    stack = Stack(env, args.port, args.redis_port, DB)
+    stack = Stack(env, args.port, args.redis_port, DB, proxy=not args.no_proxy)
     return Run(args, factory, stack, twilio, stripe, world, hikes)
 
 
@@ -217,6 +227,8 @@ def inject_faults(run: Run) -> None:
     plan = [
         (at, fault)
         for at, fault, off in (
+            (0.02, "slow-clients", args.no_fault_slow_clients),
+            (0.10, "oversized", args.no_fault_oversized),
             (0.15, "redis", args.no_fault_redis),
             (0.35, "postgres", args.no_fault_postgres),
             (0.45, "web-kill", args.no_fault_web_kill),
@@ -227,7 +239,18 @@ def inject_faults(run: Run) -> None:
     for at, fault in plan:
         if stop.wait(max(0.0, run.started + at * run.duration - time.monotonic())):
             return
-        if fault == "redis":
+        if fault == "slow-clients":
+            run.log_fault(f"{args.slow_clients} slow clients trickling a byte a second for 30 s")
+            seen = hostile.slow_clients(stack.url, args.slow_clients, 30, stop)
+            run.hostile["slow clients"] = seen.verdict()
+            run.log_fault("slow clients gone")
+        elif fault == "oversized":
+            before = stack.web_memory_kib()
+            outcomes = hostile.oversized_bodies(stack.url)
+            grew = max(0, stack.web_memory_kib() - before)
+            run.hostile["oversized bodies"] = hostile.oversized_verdict(outcomes, grew)
+            run.log_fault("oversized bodies sent (300 MB announced, 50 MB streamed) to 4 routes")
+        elif fault == "redis":
             stack.stop_redis()
             run.log_fault("Redis stopped")
             stop.wait(30)
@@ -326,8 +349,9 @@ def main() -> None:
         run.stack.start_redis()
         run.stack.start_web()
         run.stack.start_workers()
+        front = "gunicorn" if run.args.no_proxy else "nginx -> gunicorn"
         print(
-            f"stack up: gunicorn {run.stack.url}, {run.stack.workers} workers and a clock, "
+            f"stack up: {front} {run.stack.url}, {run.stack.workers} workers and a clock, "
             f"Redis :{run.args.redis_port}, Twilio stand-in {run.twilio.url}, "
             f"Stripe stand-in {run.stripe.url}"
         )
@@ -389,6 +413,10 @@ def report(run: Run) -> None:
     print("recovery after each fault:")
     for fault, (ok, outcome) in run.recoveries.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {fault}: {outcome}")
+    front = "straight to gunicorn" if run.args.no_proxy else "nginx in front"
+    print(f"hostile clients ({front}):")
+    for what, (ok, outcome) in run.hostile.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {what}: {outcome}")
     with factory() as s:
         now = datetime.now(UTC)
         checks = {

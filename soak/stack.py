@@ -1,5 +1,6 @@
-"""The production stack as processes: a Redis of the harness's own, gunicorn with the
-Procfile's web settings, RQ workers with the scheduler. Also the faults done to them."""
+"""The production stack as processes: a Redis of the harness's own, nginx in front of
+gunicorn as the Procfile runs them, RQ workers with the scheduler. Also the faults done to
+them."""
 
 from __future__ import annotations
 
@@ -22,16 +23,22 @@ BIN = Path(sys.executable).parent
 @dataclass
 class Stack:
     env: dict[str, str]
-    port: int
+    port: int  # where clients connect: nginx, or gunicorn itself with proxy=False
     redis_port: int
     database: str
     workers: int = 2
+    proxy: bool = True
     log_dir: Path = PROJECT_ROOT / "soak-logs"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def web_port(self) -> int:
+        """gunicorn's port: behind nginx, the next one up."""
+        return self.port + 1 if self.proxy else self.port
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(exist_ok=True)
@@ -73,13 +80,45 @@ class Stack:
                 "--threads",
                 "4",
                 "--bind",
-                f"127.0.0.1:{self.port}",
+                f"127.0.0.1:{self.web_port}",
                 "--timeout",
                 "30",
                 "app:app",
             ],
         )
-        _wait(lambda: _http_ok(f"{self.url}/health"), "gunicorn")
+        _wait(lambda: _http_ok(f"http://127.0.0.1:{self.web_port}/health"), "gunicorn")
+        if self.proxy:
+            # The Procfile's proxy line: deploy/nginx.py renders the configuration and
+            # becomes nginx.
+            self._spawn(
+                "proxy",
+                [
+                    sys.executable,
+                    "-m",
+                    "deploy.nginx",
+                    "--listen",
+                    f"127.0.0.1:{self.port}",
+                    "--upstream",
+                    f"127.0.0.1:{self.web_port}",
+                ],
+            )
+            _wait(lambda: _http_ok(f"{self.url}/health"), "nginx")
+
+    def web_memory_kib(self) -> int:
+        """Resident memory of gunicorn's worker processes together."""
+        master = self.procs["web"].pid
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        total = 0
+        for pid in children.stdout.split():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            total += next(
+                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")),
+                0,
+            )
+        return total
 
     def start_workers(self) -> None:
         """The Procfile's worker and clock lines."""

@@ -79,9 +79,16 @@ def test_signature_over_other_params_is_refused(
     assert count(factory, Message) == 0
 
 
-def test_signature_behind_a_proxy_uses_the_forwarded_scheme_and_host(pg_url: str, factory) -> None:
+@pytest.mark.parametrize(("proxies", "status"), [(1, 200), (0, 403)])
+def test_forwarded_scheme_and_host_are_believed_only_from_a_configured_proxy(
+    pg_url: str, factory, proxies: int, status: int
+) -> None:
+    """Without PUBLIC_BASE_URL (the embedded default only), the signed URL is the one the
+    request arrived at: as the TRUSTED_PROXIES in front say, and never as a client says
+    (it used to be read from X-Forwarded-* whoever sent them)."""
     config = TestConfig()
     config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    config.TRUSTED_PROXIES = proxies
     with factory() as s:
         import_org(s)
     proxied = create_app(config).test_client()
@@ -92,7 +99,21 @@ def test_signature_behind_a_proxy_uses_the_forwarded_scheme_and_host(pg_url: str
         "X-Forwarded-Host": "public.example.org",
     }
     response = proxied.post(PATH, data=form, headers=headers, base_url="http://10.0.0.5:8000")
-    assert response.status_code == 200 and twiml_bodies(response.data)
+    assert response.status_code == status
+    assert (count(factory, Message) > 0) == (status == 200)
+
+
+def test_with_a_public_base_url_forwarded_headers_cannot_move_the_signed_url(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    form = inbound_form("+12025550101", SMS_NUMBER, "hi")
+    headers = {
+        "X-Twilio-Signature": sign("https://evil.example" + PATH, form),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+    }
+    assert client.post(PATH, data=form, headers=headers, base_url=BASE_URL).status_code == 403
+    assert count(factory, Message) == 0
 
 
 def test_reply_is_twiml_for_the_sender(chat: Chat) -> None:

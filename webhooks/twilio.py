@@ -33,14 +33,15 @@ MAX_MEDIA = 10
 
 
 def public_url() -> str:
-    """The URL Twilio signed: PUBLIC_BASE_URL, or what a proxy says the request was."""
+    """The URL Twilio signed: PUBLIC_BASE_URL (production cannot start without it). The
+    embedded default may go without, and then it is the URL as this request arrived,
+    X-Forwarded-* headers included only from the TRUSTED_PROXIES configured (app.py):
+    never what any client says it is."""
     config = current_app.config["APP_CONFIG"]
     path = request.full_path if request.query_string else request.path
     if config.PUBLIC_BASE_URL:
         return config.PUBLIC_BASE_URL.rstrip("/") + path
-    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    return f"{scheme}://{host}{path}"
+    return request.host_url.rstrip("/") + path
 
 
 def signature_ok() -> bool:

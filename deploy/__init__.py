@@ -1,0 +1,1 @@
+"""What runs in front of the app in production: the buffering reverse proxy (nginx)."""

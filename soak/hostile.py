@@ -1,0 +1,159 @@
+"""Hostile clients for the soak: connections that send a request a byte at a time, and
+bodies far larger than any route accepts. Each fault returns what it saw, and the soak
+reports it beside the other faults' recoveries."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+
+# What the slow clients start to send: half never finish their headers, half send headers
+# announcing a body and then trickle it.
+HEADERS_ONLY = b"POST /webhooks/twilio/messages HTTP/1.1\r\nHost: soak\r\n"
+WITH_BODY = (
+    b"POST /webhooks/twilio/messages HTTP/1.1\r\nHost: soak\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n"
+)
+
+
+@dataclass
+class SlowClients:
+    connections: int = 0
+    closed_by_server: int = 0
+    probes: list[float | None] = field(default_factory=list)  # seconds; None = no answer
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verdict(self) -> tuple[bool, str]:
+        answered = [p for p in self.probes if p is not None]
+        slowest = max(answered, default=0.0)
+        ok = bool(self.probes) and len(answered) == len(self.probes) and slowest < 5
+        return ok, (
+            f"{self.connections} slow connections opened ({self.closed_by_server} closed by "
+            f"the server for slowness); /health answered {len(answered)} of "
+            f"{len(self.probes)} probes meanwhile, slowest {slowest * 1000:.0f} ms"
+        )
+
+
+def _slow_client(host: str, port: int, n: int, until: float, report: SlowClients) -> None:
+    while time.monotonic() < until:
+        try:
+            sock = socket.create_connection((host, port), timeout=5)
+        except OSError:
+            time.sleep(0.5)
+            continue
+        with report.lock:
+            report.connections += 1
+        try:
+            sock.sendall(HEADERS_ONLY if n % 2 else WITH_BODY)
+            while time.monotonic() < until:
+                time.sleep(1)
+                sock.sendall(b"X-Slow: 1\r\n" if n % 2 else b"a")
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1024) == b"":  # the server hung up (or answered 408)
+                        raise ConnectionResetError
+                except BlockingIOError:
+                    pass
+                finally:
+                    sock.setblocking(True)
+        except OSError:
+            with report.lock:
+                report.closed_by_server += 1
+        finally:
+            sock.close()
+
+
+def slow_clients(url: str, count: int, seconds: float, stop: threading.Event) -> SlowClients:
+    """`count` connections trickling a byte a second for `seconds` (reconnecting when the
+    server closes them), while /health is probed twice a second."""
+    host, port = url.removeprefix("http://").split(":")
+    report = SlowClients()
+    until = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=_slow_client, args=(host, int(port), n, until, report), daemon=True)
+        for n in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)  # let them all connect before the first probe
+    while time.monotonic() < until and not stop.is_set():
+        started = time.monotonic()
+        try:
+            ok = requests.get(f"{url}/health", timeout=10).status_code == 200
+            report.probes.append(time.monotonic() - started if ok else None)
+        except requests.RequestException:
+            report.probes.append(None)
+        time.sleep(0.5)
+    for thread in threads:
+        thread.join(10)
+    return report
+
+
+# Routes that take a body, each sent far more than it accepts.
+TARGETS = ("/webhooks/twilio/messages", "/webhooks/stripe", "/admin/login", "/pay/BK-AAAAA")
+
+
+def _declared(host: str, port: int, path: str, size: int) -> str:
+    """Announces `size` bytes, sends the first megabyte, and reads the answer."""
+    try:
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: soak\r\nContent-Type: "
+                f"application/x-www-form-urlencoded\r\nContent-Length: {size}\r\n"
+                "Connection: close\r\n\r\n".encode()
+            )
+            with contextlib.suppress(OSError):  # refused before the body: the answer waits
+                sock.sendall(b"a" * 1_000_000)
+            status = sock.recv(64).split(b" ")[1:2]
+            return f"declared: {status[0].decode() if status else 'closed'}"
+    except OSError as exc:
+        return f"declared: {type(exc).__name__}"
+
+
+def _streamed(url: str, path: str, size: int) -> str:
+    """A chunked body with no declared length, generated as it is sent."""
+    chunk = b"a" * 65536
+
+    def body():  # type: ignore[no-untyped-def]
+        for _ in range(size // len(chunk)):
+            yield chunk
+
+    try:
+        response = requests.post(
+            f"{url}{path}",
+            data=body(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=30,
+        )
+        return f"streamed: {response.status_code}"
+    except requests.RequestException as exc:
+        return f"streamed: connection closed ({type(exc).__name__})"
+
+
+def oversized_bodies(url: str) -> Counter[str]:
+    """300 MB announced, and 50 MB streamed, to every route that takes a body."""
+    host, port = url.removeprefix("http://").split(":")
+    outcomes: Counter[str] = Counter()
+    for path in TARGETS:
+        outcomes[_declared(host, int(port), path, 300 * 1024 * 1024)] += 1
+        outcomes[_streamed(url, path, 50 * 1024 * 1024)] += 1
+    return outcomes
+
+
+def oversized_verdict(outcomes: Counter[str], grew_kib: int) -> tuple[bool, str]:
+    refused = sum(
+        n for what, n in outcomes.items() if what.endswith(" 413") or "connection closed" in what
+    )
+    total = sum(outcomes.values())
+    ok = refused == total and grew_kib < 100 * 1024
+    seen = ", ".join(f"{what} x{n}" for what, n in sorted(outcomes.items()))
+    return ok, (
+        f"{refused} of {total} oversized requests refused ({seen}); gunicorn's workers grew "
+        f"{grew_kib // 1024} MiB"
+    )
