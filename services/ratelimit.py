@@ -3,7 +3,8 @@ slowed down without touching anyone else.
 
 Fixed windows counted in Redis in production, so every web process shares the counts (the
 processes hold no state); in the embedded default, in this process's memory. If Redis is
-unreachable the limiter lets requests through: a limit must never close the front door."""
+unreachable, each process counts in its own memory until it is back: the limits loosen
+(one count per process) but never vanish, and never close the front door either."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ LOGIN_PER_ADDRESS = Limit("login-address", 50, 15 * 60)
 
 
 class Counter(Protocol):
-    def add(self, key: str, seconds: int) -> int: ...
+    def add(self, key: str, seconds: int, amount: int = 1) -> int: ...
     def get(self, key: str, seconds: int) -> int: ...
 
 
@@ -47,13 +48,13 @@ class MemoryCounter:
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
-    def add(self, key: str, seconds: int) -> int:
+    def add(self, key: str, seconds: int, amount: int = 1) -> int:
         slot = (key, _window(seconds))
         with self._lock:
             if len(self._counts) > 50_000:  # old windows: drop them rather than grow
                 current = {k: v for k, v in self._counts.items() if k[1] >= slot[1] - 1}
                 self._counts = current
-            self._counts[slot] = self._counts.get(slot, 0) + 1
+            self._counts[slot] = self._counts.get(slot, 0) + amount
             return self._counts[slot]
 
     def get(self, key: str, seconds: int) -> int:
@@ -72,12 +73,12 @@ class RedisCounter:
     def _client(self):  # type: ignore[no-untyped-def]
         return redis_connection(self.url)
 
-    def add(self, key: str, seconds: int) -> int:
+    def add(self, key: str, seconds: int, amount: int = 1) -> int:
         name = f"tourbot:rl:{key}:{_window(seconds)}"
         # One round trip; no MULTI/EXEC: the window is in the key, so a lost EXPIRE could
         # not extend a limit, and every webhook pays for this call.
         pipe = self._client().pipeline(transaction=False)
-        pipe.incr(name)
+        pipe.incrby(name, amount)
         pipe.expire(name, seconds * 2)
         return int(pipe.execute()[0])
 
@@ -94,22 +95,45 @@ def counter() -> Counter:
     return RedisCounter(url) if url else _memory
 
 
+_last_warning = 0.0
+
+
+def _counting_in_memory(limit: Limit, exc: Exception) -> MemoryCounter:
+    global _last_warning
+    if time.monotonic() - _last_warning > 60:  # once a minute, not once a request
+        _last_warning = time.monotonic()
+        log.warning(
+            "rate limit %s counted in this process only: Redis failed (%s)", limit.name, exc
+        )
+    return _memory
+
+
 def hit(limit: Limit, subject: str, counts: Counter | None = None) -> int:
-    """Counts one event; returns how many in this window (0 when the count is unavailable)."""
+    """Counts one event; returns how many in this window, this one included."""
+    key = f"{limit.name}:{subject}"
     try:
-        return (counts or counter()).add(f"{limit.name}:{subject}", limit.seconds)
-    except Exception as exc:  # Redis down: let it through, and say so
-        log.warning("rate limit %s not counted (%s); allowing", limit.name, exc)
-        return 0
+        return (counts or counter()).add(key, limit.seconds)
+    except Exception as exc:  # Redis down: go on counting here
+        return _counting_in_memory(limit, exc).add(key, limit.seconds)
+
+
+def forgive(limit: Limit, subject: str, counts: Counter | None = None) -> None:
+    """Takes back one event counted by hit(): a login attempt counted before its password
+    was checked, which turned out to be right."""
+    key = f"{limit.name}:{subject}"
+    try:
+        (counts or counter()).add(key, limit.seconds, -1)
+    except Exception as exc:
+        _counting_in_memory(limit, exc).add(key, limit.seconds, -1)
 
 
 def exceeded(limit: Limit, subject: str, counts: Counter | None = None) -> bool:
     """Whether the limit is already used up in this window, without counting."""
+    key = f"{limit.name}:{subject}"
     try:
-        return (counts or counter()).get(f"{limit.name}:{subject}", limit.seconds) >= limit.count
+        return (counts or counter()).get(key, limit.seconds) >= limit.count
     except Exception as exc:
-        log.warning("rate limit %s not checked (%s); allowing", limit.name, exc)
-        return False
+        return _counting_in_memory(limit, exc).get(key, limit.seconds) >= limit.count
 
 
 def reset_memory() -> None:

@@ -42,6 +42,7 @@ class OneAtATime(http.server.BaseHTTPRequestHandler):
     slow client reached it, nobody else would get an answer."""
 
     seen: list[dict[str, str]] = []
+    crash_once: set[str] = set()  # paths whose first request dies with its worker
 
     def log_message(self, *args: object) -> None:
         pass
@@ -49,7 +50,11 @@ class OneAtATime(http.server.BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        OneAtATime.seen.append({**self.headers, "body-length": str(len(body))})
+        OneAtATime.seen.append({**self.headers, "body-length": str(len(body)), "path": self.path})
+        if self.path in OneAtATime.crash_once:
+            OneAtATime.crash_once.discard(self.path)
+            self.close_connection = True  # gone without a word, as a SIGKILLed worker
+            return
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -91,7 +96,7 @@ def proxy() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"nginx did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
             time.sleep(0.1)
-    OneAtATime.seen = []
+    OneAtATime.seen, OneAtATime.crash_once = [], set()
     yield url
     proc.terminate()
     proc.wait(10)
@@ -150,3 +155,15 @@ def test_oversized_bodies_are_refused_before_the_app(proxy: str) -> None:
 def test_the_client_address_is_appended_not_trusted(proxy: str) -> None:
     requests.get(f"{proxy}/", headers={"X-Forwarded-For": "6.6.6.6"})
     assert OneAtATime.seen[-1]["X-Forwarded-For"] == "6.6.6.6, 127.0.0.1"
+
+
+def test_a_request_whose_worker_died_is_passed_again_only_when_that_is_safe(proxy: str) -> None:
+    """A webhook (idempotent by its MessageSid or event id) and a GET are passed once more
+    and answered; a staff member's POST is not repeated behind their back: 502."""
+    OneAtATime.crash_once = {"/webhooks/twilio/messages", "/webhooks/stripe", "/admin/", "/x"}
+    assert requests.post(f"{proxy}/webhooks/twilio/messages", data={"a": "b"}).status_code == 200
+    assert requests.post(f"{proxy}/webhooks/stripe", data="{}").status_code == 200
+    assert requests.get(f"{proxy}/x").status_code == 200
+    assert requests.post(f"{proxy}/admin/", data={"body": "hi"}).status_code == 502
+    paths = [seen["path"] for seen in OneAtATime.seen]
+    assert paths.count("/webhooks/twilio/messages") == 2 and paths.count("/admin/") == 1

@@ -4,6 +4,9 @@ web process, and a Redis outage never closes the front door."""
 
 from __future__ import annotations
 
+import re
+import threading
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -86,8 +89,77 @@ def test_redis_counts_are_shared_by_every_process(redis_url: str) -> None:
     assert not ratelimit.exceeded(limit, "+12025550173", web_1)
 
 
-def test_when_the_counter_is_unreachable_requests_are_let_through() -> None:
+def test_when_redis_is_unreachable_counting_goes_on_in_memory() -> None:
     down = ratelimit.RedisCounter("redis://127.0.0.1:1/0")  # nothing listens on port 1
-    limit = ratelimit.Limit("test-down", 1, 60)
-    assert ratelimit.hit(limit, "x", down) == 0
-    assert not ratelimit.exceeded(limit, "x", down)
+    limit = ratelimit.Limit("test-down", 2, 60)
+    assert [ratelimit.hit(limit, "x", down) for _ in range(3)] == [1, 2, 3]
+    assert ratelimit.exceeded(limit, "x", down)
+    assert not ratelimit.exceeded(limit, "y", down)
+
+
+def login_form(client: FlaskClient) -> dict[str, str]:
+    page = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert token
+    return {"csrf_token": token[1]}
+
+
+def test_parallel_guesses_are_counted_before_any_password_is_checked(app: Flask) -> None:
+    """40 guesses at once against a limit of 10: 10 passwords are checked, 30 refused
+    unchecked (17 were checked when the count came after the check)."""
+    guessers = [app.test_client() for _ in range(40)]
+    forms = [login_form(c) for c in guessers]
+    start = threading.Barrier(len(guessers))
+    statuses: list[int] = []
+
+    def guess(client: FlaskClient, form: dict[str, str], n: int) -> None:
+        start.wait()
+        response = client.post(
+            "/admin/login",
+            data={**form, "email": "owner@example.org", "password": f"guess-{n}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=guess, args=(c, f, n))
+        for n, (c, f) in enumerate(zip(guessers, forms, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [401] * 10 + [429] * 30
+
+
+def test_login_limits_hold_while_redis_is_down(pg_url: str, factory: sessionmaker[Session]) -> None:
+    config = TestConfig()
+    config.REDIS_URL = "redis://127.0.0.1:1/0"  # production's counter, unreachable
+    with factory() as s:
+        make_staff(s, import_org(s), "owner", "owner@example.org")
+    guesser = StaffClient(create_app(config).test_client())
+    for _ in range(ratelimit.LOGIN_PER_ACCOUNT.count):
+        assert guesser.login("owner@example.org", "wrong-password").status_code == 401
+    assert guesser.login("owner@example.org").status_code == 429
+
+
+def test_behind_the_proxy_each_client_address_is_counted_apart(
+    pg_url: str, factory: sessionmaker[Session]
+) -> None:
+    """50 bad logins from one address (one counter for everybody, before) lock that address
+    out, not the owner logging in from another; and what a client writes into
+    X-Forwarded-For itself does not change its address (nginx appends the real one)."""
+    config = TestConfig()
+    config.TRUSTED_PROXIES = 1
+    with factory() as s:
+        make_staff(s, import_org(s), "owner", "owner@example.org")
+    app = create_app(config)
+    attacker = StaffClient(app.test_client())
+    for n in range(ratelimit.LOGIN_PER_ADDRESS.count):
+        forged = f"10.0.{n}.1, 203.0.113.9"  # the client's own claim, then nginx's entry
+        attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = forged
+        assert attacker.login(f"user{n}@example.org", "guess").status_code == 401
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.9.9.9, 203.0.113.9"
+    assert attacker.login("user99@example.org", "guess").status_code == 429
+    owner = StaffClient(app.test_client())
+    owner.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    assert owner.login("owner@example.org").status_code == 302
