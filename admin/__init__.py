@@ -9,7 +9,16 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def init_admin(app: Flask) -> None:
-    from admin import auth, bookings, dashboard, departures, inbox, incidents, leads  # noqa: F401
+    from admin import (  # noqa: F401
+        access,
+        auth,
+        bookings,
+        dashboard,
+        departures,
+        inbox,
+        incidents,
+        leads,
+    )
     from admin.filters import register_filters
 
     auth.login_manager.init_app(app)

@@ -62,6 +62,8 @@ def _load_user(user_id: str) -> StaffLogin | None:
         return None
     if user is None or not user.active:
         return None
+    if session.get("generation") != user.session_generation:
+        return None  # logged out (anywhere) or deactivated since this session began
     return StaffLogin(user)
 
 
@@ -148,6 +150,7 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             session.permanent = True
             session["logged_in_at"] = datetime.now(UTC).timestamp()
+            session["generation"] = user.session_generation
             login_user(StaffLogin(user))
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match an active account.", "error")
@@ -158,6 +161,9 @@ def login():  # type: ignore[no-untyped-def]
 @admin_bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    # Not only this cookie: a copy of it (another tab's, a stolen one) ends here too.
+    staff_service.end_sessions(staff())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

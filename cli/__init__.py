@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from cli.catalog import api_token_group, catalog_group, demo_group
+    from cli.api_tokens import api_token_group
+    from cli.catalog import catalog_group, demo_group
     from cli.chat import chat_command
     from cli.db import db_group
     from cli.jobs import jobs_group

@@ -1,4 +1,4 @@
-"""`flask catalog import`, `flask demo load`, `flask api-token create`."""
+"""`flask catalog import`, `flask demo load`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from cli.common import unit_of_work
-from services import api_tokens, catalog, demo
+from services import catalog, demo
 
 
 @click.group("catalog", help="Import the tour catalog from a YAML file.")
@@ -39,20 +39,3 @@ def demo_load() -> None:
     with unit_of_work() as session:
         summary = demo.load_demo(session, datetime.now(UTC))
     click.echo(f"Demo loaded: {summary.describe()}")
-
-
-@click.group("api-token", help="Tokens for the read-only JSON API.")
-def api_token_group() -> None:
-    pass
-
-
-@api_token_group.command("create")
-@click.option("--org", "slug", required=True, help="Organization slug.")
-@click.option("--name", default="api", show_default=True, help="What the token is for.")
-@with_appcontext
-def api_token_create(slug: str, name: str) -> None:
-    """Print a new token. It is shown once; only its hash is stored."""
-    with unit_of_work() as session:
-        org = api_tokens.organization_by_slug(session, slug)
-        token = api_tokens.create_token(session, org, datetime.now(UTC), name=name)
-    click.echo(token)

@@ -68,6 +68,9 @@ class StaffUser(OrgScopedMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Every admin session carries the generation it was made in; raising it (logout,
+    # deactivation) ends all of this person's sessions at once, copied cookies included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(OrgScopedMixin, TimestampMixin, Base):
@@ -81,3 +84,4 @@ class ApiToken(OrgScopedMixin, TimestampMixin, Base):
     prefix: Mapped[str] = mapped_column(String(12))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: until revoked

@@ -16,6 +16,9 @@ from models import ApiToken, Organization
 from services.errors import NotFound, ServiceError
 
 PREFIX = "tb_"
+# A token left in an integration's settings for years is a token nobody remembers to
+# revoke: new ones last a year unless asked otherwise.
+DEFAULT_LIFETIME = timedelta(days=365)
 
 
 class ApiTokenError(ServiceError):
@@ -26,8 +29,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, org: Organization, now: datetime, name: str = "api") -> str:
-    """Returns the token itself; it cannot be recovered later."""
+def create_token(
+    session: Session,
+    org: Organization,
+    now: datetime,
+    name: str = "api",
+    *,
+    expires_in: timedelta | None = DEFAULT_LIFETIME,
+) -> str:
+    """Returns the token itself; it cannot be recovered later. It stops working after
+    `expires_in` (None: only when revoked)."""
+    name = " ".join(name.replace("\x00", "").split())[:100] or "api"
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ApiTokenError("a token's lifetime must be positive")
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -36,10 +50,31 @@ def create_token(session: Session, org: Organization, now: datetime, name: str =
             token_hash=_digest(token),
             prefix=token[:10],
             created_at=now,
+            expires_at=now + expires_in if expires_in is not None else None,
         )
     )
     session.flush()
     return token
+
+
+def tokens_of(session: Session, org: Organization) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.organization_id == org.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke(session: Session, org: Organization, token_id: int, now: datetime) -> ApiToken:
+    """The token stops working at once. Revoking twice changes nothing."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.organization_id != org.id:
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Organization:
@@ -48,6 +83,8 @@ def authenticate(session: Session, token: str, now: datetime) -> Organization:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None:
         raise ApiTokenError("invalid API token")
+    if row.expires_at is not None and now >= row.expires_at:
+        raise ApiTokenError("this API token has expired; ask an owner for a new one")
     # Recorded at most once a minute: a write on every read would make a GET cost a commit.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now

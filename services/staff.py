@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,7 +23,9 @@ _DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
 # ops run departures and incidents; owners do everything.
 _SALES = frozenset({"reply", "quote", "hold", "cancel_booking", "resend"})
 _OPS = _SALES | {"refund", "departures", "incidents"}
-ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OPS}
+# Who may sign in and with what: staff accounts and API tokens are the owners' alone.
+_OWNER = _OPS | {"access"}
+ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OWNER}
 
 
 class StaffError(ServiceError):
@@ -68,7 +70,11 @@ def create_user(
 
 def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
     """The active user with this email and password, or None (never says which was wrong)."""
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    email = email.strip().lower()
+    if "\x00" in email or len(email) > 254:  # no such address; PostgreSQL refuses a NUL
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -85,3 +91,52 @@ def staff_of(session: Session, org: Organization) -> list[StaffUser]:
             .order_by(StaffUser.name)
         )
     )
+
+
+def everyone_of(session: Session, org: Organization) -> list[StaffUser]:
+    """Active and deactivated alike, for the owners' access page."""
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .where(StaffUser.organization_id == org.id)
+            .order_by(StaffUser.active.desc(), StaffUser.name)
+        )
+    )
+
+
+def user_by_email(session: Session, email: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise StaffError(f"no staff account for {email}")
+    return user
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Every admin session of this person ends at its next request (admin/auth.py compares
+    the generation each session was made in with this one), wherever the cookie is."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def deactivate(session: Session, user: StaffUser, *, by: StaffUser | None = None) -> None:
+    """The person can no longer log in, and is logged out everywhere at once. Their name
+    stays on everything they did."""
+    if by is not None and by.id == user.id:
+        raise StaffError("You cannot deactivate your own account; ask another owner.")
+    if user.role == Role.OWNER and user.active:
+        owners = session.scalar(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(
+                StaffUser.organization_id == user.organization_id,
+                StaffUser.role == Role.OWNER,
+                StaffUser.active.is_(True),
+            )
+        )
+        if (owners or 0) <= 1:
+            raise StaffError(f"{user.email} is the only active owner; make another owner first.")
+    user.active = False
+    end_sessions(user)
+
+
+def reactivate(user: StaffUser) -> None:
+    user.active = True
