@@ -8,6 +8,7 @@ for anyone else goes through the outbox."""
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,16 @@ def signature_ok() -> bool:
     )
 
 
+# A message's SID as Twilio writes it: SM (MM with media) and 32 lowercase hex digits.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+
+
 def valid_sid(sid: str) -> bool:
-    # Twilio's SIDs are letters and digits (SM + 32 hex digits); anything else is not
-    # from Twilio, and a NUL in it would not even reach the database.
-    return 0 < len(sid) <= 64 and sid.isascii() and sid.isalnum()
+    """Exactly Twilio's format. The signature runs names and values together
+    ("MessageSidSM...NumMedia0"), so a signed request re-sent with its MessageSid set to
+    "SM...NumMedia0" and NumMedia left out still verifies: only the exact format stops it
+    from passing as a new message."""
+    return MESSAGE_SID.fullmatch(sid) is not None
 
 
 def twiml(replies: list[str]) -> Response:
@@ -169,11 +176,31 @@ def inbound_message() -> Response:
         # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
         # replies given then, and change nothing. Any other integrity error is a bug: raise.
         db.session.rollback()
+        if not _delivered_before(sid, sender.org.id, from_phone):
+            # The SID is taken by another sender or organization: not a retry, and their
+            # replies are theirs. Twilio never does this.
+            log.warning("inbound message %s reuses another sender's MessageSid", sid)
+            return Response("MessageSid already used", status=400, mimetype="text/plain")
         earlier = replies_for_sid(db.session, sid)
         if earlier is None:
             raise
         return twiml(earlier)
     return twiml(replies)
+
+
+def _delivered_before(sid: str, organization_id: int, from_phone: str) -> bool:
+    """Whether this organization already has this message from this sender."""
+    return (
+        db.session.scalar(
+            select(Message.id).where(
+                Message.provider_sid == sid,
+                Message.organization_id == organization_id,
+                Message.from_phone == from_phone,
+                Message.direction == "inbound",
+            )
+        )
+        is not None
+    )
 
 
 @twilio_bp.post("/twilio/status")
