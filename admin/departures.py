@@ -50,9 +50,12 @@ def _day(name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         abort(400, f"{name} must be a date like 2027-01-31")
+    if not date(1900, 1, 1) <= value <= date(9000, 12, 31):
+        abort(400, f"{name} must be a date between 1900 and 9000")
+    return value
 
 
 @admin_bp.get("/departures")

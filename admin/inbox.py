@@ -24,7 +24,8 @@ def inbox_list():  # type: ignore[no-untyped-def]
     org = current_org()
     status = request.args.get("status") or None
     mine = request.args.get("mine") == "1"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # Bounded: page 10^20 made an OFFSET PostgreSQL cannot hold (a 500).
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
     rows = inbox.list_conversations(
         db.session,
         org,
@@ -77,7 +78,7 @@ def conversation(conv_id: int):  # type: ignore[no-untyped-def]
 def conversation_poll(conv_id: int):  # type: ignore[no-untyped-def]
     """New messages since `after`, as HTML rows, and every message's current status."""
     conv = _conversation(conv_id)
-    after = request.args.get("after", 0, type=int) or 0
+    after = min(max(0, request.args.get("after", 0, type=int) or 0), 2**31 - 1)
     items = inbox.thread(db.session, conv, after_id=after)
     if items:
         inbox.mark_read(conv)

@@ -77,23 +77,34 @@ def _org() -> Organization:
     return g.org
 
 
+# Dates the API takes: wide enough for any real query, narrow enough that a day's bounds
+# in any time zone stay inside what Python and PostgreSQL can hold (0001-01-01 and
+# 9999-12-31 were 500s).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9000, 12, 31)
+
+
 def _date_param(name: str) -> date | None:
     raw = request.args.get(name)
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise BadParameter(f"{name} must be a date like 2027-03-15") from None
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise BadParameter(f"{name} must be between {FIRST_DATE} and {LAST_DATE}")
+    return value
 
 
 def _int_param(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise BadParameter(f"{name} must be a whole number")
-    return min(int(raw), maximum)
+    # ASCII digits only: str.isdigit() also says yes to "²" (which int() refuses: a 500)
+    # and to other scripts' digits, which no client means here.
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadParameter(f"{name} must be a whole number written with 0-9")
+    return min(int(raw), maximum) if len(raw) <= 12 else maximum
 
 
 def _phone_param() -> str | None:
@@ -320,11 +331,10 @@ def list_messages():  # type: ignore[no-untyped-def]
     if raw_since := request.args.get("since"):
         try:
             since = datetime.fromisoformat(raw_since.replace(" ", "+"))
-        except ValueError:
+            since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):  # not a time, or beyond year 1..9999 in UTC
             raise BadParameter("since must be an ISO 8601 time like 2027-01-06T10:00:00Z") from None
-        stmt = stmt.where(
-            Message.created_at >= (since if since.tzinfo else since.replace(tzinfo=UTC))
-        )
+        stmt = stmt.where(Message.created_at >= since)
     if status := request.args.get("status"):
         stmt = stmt.where(Message.status == status.lower())
     rows, page = _page(stmt)

@@ -42,4 +42,9 @@ def parse_now(value: str | None) -> datetime:
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 time such as 2027-03-15T06:00:00Z", param_hint="--now"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not 1900 <= moment.year <= 9000:  # years 1 and 9999 overflowed once in UTC (a traceback)
+        raise click.BadParameter(
+            f"{value!r} is not a year between 1900 and 9000", param_hint="--now"
+        )
+    return moment

@@ -50,6 +50,14 @@ def approve(token: str):  # type: ignore[no-untyped-def]
         return render_template(
             "pay/message.html", title="Choose", message="Confirm or decline."
         ), 400
-    message = approvals.decide(db.session, org, booking, action == "confirm", utcnow())
+    try:
+        message = approvals.decide(db.session, org, booking, action == "confirm", utcnow())
+    except ServiceError as exc:
+        # A late click: the hold ran out before the owner decided and its seats went to
+        # someone else, say. Nothing is changed, and the owner is told why (it was a 500).
+        db.session.rollback()
+        return render_template(
+            "pay/message.html", title="Not confirmed", message=exc.message
+        ), exc.http_status if exc.http_status >= 400 else 409
     outbox.commit_and_send(db.session, job_queue())  # the customer hears either way
     return render_template("pay/message.html", title="Done", message=message)

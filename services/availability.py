@@ -38,6 +38,9 @@ class AvailableDeparture:
 def local_day_bounds(org: Organization, first: date, last: date) -> tuple[datetime, datetime]:
     """[start of first, start of the day after last) in the organization's time zone, as
     UTC instants: "Saturday" means Saturday where the tour runs."""
+    # The first and last days a calendar can hold, a day in: their bounds in any zone stay
+    # inside years 1..9999 (a customer asking for 31 December 9999 was a 500).
+    first, last = max(first, date.min + timedelta(days=1)), min(last, date.max - timedelta(days=2))
     start = datetime.combine(first, time.min, tzinfo=org.tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=org.tz)
     return start, end

@@ -90,6 +90,8 @@ def load_yaml(text: str) -> dict[str, Any]:
         raise CatalogError([("(file)", f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB")])
     try:
         data = yaml.safe_load(text)
+    except RecursionError:  # "[[[[..." thousands deep: PyYAML's parser recurses per level
+        raise CatalogError([("(file)", "nested too deeply to be a catalog")]) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}" if where else "(file)"
@@ -114,6 +116,8 @@ def read_catalog_file(path: str | Path) -> dict[str, Any]:
 def parse_catalog(data: dict[str, Any]) -> CatalogIn:
     try:
         return CatalogIn.model_validate(data)
+    except RecursionError:  # a structure that contains itself (a YAML alias to its parent)
+        raise CatalogError([("(file)", "nested too deeply to be a catalog")]) from None
     except ValidationError as exc:
         errors = []
         for err in exc.errors():

@@ -123,11 +123,17 @@ def _parser() -> DateDataParser:
     )
 
 
+# No tour is booked this far ahead: a later year is not a date anyone means, and every
+# reckoning with it ("the day after", a month's end) would run past year 9999 (a 500).
+YEARS_AHEAD = 10
+
+
 def _future(day: int, month: int, year: int | None, today: date) -> date | None:
     """The date with that day and month; without a year, the next one not in the past."""
     try:
         if year is not None:
-            return date(year if year > 99 else 2000 + year, month, day)
+            year = year if year > 99 else 2000 + year
+            return date(year, month, day) if year <= today.year + YEARS_AHEAD else None
         candidate = date(today.year, month, day)
         return candidate if candidate >= today else date(today.year + 1, month, day)
     except ValueError:
@@ -204,7 +210,8 @@ def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
             offset = 1
         else:
             offset = 0
-        add(today + timedelta(days=offset), m.start(), m.end())
+        if offset <= YEARS_AHEAD * 366:
+            add(today + timedelta(days=offset), m.start(), m.end())
     for m in WEEKDAY_RE.finditer(text):
         add(_weekday(today, WEEKDAYS[m.group(2).lower()], m.group(1)), m.start(), m.end())
     for m in DAY_ONLY_RE.finditer(text):
@@ -265,6 +272,8 @@ def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Ent
             if m.group(3)
             else (today.year if month >= today.month else today.year + 1)
         )
+        if year > today.year + YEARS_AHEAD:
+            continue
         return [
             Entity(
                 "month", f"{year:04d}-{month:02d}", m.start(2), m.end(3) if m.group(3) else m.end(2)
