@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # A database error's message never carries the statement's parameters: they are
+    # customers' messages, names and numbers, and the error goes to the log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # pool_pre_ping: a connection killed by a PostgreSQL restart or pg_terminate_backend

@@ -63,7 +63,7 @@ def request_approval(
                 f"Approval needed for {booking.reference}: {dep.tour.name}, "
                 f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
                 f"{format_money(booking.total_minor, booking.currency)}, "
-                f"{booking.customer.name or booking.customer.phone}.\nConfirm or decline by "
+                f"{notify.display_name(booking.customer)}.\nConfirm or decline by "
                 f"{local_time(org, deadline)}: {link}"
             ),
             now,

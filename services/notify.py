@@ -1,9 +1,17 @@
 """Messages to people other than the current sender: sales reps, owners, ops, and
 customers told about something that happened elsewhere (a waitlist spot). All go through
-the outbox, in the caller's transaction, so they exist exactly when the change does."""
+the outbox, in the caller's transaction, so they exist exactly when the change does.
+
+A customer's own words and name reach staff only quoted, on one line, trimmed, with links
+made unclickable (quoted, display_name): a customer once could write a message that, in
+the owner's SMS, looked like our "Approval needed" block with a link of theirs. And one
+customer can page staff only so often (STAFF_PAGES_PER_CUSTOMER); the rest wait in the
+inbox."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,8 +28,54 @@ from models import (
     StaffUser,
     WaitlistEntry,
 )
-from services import outbox
+from services import outbox, ratelimit
 from services.money import format_money
+
+log = logging.getLogger(__name__)
+
+# Text messages to a rep or owner caused by one customer: new lead, "asks for a person",
+# change and cancellation requests. Past this, the conversation waits in the inbox.
+STAFF_PAGES_PER_CUSTOMER = ratelimit.Limit("staff-pages", 5, 60 * 60)
+
+_SCHEME = re.compile(r"\b(h)(tt)(ps?)(://)", re.IGNORECASE)
+# host-like words: "evil.example", "bit.ly/x", "www.x.com" (not "3.5" or "e.g.")
+_HOST_DOT = re.compile(r"(?<=[A-Za-z0-9-])\.(?=[A-Za-z][A-Za-z0-9-]+(?:[./:?#]|\b))")
+
+
+def one_line(text: str) -> str:
+    """Whitespace of every kind (line breaks included) as single spaces, NULs dropped."""
+    return " ".join(text.replace("\x00", "").split())
+
+
+def defang(text: str) -> str:
+    """Links a phone will not turn into something to tap: hxxps://evil[.]example."""
+    text = _SCHEME.sub(lambda m: f"{m[1]}xx{m[3]}{m[4]}", text)
+    return _HOST_DOT.sub("[.]", text)
+
+
+def quoted(text: str, limit: int = 200) -> str:
+    """A customer's words as staff see them in a text message: in quotes, on one line,
+    at most `limit` characters, links defanged."""
+    words = defang(one_line(text).replace("\u201c", '"').replace("\u201d", '"'))
+    if len(words) > limit:
+        words = words[: limit - 1].rstrip() + "\u2026"
+    return f"\u201c{words}\u201d"
+
+
+def display_name(customer: Customer) -> str:
+    """The customer's name (theirs to choose, in WhatsApp) as one short, inert line; their
+    number when they have no name."""
+    name = defang(one_line(customer.name or ""))[:60]
+    return name or customer.phone
+
+
+def may_page_staff(org: Organization, customer: Customer) -> bool:
+    """Counts one page of staff caused by this customer; False past the limit."""
+    count = ratelimit.hit(STAFF_PAGES_PER_CUSTOMER, f"{org.id}:{customer.id}")
+    if count > STAFF_PAGES_PER_CUSTOMER.count:
+        log.info("customer %s paged staff %d times this hour; not texting", customer.id, count)
+        return False
+    return True
 
 
 def local_time(org: Organization, moment: datetime) -> str:
@@ -77,14 +131,16 @@ def rep_or_owner_phone(
 
 
 def lead_created(session: Session, org: Organization, lead: Lead, text: str, now: datetime) -> None:
+    if not may_page_staff(org, lead.customer):
+        return
     phone, _ = rep_or_owner_phone(session, org, lead.assigned_to_id)
-    who = lead.customer.name or lead.customer.phone
     tag = " [HIGH PRIORITY]" if lead.priority == "high" else ""
     to_staff(
         session,
         org,
         phone,
-        f"New lead {lead.reference}{tag} from {who} ({lead.source}): {text[:300]}",
+        f"New lead {lead.reference}{tag} from {display_name(lead.customer)} ({lead.source}): "
+        f"{quoted(text)}",
         now,
     )
 
@@ -99,14 +155,22 @@ def handoff_requested(
 ) -> str | None:
     """Tells the rep (or the owner); returns the rep's name, None for "our team"."""
     phone, name = rep_or_owner_phone(session, org, staff_id)
-    who = conv.customer.name or conv.customer.phone
-    to_staff(session, org, phone, f"{who} ({conv.channel}) asks for a person: {text[:300]}", now)
+    if may_page_staff(org, conv.customer):
+        to_staff(
+            session,
+            org,
+            phone,
+            f"{display_name(conv.customer)} ({conv.channel}) asks for a person: {quoted(text)}",
+            now,
+        )
     return name
 
 
 def booking_request(
     session: Session, org: Organization, booking: Booking, what: str, text: str, now: datetime
 ) -> None:
+    if not may_page_staff(org, booking.customer):
+        return
     staff_id = booking.lead.assigned_to_id if booking.lead else None
     phone, _ = rep_or_owner_phone(session, org, staff_id)
     to_staff(
@@ -114,7 +178,7 @@ def booking_request(
         org,
         phone,
         f"{what} request for {booking.reference} ({booking.departure.code}) from "
-        f"{booking.customer.name or booking.customer.phone}: {text[:300]}",
+        f"{display_name(booking.customer)}: {quoted(text)}",
         now,
     )
 

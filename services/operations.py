@@ -202,13 +202,16 @@ def manifest_messages(session: Session, org: Organization, departure: Departure)
     lines = []
     for n, b in enumerate(rows, 1):
         line = (
-            f"{n}. {b.customer.name or 'Guest'} {b.customer.phone} – {b.party.get('adult', 0)}A "
+            f"{n}. {notify.display_name(b.customer) if b.customer.name else 'Guest'} "
+            f"{b.customer.phone} – {b.party.get('adult', 0)}A "
             f"{b.seats - b.party.get('adult', 0)}C ({b.reference})"
         )
+        # Customers' words, each on its one line: a line break of theirs cannot start a
+        # line that looks like ours.
         if b.dietary_notes:
-            line += f"\n   ⚠️ DIET: {b.dietary_notes.upper()}"
+            line += f"\n   ⚠️ DIET: {notify.one_line(b.dietary_notes).upper()}"
         if b.pickup_notes:
-            line += f"\n   Pickup: {b.pickup_notes}"
+            line += f"\n   Pickup: {notify.one_line(b.pickup_notes)}"
         if b.status != BookingStatus.CONFIRMED:
             line += f"\n   ❗ {status_label(b.status).upper()}: not confirmed, possible no-show"
         elif b.balance_minor:

@@ -26,17 +26,26 @@ def test_production_urls_are_normalised() -> None:
     assert not config.is_embedded
 
 
-def test_health_reports_database(client: FlaskClient) -> None:
-    response = client.get("/health")
+def test_health_reports_database_to_its_operators(client: FlaskClient, app) -> None:
+    app.config["APP_CONFIG"].HEALTH_TOKEN = "operators-only"
+    response = client.get("/health", headers={"Authorization": "Bearer operators-only"})
     assert response.status_code == 200
     assert response.json["checks"]["database"] == "ok"
 
 
 def test_health_says_503_when_the_database_is_unreachable() -> None:
-    config = Config(environ={**COMPLETE, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
-    response = create_app(config).test_client().get("/health")
+    config = Config(
+        environ={
+            **COMPLETE,
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x",
+            "HEALTH_TOKEN": "operators-only",
+        }
+    )
+    client = create_app(config).test_client()
+    response = client.get("/health", headers={"Authorization": "Bearer operators-only"})
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("error")
+    assert client.get("/health").status_code == 503
 
 
 def test_embedded_default_migrates_loads_the_demo_and_serves(tmp_path: Path) -> None:
@@ -58,7 +67,8 @@ def test_embedded_default_migrates_loads_the_demo_and_serves(tmp_path: Path) -> 
 
     token = runner.invoke(args=["api-token", "create", "--org", "adventure-treks"]).output.strip()
     client = app.test_client()
-    health = client.get("/health").json
+    app.config["APP_CONFIG"].HEALTH_TOKEN = "operators-only"
+    health = client.get("/health", headers={"Authorization": "Bearer operators-only"}).json
     assert health["checks"]["mode"] == "embedded" and int(health["checks"]["departures"]) > 100
     deps = client.get(
         "/api/v1/departures?tour=food-tour&limit=500", headers={"Authorization": f"Bearer {token}"}

@@ -176,7 +176,10 @@ def inbound_message() -> Response:
         # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
         # replies given then, and change nothing. Any other integrity error is a bug: raise.
         db.session.rollback()
-        if not _delivered_before(sid, sender.org.id, from_phone):
+        earlier_from = _earlier_sender(sid)
+        if earlier_from is None:
+            raise
+        if earlier_from != (sender.org.id, from_phone):
             # The SID is taken by another sender or organization: not a retry, and their
             # replies are theirs. Twilio never does this.
             log.warning("inbound message %s reuses another sender's MessageSid", sid)
@@ -188,19 +191,12 @@ def inbound_message() -> Response:
     return twiml(replies)
 
 
-def _delivered_before(sid: str, organization_id: int, from_phone: str) -> bool:
-    """Whether this organization already has this message from this sender."""
-    return (
-        db.session.scalar(
-            select(Message.id).where(
-                Message.provider_sid == sid,
-                Message.organization_id == organization_id,
-                Message.from_phone == from_phone,
-                Message.direction == "inbound",
-            )
-        )
-        is not None
-    )
+def _earlier_sender(sid: str) -> tuple[int, str] | None:
+    """(organization, sender) of the message already stored under this SID, if any."""
+    row = db.session.execute(
+        select(Message.organization_id, Message.from_phone).where(Message.provider_sid == sid)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 @twilio_bp.post("/twilio/status")
