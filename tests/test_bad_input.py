@@ -23,6 +23,7 @@ from app import create_app
 from config import TestConfig
 from models import Booking, Organization, ProviderEvent, utcnow
 from services import api_tokens
+from tests.admin.support import a_lead
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import departure, hold
@@ -96,9 +97,16 @@ def test_a_nul_byte_in_a_parameter_is_a_400(client: FlaskClient, bearer: dict[st
     assert response.status_code == 400 and "NUL" in response.json["message"]
 
 
-def test_a_nul_byte_in_a_login_email_is_a_wrong_login(client: FlaskClient) -> None:
-    response = StaffClient(client).login("own\x00er@example.org", "correct-horse-battery")
-    assert response.status_code == 401 and "do not match" in response.text
+def test_a_nul_byte_in_a_login_email_or_a_form_field_is_a_400(
+    client: FlaskClient, owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    response = StaffClient(client.application.test_client()).login(
+        "own\x00er@example.org", "correct-horse-battery"
+    )
+    assert response.status_code == 400 and "NUL byte" in response.text
+    lead = a_lead(factory)
+    quoted = owner.post(f"/admin/leads/{lead.reference}/quote", {"departure": "CITY3\x00"})
+    assert quoted.status_code == 400 and "NUL byte" in quoted.text
 
 
 # --- numbers and dates -----------------------------------------------------------------
