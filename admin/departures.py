@@ -32,6 +32,7 @@ from services import (
     staff as staff_service,
 )
 from services.errors import ServiceError
+from services.i18n import Voice
 
 MAX_DAYS = 62
 
@@ -160,8 +161,9 @@ def departure_cancel_form(code: str):  # type: ignore[no-untyped-def]
         people=people,
         bookings=bookings,
         reason=reason,
+        # In English: staff read what each guest is told, in the guest's own language.
         message=cancellations.cancellation_message(
-            current_org(), dep, reason, "BK-·····", paid_minor=None
+            Voice(tz=current_org().tz), dep, reason, "BK-·····", paid_minor=None
         ),
     )
 

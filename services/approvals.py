@@ -18,6 +18,7 @@ from models.enums import status_label
 from services import availability, bookings, notify, payments, timeline
 from services.booking_states import transition
 from services.errors import ServiceError
+from services.i18n import customer_voice
 from services.money import format_money
 from services.notify import local_time
 
@@ -105,15 +106,19 @@ def decide(
             source="approval",
             reason="approved by the owner",
         )
+        voice = customer_voice(org, booking.customer)
         notify.to_customer(
             session,
             org,
             booking.customer,
-            (
-                f"Good news: {booking.reference} is confirmed! {dep.tour.name}, "
-                f"{local_time(org, dep.starts_at)}.\n"
-                f"Pay the deposit ({format_money(booking.deposit_minor, booking.currency)}) here: "
-                f"{payments.pay_url(booking)}"
+            voice._(
+                "Good news: {reference} is confirmed! {tour}, {when}.\n"
+                "Pay the deposit ({deposit}) here: {link}",
+                reference=booking.reference,
+                tour=dep.tour.name,
+                when=voice.when(dep.starts_at),
+                deposit=voice.money(booking.deposit_minor, booking.currency),
+                link=payments.pay_url(booking),
             ),
             now,
             reference=booking.reference,
@@ -124,16 +129,23 @@ def decide(
         session, org, booking, now, reason="declined by the owner", actor="owner", source="approval"
     )
     options = availability.alternatives(session, org, dep, booking.party, now, limit=3)
+    voice = customer_voice(org, booking.customer)
     lines = [
-        f"Sorry, we can't take {booking.reference} ({dep.tour.name}, "
-        f"{local_time(org, dep.starts_at)})."
+        voice._(
+            "Sorry, we can't take {reference} ({tour}, {when}).",
+            reference=booking.reference,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+        )
     ]
     if options:
         lines.append(
-            "We do have room on: "
-            + "; ".join(local_time(org, o.departure.starts_at) for o in options)
+            voice._(
+                "We do have room on: {dates}",
+                dates="; ".join(voice.when(o.departure.starts_at) for o in options),
+            )
         )
-        lines.append("Reply with the date you'd like and we'll hold it.")
+        lines.append(voice._("Reply with the date you'd like and we'll hold it."))
     notify.to_customer(
         session, org, booking.customer, "\n".join(lines), now, reference=booking.reference
     )
@@ -148,17 +160,22 @@ def tell_timed_out(session: Session, org: Organization, booking: Booking, now: d
     """Called by the sweep for a PENDING_APPROVAL booking it expired."""
     booking.approval_nonce = None
     phone = org.settings.support_phone or org.owner_phone or ""
+    voice = customer_voice(org, booking.customer)
     notify.to_customer(
         session,
         org,
         booking.customer,
-        (
-            f"Sorry, we couldn't confirm {booking.reference} in time, so the seats were released."
-            + (
-                f" Please call us on {phone} and we'll sort it out."
-                if phone
-                else " Please call us."
-            )
+        voice._(
+            "Sorry, we couldn't confirm {reference} in time, so the seats were released. "
+            "Please call us on {phone} and we'll sort it out.",
+            reference=booking.reference,
+            phone=phone,
+        )
+        if phone
+        else voice._(
+            "Sorry, we couldn't confirm {reference} in time, so the seats were released. "
+            "Please call us.",
+            reference=booking.reference,
         ),
         now,
     )

@@ -30,8 +30,8 @@ from models import (
 from models.settings import RefundRule
 from services import bookings, departure_states, notify, outbox, payments, phrases
 from services.errors import ServiceError
-from services.i18n import N_, Voice
-from services.money import format_money, percent_of
+from services.i18n import N_, Voice, customer_voice
+from services.money import percent_of
 from services.notify import local_time
 
 
@@ -192,7 +192,12 @@ def cancel_departure(
         people += booking.seats
         customer = booking.customer
         body = cancellation_message(
-            org, departure, reason, booking.reference, paid_minor=paid, currency=booking.currency
+            customer_voice(org, customer),
+            departure,
+            reason,
+            booking.reference,
+            paid_minor=paid,
+            currency=booking.currency,
         )
         channels = sorted(
             {
@@ -252,27 +257,41 @@ def cancel_departure(
 
 
 def cancellation_message(
-    org: Organization,
+    voice: Voice,
     departure: Departure,
     reason: str,
     reference: str,
     *,
     paid_minor: int | None,
-    currency: str | None = None,
+    currency: str = "",
 ) -> str:
-    """What each customer of a cancelled departure is told. Staff preview it before they
-    cancel, when no amount is known yet (paid_minor None)."""
+    """What each customer of a cancelled departure is told, in their words around the
+    reason staff gave in theirs. Staff preview it before they cancel, when no amount is
+    known yet (paid_minor None)."""
+    what = dict(
+        tour=departure.tour.name,
+        when=voice.when(departure.starts_at),
+        reason=reason,
+        reference=reference,
+    )
     if paid_minor is None:
-        refund = " and what you paid is being refunded in full."
-    elif paid_minor:
-        money = format_money(paid_minor, currency or org.currency)
-        refund = f" and {money} is being refunded in full."
-    else:
-        refund = "."
-    return (
-        f"We're sorry: {departure.tour.name} on {local_time(org, departure.starts_at)} is "
-        f"cancelled ({reason}). Your booking {reference} is cancelled{refund} "
-        "Reply to choose another date."
+        return voice._(
+            "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
+            "is cancelled and what you paid is being refunded in full. "
+            "Reply to choose another date.",
+            **what,
+        )
+    if paid_minor:
+        return voice._(
+            "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
+            "is cancelled and {amount} is being refunded in full. Reply to choose another date.",
+            amount=voice.money(paid_minor, currency),
+            **what,
+        )
+    return voice._(
+        "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
+        "is cancelled. Reply to choose another date.",
+        **what,
     )
 
 

@@ -184,6 +184,12 @@ class Voice:
             day = self.local(day).date()
         return format_skeleton("MMMEd", day, locale=self.locale)
 
+    def date(self, day: date | datetime, *, year: bool = False) -> str:
+        """ "20 Mar" / "20/03" / "20. März"; with the year "20 Mar 2027": a due date."""
+        if isinstance(day, datetime):
+            day = self.local(day).date()
+        return format_skeleton("yMMMd" if year else "MMMd", day, locale=self.locale)
+
     def long_day(self, day: date | datetime) -> str:
         """ "Saturday 13 March" / "sábado, 13 de março"."""
         if isinstance(day, datetime):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import Departure, Guide, Incident, IncidentStatus, IncidentUpdate, Organization
 from services import crew, incident_states, notify, timeline
 from services.crew import OperationsError
+from services.i18n import customer_voice
 
 # Severity from the guide's words; first match wins. Edit here to change the rules.
 SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -247,11 +248,13 @@ def ops_update(
         )
     if tell_customers:
         for booking in crew.confirmed_bookings(session, departure):
+            voice = customer_voice(org, booking.customer)
             notify.to_customer(
                 session,
                 org,
                 booking.customer,
-                f"Update on your {departure.tour.name}:\n{text}",
+                # Ops' own words, as they wrote them, under a heading in the customer's.
+                voice._("Update on your {tour}:\n{text}", tour=departure.tour.name, text=text),
                 now,
                 reference=booking.reference,
             )

@@ -29,7 +29,7 @@ from models import (
     WaitlistEntry,
 )
 from services import outbox, ratelimit
-from services.money import format_money
+from services.i18n import customer_voice
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def may_page_staff(org: Organization, customer: Customer) -> bool:
 
 
 def local_time(org: Organization, moment: datetime) -> str:
-    """E.g. "Sat 9 Jan 17:30": how replies show times, in the organization's zone."""
+    """E.g. "Sat 9 Jan 17:30", in the organization's zone: for staff, who read English.
+    A customer's time is their voice's (services.i18n.Voice.when)."""
     local = org.local(moment)
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
@@ -97,6 +98,8 @@ def customer_channel(session: Session, customer: Customer) -> tuple[str, Convers
 def to_customer(
     session: Session, org: Organization, customer: Customer, body: str, now: datetime, **fields: str
 ) -> list[Message]:
+    """Queues a message the customer reads: body is said in their voice
+    (services.i18n.customer_voice), never an English f-string."""
     channel, conv = customer_channel(session, customer)
     return outbox.queue(
         session,
@@ -189,11 +192,22 @@ def waitlist_offer(
     booking = entry.booking
     dep = booking.departure
     assert entry.offer_expires_at is not None
-    body = (
-        f"🎉 A spot opened up on {dep.tour.name}, {local_time(org, dep.starts_at)}!\n"
-        f"{entry.seats} seat{'s' if entry.seats != 1 else ''} held for you until "
-        f"{local_time(org, entry.offer_expires_at)}. "
-        f"Total {format_money(booking.total_minor, booking.currency)}.\n"
-        f"Reply CONFIRM to book, or DECLINE to stay on the list."
+    voice = customer_voice(org, booking.customer)
+    body = "\n".join(
+        [
+            voice._(
+                "🎉 A spot opened up on {tour}, {when}!",
+                tour=dep.tour.name,
+                when=voice.when(dep.starts_at),
+            ),
+            voice.n_(
+                "{n} seat held for you until {expires}. Total {total}.",
+                "{n} seats held for you until {expires}. Total {total}.",
+                entry.seats,
+                expires=voice.when(entry.offer_expires_at),
+                total=voice.money(booking.total_minor, booking.currency),
+            ),
+            voice._("Reply CONFIRM to book, or DECLINE to stay on the list."),
+        ]
     )
     to_customer(session, org, booking.customer, body, now, reference=booking.reference)

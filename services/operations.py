@@ -34,6 +34,7 @@ from services.crew import (
     support_line,
     tell_ops,
 )
+from services.i18n import customer_voice
 from services.money import format_money
 from services.notify import local_time
 from services.outbox import SMS_LIMIT
@@ -80,12 +81,18 @@ def check_in(
         now,
     )
     for booking in guests:
+        voice = customer_voice(org, booking.customer)
         notify.to_customer(
             session,
             org,
             booking.customer,
-            f"Your {departure.tour.name} has started! 🎉\nYour guide: {guide.name}\n"
-            f"Contact: {guide.phone}\nHave an amazing time!",
+            voice._(
+                "Your {tour} has started! 🎉\nYour guide: {guide}\nContact: {phone}\n"
+                "Have an amazing time!",
+                tour=departure.tour.name,
+                guide=guide.name,
+                phone=guide.phone,
+            ),
             now,
             reference=booking.reference,
         )
@@ -159,12 +166,17 @@ def check_out(
         session, org, f"✓ {guide.name} checked out of {departure.code}. {text.strip()[:300]}", now
     )
     for booking in guests:
+        voice = customer_voice(org, booking.customer)
         notify.to_customer(
             session,
             org,
             booking.customer,
-            f"🎉 Thank you for travelling with {org.name} on the {departure.tour.name}!\n"
-            "How was it? Reply with a score from 1 to 5 and any comments; we read every one.",
+            voice._(
+                "🎉 Thank you for travelling with {organization} on the {tour}!\n"
+                "How was it? Reply with a score from 1 to 5 and any comments; we read every one.",
+                organization=org.name,
+                tour=departure.tour.name,
+            ),
             now,
             reference=booking.reference,
         )

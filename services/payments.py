@@ -28,9 +28,9 @@ from models import (
 from models.enums import status_label
 from services import bookings, leads, notify, payment_states, runtime, timeline
 from services.errors import ServiceError
+from services.i18n import customer_voice
 from services.inventory import NotEnoughSeats
 from services.locking import lock_departure
-from services.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -234,22 +234,30 @@ def settle(
 
 
 def confirmation_text(org: Organization, booking: Booking, now: datetime) -> str:
+    """The booking confirmed, in the customer's words (staff see what was sent)."""
+    voice = customer_voice(org, booking.customer)
     dep = booking.departure
-    money = lambda minor: format_money(minor, booking.currency)  # noqa: E731
     lines = [
-        "🎉 Booking confirmed!"
+        voice._("🎉 Booking confirmed!")
         if booking.balance_minor
-        else "🎉 Booking confirmed and paid in full!",
-        f"Booking: {booking.reference}",
-        f"Tour: {dep.tour.name}",
-        f"Date: {notify.local_time(org, dep.starts_at)}",
-        f"People: {sum(booking.party.values())}",
-        f"Paid: {money(booking.paid_minor)}",
+        else voice._("🎉 Booking confirmed and paid in full!"),
+        voice._(
+            "Booking: {reference}\nTour: {tour}\nDate: {when}\nPeople: {people}\nPaid: {paid}",
+            reference=booking.reference,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+            people=sum(booking.party.values()),
+            paid=voice.money(booking.paid_minor, booking.currency),
+        ),
     ]
     if booking.balance_minor:
         due = dep.starts_at - timedelta(days=org.settings.balance_due_days)
         lines.append(
-            f"Balance: {money(booking.balance_minor)} (due {org.local(max(due, now)):%d %b %Y})"
+            voice._(
+                "Balance: {balance} (due {due})",
+                balance=voice.money(booking.balance_minor, booking.currency),
+                due=voice.date(max(due, now), year=True),
+            )
         )
     return "\n".join(lines)
 
@@ -277,10 +285,12 @@ def resend_confirmation(
     elif booking.status in AWAITING_PAYMENT_STATUSES and (
         booking.hold_expires_at is not None and booking.hold_expires_at > now
     ):
-        text = (
-            f"Your booking {booking.reference} is held until "
-            f"{notify.local_time(org, booking.hold_expires_at)}.\n"
-            f"Pay here to confirm: {pay_url(booking)}"
+        voice = customer_voice(org, booking.customer)
+        text = voice._(
+            "Your booking {reference} is held until {expires}.\nPay here to confirm: {link}",
+            reference=booking.reference,
+            expires=voice.when(booking.hold_expires_at),
+            link=pay_url(booking),
         )
     else:
         raise PaymentError(
@@ -299,8 +309,11 @@ def _lost_seats(session: Session, org: Organization, booking: Booking, now: date
         session,
         org,
         booking.customer,
-        f"Sorry, your hold {booking.reference} expired and the seats were taken before your "
-        "payment arrived. We have refunded it in full. Reply to see other dates.",
+        customer_voice(org, booking.customer)._(
+            "Sorry, your hold {reference} expired and the seats were taken before your "
+            "payment arrived. We have refunded it in full. Reply to see other dates.",
+            reference=booking.reference,
+        ),
         now,
     )
     leads.capture_failed_booking(
@@ -461,7 +474,8 @@ def _failed(
 ) -> str:
     if payment.status != PaymentStatus.PENDING:
         return "ignored"
-    error = (obj.get("last_payment_error") or {}).get("message") or "the card was declined"
+    stripe_says = (obj.get("last_payment_error") or {}).get("message")
+    error = stripe_says or "the card was declined"
     payment.failure_reason = error[:500]
     booking = payment.booking
     payment_states.transition(
@@ -473,12 +487,18 @@ def _failed(
         source="stripe",
         content={"error": error},
     )
+    voice = customer_voice(org, booking.customer)
     notify.to_customer(
         session,
         org,
         booking.customer,
-        f"Your payment for {booking.reference} didn't go through ({error}). Your seats are still "
-        "held; reply PAY for a new link, or AGENT for help.",
+        voice._(
+            "Your payment for {reference} didn't go through ({error}). Your seats are still "
+            "held; reply PAY for a new link, or AGENT for help.",
+            reference=booking.reference,
+            # Stripe's own explanation, as it gives it; ours in the customer's words.
+            error=stripe_says or voice._("the card was declined"),
+        ),
         now,
     )
     leads.capture_failed_booking(

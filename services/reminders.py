@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Departure, Organization, ReminderSent
 from services import notify
-from services.money import format_money
-from services.notify import local_time
+from services.i18n import customer_voice
 from services.payments import pay_url
 
 LOOKAHEAD = timedelta(days=31)
@@ -58,16 +57,24 @@ def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
         days_left = (dep.starts_at - now).days
         for days in sorted(settings.reminder_days_before):
             if days_left < days and _once(session, booking, "pre_departure", f"{days}d", now):
+                voice = customer_voice(org, booking.customer)
+                starts = voice._(
+                    "Hi! Your {tour} starts {when} ({reference}).",
+                    tour=dep.tour.name,
+                    when=voice.when(dep.starts_at),
+                    reference=booking.reference,
+                )
+                meet = (
+                    voice._("Meeting point: {place}.", place=dep.tour.meeting_point)
+                    if dep.tour.meeting_point
+                    else voice._("Meeting point: we will confirm.")
+                )
+                questions = voice._("Questions? Reply here.")
                 notify.to_customer(
                     session,
                     org,
                     booking.customer,
-                    (
-                        f"Hi! Your {dep.tour.name} starts {local_time(org, dep.starts_at)} "
-                        f"({booking.reference}).\n"
-                        f"Meeting point: {dep.tour.meeting_point or 'we will confirm'}.\n"
-                        "Questions? Reply here."
-                    ),
+                    "\n".join([starts, meet, questions]),
                     now,
                     reference=booking.reference,
                 )
@@ -80,15 +87,18 @@ def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
             and now >= remind_from
             and _once(session, booking, "balance_due", f"{org.local(due):%Y%m%d}", now)
         ):
+            voice = customer_voice(org, booking.customer)
             notify.to_customer(
                 session,
                 org,
                 booking.customer,
-                (
-                    f"Balance for {booking.reference} ({dep.tour.name}): "
-                    f"{format_money(booking.balance_minor, booking.currency)}, "
-                    f"due {org.local(due):%d %b}.\n"
-                    f"Pay here: {pay_url(booking)}"
+                voice._(
+                    "Balance for {reference} ({tour}): {amount}, due {due}.\nPay here: {link}",
+                    reference=booking.reference,
+                    tour=dep.tour.name,
+                    amount=voice.money(booking.balance_minor, booking.currency),
+                    due=voice.date(due),
+                    link=pay_url(booking),
                 ),
                 now,
                 reference=booking.reference,
@@ -112,13 +122,18 @@ def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
         if expires <= now + timedelta(hours=org.settings.hold_nudge_hours) and _once(
             session, booking, "hold_expiring", f"{expires:%Y%m%d%H%M}", now
         ):
+            voice = customer_voice(org, booking.customer)
             notify.to_customer(
                 session,
                 org,
                 booking.customer,
-                (
-                    f"Your seats on {dep.tour.name} ({booking.reference}) are held until "
-                    f"{local_time(org, expires)}. Pay to keep them: {pay_url(booking)}"
+                voice._(
+                    "Your seats on {tour} ({reference}) are held until {expires}. "
+                    "Pay to keep them: {link}",
+                    tour=dep.tour.name,
+                    reference=booking.reference,
+                    expires=voice.when(expires),
+                    link=pay_url(booking),
                 ),
                 now,
                 reference=booking.reference,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from cli import messages
 from config import TestConfig
-from models import Booking, Organization, utcnow
-from services import bookings, i18n, inventory, payments
+from models import Booking, Guide, Incident, Organization, StaffUser, Tour, utcnow
+from services import (
+    approvals,
+    availability,
+    bookings,
+    cancellations,
+    i18n,
+    incidents,
+    inventory,
+    leads,
+    operations,
+    payments,
+    reminders,
+    sales,
+)
 from tests import pseudo_locale
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
@@ -165,6 +179,8 @@ def test_full_departures_the_waitlist_and_its_offer(
         org = s.scalar(select(Organization))
         bookings.cancel_and_free_seats(s, org, s.get(Booking, blocker.id), utcnow(), reason="x")
         s.commit()
+    [offer] = ada.notified()
+    assert marked(offer)
     assert marked(ada.say("CONFIRM"))
 
 
@@ -186,6 +202,7 @@ def test_cancelling_with_a_refund_handoff_and_keywords(
         payments.settle(s, org, payment, utcnow(), source="fake")
         s.commit()
         ref = booking.reference
+    assert len(ada.notified()) == 1  # the payment's confirmation
     ada.say(f"please cancel {ref}")
     ada.say("no")
     ada.say(f"cancel {ref}")
@@ -213,3 +230,73 @@ def test_replies_to_an_english_customer_carry_no_marks(
         s.commit()
     reply = Chat(client, factory, phone="+12025550101", name="Ada").say("hi")
     assert "I can help you" in reply and not marked(reply)
+
+
+def test_every_notification_to_a_customer_is_spoken(
+    ada: Spoken, factory: sessionmaker[Session]
+) -> None:
+    """Each service that tells a customer something, in turn; then every message queued to
+    Ada is checked."""
+    now = utcnow()
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        ada_customer = make_customer(s, org, ada.phone, now, name="Ada")
+        staff = s.scalar(select(StaffUser).where(StaffUser.phone.is_not(None)))
+        guide = s.scalar(select(Guide))
+
+        def held(code: str, **party: int) -> Booking:
+            return inventory.hold_seats(
+                s, org, departure(s, org, code), ada_customer, party, now, source="whatsapp"
+            )
+
+        # Paid in part: the confirmation (with its balance), a resend, then the reminders of
+        # the departure, of the balance, and of a hold about to lapse.
+        city = held("CITY3", adult=1)
+        payment, _ = payments.start_checkout(s, org, city, "deposit", now, BASE_URL)
+        payments.settle(s, org, payment, now, source="fake")
+        payments.resend_confirmation(s, org, city, now)
+        lapsing = held("CITY4", adult=1)
+        payments.resend_confirmation(s, org, lapsing, now)
+        later = lapsing.hold_expires_at - timedelta(hours=1)
+        assert sum(reminders.send_due_reminders(s, later).values()) == 3
+        # A payment refused, and one that came after its seats were gone.
+        failing, _ = payments.start_checkout(s, org, lapsing, "full", now, BASE_URL)
+        payments._failed(s, org, failing, {}, now)
+        payments._lost_seats(s, org, lapsing, now)
+
+        # The owner approves one hold and declines another; a third times out.
+        for approve in (True, False, None):
+            booking = held("EBC100", adult=1)
+            approvals.request_approval(s, org, booking, now, secret="x" * 32, base_url=BASE_URL)
+            if approve is None:
+                approvals.tell_timed_out(s, org, booking, now)
+            else:
+                approvals.decide(s, org, booking, approve, now)
+
+        # A rep's quote and hold, from the admin.
+        lead = leads.create_lead(s, org, ada_customer, now, source="whatsapp")
+        sunset = availability.search(
+            s, org, now, tour=s.scalar(select(Tour).where(Tour.slug == "sunset-tour")), limit=2
+        )
+        sales.send_quote(s, org, lead, sunset[0].departure, {"adult": 2}, now, staff=staff)
+        sales.hold_for_lead(s, org, lead, sunset[1].departure, {"adult": 1}, now, staff=staff)
+
+        # The trip: the guide checks in, ops pass on an incident, the guide checks out.
+        trip = city.departure
+        trip.guide_id = guide.id
+        started = trip.starts_at - timedelta(minutes=5)
+        operations.check_in(s, org, guide, trip, started)
+        incidents.report_issue(s, org, guide, trip, "the bus is late", started)
+        incident = s.scalar(select(Incident))
+        incidents.ops_update(s, org, incident, "30 minutes late", started, tell_customers=True)
+        operations.check_out(s, org, guide, trip, "all good", started + timedelta(hours=3))
+
+        # A whole departure cancelled: a paid booking and an unpaid one.
+        paid = held("EBC100", adult=1)
+        payment, _ = payments.start_checkout(s, org, paid, "full", now, BASE_URL)
+        payments.settle(s, org, payment, now, source="fake")
+        held("EBC100", child=1)
+        cancellations.cancel_departure(s, org, paid.departure, "heavy snow", now)
+        s.commit()
+    told = ada.notified()
+    assert len(told) >= 20 and all(marked(body) for body in told)
