@@ -5,6 +5,7 @@ their replies or in the notifications sent to them."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from collections.abc import Iterator
@@ -62,6 +63,86 @@ def test_every_placeholder_is_named() -> None:
         if field is not None and not field.isidentifier()
     ]
     assert unnamed == []
+
+
+# --- what is said to a customer is built from the catalog --------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# Everything the bot says to customers (guides are staff: bot/guides.py answers them).
+CUSTOMER_CODE = [p for p in sorted((ROOT / "bot").glob("*.py")) if p.name != "guides.py"]
+CUSTOMER_CODE += sorted((ROOT / "services").glob("*.py")) + sorted((ROOT / "pages").glob("*.py"))
+# English formatting of times, money and statuses: staff's, never a customer's.
+ENGLISH_FORMATS = {"local_time", "format_money", "status_label"}
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _english(node: ast.expr) -> list[ast.AST]:
+    """The parts of an expression that put English in front of a customer: a string with
+    words in it, or an English time or amount, anywhere but the msgid of a Voice._/n_."""
+    found: list[ast.AST] = []
+
+    def walk(child: ast.AST) -> None:
+        if isinstance(child, ast.Call) and _name(child.func) in {"_", "n_"}:
+            for keyword in child.keywords:  # the msgids are the catalog's; the values not
+                walk(keyword.value)
+            return
+        if isinstance(child, ast.Call) and _name(child.func) in ENGLISH_FORMATS:
+            found.append(child)
+        if isinstance(child, ast.Constant):
+            if isinstance(child.value, str) and any(ch.isalpha() for ch in child.value):
+                found.append(child)
+            return
+        if isinstance(child, ast.JoinedStr):
+            literal = "".join(v.value for v in child.values if isinstance(v, ast.Constant))
+            if any(ch.isalpha() for ch in literal):
+                found.append(child)
+                return
+        for grandchild in ast.iter_child_nodes(child):
+            walk(grandchild)
+
+    walk(node)
+    return found
+
+
+def _said(call: ast.Call) -> ast.expr | None:
+    """What a call says to a customer: turn.say(text), notify.to_customer(s, o, c, body)."""
+    name = _name(call.func)
+    if name == "say" and call.args:
+        return call.args[0]
+    if name == "to_customer":
+        body = [k.value for k in call.keywords if k.arg == "body"]
+        return body[0] if body else (call.args[3] if len(call.args) > 3 else None)
+    return None
+
+
+def test_replies_and_notifications_are_built_from_the_catalog() -> None:
+    """turn.say and notify.to_customer take sentences from Voice: no English literal,
+    f-string or English-formatted time or amount in what they are given (the journeys
+    below check the sentences built elsewhere and passed in)."""
+    found = []
+    for path in CUSTOMER_CODE:
+        for call in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(call, ast.Call) and (said := _said(call)) is not None:
+                found += [
+                    f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:60]}"
+                    for node in _english(said)
+                ]
+    assert found == []
+
+
+def test_the_english_check_catches_what_it_should() -> None:
+    def check(source: str) -> int:
+        return len(_english(_said(ast.parse(source).body[0].value)))  # type: ignore[attr-defined]
+
+    assert check('turn.say(f"Held until {when}")') == 1
+    assert check('turn.say("Sorry, " + reason)') == 1
+    assert check('turn.say(voice._("Held until {when}", when=local_time(org, at)))') == 1
+    assert check('notify.to_customer(s, org, c, "\\n".join([a, "Reply YES"]), now)') == 1
+    assert check('turn.say(voice._("Held until {when}", when=voice.when(at)) + "\\n" + m)') == 0
+    assert check('turn.say(f"{i}. {question}")') == 0
 
 
 # --- conversations in a language whose every sentence is marked --------------------------
