@@ -17,7 +17,7 @@ from __future__ import annotations
 import gettext
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache, lru_cache
 from io import BytesIO
@@ -150,17 +150,7 @@ class Voice:
 
     def money(self, amount_minor: int, currency: str) -> str:
         """ "€49" / "49 €" / "$49.50": whole amounts without zeros, as chat reads best."""
-        locale = money_locale(self.language)
-        value = Decimal(amount_minor).scaleb(-exponent(currency))
-        whole = value == value.to_integral_value()
-        if not whole:
-            return format_currency(value, currency, locale=locale)
-        # The locale's own pattern with the fraction digits dropped ("#,##0.00 ¤" -> "#,##0 ¤").
-        pattern = locale.currency_formats["standard"].pattern.split(";")[0]
-        pattern = pattern.replace(".00", "").replace(",00", "")
-        return format_currency(
-            value, currency, format=pattern, locale=locale, currency_digits=False
-        )
+        return _money(self.language, amount_minor, currency)
 
     def number(self, value: int | Decimal) -> str:
         """ "12.5" / "12,5": a percentage's number, a count in a table."""
@@ -182,23 +172,23 @@ class Voice:
         """ "Sat 13 Mar" / "sábado, 13/03" / "Sa., 13. März"."""
         if isinstance(day, datetime):
             day = self.local(day).date()
-        return format_skeleton("MMMEd", day, locale=self.locale)
+        return _skeleton(self.language, "MMMEd", day)
 
     def date(self, day: date | datetime, *, year: bool = False) -> str:
         """ "20 Mar" / "20/03" / "20. März"; with the year "20 Mar 2027": a due date."""
         if isinstance(day, datetime):
             day = self.local(day).date()
-        return format_skeleton("yMMMd" if year else "MMMd", day, locale=self.locale)
+        return _skeleton(self.language, "yMMMd" if year else "MMMd", day)
 
     def long_day(self, day: date | datetime) -> str:
         """ "Saturday 13 March" / "sábado, 13 de março"."""
         if isinstance(day, datetime):
             day = self.local(day).date()
-        return format_skeleton("MMMMEEEEd", day, locale=self.locale, fuzzy=True)
+        return _skeleton(self.language, "MMMMEEEEd", day)
 
     def clock(self, moment: datetime) -> str:
         """ "17:30", or "17:30 Lisbon time" for a recipient abroad."""
-        text = format_skeleton("Hm", self.local(moment), locale=self.locale)
+        text = _skeleton(self.language, "Hm", self.local(moment).time())
         if not self.zone_label:
             return text
         return self._("{time} {city} time", time=text, city=self.city())
@@ -208,7 +198,33 @@ class Voice:
         return f"{self.day(moment)} {self.clock(moment)}"
 
     def city(self) -> str:
-        return get_timezone_location(self.tz, locale=self.locale, return_city=True)
+        return _city(self.language, self.tz.key)
+
+
+# Babel works out a date's or an amount's pattern for the locale on every call (a tenth of
+# a millisecond each): the same departures and prices recur in message after message, so
+# the formatted text is kept. The sentences around them are not (gettext is fast, and a
+# test may swap the catalogs).
+@lru_cache(maxsize=16384)
+def _skeleton(language: str, skeleton: str, value: date | time) -> str:
+    return format_skeleton(skeleton, value, locale=babel_locale(language), fuzzy=True)
+
+
+@cache
+def _city(language: str, zone: str) -> str:
+    return get_timezone_location(ZoneInfo(zone), locale=babel_locale(language), return_city=True)
+
+
+@lru_cache(maxsize=16384)
+def _money(language: str, amount_minor: int, currency: str) -> str:
+    locale = money_locale(language)
+    value = Decimal(amount_minor).scaleb(-exponent(currency))
+    if value != value.to_integral_value():
+        return format_currency(value, currency, locale=locale)
+    # The locale's own pattern with the fraction digits dropped ("#,##0.00 ¤" -> "#,##0 ¤").
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    pattern = pattern.replace(".00", "").replace(",00", "")
+    return format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
 
 
 def organization_languages(languages: Iterable[str]) -> tuple[str, ...]:
