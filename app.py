@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from admin import init_admin
     from api import api_bp, health_bp
     from pages import approve_bp, pay_bp
+    from pages import voice as page_voice
     from webhooks import stripe_bp, twilio_bp
 
     # Signed by Twilio/Stripe, or GET-only, or (pay) creating nothing but a checkout: no CSRF.
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stripe_bp, url_prefix="/webhooks")
     app.register_blueprint(pay_bp)
     app.register_blueprint(approve_bp)
+    page_voice.install(app)  # the customer pages' _() and ngettext()
     init_admin(app)
 
     @app.get("/")
@@ -141,6 +143,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
+
+    from pages import voice as page_voice
 
     def wants_json() -> bool:
         return request.path.startswith(("/api/", "/webhooks/", "/health"))
@@ -158,10 +162,11 @@ def register_error_handlers(app: Flask) -> None:
         # Never a stack trace to the client; the log has it.
         log.exception("unhandled error")
         if not wants_json():
+            voice = page_voice.current()  # the customer's, on a page that knew them
             return render_template(
                 "pay/message.html",
-                title="Something went wrong",
-                message="Sorry, that did not work. It has been logged.",
+                title=voice._("Something went wrong"),
+                message=voice._("Sorry, that did not work. It has been logged."),
             ), 500
         return jsonify(
             error="Internal Server Error", message="Something went wrong; it has been logged."

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 
 from extensions import db, job_queue
 from models import Booking, Organization, Payment, utcnow
-from services import outbox, payments
+from pages.voice import speak_to
+from services import outbox, payments, phrases
 from services.errors import ServiceError
-from services.money import format_money
-from services.notify import local_time
+from services.i18n import Voice, customer_voice
 
 pay_bp = Blueprint("pay", __name__)
 
@@ -32,19 +32,22 @@ def _base_url() -> str:
 @pay_bp.get("/pay/<ref>")
 def choose(ref: str) -> str:
     booking = _booking(ref)
+    voice = _voice(booking)
     options = [
-        (kind, format_money(payments.amount_for(booking, kind), booking.currency))
+        (kind, voice.money(payments.amount_for(booking, kind), booking.currency))
         for kind in payments.payable_kinds(booking)
     ]
+    refusal = payments.not_payable_because(booking)
     return render_template(
         "pay/booking.html",
         booking=booking,
         tour=booking.departure.tour,
         options=options,
-        not_payable=payments.not_payable_because(booking),
-        when=local_time(_org(booking), booking.departure.starts_at),
-        total=format_money(booking.total_minor, booking.currency),
-        paid=format_money(booking.paid_minor, booking.currency),
+        not_payable=refusal.said_by(voice) if refusal else None,
+        when=voice.when(booking.departure.starts_at),
+        total=voice.money(booking.total_minor, booking.currency),
+        paid=voice.money(booking.paid_minor, booking.currency),
+        status=voice._(phrases.status(booking.status)),
     )
 
 
@@ -52,6 +55,11 @@ def _org(booking: Booking) -> Organization:
     org = db.session.get(Organization, booking.organization_id)
     assert org is not None
     return org
+
+
+def _voice(booking: Booking) -> Voice:
+    """The booking's customer's voice, for this request's page and its sentences."""
+    return speak_to(customer_voice(_org(booking), booking.customer))
 
 
 @pay_bp.post("/pay/<ref>")
@@ -63,7 +71,10 @@ def start(ref: str) -> Response | str:
             db.session, _org(booking), booking, kind, utcnow(), _base_url()
         )
     except ServiceError as exc:
-        return render_template("pay/message.html", title="Nothing to pay", message=exc.message), 409
+        voice = _voice(booking)
+        return render_template(
+            "pay/message.html", title=voice._("Nothing to pay"), message=exc.said_by(voice)
+        ), 409
     db.session.commit()
     return redirect(url, code=303)
 
@@ -77,34 +88,51 @@ def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.booking_id != booking.id or payment.provider != "fake":
         abort(404)
-    amount = format_money(payment.amount_minor, payment.currency)
+    voice = _voice(booking)
+    amount = voice.money(payment.amount_minor, payment.currency)
     if request.method == "GET":
         return render_template(
             "pay/fake_checkout.html", booking=booking, payment=payment, amount=amount
         )
     outcome = payments.settle(db.session, _org(booking), payment, utcnow(), source="fake")
     outbox.commit_and_send(db.session, job_queue())
+    reference = booking.reference
     messages = {
         "confirmed": (
-            "Payment received",
-            f"Thank you! {booking.reference} is confirmed; details are on their way.",
+            voice._("Payment received"),
+            voice._(
+                "Thank you! {reference} is confirmed; details are on their way.",
+                reference=reference,
+            ),
         ),
-        "balance_paid": ("Payment received", f"Thank you! {booking.reference} is paid."),
-        "already_paid": ("Already paid", "This payment was already received."),
+        "balance_paid": (
+            voice._("Payment received"),
+            voice._("Thank you! {reference} is paid.", reference=reference),
+        ),
+        "already_paid": (
+            voice._("Already paid"),
+            voice._("This payment was already received."),
+        ),
         "refunded": (
-            "Refunded",
-            "Sorry, the seats were gone before your payment arrived; it has been refunded.",
+            voice._("Refunded"),
+            voice._(
+                "Sorry, the seats were gone before your payment arrived; it has been refunded."
+            ),
         ),
     }
-    title, message = messages.get(outcome, ("Payment", outcome))
+    title, message = messages.get(outcome, (voice._("Payment"), outcome))
     return render_template("pay/message.html", title=title, message=message)
 
 
 @pay_bp.get("/pay/<ref>/done")
 def done(ref: str) -> str:
     booking = _booking(ref)
+    voice = _voice(booking)
     return render_template(
         "pay/message.html",
-        title="Thank you",
-        message=f"We'll confirm {booking.reference} by message as soon as the payment clears.",
+        title=voice._("Thank you"),
+        message=voice._(
+            "We'll confirm {reference} by message as soon as the payment clears.",
+            reference=booking.reference,
+        ),
     )

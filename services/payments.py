@@ -26,9 +26,9 @@ from models import (
     Refund,
 )
 from models.enums import status_label
-from services import bookings, leads, notify, payment_states, runtime, timeline
+from services import bookings, leads, notify, payment_states, phrases, runtime, timeline
 from services.errors import ServiceError
-from services.i18n import customer_voice
+from services.i18n import N_, customer_voice
 from services.inventory import NotEnoughSeats
 from services.locking import lock_departure
 
@@ -81,13 +81,16 @@ def payable_kinds(booking: Booking) -> list[str]:
     return []
 
 
-def not_payable_because(booking: Booking) -> str | None:
+def not_payable_because(booking: Booking) -> PaymentError | None:
     """Why the customer cannot pay now, when there is something to say beyond "nothing to
-    pay" (the pay page shows it)."""
+    pay" (the pay page shows it, in the customer's words: said_by)."""
     if booking.status == BookingStatus.PENDING_APPROVAL:
-        return (
-            f"{booking.reference} awaits the operator's approval. You can pay once it is "
-            "confirmed; we'll send you a message."
+        return PaymentError(
+            N_(
+                "{reference} awaits the operator's approval. You can pay once it is "
+                "confirmed; we'll send you a message."
+            ),
+            reference=booking.reference,
         )
     return None
 
@@ -97,9 +100,11 @@ def start_checkout(
 ) -> tuple[Payment, str]:
     """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
     if kind not in payable_kinds(booking):
-        raise PaymentError(
-            not_payable_because(booking)
-            or f"{booking.reference} has nothing to pay as {kind} ({status_label(booking.status)})."
+        raise not_payable_because(booking) or PaymentError(
+            N_("{reference} has nothing to pay as {kind} ({status})."),
+            reference=booking.reference,
+            kind=phrases.payment_kind(kind),
+            status=phrases.status(booking.status),
         )
     amount = amount_for(booking, kind)
     payment = Payment(

@@ -68,6 +68,14 @@ _STATUSES: dict[str, str] = {
 }
 
 
+_PAYMENT_KINDS = {"deposit": N_("deposit"), "full": N_("full"), "balance": N_("balance")}
+
+
+def payment_kind(kind: str) -> Term:
+    """ "deposit", "full", "balance": what a payment is for, inside a sentence."""
+    return Term(_PAYMENT_KINDS.get(kind, kind))
+
+
 def status(value: str) -> Term:
     """A booking's or a departure's status as a customer reads it ("pending approval"), to
     say inside a sentence, an error's included."""

@@ -73,6 +73,13 @@ def english_words(catalog: Catalog, allowed: Iterable[str]) -> frozenset[str]:
 _NOT_WORDS = re.compile(r"https?://\S+|\b[A-Z]{2}-[A-Z0-9]{5}\b|\b[A-Z]{2,}[A-Z0-9-]*\d\w*\b")
 
 
+def english_in(text: str, english: frozenset[str]) -> list[str]:
+    """The English words of the code's sentences in text (links and references aside)."""
+    return sorted(
+        {w for w in re.findall(r"[A-Za-z]{4,}", _NOT_WORDS.sub(" ", text)) if w.lower() in english}
+    )
+
+
 def unspoken(reply: str, english: frozenset[str]) -> list[str]:
     """What in a reply did not come through the catalog; empty when all of it did."""
     problems = []
@@ -84,8 +91,6 @@ def unspoken(reply: str, english: frozenset[str]) -> list[str]:
         left = stripped
     if any(ch.isalpha() for ch in left) or OPEN in left or CLOSE in left:
         problems.append(f"outside the catalog: {left.strip()!r}")
-    text = _NOT_WORDS.sub(" ", reply)
-    found = sorted({w for w in re.findall(r"[A-Za-z]{4,}", text) if w.lower() in english})
-    if found:
+    if found := english_in(reply, english):
         problems.append(f"English words: {found}")
     return problems

@@ -347,8 +347,8 @@ def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory
     page = client.get(f"/pay/{ref}")
     assert (
         page.status_code == 200
-        and b"Pay deposit: $15" in page.data
-        and b"Pay full: $50" in page.data
+        and b"Pay the deposit: $15" in page.data
+        and b"Pay in full: $50" in page.data
     )
     started = client.post(f"/pay/{ref}", data={"kind": "deposit"})
     assert started.status_code == 303 and f"/pay/{ref}/fake/" in started.headers["Location"]

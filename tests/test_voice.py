@@ -6,11 +6,13 @@ their replies or in the notifications sent to them."""
 from __future__ import annotations
 
 import ast
+import html
 import re
 import string
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from babel.messages.pofile import read_po
@@ -381,3 +383,30 @@ def test_every_notification_to_a_customer_is_spoken(
         s.commit()
     told = ada.notified()
     assert len(told) >= 20 and all(marked(body) for body in told)
+
+
+def _page_text(page: bytes) -> str:
+    """What a person reads on a page: its title and body text, without markup or styles."""
+    markup = re.sub(r"(?s)<style.*?</style>", " ", page.decode())
+    return html.unescape(re.sub(r"<[^>]+>", "\n", markup))
+
+
+def test_the_pay_pages_speak_the_customers_language(
+    ada: Spoken, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = hold(s, org, "CITY3", ada.phone, utcnow(), 2)
+        s.commit()
+        link = urlparse(payments.pay_url(booking)).path
+    pages = [client.get(link)]
+    assert b'lang="de"' in pages[0].data
+    started = client.post(link, data={"kind": "deposit"})
+    fake = started.headers["Location"]
+    pages += [client.get(fake), client.post(fake), client.post(fake), client.get(f"{link}/done")]
+    pages.append(client.post(link, data={"kind": "deposit"}))  # nothing left to pay as deposit
+    for page in pages:
+        # A page shows values on their own (the tour, the date): its words are checked.
+        text = _page_text(page.data)
+        assert pseudo_locale.OPEN in text, page.request.path
+        assert pseudo_locale.english_in(text, ada.english) == [], (page.request.path, text)
