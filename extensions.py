@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
@@ -53,6 +53,15 @@ def job_queue() -> JobQueue:
     return JobQueue(current_app.config["APP_CONFIG"].REDIS_URL)
 
 
+def _connection_lost(exc: DBAPIError | PendingRollbackError) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    # Code that caught the lost connection's error and carried on (a hold that "failed
+    # unexpectedly", say) meets it again as this: the transaction went with the
+    # connection. Found by the soak: pg_terminate_backend mid-hold gave Twilio a 500.
+    return "Can't reconnect until invalid transaction is rolled back" in str(exc)
+
+
 def retry_on_lost_connection(view: Callable[..., Any]) -> Callable[..., Any]:
     """Runs a view once more, on a fresh session, when its database connection was cut
     mid-request (PostgreSQL restarted, pg_terminate_backend, a failover). Only for views
@@ -62,8 +71,8 @@ def retry_on_lost_connection(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+        except (DBAPIError, PendingRollbackError) as exc:
+            if not _connection_lost(exc):
                 raise
             stale = g.pop("db_session", None)
             if stale is not None:

@@ -3,6 +3,7 @@ callbacks, opt-out keywords, and hostile input that must never cause a 500."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import xml.etree.ElementTree as ET
 
@@ -509,6 +510,44 @@ def test_a_database_connection_cut_mid_request_is_retried_not_a_500(
     reply = chat.say("hello")  # asserts a 200
     assert reply and cuts == [1]
     assert count(factory, Message) >= 2  # the inbound message and its reply, stored once
+    with factory() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.provider_sid == chat.sids[-1])
+            )
+            == 1
+        )
+
+
+def test_a_connection_cut_under_code_that_carries_on_is_retried_not_a_500(
+    chat: Chat, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the soak run with the proxy: pg_terminate_backend in the middle of a hold,
+    whose failure the bot catches and answers ("hold failed unexpectedly"), left the
+    request's transaction dead; the next statement raised PendingRollbackError, a 500."""
+    from sqlalchemy import text
+
+    import webhooks.twilio as twilio_webhook
+
+    real = twilio_webhook.handle_inbound
+    cuts = []
+
+    def cut_and_carry_on(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not cuts:
+            cuts.append(1)
+            with factory() as admin:
+                pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # It fails (the connection is gone), and the caller carries on, as bot code
+            # that logs the error and answers the customer does.
+            with contextlib.suppress(Exception):
+                session.execute(text("SELECT 1"))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(twilio_webhook, "handle_inbound", cut_and_carry_on)
+    assert chat.say("hello") and cuts == [1]  # a 200, answered once
     with factory() as s:
         assert (
             s.scalar(
