@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import event
 
 import models  # noqa: F401  (registers every table)
 from config import Config
@@ -31,6 +34,15 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = _url()
     engine = make_engine(url)
+    sqlite = url.startswith("sqlite")
+    if sqlite:
+        # Batch mode rebuilds a table by copying it and dropping the old one; with foreign
+        # keys enforced SQLite would delete (cascade) every row referring to the dropped
+        # table. Enforcement is off while migrating and the result is checked at the end.
+        @event.listens_for(engine, "connect")
+        def _foreign_keys_off(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA foreign_keys=OFF")
+
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -41,6 +53,10 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
     engine.dispose()
 
 

@@ -30,7 +30,11 @@ class Tour(OrgScopedMixin, TimestampMixin, Base):
     code_prefix: Mapped[str] = mapped_column(String(6))
     duration_minutes: Mapped[int]
     meeting_point: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
+    # What customers may ask about, as the catalog file gives it (services/catalog_schema):
+    # texts are a string or a map language -> string.
+    description: Mapped[str | dict[str, str] | None] = mapped_column(JSONType)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    faq: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     # Overrides the organization's settings.cancellation_policy when set.
     cancellation_policy: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)

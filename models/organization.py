@@ -24,6 +24,9 @@ class Organization(TimestampMixin, Base):
     owner_phone: Mapped[str | None] = mapped_column(String(20))
     ops_phones: Mapped[list[str]] = mapped_column(default=list)
     settings_json: Mapped[dict[str, Any]] = mapped_column("settings", default=dict)
+    # Questions about the organization as a whole (vouchers, payment methods), answered in
+    # chat: [{"q": [...] or {lang: [...]}, "a": text or {lang: text}, "follow_up": ...}].
+    faq: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
 
     numbers: Mapped[list[OrganizationNumber]] = relationship(
         back_populates="organization", cascade="all, delete-orphan"

@@ -403,6 +403,7 @@ def import_catalog(session: Session, data: dict[str, Any], now: datetime) -> Imp
     org.owner_phone = org_in.owner_phone
     org.ops_phones = list(org_in.ops_phones)
     org.settings_json = org_in.settings.model_dump(mode="json")
+    org.faq = [entry.model_dump(mode="json", exclude_none=True) for entry in org_in.faq]
     session.flush()
     summary = ImportSummary(org)
     summary.count("organization", created)
@@ -529,6 +530,8 @@ def _write_tour(
     tour.duration_minutes = tour_in.duration
     tour.meeting_point = tour_in.meeting_point
     tour.description = tour_in.description
+    tour.details = tour_in.details.model_dump(mode="json", exclude_none=True)
+    tour.faq = [entry.model_dump(mode="json", exclude_none=True) for entry in tour_in.faq]
     tour.cancellation_policy = (
         [rule.model_dump(mode="json") for rule in tour_in.cancellation_policy]
         if tour_in.cancellation_policy is not None

@@ -8,15 +8,19 @@ services/catalog.py, which also knows the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from models.settings import OrganizationSettings, RefundRule
+from services.i18n import SUPPORTED_LANGUAGES
 from services.money import MoneyError, validate_currency
 from services.phones import InvalidPhone, normalize_phone, parse_address
+
+T = TypeVar("T")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -41,6 +45,14 @@ def _timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"{value!r} is not an IANA time zone such as Asia/Kathmandu") from None
+    return value
+
+
+def _language(value: str) -> str:
+    if value not in SUPPORTED_LANGUAGES:
+        raise ValueError(
+            f"{value!r} is not a language this product speaks ({', '.join(SUPPORTED_LANGUAGES)})"
+        )
     return value
 
 
@@ -106,6 +118,78 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# --- texts customers read: one string, or a map language -> string ----------------------
+
+TEXT_LIMIT = 2000
+PHRASE_LIMIT = 200
+
+
+def _text(value: object, limit: int) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("write a text")
+    text = str(value).strip()
+    if not text:
+        raise ValueError("a text needs at least 1 character")
+    if len(text) > limit:
+        raise ValueError(f"a text may have at most {limit} characters")
+    return text
+
+
+def _per_language(value: dict[object, object], each: Callable[[object], T]) -> dict[str, T]:
+    if not value:
+        raise ValueError("a map of languages needs at least one language")
+    out: dict[str, T] = {}
+    for key, item in value.items():
+        out[_language(str(key).strip().lower())] = each(item)
+    return out
+
+
+def _local_text(value: object) -> str | dict[str, str]:
+    """ "Lunch included" or {en: "Lunch included", pt: "Almoço incluído"}."""
+    if isinstance(value, dict):
+        return _per_language(value, lambda item: _text(item, TEXT_LIMIT))
+    return _text(value, TEXT_LIMIT)
+
+
+def _phrase_list(value: object) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError("write a question, or a list of phrasings")
+    if len(items) > 30:
+        raise ValueError("at most 30 phrasings per question")
+    return [_text(item, PHRASE_LIMIT) for item in items]
+
+
+def _phrases(value: object) -> list[str] | dict[str, list[str]]:
+    """One question or several phrasings/keywords, optionally per language."""
+    if isinstance(value, dict):
+        return _per_language(value, _phrase_list)
+    return _phrase_list(value)
+
+
+LocalText = Annotated[str | dict[str, str], PlainValidator(_local_text)]
+Phrases = Annotated[list[str] | dict[str, list[str]], PlainValidator(_phrases)]
+
+
+class FaqIn(_Strict):
+    """One question customers ask and the answer the bot gives; `follow_up` is what a
+    person must then do (a voucher, an invoice), made into a task for the rep."""
+
+    q: Phrases
+    a: LocalText
+    follow_up: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class TourDetailsIn(_Strict):
+    included: LocalText | None = None
+    not_included: LocalText | None = None
+    bring: LocalText | None = None
+    accessibility: LocalText | None = None
+    min_age: Annotated[int, Field(ge=0, le=99)] | None = None
+    pickup: LocalText | None = None
+    weather: LocalText | None = None
+
+
 class OrganizationIn(_Strict):
     slug: Slug
     name: Name
@@ -115,6 +199,7 @@ class OrganizationIn(_Strict):
     owner_phone: Phone | None = None
     ops_phones: list[Phone] = Field(default_factory=list)
     settings: OrganizationSettings = Field(default_factory=OrganizationSettings)
+    faq: list[FaqIn] = Field(default_factory=list, max_length=200)
 
 
 class StaffIn(_Strict):
@@ -155,7 +240,9 @@ class TourIn(_Strict):
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")] | None = None
     duration: Annotated[int, BeforeValidator(parse_duration)]
     meeting_point: str | None = None
-    description: str | None = None
+    description: LocalText | None = None
+    details: TourDetailsIn = Field(default_factory=TourDetailsIn)
+    faq: list[FaqIn] = Field(default_factory=list, max_length=100)
     cancellation_policy: list[RefundRule] | None = None
     prices: Annotated[
         dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Amount], Field(min_length=1)

@@ -140,6 +140,32 @@ def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
         ),
         (lambda d: d["staff"][0].update(role="admin"), "staff[0].role", "owner"),
         (lambda d: d["tours"][0].update(colour="red"), "tours[0].colour", "Extra"),
+        # The knowledge base: every field named by its path.
+        (
+            lambda d: d["tours"][0].update(details={"min_age": "six"}),
+            "tours[0].details.min_age",
+            "integer",
+        ),
+        (
+            lambda d: d["tours"][0].update(details={"lunch": "yes"}),
+            "tours[0].details.lunch",
+            "Extra",
+        ),
+        (
+            lambda d: d["organization"].update(faq=[{"q": ["gift voucher"], "a": ""}]),
+            "organization.faq[0].a",
+            "at least 1",
+        ),
+        (
+            lambda d: d["tours"][1].update(faq=[{"q": "rain?", "a": {"kl": "Qapla"}}]),
+            "tours[1].faq[0].a",
+            "language",
+        ),
+        (
+            lambda d: d["tours"][1].update(faq=[{"a": "Yes"}]),
+            "tours[1].faq[0].q",
+            "Field required",
+        ),
         # 02:30 on the day Europe/London's clocks go forward does not exist.
         (
             lambda d: (
@@ -258,3 +284,40 @@ def test_documented_example_file_imports(session: Session) -> None:
     summary = import_catalog(session, catalog.load_yaml(block), NOW)
     assert summary.created["tours"] >= 1
     assert BASE_CATALOG["organization"]["slug"] == summary.organization.slug
+
+
+def test_the_knowledge_base_is_stored_as_written(session: Session) -> None:
+    data = catalog_data()
+    data["organization"]["faq"] = [
+        {
+            "q": ["gift voucher", "gift card"],
+            "a": "Gift vouchers for any tour, valid 12 months.",
+            "follow_up": "Arrange a gift voucher",
+        },
+        {"q": {"en": "cash", "pt": ["dinheiro", "pagar em dinheiro"]}, "a": {"en": "Yes"}},
+    ]
+    data["tours"][1].update(
+        description={"en": "Sunset over the valley", "pt": "Pôr do sol sobre o vale"},
+        details={"included": "Tea and biscuits", "min_age": 6, "weather": "Runs in light rain"},
+        faq=[{"q": "can i bring my dog", "a": "Dogs on a lead are welcome."}],
+    )
+    summary = import_catalog(session, data, NOW)
+    org = summary.organization
+    assert org.faq[0] == {
+        "q": ["gift voucher", "gift card"],
+        "a": "Gift vouchers for any tour, valid 12 months.",
+        "follow_up": "Arrange a gift voucher",
+    }
+    assert org.faq[1]["q"] == {"en": ["cash"], "pt": ["dinheiro", "pagar em dinheiro"]}
+    tour = session.scalar(select(Tour).where(Tour.slug == "sunset-tour"))
+    assert tour is not None
+    assert tour.description == {"en": "Sunset over the valley", "pt": "Pôr do sol sobre o vale"}
+    assert tour.details == {
+        "included": "Tea and biscuits",
+        "min_age": 6,
+        "weather": "Runs in light rain",
+    }
+    assert tour.faq == [{"q": ["can i bring my dog"], "a": "Dogs on a lead are welcome."}]
+    # A tour without any of it has empty ones, never None.
+    walk = session.scalar(select(Tour).where(Tour.slug == "city-walk"))
+    assert walk is not None and (walk.details, walk.faq, walk.description) == ({}, [], None)

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select, text
 
 from cli.db import alembic_config
 from models import Base, BookingStatus
@@ -58,10 +58,30 @@ STATUS_EVENTS = [
 ]
 
 
+def _tables_as_stored(engine: Engine) -> dict[str, Table]:
+    """The models' tables with only the columns an older revision has (with the models'
+    defaults), so rows can be written as that revision stored them."""
+    inspector = inspect(engine)
+    metadata = MetaData()
+    return {
+        name: Table(
+            name,
+            metadata,
+            *(
+                column._copy()
+                for column in model.columns
+                if column.name in {c["name"] for c in inspector.get_columns(name)}
+            ),
+        )
+        for name, model in Base.metadata.tables.items()
+        if inspector.has_table(name)
+    }
+
+
 def _rows_at_0011(engine: Engine) -> None:
     """A booking and a lead as revision 0011 stored them (UPPERCASE), with their timeline."""
     when = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
-    t = Base.metadata.tables
+    t = _tables_as_stored(engine)
     with engine.begin() as conn:
         org = conn.execute(
             t["organizations"]
@@ -134,7 +154,7 @@ def _rows_at_0011(engine: Engine) -> None:
 
 
 def _stored(engine: Engine) -> tuple[str, str, list[dict[str, str]]]:
-    t = Base.metadata.tables
+    t = _tables_as_stored(engine)
     with engine.connect() as conn:
         booking = conn.scalar(select(t["bookings"].c.status))
         lead = conn.scalar(select(t["leads"].c.status))
@@ -185,3 +205,68 @@ def test_0012_lowercases_statuses_and_back_on_postgres(pg_url: str) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         admin.dispose()
+
+
+# --- 0014: the knowledge base; a tour's description becomes a text or a language map ---
+
+
+def test_rebuilding_tables_keeps_the_rows_that_refer_to_them(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to change it (0014 rebuilds tours and organizations); the
+    departures and prices that refer to them must survive both ways."""
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0013")
+    sqlite = make_engine(url)
+    t = _tables_as_stored(sqlite)
+    when = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
+    try:
+        with sqlite.begin() as conn:
+            conn.execute(
+                t["organizations"]
+                .insert()
+                .values(id=1, slug="kb", name="KB", timezone="UTC", currency="EUR")
+            )
+            # Text at 0012 (the models' column is JSON now, so not through the model).
+            conn.execute(
+                text(
+                    "INSERT INTO tours (id, organization_id, slug, name, aliases, code_prefix, "
+                    "duration_minutes, description, active, created_at, updated_at) VALUES "
+                    "(1, 1, 'boat', 'Boat', '[]', 'BT', 90, 'Two hours on the river', 1, "
+                    "'2027-01-01', '2027-01-01')"
+                )
+            )
+            conn.execute(
+                t["price_tiers"].insert().values(tour_id=1, code="adult", label="A", price_minor=1)
+            )
+            conn.execute(
+                t["departures"]
+                .insert()
+                .values(
+                    organization_id=1,
+                    tour_id=1,
+                    code="BT0301",
+                    starts_at=when,
+                    ends_at=when,
+                    capacity=8,
+                )
+            )
+
+        def counts() -> tuple[int, int, int]:
+            with sqlite.connect() as conn:
+                tours, tiers, departures = (
+                    conn.scalar(text(f"SELECT count(*) FROM {name}"))
+                    for name in ("tours", "price_tiers", "departures")
+                )
+                return tours, tiers, departures
+
+        command.upgrade(cfg, "0014")
+        assert counts() == (1, 1, 1)
+        with sqlite.connect() as conn:
+            row = conn.execute(text("SELECT description, details, faq FROM tours")).one()
+        assert tuple(row) == ('"Two hours on the river"', "{}", "[]")
+        command.downgrade(cfg, "0013")
+        assert counts() == (1, 1, 1)
+        with sqlite.connect() as conn:
+            assert conn.scalar(text("SELECT description FROM tours")) == "Two hours on the river"
+    finally:
+        sqlite.dispose()
