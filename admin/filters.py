@@ -1,15 +1,26 @@
-"""Template filters: times in the organization's zone, money in its currency."""
+"""Template filters and globals: times in the organization's zone, money in its currency,
+the stylesheet's address, role checks, and the cells of card tables labelled."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
-from flask import Flask
+from flask import Flask, url_for
+from markupsafe import Markup, escape
 
-from admin.auth import current_org
-from services import phrases
+from admin.auth import current_org, staff
+from extensions import db
+from models import TimelineEvent
+from services import phrases, timeline
+from services import staff as staff_service
 from services.i18n import Voice
 from services.money import format_money
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def local_time(moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
@@ -38,9 +49,71 @@ def party(counts: dict[str, int] | None) -> str:
     return phrases.party(Voice(), {k: v for k, v in (counts or {}).items() if v}) or "—"
 
 
+@cache
+def _digest(path: str) -> str:
+    return hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(path: str) -> str:
+    """A static file's address with its content's hash: a new version is fetched at once,
+    an unchanged one comes from the browser's cache."""
+    return url_for("static", filename=path, v=_digest(path))
+
+
+def can(action: str) -> bool:
+    """May the logged-in person do this (services.staff.ROLE_CAN)? For showing buttons;
+    the views check again."""
+    return staff_service.can(staff(), action)
+
+
+_ROW = re.compile(r"<tr\b.*?</tr>", re.S)
+_CELL = re.compile(r"<td\b([^>]*)>")
+
+
+def label_cells(rows_html: str, head: list[str | tuple[str, str]]) -> Markup:
+    """Each <td> gets its column's heading as data-label (unless it has one), for tables
+    that become cards on a phone: the stylesheet shows the label beside the value. head
+    is the table macro's: "Label" or ("Label", "class") per column."""
+    labels = [h if isinstance(h, str) else h[0] for h in head]
+
+    def label_row(row: re.Match[str]) -> str:
+        column = iter(labels)
+
+        def label(cell: re.Match[str]) -> str:
+            attrs = cell.group(1)
+            name = next(column, "")
+            if "data-label=" in attrs or "colspan" in attrs:
+                return cell.group(0)
+            return f'<td data-label="{escape(name)}"{attrs}>'
+
+        return _CELL.sub(label, row.group(0))
+
+    return Markup(_ROW.sub(label_row, str(rows_html)))
+
+
+def tel(phone: str | None) -> Markup:
+    """A phone number staff can tap to call."""
+    if not phone:
+        return Markup("—")
+    return Markup(f'<a href="tel:{escape(phone)}" class="nowrap">{escape(phone)}</a>')
+
+
+def readable_timeline(events: list[TimelineEvent]) -> list[timeline.TimelineLine]:
+    org = current_org()
+    return timeline.readable(db.session, org.id, list(events), org.currency)
+
+
 def register_filters(app: Flask) -> None:
+    from admin.nav import nav_items
+
     app.add_template_filter(party, "party")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(money, "money")
+    app.add_template_filter(label_cells, "label_cells")
+    app.add_template_filter(tel, "tel")
     app.add_template_global(age, "age")
+    app.add_template_global(asset_url, "asset_url")
+    app.add_template_global(can, "can")
+    app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(readable_timeline, "readable_timeline")
     app.add_template_global(lambda: current_org().name, "current_org_name")

@@ -139,7 +139,8 @@ def lead_page(reference: str):  # type: ignore[no-untyped-def]
             )
         ),
         events=timeline.events_for(db.session, org.id, lead.reference),
-        statuses=[s.value for s in leads.ALLOWED[LeadStatus(lead.status)]],
+        statuses=[s.value for s in leads.moves_from(LeadStatus(lead.status))],
+        next_status=leads.NEXT_STEP.get(LeadStatus(lead.status)),
         now=now,
     )
 

@@ -38,6 +38,20 @@ ALLOWED: dict[LeadStatus, frozenset[LeadStatus]] = {
     LeadStatus.LOST: frozenset({LeadStatus.NEW, LeadStatus.CONTACTED}),
 }
 
+# Where a lead usually goes from each status: the admin's status picker offers it first.
+NEXT_STEP: dict[LeadStatus, LeadStatus] = {
+    LeadStatus.NEW: LeadStatus.CONTACTED,
+    LeadStatus.CONTACTED: LeadStatus.QUOTED,
+    LeadStatus.QUOTED: LeadStatus.WON,
+    LeadStatus.LOST: LeadStatus.CONTACTED,
+}
+
+
+def moves_from(status: LeadStatus) -> list[LeadStatus]:
+    """The statuses a lead can move to, in the pipeline's order."""
+    return [s for s in LeadStatus if s in ALLOWED[status]]
+
+
 FAILURE_REASONS = ("slot_unavailable", "date_unavailable", "booking_failed", "booking_error")
 
 

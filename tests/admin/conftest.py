@@ -3,6 +3,11 @@ and each of them logged in through the real login form."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,6 +20,8 @@ from tests.admin.support import OPS, OWNER, SALES, admin_catalog, as_staff
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.staff import StaffClient, make_staff
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -48,3 +55,21 @@ def ops(app: Flask) -> StaffClient:
 @pytest.fixture
 def ada(client: FlaskClient, factory: sessionmaker[Session]) -> Chat:
     return Chat(client, factory, phone="+12025550101", name="Ada")
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield launched
+        launched.close()

@@ -41,7 +41,7 @@ def test_booking_page_shows_payments_messages_and_timeline(
     page = owner.get(f"/admin/bookings/{booking.reference}")
     assert page.status_code == 200
     assert "deposit" in page.text and "Booking confirmed" in page.text
-    assert "payment.received" in page.text and "Resend confirmation" in page.text
+    assert "Payment received" in page.text and "Resend confirmation" in page.text
     customer = owner.get(f"/admin/customers/{booking.customer_id}")
     assert booking.reference in customer.text
 

@@ -5,8 +5,6 @@ Screenshots of the inbox, a manifest and the dashboard are saved in test-artifac
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,28 +28,9 @@ from tests.factories import hold
 from tests.staff import PASSWORD, make_staff
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CUSTOMER = "+12025550188"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -142,7 +121,7 @@ def test_a_sales_rep_replies_quotes_and_holds_in_a_real_browser(
     # The customer's messages, with their delivery status, are on the customer's page.
     page.goto(f"{live_app}/admin/search?q={CUSTOMER}")
     page.click("text=Nora")
-    messages = page.locator("table.small", has_text="Payment link").inner_text()
+    messages = page.locator("table.messages", has_text="Payment link").inner_text()
     assert "Sam here" in messages and "Your quote QT-" in messages and "/pay/BK-" in messages
 
     with factory() as s:

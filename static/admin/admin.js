@@ -1,0 +1,104 @@
+// The admin's one script: small behaviours switched on by data- attributes, so pages carry
+// no inline script (the Content-Security-Policy allows scripts from this site only) and a
+// new page gets them by writing the attribute. Conventions: docs/admin.md.
+(function () {
+  "use strict";
+  const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
+
+  // The menu button of the slim top bar (phones); without this script, #nav:target opens it.
+  $$("[data-menu-toggle]").forEach((button) => {
+    const nav = document.getElementById(button.getAttribute("aria-controls"));
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      const open = nav.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
+
+  // <button data-print>: print the page.
+  $$("[data-print]").forEach((el) => el.addEventListener("click", (event) => {
+    event.preventDefault();
+    window.print();
+  }));
+
+  // <form data-confirm="Deactivate Sam?">: ask first.
+  $$("form[data-confirm]").forEach((form) => form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  }));
+
+  // <div data-reload-after="5">: reload after that many seconds (progress pages).
+  $$("[data-reload-after]").forEach((el) => {
+    setTimeout(() => window.location.reload(), 1000 * Number(el.dataset.reloadAfter || 5));
+  });
+
+  // <button data-copy="#id">: copy that element's text.
+  $$("[data-copy]").forEach((button) => button.addEventListener("click", async () => {
+    const source = document.querySelector(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch (e) {
+      window.getSelection().selectAllChildren(source);  // select it for a manual copy
+    }
+  }));
+
+  // <select data-insert-into="#reply-body"> of canned replies: the chosen text goes into the
+  // reply box at the cursor (replacing a selection), ready to edit before sending.
+  $$("[data-insert-into]").forEach((select) => select.addEventListener("change", () => {
+    const box = document.querySelector(select.dataset.insertInto);
+    const option = select.selectedOptions[0];
+    if (!box || !option || !option.value) { return; }
+    const text = option.dataset.body || "";
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + text.length;
+    select.value = "";
+  }));
+
+  // <div id=... data-refresh-url="signature URL">: when the JSON at that URL changes, fetch
+  // this page again and swap this element for its fresh copy (the inbox list).
+  $$("[data-refresh-url]").forEach((view) => {
+    let last = null;
+    async function tick() {
+      try {
+        const res = await fetch(view.dataset.refreshUrl, {credentials: "same-origin"});
+        const key = await res.text();
+        if (last !== null && key !== last) {
+          const html = await (await fetch(window.location.href, {credentials: "same-origin"})).text();
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(view.id);
+          const current = document.getElementById(view.id);
+          if (fresh && current) { current.replaceWith(fresh); }
+        }
+        last = key;
+      } catch (e) { /* offline for a moment: try again next tick */ }
+    }
+    tick();
+    setInterval(tick, 3000);
+  });
+
+  // <div class="thread" data-poll-url=... data-after=last id>: new messages are appended and
+  // delivery statuses refreshed every 3 s; the thread opens scrolled to the newest message.
+  $$("[data-poll-url]").forEach((thread) => {
+    const nearBottom = () => thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
+    thread.scrollTop = thread.scrollHeight;
+    async function tick() {
+      try {
+        const url = new URL(thread.dataset.pollUrl, window.location.href);
+        url.searchParams.set("after", thread.dataset.after || "0");
+        const data = await (await fetch(url, {credentials: "same-origin"})).json();
+        const follow = nearBottom();
+        if (data.html.trim()) { thread.insertAdjacentHTML("beforeend", data.html); }
+        thread.dataset.after = data.last_id;
+        for (const [id, info] of Object.entries(data.statuses)) {
+          const badge = thread.querySelector(`[data-message="${id}"] [data-status]`);
+          const text = String(info[0]).replace("_", " ");
+          if (badge && badge.textContent !== text) { badge.textContent = text; badge.className = "badge " + info[0]; }
+        }
+        if (follow && data.html.trim()) { thread.scrollTop = thread.scrollHeight; }
+      } catch (e) { /* try again next tick */ }
+    }
+    setInterval(tick, 3000);
+  });
+})();
