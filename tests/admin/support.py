@@ -39,7 +39,8 @@ def admin_catalog() -> dict:
 
 def as_staff(client: FlaskClient, email: str) -> StaffClient:
     staff = StaffClient(client)
-    assert staff.login(email).status_code == 302
+    r = staff.login(email)
+    assert r.status_code == 302, (r.status_code, r.text[-1500:])
     return staff
 
 
