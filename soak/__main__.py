@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import pct, rebuild_database
@@ -216,8 +217,11 @@ def prepare(args: argparse.Namespace) -> Run:
 
 def sample_capacity(run: Run) -> None:
     while not run.world.stop.wait(5):
-        with run.factory() as s:
-            run.oversold_seen.extend(invariants.oversold(s, datetime.now(UTC)))
+        try:
+            with run.factory() as s:
+                run.oversold_seen.extend(invariants.oversold(s, datetime.now(UTC)))
+        except OperationalError:  # the postgres fault cuts the harness's connections too
+            continue
         run.samples += 1
 
 
@@ -277,16 +281,20 @@ def watch_recovery(run: Run, fault: str) -> None:
     with a reason), and whether any departure was over capacity at that moment."""
     ended, ended_at = datetime.now(UTC), time.monotonic()
     while time.monotonic() - ended_at < RECOVERY_LIMIT:
-        with run.factory() as s:
-            waiting = s.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(
-                    Message.status.in_(UNSENT_MESSAGE_STATUSES),
-                    Message.created_at <= ended,
+        try:
+            with run.factory() as s:
+                waiting = s.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(
+                        Message.status.in_(UNSENT_MESSAGE_STATUSES),
+                        Message.created_at <= ended,
+                    )
                 )
-            )
-            over = invariants.oversold(s, datetime.now(UTC)) if not waiting else []
+                over = invariants.oversold(s, datetime.now(UTC)) if not waiting else []
+        except OperationalError:  # the postgres fault cuts the harness's connections too
+            time.sleep(2)
+            continue
         if not waiting:
             took = time.monotonic() - ended_at
             run.recoveries[fault] = (
