@@ -10,7 +10,8 @@ from pathlib import Path
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 
 from config import INSTANCE_PATH, Config, ConfigError, check_production, instance_secret_key
-from extensions import csrf, db
+from extensions import RUNTIME, csrf, db
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +22,16 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
     if not config.SECRET_KEY:
         config.SECRET_KEY = instance_secret_key(Path(app.instance_path))
+    # Flask and its extensions read their own settings (SECRET_KEY, SESSION_COOKIE_*...) from
+    # app.config; our code reads the Config itself, through extensions.app_config().
     app.config.from_object(config)
-    app.config["APP_CONFIG"] = config
     register_logging(config)
     register_proxies(app, config)
     register_request_limits(app)  # before CSRF, which reads the form
     register_extensions(app, config)
-    register_blueprints(app)
+    register_blueprints(app, config)
     register_error_handlers(app)
-    register_security_headers(app)
+    register_security_headers(app, config)
     register_cli(app)
     register_scheduler(app, config)
     return app
@@ -101,16 +103,15 @@ def register_request_limits(app: Flask) -> None:
 
 
 def register_extensions(app: Flask, config: Config) -> None:
-    from services import runtime
-
     if config.is_sqlite:
         INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
     db.init_app(app, config)
     csrf.init_app(app)
-    runtime.configure(config)  # jobs and the outbox use the same database and services
+    # The one Config, and what in-process jobs (the embedded default's) run with.
+    app.extensions[RUNTIME] = Runtime(config, db.factory_of(app))
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: Flask, config: Config) -> None:
     from admin import init_admin
     from api import api_bp, health_bp
     from pages import approve_bp, pay_bp
@@ -134,7 +135,7 @@ def register_blueprints(app: Flask) -> None:
     def home():  # type: ignore[no-untyped-def]
         return redirect(url_for("admin.dashboard"))
 
-    if not app.config["APP_CONFIG"].TWILIO_AUTH_TOKEN:
+    if not config.TWILIO_AUTH_TOKEN:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are NOT checked "
             "(the local embedded default only; production refuses to start without it)"
@@ -191,8 +192,9 @@ def csp_nonce() -> str:
     return str(g.csp_nonce)
 
 
-def register_security_headers(app: Flask) -> None:
+def register_security_headers(app: Flask, config: Config) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    https = (config.PUBLIC_BASE_URL or "").startswith("https://")
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
@@ -202,7 +204,7 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.is_secure or (app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        if request.is_secure or https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.path.startswith("/admin"):
             # Staff pages hold customers' data: never kept by a shared browser or proxy.
@@ -223,7 +225,7 @@ def register_scheduler(app: Flask, config: Config) -> None:
         return
     from services.jobs import InProcessScheduler
 
-    scheduler = InProcessScheduler(app.extensions["db"][1])
+    scheduler = InProcessScheduler(app.extensions[RUNTIME])
 
     @app.before_request
     def _start_scheduler() -> None:

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
 from models.db import make_engine, make_session_factory
+from services import ratelimit
 from services.job_queue import JobQueue
+from services.payments import StripeAccount
+from services.runtime import Runtime
+
+# app.extensions[RUNTIME]: the app's Runtime (its one Config and its session factory).
+RUNTIME = "runtime"
 
 
 class Database:
@@ -25,6 +31,10 @@ class Database:
         engine = make_engine(config.DATABASE_URL)
         app.extensions["db"] = (engine, make_session_factory(engine))
         app.teardown_appcontext(self._teardown)
+
+    @staticmethod
+    def factory_of(app: Flask) -> sessionmaker[Session]:
+        return app.extensions["db"][1]
 
     @property
     def engine(self) -> Engine:
@@ -48,9 +58,29 @@ class Database:
             session.close()
 
 
+def app_config(app: Flask | None = None) -> Config:
+    """The app's configuration (the current app's by default): the one Config create_app
+    was given."""
+    return app_runtime(app).config
+
+
+def app_runtime(app: Flask | None = None) -> Runtime:
+    return (app or current_app).extensions[RUNTIME]
+
+
 def job_queue() -> JobQueue:
     """This app's job queue: what outbox.commit_and_send hands the messages to."""
-    return JobQueue(current_app.config["APP_CONFIG"].REDIS_URL)
+    return JobQueue.of(app_runtime())
+
+
+def stripe_account() -> StripeAccount:
+    return StripeAccount.of(app_config())
+
+
+def rate_counter() -> ratelimit.Counter:
+    """The rate-limit counts, shared with the app's other processes through Redis (or this
+    process's own in the embedded default)."""
+    return ratelimit.counter(app_config().REDIS_URL)
 
 
 def _connection_lost(exc: DBAPIError | PendingRollbackError) -> bool:

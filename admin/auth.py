@@ -17,7 +17,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from admin import admin_bp
-from extensions import db
+from extensions import db, rate_counter
 from models import Organization, StaffUser
 from services import ratelimit
 from services import staff as staff_service
@@ -133,8 +133,9 @@ def login():  # type: ignore[no-untyped-def]
         # Counted before the password is checked, so that guesses sent all at once are
         # refused from the first one over the limit (checked first, 40 parallel guesses
         # had 17 passwords tried against a limit of 10); a right password is forgiven.
+        counts = rate_counter()
         attempts = [
-            (limit, subject, ratelimit.hit(limit, subject))
+            (limit, subject, ratelimit.hit(limit, subject, counts))
             for limit, subject in (
                 (ratelimit.LOGIN_PER_ACCOUNT, email),
                 (ratelimit.LOGIN_PER_ADDRESS, address),
@@ -146,7 +147,7 @@ def login():  # type: ignore[no-untyped-def]
         user = staff_service.authenticate(db.session, email, form.password.data or "")
         if user is not None:
             for limit, subject, _ in attempts:
-                ratelimit.forgive(limit, subject)
+                ratelimit.forgive(limit, subject, counts)
             session.clear()
             session.permanent = True
             session["logged_in_at"] = datetime.now(UTC).timestamp()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
-from extensions import db
+from extensions import app_config, db, stripe_account
 from models import (
     CANCELLABLE_STATUSES,
     Booking,
@@ -146,6 +146,7 @@ def booking_cancel(reference: str):  # type: ignore[no-untyped-def]
             booking,
             utcnow(),
             reason=reason,
+            stripe=stripe_account(),
             actor=actor(),
             source="admin",
         ),
@@ -171,7 +172,9 @@ def booking_refund(reference: str):  # type: ignore[no-untyped-def]
         abort(400, "The refund must be more than zero.")
     reason = form_text("reason", 60) or "requested_by_customer"
     return run(
-        lambda: payments.refund(db.session, current_org(), payment, amount, reason, utcnow()),
+        lambda: payments.refund(
+            db.session, current_org(), payment, amount, reason, utcnow(), stripe=stripe_account()
+        ),
         lambda refund: f"Refunded {format_money(refund.amount_minor, booking.currency)}.",
         url_for("admin.booking_page", reference=booking.reference),
     )
@@ -183,7 +186,12 @@ def booking_resend(reference: str):  # type: ignore[no-untyped-def]
     booking = _booking(reference)
     return run(
         lambda: payments.resend_confirmation(
-            db.session, current_org(), booking, utcnow(), actor=actor()
+            db.session,
+            current_org(),
+            booking,
+            utcnow(),
+            base_url=app_config().PUBLIC_BASE_URL,
+            actor=actor(),
         ),
         "Sent to the customer again.",
         url_for("admin.booking_page", reference=booking.reference),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
-from extensions import db
+from extensions import db, stripe_account
 from models import (
     Departure,
     DepartureCancellation,
@@ -179,7 +179,7 @@ def departure_cancel(code: str):  # type: ignore[no-untyped-def]
         abort(400, f"Type the departure code ({dep.code}) to confirm.")
     return run(
         lambda: cancellations.cancel_departure(
-            db.session, current_org(), dep, reason, utcnow(), actor=actor()
+            db.session, current_org(), dep, reason, utcnow(), stripe=stripe_account(), actor=actor()
         ),
         lambda record: (
             f"{dep.code} cancelled: {record.bookings_cancelled} bookings, {record.people} people."

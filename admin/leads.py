@@ -13,7 +13,7 @@ from admin import admin_bp
 from admin.actions import form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from bot import staff as bot_staff
-from extensions import db
+from extensions import app_config, db
 from models import Booking, Conversation, Departure, Lead, LeadStatus, Message, Quote, utcnow
 from services import leads, reports, sales, timeline
 from services.errors import ServiceError
@@ -182,6 +182,7 @@ def lead_hold(reference: str):  # type: ignore[no-untyped-def]
             party,
             utcnow(),
             staff=staff(),
+            base_url=app_config().PUBLIC_BASE_URL,
             dietary_notes=form_text("dietary", 500),
         ),
         lambda booking: f"Held {booking.seats} seat(s): {booking.reference}. Payment link sent.",

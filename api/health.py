@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select, text
 
-from extensions import db
+from extensions import app_config, db
 from models import Departure, Organization
 
 health_bp = Blueprint("health", __name__)
 
 
 def _operator() -> bool:
-    token = current_app.config["APP_CONFIG"].HEALTH_TOKEN
+    token = app_config().HEALTH_TOKEN
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     return (
         bool(token)
@@ -29,7 +29,7 @@ def _operator() -> bool:
 
 @health_bp.get("/health")
 def health():  # type: ignore[no-untyped-def]
-    config = current_app.config["APP_CONFIG"]
+    config = app_config()
     checks: dict[str, str] = {}
     status = 200
     try:

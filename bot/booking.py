@@ -16,7 +16,7 @@ from bot.states import State
 from bot.turn import Turn
 from bot.waitlist import join_waitlist
 from models import Departure, DepartureStatus, LeadSource
-from services import approvals, availability, inventory, payments, phrases, runtime
+from services import approvals, availability, inventory, payments, phrases
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
 from services.pricing import price_party
@@ -300,14 +300,13 @@ def hold_seats(turn: Turn) -> None:
         turn.goto(State.IDLE)
         return
     if turn.org.settings.approval_required:
-        config = runtime.config()
         approvals.request_approval(
             turn.session,
             turn.org,
             booking,
             turn.now,
-            secret=config.SECRET_KEY,
-            base_url=config.PUBLIC_BASE_URL or "http://127.0.0.1:5000",
+            secret=turn.config.SECRET_KEY,
+            base_url=turn.config.PUBLIC_BASE_URL or payments.LOCAL_BASE_URL,
         )
         assert booking.hold_expires_at is not None
         turn.say(
@@ -344,7 +343,7 @@ def hold_seats(turn: Turn) -> None:
             expires=voice.when(booking.hold_expires_at),
             deposit=voice.money(booking.deposit_minor, booking.currency),
             total=voice.money(booking.total_minor, booking.currency),
-            link=payments.pay_url(booking),
+            link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
         )
     )
     turn.goto(State.HELD, booking=booking.reference)

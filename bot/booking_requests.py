@@ -17,7 +17,7 @@ from models import (
     Departure,
     WaitlistEntry,
 )
-from services import cancellations, notify, payments, phrases, timeline, waitlist
+from services import cancellations, notify, payments, phrases, ratelimit, timeline, waitlist
 from services.errors import ServiceError
 
 
@@ -103,7 +103,8 @@ def _booking_request(turn: Turn, what: str, event: str) -> Booking | None:
         at=turn.now,
         content={"text": turn.text[:500], "task": "open"},
     )
-    notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now)
+    counts = ratelimit.counter(turn.config.REDIS_URL)
+    notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now, counts)
     turn.goto(State.IDLE)
     return booking
 
@@ -167,6 +168,7 @@ def confirm_cancel(turn: Turn) -> None:
                 booking,
                 turn.now,
                 reason="cancelled by the customer",
+                stripe=payments.StripeAccount.of(turn.config),
                 actor=turn.actor(),
                 source=turn.conversation.channel,
             )
@@ -174,7 +176,13 @@ def confirm_cancel(turn: Turn) -> None:
         turn.say(exc.said_by(voice))
         return
     notify.booking_request(
-        turn.session, turn.org, booking, "Cancellation (done)", turn.text, turn.now
+        turn.session,
+        turn.org,
+        booking,
+        "Cancellation (done)",
+        turn.text,
+        turn.now,
+        ratelimit.counter(turn.config.REDIS_URL),
     )
     if refunded:
         turn.say(
@@ -235,7 +243,7 @@ def payment_link(turn: Turn) -> None:
             "Pay for {reference} here: {link}\n"
             "Deposit {deposit} or {total} in full, before {expires}.",
             reference=booking.reference,
-            link=payments.pay_url(booking),
+            link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
             deposit=voice.money(booking.deposit_minor, booking.currency),
             total=voice.money(booking.total_minor, booking.currency),
             expires=voice.when(booking.hold_expires_at),

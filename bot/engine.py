@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import guides, handlers, states
 from bot.states import State
 from bot.turn import Reading, Turn
+from config import Config
 from intents import NLU
 from intents.pipeline import clean
 from models import (
@@ -115,7 +116,7 @@ def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
 
 
 def handle_inbound(
-    session: Session, sender: Sender, msg: Inbound, nlu: NLU, now: datetime
+    session: Session, sender: Sender, msg: Inbound, nlu: NLU, now: datetime, config: Config
 ) -> list[str]:
     """Records the message and returns the replies for the sender. The route is decided
     first, by reading only; then the first write, the message's log row, raises
@@ -163,7 +164,7 @@ def handle_inbound(
             actor=f"customer:{customer.phone}",
             source=msg.channel,
         )
-    replies = handlers.answer(Turn(session, org, conv, customer, reading, now), route)
+    replies = handlers.answer(Turn(session, org, conv, customer, reading, now, config), route)
     # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1

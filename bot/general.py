@@ -9,7 +9,7 @@ from bot import replies
 from bot.states import State
 from bot.turn import Turn
 from models import ConversationStatus, Tour
-from services import conversation_states, notify, timeline
+from services import conversation_states, notify, ratelimit, timeline
 
 
 def greet(turn: Turn) -> None:
@@ -87,7 +87,10 @@ def handoff(turn: Turn) -> None:
         source=conv.channel,
     )
     staff_id = conv.assigned_to_id or (conv.lead.assigned_to_id if conv.lead else None)
-    name = notify.handoff_requested(turn.session, turn.org, conv, staff_id, turn.text, turn.now)
+    counts = ratelimit.counter(turn.config.REDIS_URL)
+    name = notify.handoff_requested(
+        turn.session, turn.org, conv, staff_id, turn.text, turn.now, counts
+    )
     if conv.lead is not None:
         timeline.record(
             turn.session,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.states import State
 from bot.turn import Turn
 from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead
-from services import leads, notify, phrases
+from services import leads, notify, phrases, ratelimit
 from services.i18n import Voice
 from services.leads import LeadContext
 from services.notify import local_time
@@ -73,7 +73,14 @@ def ensure_lead(
     )
     turn.conversation.lead = lead
     turn.conversation.assigned_to_id = lead.assigned_to_id
-    notify.lead_created(turn.session, turn.org, lead, summary or turn.text, turn.now)
+    notify.lead_created(
+        turn.session,
+        turn.org,
+        lead,
+        summary or turn.text,
+        turn.now,
+        ratelimit.counter(turn.config.REDIS_URL),
+    )
     return lead, True
 
 

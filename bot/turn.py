@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot import keywords, states
 from bot.states import State
+from config import Config
 from intents import NLU, ParseResult, context_for_org
 from models import (
     Booking,
@@ -190,6 +191,7 @@ class Turn:
     customer: Customer
     reading: Reading
     now: datetime
+    config: Config  # the app's: the public address for links, the secret, Stripe
     replies: list[str] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # the slots this message gave
     _state: str = field(init=False)

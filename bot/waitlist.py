@@ -103,7 +103,7 @@ def answer_waitlist_offer(turn: Turn) -> None:
                 "✅ It's yours! {reference} is held until {expires}.\nPay here to confirm: {link}",
                 reference=booking.reference,
                 expires=turn.voice.when(booking.hold_expires_at),
-                link=payments.pay_url(booking),
+                link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
             )
         )
     else:

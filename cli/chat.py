@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from extensions import db
+from extensions import app_config, db
 from models import Channel, Message, OrganizationNumber
 from services.phones import InvalidPhone, format_address, normalize_phone
 
@@ -98,7 +98,7 @@ def chat_command(
         raise click.UsageError(
             f"no organization has a {channel} number; load a catalog first (flask demo load)"
         )
-    config = current_app.config["APP_CONFIG"]
+    config = app_config()
     client = current_app.test_client()
     base = (config.PUBLIC_BASE_URL or "http://localhost").rstrip("/")
     lines = script if script is not None else _prompt_lines()

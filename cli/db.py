@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import current_app
 from flask.cli import with_appcontext
 
 from config import PROJECT_ROOT
+from extensions import app_config
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -19,7 +19,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def _cfg() -> AlembicConfig:
-    return alembic_config(current_app.config["APP_CONFIG"].DATABASE_URL)
+    return alembic_config(app_config().DATABASE_URL)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")

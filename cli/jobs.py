@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from cli.common import parse_now
-from extensions import db
+from extensions import app_config, app_runtime
 from services import jobs, runtime
 
 
@@ -23,12 +22,12 @@ def jobs_group() -> None:
 @with_appcontext
 def sweep_command(now_text: str | None) -> None:
     """Expire lapsed holds and waitlist offers and make new offers, as of --now."""
-    result = jobs.run_sweep(db.factory, parse_now(now_text))
+    result = jobs.run_sweep(app_runtime(), parse_now(now_text))
     click.echo(json.dumps(result, indent=2))
 
 
 def _redis_url() -> str:
-    url = current_app.config["APP_CONFIG"].REDIS_URL
+    url = app_config().REDIS_URL
     if not url:
         raise click.ClickException(
             "REDIS_URL is not set: the embedded default runs jobs and the sweep in-process."

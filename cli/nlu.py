@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from cli.common import parse_now
 from config import INSTANCE_PATH
-from extensions import db
+from extensions import app_config, db
 from intents import NLU, build_nlu, context_for_org
 from intents.evaluate import TEST_FILE, eval_context, format_report, run
 from services.api_tokens import organization_by_slug
@@ -23,7 +22,7 @@ BACKENDS = click.Choice(["builtin", "rasa"])
 
 
 def _nlu(backend: str | None) -> NLU:
-    config = current_app.config["APP_CONFIG"]
+    config = app_config()
     try:
         return build_nlu(config.RASA_URL, INSTANCE_PATH / "nlu-cache", backend)
     except ValueError as exc:

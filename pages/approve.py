@@ -4,9 +4,9 @@ a CSRF token."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
-from extensions import db, job_queue
+from extensions import app_config, db, job_queue
 from models import Organization, utcnow
 from services import approvals, outbox
 from services.errors import ServiceError
@@ -22,7 +22,7 @@ MAX_LINK_AGE_HOURS = 24 * 7
 
 def _booking(token: str):  # type: ignore[no-untyped-def]
     return approvals.booking_for_token(
-        db.session, token, secret=current_app.config["SECRET_KEY"], max_age_hours=MAX_LINK_AGE_HOURS
+        db.session, token, secret=app_config().SECRET_KEY, max_age_hours=MAX_LINK_AGE_HOURS
     )
 
 
@@ -51,7 +51,14 @@ def approve(token: str):  # type: ignore[no-untyped-def]
             "pay/message.html", title="Choose", message="Confirm or decline."
         ), 400
     try:
-        message = approvals.decide(db.session, org, booking, action == "confirm", utcnow())
+        message = approvals.decide(
+            db.session,
+            org,
+            booking,
+            action == "confirm",
+            utcnow(),
+            base_url=app_config().PUBLIC_BASE_URL,
+        )
     except ServiceError as exc:
         # A late click: the hold ran out before the owner decided and its seats went to
         # someone else, say. Nothing is changed, and the owner is told why (it was a 500).

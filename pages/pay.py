@@ -4,11 +4,11 @@ embedded default, to a local fake checkout so the whole flow can be tried in a b
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from extensions import db, job_queue
+from extensions import app_config, db, job_queue, rate_counter, stripe_account
 from models import Booking, Organization, Payment, utcnow
 from pages.voice import speak_to
 from services import outbox, payments, phrases
@@ -26,7 +26,7 @@ def _booking(ref: str) -> Booking:
 
 
 def _base_url() -> str:
-    return (current_app.config["APP_CONFIG"].PUBLIC_BASE_URL or request.host_url).rstrip("/")
+    return (app_config().PUBLIC_BASE_URL or request.host_url).rstrip("/")
 
 
 @pay_bp.get("/pay/<ref>")
@@ -68,7 +68,7 @@ def start(ref: str) -> Response | str:
     kind = request.form.get("kind", "")
     try:
         _, url = payments.start_checkout(
-            db.session, _org(booking), booking, kind, utcnow(), _base_url()
+            db.session, _org(booking), booking, kind, utcnow(), _base_url(), stripe_account()
         )
     except ServiceError as exc:
         voice = _voice(booking)
@@ -82,7 +82,7 @@ def start(ref: str) -> Response | str:
 @pay_bp.route("/pay/<ref>/fake/<int:payment_id>", methods=["GET", "POST"])
 def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
     """The embedded default's stand-in for Stripe Checkout. Refused when Stripe is on."""
-    if payments.uses_stripe():
+    if stripe_account().enabled:
         abort(404)
     booking = _booking(ref)
     payment = db.session.get(Payment, payment_id)
@@ -94,7 +94,15 @@ def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
         return render_template(
             "pay/fake_checkout.html", booking=booking, payment=payment, amount=amount
         )
-    outcome = payments.settle(db.session, _org(booking), payment, utcnow(), source="fake")
+    outcome = payments.settle(
+        db.session,
+        _org(booking),
+        payment,
+        utcnow(),
+        stripe=stripe_account(),
+        counts=rate_counter(),
+        source="fake",
+    )
     outbox.commit_and_send(db.session, job_queue())
     reference = booking.reference
     messages = {

@@ -92,8 +92,15 @@ def booking_for_token(session: Session, token: str, *, secret: str, max_age_hour
 
 
 def decide(
-    session: Session, org: Organization, booking: Booking, approve: bool, now: datetime
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    approve: bool,
+    now: datetime,
+    *,
+    base_url: str | None,
 ) -> str:
+    """The owner's answer. base_url is the public address the payment link is sent at."""
     booking.approval_nonce = None  # the link is spent, whatever happens next
     dep = booking.departure
     if approve:
@@ -118,7 +125,7 @@ def decide(
                 tour=dep.tour.name,
                 when=voice.when(dep.starts_at),
                 deposit=voice.money(booking.deposit_minor, booking.currency),
-                link=payments.pay_url(booking),
+                link=payments.pay_url(booking, base_url),
             ),
             now,
             reference=booking.reference,

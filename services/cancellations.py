@@ -33,6 +33,7 @@ from services.errors import ServiceError
 from services.i18n import N_, Voice, customer_voice
 from services.money import percent_of
 from services.notify import local_time
+from services.payments import StripeAccount
 
 
 class CancellationError(ServiceError):
@@ -80,7 +81,13 @@ def describe(voice: Voice, booking: Booking, quote: RefundQuote) -> str:
 
 
 def _refund(
-    session: Session, org: Organization, booking: Booking, amount: int, reason: str, now: datetime
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    amount: int,
+    reason: str,
+    now: datetime,
+    stripe: StripeAccount,
 ) -> int:
     """Refunds up to amount across the booking's paid payments, largest first."""
     left = amount
@@ -94,7 +101,7 @@ def _refund(
             break
         part = min(left, payment.amount_minor - payment.refunded_minor)
         if part > 0:
-            payments.refund(session, org, payment, part, reason, now)
+            payments.refund(session, org, payment, part, reason, now, stripe=stripe)
             left -= part
     return amount - left
 
@@ -106,6 +113,7 @@ def cancel_with_refund(
     now: datetime,
     *,
     reason: str,
+    stripe: StripeAccount,
     actor: str = "system",
     source: str = "system",
     full_refund: bool = False,
@@ -123,7 +131,7 @@ def cancel_with_refund(
     bookings.cancel_and_free_seats(
         session, org, booking, now, reason=reason, actor=actor, source=source
     )
-    return _refund(session, org, booking, amount, reason, now) if amount else 0
+    return _refund(session, org, booking, amount, reason, now, stripe) if amount else 0
 
 
 def affected(session: Session, departure: Departure) -> tuple[int, int]:
@@ -143,6 +151,7 @@ def cancel_departure(
     reason: str,
     now: datetime,
     *,
+    stripe: StripeAccount,
     actor: str = "ops",
 ) -> DepartureCancellation:
     if departure.status == DepartureStatus.CANCELLED:
@@ -185,6 +194,7 @@ def cancel_departure(
             booking,
             now,
             reason=f"departure cancelled: {reason}",
+            stripe=stripe,
             actor=actor,
             source="admin",
             full_refund=True,

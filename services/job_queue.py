@@ -1,26 +1,32 @@
-"""The job queue: RQ on Redis in production; without REDIS_URL (the embedded default) a job
-runs at once, in the caller's process. It knows nothing of what the jobs do, so any
-service can hand work to it without importing the domain.
+"""The job queue: RQ on Redis in production; without a Redis URL (the embedded default,
+tests) a job runs at once, in the caller's process. It knows nothing of what the jobs do,
+so any service can hand work to it without importing the domain.
 
-Job functions take only JSON-friendly arguments and open their own session, so an RQ
-worker (which imports them by name) needs nothing but the environment. redis and rq are
-imported when first used: the embedded default never needs them.
+A job is a module-level function whose first parameter is the Runtime it runs with and
+whose other arguments are JSON-friendly. In-process it gets the caller's runtime; on RQ
+the worker runs every job through run_job, which gives it one built from the worker's
+environment. redis and rq are imported when first used: the embedded default never
+needs them.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from services import runtime
+from services.runtime import Runtime
 
 QUEUE_NAME = "default"
+# Only these modules' functions are run by name off the queue.
+JOB_MODULES = "services."
 
 
-def redis_connection(url: str | None = None) -> Any:
-    return _redis_client(url or runtime.config().REDIS_URL or "redis://127.0.0.1:6379/0")
+def redis_connection(url: str) -> Any:
+    return _redis_client(url)
 
 
 @lru_cache(maxsize=8)
@@ -33,28 +39,55 @@ def _redis_client(url: str) -> Any:
 
 
 class JobQueue:
-    """Where jobs go: RQ on Redis when there is a Redis URL; without one (the embedded
-    default, tests) each job runs at once, in the caller's process."""
+    """Where jobs go: RQ at redis_url, or, without one, at once in this process with the
+    runtime given (`JobQueue.of(runtime)` picks by the runtime's configuration)."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, in_process: Runtime | None = None) -> None:
         self.redis_url = redis_url
+        self.in_process = in_process
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, **rq_options: Any) -> Any:
-        """Runs func(*args) as a job; returns RQ's job, or in-process the function's result.
+    @classmethod
+    def of(cls, runtime: Runtime) -> JobQueue:
+        return cls(runtime.config.REDIS_URL, runtime)
+
+    def enqueue(self, job: Callable[..., Any], *args: Any, **rq_options: Any) -> Any:
+        """Runs job(runtime, *args); returns RQ's job, or in-process the job's result.
         rq_options (job_id, result_ttl...) are RQ's; in-process they mean nothing."""
         if not self.redis_url:
-            return func(*args)
-        return self._rq().enqueue(func, *args, **rq_options)
+            return job(self._runtime(), *args)
+        return self._rq().enqueue(run_job, job_name(job), *args, **rq_options)
 
-    def enqueue_in(self, delay: timedelta, func: Callable[..., Any], *args: Any) -> bool:
-        """Runs func(*args) as a job after delay, on RQ. Without Redis nothing is scheduled
+    def enqueue_in(self, delay: timedelta, job: Callable[..., Any], *args: Any) -> bool:
+        """Runs job(runtime, *args) after delay, on RQ. Without Redis nothing is scheduled
         (returns False): the embedded default's in-process sweep picks up what is due."""
         if not self.redis_url:
             return False
-        self._rq().enqueue_in(delay, func, *args)
+        self._rq().enqueue_in(delay, run_job, job_name(job), *args)
         return True
+
+    def _runtime(self) -> Runtime:
+        if self.in_process is None:
+            raise RuntimeError("without Redis, jobs run in-process and need a runtime")
+        return self.in_process
 
     def _rq(self) -> Any:
         from rq import Queue
 
-        return Queue(QUEUE_NAME, connection=redis_connection(self.redis_url))
+        return Queue(QUEUE_NAME, connection=redis_connection(self.redis_url or ""))
+
+
+def job_name(job: Callable[..., Any]) -> str:
+    name = f"{job.__module__}.{job.__qualname__}"
+    if not name.startswith(JOB_MODULES) or "<" in name or job.__qualname__.count("."):
+        raise ValueError(f"{name} is not a module-level function of services/")
+    return name
+
+
+def run_job(name: str, *args: Any) -> Any:
+    """What an RQ worker runs for every job: the named job, with a runtime built from the
+    worker's environment."""
+    if not name.startswith(JOB_MODULES):
+        raise ValueError(f"{name} is not a job of services/")
+    module, _, function = name.rpartition(".")
+    job = getattr(importlib.import_module(module), function)
+    return job(runtime.from_environment(), *args)

@@ -9,11 +9,10 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from models.base import utcnow
-from services import outbox, reminders, runtime
+from services import outbox, reminders
 from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
+from services.runtime import Runtime
 from services.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -21,22 +20,18 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = timedelta(minutes=1)
 
 
-def worker_session_factory() -> sessionmaker[Session]:
-    return runtime.session_factory()
-
-
-def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> dict[str, list[str]]:
+def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[str]]:
     """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
     retry is due (they are sent by their own jobs, each safe to run twice)."""
     now = now or utcnow()
-    jobs = JobQueue(runtime.config().REDIS_URL)
-    with factory() as session:
+    jobs = JobQueue.of(runtime)
+    with runtime.sessions() as session:
         result = sweep(session, now)
         outbox.commit_and_send(session, jobs)
-    with factory() as session:
-        reminded = reminders.send_due_reminders(session, now)
+    with runtime.sessions() as session:
+        reminded = reminders.send_due_reminders(session, now, runtime.config.PUBLIC_BASE_URL)
         outbox.commit_and_send(session, jobs)
-    with factory() as session:
+    with runtime.sessions() as session:
         due = outbox.due_messages(session, now)
     for message_id in due:
         try:
@@ -52,12 +47,12 @@ def run_sweep(factory: sessionmaker[Session], now: datetime | None = None) -> di
     return summary
 
 
-def sweep_job() -> dict[str, list[str]]:
-    """The RQ entry point; the clock (run_clock) enqueues it once a minute."""
-    return run_sweep(worker_session_factory())
+def sweep_job(runtime: Runtime) -> dict[str, list[str]]:
+    """The sweep as a job; the clock (run_clock) enqueues it once a minute."""
+    return run_sweep(runtime)
 
 
-def clock_tick(redis_url: str | None = None, now: datetime | None = None) -> str | None:
+def clock_tick(redis_url: str, now: datetime | None = None) -> str | None:
     """Enqueues this minute's sweep unless some clock already did (a key per minute, set
     once). Returns the job id when this call enqueued it.
 
@@ -68,18 +63,12 @@ def clock_tick(redis_url: str | None = None, now: datetime | None = None) -> str
     connection = redis_connection(redis_url)
     if not connection.set(f"tourbot:sweep:{minute}", "1", nx=True, ex=600):
         return None
-    from rq import Queue
-
     job_id = f"sweep-{minute}"
-    Queue(QUEUE_NAME, connection=connection).enqueue(
-        sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400
-    )
+    JobQueue(redis_url).enqueue(sweep_job, job_id=job_id, result_ttl=3600, failure_ttl=86400)
     return job_id
 
 
-def run_clock(
-    redis_url: str | None = None, stop: threading.Event | None = None, every: float = 15
-) -> None:
+def run_clock(redis_url: str, stop: threading.Event | None = None, every: float = 15) -> None:
     """The `clock` process: ticks every few seconds, for ever, whatever Redis is doing."""
     stop = stop or threading.Event()
     while True:
@@ -91,9 +80,7 @@ def run_clock(
             return
 
 
-def run_worker(
-    redis_url: str | None = None, stop: threading.Event | None = None, retry_after: float = 2
-) -> None:
+def run_worker(redis_url: str, stop: threading.Event | None = None, retry_after: float = 2) -> None:
     """The `worker` process: an RQ SimpleWorker (jobs are short; a fork per job would cost
     a new database connection each time) that outlives Redis outages. rq's own worker
     exits when Redis goes away; this one waits and reconnects."""
@@ -124,8 +111,8 @@ class InProcessScheduler:
     """The embedded default's stand-in for the RQ scheduler: a daemon thread that runs the
     sweep every minute. Production never starts it (REDIS_URL set)."""
 
-    def __init__(self, factory: sessionmaker[Session], interval: timedelta = SWEEP_INTERVAL):
-        self.factory = factory
+    def __init__(self, runtime: Runtime, interval: timedelta = SWEEP_INTERVAL):
+        self.runtime = runtime
         self.interval = interval.total_seconds()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="inprocess-sweep", daemon=True)
@@ -139,6 +126,6 @@ class InProcessScheduler:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                run_sweep(self.factory)
+                run_sweep(self.runtime)
             except Exception:  # keep the thread alive; the next minute retries
                 log.exception("in-process sweep failed")

@@ -22,7 +22,7 @@ from models import (
     StaffUser,
     Tour,
 )
-from services import notify, timeline
+from services import notify, ratelimit, timeline
 from services.errors import ServiceError
 from services.lifecycle import Lifecycle, TransitionRefused
 from services.references import insert_with_reference
@@ -249,7 +249,14 @@ def add_details(
 
 
 def capture_failed_booking(
-    session: Session, org: Organization, booking: Booking, now: datetime, *, reason: str, notes: str
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    now: datetime,
+    *,
+    reason: str,
+    notes: str,
+    counts: ratelimit.Counter,
 ) -> Lead:
     """A booking attempt that failed becomes a high-priority lead with its full context
     (what was wanted, the reason), and sales are told: a customer who wanted to book and
@@ -269,5 +276,5 @@ def capture_failed_booking(
             notes=notes,
         ),
     )
-    notify.lead_created(session, org, lead, notes, now)
+    notify.lead_created(session, org, lead, notes, now, counts)
     return lead

@@ -69,9 +69,9 @@ def display_name(customer: Customer) -> str:
     return name or customer.phone
 
 
-def may_page_staff(org: Organization, customer: Customer) -> bool:
+def may_page_staff(org: Organization, customer: Customer, counts: ratelimit.Counter) -> bool:
     """Counts one page of staff caused by this customer; False past the limit."""
-    count = ratelimit.hit(STAFF_PAGES_PER_CUSTOMER, f"{org.id}:{customer.id}")
+    count = ratelimit.hit(STAFF_PAGES_PER_CUSTOMER, f"{org.id}:{customer.id}", counts)
     if count > STAFF_PAGES_PER_CUSTOMER.count:
         log.info("customer %s paged staff %d times this hour; not texting", customer.id, count)
         return False
@@ -133,8 +133,17 @@ def rep_or_owner_phone(
     return org.owner_phone, None
 
 
-def lead_created(session: Session, org: Organization, lead: Lead, text: str, now: datetime) -> None:
-    if not may_page_staff(org, lead.customer):
+def lead_created(
+    session: Session,
+    org: Organization,
+    lead: Lead,
+    text: str,
+    now: datetime,
+    counts: ratelimit.Counter,
+) -> None:
+    """Tells the lead's rep (or the owner), unless this customer has paged staff too often
+    (counts: the rate-limit counter, see ratelimit.counter)."""
+    if not may_page_staff(org, lead.customer, counts):
         return
     phone, _ = rep_or_owner_phone(session, org, lead.assigned_to_id)
     tag = " [HIGH PRIORITY]" if lead.priority == "high" else ""
@@ -155,10 +164,11 @@ def handoff_requested(
     staff_id: int | None,
     text: str,
     now: datetime,
+    counts: ratelimit.Counter,
 ) -> str | None:
     """Tells the rep (or the owner); returns the rep's name, None for "our team"."""
     phone, name = rep_or_owner_phone(session, org, staff_id)
-    if may_page_staff(org, conv.customer):
+    if may_page_staff(org, conv.customer, counts):
         to_staff(
             session,
             org,
@@ -170,9 +180,15 @@ def handoff_requested(
 
 
 def booking_request(
-    session: Session, org: Organization, booking: Booking, what: str, text: str, now: datetime
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    what: str,
+    text: str,
+    now: datetime,
+    counts: ratelimit.Counter,
 ) -> None:
-    if not may_page_staff(org, booking.customer):
+    if not may_page_staff(org, booking.customer, counts):
         return
     staff_id = booking.lead.assigned_to_id if booking.lead else None
     phone, _ = rep_or_owner_phone(session, org, staff_id)

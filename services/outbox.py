@@ -33,9 +33,10 @@ from models import (
     OrganizationNumber,
     utcnow,
 )
-from services import message_states, runtime
+from services import message_states
 from services.job_queue import JobQueue
 from services.phones import format_address
+from services.runtime import Runtime
 from services.transports import Outgoing, TransportError, transport_for
 
 log = logging.getLogger(__name__)
@@ -207,14 +208,13 @@ def commit_and_send(session: Session, jobs: JobQueue) -> None:
             log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
 
 
-def deliver_job(message_id: int) -> str:
+def deliver_job(runtime: Runtime, message_id: int) -> str:
     """Sends one outbox row. Safe to run twice: the row is locked and only a due row is sent."""
-    factory = runtime.session_factory()
-    with factory() as session:
-        return deliver(session, message_id, utcnow())
+    with runtime.sessions() as session:
+        return deliver(session, message_id, utcnow(), runtime)
 
 
-def deliver(session: Session, message_id: int, now: datetime) -> str:
+def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) -> str:
     row = session.scalar(
         select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
     )
@@ -230,7 +230,7 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
         message_states.transition(row, MessageStatus.SUPPRESSED, now)
         session.commit()
         return row.status
-    config = runtime.config()
+    config = runtime.config
     callback = (
         f"{config.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
         if config.PUBLIC_BASE_URL
@@ -259,7 +259,7 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
             row.next_attempt_at = None
         session.commit()
         if row.status == MessageStatus.RETRYING:
-            _schedule_retry(row.id, delay)
+            _schedule_retry(runtime, row.id, delay)
         log.warning("message %s %s after attempt %s: %s", row.id, row.status, row.attempts, exc)
         return row.status
     sid = row.provider_sid
@@ -273,15 +273,16 @@ def deliver(session: Session, message_id: int, now: datetime) -> str:
         # second time (found by the soak run, with pg_terminate_backend). Record it on a
         # fresh connection instead.
         session.rollback()
-        _record_sent(message_id, sid, row.attempts, now)
+        _record_sent(runtime, message_id, sid, row.attempts, now)
     return "sent"
 
 
-def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime) -> None:
-    factory = runtime.session_factory()
+def _record_sent(
+    runtime: Runtime, message_id: int, sid: str | None, attempts: int, now: datetime
+) -> None:
     for attempt in range(RECORD_TRIES):
         try:
-            with factory.begin() as session:
+            with runtime.sessions.begin() as session:
                 # Core, on a fresh connection, because the ORM session that sent it failed
                 # to commit. Only QUEUED/RETRYING -> SENT, a move message_states allows
                 # (tests/test_status_writes.py checks), and only if still due, so a
@@ -309,12 +310,10 @@ def _record_sent(message_id: int, sid: str | None, attempts: int, now: datetime)
     )
 
 
-def _schedule_retry(message_id: int, delay: int) -> None:
+def _schedule_retry(runtime: Runtime, message_id: int, delay: int) -> None:
     try:
         # Without Redis nothing is scheduled: the in-process sweep picks it up when due.
-        JobQueue(runtime.config().REDIS_URL).enqueue_in(
-            timedelta(seconds=delay), deliver_job, message_id
-        )
+        JobQueue.of(runtime).enqueue_in(timedelta(seconds=delay), deliver_job, message_id)
     except Exception as exc:
         log.warning("could not schedule retry of message %s (%s); the sweep will", message_id, exc)
 

@@ -7,6 +7,7 @@ cannot happen."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config import Config
 from models import (
     AWAITING_PAYMENT_STATUSES,
     RECEIVED_PAYMENT_STATUSES,
@@ -26,7 +28,7 @@ from models import (
     Refund,
 )
 from models.enums import status_label
-from services import bookings, leads, notify, payment_states, phrases, runtime, timeline
+from services import bookings, leads, notify, payment_states, phrases, ratelimit, timeline
 from services.errors import ServiceError
 from services.i18n import N_, customer_voice
 from services.inventory import NotEnoughSeats
@@ -37,30 +39,43 @@ log = logging.getLogger(__name__)
 # Stripe accepts a Checkout Session expiry between 30 minutes and 24 hours from now.
 MIN_CHECKOUT = timedelta(minutes=30)
 MAX_CHECKOUT = timedelta(hours=24)
+# Where `make run` serves: the links' address when PUBLIC_BASE_URL is not set.
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
 
 
 class PaymentError(ServiceError):
     pass
 
 
-def _stripe() -> Any:
-    import stripe
+@dataclass(frozen=True)
+class StripeAccount:
+    """The Stripe account payments go through; without a secret key (the embedded default)
+    checkouts are the local fake one, and no Stripe API is called."""
 
-    config = runtime.config()
-    stripe.api_key = config.STRIPE_SECRET_KEY
-    if config.STRIPE_API_BASE:  # a local stand-in of Stripe's API (soak tests)
-        stripe.api_base = config.STRIPE_API_BASE
-    return stripe
+    secret_key: str | None
+    api_base: str | None = None  # a local stand-in of Stripe's API (soak tests)
+
+    @classmethod
+    def of(cls, config: Config) -> StripeAccount:
+        return cls(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_key)
+
+    def client(self) -> Any:
+        import stripe  # only when Stripe is used: it takes a third of a second to import
+
+        stripe.api_key = self.secret_key
+        if self.api_base:
+            stripe.api_base = self.api_base
+        return stripe
 
 
-def pay_url(booking: Booking) -> str:
-    """The link customers are sent: the /pay page for this booking."""
-    base = (runtime.config().PUBLIC_BASE_URL or "http://127.0.0.1:5000").rstrip("/")
-    return f"{base}/pay/{booking.reference}"
-
-
-def uses_stripe() -> bool:
-    return bool(runtime.config().STRIPE_SECRET_KEY)
+def pay_url(booking: Booking, base_url: str | None) -> str:
+    """The link customers are sent: the /pay page for this booking, at base_url (the
+    public address, PUBLIC_BASE_URL)."""
+    return f"{(base_url or LOCAL_BASE_URL).rstrip('/')}/pay/{booking.reference}"
 
 
 def amount_for(booking: Booking, kind: str) -> int:
@@ -96,7 +111,13 @@ def not_payable_because(booking: Booking) -> PaymentError | None:
 
 
 def start_checkout(
-    session: Session, org: Organization, booking: Booking, kind: str, now: datetime, base_url: str
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    kind: str,
+    now: datetime,
+    base_url: str,
+    stripe: StripeAccount,
 ) -> tuple[Payment, str]:
     """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
     if kind not in payable_kinds(booking):
@@ -113,17 +134,17 @@ def start_checkout(
         kind=kind,
         amount_minor=amount,
         currency=booking.currency,
-        provider="stripe" if uses_stripe() else "fake",
+        provider="stripe" if stripe.enabled else "fake",
         created_at=now,
         updated_at=now,
     )
     session.add(payment)
     session.flush()
-    if not uses_stripe():
+    if not stripe.enabled:
         return payment, f"{base_url}/pay/{booking.reference}/fake/{payment.id}"
     deadline = booking.hold_expires_at or (now + MAX_CHECKOUT)
     expires = min(max(deadline, now + MIN_CHECKOUT), now + MAX_CHECKOUT)
-    checkout = _stripe().checkout.Session.create(
+    checkout = stripe.client().checkout.Session.create(
         mode="payment",
         line_items=_line_items(booking, kind, amount),
         client_reference_id=booking.reference,
@@ -182,12 +203,15 @@ def settle(
     payment: Payment,
     now: datetime,
     *,
+    stripe: StripeAccount,
+    counts: ratelimit.Counter,
     amount_minor: int | None = None,
     payment_intent_id: str | None = None,
     source: str = "stripe",
 ) -> str:
     """Money arrived for a payment. Applies it once, under the departure lock: the booking
-    is confirmed (recounting seats if its hold lapsed) or, if the seats are gone, refunded."""
+    is confirmed (recounting seats if its hold lapsed) or, if the seats are gone, refunded
+    (and sales told, within the customer's paging limit: counts)."""
     booking = payment.booking
     lock_departure(session, booking.departure)
     session.refresh(payment, with_for_update=True)
@@ -216,7 +240,8 @@ def settle(
     if booking.status not in (*AWAITING_PAYMENT_STATUSES, BookingStatus.EXPIRED):
         # Cancelled, or still awaiting the owner (a checkout opened before that was refused):
         # the money goes back; paying never confirms what the owner has not.
-        refund(session, org, payment, received, f"booking {status_label(booking.status)}", now)
+        reason = f"booking {status_label(booking.status)}"
+        refund(session, org, payment, received, reason, now, stripe=stripe)
         return "refunded"
     try:
         with session.begin_nested():
@@ -231,8 +256,8 @@ def settle(
             )
     except NotEnoughSeats:
         # pretix issue #74: never keep money for seats that are no longer there.
-        refund(session, org, payment, received, "seats gone before payment", now)
-        _lost_seats(session, org, booking, now)
+        refund(session, org, payment, received, "seats gone before payment", now, stripe=stripe)
+        _lost_seats(session, org, booking, now, counts)
         return "refunded"
     _tell_paid(session, org, booking, received, now)
     return "confirmed"
@@ -281,7 +306,13 @@ def _tell_paid(
 
 
 def resend_confirmation(
-    session: Session, org: Organization, booking: Booking, now: datetime, *, actor: str = "staff"
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    now: datetime,
+    *,
+    base_url: str | None,
+    actor: str = "staff",
 ) -> str:
     """Staff resend what the customer last needed: the confirmation, or the payment link of
     a hold. Returns what was sent, for the staff page to show."""
@@ -295,7 +326,7 @@ def resend_confirmation(
             "Your booking {reference} is held until {expires}.\nPay here to confirm: {link}",
             reference=booking.reference,
             expires=voice.when(booking.hold_expires_at),
-            link=pay_url(booking),
+            link=pay_url(booking, base_url),
         )
     else:
         raise PaymentError(
@@ -309,7 +340,9 @@ def resend_confirmation(
     return text
 
 
-def _lost_seats(session: Session, org: Organization, booking: Booking, now: datetime) -> None:
+def _lost_seats(
+    session: Session, org: Organization, booking: Booking, now: datetime, counts: ratelimit.Counter
+) -> None:
     notify.to_customer(
         session,
         org,
@@ -328,11 +361,19 @@ def _lost_seats(session: Session, org: Organization, booking: Booking, now: date
         now,
         reason="slot_unavailable",
         notes=f"Paid after {booking.reference} expired; refunded.",
+        counts=counts,
     )
 
 
 def refund(
-    session: Session, org: Organization, payment: Payment, amount: int, reason: str, now: datetime
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    amount: int,
+    reason: str,
+    now: datetime,
+    *,
+    stripe: StripeAccount,
 ) -> Refund:
     if payment.status not in RECEIVED_PAYMENT_STATUSES:
         raise PaymentError(
@@ -345,15 +386,15 @@ def refund(
     if payment.provider == "stripe":
         if not payment.payment_intent_id:
             raise PaymentError(f"payment {payment.id} has no Stripe payment to refund")
-        stripe = _stripe()
+        client = stripe.client()
         try:
-            made = stripe.Refund.create(
+            made = client.Refund.create(
                 payment_intent=payment.payment_intent_id,
                 amount=amount,
                 metadata={"payment_id": str(payment.id), "reason": reason[:100]},
                 idempotency_key=f"refund:{payment.id}:{payment.refunded_minor}:{amount}",
             )
-        except stripe.StripeError as exc:
+        except client.StripeError as exc:
             # Nothing is written: the refund can be tried again once Stripe answers.
             raise PaymentError(
                 f"Stripe did not make the refund: {exc.user_message or exc}"
@@ -379,7 +420,13 @@ def refund(
 # --- Stripe events --------------------------------------------------------------------------
 
 
-def handle_stripe_event(session: Session, event: dict[str, Any], now: datetime) -> str:
+def handle_stripe_event(
+    session: Session,
+    event: dict[str, Any],
+    now: datetime,
+    stripe: StripeAccount,
+    counts: ratelimit.Counter,
+) -> str:
     """Applies one verified Stripe event. A replayed event (same id) changes nothing."""
     try:
         with session.begin_nested():
@@ -411,6 +458,8 @@ def handle_stripe_event(session: Session, event: dict[str, Any], now: datetime) 
                 org,
                 payment,
                 now,
+                stripe=stripe,
+                counts=counts,
                 amount_minor=obj.get("amount_total"),
                 payment_intent_id=obj.get("payment_intent"),
             )
@@ -421,11 +470,13 @@ def handle_stripe_event(session: Session, event: dict[str, Any], now: datetime) 
             org,
             payment,
             now,
+            stripe=stripe,
+            counts=counts,
             amount_minor=obj.get("amount_received"),
             payment_intent_id=obj.get("id"),
         )
     elif kind == "payment_intent.payment_failed":
-        outcome = _failed(session, org, payment, obj, now)
+        outcome = _failed(session, org, payment, obj, now, counts)
     elif kind == "charge.refunded":
         outcome = _refunded_elsewhere(session, org, payment, obj, now)
     elif kind == "charge.dispute.created":
@@ -475,7 +526,12 @@ def _payment_for(session: Session, obj: dict[str, Any]) -> Payment | None:
 
 
 def _failed(
-    session: Session, org: Organization, payment: Payment, obj: dict[str, Any], now: datetime
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    obj: dict[str, Any],
+    now: datetime,
+    counts: ratelimit.Counter,
 ) -> str:
     if payment.status != PaymentStatus.PENDING:
         return "ignored"
@@ -507,7 +563,13 @@ def _failed(
         now,
     )
     leads.capture_failed_booking(
-        session, org, booking, now, reason="booking_failed", notes=f"Payment failed: {error}"
+        session,
+        org,
+        booking,
+        now,
+        reason="booking_failed",
+        notes=f"Payment failed: {error}",
+        counts=counts,
     )
     return "failed"
 

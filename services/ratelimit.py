@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from services import runtime
 from services.job_queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -90,9 +89,9 @@ class RedisCounter:
 _memory = MemoryCounter()
 
 
-def counter() -> Counter:
-    url = runtime.config().REDIS_URL
-    return RedisCounter(url) if url else _memory
+def counter(redis_url: str | None) -> Counter:
+    """The counts every process shares, in Redis at redis_url; without one, this process's."""
+    return RedisCounter(redis_url) if redis_url else _memory
 
 
 _last_warning = 0.0
@@ -108,30 +107,30 @@ def _counting_in_memory(limit: Limit, exc: Exception) -> MemoryCounter:
     return _memory
 
 
-def hit(limit: Limit, subject: str, counts: Counter | None = None) -> int:
+def hit(limit: Limit, subject: str, counts: Counter) -> int:
     """Counts one event; returns how many in this window, this one included."""
     key = f"{limit.name}:{subject}"
     try:
-        return (counts or counter()).add(key, limit.seconds)
+        return counts.add(key, limit.seconds)
     except Exception as exc:  # Redis down: go on counting here
         return _counting_in_memory(limit, exc).add(key, limit.seconds)
 
 
-def forgive(limit: Limit, subject: str, counts: Counter | None = None) -> None:
+def forgive(limit: Limit, subject: str, counts: Counter) -> None:
     """Takes back one event counted by hit(): a login attempt counted before its password
     was checked, which turned out to be right."""
     key = f"{limit.name}:{subject}"
     try:
-        (counts or counter()).add(key, limit.seconds, -1)
+        counts.add(key, limit.seconds, -1)
     except Exception as exc:
         _counting_in_memory(limit, exc).add(key, limit.seconds, -1)
 
 
-def exceeded(limit: Limit, subject: str, counts: Counter | None = None) -> bool:
+def exceeded(limit: Limit, subject: str, counts: Counter) -> bool:
     """Whether the limit is already used up in this window, without counting."""
     key = f"{limit.name}:{subject}"
     try:
-        return (counts or counter()).get(key, limit.seconds) >= limit.count
+        return counts.get(key, limit.seconds) >= limit.count
     except Exception as exc:
         return _counting_in_memory(limit, exc).get(key, limit.seconds) >= limit.count
 

@@ -30,7 +30,8 @@ def _once(session: Session, booking: Booking, kind: str, key: str, now: datetime
         return False
 
 
-def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
+def send_due_reminders(session: Session, now: datetime, base_url: str | None) -> dict[str, int]:
+    """base_url: the public address the payment links are sent at."""
     sent = {"pre_departure": 0, "balance_due": 0, "hold_expiring": 0}
     orgs: dict[int, Organization] = {}
 
@@ -98,7 +99,7 @@ def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
                     tour=dep.tour.name,
                     amount=voice.money(booking.balance_minor, booking.currency),
                     due=voice.date(due),
-                    link=pay_url(booking),
+                    link=pay_url(booking, base_url),
                 ),
                 now,
                 reference=booking.reference,
@@ -133,7 +134,7 @@ def send_due_reminders(session: Session, now: datetime) -> dict[str, int]:
                     tour=dep.tour.name,
                     reference=booking.reference,
                     expires=voice.when(expires),
-                    link=pay_url(booking),
+                    link=pay_url(booking, base_url),
                 ),
                 now,
                 reference=booking.reference,

@@ -1,36 +1,37 @@
-"""The process's configuration for code that runs outside a request: jobs, the outbox,
-the sweep. The web app sets it in create_app(); an RQ worker reads the environment."""
+"""What work outside a request runs with (jobs, the sweep, the outbox's deliveries): the
+configuration and a session factory on its database. Passed as a parameter; there is no
+process-wide one. The web app builds its own from its Config (create_app); a job that an
+RQ worker runs gets one built from the environment variables, read as the app reads them
+(from_environment)."""
 
 from __future__ import annotations
 
 import gc
-from functools import cache
+from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
 from models.db import make_engine, make_session_factory
 
-_config: Config | None = None
+
+@dataclass(frozen=True)
+class Runtime:
+    config: Config
+    sessions: sessionmaker[Session]
 
 
-def configure(config: Config) -> None:
-    global _config
-    _config = config
-    session_factory.cache_clear()
+def from_environment() -> Runtime:
+    """An RQ worker's runtime, for each job it runs: the configuration from the environment
+    (cheap to read), the database through one engine per process."""
+    config = Config()
+    return Runtime(config, _sessions(config.DATABASE_URL))
 
 
-def config() -> Config:
-    global _config
-    if _config is None:
-        _config = Config()
-    return _config
-
-
-@cache
-def session_factory() -> sessionmaker[Session]:
-    """One engine per process for work outside requests."""
-    return make_session_factory(make_engine(config().DATABASE_URL))
+@lru_cache(maxsize=4)
+def _sessions(database_url: str) -> sessionmaker[Session]:
+    return make_session_factory(make_engine(database_url))
 
 
 # Handling one message makes tens of thousands of short-lived objects (ORM rows and their

@@ -107,10 +107,12 @@ def hold_for_lead(
     now: datetime,
     *,
     staff: StaffUser,
+    base_url: str | None,
     dietary_notes: str | None = None,
 ) -> Booking:
-    """Holds the seats (under the departure lock, like any hold) and sends the payment link.
-    A staff hold needs no owner approval: staff are the ones deciding."""
+    """Holds the seats (under the departure lock, like any hold) and sends the payment link
+    (at base_url, the public address). A staff hold needs no owner approval: staff are the
+    ones deciding."""
     if departure.organization_id != org.id or lead.organization_id != org.id:
         raise SalesError("That departure is not yours.")
     booking = inventory.hold_seats(
@@ -126,7 +128,7 @@ def hold_for_lead(
         dietary_notes=(dietary_notes or "").strip()[:500] or None,
     )
     voice = customer_voice(org, lead.customer)
-    notify.to_customer(session, org, lead.customer, hold_message(voice, booking), now)
+    notify.to_customer(session, org, lead.customer, hold_message(voice, booking, base_url), now)
     lead.departure_id, lead.tour_id, lead.party = (
         departure.id,
         departure.tour_id,
@@ -135,7 +137,7 @@ def hold_for_lead(
     return booking
 
 
-def hold_message(voice: Voice, booking: Booking) -> str:
+def hold_message(voice: Voice, booking: Booking, base_url: str | None) -> str:
     """The hold a rep made, with its payment link (the bot's own hold says the same)."""
     dep = booking.departure
     assert booking.hold_expires_at is not None
@@ -158,6 +160,6 @@ def hold_message(voice: Voice, booking: Booking) -> str:
             expires=voice.when(booking.hold_expires_at),
             deposit=voice.money(booking.deposit_minor, booking.currency),
             total=voice.money(booking.total_minor, booking.currency),
-            link=payments.pay_url(booking),
+            link=payments.pay_url(booking, base_url),
         )
     )

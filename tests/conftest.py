@@ -29,6 +29,7 @@ from models.db import make_engine, make_session_factory
 from services import outbox, ratelimit
 from services.catalog import import_catalog
 from services.customers import get_or_create_customer
+from services.runtime import Runtime
 from tests.factories import catalog_data
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -101,6 +102,13 @@ def factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     made.configure(info={TEST_SESSION: True})
     yield made
     truncate_all(engine)
+
+
+@pytest.fixture
+def runtime(factory: sessionmaker[Session]) -> Runtime:
+    """What jobs run with in the tests: TestConfig (console transport, no Redis, so jobs run
+    in-process) and the test database."""
+    return Runtime(TestConfig(), factory)
 
 
 @pytest.fixture(autouse=True)

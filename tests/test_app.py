@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from config import INSTANCE_PATH, Config
+from extensions import app_config
 from tests.test_production_config import COMPLETE
 
 
@@ -27,7 +28,7 @@ def test_production_urls_are_normalised() -> None:
 
 
 def test_health_reports_database_to_its_operators(client: FlaskClient, app) -> None:
-    app.config["APP_CONFIG"].HEALTH_TOKEN = "operators-only"
+    app_config(app).HEALTH_TOKEN = "operators-only"
     response = client.get("/health", headers={"Authorization": "Bearer operators-only"})
     assert response.status_code == 200
     assert response.json["checks"]["database"] == "ok"
@@ -67,7 +68,7 @@ def test_embedded_default_migrates_loads_the_demo_and_serves(tmp_path: Path) -> 
 
     token = runner.invoke(args=["api-token", "create", "--org", "adventure-treks"]).output.strip()
     client = app.test_client()
-    app.config["APP_CONFIG"].HEALTH_TOKEN = "operators-only"
+    app_config(app).HEALTH_TOKEN = "operators-only"
     health = client.get("/health", headers={"Authorization": "Bearer operators-only"}).json
     assert health["checks"]["mode"] == "embedded" and int(health["checks"]["departures"]) > 100
     deps = client.get(

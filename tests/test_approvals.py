@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from config import TestConfig
 from models import Booking, Message, Organization, Payment, utcnow
-from services import approvals, jobs, payments
+from services import approvals, jobs, payments, ratelimit
 from services.approvals import ApprovalError
 from services.payments import PaymentError
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -95,10 +95,10 @@ def test_decline_frees_the_seats_and_offers_other_dates(client: FlaskClient, fac
 
 
 def test_no_answer_in_time_expires_and_asks_the_customer_to_call(
-    client: FlaskClient, factory
+    client: FlaskClient, factory, runtime
 ) -> None:
     ada, ref, token = pencil_in(client, factory)
-    jobs.run_sweep(factory, utcnow() + timedelta(hours=4, minutes=1))
+    jobs.run_sweep(runtime, utcnow() + timedelta(hours=4, minutes=1))
     assert status(factory, ref) == "expired"
     assert any(
         "couldn't confirm" in m.body and "call us" in m.body
@@ -182,7 +182,9 @@ def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
         booking = s.scalar(select(Booking).where(Booking.reference == ref))
         assert payments.payable_kinds(booking) == []
         with pytest.raises(PaymentError, match="awaits the operator's approval"):
-            payments.start_checkout(s, org, booking, "deposit", utcnow(), BASE_URL)
+            payments.start_checkout(
+                s, org, booking, "deposit", utcnow(), BASE_URL, payments.StripeAccount(None)
+            )
         # Money that arrives anyway (a checkout opened before this rule) is given back and
         # confirms nothing: the owner decides.
         payment = Payment(
@@ -197,7 +199,19 @@ def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
         )
         s.add(payment)
         s.flush()
-        assert payments.settle(s, org, payment, utcnow(), source="fake") == "refunded"
+        fake = payments.StripeAccount(None)
+        assert (
+            payments.settle(
+                s,
+                org,
+                payment,
+                utcnow(),
+                counts=ratelimit.counter(None),
+                stripe=fake,
+                source="fake",
+            )
+            == "refunded"
+        )
         s.commit()
     with factory() as s:
         booking = s.scalar(select(Booking).where(Booking.reference == ref))

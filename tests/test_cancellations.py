@@ -13,18 +13,27 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import TestConfig
 from models import Booking, Conversation, Message, Organization, Payment, Refund, utcnow
-from services import api_tokens, cancellations, inventory, payments, runtime
+from services import api_tokens, cancellations, inventory, payments, ratelimit
 from services.cancellations import CancellationError
+from services.payments import StripeAccount
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, make_customer
 
 API = "https://api.stripe.com/v1"
+FAKE = StripeAccount(None)  # the embedded default's fake checkout
+STRIPE = StripeAccount("sk_test_123")
 
 
 def paid_booking(
-    s: Session, org: Organization, code: str, phone: str, seats: int = 1, *, now=None
+    s: Session,
+    org: Organization,
+    code: str,
+    phone: str,
+    seats: int = 1,
+    *,
+    now=None,
+    stripe: StripeAccount = FAKE,
 ) -> Booking:
     now = now or utcnow()
     booking = inventory.hold_seats(
@@ -36,10 +45,14 @@ def paid_booking(
         now,
         source="sms",
     )
-    payment, _ = payments.start_checkout(s, org, booking, "full", now, "https://bot.example.com")
+    payment, _ = payments.start_checkout(
+        s, org, booking, "full", now, "https://bot.example.com", stripe
+    )
     if payment.provider == "stripe":
         payment.payment_intent_id = f"pi_{payment.id}"
-    payments.settle(s, org, payment, now, source=payment.provider)
+    payments.settle(
+        s, org, payment, now, counts=ratelimit.counter(None), stripe=stripe, source=payment.provider
+    )
     return booking
 
 
@@ -49,19 +62,19 @@ def paid_booking(
 def test_refund_follows_the_organizations_policy(
     session: Session, org: Organization, days_before: int, percent: int
 ) -> None:
-    runtime.configure(TestConfig())
     dep = departure(session, org, "EBC0412")
     now = dep.starts_at - timedelta(days=days_before, hours=1)
     booking = paid_booking(session, org, "EBC0412", "+12025550101", now=now)
     quote = cancellations.refund_quote(org, booking, now)
     assert quote.percent == Decimal(percent)
-    refunded = cancellations.cancel_with_refund(session, org, booking, now, reason="changed plans")
+    refunded = cancellations.cancel_with_refund(
+        session, org, booking, now, reason="changed plans", stripe=FAKE
+    )
     assert refunded == booking.total_minor * percent // 100
     assert session.scalar(select(func.coalesce(func.sum(Refund.amount_minor), 0))) == refunded
 
 
 def test_a_tour_policy_overrides_the_organizations(session: Session) -> None:
-    runtime.configure(TestConfig())
     data = catalog_data()
     data["tours"][0]["cancellation_policy"] = [{"days_before": 30, "refund_percent": 80}]
     org = import_org(session, **{"tours": data["tours"]})
@@ -74,9 +87,6 @@ def test_a_tour_policy_overrides_the_organizations(session: Session) -> None:
 def test_cancelling_a_departure_with_50_bookings(
     factory: sessionmaker[Session], client: FlaskClient, app
 ) -> None:  # type: ignore[no-untyped-def]
-    config = TestConfig()
-    config.STRIPE_SECRET_KEY = "sk_test_123"
-    runtime.configure(config)
     data = catalog_data()
     data["tours"][0]["departures"][0]["capacity"] = 60
     sessions = iter(range(1, 1000))
@@ -96,7 +106,7 @@ def test_cancelling_a_departure_with_50_bookings(
             now = utcnow()
             phones = [f"+1202555{i:04d}" for i in range(50)]
             for i, phone in enumerate(phones):
-                booking = paid_booking(s, org, "EBC0315", phone)
+                booking = paid_booking(s, org, "EBC0315", phone, stripe=STRIPE)
                 if i % 2:  # half write on WhatsApp too: they are told on both channels
                     s.add(
                         Conversation(
@@ -129,9 +139,13 @@ def test_cancelling_a_departure_with_50_bookings(
                 [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
             )
             dep = departure(s, org, "EBC0315")
-            record = cancellations.cancel_departure(s, org, dep, "heavy snow on the pass", utcnow())
+            record = cancellations.cancel_departure(
+                s, org, dep, "heavy snow on the pass", utcnow(), stripe=STRIPE
+            )
             s.commit()
-            again = cancellations.cancel_departure(s, org, dep, "heavy snow on the pass", utcnow())
+            again = cancellations.cancel_departure(
+                s, org, dep, "heavy snow on the pass", utcnow(), stripe=STRIPE
+            )
             assert again.id == record.id  # pressing twice changes nothing
             s.commit()
             refund_calls = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")][
@@ -163,20 +177,18 @@ def test_cancelling_a_departure_with_50_bookings(
     assert (
         sum(progress["messages"].values()) == 49 + 25 + 1 + 0
     )  # + the opted-out customer's suppressed one
-    runtime.configure(TestConfig())
 
 
 def test_a_started_departure_cannot_be_cancelled(session: Session, org: Organization) -> None:
     dep = departure(session, org, "EBC0315")
     dep.status = "started"
     with pytest.raises(CancellationError, match="no longer"):
-        cancellations.cancel_departure(session, org, dep, "x", utcnow())
+        cancellations.cancel_departure(session, org, dep, "x", utcnow(), stripe=FAKE)
 
 
 def test_cancelled_bookings_free_seats_for_the_waitlist(
     session: Session, org: Organization
 ) -> None:
-    runtime.configure(TestConfig())
     booking = paid_booking(session, org, "CITY0120", "+12025550101", seats=3, now=utcnow())
     from services import waitlist
 
@@ -189,5 +201,5 @@ def test_cancelled_bookings_free_seats_for_the_waitlist(
         utcnow(),
         source="sms",
     )
-    cancellations.cancel_with_refund(session, org, booking, utcnow(), reason="x")
+    cancellations.cancel_with_refund(session, org, booking, utcnow(), reason="x", stripe=FAKE)
     assert entry.status == "offered"  # the freed seats went to the waitlist at once

@@ -28,7 +28,7 @@ from models import (
     WaitlistEntry,
     utcnow,
 )
-from services import api_tokens, bookings, inventory, jobs
+from services import api_tokens, bookings, inventory, jobs, ratelimit
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, hold, make_customer, new_departure
@@ -389,7 +389,9 @@ def test_journey_4_seats_gone_meanwhile_capture_a_failed_booking_lead(ada: Chat,
     assert "CITY" not in alternative and "hold 2 seats" in alternative  # the next day's walk
 
 
-def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClient, factory) -> None:
+def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(
+    client: FlaskClient, factory, runtime
+) -> None:
     with factory() as s:
         org = s.scalar(select(Organization))
         blocker = hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
@@ -422,7 +424,7 @@ def test_journey_5_waitlist_offer_confirm_and_timeout_cascade(client: FlaskClien
         )
         s.commit()
     assert any(m.to_phone == second.phone and "CONFIRM" in m.body for m in second.outbox())
-    result = jobs.run_sweep(factory, utcnow() + timedelta(hours=3))
+    result = jobs.run_sweep(runtime, utcnow() + timedelta(hours=3))
     assert len(result["expired_offers"]) == 1
     with factory() as s:
         cy = s.scalar(select(WaitlistEntry).where(WaitlistEntry.customer.has(phone=second.phone)))
@@ -570,10 +572,11 @@ def test_cancelling_by_chat_states_the_refund_then_cancels_on_yes(ada: Chat, fac
             utcnow(),
             source="whatsapp",
         )
-        payment, _ = payments.start_checkout(
-            s, org, booking, "full", utcnow(), BASE_URL
-        )  # the fake checkout
-        payments.settle(s, org, payment, utcnow(), source="fake")
+        fake = payments.StripeAccount(None)  # the embedded default's fake checkout
+        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
+        payments.settle(
+            s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
+        )
         s.commit()
         ref, paid = booking.reference, booking.paid_minor
     asked = ada.say(f"please cancel {ref}")

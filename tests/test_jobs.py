@@ -13,22 +13,21 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import Config, TestConfig
 from models import BookingStatus
-from services import inventory, job_queue, jobs, runtime
+from services import inventory, job_queue, jobs
 from services.job_queue import JobQueue
+from services.runtime import Runtime
 from tests.conftest import import_org
 from tests.factories import departure, make_customer
 
 
 @pytest.fixture
 def worker_env(monkeypatch: pytest.MonkeyPatch, pg_url: str, redis_url: str) -> str:
-    """Point the job code (which reads the environment, as a worker does) at the test servers."""
+    """Point the worker's jobs (which read the environment, as the app does) at the test
+    servers."""
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    runtime.configure(Config())
-    yield redis_url
-    runtime.configure(TestConfig())
+    return redis_url
 
 
 def test_rq_worker_runs_the_sweep(worker_env: str, factory: sessionmaker[Session]) -> None:
@@ -121,6 +120,19 @@ def test_clock_and_worker_wait_for_redis_instead_of_exiting(
     assert "worker: Redis unavailable" in caplog.text
 
 
-def test_without_redis_jobs_run_in_process() -> None:
-    runtime.configure(TestConfig())
-    assert JobQueue(None).enqueue(lambda a, b: a + b, 2, 3) == 5
+def test_without_redis_jobs_run_in_process_with_the_callers_runtime(runtime: Runtime) -> None:
+    def job(given: Runtime, a: int, b: int) -> tuple[Runtime, int]:
+        return given, a + b
+
+    assert JobQueue.of(runtime).enqueue(job, 2, 3) == (runtime, 5)
+
+
+def test_only_module_level_functions_of_services_go_on_the_queue(redis_url: str) -> None:
+    """An RQ worker runs a job by its name; a lambda, a nested function or anything outside
+    services/ has none it could import."""
+    queue = JobQueue(redis_url)
+    for job in (lambda runtime: None, test_only_module_level_functions_of_services_go_on_the_queue):
+        with pytest.raises(ValueError, match="not a module-level function of services/"):
+            queue.enqueue(job)
+    with pytest.raises(ValueError, match="not a job of services/"):
+        job_queue.run_job("os.system", "true")

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import TestConfig
 from models import Channel, Conversation, Message, Organization, utcnow
-from services import job_queue, jobs, outbox, runtime
+from services import job_queue, jobs, outbox
 from services.customers import get_or_create_customer
 from services.job_queue import JobQueue
+from services.runtime import Runtime
 from tests.conftest import import_org
 from tests.factories import catalog_data
 
@@ -39,25 +40,24 @@ def twilio_config(**overrides: object) -> TestConfig:
 
 
 @pytest.fixture
+def twilio(factory: sessionmaker[Session]) -> Runtime:
+    """Jobs run in-process, sending through Twilio's REST API (mocked)."""
+    return Runtime(twilio_config(), factory)
+
+
+@pytest.fixture
 def org(factory: sessionmaker[Session]) -> Organization:
-    runtime.configure(twilio_config())
     with factory() as s:
-        organization = import_org(s)
-    yield organization
-    runtime.configure(TestConfig())
-
-
-def jobs_now() -> JobQueue:
-    return JobQueue(runtime.config().REDIS_URL)
+        return import_org(s)
 
 
 def queue_one(
-    factory: sessionmaker[Session],
+    runtime: Runtime,
     body: str = "Your spot opened",
     channel: str = Channel.SMS,
     last_inbound_hours_ago: float | None = None,
 ) -> int:
-    with factory() as s:
+    with runtime.sessions() as s:
         org = s.scalar(select(Organization))
         customer, _ = get_or_create_customer(s, org, CUSTOMER, utcnow(), name="Ada")
         if last_inbound_hours_ago is not None:
@@ -75,7 +75,7 @@ def queue_one(
             )
             s.flush()
         row = outbox.queue(s, org, CUSTOMER, body, utcnow(), channel=channel)[0]
-        outbox.commit_and_send(s, jobs_now())
+        outbox.commit_and_send(s, JobQueue.of(runtime))
         return row.id
 
 
@@ -89,9 +89,9 @@ def sent_form(call) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 
 
 @responses.activate
-def test_notification_goes_through_twilio_rest_after_commit(org, factory) -> None:
+def test_notification_goes_through_twilio_rest_after_commit(org, factory, twilio) -> None:
     responses.post(API, json={"sid": "SM" + "b" * 32, "status": "queued"}, status=201)
-    message_id = queue_one(factory)  # in-process jobs: delivered right after the commit
+    message_id = queue_one(twilio)  # in-process jobs: delivered right after the commit
     sent = row(factory, message_id)
     assert (sent.status, sent.provider_sid, sent.attempts) == ("sent", "SM" + "b" * 32, 1)
     form = sent_form(responses.calls[0])
@@ -104,7 +104,7 @@ def test_notification_goes_through_twilio_rest_after_commit(org, factory) -> Non
 
 
 @responses.activate
-def test_429_and_5xx_are_retried_with_backoff_then_sent(org, factory) -> None:
+def test_429_and_5xx_are_retried_with_backoff_then_sent(org, factory, twilio) -> None:
     responses.post(
         API, json={"code": 20429, "message": "Too Many Requests", "status": 429}, status=429
     )
@@ -112,7 +112,7 @@ def test_429_and_5xx_are_retried_with_backoff_then_sent(org, factory) -> None:
         API, json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500
     )
     responses.post(API, json={"sid": "SM" + "c" * 32, "status": "queued"}, status=201)
-    message_id = queue_one(factory)
+    message_id = queue_one(twilio)
     first = row(factory, message_id)
     assert (first.status, first.attempts, first.error_code) == ("retrying", 1, "20429")
     assert first.next_attempt_at - first.updated_at == timedelta(seconds=30)
@@ -121,63 +121,67 @@ def test_429_and_5xx_are_retried_with_backoff_then_sent(org, factory) -> None:
         assert outbox.due_messages(s, first.next_attempt_at) == []
         assert outbox.due_messages(s, first.next_attempt_at + timedelta(minutes=1)) == [message_id]
     with factory() as s:
-        assert outbox.deliver(s, message_id, first.next_attempt_at) == "retrying"
+        assert outbox.deliver(s, message_id, first.next_attempt_at, twilio) == "retrying"
     with factory() as s:
-        assert outbox.deliver(s, message_id, first.next_attempt_at + timedelta(minutes=5)) == "sent"
+        assert (
+            outbox.deliver(s, message_id, first.next_attempt_at + timedelta(minutes=5), twilio)
+            == "sent"
+        )
     final = row(factory, message_id)
     assert (final.status, final.attempts, final.error_code) == ("sent", 3, None)
     assert len(responses.calls) == 3
     with factory() as s:  # delivering again is harmless: the row is no longer due
-        assert outbox.deliver(s, message_id, utcnow()) == "skipped"
+        assert outbox.deliver(s, message_id, utcnow(), twilio) == "skipped"
     assert len(responses.calls) == 3
 
 
 @responses.activate
-def test_permanent_errors_fail_at_once_with_the_reason(org, factory) -> None:
+def test_permanent_errors_fail_at_once_with_the_reason(org, factory, twilio) -> None:
     responses.post(
         API,
         json={"code": 21211, "message": "The 'To' number is not valid", "status": 400},
         status=400,
     )
-    failed = row(factory, queue_one(factory))
+    failed = row(factory, queue_one(twilio))
     assert (failed.status, failed.error_code, failed.attempts) == ("failed", "21211", 1)
     assert "not valid" in failed.error_message
 
 
 @responses.activate
-def test_gives_up_after_the_last_try(org, factory) -> None:
+def test_gives_up_after_the_last_try(org, factory, twilio) -> None:
     responses.post(
         API, json={"code": 20503, "message": "Service Unavailable", "status": 503}, status=503
     )
-    message_id = queue_one(factory)
+    message_id = queue_one(twilio)
     moment = utcnow()
     for _ in range(outbox.MAX_ATTEMPTS):
         moment += timedelta(hours=1)
         with factory() as s:
-            outbox.deliver(s, message_id, moment)
+            outbox.deliver(s, message_id, moment, twilio)
     gave_up = row(factory, message_id)
     assert (gave_up.status, gave_up.attempts) == ("failed", outbox.MAX_ATTEMPTS)
     assert len(responses.calls) == outbox.MAX_ATTEMPTS
 
 
 @responses.activate
-def test_whatsapp_inside_the_window_is_free_text(org, factory) -> None:
+def test_whatsapp_inside_the_window_is_free_text(org, factory, twilio) -> None:
     responses.post(API, json={"sid": "SM" + "d" * 32, "status": "queued"}, status=201)
-    sent = row(factory, queue_one(factory, channel=Channel.WHATSAPP, last_inbound_hours_ago=23))
+    sent = row(factory, queue_one(twilio, channel=Channel.WHATSAPP, last_inbound_hours_ago=23))
     assert sent.status == "sent"
     form = sent_form(responses.calls[0])
     assert form["To"] == [f"whatsapp:{CUSTOMER}"] and form["From"] == ["whatsapp:+14155238886"]
     assert "Body" in form and "ContentSid" not in form
 
 
-def test_whatsapp_outside_the_window_without_a_template_waits_for_staff(org, factory) -> None:
-    held = row(factory, queue_one(factory, channel=Channel.WHATSAPP, last_inbound_hours_ago=25))
+def test_whatsapp_outside_the_window_without_a_template_waits_for_staff(
+    org, factory, twilio
+) -> None:
+    held = row(factory, queue_one(twilio, channel=Channel.WHATSAPP, last_inbound_hours_ago=25))
     assert held.status == "needs_template" and held.attempts == 0
 
 
 @responses.activate
-def test_whatsapp_outside_the_window_uses_the_approved_template(factory) -> None:
-    runtime.configure(twilio_config())
+def test_whatsapp_outside_the_window_uses_the_approved_template(factory, twilio) -> None:
     data = catalog_data()
     data["organization"]["settings"]["whatsapp_template"] = {
         "content_sid": TEMPLATE,
@@ -186,18 +190,15 @@ def test_whatsapp_outside_the_window_uses_the_approved_template(factory) -> None
     with factory() as s:
         import_org(s, **{"organization": data["organization"]})
     responses.post(API, json={"sid": "SM" + "e" * 32, "status": "queued"}, status=201)
-    try:
-        sent = row(
-            factory,
-            queue_one(
-                factory,
-                "A spot opened on the Sunset Tour\nReply CONFIRM",
-                channel=Channel.WHATSAPP,
-                last_inbound_hours_ago=48,
-            ),
-        )
-    finally:
-        runtime.configure(TestConfig())
+    sent = row(
+        factory,
+        queue_one(
+            twilio,
+            "A spot opened on the Sunset Tour\nReply CONFIRM",
+            channel=Channel.WHATSAPP,
+            last_inbound_hours_ago=48,
+        ),
+    )
     assert (sent.status, sent.template_sid) == ("sent", TEMPLATE)
     form = sent_form(responses.calls[0])
     assert form["ContentSid"] == [TEMPLATE] and "Body" not in form
@@ -209,35 +210,38 @@ def test_whatsapp_outside_the_window_uses_the_approved_template(factory) -> None
 
 @responses.activate
 def test_redis_down_while_a_notification_is_due_then_delivered_when_it_returns(
-    factory: sessionmaker[Session], redis_url: str
+    factory: sessionmaker[Session], redis_url: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     responses.post(API, json={"sid": "SM" + "f" * 32, "status": "queued"}, status=201)
-    runtime.configure(twilio_config(REDIS_URL="redis://127.0.0.1:1/0"))  # nothing listens there
-    try:
-        with factory() as s:
-            import_org(s)
-        message_id = queue_one(factory)
-        assert row(factory, message_id).status == "queued"  # committed; the enqueue failed
-        assert len(responses.calls) == 0
+    down = twilio_config(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    with factory() as s:
+        import_org(s)
+    message_id = queue_one(Runtime(down, factory))
+    assert row(factory, message_id).status == "queued"  # committed; the enqueue failed
+    assert len(responses.calls) == 0
 
-        runtime.configure(twilio_config(REDIS_URL=redis_url))  # Redis is back
-        later = utcnow() + timedelta(minutes=2)
-        jobs.run_sweep(factory, later)
-        redis = Redis.from_url(redis_url)
-        SimpleWorker([Queue(job_queue.QUEUE_NAME, connection=redis)], connection=redis).work(
-            burst=True
-        )
-    finally:
-        runtime.configure(TestConfig())
+    # Redis is back. The worker (run here) reads its configuration from the environment.
+    for name, value in {
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": "secret-token",
+    }.items():
+        monkeypatch.setenv(name, value)
+    later = utcnow() + timedelta(minutes=2)
+    jobs.run_sweep(Runtime(twilio_config(REDIS_URL=redis_url), factory), later)
+    redis = Redis.from_url(redis_url)
+    SimpleWorker([Queue(job_queue.QUEUE_NAME, connection=redis)], connection=redis).work(burst=True)
     delivered = row(factory, message_id)
     assert delivered.status == "sent" and delivered.attempts == 1
     assert len(responses.calls) == 1
 
 
-def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[Session]) -> None:
-    """Messages go out only at the real commit, and a rolled-back savepoint sends its own
-    messages (which no longer exist) but not the others'."""
-    runtime.configure(TestConfig())  # console transport, jobs in-process
+def test_savepoints_neither_send_early_nor_lose_messages(
+    factory: sessionmaker[Session], runtime: Runtime
+) -> None:
+    """Messages go out only at the real commit, and a rolled-back savepoint loses its own
+    messages but not the others'."""
     with factory() as s:
         org = import_org(s)
     with factory() as s:
@@ -254,13 +258,12 @@ def test_savepoints_neither_send_early_nor_lose_messages(factory: sessionmaker[S
         except RuntimeError:
             pass
         assert s.get(Message, before).status == "queued"  # nothing sent before the commit
-        outbox.commit_and_send(s, jobs_now())
+        outbox.commit_and_send(s, JobQueue.of(runtime))
     assert row(factory, before).status == "sent"
     assert row(factory, lost) is None
 
 
 def test_a_rolled_back_transaction_sends_nothing(factory: sessionmaker[Session]) -> None:
-    runtime.configure(TestConfig())  # console transport, jobs in-process
     sent: list[int] = []
     with factory() as s:
         org = import_org(s)
@@ -278,20 +281,19 @@ class RecordingQueue(JobQueue):
     """Notes which messages were handed to a delivery job, and sends nothing."""
 
     def __init__(self, handed: list[int]) -> None:
-        super().__init__(None)
+        super().__init__(None, None)
         self.handed = handed
 
-    def enqueue(self, func, *args, **rq_options):  # type: ignore[no-untyped-def]
-        assert func is outbox.deliver_job
+    def enqueue(self, job, *args, **rq_options):  # type: ignore[no-untyped-def]
+        assert job is outbox.deliver_job
         self.handed.append(args[0])
 
 
 def test_a_message_committed_without_its_job_is_sent_by_the_sweep(
-    factory: sessionmaker[Session],
+    factory: sessionmaker[Session], runtime: Runtime
 ) -> None:
     """The safety net: a commit that did not hand its messages to a job (a crash between
     commit and enqueue, say) leaves them due, and the sweep sends them a minute later."""
-    runtime.configure(TestConfig())
     with factory() as s:
         org = import_org(s)
     with factory() as s:
@@ -300,9 +302,9 @@ def test_a_message_committed_without_its_job_is_sent_by_the_sweep(
         s.info.pop(outbox.PENDING)
         s.commit()
     assert row(factory, message_id).status == "queued"
-    jobs.run_sweep(factory, utcnow())  # within the grace: the job may still be on its way
+    jobs.run_sweep(runtime, utcnow())  # within the grace: the job may still be on its way
     assert row(factory, message_id).status == "queued"
-    jobs.run_sweep(factory, utcnow() + outbox.REQUEUE_GRACE + timedelta(seconds=1))
+    jobs.run_sweep(runtime, utcnow() + outbox.REQUEUE_GRACE + timedelta(seconds=1))
     assert row(factory, message_id).status == "sent"
 
 
@@ -336,7 +338,7 @@ def test_a_hung_twilio_connection_times_out_and_is_retried(monkeypatch: pytest.M
 
 @responses.activate
 def test_a_message_twilio_accepted_is_recorded_even_if_the_database_connection_drops(
-    org, factory
+    org, factory, twilio
 ) -> None:
     """Found by the soak run: PostgreSQL connections killed between Twilio accepting a
     message and our commit left the row queued, and the sweep sent it a second time."""
@@ -359,7 +361,7 @@ def test_a_message_twilio_accepted_is_recorded_even_if_the_database_connection_d
         return 201, {}, json.dumps({"sid": "SM" + "d" * 32, "status": "queued"})
 
     responses.add_callback(responses.POST, API, callback=accept_then_cut)
-    assert outbox.deliver(delivering, message_id, utcnow()) == "sent"
+    assert outbox.deliver(delivering, message_id, utcnow(), twilio) == "sent"
     delivering.close()
     sent = row(factory, message_id)
     assert (sent.status, sent.provider_sid) == ("sent", "SM" + "d" * 32)

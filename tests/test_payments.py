@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from config import TestConfig
 from models import Booking, Lead, Message, Organization, Payment, Refund, TimelineEvent, utcnow
-from services import bookings, inventory, payments, runtime
+from services import bookings, inventory, payments
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, make_customer
 
@@ -73,7 +73,13 @@ def checkout(factory: sessionmaker[Session], booking_id: int, kind: str) -> Paym
     with factory() as s:
         org = s.scalar(select(Organization))
         payment, _ = payments.start_checkout(
-            s, org, s.get(Booking, booking_id), kind, utcnow(), "https://bot.example.com"
+            s,
+            org,
+            s.get(Booking, booking_id),
+            kind,
+            utcnow(),
+            "https://bot.example.com",
+            payments.StripeAccount.of(stripe_config()),
         )
         s.commit()
         return payment
@@ -340,7 +346,6 @@ def test_failed_payment_keeps_the_hold_and_captures_a_lead(
 def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory) -> None:
     with factory() as s:
         import_org(s, utcnow(), **live_catalog())
-    runtime.configure(TestConfig())
     client = create_app(TestConfig()).test_client()
     booking_id = hold(factory)
     ref = booking_row(factory, booking_id).reference

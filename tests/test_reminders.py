@@ -9,15 +9,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import TestConfig
 from models import Message, Organization, ReminderSent
-from services import bookings, inventory, jobs, reminders, runtime
+from services import bookings, inventory, jobs, reminders
+from services.runtime import Runtime
 from tests.conftest import NOW, import_org
 from tests.factories import departure, make_customer
 
 
 def setup(factory: sessionmaker[Session]) -> None:
-    runtime.configure(TestConfig())
     with factory() as s:
         org = import_org(s, NOW)
         paid_part = inventory.hold_seats(
@@ -50,13 +49,15 @@ def bodies(factory: sessionmaker[Session], phone: str) -> list[str]:
         )
 
 
-def test_each_reminder_goes_once_when_the_job_runs_twice(factory: sessionmaker[Session]) -> None:
+def test_each_reminder_goes_once_when_the_job_runs_twice(
+    factory: sessionmaker[Session], runtime: Runtime
+) -> None:
     setup(factory)
     moment = NOW + timedelta(
         minutes=30
     )  # CITY0120 is 10 days out; the EBC hold lapses in 30 minutes
-    first = jobs.run_sweep(factory, moment)
-    second = jobs.run_sweep(factory, moment)
+    first = jobs.run_sweep(runtime, moment)
+    second = jobs.run_sweep(runtime, moment)
     assert sorted(first["reminders"]) == ["balance_due: 1", "hold_expiring: 1"]
     assert "reminders" not in second
     [balance] = bodies(factory, "+12025550101")
@@ -75,7 +76,7 @@ def test_pre_departure_reminders_at_7_days_and_1_day(factory: sessionmaker[Sessi
         start - timedelta(hours=19),
     ):
         with factory() as s:
-            reminders.send_due_reminders(s, moment)
+            reminders.send_due_reminders(s, moment, None)
             s.commit()
     pre = [b for b in bodies(factory, "+12025550101") if "starts" in b]
     assert len(pre) == 2 and all("Old City Walk" in b for b in pre)
@@ -88,7 +89,7 @@ def test_two_runs_at_once_send_once(factory: sessionmaker[Session]) -> None:
     def run() -> None:
         start.wait()
         with factory() as s:
-            reminders.send_due_reminders(s, NOW + timedelta(minutes=30))
+            reminders.send_due_reminders(s, NOW + timedelta(minutes=30), None)
             s.commit()
 
     threads = [threading.Thread(target=run) for _ in range(2)]

@@ -219,7 +219,7 @@ def test_the_overrides_come_before_the_table() -> None:
 
 def _turn() -> Turn:
     conversation = SimpleNamespace(state=State.IDLE, slots={})
-    return Turn(None, None, conversation, None, None, None)  # type: ignore[arg-type]
+    return Turn(None, None, conversation, None, None, None, None)  # type: ignore[arg-type]
 
 
 def test_a_move_the_machine_does_not_declare_is_refused_in_tests() -> None:

@@ -36,6 +36,7 @@ from services import (
     leads,
     operations,
     payments,
+    ratelimit,
     reminders,
     sales,
 )
@@ -281,8 +282,11 @@ def test_cancelling_with_a_refund_handoff_and_keywords(
             utcnow(),
             source="whatsapp",
         )
-        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL)
-        payments.settle(s, org, payment, utcnow(), source="fake")
+        fake = payments.StripeAccount(None)  # the embedded default's fake checkout
+        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
+        payments.settle(
+            s, org, payment, utcnow(), stripe=fake, counts=ratelimit.counter(None), source="fake"
+        )
         s.commit()
         ref = booking.reference
     assert len(ada.notified()) == 1  # the payment's confirmation
@@ -321,6 +325,7 @@ def test_every_notification_to_a_customer_is_spoken(
     """Each service that tells a customer something, in turn; then every message queued to
     Ada is checked."""
     now = utcnow()
+    fake, counts = payments.StripeAccount(None), ratelimit.counter(None)
     with factory() as s:
         org = s.scalar(select(Organization))
         ada_customer = make_customer(s, org, ada.phone, now, name="Ada")
@@ -335,17 +340,17 @@ def test_every_notification_to_a_customer_is_spoken(
         # Paid in part: the confirmation (with its balance), a resend, then the reminders of
         # the departure, of the balance, and of a hold about to lapse.
         city = held("CITY3", adult=1)
-        payment, _ = payments.start_checkout(s, org, city, "deposit", now, BASE_URL)
-        payments.settle(s, org, payment, now, source="fake")
-        payments.resend_confirmation(s, org, city, now)
+        payment, _ = payments.start_checkout(s, org, city, "deposit", now, BASE_URL, fake)
+        payments.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
+        payments.resend_confirmation(s, org, city, now, base_url=BASE_URL)
         lapsing = held("CITY4", adult=1)
-        payments.resend_confirmation(s, org, lapsing, now)
+        payments.resend_confirmation(s, org, lapsing, now, base_url=BASE_URL)
         later = lapsing.hold_expires_at - timedelta(hours=1)
-        assert sum(reminders.send_due_reminders(s, later).values()) == 3
+        assert sum(reminders.send_due_reminders(s, later, BASE_URL).values()) == 3
         # A payment refused, and one that came after its seats were gone.
-        failing, _ = payments.start_checkout(s, org, lapsing, "full", now, BASE_URL)
-        payments._failed(s, org, failing, {}, now)
-        payments._lost_seats(s, org, lapsing, now)
+        failing, _ = payments.start_checkout(s, org, lapsing, "full", now, BASE_URL, fake)
+        payments._failed(s, org, failing, {}, now, counts)
+        payments._lost_seats(s, org, lapsing, now, counts)
 
         # The owner approves one hold and declines another; a third times out.
         for approve in (True, False, None):
@@ -354,7 +359,7 @@ def test_every_notification_to_a_customer_is_spoken(
             if approve is None:
                 approvals.tell_timed_out(s, org, booking, now)
             else:
-                approvals.decide(s, org, booking, approve, now)
+                approvals.decide(s, org, booking, approve, now, base_url=BASE_URL)
 
         # A rep's quote and hold, from the admin.
         lead = leads.create_lead(s, org, ada_customer, now, source="whatsapp")
@@ -362,7 +367,9 @@ def test_every_notification_to_a_customer_is_spoken(
             s, org, now, tour=s.scalar(select(Tour).where(Tour.slug == "sunset-tour")), limit=2
         )
         sales.send_quote(s, org, lead, sunset[0].departure, {"adult": 2}, now, staff=staff)
-        sales.hold_for_lead(s, org, lead, sunset[1].departure, {"adult": 1}, now, staff=staff)
+        sales.hold_for_lead(
+            s, org, lead, sunset[1].departure, {"adult": 1}, now, staff=staff, base_url=BASE_URL
+        )
 
         # The trip: the guide checks in, ops pass on an incident, the guide checks out.
         trip = city.departure
@@ -376,10 +383,10 @@ def test_every_notification_to_a_customer_is_spoken(
 
         # A whole departure cancelled: a paid booking and an unpaid one.
         paid = held("EBC100", adult=1)
-        payment, _ = payments.start_checkout(s, org, paid, "full", now, BASE_URL)
-        payments.settle(s, org, payment, now, source="fake")
+        payment, _ = payments.start_checkout(s, org, paid, "full", now, BASE_URL, fake)
+        payments.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
         held("EBC100", child=1)
-        cancellations.cancel_departure(s, org, paid.departure, "heavy snow", now)
+        cancellations.cancel_departure(s, org, paid.departure, "heavy snow", now, stripe=fake)
         s.commit()
     told = ada.notified()
     assert len(told) >= 20 and all(marked(body) for body in told)
@@ -398,7 +405,7 @@ def test_the_pay_pages_speak_the_customers_language(
         org = s.scalar(select(Organization))
         booking = hold(s, org, "CITY3", ada.phone, utcnow(), 2)
         s.commit()
-        link = urlparse(payments.pay_url(booking)).path
+        link = urlparse(payments.pay_url(booking, BASE_URL)).path
     pages = [client.get(link)]
     assert b'lang="de"' in pages[0].data
     started = client.post(link, data={"kind": "deposit"})

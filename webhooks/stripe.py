@@ -11,10 +11,17 @@ import logging
 from typing import Any
 
 import stripe
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import DataError, StatementError
 
-from extensions import db, job_queue, retry_on_lost_connection
+from extensions import (
+    app_config,
+    db,
+    job_queue,
+    rate_counter,
+    retry_on_lost_connection,
+    stripe_account,
+)
 from models import utcnow
 from services import outbox, payments
 
@@ -56,7 +63,7 @@ def _shape_problem(event: dict[str, Any]) -> str | None:
 @stripe_bp.post("/stripe")
 @retry_on_lost_connection
 def stripe_event() -> Response:
-    secret = current_app.config["APP_CONFIG"].STRIPE_WEBHOOK_SECRET
+    secret = app_config().STRIPE_WEBHOOK_SECRET
     if not secret:
         return Response("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)", status=404)
     payload = request.get_data(as_text=True)
@@ -77,7 +84,9 @@ def stripe_event() -> Response:
     if problem := _shape_problem(data):
         return _malformed(problem, data)
     try:
-        outcome = payments.handle_stripe_event(db.session, data, utcnow())
+        outcome = payments.handle_stripe_event(
+            db.session, data, utcnow(), stripe_account(), rate_counter()
+        )
         db.session.flush()  # a value the database refuses shows here, inside the try
     except (*_MALFORMED, DataError) as exc:
         db.session.rollback()

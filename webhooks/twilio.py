@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
-from extensions import db, job_queue, retry_on_lost_connection
+from extensions import app_config, db, job_queue, rate_counter, retry_on_lost_connection
 from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, utcnow
 from services import outbox, ratelimit
@@ -38,7 +38,7 @@ def public_url() -> str:
     embedded default may go without, and then it is the URL as this request arrived,
     X-Forwarded-* headers included only from the TRUSTED_PROXIES configured (app.py):
     never what any client says it is."""
-    config = current_app.config["APP_CONFIG"]
+    config = app_config()
     path = request.full_path if request.query_string else request.path
     if config.PUBLIC_BASE_URL:
         return config.PUBLIC_BASE_URL.rstrip("/") + path
@@ -46,7 +46,7 @@ def public_url() -> str:
 
 
 def signature_ok() -> bool:
-    config = current_app.config["APP_CONFIG"]
+    config = app_config()
     token = config.TWILIO_AUTH_TOKEN
     if not token:
         # Only the local embedded default (and tests) run without the token, and the log
@@ -112,7 +112,7 @@ def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
 def warm_up(app: Flask) -> None:
     """Loads the NLU (its model, the date parser's data) now rather than during the first
     customer's message, so a fresh worker answers at full speed."""
-    config = app.config["APP_CONFIG"]
+    config = app_config(app)
     nlu = nlu_for(config.RASA_URL, str(app.instance_path) + "/nlu-cache")
     nlu.parse(
         "2 adults on 15/03, next saturday?",
@@ -136,7 +136,8 @@ def inbound_message() -> Response:
         # The raw value is not logged: it is someone's number, or junk, either way not ours.
         log.warning("inbound message %s with an unusable From or To number", sid)
         return twiml([])
-    count = ratelimit.hit(ratelimit.INBOUND_PER_SENDER, f"{to_phone}:{from_phone}")
+    config = app_config()
+    count = ratelimit.hit(ratelimit.INBOUND_PER_SENDER, f"{to_phone}:{from_phone}", rate_counter())
     if count > ratelimit.INBOUND_PER_SENDER.count:
         # A flood from one number (a loop, a script): dropped before any database work so
         # it cannot slow down anyone else. No reply: every reply would be a logged message.
@@ -149,7 +150,6 @@ def inbound_message() -> Response:
     media = tuple(
         form.get(f"MediaUrl{i}", "")[:1000] for i in range(media_count) if form.get(f"MediaUrl{i}")
     )
-    config = current_app.config["APP_CONFIG"]
     nlu = nlu_for(config.RASA_URL, str(current_app.instance_path) + "/nlu-cache")
     msg = Inbound(
         channel=channel,
@@ -168,7 +168,7 @@ def inbound_message() -> Response:
         )
         return twiml([])
     try:
-        replies = handle_inbound(db.session, sender, msg, nlu, utcnow())
+        replies = handle_inbound(db.session, sender, msg, nlu, utcnow(), config)
         # The replies go back in the TwiML below; messages to anyone else (sales, ops, an
         # owner, other customers) are sent once this commit has them.
         outbox.commit_and_send(db.session, job_queue())

@@ -27,7 +27,7 @@ from models import (
     StaffUser,
     utcnow,
 )
-from services import cancellations, incidents, payments
+from services import cancellations, incidents, payments, ratelimit
 from tests.admin.support import OPS, OWNER, SALES, admin_catalog, the_org
 from tests.chat import AUTH_TOKEN, WHATSAPP_NUMBER
 from tests.conftest import import_org
@@ -86,13 +86,18 @@ def seed(app: Flask, factory: sessionmaker[Session], base_url: str) -> dict[str,
             booking.paid_minor = booking.total_minor
         paid = hold(s, org, "EBC100", "+12025550141", now, adults=2)
         paid.customer.name = "Grace Hopper"
-        payment, _ = payments.start_checkout(s, org, paid, "deposit", now, base_url)
-        payments.settle(s, org, payment, now, source="fake")
+        fake = payments.StripeAccount(None)  # the embedded default's fake checkout
+        payment, _ = payments.start_checkout(s, org, paid, "deposit", now, base_url, fake)
+        payments.settle(
+            s, org, payment, now, stripe=fake, counts=ratelimit.counter(None), source="fake"
+        )
         dep = departure(s, org, "CITY0")
         incidents.report_issue(s, org, dep.guide, dep, "Guest twisted an ankle at the stupa", now)
         doomed = departure(s, org, "CITY4")
         hold(s, org, doomed, "+12025550151", now, adults=1)
-        cancellations.cancel_departure(s, org, doomed, "landslide on the road", now, actor="ops")
+        cancellations.cancel_departure(
+            s, org, doomed, "landslide on the road", now, stripe=fake, actor="ops"
+        )
         s.commit()
         conversation = s.scalars(
             select(Conversation).join(Customer).where(Customer.phone == nora)
