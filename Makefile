@@ -31,6 +31,7 @@ lint: setup
 		(echo ".venv is tracked by git: git rm --cached .venv"; exit 1)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Known vulnerabilities in the pinned versions (PyPI's advisory data). If the service cannot
 # be reached nothing is audited: say so loudly; AUDIT_STRICT=1 makes that a failure.

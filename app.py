@@ -7,7 +7,18 @@ import logging
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 
 from config import INSTANCE_PATH, Config, ConfigError, check_production, instance_secret_key
 from extensions import RUNTIME, csrf, db
@@ -132,7 +143,7 @@ def register_blueprints(app: Flask, config: Config) -> None:
     init_admin(app)
 
     @app.get("/")
-    def home():  # type: ignore[no-untyped-def]
+    def home() -> ResponseReturnValue:
         return redirect(url_for("admin.dashboard"))
 
     if not config.TWILIO_AUTH_TOKEN:
@@ -151,15 +162,15 @@ def register_error_handlers(app: Flask) -> None:
         return request.path.startswith(("/api/", "/webhooks/", "/health"))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if wants_json():
-            return jsonify(error=exc.name, message=exc.description), exc.code
+            return jsonify(error=exc.name, message=exc.description), exc.code or 500
         return render_template(
             "pay/message.html", title=exc.name, message=exc.description
-        ), exc.code
+        ), exc.code or 500
 
     @app.errorhandler(Exception)
-    def unexpected_error(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected_error(exc: Exception) -> ResponseReturnValue:
         # Never a stack trace to the client; the log has it.
         log.exception("unhandled error")
         if not wants_json():
@@ -197,7 +208,7 @@ def register_security_headers(app: Flask, config: Config) -> None:
     https = (config.PUBLIC_BASE_URL or "").startswith("https://")
 
     @app.after_request
-    def _headers(response):  # type: ignore[no-untyped-def]
+    def _headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=csp_nonce())
         )

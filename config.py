@@ -92,6 +92,14 @@ class Config:
         return self.is_sqlite and self.REDIS_URL is None and self.TOURBOT_ENV != "production"
 
     @property
+    def signing_key(self) -> str:
+        """SECRET_KEY, which create_app() always sets (from the environment or the instance
+        folder) before anything signs a link with it."""
+        if not self.SECRET_KEY:
+            raise ConfigError("SECRET_KEY is not set")
+        return self.SECRET_KEY
+
+    @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")
 

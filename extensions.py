@@ -34,21 +34,25 @@ class Database:
 
     @staticmethod
     def factory_of(app: Flask) -> sessionmaker[Session]:
-        return app.extensions["db"][1]
+        factory: sessionmaker[Session] = app.extensions["db"][1]
+        return factory
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["db"][0]
+        engine: Engine = current_app.extensions["db"][0]
+        return engine
 
     @property
     def factory(self) -> sessionmaker[Session]:
-        return current_app.extensions["db"][1]
+        factory: sessionmaker[Session] = current_app.extensions["db"][1]
+        return factory
 
     @property
     def session(self) -> Session:
         if "db_session" not in g:
             g.db_session = self.factory()
-        return g.db_session
+        session: Session = g.db_session
+        return session
 
     def _teardown(self, exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
@@ -65,7 +69,8 @@ def app_config(app: Flask | None = None) -> Config:
 
 
 def app_runtime(app: Flask | None = None) -> Runtime:
-    return (app or current_app).extensions[RUNTIME]
+    runtime: Runtime = (app or current_app).extensions[RUNTIME]
+    return runtime
 
 
 def job_queue() -> JobQueue:

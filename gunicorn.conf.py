@@ -1,17 +1,19 @@
 """Read by gunicorn from the working directory (the Procfile's web line)."""
 
+from typing import Any
+
 import log_redaction
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     log_redaction.install()
 
 
-def post_fork(server, worker):
+def post_fork(server: Any, worker: Any) -> None:
     log_redaction.install()
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: Any) -> None:
     # Load the NLU before the first message, then settle the garbage collector around
     # everything loaded so far (~200,000 objects; see services.runtime).
     from services.runtime import settle_garbage_collector

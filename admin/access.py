@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
@@ -18,7 +19,9 @@ from services import staff as staff_service
 from services.errors import ServiceError
 
 
-def _page(new_token: str | None = None, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(
+    new_token: str | None = None, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     org = current_org()
     return render_template(
         "admin/access.html",
@@ -33,7 +36,7 @@ def _page(new_token: str | None = None, error: str | None = None, status: int = 
 
 @admin_bp.get("/access")
 @requires("access")
-def access_page():  # type: ignore[no-untyped-def]
+def access_page() -> ResponseReturnValue:
     return _page()
 
 
@@ -43,7 +46,7 @@ def _person(user_id: int) -> StaffUser:
 
 @admin_bp.post("/access/staff/<int:user_id>/deactivate")
 @requires("access")
-def staff_deactivate(user_id: int):  # type: ignore[no-untyped-def]
+def staff_deactivate(user_id: int) -> ResponseReturnValue:
     person = _person(user_id)
     return run(
         lambda: staff_service.deactivate(db.session, person, by=staff()),
@@ -54,7 +57,7 @@ def staff_deactivate(user_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/access/staff/<int:user_id>/reactivate")
 @requires("access")
-def staff_reactivate(user_id: int):  # type: ignore[no-untyped-def]
+def staff_reactivate(user_id: int) -> ResponseReturnValue:
     person = _person(user_id)
     return run(
         lambda: staff_service.reactivate(person),
@@ -65,7 +68,7 @@ def staff_reactivate(user_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/access/tokens")
 @requires("access")
-def token_create():  # type: ignore[no-untyped-def]
+def token_create() -> ResponseReturnValue:
     days = form_int("expires_in_days", 365, low=0, high=3650)
     try:
         token = api_tokens.create_token(
@@ -85,7 +88,7 @@ def token_create():  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/access/tokens/<int:token_id>/revoke")
 @requires("access")
-def token_revoke(token_id: int):  # type: ignore[no-untyped-def]
+def token_revoke(token_id: int) -> ResponseReturnValue:
     if token_id <= 0:
         abort(404)
     return run(

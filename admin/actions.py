@@ -8,13 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request
+from flask.typing import ResponseReturnValue
 
 from extensions import db, job_queue
 from services import outbox
 from services.errors import NotFound, ServiceError
 
 
-def run(action: Callable[[], Any], done: str | Callable[[Any], str], back: str) -> Any:
+def run(
+    action: Callable[[], Any], done: str | Callable[[Any], str], back: str
+) -> ResponseReturnValue:
     try:
         result = action()
         outbox.commit_and_send(db.session, job_queue())

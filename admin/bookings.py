@@ -4,6 +4,7 @@ with payments, refunds, messages and the timeline; cancel, refund, resend."""
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -61,7 +62,7 @@ def _messages_with(customer: Customer, limit: int = 50) -> list[Message]:
 
 @admin_bp.get("/search")
 @requires()
-def search_page():  # type: ignore[no-untyped-def]
+def search_page() -> ResponseReturnValue:
     query = request.args.get("q", "")
     results = search.search(db.session, current_org(), query)
     return render_template("admin/search.html", results=results, now=utcnow())
@@ -69,7 +70,7 @@ def search_page():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/customers/<int:customer_id>")
 @requires()
-def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
+def customer_page(customer_id: int) -> ResponseReturnValue:
     customer = scoped(db.session.get(Customer, customer_id))
     return render_template(
         "admin/customer.html",
@@ -97,7 +98,7 @@ def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/bookings/<reference>")
 @requires()
-def booking_page(reference: str):  # type: ignore[no-untyped-def]
+def booking_page(reference: str) -> ResponseReturnValue:
     org = current_org()
     booking = _booking(reference)
     now = utcnow()
@@ -136,7 +137,7 @@ def booking_page(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/bookings/<reference>/cancel")
 @requires("cancel_booking")
-def booking_cancel(reference: str):  # type: ignore[no-untyped-def]
+def booking_cancel(reference: str) -> ResponseReturnValue:
     booking = _booking(reference)
     reason = form_text("reason", 300) or "cancelled by staff"
     return run(
@@ -159,7 +160,7 @@ def booking_cancel(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/bookings/<reference>/refund")
 @requires("refund")
-def booking_refund(reference: str):  # type: ignore[no-untyped-def]
+def booking_refund(reference: str) -> ResponseReturnValue:
     booking = _booking(reference)
     payment = db.session.get(Payment, form_int("payment", 0, low=0, high=2**31 - 1))
     if payment is None or payment.booking_id != booking.id:
@@ -182,7 +183,7 @@ def booking_refund(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/bookings/<reference>/resend")
 @requires("resend")
-def booking_resend(reference: str):  # type: ignore[no-untyped-def]
+def booking_resend(reference: str) -> ResponseReturnValue:
     booking = _booking(reference)
     return run(
         lambda: payments.resend_confirmation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from admin import admin_bp
@@ -61,7 +62,7 @@ def _day(name: str, default: date) -> date:
 
 @admin_bp.get("/departures")
 @requires()
-def departure_list():  # type: ignore[no-untyped-def]
+def departure_list() -> ResponseReturnValue:
     org = current_org()
     now = utcnow()
     today = org.local(now).date()
@@ -75,7 +76,7 @@ def departure_list():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/departures/<code>")
 @requires()
-def departure_page(code: str):  # type: ignore[no-untyped-def]
+def departure_page(code: str) -> ResponseReturnValue:
     org = current_org()
     dep = _departure(code)
     now = utcnow()
@@ -115,7 +116,7 @@ def departure_page(code: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/departures/<code>/manifest")
 @requires()
-def departure_manifest(code: str):  # type: ignore[no-untyped-def]
+def departure_manifest(code: str) -> ResponseReturnValue:
     dep = _departure(code)
     return render_template(
         "admin/manifest.html",
@@ -127,13 +128,13 @@ def departure_manifest(code: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/departures/<code>/guide")
 @requires("departures")
-def departure_guide(code: str):  # type: ignore[no-untyped-def]
+def departure_guide(code: str) -> ResponseReturnValue:
     org = current_org()
     dep = _departure(code)
     guide = scoped(db.session.get(Guide, form_int("guide", 0, low=0, high=2**31 - 1)))
     reason = form_text("reason", 300)
 
-    def assign():  # type: ignore[no-untyped-def]
+    def assign() -> GuideAssignment:
         if dep.guide is None:
             return assignments.offer_assignment(
                 db.session, org, dep, guide, utcnow(), actor=actor()
@@ -151,7 +152,7 @@ def departure_guide(code: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/departures/<code>/cancel")
 @requires("departures")
-def departure_cancel_form(code: str):  # type: ignore[no-untyped-def]
+def departure_cancel_form(code: str) -> ResponseReturnValue:
     dep = _departure(code)
     bookings, people = cancellations.affected(db.session, dep)
     reason = request.args.get("reason", "")[:300] or "bad weather"
@@ -170,7 +171,7 @@ def departure_cancel_form(code: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/departures/<code>/cancel")
 @requires("departures")
-def departure_cancel(code: str):  # type: ignore[no-untyped-def]
+def departure_cancel(code: str) -> ResponseReturnValue:
     dep = _departure(code)
     reason = form_text("reason", 300)
     if not reason:
@@ -190,7 +191,7 @@ def departure_cancel(code: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/departures/<code>/cancellation")
 @requires()
-def departure_cancellation(code: str):  # type: ignore[no-untyped-def]
+def departure_cancellation(code: str) -> ResponseReturnValue:
     dep = _departure(code)
     record = db.session.scalar(
         select(DepartureCancellation).where(DepartureCancellation.departure_id == dep.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
@@ -20,7 +21,7 @@ def _conversation(conv_id: int) -> Conversation:
 
 @admin_bp.get("/inbox")
 @requires()
-def inbox_list():  # type: ignore[no-untyped-def]
+def inbox_list() -> ResponseReturnValue:
     org = current_org()
     status = request.args.get("status") or None
     mine = request.args.get("mine") == "1"
@@ -47,13 +48,13 @@ def inbox_list():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/inbox/poll")
 @requires()
-def inbox_poll():  # type: ignore[no-untyped-def]
+def inbox_poll() -> ResponseReturnValue:
     return jsonify(inbox.poll_signature(db.session, current_org()))
 
 
 @admin_bp.get("/inbox/<int:conv_id>")
 @requires()
-def conversation(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation(conv_id: int) -> ResponseReturnValue:
     org = current_org()
     conv = _conversation(conv_id)
     now = utcnow()
@@ -75,7 +76,7 @@ def conversation(conv_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/inbox/<int:conv_id>/messages")
 @requires()
-def conversation_poll(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation_poll(conv_id: int) -> ResponseReturnValue:
     """New messages since `after`, as HTML rows, and every message's current status."""
     conv = _conversation(conv_id)
     after = min(max(0, request.args.get("after", 0, type=int) or 0), 2**31 - 1)
@@ -93,7 +94,7 @@ def conversation_poll(conv_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/inbox/<int:conv_id>/reply")
 @requires("reply")
-def conversation_reply(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation_reply(conv_id: int) -> ResponseReturnValue:
     conv = _conversation(conv_id)
     org, user = current_org(), staff()
     back = url_for("admin.conversation", conv_id=conv.id)
@@ -114,7 +115,7 @@ def conversation_reply(conv_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/inbox/<int:conv_id>/note")
 @requires()
-def conversation_note(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation_note(conv_id: int) -> ResponseReturnValue:
     conv = _conversation(conv_id)
     return run(
         lambda: inbox.add_note(
@@ -127,7 +128,7 @@ def conversation_note(conv_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/inbox/<int:conv_id>/assign")
 @requires()
-def conversation_assign(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation_assign(conv_id: int) -> ResponseReturnValue:
     conv = _conversation(conv_id)
     assignee = form_int("assignee", None, low=1, high=2**31 - 1)
     return run(
@@ -139,7 +140,7 @@ def conversation_assign(conv_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/inbox/<int:conv_id>/resolve")
 @requires()
-def conversation_resolve(conv_id: int):  # type: ignore[no-untyped-def]
+def conversation_resolve(conv_id: int) -> ResponseReturnValue:
     conv = _conversation(conv_id)
 
     def resolve() -> None:

@@ -4,6 +4,7 @@ to the customers; resolve."""
 from __future__ import annotations
 
 from flask import abort, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
@@ -24,7 +25,7 @@ def _incident(incident_id: int) -> Incident:
 
 @admin_bp.get("/incidents")
 @requires()
-def incident_list():  # type: ignore[no-untyped-def]
+def incident_list() -> ResponseReturnValue:
     rows = list(
         db.session.scalars(
             select(Incident)
@@ -46,7 +47,7 @@ def incident_list():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/incidents/<int:incident_id>")
 @requires()
-def incident_page(incident_id: int):  # type: ignore[no-untyped-def]
+def incident_page(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     return render_template(
         "admin/incident.html",
@@ -58,7 +59,7 @@ def incident_page(incident_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/incidents/<int:incident_id>/update")
 @requires("incidents")
-def incident_update(incident_id: int):  # type: ignore[no-untyped-def]
+def incident_update(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     text = form_text("text", 1000)
     if not text:
@@ -81,7 +82,7 @@ def incident_update(incident_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/incidents/<int:incident_id>/resolve")
 @requires("incidents")
-def incident_resolve(incident_id: int):  # type: ignore[no-untyped-def]
+def incident_resolve(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     return run(
         lambda: incidents.resolve_by_ops(

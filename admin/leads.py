@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -57,15 +58,16 @@ def _party(departure: Departure, values: Mapping[str, str]) -> dict[str, int]:
 
 @admin_bp.get("/leads")
 @requires()
-def lead_board():  # type: ignore[no-untyped-def]
+def lead_board() -> ResponseReturnValue:
     org = current_org()
-    counts = dict(
-        db.session.execute(
+    counts: dict[str, int] = {
+        status: n
+        for status, n in db.session.execute(
             select(Lead.status, func.count())
             .where(Lead.organization_id == org.id)
             .group_by(Lead.status)
-        ).all()
-    )
+        )
+    }
     columns = {}
     for status in LeadStatus:
         columns[status.value] = list(
@@ -86,7 +88,7 @@ def lead_board():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/leads/<reference>")
 @requires()
-def lead_page(reference: str):  # type: ignore[no-untyped-def]
+def lead_page(reference: str) -> ResponseReturnValue:
     org = current_org()
     lead = _lead(reference)
     now = utcnow()
@@ -147,7 +149,7 @@ def lead_page(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/leads/<reference>/quote")
 @requires("quote")
-def lead_quote(reference: str):  # type: ignore[no-untyped-def]
+def lead_quote(reference: str) -> ResponseReturnValue:
     lead = _lead(reference)
     departure = _departure(request.form.get("departure"))
     party = _party(departure, request.form)
@@ -169,7 +171,7 @@ def lead_quote(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/leads/<reference>/hold")
 @requires("hold")
-def lead_hold(reference: str):  # type: ignore[no-untyped-def]
+def lead_hold(reference: str) -> ResponseReturnValue:
     lead = _lead(reference)
     departure = _departure(request.form.get("departure"))
     party = _party(departure, request.form)
@@ -192,7 +194,7 @@ def lead_hold(reference: str):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/leads/<reference>/status")
 @requires()
-def lead_status(reference: str):  # type: ignore[no-untyped-def]
+def lead_status(reference: str) -> ResponseReturnValue:
     lead = _lead(reference)
     try:
         to = LeadStatus(request.form.get("status", ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, text
 
 from extensions import app_config, db
@@ -20,15 +21,15 @@ health_bp = Blueprint("health", __name__)
 def _operator() -> bool:
     token = app_config().HEALTH_TOKEN
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return (
-        bool(token)
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(given.strip().encode(), token.encode())
+    if not token:
+        return False
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
     )
 
 
 @health_bp.get("/health")
-def health():  # type: ignore[no-untyped-def]
+def health() -> ResponseReturnValue:
     config = app_config()
     checks: dict[str, str] = {}
     status = 200

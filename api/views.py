@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -69,12 +70,13 @@ def _unauthorized(message: str) -> Response:
 
 
 @api_bp.errorhandler(ServiceError)
-def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+def service_error(exc: ServiceError) -> ResponseReturnValue:
     return jsonify(error=type(exc).__name__, message=exc.message), exc.http_status
 
 
 def _org() -> Organization:
-    return g.org
+    org: Organization = g.org
+    return org
 
 
 # Dates the API takes: wide enough for any real query, narrow enough that a day's bounds
@@ -165,7 +167,7 @@ def _departures_json(deps: list[Departure]) -> list[dict[str, Any]]:
 
 
 @api_bp.get("/departures")
-def list_departures():  # type: ignore[no-untyped-def]
+def list_departures() -> ResponseReturnValue:
     org = _org()
     stmt = (
         select(Departure)
@@ -188,12 +190,12 @@ def list_departures():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/departures/<code>")
-def get_departure(code: str):  # type: ignore[no-untyped-def]
+def get_departure(code: str) -> ResponseReturnValue:
     return jsonify(_departures_json([_departure_or_404(code)])[0])
 
 
 @api_bp.get("/departures/<code>/waitlist")
-def get_departure_waitlist(code: str):  # type: ignore[no-untyped-def]
+def get_departure_waitlist(code: str) -> ResponseReturnValue:
     dep = _departure_or_404(code)
     entries = waitlist.queue(db.session, dep.id)
     items = [serializers.waitlist_entry(_org(), e, i + 1) for i, e in enumerate(entries)]
@@ -201,7 +203,7 @@ def get_departure_waitlist(code: str):  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/bookings")
-def list_bookings():  # type: ignore[no-untyped-def]
+def list_bookings() -> ResponseReturnValue:
     org = _org()
     stmt = (
         select(Booking)
@@ -228,7 +230,7 @@ def list_bookings():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/bookings/<ref>")
-def get_booking(ref: str):  # type: ignore[no-untyped-def]
+def get_booking(ref: str) -> ResponseReturnValue:
     b = db.session.scalar(
         select(Booking).where(
             Booking.organization_id == _org().id, Booking.reference == ref.upper()
@@ -240,7 +242,7 @@ def get_booking(ref: str):  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/leads")
-def list_leads():  # type: ignore[no-untyped-def]
+def list_leads() -> ResponseReturnValue:
     org = _org()
     stmt = (
         select(Lead)
@@ -264,7 +266,7 @@ def list_leads():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/leads/<ref>")
-def get_lead(ref: str):  # type: ignore[no-untyped-def]
+def get_lead(ref: str) -> ResponseReturnValue:
     ld = db.session.scalar(
         select(Lead).where(Lead.organization_id == _org().id, Lead.reference == ref.upper())
     )
@@ -274,7 +276,7 @@ def get_lead(ref: str):  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/timeline")
-def get_timeline():  # type: ignore[no-untyped-def]
+def get_timeline() -> ResponseReturnValue:
     ref = (request.args.get("object") or "").strip().upper()
     if not ref:
         raise BadParameter("object is required: a booking or lead reference or a departure code")
@@ -283,7 +285,7 @@ def get_timeline():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/conversations")
-def list_conversations():  # type: ignore[no-untyped-def]
+def list_conversations() -> ResponseReturnValue:
     """Conversations (with their latest 50 messages), optionally for one phone."""
     org = _org()
     stmt = (
@@ -312,7 +314,7 @@ def list_conversations():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/messages")
-def list_messages():  # type: ignore[no-untyped-def]
+def list_messages() -> ResponseReturnValue:
     """The communications log, newest first; `to` is a phone, `since` an ISO 8601 time."""
     org = _org()
     stmt = (
@@ -342,7 +344,7 @@ def list_messages():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/incidents")
-def list_incidents():  # type: ignore[no-untyped-def]
+def list_incidents() -> ResponseReturnValue:
     org = _org()
     stmt = (
         select(Incident)
@@ -365,7 +367,7 @@ def list_incidents():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/payroll")
-def list_payroll():  # type: ignore[no-untyped-def]
+def list_payroll() -> ResponseReturnValue:
     """Payroll entries; `guide` is the guide's phone, `from`/`to` local dates."""
     org = _org()
     stmt = (
@@ -390,7 +392,7 @@ def list_payroll():  # type: ignore[no-untyped-def]
 
 
 @api_bp.get("/departures/<code>/cancellation")
-def get_departure_cancellation(code: str):  # type: ignore[no-untyped-def]
+def get_departure_cancellation(code: str) -> ResponseReturnValue:
     """Progress of a departure's cancellation: notifications by status, and the call list."""
     dep = _departure_or_404(code)
     record = db.session.scalar(

@@ -49,7 +49,7 @@ def check_availability(turn: Turn) -> None:
     first, last = turn.wanted_dates()
     party = turn.party()
     today = turn.now.astimezone(turn.org.tz).date()
-    if first is None:
+    if first is None or last is None:
         first, last = today, today + timedelta(days=13)
     if last is not None and last < today:
         turn.say(voice._("That date has passed. Which date would you like?"))
@@ -305,7 +305,7 @@ def hold_seats(turn: Turn) -> None:
             turn.org,
             booking,
             turn.now,
-            secret=turn.config.SECRET_KEY,
+            secret=turn.config.signing_key,
             base_url=turn.config.PUBLIC_BASE_URL or payments.LOCAL_BASE_URL,
         )
         assert booking.hold_expires_at is not None

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -185,6 +185,7 @@ class Logged:
 # The log is append-only and nothing reads these rows back in the same request, so they are
 # written with Core inserts: the ORM's unit of work costs about three times the CPU here.
 _MESSAGES = Message.__table__
+assert isinstance(_MESSAGES, Table)
 _LOG_INBOUND = _MESSAGES.insert().returning(_MESSAGES.c.id)
 _LOG_REPLY = _MESSAGES.insert()
 

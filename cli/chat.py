@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import IO
 
 import click
@@ -137,7 +138,7 @@ LOCATION_LINE = re.compile(
 )
 
 
-def _prompt_lines():  # type: ignore[no-untyped-def]
+def _prompt_lines() -> Iterator[str]:
     click.echo(
         "Type a message and press Enter (Ctrl-D to quit); "
         '"/location LAT,LON [name]" shares a location pin.'

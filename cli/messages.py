@@ -41,7 +41,9 @@ def extract() -> Catalog:
     for filename, _lineno, message, comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        catalog.add(message, None, [(filename, None)], auto_comments=comments, context=context)
+        # No line numbers: they would rewrite the files on every unrelated edit.
+        locations = [(filename, None)]
+        catalog.add(message, None, locations, auto_comments=comments, context=context)  # type: ignore[arg-type]
     return catalog
 
 

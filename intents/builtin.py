@@ -163,4 +163,5 @@ class _FastScorer:
         if indices:
             scores += np.asarray(weights) @ self.coef[np.asarray(indices)]
         scores = np.exp(scores - scores.max())
-        return scores / scores.sum()
+        probabilities: np.ndarray = scores / scores.sum()
+        return probabilities

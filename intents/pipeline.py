@@ -90,7 +90,8 @@ def _normalise_foreign(
     for item in raw:
         name, start, end = item.get("entity"), item.get("start"), item.get("end")
         if (
-            name in known
+            not isinstance(name, str)
+            or name in known
             or not isinstance(start, int)
             or not isinstance(end, int)
             or not 0 <= start < end

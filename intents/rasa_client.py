@@ -36,7 +36,7 @@ class RasaBackend:
         try:
             response = self.http.post(self.url, json={"text": text}, timeout=self.timeout)
             response.raise_for_status()
-            body = response.json()
+            body: dict[str, Any] = response.json()
             intent = body["intent"]
             if not isinstance(intent["name"], str) or not isinstance(
                 intent["confidence"], int | float

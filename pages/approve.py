@@ -5,9 +5,10 @@ a CSRF token."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 
 from extensions import app_config, db, job_queue
-from models import Organization, utcnow
+from models import Booking, Organization, utcnow
 from services import approvals, outbox
 from services.errors import ServiceError
 from services.money import format_money
@@ -20,14 +21,14 @@ approve_bp = Blueprint("approve", __name__)
 MAX_LINK_AGE_HOURS = 24 * 7
 
 
-def _booking(token: str):  # type: ignore[no-untyped-def]
+def _booking(token: str) -> Booking:
     return approvals.booking_for_token(
-        db.session, token, secret=app_config().SECRET_KEY, max_age_hours=MAX_LINK_AGE_HOURS
+        db.session, token, secret=app_config().signing_key, max_age_hours=MAX_LINK_AGE_HOURS
     )
 
 
 @approve_bp.route("/approve/<token>", methods=["GET", "POST"])
-def approve(token: str):  # type: ignore[no-untyped-def]
+def approve(token: str) -> ResponseReturnValue:
     try:
         booking = _booking(token)
     except ServiceError as exc:
@@ -35,6 +36,7 @@ def approve(token: str):  # type: ignore[no-untyped-def]
             "pay/message.html", title="Link not usable", message=exc.message
         ), exc.http_status
     org = db.session.get(Organization, booking.organization_id)
+    assert org is not None  # a booking's organization is never deleted
     if request.method == "GET":
         dep = booking.departure
         return render_template(
@@ -42,7 +44,7 @@ def approve(token: str):  # type: ignore[no-untyped-def]
             booking=booking,
             tour=dep.tour,
             when=local_time(org, dep.starts_at),
-            deadline=local_time(org, booking.hold_expires_at),
+            deadline=local_time(org, booking.hold_expires_at or dep.starts_at),
             total=format_money(booking.total_minor, booking.currency),
         )
     action = request.form.get("action")

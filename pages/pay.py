@@ -5,8 +5,8 @@ embedded default, to a local fake checkout so the whole flow can be tried in a b
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from extensions import app_config, db, job_queue, rate_counter, stripe_account
 from models import Booking, Organization, Payment, utcnow
@@ -63,7 +63,7 @@ def _voice(booking: Booking) -> Voice:
 
 
 @pay_bp.post("/pay/<ref>")
-def start(ref: str) -> Response | str:
+def start(ref: str) -> ResponseReturnValue:
     booking = _booking(ref)
     kind = request.form.get("kind", "")
     try:

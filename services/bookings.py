@@ -145,7 +145,9 @@ def expire_due_holds(session: Session, now: datetime) -> list[Booking]:
     for booking in bookings:
         session.refresh(booking)
         # A payment may have confirmed it between our read and the lock.
-        if booking.status not in HOLDING_STATUSES or booking.hold_expires_at > now:
+        if booking.status not in HOLDING_STATUSES or (
+            booking.hold_expires_at is not None and booking.hold_expires_at > now
+        ):
             continue
         transition(session, booking, BookingStatus.EXPIRED, now, reason="hold expired")
         expired.append(booking)

@@ -74,9 +74,9 @@ def _seed_customers(session: Session, summary: ImportSummary, now: datetime) -> 
     waiting, _ = get_or_create_customer(session, org, "+15551110004", now, name="Noah Patel")
     waitlist.join_waitlist(session, org, full, waiting, {"adult": 2}, now, source="whatsapp")
 
-    ebc = session.scalar(
+    ebc = session.scalars(
         select(Tour).where(Tour.organization_id == org.id, Tour.slug == "ebc-trek")
-    )
+    ).one()
     asking, _ = get_or_create_customer(session, org, "+15551110005", now, name="Ava Johnson")
     create_lead(
         session,
@@ -91,9 +91,10 @@ def _seed_customers(session: Session, summary: ImportSummary, now: datetime) -> 
             notes="Interested in EBC for 3 people; asked about fitness level.",
         ),
     )
-    first_ebc = session.scalar(
+    first_ebc = session.scalars(
         select(Departure).where(Departure.tour_id == ebc.id).order_by(Departure.starts_at)
-    )
+    ).first()
+    assert first_ebc is not None, "the demo catalog has EBC departures"
     holder, _ = get_or_create_customer(session, org, "+15551110006", now, name="Lucas Martin")
     lead = create_lead(
         session,

@@ -56,6 +56,10 @@ _LOCALES = {"en": "en_GB", "pt": "pt_PT", "es": "es_ES", "fr": "fr_FR", "de": "d
 # write "US$49"); numbers are written the same way in both.
 _MONEY_LOCALES = {"en": "en"}
 
+# A calendar day, or a moment shown as its day in the organization's zone. (Inside Voice,
+# `date` names the method.)
+Day = date | datetime
+
 
 class Term(str):
     """A catalog word said inside a sentence ("{reference} is {status}"): Voice._ translates
@@ -168,19 +172,19 @@ class Voice:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
-    def day(self, day: date | datetime) -> str:
+    def day(self, day: Day) -> str:
         """ "Sat 13 Mar" / "sábado, 13/03" / "Sa., 13. März"."""
         if isinstance(day, datetime):
             day = self.local(day).date()
         return _skeleton(self.language, "MMMEd", day)
 
-    def date(self, day: date | datetime, *, year: bool = False) -> str:
+    def date(self, day: Day, *, year: bool = False) -> str:
         """ "20 Mar" / "20/03" / "20. März"; with the year "20 Mar 2027": a due date."""
         if isinstance(day, datetime):
             day = self.local(day).date()
         return _skeleton(self.language, "yMMMd" if year else "MMMd", day)
 
-    def long_day(self, day: date | datetime) -> str:
+    def long_day(self, day: Day) -> str:
         """ "Saturday 13 March" / "sábado, 13 de março"."""
         if isinstance(day, datetime):
             day = self.local(day).date()
@@ -257,9 +261,9 @@ def abroad(phone: str | None, zone: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     # A number outside any allocated range (a fictional one) still has a country code.
-    region = phonenumbers.region_code_for_number(
-        parsed
-    ) or phonenumbers.region_code_for_country_code(parsed.country_code)
+    region = phonenumbers.region_code_for_number(parsed) or (
+        parsed.country_code and phonenumbers.region_code_for_country_code(parsed.country_code)
+    )
     home = _territory_of_zone(zone)
     return bool(region and home and region != home)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import BindParameter, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models import (
@@ -83,8 +83,8 @@ def _seat_claims_query() -> Any:
     """Seats claimed per departure, as (departure_id, booked, held, offered) rows: one
     row group from bookings, one from live waitlist offers, in one round trip. Built once;
     run with the departure ids and the moment "now"."""
-    now = bindparam("now")
-    ids = bindparam("departure_ids", expanding=True)
+    now: BindParameter[datetime] = bindparam("now")
+    ids: BindParameter[list[int]] = bindparam("departure_ids", expanding=True)
     live_hold = and_(Booking.status.in_(HOLDING_STATUSES), Booking.hold_expires_at > now)
     bookings = (
         select(

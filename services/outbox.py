@@ -90,7 +90,7 @@ def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
 
 def sending_number(session: Session, org: Organization, channel: str) -> str | None:
     # Read once per transaction: one webhook can queue several notifications.
-    known = session.info.setdefault("sending_numbers", {})
+    known: dict[tuple[int, str], str | None] = session.info.setdefault("sending_numbers", {})
     if (org.id, channel) not in known:
         known[(org.id, channel)] = session.scalar(
             select(OrganizationNumber.phone)

@@ -92,7 +92,8 @@ class TwilioTransport:
         if message.status_callback:
             kwargs["status_callback"] = message.status_callback
         try:
-            return self.client.messages.create(**kwargs).sid
+            sid: str = self.client.messages.create(**kwargs).sid
+            return sid
         except TwilioRestException as exc:
             retryable = exc.status == 429 or exc.status >= 500
             raise TransportError(

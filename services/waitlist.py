@@ -321,7 +321,9 @@ def expire_offers(session: Session, now: datetime) -> list[WaitlistEntry]:
     expired = []
     for entry in due:
         session.refresh(entry)
-        if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_at > now:
+        if entry.status != WaitlistStatus.OFFERED or (
+            entry.offer_expires_at is not None and entry.offer_expires_at > now
+        ):
             continue  # another sweep or an accept got there first
         waitlist_states.transition(session, entry, WaitlistStatus.EXPIRED, now)
         transition(

@@ -245,7 +245,9 @@ def extract_date_range(text: str, ctx: ParseContext, dates: list[Entity]) -> lis
             start = a.start
             if lead := re.search(r"\b(?:between|from)\s+$", text[: a.start], _F):
                 start = lead.start()
-            return span(date.fromisoformat(a.value), date.fromisoformat(b.value), start, b.end)
+            return span(
+                date.fromisoformat(str(a.value)), date.fromisoformat(str(b.value)), start, b.end
+            )
     if m := WEEKEND_RE.search(text):
         saturday = _weekday(today, 5, m.group(1))  # as "sat": the coming one
         return span(saturday, saturday + timedelta(days=1), m.start(), m.end())
@@ -279,11 +281,11 @@ def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Ent
                 "month", f"{year:04d}-{month:02d}", m.start(2), m.end(3) if m.group(3) else m.end(2)
             )
         ]
-    if m := NEXT_MONTH_RE.search(text):
+    if next_month := NEXT_MONTH_RE.search(text):
         first = today.replace(day=1)
-        if m.group(1).lower() == "next":
+        if next_month.group(1).lower() == "next":
             first = (first + timedelta(days=32)).replace(day=1)
-        return [Entity("month", f"{first:%Y-%m}", m.start(), m.end())]
+        return [Entity("month", f"{first:%Y-%m}", next_month.start(), next_month.end())]
     return []
 
 
