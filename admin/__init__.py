@@ -18,6 +18,7 @@ def init_admin(app: Flask) -> None:
         inbox,
         incidents,
         leads,
+        reports,
     )
     from admin.filters import register_filters
 

@@ -26,6 +26,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Leads", "admin.lead_board", ("admin.lead",)),
     NavItem("Departures", "admin.departure_list", ("admin.departure",)),
     NavItem("Incidents", "admin.incident_list", ("admin.incident",)),
+    NavItem("Reports", "admin.reports_page", ("admin.reports",), "reports"),
     NavItem(
         "Access", "admin.access_page", ("admin.access", "admin.staff_", "admin.token_"), "access"
     ),

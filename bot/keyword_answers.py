@@ -6,6 +6,8 @@ from __future__ import annotations
 from bot.replies import menu_text
 from bot.states import State
 from bot.turn import Turn
+from models import ConversationStatus
+from services import conversation_states
 
 
 def opt_out(turn: Turn) -> None:
@@ -46,8 +48,18 @@ def send_help(turn: Turn) -> None:
 
 
 def start_over(turn: Turn) -> None:
-    """MENU: whatever was in progress is forgotten, and a person's takeover ends."""
+    """MENU: whatever was in progress is forgotten, and a person's takeover ends (nobody is
+    waited for any more: the conversation leaves the inbox's pending list)."""
     turn.conversation.handoff = False
+    if turn.conversation.status == ConversationStatus.PENDING:
+        conversation_states.transition(
+            turn.session,
+            turn.conversation,
+            ConversationStatus.OPEN,
+            turn.now,
+            actor=turn.actor(),
+            source=turn.conversation.channel,
+        )
     turn.forget_all()
     turn.goto(State.IDLE)
     turn.say(menu_text(turn.voice))

@@ -36,7 +36,7 @@ from models.enums import (
     WaitlistStatus,
     status_label,
 )
-from models.messaging import Conversation, ConversationNote, Message
+from models.messaging import Conversation, ConversationNote, Message, PersonRequest
 from models.operations import (
     DepartureCancellation,
     GuideAssignment,
@@ -97,6 +97,7 @@ __all__ = [
     "Payment",
     "PaymentStatus",
     "PayrollEntry",
+    "PersonRequest",
     "PriceTier",
     "ProviderEvent",
     "Quote",

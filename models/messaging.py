@@ -102,3 +102,25 @@ class ConversationNote(OrgScopedMixin, Base):
     created_at: Mapped[datetime]
 
     author: Mapped[StaffUser | None] = relationship()
+
+
+class PersonRequest(OrgScopedMixin, Base):
+    """One spell of a customer waiting for a person: opened when the conversation goes
+    pending, closed when it leaves pending (answered_by: the staff member who did it; None
+    when the customer went back to the bot). Staff first-response times are read from here."""
+
+    __tablename__ = "person_requests"
+    __table_args__ = (Index("ix_person_requests_org_requested", "organization_id", "requested_at"),)
+    organization_index = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    requested_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+    answered_by: Mapped[StaffUser | None] = relationship()

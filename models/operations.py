@@ -29,6 +29,8 @@ class GuideAssignment(OrgScopedMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[datetime | None]
+    # Set when the sweep told ops nobody answered the offer in time (once per offer).
+    escalated_at: Mapped[datetime | None]
 
     departure: Mapped[Departure] = relationship()
     guide: Mapped[Guide] = relationship()
@@ -108,5 +110,9 @@ class DepartureCancellation(OrgScopedMixin, Base):
     refunded_minor: Mapped[int]
     message_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     unreachable: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Several departures cancelled in one action (a stormy day) share a batch.
+    batch: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The call list's ticks: phone -> {"by": staff name, "at": ISO time}.
+    called: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     departure: Mapped[Departure] = relationship()

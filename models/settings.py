@@ -43,6 +43,15 @@ def default_policy() -> list[RefundRule]:
     ]
 
 
+class CannedReply(BaseModel):
+    """A reply staff insert with one tap in the inbox, then edit before sending."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=60)
+    body: str = Field(min_length=1, max_length=1600)
+
+
 class OrganizationSettings(BaseModel):
     """Defaults are the ones documented for the catalog file."""
 
@@ -66,3 +75,6 @@ class OrganizationSettings(BaseModel):
     support_phone: str | None = None
     # The languages customers are answered in; the first is the fallback for any other.
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=5)
+    # A guide offer nobody accepts within this many minutes is escalated to ops (the sweep).
+    guide_offer_escalation_minutes: int = Field(60, ge=5, le=24 * 60)
+    canned_replies: list[CannedReply] = Field(default_factory=list, max_length=50)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Conversation, TimelineEvent
+from models import Conversation, PersonRequest, TimelineEvent
 from models import ConversationStatus as C
 from services import timeline
 from services.lifecycle import Lifecycle, TransitionRefused
@@ -51,6 +52,7 @@ def transition(
     if conv.status == to:
         return None
     current = LIFECYCLE.move(conv, "This conversation", to)
+    _person_request(session, conv, current, to, now, actor)
     if conv.lead_id is None:
         return None
     assert conv.lead is not None
@@ -63,3 +65,32 @@ def transition(
         at=now,
         content={"from": current.value, "to": to.value, **(content or {})},
     )
+
+
+def _person_request(
+    session: Session, conv: Conversation, current: C, to: C, now: datetime, actor: str
+) -> None:
+    """Opens a spell of waiting for a person on the way into PENDING and closes it on the way
+    out, with the staff member who ended it (actor "staff:<id>"); the owner's report reads
+    first-response times from these."""
+    if to == C.PENDING:
+        session.add(
+            PersonRequest(
+                organization_id=conv.organization_id, conversation_id=conv.id, requested_at=now
+            )
+        )
+        return
+    if current != C.PENDING:
+        return
+    waiting = session.scalar(
+        select(PersonRequest)
+        .where(PersonRequest.conversation_id == conv.id, PersonRequest.closed_at.is_(None))
+        .order_by(PersonRequest.id.desc())
+        .limit(1)
+    )
+    if waiting is None:
+        return
+    waiting.closed_at = now
+    kind, _, ident = actor.partition(":")
+    if kind == "staff" and ident.isdigit():
+        waiting.answered_by_id = int(ident)

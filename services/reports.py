@@ -4,15 +4,13 @@ glance. Reads only; every figure is counted from the rows, never from a cached c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
-    BOOKED_STATUSES,
     EXPECTED_STATUSES,
-    RECEIVED_PAYMENT_STATUSES,
     Booking,
     BookingStatus,
     Conversation,
@@ -22,11 +20,10 @@ from models import (
     Incident,
     IncidentStatus,
     Organization,
-    Payment,
-    Refund,
     WaitlistEntry,
     WaitlistStatus,
 )
+from services import owner_report
 from services.availability import local_day_bounds
 from services.inventory import Occupancy, occupancy_many
 
@@ -117,8 +114,9 @@ def manifest_table(session: Session, departure: Departure) -> Manifest:
 
 @dataclass
 class MonthFigures:
-    bookings: int
-    revenue_minor: int
+    bookings: int  # confirmed in the month and still on
+    revenue_minor: int  # received less refunded in the month
+    cancelled: int = 0  # confirmed in the month, cancelled since
 
 
 @dataclass
@@ -198,35 +196,12 @@ def _bookings(session: Session, org: Organization, *where: object) -> list[Booki
 
 
 def month_figures(session: Session, org: Organization, first: date, end: date) -> MonthFigures:
-    """Bookings confirmed, and money kept (paid less refunded), between two local days."""
-    start_at = datetime.combine(first, time.min, tzinfo=org.tz)
-    end_at = datetime.combine(end, time.min, tzinfo=org.tz)
-    confirmed = session.scalar(
-        select(func.count())
-        .select_from(Booking)
-        .where(
-            Booking.organization_id == org.id,
-            Booking.confirmed_at >= start_at,
-            Booking.confirmed_at < end_at,
-            Booking.status.in_((*BOOKED_STATUSES, BookingStatus.CANCELLED)),
-        )
-    )
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
-            Payment.organization_id == org.id,
-            Payment.paid_at >= start_at,
-            Payment.paid_at < end_at,
-            Payment.status.in_(RECEIVED_PAYMENT_STATUSES),
-        )
-    )
-    refunded = session.scalar(
-        select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
-            Refund.organization_id == org.id,
-            Refund.created_at >= start_at,
-            Refund.created_at < end_at,
-        )
-    )
-    return MonthFigures(int(confirmed or 0), int(paid or 0) - int(refunded or 0))
+    """Bookings confirmed between two local days and still on (those cancelled since are
+    counted apart, as in the owner's report), and money kept (paid less refunded)."""
+    when = owner_report.Period(first, end - timedelta(days=1))
+    made = owner_report.bookings_made(session, org, *when.bounds(org))
+    money = owner_report.money(session, org, *when.bounds(org))
+    return MonthFigures(made.kept, money.net_minor, made.cancelled_since)
 
 
 def upcoming_departures(

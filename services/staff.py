@@ -23,8 +23,9 @@ _DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
 # ops run departures and incidents; owners do everything.
 _SALES = frozenset({"reply", "quote", "hold", "cancel_booking", "resend"})
 _OPS = _SALES | {"refund", "departures", "incidents"}
-# Who may sign in and with what: staff accounts and API tokens are the owners' alone.
-_OWNER = _OPS | {"access"}
+# Who may sign in and with what (staff, API tokens, settings), and the money figures, are
+# the owners' alone.
+_OWNER = _OPS | {"access", "reports"}
 ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OWNER}
 
 

@@ -36,7 +36,7 @@ from tests.staff import make_staff
 
 ROLES = {"owner": OWNER, "ops": OPS, "sales": SALES}
 # Served as JSON or files, not pages (they are fetched by the pages' script).
-NOT_PAGES = {"admin.inbox_poll", "admin.conversation_poll", "admin.logout"}
+NOT_PAGES = {"admin.inbox_poll", "admin.conversation_poll", "admin.logout", "admin.reports_csv"}
 
 LONG_NAME = "Maximilian Alexander Fitzgerald-Worthington-Smythe the Third of Kathmandu"
 LONG_LINK = "https://maps.example.com/place/" + "Thamel-Marg-" * 12 + "?q=27.7154,85.3123"

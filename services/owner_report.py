@@ -1,0 +1,579 @@
+"""The owner's report for any period: money, bookings, capacity, the sales funnel, leads won
+back, how much the bot closes alone and how fast staff answer. Reads only, counted from the
+rows; every table is also a CSV (rows()).
+
+Definitions (the same on the page, in the CSV and in docs/reports.md):
+- Revenue: money received in the period (payments paid in it); refunds: money returned in
+  it (refunds made in it, whatever the payment's date); net: revenue less refunds.
+- Bookings made: bookings confirmed in the period (paid or confirmed by staff), counted
+  once each; those cancelled since are shown apart and not in "kept". A booking cancelled
+  later is still "made" in its month, so a month's figure never changes for a later month's
+  cancellation in a way that hides it.
+- Outstanding: bookings still on (confirmed, completed, no-show) of departures in the
+  period whose payments do not cover the total.
+- Capacity used: seats booked (confirmed, completed, no-show) of seats offered, over
+  departures in the period that were not cancelled.
+- Funnel: customers whose conversation started in the period; quoted, held and paid mean
+  reached at least that step (a hold without a stored quote was quoted too).
+- Failed-booking leads recovered: leads created when a booking failed, in the period, that
+  later have a confirmed booking or were won.
+- Bot's share: conversations where the customer wrote in the period that needed no person
+  (no request for a person and no staff reply in the period).
+- First response: from a customer starting to wait for a person (the conversation going
+  pending) to a staff member answering it (reply, or resolving it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import median
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+from models import (
+    BOOKED_STATUSES,
+    RECEIVED_PAYMENT_STATUSES,
+    Booking,
+    BookingStatus,
+    Conversation,
+    Departure,
+    DepartureStatus,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    Message,
+    Organization,
+    Payment,
+    PersonRequest,
+    Quote,
+    Refund,
+    StaffUser,
+    Tour,
+)
+from services.errors import ServiceError
+from services.money import exponent
+
+MAX_DAYS = 366 * 2
+# Tables shown on the page are cut here; the CSV has every row.
+PAGE_ROWS = 100
+
+
+class ReportError(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> Period:
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def bounds(self, org: Organization) -> tuple[datetime, datetime]:
+        start = datetime.combine(self.first, time.min, tzinfo=org.tz)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=org.tz)
+        return start, end
+
+
+def period(first: date, last: date) -> Period:
+    if last < first:
+        raise ReportError("The period must end on or after the day it starts.")
+    if (last - first).days >= MAX_DAYS:
+        raise ReportError(f"Choose at most {MAX_DAYS} days.")
+    return Period(first, last)
+
+
+@dataclass
+class Money:
+    revenue_minor: int
+    refunds_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.revenue_minor - self.refunds_minor
+
+
+@dataclass
+class BookingsMade:
+    made: int
+    cancelled_since: int
+    people_kept: int
+    value_kept_minor: int
+
+    @property
+    def kept(self) -> int:
+        return self.made - self.cancelled_since
+
+
+@dataclass
+class CapacityRow:
+    label: str
+    departures: int
+    capacity: int
+    booked: int
+    revenue_minor: int = 0
+    code: str | None = None
+    starts_at: datetime | None = None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.booked / self.capacity) if self.capacity else 0
+
+
+@dataclass
+class FunnelStep:
+    label: str
+    count: int
+    of_previous: int | None  # percent
+    of_first: int | None
+
+
+@dataclass
+class ResponseRow:
+    name: str
+    answered: int
+    median_minutes: float
+    slowest_minutes: float
+
+
+@dataclass
+class OwnerReport:
+    period: Period
+    money: Money
+    money_before: Money
+    bookings: BookingsMade
+    bookings_before: BookingsMade
+    by_status: list[tuple[str, int]]
+    outstanding: list[Booking]
+    outstanding_minor: int
+    tours: list[CapacityRow]
+    departures: list[CapacityRow]
+    funnel: list[FunnelStep]
+    failed_leads: int
+    failed_recovered: int
+    conversations: int
+    bot_alone: int
+    responses: list[ResponseRow]
+    still_waiting: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bot_share(self) -> int | None:
+        return round(100 * self.bot_alone / self.conversations) if self.conversations else None
+
+    @property
+    def recovered_share(self) -> int | None:
+        return round(100 * self.failed_recovered / self.failed_leads) if self.failed_leads else None
+
+
+def change(now_value: int, before: int) -> int | None:
+    """Percent change against the previous period (None when there was nothing before)."""
+    if before == 0:
+        return None
+    return round(100 * (now_value - before) / abs(before))
+
+
+def owner_report(session: Session, org: Organization, when: Period) -> OwnerReport:
+    start, end = when.bounds(org)
+    outstanding = _outstanding(session, org, start, end)
+    tours, departures = _capacity(session, org, start, end)
+    alone, total = _bot_share(session, org, start, end)
+    responses, waiting = _responses(session, org, start, end)
+    failed, recovered = _failed_leads(session, org, start, end)
+    return OwnerReport(
+        period=when,
+        money=money(session, org, start, end),
+        money_before=money(session, org, *when.previous().bounds(org)),
+        bookings=bookings_made(session, org, start, end),
+        bookings_before=bookings_made(session, org, *when.previous().bounds(org)),
+        by_status=_by_status(session, org, start, end),
+        outstanding=outstanding[:PAGE_ROWS],
+        outstanding_minor=sum(b.balance_minor for b in outstanding),
+        tours=tours,
+        departures=departures,
+        funnel=_funnel(session, org, start, end),
+        failed_leads=failed,
+        failed_recovered=recovered,
+        conversations=total,
+        bot_alone=alone,
+        responses=responses,
+        still_waiting=waiting,
+        extra={"all_outstanding": outstanding},
+    )
+
+
+def money(session: Session, org: Organization, start: datetime, end: datetime) -> Money:
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.organization_id == org.id,
+            Payment.paid_at >= start,
+            Payment.paid_at < end,
+            Payment.status.in_(RECEIVED_PAYMENT_STATUSES),
+        )
+    )
+    refunded = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
+            Refund.organization_id == org.id,
+            Refund.created_at >= start,
+            Refund.created_at < end,
+        )
+    )
+    return Money(int(paid or 0), int(refunded or 0))
+
+
+def bookings_made(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> BookingsMade:
+    cancelled = Booking.status == BookingStatus.CANCELLED
+    made, gone, people, value = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((cancelled, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((cancelled, 0), else_=Booking.seats)), 0),
+            func.coalesce(func.sum(case((cancelled, 0), else_=Booking.total_minor)), 0),
+        ).where(
+            Booking.organization_id == org.id,
+            Booking.confirmed_at >= start,
+            Booking.confirmed_at < end,
+        )
+    ).one()
+    return BookingsMade(int(made), int(gone), int(people), int(value))
+
+
+def _by_status(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> list[tuple[str, int]]:
+    """Bookings created in the period, by where they stand now."""
+    rows = session.execute(
+        select(Booking.status, func.count())
+        .where(
+            Booking.organization_id == org.id,
+            Booking.created_at >= start,
+            Booking.created_at < end,
+        )
+        .group_by(Booking.status)
+    ).all()
+    order = {s.value: i for i, s in enumerate(BookingStatus)}
+    return sorted(((str(s), int(n)) for s, n in rows), key=lambda r: order.get(r[0], 99))
+
+
+def _outstanding(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> list[Booking]:
+    return list(
+        session.scalars(
+            select(Booking)
+            .join(Departure, Departure.id == Booking.departure_id)
+            .options(joinedload(Booking.customer), contains_eager(Booking.departure))
+            .where(
+                Booking.organization_id == org.id,
+                Booking.status.in_(BOOKED_STATUSES),
+                Booking.total_minor > Booking.paid_minor,
+                Departure.starts_at >= start,
+                Departure.starts_at < end,
+            )
+            .order_by(Departure.starts_at, Booking.id)
+        )
+    )
+
+
+def _capacity(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> tuple[list[CapacityRow], list[CapacityRow]]:
+    booked = (
+        select(
+            Booking.departure_id.label("departure_id"),
+            func.sum(Booking.seats).label("seats"),
+            func.sum(Booking.total_minor).label("value"),
+        )
+        .where(Booking.organization_id == org.id, Booking.status.in_(BOOKED_STATUSES))
+        .group_by(Booking.departure_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Departure.code,
+            Departure.starts_at,
+            Departure.capacity,
+            Tour.name,
+            func.coalesce(booked.c.seats, 0),
+            func.coalesce(booked.c.value, 0),
+        )
+        .join(Tour, Tour.id == Departure.tour_id)
+        .outerjoin(booked, booked.c.departure_id == Departure.id)
+        .where(
+            Departure.organization_id == org.id,
+            Departure.starts_at >= start,
+            Departure.starts_at < end,
+            Departure.status != DepartureStatus.CANCELLED,
+        )
+        .order_by(Departure.starts_at, Departure.code)
+    ).all()
+    departures = [
+        CapacityRow(tour, 1, capacity, int(seats), int(value), code, starts)
+        for code, starts, capacity, tour, seats, value in rows
+    ]
+    by_tour: dict[str, CapacityRow] = {}
+    for d in departures:
+        row = by_tour.setdefault(d.label, CapacityRow(d.label, 0, 0, 0, 0))
+        row.departures += 1
+        row.capacity += d.capacity
+        row.booked += d.booked
+        row.revenue_minor += d.revenue_minor
+    tours = sorted(by_tour.values(), key=lambda r: (-r.percent, r.label))
+    return tours, departures
+
+
+def _funnel(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> list[FunnelStep]:
+    started = (
+        select(Conversation.customer_id)
+        .where(
+            Conversation.organization_id == org.id,
+            Conversation.created_at >= start,
+            Conversation.created_at < end,
+        )
+        .distinct()
+        .subquery()
+    )
+    quoted = {
+        cid
+        for (cid,) in session.execute(
+            select(Quote.customer_id).where(
+                Quote.organization_id == org.id,
+                Quote.customer_id.in_(select(started.c.customer_id)),
+                Quote.created_at >= start,
+            )
+        )
+    }
+    held: set[int] = set()
+    paid: set[int] = set()
+    for cid, confirmed in session.execute(
+        select(Booking.customer_id, Booking.confirmed_at).where(
+            Booking.organization_id == org.id,
+            Booking.customer_id.in_(select(started.c.customer_id)),
+            Booking.created_at >= start,
+            Booking.status != BookingStatus.WAITLISTED,
+        )
+    ):
+        held.add(cid)
+        if confirmed is not None:
+            paid.add(cid)
+    enquiries = session.scalar(select(func.count()).select_from(started)) or 0
+    counts = [
+        ("Enquiries", int(enquiries)),
+        ("Quoted", len(quoted | held)),
+        ("Held seats", len(held)),
+        ("Paid", len(paid)),
+    ]
+    steps = []
+    for i, (label, count) in enumerate(counts):
+        before = counts[i - 1][1] if i else None
+        steps.append(
+            FunnelStep(
+                label,
+                count,
+                round(100 * count / before) if before else None,
+                round(100 * count / counts[0][1]) if i and counts[0][1] else None,
+            )
+        )
+    return steps
+
+
+def _failed_leads(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> tuple[int, int]:
+    confirmed = (
+        select(Booking.id)
+        .where(Booking.lead_id == Lead.id, Booking.confirmed_at.is_not(None))
+        .exists()
+    )
+    total, recovered = session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(case((or_(Lead.status == LeadStatus.WON, confirmed), 1), else_=0)), 0
+            ),
+        ).where(
+            Lead.organization_id == org.id,
+            Lead.source == LeadSource.BOOKING_FAILED,
+            Lead.created_at >= start,
+            Lead.created_at < end,
+        )
+    ).one()
+    return int(total), int(recovered)
+
+
+def _bot_share(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(conversations the bot closed alone, conversations with a customer message)."""
+    in_period = and_(Message.created_at >= start, Message.created_at < end)
+    active = (
+        select(Message.conversation_id)
+        .where(
+            Message.organization_id == org.id,
+            Message.direction == "inbound",
+            Message.conversation_id.is_not(None),
+            in_period,
+        )
+        .distinct()
+        .subquery()
+    )
+    total = session.scalar(select(func.count()).select_from(active)) or 0
+    by_staff = select(Message.conversation_id).where(
+        Message.organization_id == org.id, Message.kind == "agent", in_period
+    )
+    asked = select(PersonRequest.conversation_id).where(
+        PersonRequest.organization_id == org.id,
+        PersonRequest.requested_at >= start,
+        PersonRequest.requested_at < end,
+    )
+    needed = session.scalar(
+        select(func.count())
+        .select_from(active)
+        .where(or_(active.c.conversation_id.in_(by_staff), active.c.conversation_id.in_(asked)))
+    )
+    return int(total) - int(needed or 0), int(total)
+
+
+def _responses(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> tuple[list[ResponseRow], int]:
+    rows = session.execute(
+        select(PersonRequest.requested_at, PersonRequest.closed_at, StaffUser.name)
+        .outerjoin(StaffUser, StaffUser.id == PersonRequest.answered_by_id)
+        .where(
+            PersonRequest.organization_id == org.id,
+            PersonRequest.requested_at >= start,
+            PersonRequest.requested_at < end,
+        )
+    ).all()
+    waits: dict[str, list[float]] = defaultdict(list)
+    waiting = 0
+    for requested, closed, name in rows:
+        if closed is None:
+            waiting += 1
+        elif name is not None:
+            waits[name].append((closed - requested).total_seconds() / 60)
+    everyone = [m for minutes in waits.values() for m in minutes]
+    result = [
+        ResponseRow(name, len(m), round(median(m), 1), round(max(m), 1))
+        for name, m in sorted(waits.items())
+    ]
+    if everyone:
+        result.append(
+            ResponseRow(
+                "Everyone", len(everyone), round(median(everyone), 1), round(max(everyone), 1)
+            )
+        )
+    return result, waiting
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+TABLES = ("summary", "status", "outstanding", "tours", "departures", "funnel", "responses")
+
+
+def rows(report: OwnerReport, table: str, org: Organization) -> list[list[Any]]:
+    """One table of the report as CSV rows (a header first); amounts in major units with
+    the currency in the header, times in the organization's zone."""
+    cur = org.currency
+
+    def major(minor: int) -> str:
+        digits = exponent(cur)
+        return f"{minor / 10**digits:.{digits}f}"
+
+    if table == "summary":
+        m, b = report.money, report.bookings
+        return [
+            ["figure", "value"],
+            [f"revenue ({cur})", major(m.revenue_minor)],
+            [f"refunds ({cur})", major(m.refunds_minor)],
+            [f"net ({cur})", major(m.net_minor)],
+            ["bookings made", b.made],
+            ["cancelled since", b.cancelled_since],
+            ["bookings kept", b.kept],
+            ["people on kept bookings", b.people_kept],
+            [f"outstanding ({cur})", major(report.outstanding_minor)],
+            ["failed-booking leads", report.failed_leads],
+            ["failed-booking leads recovered", report.failed_recovered],
+            ["conversations", report.conversations],
+            ["closed by the bot alone", report.bot_alone],
+            ["still waiting for a person", report.still_waiting],
+        ]
+    if table == "status":
+        return [["status", "bookings"], *[[s, n] for s, n in report.by_status]]
+    if table == "outstanding":
+        return [
+            [
+                "booking",
+                "customer",
+                "phone",
+                "departure",
+                "starts",
+                f"total ({cur})",
+                f"paid ({cur})",
+                f"due ({cur})",
+            ],
+            *[
+                [
+                    b.reference,
+                    b.customer.name or "",
+                    b.customer.phone,
+                    b.departure.code,
+                    org.local(b.departure.starts_at).strftime("%Y-%m-%d %H:%M"),
+                    major(b.total_minor),
+                    major(b.paid_minor),
+                    major(b.balance_minor),
+                ]
+                for b in report.extra.get("all_outstanding", report.outstanding)
+            ],
+        ]
+    if table in ("tours", "departures"):
+        head = [
+            "tour",
+            "departures",
+            "capacity",
+            "booked",
+            "capacity used %",
+            f"booked value ({cur})",
+        ]
+        if table == "departures":
+            head = ["departure", "starts", *head]
+        out: list[list[Any]] = [head]
+        for r in report.tours if table == "tours" else report.departures:
+            line: list[Any] = [
+                r.label,
+                r.departures,
+                r.capacity,
+                r.booked,
+                r.percent,
+                major(r.revenue_minor),
+            ]
+            if table == "departures":
+                starts = org.local(r.starts_at).strftime("%Y-%m-%d %H:%M") if r.starts_at else ""
+                line = [r.code, starts, *line]
+            out.append(line)
+        return out
+    if table == "funnel":
+        return [
+            ["step", "customers", "% of previous", "% of enquiries"],
+            *[[s.label, s.count, s.of_previous, s.of_first] for s in report.funnel],
+        ]
+    if table == "responses":
+        return [
+            ["staff", "answered", "median minutes", "slowest minutes"],
+            *[[r.name, r.answered, r.median_minutes, r.slowest_minutes] for r in report.responses],
+        ]
+    raise ReportError(f"No table {table!r}; one of {', '.join(TABLES)}.")
