@@ -10,12 +10,14 @@ def register_commands(app: Flask) -> None:
     from cli.catalog import catalog_group, demo_group
     from cli.chat import chat_command
     from cli.db import db_group
+    from cli.dialogues import dialogues_group
     from cli.jobs import jobs_group
     from cli.nlu import nlu_group
     from cli.users import users_group
 
     for group in (
         db_group,
+        dialogues_group,
         catalog_group,
         demo_group,
         jobs_group,
