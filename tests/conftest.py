@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,11 +85,30 @@ def engine(pg_url: str) -> Iterator[Engine]:
 
 
 def truncate_all(eng: Engine) -> None:
+    """Empties every table and restarts every id, between tests. DELETE in dependency order
+    rather than TRUNCATE: the tables are small, and TRUNCATE of 27 tables recreates their
+    files (0.6 to 1 s a test on a loaded machine against 0.1 s: minutes of `make test`)."""
     forget_vocabularies()  # ids restart, so cached per-organization data must go too
     ratelimit.reset_memory()
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with eng.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_emptying_sql(conn))
+
+
+_EMPTYING_SQL: list[str] = []
+
+
+def _emptying_sql(conn: Connection) -> str:
+    if not _EMPTYING_SQL:
+        deletes = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        sequences = conn.scalars(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = 'public'"
+            )
+        ).all()
+        restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        _EMPTYING_SQL.append(";\n".join(deletes + restarts))
+    return _EMPTYING_SQL[0]
 
 
 # In session.info of the tests' own sessions: they commit however the test likes.
