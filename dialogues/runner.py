@@ -21,7 +21,9 @@ from cli.chat import inbound_form, post_inbound
 from dialogues import world as worlds
 from dialogues.checks import KINDS, Context, fill
 from dialogues.script import CLASSES, Check, Dialogue
+from extensions import app_runtime
 from models import Message, Organization
+from services.job_queue import JobQueue
 
 AUTH_TOKEN = "eval-twilio-auth-token"
 BASE_URL = worlds.BASE_URL
@@ -115,10 +117,11 @@ def play(
     client = app.test_client()
     try:
         now = datetime.now(UTC)
+        jobs = JobQueue.of(app_runtime(app))
         with factory() as s:
-            worlds.reset(engine, s, world, now)
+            worlds.reset(engine, s, world, now, jobs)
         with factory() as s:
-            refs = worlds.give(s, world, d.phone, d.name, d.given, now)
+            refs = worlds.give(s, world, d.phone, d.name, d.given, now, jobs)
         start_id = _last_message_id(factory)
         replies_all: list[str] = []
         for n, line in enumerate(d.lines, 1):

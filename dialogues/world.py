@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from dialogues.script import DIALOGUE_DIR, ScriptError, render
 from intents import forget_vocabularies
 from models import Base, Booking, Departure, Organization, Tour
-from services import inventory, payments, ratelimit, waitlist
+from services import inventory, outbox, payments, ratelimit, waitlist
 from services.catalog import import_catalog
 from services.customers import get_or_create_customer
+from services.job_queue import JobQueue
 
 WORLD_FILE = DIALOGUE_DIR / "world.yml.j2"
 BASE_URL = "https://bot.example.com"
@@ -62,8 +63,9 @@ def _delete(engine: Engine, kept: frozenset[str]) -> None:
                 conn.execute(delete(table))
 
 
-def reset(engine: Engine, session: Session, world: World, now: datetime) -> None:
-    """Back to the freshly imported world, with its seed bookings made again."""
+def reset(engine: Engine, session: Session, world: World, now: datetime, jobs: JobQueue) -> None:
+    """Back to the freshly imported world, with its seed bookings made again (the messages
+    they cause sent like any other, before the dialogue's first line)."""
     _delete(engine, world.kept)
     org = session.get(Organization, world.org_id)
     assert org is not None
@@ -94,7 +96,7 @@ def reset(engine: Engine, session: Session, world: World, now: datetime) -> None
             )
         else:
             raise ScriptError(f"{WORLD_FILE.name}: seed item {item} is neither fill nor waitlist")
-    session.commit()
+    outbox.commit_and_send(session, jobs)
 
 
 def find_departure(session: Session, org: Organization, where: dict[str, Any]) -> Departure:
@@ -133,6 +135,7 @@ def give(
     name: str | None,
     given: list[dict[str, Any]],
     now: datetime,
+    jobs: JobQueue,
 ) -> list[str]:
     """The bookings a dialogue's customer already has; returns their references."""
     org = session.get(Organization, world.org_id)
@@ -150,5 +153,5 @@ def give(
         elif paid != "none":
             raise ScriptError(f"given booking paid: {paid!r} is not none, deposit or full")
         refs.append(booking.reference)
-    session.commit()
+    outbox.commit_and_send(session, jobs)
     return refs

@@ -5,6 +5,7 @@ must still be met, so the score only goes up. `flask dialogues score` prints the
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -91,3 +92,16 @@ def test_a_dialogue_file_is_checked_when_read() -> None:
         == []
     )
     assert Check("says", ["x"]).describe() == "says: ['x']"
+
+
+def test_the_score_command_prints_the_table(app: Flask) -> None:
+    """`flask dialogues score` plays on a throwaway SQLite database of its own."""
+    result = app.test_cli_runner().invoke(
+        args=["dialogues", "score", "--only", "cancel-unpaid-hold", "--transcript"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "| cancel-unpaid-hold | cancel | met | 3/3 |" in result.output
+    assert "| **all** | 1 | 1 | 0 | 0 |" in result.output
+    assert "> need to cancel BK-" in result.output  # the transcript
+    unknown = app.test_cli_runner().invoke(args=["dialogues", "score", "--only", "nope"])
+    assert unknown.exit_code == 2 and "no dialogue or class named nope" in unknown.output
