@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bot import replies
+from bot.enquiries import lead_details
 from bot.general import tour_names
 from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
 from bot.states import State
-from bot.turn import Turn
+from bot.turn import ASKED_PARTY, Turn
 from bot.waitlist import join_waitlist
 from models import Departure, DepartureStatus, LeadSource
 from services import approvals, availability, inventory, payments, phrases
@@ -207,12 +208,14 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
         return
     if not party:
         turn.say(
-            voice._(
-                '{tour}, {when}. How many people? (e.g. "2 adults 1 child")',
-                tour=dep.tour.name,
-                when=voice.when(dep.starts_at),
-            )
+            voice._("{tour}, {when}.", tour=dep.tour.name, when=voice.when(dep.starts_at))
+            + " "
+            + how_many(turn)
         )
+        turn.goto(State.NEED_PARTY)
+        return
+    if too_young := _under_min_age(turn, dep):
+        turn.say(too_young + " " + how_many(turn))
         turn.goto(State.NEED_PARTY)
         return
     try:
@@ -243,11 +246,47 @@ def _hold_period(turn: Turn, dep: Departure) -> str:
     return turn.voice._("until {when}", when=turn.voice.when(dep.starts_at))
 
 
+def how_many(turn: Turn) -> str:
+    """The question for the party; a bare number answers it. With the adults known ("just
+    the kids and me"), it asks for the children."""
+    turn.ask(ASKED_PARTY)
+    if turn.slot("party_partial"):
+        return turn.voice._("How many children are coming, and how old are they?")
+    return turn.voice._('How many people? (e.g. "2 adults 1 child")')
+
+
+def _under_min_age(turn: Turn, dep: Departure) -> str | None:
+    """The tour's minimum age against the children's ages the customer gave."""
+    min_age = (dep.tour.details or {}).get("min_age")
+    ages = turn.slot("child_ages") or []
+    if not isinstance(min_age, int) or not ages or min(ages) >= min_age:
+        return None
+    return turn.voice._(
+        "Sorry, {tour} is for ages {min_age} and up, so a {age}-year-old can't join.",
+        tour=dep.tour.name,
+        min_age=min_age,
+        age=min(ages),
+    )
+
+
 def take_party(turn: Turn) -> None:
     if not turn.party_from_message():
-        turn.say(turn.voice._('How many people? (e.g. "2 adults 1 child")'))
+        turn.say(how_many(turn))
         return
     _propose(turn, turn.departure(turn.slot("chosen")))
+
+
+def party_answer(turn: Turn) -> None:
+    """A bare number answering "how many?" (the party is already kept): it goes on with
+    whatever asked."""
+    if turn.state == State.NEED_PARTY:
+        turn.instead(take_party)
+    elif turn.state == State.FULL:
+        turn.instead(join_waitlist)
+    elif turn.state == State.QUESTIONS:
+        turn.instead(lead_details)
+    else:
+        turn.instead(revise)
 
 
 def hold_seats(turn: Turn) -> None:

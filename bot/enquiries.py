@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.general import menu
 from bot.lead_capture import ensure_lead, note_details, open_lead, update_lead_context
 from bot.states import State
-from bot.turn import Turn
+from bot.turn import ASKED_PARTY, Turn
 from services.pricing import MAX_PARTY, party_size
 
 
@@ -41,6 +41,7 @@ def _open_questions(turn: Turn) -> list[str]:
         questions.append(turn.voice._("Which dates suit you (or how flexible are you)?"))
     if not turn.party():
         questions.append(turn.voice._("How many people, and any children?"))
+        turn.ask(ASKED_PARTY)
     return questions
 
 

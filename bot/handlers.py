@@ -42,6 +42,7 @@ HANDLERS: dict[str, Handler] = {
     "revise": booking.revise,
     "choose_departure": booking.choose_departure,
     "take_party": booking.take_party,
+    "party_answer": booking.party_answer,
     "hold_seats": booking.hold_seats,
     "full_option": booking.full_option,
     "drop_offer": booking.drop_offer,

@@ -25,11 +25,12 @@ Rules, in order; the first that applies answers the message:
  10. AGENT / HUMAN: a person, please -> handoff
  11. yes or no to an open waitlist offer -> answer_waitlist_offer
      (from here on, the message's tour, dates and party are kept first)
- 12. in need_party: the party for the chosen departure -> take_party
- 13. in choosing: a number from the list -> choose_departure
- 14. in questions: a question (not an answer) after the enquiry's questions -> tour_info
- 15. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 16. the table: (state, intent), else the intent in any state -> the table
+ 12. a bare number answering 'how many people?' -> party_answer
+ 13. in need_party: the party for the chosen departure -> take_party
+ 14. in choosing: a number from the list -> choose_departure
+ 15. in questions: a question (not an answer) after the enquiry's questions -> tour_info
+ 16. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 17. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -87,6 +88,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   revise -> confirming, idle, need_party, questions; instead: check_availability
   choose_departure -> confirming, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
+  party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
   hold_seats -> confirming, full, held, idle, need_party, questions; instead: check_availability
   drop_offer -> idle
   full_option -> choosing, confirming, idle, need_party, questions; instead: join_waitlist
@@ -103,10 +105,11 @@ Handler -> the states it may move to (; instead: what it may pass on to):
 
 The graph: where a message moves a conversation (by which handlers):
   any state -> choosing (check_availability), confirm_cancel (cancel_request), confirming
-        (revise), full (check_availability, join_waitlist), handoff (handoff), held
-        (answer_waitlist_offer), idle (check_availability, join_waitlist, reschedule_request,
-        revise, start_over), need_party (revise), need_tour (check_availability), questions
-        (check_availability, enquire, revise)
+        (revise, take_party), full (check_availability, join_waitlist), handoff (handoff),
+        held (answer_waitlist_offer), idle (check_availability, join_waitlist, lead_details,
+        reschedule_request, revise, start_over, take_party), need_party (revise, take_party),
+        need_tour (check_availability), questions (check_availability, enquire, revise,
+        take_party)
   questions, also -> choosing (check_availability), full (check_availability), idle
         (check_availability, lead_details), need_tour (check_availability), questions
         (check_availability)
@@ -188,6 +191,8 @@ class Facts(Protocol):
     @property
     def party_given(self) -> bool: ...
     @property
+    def answers_how_many(self) -> bool: ...  # a bare "4" just after "how many people?"
+    @property
     def option(self) -> object: ...  # "2", "the last one" (-1)
     @property
     def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
@@ -261,6 +266,12 @@ RULES: tuple[Rule, ...] = (
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
     Rule("yes or no to an open waitlist offer", "answer_waitlist_offer", answers_offer),
     # From here on, what the message says (tour, dates, party) is kept first.
+    Rule(
+        "a bare number answering 'how many people?'",
+        "party_answer",
+        lambda m: m.answers_how_many,
+        keeps_details=True,
+    ),
     Rule(
         "the party for the chosen departure",
         "take_party",
@@ -419,6 +430,8 @@ MOVES: dict[str, Moves] = {
     "revise": may(*_PROPOSE, instead=("check_availability",)),
     "choose_departure": may(*_PROPOSE),
     "take_party": may(*_PROPOSE),
+    # Goes on with what asked: the quote, the waitlist, the enquiry, else a search.
+    "party_answer": may(instead=("take_party", "join_waitlist", "lead_details", "revise")),
     # Nothing chosen to hold: a search instead; seats just gone: FULL's choices.
     "hold_seats": may(State.HELD, State.FULL, *_PROPOSE, instead=("check_availability",)),
     "drop_offer": may(State.IDLE),

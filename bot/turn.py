@@ -17,6 +17,7 @@ from bot import keywords, states
 from bot.states import State
 from config import Config
 from intents import NLU, ParseResult, context_for_org
+from intents.entities.party import bare_count
 from models import (
     Booking,
     Conversation,
@@ -31,7 +32,10 @@ from services.i18n import Voice, customer_voice
 
 
 def party_in(result: ParseResult) -> dict[str, int] | None:
-    """The party a message gives ("2 adults and a child", "for 4"), if any."""
+    """The party a message gives ("2 adults and a child", "for 4", "me and 2 friends"), if
+    any; None while it is not whole ("just the kids and me": how many children?)."""
+    if result.entity("party_incomplete"):
+        return None
     adults, children = result.entity("adults"), result.entity("children")
     total = result.entity("party_size")
     if adults or children:
@@ -63,7 +67,24 @@ def details_in(result: ParseResult) -> dict[str, Any]:
     party = party_in(result)
     if party:
         updates["party"] = party
+        updates["party_partial"] = None
+    elif result.entity("party_incomplete") and result.entity("adults"):
+        # "me and the kids": the adults are known; the next "how many?" asks for children.
+        updates["party_partial"] = {"adult": int(result.entity("adults"))}
+    if result.entity("child_ages"):
+        updates["child_ages"] = [int(a) for a in str(result.entity("child_ages")).split(",")]
     return updates
+
+
+def counted_answer(text: str, partial: dict[str, int] | None) -> dict[str, int] | None:
+    """A bare number answering "how many?" ("4", "four"): that many adults, or that many
+    children beside the adults already known ("just the kids and me" ... "3")."""
+    n = bare_count(text)
+    if n is None:
+        return None
+    if partial:
+        return {"adult": int(partial.get("adult", 1)), "child": n}
+    return {"adult": n}
 
 
 class Reading:
@@ -136,7 +157,19 @@ class Reading:
 
     @property
     def party_given(self) -> bool:
-        return party_in(self.result) is not None
+        return party_in(self.result) is not None or self.counted_answer is not None
+
+    @cached_property
+    def counted_answer(self) -> dict[str, int] | None:
+        """A bare number, when the bot's last message asked how many people."""
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        if slots.get("asked") != ASKED_PARTY:
+            return None
+        return counted_answer(self.text, slots.get("party_partial"))
+
+    @property
+    def answers_how_many(self) -> bool:
+        return self.counted_answer is not None
 
     @property
     def option(self) -> object:
@@ -178,6 +211,9 @@ class Reading:
 
 Handler = Callable[["Turn"], None]
 
+# The slot that says what the bot's last message asked; it lasts one turn (Turn.asked).
+ASKED_PARTY = "party"
+
 
 @dataclass
 class Turn:
@@ -203,6 +239,12 @@ class Turn:
     def __post_init__(self) -> None:
         self._state = self.conversation.state
         self._slots = dict(self.conversation.slots or {})
+        # What the last reply asked is an answer's context for this message only.
+        self._slots.pop("asked", None)
+
+    def ask(self, what: str) -> None:
+        """This reply asks for something (ASKED_PARTY): a bare "4" next answers it."""
+        self._slots["asked"] = what
 
     @property
     def text(self) -> str:
@@ -282,13 +324,15 @@ class Turn:
         """Keeps what this message says (tour, date, month, week, party) for later turns;
         returns the names of the slots it gave."""
         updates = details_in(self.result)
+        if "party" not in updates and self.reading.counted_answer is not None:
+            updates.update(party=self.reading.counted_answer, party_partial=None)
         if updates:
             self.remember(**updates)
         self.told = {name for name, value in updates.items() if value is not None}
         return self.told
 
     def party_from_message(self) -> dict[str, int] | None:
-        return party_in(self.result)
+        return party_in(self.result) or self.reading.counted_answer
 
     def tour(self) -> Tour | None:
         # Kept for the turn: the session's identity map holds objects only weakly, and the

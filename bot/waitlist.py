@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot import keywords
 from bot.lead_capture import ensure_lead, wants
 from bot.states import State
-from bot.turn import Turn
+from bot.turn import ASKED_PARTY, Turn
 from models import LeadSource
 from services import payments, waitlist
 from services.errors import ServiceError
@@ -27,6 +27,7 @@ def join_waitlist(turn: Turn) -> None:
     if not party:
         turn.remember(chosen=dep.code)
         turn.say(voice._("How many people should I put on the waitlist?"))
+        turn.ask(ASKED_PARTY)
         turn.goto(State.FULL)
         return
     lead, _ = ensure_lead(

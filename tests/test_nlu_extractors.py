@@ -224,3 +224,60 @@ def test_offsets_point_at_the_mention() -> None:
             assert text[e.start : e.end] == "sunset tur"
         if e.entity == "date":
             assert text[e.start : e.end] == "next saturday"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("me and 2 friends", {"adults": 3, "party_size": 3}),
+        ("my wife and I", {"adults": 2, "party_size": 2}),
+        ("me and my gf", {"adults": 2, "party_size": 2}),
+        ("me n my bf", {"adults": 2, "party_size": 2}),
+        ("a family of four", {"party_size": 4}),
+        ("two couples", {"party_size": 4}),
+        ("myself and 3 others", {"adults": 4, "party_size": 4}),
+        ("me + 2", {"adults": 3, "party_size": 3}),
+        ("my parents and me", {"adults": 3, "party_size": 3}),
+        ("me, my husband and our 3 kids", {"adults": 2, "children": 3, "party_size": 5}),
+        ("me and my 2 kids", {"adults": 1, "children": 2, "party_size": 3}),
+        ("me and my son", {"adults": 1, "children": 1, "party_size": 2}),
+        ("2 adults and a child", {"adults": 2, "children": 1, "party_size": 3}),
+        # a count said outright wins over the people named
+        ("me and my wife, 2 adults", {"adults": 2, "party_size": 2}),
+        ("we are 4 people, me and 3 friends", {"party_size": 4}),
+    ],
+)
+def test_parties_people_count_themselves_into(text: str, expected: dict[str, int]) -> None:
+    found = ents(text, WED)
+    assert {k: v for k, v in found.items() if k in expected or k in PARTY_KEYS} == expected
+
+
+PARTY_KEYS = ("adults", "children", "party_size", "party_incomplete")
+
+
+def test_the_kids_not_counted_leave_the_party_incomplete() -> None:
+    found = ents("just the kids and me", WED)
+    assert found["adults"] == 1 and found["party_incomplete"] == "children"
+    assert "party_size" not in found
+    # with their ages, they are counted
+    found = ents("me and the kids, they're 6 and 9", WED)
+    assert (found["adults"], found["children"], found["party_size"]) == (1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "ages"),
+    [
+        ("2 adults, kids aged 5 and 8", "5,8"),
+        ("2 adults and a 5 year old", "5"),
+        ("me and my 2 kids (4 and 9)", "4,9"),
+        ("my son is 7", "7"),
+        ("a 6-year-old and her mum", "6"),
+    ],
+)
+def test_childrens_ages(text: str, ages: str) -> None:
+    assert ents(text, WED)["child_ages"] == ages
+
+
+@pytest.mark.parametrize("text", ["tell me more", "send me the price for 3 days", "we are 30"])
+def test_no_companions_where_none_are_named(text: str) -> None:
+    assert "adults" not in ents(text, WED)

@@ -131,6 +131,7 @@ class Said:
     location: bool = False
     nlu: tuple[str, frozenset[str], bool, object] | None = None  # intent, told, party, option
     offer: bool | None = None
+    answers_how_many: bool = False  # a bare number just after "how many people?"
 
     @property
     def keyword(self) -> str:
