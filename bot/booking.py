@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
 from bot import replies
@@ -16,13 +17,24 @@ from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_le
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
 from bot.waitlist import join_waitlist
-from models import Departure, DepartureStatus, LeadSource
-from services import approvals, availability, inventory, payments, phrases
+from models import Departure, DepartureStatus, LeadSource, Tour
+from services import approvals, availability, inventory, payments, phrases, schedule
 from services.errors import ServiceError
+from services.i18n import N_, Voice
 from services.inventory import NotEnoughSeats
-from services.pricing import price_party
+from services.pricing import party_size, price_party
 
 log = logging.getLogger(__name__)
+
+# "No Sunset Tour departure {in the morning} on Saturday."
+DAYPART_WORDS = {
+    "morning": N_("in the morning"),
+    "afternoon": N_("in the afternoon"),
+    "evening": N_("in the evening"),
+    "night": N_("at night"),
+    "early": N_("earlier in the day"),
+    "late": N_("later in the day"),
+}
 
 
 def revise(turn: Turn) -> None:
@@ -35,11 +47,41 @@ def revise(turn: Turn) -> None:
     if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
         _propose(turn, turn.departure(turn.slot("chosen")))
         return
+    told_time_only = bool(turn.told) and turn.told <= {"time", "daypart"}
+    if turn.state == State.CHOOSING and told_time_only and _pick_by_time(turn):
+        return
     turn.instead(check_availability)
+
+
+def _pick_by_time(turn: Turn) -> bool:
+    """ "the 6pm one", "the late one": the one departure of those just listed at that time
+    of day, chosen; False when the words pick none or several."""
+    if not ({"time", "daypart"} & turn.told):
+        return False
+    listed = [d for d in map(turn.departure, turn.slot("offered") or []) if d is not None]
+    picked = schedule.at_time_of_day(
+        turn.org,
+        [schedule.Seats(d, 0) for d in listed],
+        clock=turn.slot("time"),
+        daypart=turn.slot("daypart"),
+    )
+    if len(picked) != 1:
+        return False
+    _choose(turn, picked[0].departure)
+    return True
 
 
 def check_availability(turn: Turn) -> None:
     voice = turn.voice
+    if no_such := turn.result.entity("impossible_date"):
+        month, day = (int(p) for p in str(no_such).split("-"))
+        turn.say(
+            voice._(
+                "There is no {date}. Which date did you mean?",
+                date=voice._("{day} {month}", day=day, month=_month_name(voice, month)),
+            )
+        )
+        return
     tour = turn.tour()
     if tour is None:
         turn.say(voice._("Which tour would you like? We run: {tours}.", tours=tour_names(turn)))
@@ -50,10 +92,15 @@ def check_availability(turn: Turn) -> None:
     first, last = turn.wanted_dates()
     party = turn.party()
     today = turn.now.astimezone(turn.org.tz).date()
+    asked_days = first is not None
     if first is None or last is None:
         first, last = today, today + timedelta(days=13)
-    if last is not None and last < today:
-        turn.say(voice._("That date has passed. Which date would you like?"))
+    if last < today:
+        _passed(turn, tour, last)
+        return
+    first = max(first, today)
+    timed = bool(turn.slot("time") or turn.slot("daypart"))
+    if (timed or (asked_days and first == last)) and _by_time_of_day(turn, tour, first, last):
         return
     try:
         found = availability.search(
@@ -61,7 +108,7 @@ def check_availability(turn: Turn) -> None:
             turn.org,
             turn.now,
             tour=tour,
-            date_from=max(first, today),
+            date_from=first,
             date_to=last,
             party=party,
             limit=3,
@@ -70,14 +117,7 @@ def check_availability(turn: Turn) -> None:
         turn.say(exc.said_by(voice))
         return
     if found:
-        intro = (
-            voice._("{tour} for {party}:", tour=tour.name, party=phrases.party(voice, party))
-            if party
-            else voice._("{tour}:", tour=tour.name)
-        )
-        if turn.result.intent == "ask_price":  # "how much for kids?": every price, then dates
-            intro = f"{replies.prices_line(voice, turn.org.currency, tour)}\n{intro}".lstrip()
-        _offer_list(turn, found, intro=intro)
+        _offer_list(turn, found, intro=_intro(turn, tour))
         return
     # Nothing with room: a full departure on those dates, or none at all?
     full = turn.session.scalar(
@@ -95,22 +135,171 @@ def check_availability(turn: Turn) -> None:
             _capture_failed(turn, "date_unavailable", full)
         _offer_full(turn, full, _no_room(turn, full, party))
         return
-    nearest = availability.search(turn.session, turn.org, turn.now, tour=tour, party=party, limit=3)
-    if nearest:
-        _offer_list(
-            turn,
-            nearest,
-            intro=voice._("No {tour} departures on those dates. The nearest:", tour=tour.name),
+    _not_running(turn, tour, first, last, asked_days)
+
+
+def _intro(turn: Turn, tour: Tour) -> str:
+    voice, party = turn.voice, turn.party()
+    intro = (
+        voice._("{tour} for {party}:", tour=tour.name, party=phrases.party(voice, party))
+        if party
+        else voice._("{tour}:", tour=tour.name)
+    )
+    if turn.result.intent == "ask_price":  # "how much for kids?": every price, then dates
+        intro = f"{replies.prices_line(voice, turn.org.currency, tour)}\n{intro}".lstrip()
+    return intro
+
+
+def _month_name(voice: Voice, month: int) -> str:
+    return str(get_month_names("wide", locale=voice.locale)[month])
+
+
+def _passed(turn: Turn, tour: Tour, day: date) -> None:
+    """A date in the past is said to be past (never quietly moved to next year), and the
+    next dates offered instead."""
+    voice = turn.voice
+    turn.remember(date=None, dates=None, month=None, week=None)
+    passed = voice._("{date} has already passed.", date=voice.long_day(day))
+    found = availability.search(
+        turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
+    )
+    if not found:
+        turn.say(passed + " " + voice._("Which date would you like?"))
+        return
+    _offer_list(
+        turn, found, intro=passed + "\n" + voice._("The next {tour} dates:", tour=tour.name)
+    )
+
+
+def _by_time_of_day(turn: Turn, tour: Tour, first: date, last: date) -> bool:
+    """One day, or a time of day ("Saturday evening", "the 6pm one"): that day's departures
+    are all named, the full ones too, so a full 18:00 is never hidden behind an 11:00 with
+    room (its waitlist stays reachable). False when nothing runs on those days."""
+    voice, party = turn.voice, turn.party()
+    day_seats = schedule.departures_between(turn.session, turn.org, tour, first, last, turn.now)
+    if not day_seats:
+        return False
+    clock, daypart = turn.slot("time"), turn.slot("daypart")
+    asked = schedule.at_time_of_day(turn.org, day_seats, clock=clock, daypart=daypart)
+    if not asked:
+        when = (
+            voice._("at {time}", time=clock)
+            if clock
+            else voice._(DAYPART_WORDS.get(daypart or "", N_("at that time")))
         )
-    else:
-        turn.say(
+        intro = (
             voice._(
-                "Sorry, {tour} has no departures with room in the coming months. "
-                "Reply AGENT and a person will help.",
+                "No {tour} departure {when} on {day}. That day:",
                 tour=tour.name,
+                when=when,
+                day=voice.long_day(first),
+            )
+            if first == last
+            else voice._(
+                "No {tour} departure {when} on those dates. There is:", tour=tour.name, when=when
             )
         )
-        turn.goto(State.IDLE)
+        _offer_seats(turn, tour, day_seats, intro)
+        return True
+    if not any(s.fits(party) for s in asked):
+        full = asked[0].departure
+        if turn.result.intent in ("book", "hold"):
+            _capture_failed(turn, "date_unavailable", full)
+        _offer_full(turn, full, _no_room(turn, full, party))
+        return True
+    _offer_seats(turn, tour, asked, _intro(turn, tour))
+    return True
+
+
+def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str) -> None:
+    """A numbered list of departures, full ones included and marked so: choosing one
+    offers its waitlist (choose_departure)."""
+    voice, party = turn.voice, turn.party()
+    lines = [intro]
+    listed = seats[: schedule.MAX_DAY_LISTED]
+    for number, s in enumerate(listed, 1):
+        dep = s.departure
+        if s.fits(party):
+            price = price_party(turn.org, dep, party, turn.now) if party else None
+            item = availability.AvailableDeparture(
+                dep, turn.org.local(dep.starts_at), _occupancy_left(s), price
+            )
+            lines.append(replies.option_line(voice, number, item))
+        else:
+            lines.append(
+                voice._(
+                    "{number}) {tour}, {when} – full (waitlist)",
+                    number=number,
+                    tour=tour.name,
+                    when=voice.when(dep.starts_at),
+                )
+                if s.spots_left == 0
+                else voice.n_(
+                    "{number}) {tour}, {when} – only {n} spot left",
+                    "{number}) {tour}, {when} – only {n} spots left",
+                    s.spots_left,
+                    number=number,
+                    tour=tour.name,
+                    when=voice.when(dep.starts_at),
+                )
+            )
+    lines.append(voice._("Reply with the number to hold seats."))
+    turn.say("\n".join(lines))
+    turn.goto(State.CHOOSING, offered=[s.departure.code for s in listed])
+
+
+def _occupancy_left(s: schedule.Seats) -> inventory.Occupancy:
+    # Only spots_left is read from it (replies.option_line).
+    return inventory.Occupancy(capacity=s.spots_left, booked=0, held=0, offered=0)
+
+
+def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bool) -> None:
+    """Nothing of the tour on the days asked: when it does run, and the dates nearest to
+    the ones asked (not the soonest from today)."""
+    voice = turn.voice
+    lines = []
+    if asked_days and first == last:
+        lines.append(
+            voice._("{tour} doesn't run on {day}.", tour=tour.name, day=voice.long_day(first))
+        )
+    else:
+        lines.append(voice._("No {tour} departures on those dates.", tour=tour.name))
+    pattern = schedule.runs(turn.session, turn.org, tour, turn.now)
+    if pattern.weekdays:
+        days = (
+            voice._("every day")
+            if pattern.daily
+            else voice._(
+                "every {days}",
+                days=voice.join(
+                    str(get_day_names("wide", locale=voice.locale)[d]) for d in pattern.weekdays
+                ),
+            )
+        )
+        lines.append(
+            voice._(
+                "It runs {days}, at {times}.",
+                days=days,
+                times=voice.join(voice.clock(s) for s in pattern.starts),
+            )
+        )
+    nearest = schedule.nearest(
+        turn.session, turn.org, tour, first, last, turn.now, party=turn.party()
+    )
+    if nearest:
+        nearest.sort(key=lambda item: item.departure.starts_at)
+        _offer_list(turn, nearest, intro="\n".join([*lines, voice._("The nearest dates:")]))
+        return
+    turn.say(
+        "\n".join(lines)
+        + "\n"
+        + voice._(
+            "Sorry, {tour} has no departures with room in the coming months. "
+            "Reply AGENT and a person will help.",
+            tour=tour.name,
+        )
+    )
+    turn.goto(State.IDLE)
 
 
 def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
@@ -187,13 +376,27 @@ def choose_departure(turn: Turn) -> None:
     if option == -1 and offered:
         option = len(offered)
     if not isinstance(option, int) or not 1 <= option <= len(offered):
+        if _pick_by_time(turn):
+            return
         turn.say(
             turn.voice._("Please reply with a number from 1 to {last}.", last=len(offered))
             if offered
             else replies.menu_text(turn.voice)
         )
         return
-    _propose(turn, turn.departure(offered[option - 1]))
+    _choose(turn, turn.departure(offered[option - 1]))
+
+
+def _choose(turn: Turn, dep: Departure | None) -> None:
+    """A departure picked from a list: quoted, or, when it has no room for the party (a
+    full one is listed too), its waitlist and the nearest departure offered."""
+    party = turn.party()
+    if dep is not None:
+        left = inventory.occupancy(turn.session, dep, turn.now).spots_left
+        if left < (party_size(party) if party else 1):
+            _offer_full(turn, dep, _no_room(turn, dep, party))
+            return
+    _propose(turn, dep)
 
 
 def _propose(turn: Turn, dep: Departure | None) -> None:

@@ -85,8 +85,8 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   enquire -> questions
   lead_details -> idle; instead: menu
   check_availability -> choosing, full, idle, need_tour, questions
-  revise -> confirming, idle, need_party, questions; instead: check_availability
-  choose_departure -> confirming, idle, need_party, questions
+  revise -> confirming, full, idle, need_party, questions; instead: check_availability
+  choose_departure -> confirming, full, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
   party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
   hold_seats -> confirming, full, held, idle, need_party, questions; instead: check_availability
@@ -105,30 +105,30 @@ Handler -> the states it may move to (; instead: what it may pass on to):
 
 The graph: where a message moves a conversation (by which handlers):
   any state -> choosing (check_availability), confirm_cancel (cancel_request), confirming
-        (revise, take_party), full (check_availability, join_waitlist), handoff (handoff),
-        held (answer_waitlist_offer), idle (check_availability, join_waitlist, lead_details,
-        reschedule_request, revise, start_over, take_party), need_party (revise, take_party),
-        need_tour (check_availability), questions (check_availability, enquire, revise,
-        take_party)
+        (revise, take_party), full (check_availability, join_waitlist, revise), handoff
+        (handoff), held (answer_waitlist_offer), idle (check_availability, join_waitlist,
+        lead_details, reschedule_request, revise, start_over, take_party), need_party (revise,
+        take_party), need_tour (check_availability), questions (check_availability, enquire,
+        revise, take_party)
   questions, also -> choosing (check_availability), full (check_availability), idle
         (check_availability, lead_details), need_tour (check_availability), questions
         (check_availability)
   need_tour, also -> choosing (check_availability), full (check_availability), idle
         (check_availability), need_tour (check_availability), questions (check_availability)
   choosing, also -> choosing (check_availability), confirming (choose_departure, revise), full
-        (check_availability), idle (check_availability, choose_departure, revise), need_party
-        (choose_departure, revise), need_tour (check_availability), questions
-        (check_availability, choose_departure, revise)
+        (check_availability, choose_departure, revise), idle (check_availability,
+        choose_departure, revise), need_party (choose_departure, revise), need_tour
+        (check_availability), questions (check_availability, choose_departure, revise)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
   confirming, also -> choosing (check_availability), confirming (hold_seats, revise), full
-        (check_availability, hold_seats), held (hold_seats), idle (check_availability,
+        (check_availability, hold_seats, revise), held (hold_seats), idle (check_availability,
         drop_offer, hold_seats, revise), need_party (hold_seats, revise), need_tour
         (check_availability), questions (check_availability, hold_seats, revise)
   full, also -> choosing (check_availability, full_option), confirming (full_option, revise),
-        full (check_availability, join_waitlist), idle (check_availability, drop_offer,
-        full_option, join_waitlist, revise), need_party (full_option, revise), need_tour
-        (check_availability), questions (check_availability, full_option, revise)
+        full (check_availability, join_waitlist, revise), idle (check_availability,
+        drop_offer, full_option, join_waitlist, revise), need_party (full_option, revise),
+        need_tour (check_availability), questions (check_availability, full_option, revise)
   held, also -> (stays)
   handoff, only -> idle (start_over)
   confirm_cancel, also -> idle (confirm_cancel, keep_booking)
@@ -427,8 +427,10 @@ MOVES: dict[str, Moves] = {
         State.NEED_TOUR, State.QUESTIONS, State.CHOOSING, State.FULL, State.IDLE
     ),
     # Only the party changed: the same departure priced again; else a new search.
-    "revise": may(*_PROPOSE, instead=("check_availability",)),
-    "choose_departure": may(*_PROPOSE),
+    # "the 6pm one" of a list: chosen (FULL when it has no room).
+    "revise": may(*_PROPOSE, State.FULL, instead=("check_availability",)),
+    # A full departure picked from a day's list: FULL's choices.
+    "choose_departure": may(*_PROPOSE, State.FULL),
     "take_party": may(*_PROPOSE),
     # Goes on with what asked: the quote, the waitlist, the enquiry, else a search.
     "party_answer": may(instead=("take_party", "join_waitlist", "lead_details", "revise")),

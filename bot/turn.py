@@ -64,6 +64,14 @@ def details_in(result: ParseResult) -> dict[str, Any]:
         updates.update(month=result.entity("month"), dates=None, date=None)
     if {"dates", "date", "month"} & updates.keys():
         updates["week"] = None
+    # The time of day: "18:00", "evening", "the late one". A new day or tour said without
+    # one is asked about whole.
+    if result.entity("time"):
+        updates.update(time=result.entity("time"), daypart=None)
+    elif result.entity("daypart"):
+        updates.update(daypart=result.entity("daypart"), time=None)
+    elif {"dates", "date", "month", "tour"} & updates.keys():
+        updates.update(time=None, daypart=None)
     party = party_in(result)
     if party:
         updates["party"] = party

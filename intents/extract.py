@@ -14,13 +14,19 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     refs = misc.extract_refs(text)
     found += refs
     found_dates = [d for d in dates.extract_dates(text, ctx) if not _overlaps(d, found)]
+    # "31 February": no date, said as one; nothing else may read its numbers.
+    impossible = [d for d in found_dates if d.entity == "impossible_date"][:1]
+    found += impossible
+    found_dates = [d for d in found_dates if d.entity == "date"]
     ranges = dates.extract_date_range(text, ctx, found_dates)
     found += ranges
     # The first date mentioned is the one meant, unless it is part of a range.
     found += [d for d in found_dates if not _overlaps(d, ranges)][:1]
-    found += dates.extract_month(text, ctx, found_dates + ranges)
+    found += dates.extract_month(text, ctx, found_dates + ranges + impossible)
     times = [t for t in dates.extract_time(text) if not _overlaps(t, found)]
     found += times
+    # "this evening" is a date and a part of the day at once.
+    found += [p for p in dates.extract_daypart(text) if not times]
     found += misc.extract_email(text)
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]

@@ -281,3 +281,53 @@ def test_childrens_ages(text: str, ages: str) -> None:
 @pytest.mark.parametrize("text", ["tell me more", "send me the price for 3 days", "we are 30"])
 def test_no_companions_where_none_are_named(text: str) -> None:
     assert "adults" not in ents(text, WED)
+
+
+@pytest.mark.parametrize(
+    ("text", "impossible"),
+    [("31 February", "02-31"), ("feb 30th", "02-30"), ("31/4", "04-31"), ("april 31", "04-31")],
+)
+def test_an_impossible_date_is_no_date(text: str, impossible: str) -> None:
+    found = ents(text, WED)
+    assert found.get("impossible_date") == impossible
+    assert "date" not in found and "month" not in found and "party_size" not in found
+
+
+DEC_6 = datetime(2026, 12, 6, 10, 0, tzinfo=KTM)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 December", "2026-12-01"),  # passed five days ago: asked about, not next year's
+        ("dec 1st", "2026-12-01"),
+        ("30/11", "2026-11-30"),
+        ("jan 5", "2027-01-05"),
+        ("5 September", "2027-09-05"),  # long past this year: next year's
+        ("29 feb", "2028-02-29"),  # the next one there is
+    ],
+)
+def test_a_recent_past_date_stays_in_the_past(text: str, expected: str) -> None:
+    assert ents(text, DEC_6).get("date") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "daypart"),
+    [
+        ("saturday evening", "evening"),
+        ("this evening", "evening"),
+        ("tonight", "evening"),
+        ("friday morning pls", "morning"),
+        ("the late one", "late"),
+        ("the later departure", "late"),
+        ("the earliest", "early"),
+        ("sunday afternoon", "afternoon"),
+    ],
+)
+def test_parts_of_the_day(text: str, daypart: str) -> None:
+    assert ents(text, WED).get("daypart") == daypart
+
+
+def test_a_clock_time_is_not_also_a_part_of_the_day() -> None:
+    assert ents("the 6pm one this evening", WED).get("time") == "18:00"
+    assert "daypart" not in ents("the 6pm one this evening", WED)

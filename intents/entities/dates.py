@@ -128,14 +128,34 @@ def _parser() -> DateDataParser:
 YEARS_AHEAD = 10
 
 
+# A day and month without a year that passed this recently is a past date to question
+# ("1 December" on 6 December), not next year's; further back it is next year's ("5
+# January" on 30 December).
+RECENT_PAST = timedelta(days=62)
+# The most days each month can have (29 February exists in leap years).
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def impossible(day: int, month: int) -> bool:
+    """ "31 February", "31/04": a day no such month has."""
+    return 1 <= month <= 12 and not 1 <= day <= MONTH_DAYS[month - 1]
+
+
 def _future(day: int, month: int, year: int | None, today: date) -> date | None:
-    """The date with that day and month; without a year, the next one not in the past."""
+    """The date with that day and month; without a year, the next one, unless this year's
+    passed only recently (then that one, for the customer to be asked about)."""
     try:
         if year is not None:
             year = year if year > 99 else 2000 + year
             return date(year, month, day) if year <= today.year + YEARS_AHEAD else None
-        candidate = date(today.year, month, day)
-        return candidate if candidate >= today else date(today.year + 1, month, day)
+        for ahead in range(5):  # 29 February: the next leap year
+            try:
+                candidate = date(today.year + ahead, month, day)
+            except ValueError:
+                continue
+            if candidate >= today or today - candidate <= RECENT_PAST:
+                return candidate
+        return None
     except ValueError:
         return None
 
@@ -191,14 +211,27 @@ def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
 
     for m in ISO_RE.finditer(text):
         add(_future(int(m.group(3)), int(m.group(2)), int(m.group(1)), today), m.start(), m.end())
-    for pattern in (DAY_MONTH_RE, MONTH_DAY_RE):
+
+    def add_impossible(day: int, month: int, start: int, end: int) -> None:
+        # Said as a date, but no month has it: kept so nothing else reads its numbers
+        # (dateparser made "31 February" into 31 December).
+        if not any(e.start < end and start < e.end for e in found):
+            found.append(Entity("impossible_date", f"{month:02d}-{day:02d}", start, end))
+
+    for pattern, day_group, month_group in ((DAY_MONTH_RE, 1, 2), (MONTH_DAY_RE, 2, 1)):
         for m in pattern.finditer(text):
-            add(_parse_written(m.group(0), today), m.start(), m.end())
+            day, month = int(m.group(day_group)), MONTHS[m.group(month_group).lower().rstrip(".")]
+            if impossible(day, month):
+                add_impossible(day, month, m.start(), m.end())
+            else:
+                add(_parse_written(m.group(0), today), m.start(), m.end())
     for m in NUMERIC_RE.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
         day, month = (b, a) if ctx.date_order == "MDY" else (a, b)
         year = int(m.group(3)) if m.group(3) else None
-        if 1 <= month <= 12:
+        if impossible(day, month):
+            add_impossible(day, month, m.start(), m.end())
+        elif 1 <= month <= 12:
             add(_future(day, month, year, today), m.start(), m.end())
     for m in RELATIVE_RE.finditer(text):
         word = m.group(1).lower()
@@ -286,6 +319,40 @@ def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Ent
         if next_month.group(1).lower() == "next":
             first = (first + timedelta(days=32)).replace(day=1)
         return [Entity("month", f"{first:%Y-%m}", next_month.start(), next_month.end())]
+    return []
+
+
+DAYPART_RE = re.compile(
+    r"\b(morning|afternoon|evening|night|tonight|arvo|morn)\b"
+    r"|\b(?:the\s+|a\s+)?(late|later|latest|early|earlier|earliest)\s+(?:one|departure|tour|"
+    r"slot|time|session|start)\b|\b(?:the\s+)?(latest|earliest)\b",
+    _F,
+)
+_DAYPARTS = {"tonight": "evening", "arvo": "afternoon", "morn": "morning"}
+# "good evening", "morning!", "evening all": a greeting, not a time to book.
+GOOD_RE = re.compile(r"\bgood\s*$", _F)
+ALONE_RE = re.compile(r"[\s!,.]*(?:all|everyone|team|guys)?[\s!,.]*", _F)
+
+
+def _greeting(text: str, m: re.Match[str]) -> bool:
+    before, after = text[: m.start()], text[m.end() :]
+    return bool(GOOD_RE.search(before)) or (not before.strip() and bool(ALONE_RE.fullmatch(after)))
+
+
+def extract_daypart(text: str) -> list[Entity]:
+    """ "evening", "Saturday morning", "the late one", "the earliest": which of a day's
+    departures (services.schedule.at_time_of_day)."""
+    for m in DAYPART_RE.finditer(text):
+        word = next(g for g in m.groups() if g).lower()
+        if word in ("morning", "afternoon", "evening", "night", "morn") and _greeting(text, m):
+            continue
+        if word.startswith("late"):
+            value = "late"
+        elif word.startswith("earl"):
+            value = "early"
+        else:
+            value = _DAYPARTS.get(word, word)
+        return [Entity("daypart", value, m.start(), m.end())]
     return []
 
 
