@@ -17,8 +17,24 @@ from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_le
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
 from bot.waitlist import join_waitlist
-from models import Departure, DepartureStatus, LeadSource, Tour
-from services import approvals, availability, inventory, payments, phrases, schedule
+from models import (
+    EXPECTED_STATUSES,
+    Booking,
+    BookingStatus,
+    Departure,
+    DepartureStatus,
+    LeadSource,
+    Tour,
+)
+from services import (
+    approvals,
+    availability,
+    booking_changes,
+    inventory,
+    payments,
+    phrases,
+    schedule,
+)
 from services.errors import ServiceError
 from services.i18n import N_, Voice
 from services.inventory import NotEnoughSeats
@@ -502,6 +518,8 @@ def hold_seats(turn: Turn) -> None:
         _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
         return
     voice = turn.voice
+    if _already_booked(turn, dep, party):
+        return
     lead, _ = ensure_lead(turn, summary=wants(turn, "holding seats", dep))
     try:
         with turn.session.begin_nested():
@@ -589,6 +607,90 @@ def hold_seats(turn: Turn) -> None:
         )
     )
     turn.goto(State.HELD, booking=booking.reference)
+
+
+def _already_booked(turn: Turn, dep: Departure, party: dict[str, int]) -> bool:
+    """Never a second hold for the same customer and departure: a hold of theirs there is
+    changed to the party just quoted (they said yes to its price); a confirmed booking is
+    named, and changing it is a request of its own ("add 2 people")."""
+    voice = turn.voice
+    mine = turn.session.scalar(
+        select(Booking)
+        .where(
+            Booking.organization_id == turn.org.id,
+            Booking.customer_id == turn.customer.id,
+            Booking.departure_id == dep.id,
+            Booking.status.in_(EXPECTED_STATUSES),
+        )
+        .order_by(Booking.id)
+        .limit(1)
+    )
+    if mine is None:
+        return False
+    link = payments.pay_url(mine, turn.config.PUBLIC_BASE_URL)
+    if mine.status == BookingStatus.HELD and mine.party != party:
+        try:
+            with turn.session.begin_nested():
+                booking_changes.apply(
+                    turn.session,
+                    turn.org,
+                    mine,
+                    turn.now,
+                    party=party,
+                    actor=turn.actor(),
+                    source=turn.conversation.channel,
+                )
+        except NotEnoughSeats:
+            _offer_full(
+                turn,
+                dep,
+                voice._(
+                    "Sorry, there isn't room to make {reference} bigger.",
+                    reference=mine.reference,
+                ),
+            )
+            return True
+        except ServiceError as exc:
+            turn.say(exc.said_by(voice))
+            turn.goto(State.IDLE)
+            return True
+        turn.say(
+            voice._(
+                "You already had {reference} on hold there: I've changed it rather than "
+                "holding more seats.",
+                reference=mine.reference,
+            )
+            + "\n"
+            + replies.booking_summary(voice, mine)
+            + "\n"
+            + voice._("Payment link: {link}", link=link)
+        )
+    elif mine.status == BookingStatus.HELD:
+        turn.say(
+            voice._("You already have these seats on hold.")
+            + "\n"
+            + replies.booking_summary(voice, mine)
+            + "\n"
+            + voice._("Payment link: {link}", link=link)
+        )
+    else:
+        turn.say(
+            voice._(
+                "You already have {reference} on this departure:",
+                reference=mine.reference,
+            )
+            + "\n"
+            + replies.booking_summary(voice, mine)
+            + "\n"
+            + voice._(
+                'To add people to it, tell me how many (e.g. "add 2 people to {reference}").',
+                reference=mine.reference,
+            )
+        )
+        turn.goto(State.IDLE, booking=mine.reference)
+        return True
+    turn.goto(State.HELD, booking=mine.reference)
+    return True
 
 
 def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:

@@ -11,6 +11,8 @@ from bot import (
     enquiries,
     general,
     keyword_answers,
+    my_bookings,
+    states,
     waitlist,
 )
 from bot.states import Route
@@ -56,11 +58,21 @@ HANDLERS: dict[str, Handler] = {
     "keep_booking": booking_requests.keep_booking,
     "reschedule_request": booking_requests.reschedule_request,
     "payment_link": booking_requests.payment_link,
+    # my_bookings: read against the customer's bookings
+    "about_booking": my_bookings.about_booking,
+    "move_request": my_bookings.move_request,
+    "choose_move": my_bookings.choose_move,
+    "apply_change": my_bookings.apply_change,
+    "keep_change": my_bookings.keep_change,
+    "pay_balance": my_bookings.pay_balance,
 }
 
 
 def answer(turn: Turn, route: Route) -> list[str]:
     """Runs the handler the route names; returns the replies."""
+    answers = states.LAPSES.get(turn.state)
+    if answers is not None and route.handler not in answers:
+        turn.lapse()
     if route.rule.keeps_details:
         turn.absorb_entities()
     with turn.handling(route.handler):

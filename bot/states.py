@@ -24,13 +24,17 @@ Rules, in order; the first that applies answers the message:
   9. a location pin -> location_pin
  10. AGENT / HUMAN: a person, please -> handoff
  11. yes or no to an open waitlist offer -> answer_waitlist_offer
+ 12. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
+ 13. in confirm_change: a clear no to the change stated -> keep_change
+ 14. in moving: a number from the dates offered for the booking -> choose_move
+ 15. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 12. a bare number answering 'how many people?' -> party_answer
- 13. in need_party: the party for the chosen departure -> take_party
- 14. in choosing: a number from the list -> choose_departure
- 15. in questions: a question (not an answer) after the enquiry's questions -> tour_info
- 16. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 17. the table: (state, intent), else the intent in any state -> the table
+ 16. a bare number answering 'how many people?' -> party_answer
+ 17. in need_party: the party for the chosen departure -> take_party
+ 18. in choosing: a number from the list -> choose_departure
+ 19. in questions: a question (not an answer) after the enquiry's questions -> tour_info
+ 20. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 21. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -49,6 +53,7 @@ The table, state: intents -> handler:
   held: affirm, pay -> payment_link
   confirm_cancel: affirm, cancel_booking -> confirm_cancel
   confirm_cancel: deny -> keep_booking
+  moving: inform -> move_request
 
 In any state, intents -> handler (any other intent: menu):
   greet -> greet
@@ -58,8 +63,8 @@ In any state, intents -> handler (any other intent: menu):
   human_handoff -> handoff
   booking_status -> booking_status
   cancel_booking -> cancel_request
-  reschedule -> reschedule_request
-  pay -> payment_link
+  reschedule -> move_request
+  pay -> pay_balance
   ask_info -> tour_info
   thanks -> thanks
   goodbye -> goodbye
@@ -100,16 +105,23 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays)
+  about_booking -> confirm_change; instead: move_request, pay_balance
+  move_request -> moving; instead: reschedule_request
+  choose_move -> confirm_change, idle
+  apply_change -> confirm_change, idle
+  keep_change -> idle
+  pay_balance -> (stays)
   expect_quote_answer -> confirming  [staff, from the admin]
   hand_back -> idle  [staff, from the admin]
 
 The graph: where a message moves a conversation (by which handlers):
-  any state -> choosing (check_availability), confirm_cancel (cancel_request), confirming
-        (revise, take_party), full (check_availability, join_waitlist, revise), handoff
-        (handoff), held (answer_waitlist_offer), idle (check_availability, join_waitlist,
-        lead_details, reschedule_request, revise, start_over, take_party), need_party (revise,
-        take_party), need_tour (check_availability), questions (check_availability, enquire,
-        revise, take_party)
+  any state -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
+        (about_booking), confirming (revise, take_party), full (check_availability,
+        join_waitlist, revise), handoff (handoff), held (answer_waitlist_offer), idle
+        (check_availability, join_waitlist, lead_details, reschedule_request, revise,
+        start_over, take_party), moving (move_request), need_party (revise, take_party),
+        need_tour (check_availability), questions (check_availability, enquire, revise,
+        take_party)
   questions, also -> choosing (check_availability), full (check_availability), idle
         (check_availability, lead_details), need_tour (check_availability), questions
         (check_availability)
@@ -132,6 +144,9 @@ The graph: where a message moves a conversation (by which handlers):
   held, also -> (stays)
   handoff, only -> idle (start_over)
   confirm_cancel, also -> idle (confirm_cancel, keep_booking)
+  moving, also -> confirm_change (choose_move), idle (choose_move, reschedule_request), moving
+        (move_request)
+  confirm_change, also -> confirm_change (apply_change), idle (apply_change, keep_change)
 """
 
 from __future__ import annotations
@@ -164,6 +179,8 @@ class State(StrEnum):
     HELD = "held"  # seats held; waiting for payment
     HANDOFF = "handoff"  # a person takes over; the bot stays quiet
     CONFIRM_CANCEL = "confirm_cancel"  # refund stated; waiting for yes to cancel
+    MOVING = "moving"  # other dates offered for a booking; waiting for a number
+    CONFIRM_CHANGE = "confirm_change"  # a booking's change stated with its price; yes makes it
 
 
 class Facts(Protocol):
@@ -192,6 +209,12 @@ class Facts(Protocol):
     def party_given(self) -> bool: ...
     @property
     def answers_how_many(self) -> bool: ...  # a bare "4" just after "how many people?"
+    @property
+    def booking_request(self) -> str | None: ...  # "add one more person": bot.booking_words
+    @property
+    def clear_yes(self) -> bool: ...  # "yes", "ok go ahead"; not "yes a manager. now."
+    @property
+    def clear_no(self) -> bool: ...
     @property
     def option(self) -> object: ...  # "2", "the last one" (-1)
     @property
@@ -265,6 +288,31 @@ RULES: tuple[Rule, ...] = (
     Rule("a location pin", "location_pin", lambda m: m.location),
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
     Rule("yes or no to an open waitlist offer", "answer_waitlist_offer", answers_offer),
+    # A booking's change waits for a clear yes; anything else lets it lapse (LAPSES).
+    Rule(
+        "a clear yes, and nothing else, to the change stated",
+        "apply_change",
+        lambda m: m.clear_yes,
+        states=_in(State.CONFIRM_CHANGE),
+    ),
+    Rule(
+        "a clear no to the change stated",
+        "keep_change",
+        lambda m: m.clear_no,
+        states=_in(State.CONFIRM_CHANGE),
+    ),
+    Rule(
+        "a number from the dates offered for the booking",
+        "choose_move",
+        lambda m: isinstance(m.option, int),
+        states=_in(State.MOVING),
+    ),
+    # The customer's bookings come first (bot/my_bookings.py).
+    Rule(
+        "about their booking: people, another date, the balance, a receipt, an invoice",
+        "about_booking",
+        lambda m: m.booking_request is not None,
+    ),
     # From here on, what the message says (tour, dates, party) is kept first.
     Rule(
         "a bare number answering 'how many people?'",
@@ -338,6 +386,7 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.CONFIRM_CANCEL, "affirm"): "confirm_cancel",
     (State.CONFIRM_CANCEL, "cancel_booking"): "confirm_cancel",
     (State.CONFIRM_CANCEL, "deny"): "keep_booking",
+    (State.MOVING, INFORM): "move_request",  # "Sunday then?": dates again
 }
 
 # intent -> handler name, in any state without a specific transition.
@@ -352,8 +401,8 @@ ANY_STATE: dict[str, str] = {
     "human_handoff": "handoff",
     "booking_status": "booking_status",
     "cancel_booking": "cancel_request",
-    "reschedule": "reschedule_request",
-    "pay": "payment_link",
+    "reschedule": "move_request",
+    "pay": "pay_balance",
     "ask_info": "tour_info",
     "thanks": "thanks",
     "goodbye": "goodbye",
@@ -447,6 +496,22 @@ MOVES: dict[str, Moves] = {
     "keep_booking": may(State.IDLE),
     "reschedule_request": may(State.IDLE),
     "payment_link": may(),
+    # The request's handler by kind: a change stated -> CONFIRM_CHANGE.
+    "about_booking": may(State.CONFIRM_CHANGE, instead=("move_request", "pay_balance")),
+    # Dates offered -> MOVING; none with room: staff asked instead.
+    "move_request": may(State.MOVING, instead=("reschedule_request",)),
+    "choose_move": may(State.CONFIRM_CHANGE, State.IDLE),
+    # Made -> IDLE; the price moved meanwhile: stated again.
+    "apply_change": may(State.IDLE, State.CONFIRM_CHANGE),
+    "keep_change": may(State.IDLE),
+    "pay_balance": may(),
+}
+
+# A state waiting for a clear yes, and the handlers that answer it: any other handler
+# finds the question lapsed (Turn.lapse: back to idle, the pending change forgotten)
+# before it runs, so a yes in a later message confirms nothing.
+LAPSES: dict[State, frozenset[str]] = {
+    State.CONFIRM_CHANGE: frozenset({"apply_change", "keep_change"}),
 }
 
 # What staff do from the admin (bot/staff.py), in whatever state the conversation is.

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from bot import keywords, states
+from bot import booking_words, keywords, states
 from bot.states import State
 from config import Config
 from intents import NLU, ParseResult, context_for_org
 from intents.entities.party import bare_count
 from models import (
+    EXPECTED_STATUSES,
     Booking,
     Conversation,
     Customer,
@@ -93,6 +94,10 @@ def counted_answer(text: str, partial: dict[str, int] | None) -> dict[str, int] 
     if partial:
         return {"adult": int(partial.get("adult", 1)), "child": n}
     return {"adult": n}
+
+
+# While one of these asks, a party said is about the quote in progress, not a booking.
+_QUOTING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
 
 
 class Reading:
@@ -178,6 +183,49 @@ class Reading:
     @property
     def answers_how_many(self) -> bool:
         return self.counted_answer is not None
+
+    @cached_property
+    def booking_request(self) -> str | None:
+        """What the message asks of a booking the customer has ("add one more person",
+        "how do I pay the rest?"): a kind from bot.booking_words, or None."""
+        kind = booking_words.request_kind(self.text)
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        if kind is None and slots.get("invoice_for") and "@" in self.text:
+            kind = booking_words.INVOICE  # the company details asked for
+        if kind is None:
+            return None
+        if kind in booking_words.PARTY_KINDS | {booking_words.MOVE}:
+            if booking_words.REF_RE.search(self.text):
+                return kind  # named: its handler finds it, or says it is not theirs
+            # "make it 3" while a new quote is under way is about that quote.
+            if self.state in _QUOTING or not self.has_booking:
+                return None
+        return kind
+
+    @cached_property
+    def has_booking(self) -> bool:
+        """A booking or hold of theirs for a departure still to come."""
+        if self.customer is None:
+            return False
+        found = self.session.scalar(
+            select(Booking.id)
+            .join(Departure, Departure.id == Booking.departure_id)
+            .where(
+                Booking.customer_id == self.customer.id,
+                Booking.status.in_(EXPECTED_STATUSES),
+                Departure.starts_at > self.now,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    @property
+    def clear_yes(self) -> bool:
+        return booking_words.clear_yes(self.text)
+
+    @property
+    def clear_no(self) -> bool:
+        return booking_words.clear_no(self.text)
 
     @property
     def option(self) -> object:
@@ -307,6 +355,12 @@ class Turn:
 
     def remember(self, **slots: Any) -> None:
         self._slots.update(slots)
+
+    def lapse(self) -> None:
+        """A question waiting for a clear yes lapses: the message said something else
+        (bot.states.LAPSES)."""
+        self._state = State.IDLE
+        self._slots.update(change=None)
 
     def forget_all(self) -> None:
         self._slots = {}

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot import keywords, states
+from bot import booking_words, keywords, states
 from bot.handlers import HANDLERS
 from bot.states import State
 from bot.turn import Turn
@@ -132,6 +132,15 @@ class Said:
     nlu: tuple[str, frozenset[str], bool, object] | None = None  # intent, told, party, option
     offer: bool | None = None
     answers_how_many: bool = False  # a bare number just after "how many people?"
+    booking_request: str | None = None  # bot.booking_words's kind, read against a booking
+
+    @property
+    def clear_yes(self) -> bool:
+        return booking_words.clear_yes(self.text)
+
+    @property
+    def clear_no(self) -> bool:
+        return booking_words.clear_no(self.text)
 
     @property
     def keyword(self) -> str:
@@ -245,3 +254,29 @@ def test_in_production_an_undeclared_move_is_logged_and_made(
         turn.goto(State.HELD)
     assert turn.state == State.HELD
     assert "greet moved a conversation to held, not declared" in caplog.text
+
+
+def test_a_change_to_a_booking_takes_only_a_clear_yes() -> None:
+    for yes in ("yes", "YES!", "ok go ahead", "yes please 👍", "confirm"):
+        said = Said(yes, State.CONFIRM_CHANGE, nlu=understood("affirm"), offer=False)
+        assert handler(said) == "apply_change", yes
+    for not_yes in ("yes a manager. now.", "yes but for 4", "ok and is lunch included?"):
+        said = Said(not_yes, State.CONFIRM_CHANGE, nlu=understood("affirm"), offer=False)
+        assert handler(said) != "apply_change", not_yes
+    no = Said("no thanks", State.CONFIRM_CHANGE, nlu=understood("deny"), offer=False)
+    assert handler(no) == "keep_change"
+
+
+def test_every_other_answer_lets_a_stated_change_lapse() -> None:
+    assert states.LAPSES[State.CONFIRM_CHANGE] == {"apply_change", "keep_change"}
+
+
+def test_a_request_about_their_booking_comes_before_the_intent() -> None:
+    said = Said(
+        "add one more person",
+        State.HELD,
+        nlu=understood("book"),
+        offer=False,
+        booking_request="add",
+    )
+    assert handler(said) == "about_booking"

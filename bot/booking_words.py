@@ -1,0 +1,138 @@
+"""What a customer asks of a booking they already have, in their words: more or fewer
+people, a new party, the balance, a receipt, an invoice, another date; and a clear yes or
+no to a change stated with its price. Read before the NLU's intent (bot/states.py), since
+"add one more person to BK-7K3Q9" reads to a classifier like a new booking."""
+
+from __future__ import annotations
+
+import re
+
+from intents.entities.numbers import NUMBER, to_int
+
+_F = re.IGNORECASE
+PEOPLE = (
+    r"(?:people|persons?|person|pax|guests?|adults?|kids?|child|children|friends?|seats?|spots?|"
+    r"places?|tickets?|of us|more)"
+)
+ADD_RE = re.compile(
+    rf"\badd(?:ing)?\b|\b({NUMBER}|one|another)\s+(?:more|extra|additional)\b|\bplus\s+one\b|\+\s?1\b"
+    rf"|\bcan\s+(?:my|a|one|another|our)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:come|join)\b"
+    rf"|\b(?:bring|brings|bringing)\s+(?:a|my|our|one|another|{NUMBER})\b"
+    rf"|\b(?:join|coming)\s+(?:us\s+)?too\b|\banother\s+(?:person|adult|kid|child|friend|guest)\b",
+    _F,
+)
+REMOVE_RE = re.compile(
+    r"\b(?:remove|drop|take\s+off|cancel\s+(?:one|\d+)\s+(?:person|people|seat|of))\b"
+    rf"|\b({NUMBER}|one)\s+(?:less|fewer)\b|\bminus\s+(?:one|\d+)\b"
+    r"|\b(?:can'?t|cannot|can not|won'?t|isn'?t|aren'?t|not)\s+(?:be\s+)?"
+    r"(?:come|coming|make it|join|joining)\b|\b(?:dropped|pulled)\s+out\b"
+    r"|\bno\s+longer\s+(?:come|coming|join)",
+    _F,
+)
+# "make it 4", "change it to 3 people", "we are now 5", "now 3 of us", "update to 2 adults"
+SET_RE = re.compile(
+    rf"\b(?:make\s+it|change\s+(?:it|the\s+booking|my\s+booking|that|us)\s+to|update\s+(?:it\s+)?to"
+    rf"|now\s+(?:we(?:'re|\s+are)\s+)?|we(?:'re|\s+are|\s+will\s+be|'ll\s+be)\s+now)\s+{NUMBER}\b",
+    _F,
+)
+BALANCE_RE = re.compile(
+    r"\b(?:balance|remainder|remaining|the\s+rest|outstanding|still\s+owe|left\s+to\s+pay|"
+    r"amount\s+due|what\s+do\s+i\s+owe|how\s+much\s+do\s+i\s+owe)\b",
+    _F,
+)
+RECEIPT_RE = re.compile(r"\b(?:receipt|reciept|recipt|proof\s+of\s+payment)s?\b", _F)
+INVOICE_RE = re.compile(r"\b(?:invoice|invoices|vat|tax\s+invoice|billing\s+details)\b", _F)
+MOVE_RE = re.compile(
+    r"\b(?:move|change|switch|swap|reschedule|postpone|push|bring\s+forward|transfer)\b"
+    r"[^.?!]{0,40}?\b(?:date|day|booking|trip|tour|departure|reservation|another\s+day|"
+    r"a\s+different\s+day|tomorrow|next\s+week|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|weekend|morning|afternoon|evening)\b",
+    _F,
+)
+# Who is added or removed: people, companions, a number.
+WHO_RE = re.compile(
+    rf"\b(?:{NUMBER}|one|another|person|people|persons|pax|guests?|adults?|kids?|child|children|"
+    r"friends?|wife|husband|partner|girlfriend|boyfriend|gf|bf|mum|mom|dad|mother|father|son|"
+    r"daughter|brother|sister|cousin|colleague|baby|toddler|grandma|grandpa|uncle|aunt|niece|"
+    r"nephew|fianc[eé]e?|spouse|mate|buddy|seats?|spots?|tickets?|places?|of us)\b|\+\s?1",
+    _F,
+)
+REF_RE = re.compile(r"\b(?:BK|bk)[\s\-#]?[2-9A-HJ-KM-NP-Za-hj-km-np-z]{5}\b")
+CHILD_RE = re.compile(r"\b(?:kids?|child|children|son|daughter|baby|toddler|boy|girl)\b", _F)
+
+# The kinds of request, as bot/my_bookings.py answers them.
+ADD, REMOVE, PARTY, BALANCE, RECEIPT, INVOICE, MOVE = (
+    "add",
+    "remove",
+    "party",
+    "balance",
+    "receipt",
+    "invoice",
+    "move",
+)
+# Requests that change who comes: read against a booking only outside a quote in progress
+# ("make it 3" while choosing a departure is about that quote).
+PARTY_KINDS = frozenset({ADD, REMOVE, PARTY})
+
+
+def request_kind(text: str) -> str | None:
+    """What the message asks of an existing booking, if anything."""
+    if INVOICE_RE.search(text):
+        return INVOICE
+    if RECEIPT_RE.search(text):
+        return RECEIPT
+    if MOVE_RE.search(text):
+        return MOVE
+    if REMOVE_RE.search(text) and WHO_RE.search(text):
+        return REMOVE
+    if SET_RE.search(text):
+        return PARTY
+    if ADD_RE.search(text) and WHO_RE.search(text):
+        return ADD
+    if BALANCE_RE.search(text) and re.search(
+        r"\bpa(?:y|id|ying)\b|\bowe\b|\bdue\b|\bbalance\b", text, _F
+    ):
+        return BALANCE
+    return None
+
+
+def how_many(text: str, kind: str) -> tuple[str, int]:
+    """For ADD or REMOVE: the tier and the number of people ("2 more kids": child, 2);
+    one adult unless said otherwise."""
+    pattern = ADD_RE if kind == ADD else REMOVE_RE
+    n = 1
+    for m in pattern.finditer(text):
+        if m.lastindex and m.group(1) and m.group(1).lower() not in ("one", "another"):
+            n = to_int(m.group(1))
+            break
+    else:
+        after = re.search(
+            rf"\b(?:add|remove|drop|take\s+off|bring)\s+({NUMBER})\b(?!\s*(?:am|pm|:))", text, _F
+        )
+        if after:
+            n = to_int(after.group(1))
+    return ("child" if CHILD_RE.search(text) else "adult"), n
+
+
+YES_RE = re.compile(
+    r"\s*(?:yes|yeah|yea|yep|yup|ya|y|ok|okay|k|sure|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do"
+    r"|correct|that'?s\s+(?:right|fine|ok)|sounds\s+good|perfect|great|deal|agreed|👍|✅)"
+    r"(?:[\s,.!]+(?:yes|please|pls|plz|thanks|thank\s+you|thx|go\s+ahead|do\s+it|confirm|ok|👍|✅))*"
+    r"[\s.!👍✅🙏]*",
+    _F,
+)
+NO_RE = re.compile(
+    r"\s*(?:no|nope|nah|n|no\s+thanks|no\s+thank\s+you|don'?t|leave\s+it|keep\s+it(?:\s+as\s+it\s+is)?"
+    r"|never\s*mind|cancel\s+that|forget\s+it)[\s.!]*",
+    _F,
+)
+
+
+def clear_yes(text: str) -> bool:
+    """A yes and nothing else: "yes", "ok go ahead", "yes please 👍". Not "yes a manager.
+    now." nor "yes but for 4": a yes inside another request confirms nothing."""
+    return YES_RE.fullmatch(text) is not None
+
+
+def clear_no(text: str) -> bool:
+    return NO_RE.fullmatch(text) is not None

@@ -1,0 +1,223 @@
+"""The customer's bookings come first (issue 17, class 3), through the signed webhook:
+more or fewer people (price difference, seats checked, YES to make it), another date
+(real departures with room for the same party, the price difference, YES to make it),
+the balance (amount, due date, link), a receipt, an invoice (a task for staff), and never
+a second hold for the same customer and departure."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from models import Booking, Organization, TimelineEvent, utcnow
+from services import payments, ratelimit
+from tests import test_conversations as conversations
+from tests.chat import BASE_URL, Chat
+from tests.factories import departure, hold
+from tests.test_conversations import day, spoken
+
+# The journeys' app (the test catalog, dates from today) and customer.
+app, ada = conversations.app, conversations.ada
+
+
+def held_by_chat(ada: Chat, when: int = 3, party: str = "2 adults") -> str:
+    ada.say(f"any space on the sunset tour {spoken(day(when))}? {party}")
+    ada.say("1")
+    held = ada.say("yes")
+    return re.search(r"BK-[A-Z0-9]{5}", held).group(0)
+
+
+def booking(factory, ref: str) -> Booking:
+    with factory() as s:
+        found = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert found is not None
+        _ = found.departure.code
+        return found
+
+
+def bookings_of(factory, phone: str) -> int:
+    from models import Customer
+
+    with factory() as s:
+        return s.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .join(Customer, Customer.id == Booking.customer_id)
+            .where(Customer.phone == phone)
+        )
+
+
+def pay(factory, ref: str, kind: str) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        found = s.scalar(select(Booking).where(Booking.reference == ref))
+        fake = payments.StripeAccount(None)
+        payment, _ = payments.start_checkout(s, org, found, kind, utcnow(), BASE_URL, fake)
+        payments.settle(
+            s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
+        )
+        s.commit()
+
+
+def test_adding_a_person_to_a_hold_states_the_price_then_changes_it_on_yes(
+    ada: Chat, factory
+) -> None:
+    ref = held_by_chat(ada)
+    asked = ada.say("can my friend join too?")
+    assert ref in asked and "3 adults instead of 2 adults" in asked, asked
+    assert "$147" in asked and "$98" in asked and "Reply YES" in asked
+    assert booking(factory, ref).seats == 2  # nothing changed before the yes
+    done = ada.say("yes")
+    assert "Done" in done and "3 adults" in done and "/pay/" in done, done
+    changed = booking(factory, ref)
+    assert (changed.seats, changed.total_minor, changed.party) == (3, 14700, {"adult": 3})
+    assert bookings_of(factory, ada.phone) == 1
+    with factory() as s:
+        events = s.scalars(select(TimelineEvent.event_type).where(TimelineEvent.object_ref == ref))
+        assert "booking.party_changed" in set(events)
+
+
+def test_add_one_more_person_to_a_named_booking_is_not_a_new_booking(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada)
+    ada.say("thanks!")
+    asked = ada.say(f"add one more person to {ref}")
+    assert "3 adults instead of 2 adults" in asked, asked
+    ada.say("ok go ahead")
+    assert booking(factory, ref).seats == 3
+    assert bookings_of(factory, ada.phone) == 1
+
+
+def test_someone_who_cannot_come_is_taken_off(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="3 adults")
+    asked = ada.say("my sister can't come anymore")
+    assert "2 adults instead of 3 adults" in asked and "$98" in asked, asked
+    ada.say("yes please")
+    assert booking(factory, ref).seats == 2
+
+
+def test_more_people_than_seats_left_changes_nothing(ada: Chat, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        ref = hold(s, org, "CITY3", ada.phone, utcnow(), 2).reference
+        s.commit()
+    reply = ada.say("can we add 2 more people?")
+    assert "only 1 more seat" in reply, reply
+    assert "yes" not in ada.say("yes").lower() or booking(factory, ref).seats == 2
+    assert booking(factory, ref).seats == 2
+
+
+def test_a_stated_change_lapses_on_anything_but_a_clear_yes(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada)
+    ada.say("add one more adult")
+    ada.say("yes a manager. now.")
+    assert booking(factory, ref).seats == 2
+    ada.say("add one more adult")
+    ada.say("what time does it start?")
+    ada.say("yes")  # the question lapsed: this yes confirms nothing
+    assert booking(factory, ref).seats == 2
+    ada.say("add one more adult")
+    assert "stays as it is" in ada.say("no")
+    assert booking(factory, ref).seats == 2
+
+
+def test_moving_to_another_date_offers_real_dates_and_moves_on_yes(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, when=3)
+    offered = ada.say(f"can we move it to {spoken(day(5))}?")
+    assert ref in offered and "1)" in offered and "same price" in offered, offered
+    assert str(day(5).day) in offered
+    asked = ada.say("1")
+    assert "Reply YES" in asked, asked
+    assert booking(factory, ref).departure.starts_at.date() != day(5)
+    done = ada.say("yes")
+    assert "Done" in done, done
+    moved = booking(factory, ref)
+    assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(5)
+    assert bookings_of(factory, ada.phone) == 1
+
+
+def test_moving_without_a_date_offers_the_nearest_with_room(ada: Chat) -> None:
+    held_by_chat(ada, when=3)
+    offered = ada.say("I need to change the date of my booking")
+    assert offered.count(") ") >= 2 and "Reply with the number" in offered, offered
+    for near in (day(2), day(4)):
+        assert f"{near.day} {near:%b}" in offered
+
+
+def test_paying_the_rest_after_a_deposit_gives_the_balance_due_date_and_link(
+    ada: Chat, factory
+) -> None:
+    ref = held_by_chat(ada, when=20)
+    pay(factory, ref, "deposit")
+    reply = ada.say("how do I pay the rest?")
+    assert "no seats on hold" not in reply
+    assert ref in reply and "Balance $68.60" in reply and "/pay/" in reply, reply
+    assert "due" in reply
+
+
+def test_a_receipt_for_a_paid_booking_and_none_for_an_unpaid_one(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada)
+    assert "Nothing has been paid" in ada.say("can I get a receipt?")
+    pay(factory, ref, "full")
+    reply = ada.say(f"receipt for {ref} please")
+    assert "receipt" in reply and "$98" in reply and "/pay/" in reply, reply
+
+
+def test_an_invoice_is_a_task_for_staff(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada)
+    pay(factory, ref, "full")
+    before = len(ada.outbox())
+    reply = ada.say(f"I need an invoice for {ref}")
+    assert "invoice" in reply and ref in reply, reply
+    assert "company" in reply  # what to send, since the message did not say
+    notes = [m.body for m in ada.outbox()[before:]]
+    assert any("Invoice request for" in n and ref in n for n in notes), notes
+    with factory() as s:
+        task = s.scalar(
+            select(TimelineEvent).where(
+                TimelineEvent.object_ref == ref, TimelineEvent.event_type == "booking.task"
+            )
+        )
+        assert task is not None and task.content["task"] == "open"
+
+
+def test_a_second_hold_for_the_same_departure_changes_the_first(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    ada.say(f"any space on the sunset tour {spoken(day(3))}? 3 adults")
+    ada.say("1")
+    again = ada.say("yes")
+    assert ref in again and "changed it" in again, again
+    assert bookings_of(factory, ada.phone) == 1
+    assert booking(factory, ref).seats == 3
+
+
+def test_a_confirmed_booking_on_the_same_departure_is_named_not_doubled(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    pay(factory, ref, "full")
+    ada.say(f"any space on the sunset tour {spoken(day(3))}? 2 adults")
+    ada.say("1")
+    again = ada.say("yes")
+    assert f"You already have {ref}" in again, again
+    assert bookings_of(factory, ada.phone) == 1
+
+
+def test_adding_to_a_paid_booking_leaves_the_difference_to_pay(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, when=20)
+    pay(factory, ref, "full")
+    asked = ada.say("one more adult please")
+    assert "You've paid $98; $49 would be left to pay" in asked, asked
+    done = ada.say("yes")
+    assert "Balance $49" in done and "/pay/" in done, done
+    changed = booking(factory, ref)
+    assert (changed.status, changed.total_minor, changed.paid_minor) == ("confirmed", 14700, 9800)
+
+
+def test_a_departure_from_another_number_is_not_changed(ada: Chat, factory) -> None:
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        theirs = hold(s, org, departure(s, org, "EBC100"), "+12025550150", utcnow(), 2)
+        s.commit()
+        ref = theirs.reference
+    reply = ada.say(f"add one more person to {ref}")
+    assert f"couldn't find booking {ref}" in reply, reply
+    assert booking(factory, ref).seats == 2
