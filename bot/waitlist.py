@@ -7,14 +7,35 @@ from bot import keywords
 from bot.lead_capture import ensure_lead, wants
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
-from models import LeadSource
-from services import payments, waitlist
+from models import Departure, LeadSource
+from services import payments, schedule, waitlist
 from services.errors import ServiceError
+
+
+def _named_departure(turn: Turn) -> Departure | None:
+    """ "waitlist for the 6pm one on Saturday": the one departure of the tour at the day and
+    time the message gives, if it names them."""
+    tour = turn.tour()
+    first, last = turn.wanted_dates()
+    if (
+        tour is None
+        or first is None
+        or last is None
+        or not ({"date", "time", "daypart"} & turn.told)
+    ):
+        return None
+    found = schedule.at_time_of_day(
+        turn.org,
+        schedule.departures_between(turn.session, turn.org, tour, first, last, turn.now),
+        clock=turn.slot("time"),
+        daypart=turn.slot("daypart"),
+    )
+    return found[0].departure if len(found) == 1 else None
 
 
 def join_waitlist(turn: Turn) -> None:
     voice = turn.voice
-    dep = turn.departure(turn.slot("full") or turn.slot("chosen"))
+    dep = _named_departure(turn) or turn.departure(turn.slot("full") or turn.slot("chosen"))
     if dep is None:
         turn.say(
             voice._(

@@ -164,3 +164,11 @@ def test_times_carry_the_city_for_a_number_abroad_and_not_at_home(client, factor
 def test_today_is_not_a_past_date(ada: Chat) -> None:
     reply = ada.say(f"sunset tour on {spoken(today())}")
     assert "has already passed" not in reply
+
+
+def test_the_waitlist_for_a_departure_named_by_its_time(ada: Chat, factory) -> None:
+    reply = ada.say(f"put us on the waitlist for the 6pm city walk on {spoken(day(5))}, 2 people")
+    assert "Added to the waitlist" in reply, reply
+    with factory() as s:
+        entry = s.scalar(select(WaitlistEntry))
+        assert entry is not None and entry.departure.code == "CITY5EVE"
