@@ -58,10 +58,17 @@ WHO_RE = re.compile(
     _F,
 )
 REF_RE = re.compile(r"\b(?:BK|bk)[\s\-#]?[2-9A-HJ-KM-NP-Za-hj-km-np-z]{5}\b")
+# "what time does it start?", "where do we meet?", "when is my tour?"
+WHEN_WHERE_RE = re.compile(
+    r"\b(?:what\s+time|when)\b[^?.!]{0,30}\b(?:start|starts|begin|begins|leave|leaves|depart|"
+    r"departs|pick\s*up|pickup|meet|is\s+(?:it|my|our|the)\s+(?:tour|trip|booking|walk|trek))\b"
+    r"|\bwhere\b[^?.!]{0,30}\b(?:meet|meeting|start|starts|pick\s*up|pickup)\b",
+    _F,
+)
 CHILD_RE = re.compile(r"\b(?:kids?|child|children|son|daughter|baby|toddler|boy|girl)\b", _F)
 
 # The kinds of request, as bot/my_bookings.py answers them.
-ADD, REMOVE, PARTY, BALANCE, RECEIPT, INVOICE, MOVE = (
+ADD, REMOVE, PARTY, BALANCE, RECEIPT, INVOICE, MOVE, WHEN_WHERE = (
     "add",
     "remove",
     "party",
@@ -69,10 +76,13 @@ ADD, REMOVE, PARTY, BALANCE, RECEIPT, INVOICE, MOVE = (
     "receipt",
     "invoice",
     "move",
+    "when_where",
 )
 # Requests that change who comes: read against a booking only outside a quote in progress
 # ("make it 3" while choosing a departure is about that quote).
 PARTY_KINDS = frozenset({ADD, REMOVE, PARTY})
+# Requests that need a booking to be about (else the NLU reads the message as usual).
+NEEDS_BOOKING = PARTY_KINDS | {MOVE, WHEN_WHERE}
 
 
 def request_kind(text: str) -> str | None:
@@ -89,6 +99,8 @@ def request_kind(text: str) -> str | None:
         return PARTY
     if ADD_RE.search(text) and WHO_RE.search(text):
         return ADD
+    if WHEN_WHERE_RE.search(text):
+        return WHEN_WHERE
     if BALANCE_RE.search(text) and re.search(
         r"\bpa(?:y|id|ying)\b|\bowe\b|\bdue\b|\bbalance\b", text, _F
     ):

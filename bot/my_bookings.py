@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from bot import booking_words, replies
 from bot.booking_requests import reschedule_request
-from bot.booking_words import ADD, BALANCE, INVOICE, MOVE, PARTY, RECEIPT, REMOVE
+from bot.booking_words import ADD, BALANCE, INVOICE, MOVE, PARTY, RECEIPT, REMOVE, WHEN_WHERE
 from bot.lead_capture import STAFF
 from bot.states import State
 from bot.turn import Turn, details_in, party_in
@@ -109,6 +109,29 @@ def about_booking(turn: Turn) -> None:
         receipt(turn)
     elif kind == INVOICE:
         invoice(turn)
+    elif kind == WHEN_WHERE:
+        when_and_where(turn)
+
+
+def when_and_where(turn: Turn) -> None:
+    """ "What time does it start?" with a booking: its departure's day, time and meeting
+    point."""
+    voice = turn.voice
+    booking = find_booking(turn)
+    if booking is None:
+        return
+    dep = booking.departure
+    lines = [
+        voice._(
+            "{reference}: {tour} starts {when}.",
+            reference=booking.reference,
+            tour=dep.tour.name,
+            when=voice.when(dep.starts_at),
+        )
+    ]
+    if dep.tour.meeting_point:
+        lines.append(voice._("Meeting point: {place}.", place=dep.tour.meeting_point))
+    turn.say(" ".join(lines))
 
 
 # --- more or fewer people ---------------------------------------------------------------
@@ -196,8 +219,10 @@ def _ask_to_confirm(turn: Turn, change: booking_changes.Change) -> None:
         voice._(
             "New total {total} (was {before}).",
             total=voice.money(change.price.total_minor, currency),
-            before=voice.money(booking.total_minor, currency),
-        ),
+            before=voice.money(change.was_total_minor, currency),
+        )
+        if change.difference_minor
+        else voice._("Same price: {total}.", total=voice.money(change.price.total_minor, currency)),
     ]
     if change.paid_minor and change.owed_minor:
         lines.append(

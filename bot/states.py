@@ -33,8 +33,9 @@ Rules, in order; the first that applies answers the message:
  17. in need_party: the party for the chosen departure -> take_party
  18. in choosing: a number from the list -> choose_departure
  19. in questions: a question (not an answer) after the enquiry's questions -> tour_info
- 20. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 21. the table: (state, intent), else the intent in any state -> the table
+ 20. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 21. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 22. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -339,6 +340,12 @@ RULES: tuple[Rule, ...] = (
         "tour_info",
         lambda m: m.intent == "ask_info" and looks_like_question(m.text),
         states=_in(State.QUESTIONS),
+        keeps_details=True,
+    ),
+    Rule(
+        "an enquiry that names a tour and a day: that day's departures",
+        "check_availability",
+        lambda m: m.intent == "enquire" and {"tour", "date"} <= m.told,
         keeps_details=True,
     ),
     Rule(

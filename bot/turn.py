@@ -194,7 +194,7 @@ class Reading:
             kind = booking_words.INVOICE  # the company details asked for
         if kind is None:
             return None
-        if kind in booking_words.PARTY_KINDS | {booking_words.MOVE}:
+        if kind in booking_words.NEEDS_BOOKING:
             if booking_words.REF_RE.search(self.text):
                 return kind  # named: its handler finds it, or says it is not theirs
             # "make it 3" while a new quote is under way is about that quote.

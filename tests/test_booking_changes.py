@@ -92,7 +92,8 @@ def test_only_the_same_tour_and_a_real_change(session: Session, org: Organizatio
         ("change the date of my booking", "move"),
         ("can you add pickup from the hotel?", None),  # nobody added
         ("is lunch included?", None),
-        ("what time does it start", None),
+        ("what time does it start", "when_where"),  # read against a booking if any
+        ("what time is sunset in march?", None),
     ],
 )
 def test_what_a_message_asks_of_a_booking(text: str, kind: str | None) -> None:

@@ -172,3 +172,8 @@ def test_the_waitlist_for_a_departure_named_by_its_time(ada: Chat, factory) -> N
     with factory() as s:
         entry = s.scalar(select(WaitlistEntry))
         assert entry is not None and entry.departure.code == "CITY5EVE"
+
+
+def test_an_enquiry_naming_a_tour_and_a_day_shows_that_days_departures(ada: Chat) -> None:
+    reply = ada.say(f"old city walk {spoken(day(5))} 9am for 2")
+    assert "09:00" in reply and "Reply with the number" in reply, reply

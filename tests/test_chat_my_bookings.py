@@ -221,3 +221,16 @@ def test_a_departure_from_another_number_is_not_changed(ada: Chat, factory) -> N
     reply = ada.say(f"add one more person to {ref}")
     assert f"couldn't find booking {ref}" in reply, reply
     assert booking(factory, ref).seats == 2
+
+
+def test_what_time_does_it_start_is_answered_from_the_booking(ada: Chat) -> None:
+    ref = held_by_chat(ada, when=3)
+    reply = ada.say("what time does it start?")
+    assert ref in reply and "17:30" in reply and f"{day(3).day} {day(3):%b}" in reply, reply
+
+
+def test_a_move_at_the_same_price_says_so(ada: Chat) -> None:
+    held_by_chat(ada, when=3)
+    ada.say(f"can we move it to {spoken(day(5))}?")
+    asked = ada.say("1")
+    assert "Same price: $98" in asked, asked
