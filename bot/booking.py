@@ -720,9 +720,16 @@ def full_option(turn: Turn) -> None:
     elif option == 3 or option == 1:
         tour = turn.tour()
         full = turn.departure(turn.slot("full"))
-        found = availability.search(
-            turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
-        )
+        if full is not None:  # nearest to the full date asked, not the soonest from today
+            around = turn.org.local(full.starts_at).date()
+            found = schedule.nearest(
+                turn.session, turn.org, full.tour, around, around, turn.now, party=turn.party()
+            )
+            found.sort(key=lambda item: item.departure.starts_at)
+        else:
+            found = availability.search(
+                turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
+            )
         found = [f for f in found if not full or f.departure.id != full.id]
         if found:
             _offer_list(turn, found, intro=turn.voice._("Other dates with room:"))

@@ -177,3 +177,23 @@ def test_the_waitlist_for_a_departure_named_by_its_time(ada: Chat, factory) -> N
 def test_an_enquiry_naming_a_tour_and_a_day_shows_that_days_departures(ada: Chat) -> None:
     reply = ada.say(f"old city walk {spoken(day(5))} 9am for 2")
     assert "09:00" in reply and "Reply with the number" in reply, reply
+
+
+def test_other_dates_after_a_full_one_are_the_nearest_to_it(ada: Chat, factory) -> None:
+    from models import Departure, Organization
+
+    saturday = weekday_after(28, 5)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        start = datetime.combine(saturday, time(17, 30), tzinfo=KTM)
+        dep = s.scalar(select(Departure).where(Departure.starts_at == start))
+        hold(s, org, dep, "+12025550998", utcnow(), adults=20)
+        s.commit()
+    full = ada.say(f"sunset tour {spoken(saturday)} for 2")
+    assert "fully booked" in full, full
+    other = ada.say("3")
+    listed = re.findall(r"\d\) Sunset Tour, \w+ (\d+ \w+)", other)
+    sunday, before = saturday + timedelta(days=1), saturday - timedelta(days=6)
+    assert f"{sunday.day} {sunday:%b}" in listed and f"{before.day} {before:%b}" in listed, other
+    first_weekend = weekday_after(WEEKEND_FROM, 5)
+    assert f"{first_weekend.day} {first_weekend:%b}" not in listed
