@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
-from bot import replies
+from bot import my_bookings, replies
 from bot.enquiries import lead_details
 from bot.general import tour_names
 from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
@@ -115,6 +115,8 @@ def check_availability(turn: Turn) -> None:
         _passed(turn, tour, last)
         return
     first = max(first, today)
+    if asked_days and first == last and _holds_that_day(turn, tour, first):
+        return
     timed = bool(turn.slot("time") or turn.slot("daypart"))
     if (timed or (asked_days and first == last)) and _by_time_of_day(turn, tour, first, last):
         return
@@ -152,6 +154,54 @@ def check_availability(turn: Turn) -> None:
         _offer_full(turn, full, _no_room(turn, full, party))
         return
     _not_running(turn, tour, first, last, asked_days)
+
+
+def _holds_that_day(turn: Turn, tour: Tour, day: date) -> bool:
+    """Asking again for a day they already hold or booked (the same tour): that booking is
+    named, never a second one; a different party is offered as a change of it."""
+    start, end = availability.local_day_bounds(turn.org, day, day)
+    mine = turn.session.scalar(
+        select(Booking)
+        .join(Departure, Departure.id == Booking.departure_id)
+        .where(
+            Booking.organization_id == turn.org.id,
+            Booking.customer_id == turn.customer.id,
+            Booking.status.in_(EXPECTED_STATUSES),
+            Departure.tour_id == tour.id,
+            Departure.starts_at >= max(start, turn.now),
+            Departure.starts_at < end,
+        )
+        .order_by(Departure.starts_at)
+        .limit(1)
+    )
+    if mine is None:
+        return False
+    voice, party = turn.voice, turn.party()
+    if party and party != mine.party and mine.status in booking_changes.CHANGEABLE:
+        try:
+            change = booking_changes.quote(turn.session, turn.org, mine, turn.now, party=party)
+        except ServiceError:
+            pass
+        else:
+            turn.say(voice._("You already have {reference} that day.", reference=mine.reference))
+            my_bookings.ask_to_confirm(turn, change)
+            return True
+    lines = [
+        voice._("You already have {reference} that day:", reference=mine.reference),
+        replies.booking_summary(voice, mine),
+    ]
+    if mine.status == BookingStatus.HELD:
+        lines.append(
+            voice._("Pay here: {link}", link=payments.pay_url(mine, turn.config.PUBLIC_BASE_URL))
+        )
+    lines.append(
+        voice._('To change it, just tell me (e.g. "add 1 person" or "move it to Sunday").')
+    )
+    turn.say("\n".join(lines))
+    turn.goto(
+        State.HELD if mine.status == BookingStatus.HELD else State.IDLE, booking=mine.reference
+    )
+    return True
 
 
 def _intro(turn: Turn, tour: Tour) -> str:
@@ -391,6 +441,8 @@ def choose_departure(turn: Turn) -> None:
     option = turn.result.entity("option")
     if option == -1 and offered:
         option = len(offered)
+    if option is None and len(offered) == 1 and turn.result.intent in ("affirm", "book", "hold"):
+        option = 1  # one departure offered: "yes" is that one
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         if _pick_by_time(turn):
             return

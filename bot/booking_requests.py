@@ -85,6 +85,11 @@ def booking_status(turn: Turn) -> None:
         if entry is not None and entry.status in ACTIVE_WAITLIST_STATUSES:
             position = waitlist.position(turn.session, entry)
             text += " " + turn.voice._("Waitlist position: #{position}.", position=position)
+    elif booking.status == BookingStatus.HELD:  # not confirmed until paid: the way to pay
+        text += "\n" + turn.voice._(
+            "Pay here to confirm it: {link}",
+            link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
+        )
     turn.say(text)
 
 

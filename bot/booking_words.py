@@ -26,13 +26,18 @@ REMOVE_RE = re.compile(
     rf"|\b({NUMBER}|one)\s+(?:less|fewer)\b|\bminus\s+(?:one|\d+)\b"
     r"|\b(?:can'?t|cannot|can not|won'?t|isn'?t|aren'?t|not)\s+(?:be\s+)?"
     r"(?:come|coming|make it|join|joining)\b|\b(?:dropped|pulled)\s+out\b"
-    r"|\bno\s+longer\s+(?:come|coming|join)",
+    r"|\bno\s+longer\s+(?:come|coming|join)"
+    r"|\b(?:one|two|\d+)\s+of\s+us\s+(?:is|are|'s|got|has|have)\s+(?:sick|ill|unwell|not|out|cancel)",
     _F,
 )
-# "make it 4", "change it to 3 people", "we are now 5", "now 3 of us", "update to 2 adults"
+# "make it 4", "change it to 3 people", "we are now 5", "now 3 of us", "update to 2 adults",
+# "go with 2 instead of 3", "only 2 of us now"
 SET_RE = re.compile(
     rf"\b(?:make\s+it|change\s+(?:it|the\s+booking|my\s+booking|that|us)\s+to|update\s+(?:it\s+)?to"
-    rf"|now\s+(?:we(?:'re|\s+are)\s+)?|we(?:'re|\s+are|\s+will\s+be|'ll\s+be)\s+now)\s+{NUMBER}\b",
+    rf"|now\s+(?:we(?:'re|\s+are)\s+)?|we(?:'re|\s+are|\s+will\s+be|'ll\s+be)\s+now|with"
+    rf"|be|only|just)\s+({NUMBER})\b(?:\s+(?:people|persons|adults|of\s+us|pax))?"
+    rf"(?=\s+(?:instead|now|rather|please|pls|plz|thanks|thx)\b|\s*$|\s*[,.!?])"
+    rf"|\b({NUMBER})\s+(?:people\s+|adults\s+|of\s+us\s+)?instead\s+of\s+{NUMBER}\b",
     _F,
 )
 BALANCE_RE = re.compile(
@@ -93,10 +98,10 @@ def request_kind(text: str) -> str | None:
         return RECEIPT
     if MOVE_RE.search(text):
         return MOVE
-    if REMOVE_RE.search(text) and WHO_RE.search(text):
-        return REMOVE
     if SET_RE.search(text):
         return PARTY
+    if REMOVE_RE.search(text) and WHO_RE.search(text):
+        return REMOVE
     if ADD_RE.search(text) and WHO_RE.search(text):
         return ADD
     if WHEN_WHERE_RE.search(text):
@@ -106,6 +111,14 @@ def request_kind(text: str) -> str | None:
     ):
         return BALANCE
     return None
+
+
+def new_count(text: str) -> int | None:
+    """For PARTY: the number of people the booking should be for ("make it 4")."""
+    m = SET_RE.search(text)
+    if m is None:
+        return None
+    return to_int(m.group(1) or m.group(2))
 
 
 def how_many(text: str, kind: str) -> tuple[str, int]:

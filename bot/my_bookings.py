@@ -140,7 +140,15 @@ def when_and_where(turn: Turn) -> None:
 def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None:
     party = dict(booking.party)
     if kind == PARTY:
-        return party_in(turn.result)
+        if told := party_in(turn.result):
+            return told
+        n = booking_words.new_count(turn.text)
+        if n is None:
+            return None
+        # "make it 4": the children stay, the adults make up the rest.
+        children = {t: c for t, c in party.items() if t != "adult"}
+        adults = n - sum(children.values())
+        return {"adult": adults, **children} if adults > 0 else {"adult": n}
     tier, n = booking_words.how_many(turn.text, kind)
     if kind == ADD:
         if told := party_in(turn.result):
@@ -195,10 +203,11 @@ def change_people(turn: Turn) -> None:
     except ServiceError as exc:
         turn.say(exc.said_by(voice))
         return
-    _ask_to_confirm(turn, change)
+    ask_to_confirm(turn, change)
 
 
-def _ask_to_confirm(turn: Turn, change: booking_changes.Change) -> None:
+def ask_to_confirm(turn: Turn, change: booking_changes.Change) -> None:
+    """The change in words, with its price; YES makes it (apply_change)."""
     voice, booking = turn.voice, change.booking
     currency = booking.currency
     lines = [
@@ -217,9 +226,10 @@ def _ask_to_confirm(turn: Turn, change: booking_changes.Change) -> None:
             before=phrases.party(voice, booking.party),
         ),
         voice._(
-            "New total {total} (was {before}).",
+            "New total {total} (was {before}: {difference}).",
             total=voice.money(change.price.total_minor, currency),
             before=voice.money(change.was_total_minor, currency),
+            difference=_difference(turn, change),
         )
         if change.difference_minor
         else voice._("Same price: {total}.", total=voice.money(change.price.total_minor, currency)),
@@ -279,7 +289,7 @@ def apply_change(turn: Turn) -> None:
             if change.price.total_minor != pending.get("total_minor"):
                 raise _PriceMoved(change)
     except _PriceMoved as moved:  # prices changed since the question: ask again
-        _ask_to_confirm(turn, moved.change)
+        ask_to_confirm(turn, moved.change)
         return
     except NotEnoughSeats:
         turn.say(
@@ -341,6 +351,17 @@ def move_request(turn: Turn) -> None:
     options = _move_options(turn, booking)
     if not options:  # nothing to offer: a person looks for a way
         turn.instead(reschedule_request)
+        return
+    named = {"date", "time", "daypart"} & {k for k, v in details_in(turn.result).items() if v}
+    if named and len(options) == 1:  # "move it to Sunday": that one, straight to the yes
+        try:
+            change = booking_changes.quote(
+                turn.session, turn.org, booking, turn.now, departure=options[0]
+            )
+        except ServiceError as exc:
+            turn.say(exc.said_by(voice))
+            return
+        ask_to_confirm(turn, change)
         return
     lines = [
         voice._(
@@ -436,6 +457,8 @@ def choose_move(turn: Turn) -> None:
     option = turn.result.entity("option")
     if option == -1 and offered:
         option = len(offered)
+    if option is None and len(offered) == 1 and turn.reading.clear_yes:
+        option = 1  # one date offered: "yes" is that one
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         turn.say(voice._("Please reply with a number from 1 to {last}.", last=len(offered)))
         return
@@ -459,7 +482,7 @@ def choose_move(turn: Turn) -> None:
     except ServiceError as exc:
         turn.say(exc.said_by(voice))
         return
-    _ask_to_confirm(turn, change)
+    ask_to_confirm(turn, change)
 
 
 # --- the balance, a receipt, an invoice -------------------------------------------------

@@ -26,7 +26,7 @@ Rules, in order; the first that applies answers the message:
  11. yes or no to an open waitlist offer -> answer_waitlist_offer
  12. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
  13. in confirm_change: a clear no to the change stated -> keep_change
- 14. in moving: a number from the dates offered for the booking -> choose_move
+ 14. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
  15. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
  16. a bare number answering 'how many people?' -> party_answer
@@ -90,7 +90,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   handoff -> handoff
   enquire -> questions
   lead_details -> idle; instead: menu
-  check_availability -> choosing, full, idle, need_tour, questions
+  check_availability -> choosing, confirm_change, full, held, idle, need_tour, questions
   revise -> confirming, full, idle, need_party, questions; instead: check_availability
   choose_departure -> confirming, full, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
@@ -107,7 +107,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   reschedule_request -> idle
   payment_link -> (stays)
   about_booking -> confirm_change; instead: move_request, pay_balance
-  move_request -> moving; instead: reschedule_request
+  move_request -> confirm_change, moving; instead: reschedule_request
   choose_move -> confirm_change, idle
   apply_change -> confirm_change, idle
   keep_change -> idle
@@ -117,36 +117,40 @@ Handler -> the states it may move to (; instead: what it may pass on to):
 
 The graph: where a message moves a conversation (by which handlers):
   any state -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
-        (about_booking), confirming (revise, take_party), full (check_availability,
-        join_waitlist, revise), handoff (handoff), held (answer_waitlist_offer), idle
-        (check_availability, join_waitlist, lead_details, reschedule_request, revise,
-        start_over, take_party), moving (move_request), need_party (revise, take_party),
-        need_tour (check_availability), questions (check_availability, enquire, revise,
-        take_party)
-  questions, also -> choosing (check_availability), full (check_availability), idle
-        (check_availability, lead_details), need_tour (check_availability), questions
-        (check_availability)
-  need_tour, also -> choosing (check_availability), full (check_availability), idle
-        (check_availability), need_tour (check_availability), questions (check_availability)
-  choosing, also -> choosing (check_availability), confirming (choose_departure, revise), full
-        (check_availability, choose_departure, revise), idle (check_availability,
-        choose_departure, revise), need_party (choose_departure, revise), need_tour
-        (check_availability), questions (check_availability, choose_departure, revise)
+        (about_booking, check_availability, move_request), confirming (revise, take_party),
+        full (check_availability, join_waitlist, revise), handoff (handoff), held
+        (answer_waitlist_offer, check_availability), idle (check_availability, join_waitlist,
+        lead_details, reschedule_request, revise, start_over, take_party), moving
+        (move_request), need_party (revise, take_party), need_tour (check_availability),
+        questions (check_availability, enquire, revise, take_party)
+  questions, also -> choosing (check_availability), confirm_change (check_availability), full
+        (check_availability), held (check_availability), idle (check_availability,
+        lead_details), need_tour (check_availability), questions (check_availability)
+  need_tour, also -> choosing (check_availability), confirm_change (check_availability), full
+        (check_availability), held (check_availability), idle (check_availability), need_tour
+        (check_availability), questions (check_availability)
+  choosing, also -> choosing (check_availability), confirm_change (check_availability),
+        confirming (choose_departure, revise), full (check_availability, choose_departure,
+        revise), held (check_availability), idle (check_availability, choose_departure,
+        revise), need_party (choose_departure, revise), need_tour (check_availability),
+        questions (check_availability, choose_departure, revise)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
-  confirming, also -> choosing (check_availability), confirming (hold_seats, revise), full
-        (check_availability, hold_seats, revise), held (hold_seats), idle (check_availability,
-        drop_offer, hold_seats, revise), need_party (hold_seats, revise), need_tour
-        (check_availability), questions (check_availability, hold_seats, revise)
-  full, also -> choosing (check_availability, full_option), confirming (full_option, revise),
-        full (check_availability, join_waitlist, revise), idle (check_availability,
+  confirming, also -> choosing (check_availability), confirm_change (check_availability),
+        confirming (hold_seats, revise), full (check_availability, hold_seats, revise), held
+        (check_availability, hold_seats), idle (check_availability, drop_offer, hold_seats,
+        revise), need_party (hold_seats, revise), need_tour (check_availability), questions
+        (check_availability, hold_seats, revise)
+  full, also -> choosing (check_availability, full_option), confirm_change
+        (check_availability), confirming (full_option, revise), full (check_availability,
+        join_waitlist, revise), held (check_availability), idle (check_availability,
         drop_offer, full_option, join_waitlist, revise), need_party (full_option, revise),
         need_tour (check_availability), questions (check_availability, full_option, revise)
   held, also -> (stays)
   handoff, only -> idle (start_over)
   confirm_cancel, also -> idle (confirm_cancel, keep_booking)
-  moving, also -> confirm_change (choose_move), idle (choose_move, reschedule_request), moving
-        (move_request)
+  moving, also -> confirm_change (choose_move, move_request), idle (choose_move,
+        reschedule_request), moving (move_request)
   confirm_change, also -> confirm_change (apply_change), idle (apply_change, keep_change)
 """
 
@@ -303,9 +307,9 @@ RULES: tuple[Rule, ...] = (
         states=_in(State.CONFIRM_CHANGE),
     ),
     Rule(
-        "a number from the dates offered for the booking",
+        "a number from the dates offered for the booking (yes: the only one)",
         "choose_move",
-        lambda m: isinstance(m.option, int),
+        lambda m: isinstance(m.option, int) or m.clear_yes,
         states=_in(State.MOVING),
     ),
     # The customer's bookings come first (bot/my_bookings.py).
@@ -479,8 +483,16 @@ MOVES: dict[str, Moves] = {
     "enquire": may(State.QUESTIONS),
     # The lead was closed meanwhile, or an empty message: the menu instead.
     "lead_details": may(State.IDLE, instead=("menu",)),
+    # A day they already hold: that booking named (HELD), or a new party offered as its
+    # change (CONFIRM_CHANGE).
     "check_availability": may(
-        State.NEED_TOUR, State.QUESTIONS, State.CHOOSING, State.FULL, State.IDLE
+        State.NEED_TOUR,
+        State.QUESTIONS,
+        State.CHOOSING,
+        State.FULL,
+        State.IDLE,
+        State.HELD,
+        State.CONFIRM_CHANGE,
     ),
     # Only the party changed: the same departure priced again; else a new search.
     # "the 6pm one" of a list: chosen (FULL when it has no room).
@@ -505,8 +517,9 @@ MOVES: dict[str, Moves] = {
     "payment_link": may(),
     # The request's handler by kind: a change stated -> CONFIRM_CHANGE.
     "about_booking": may(State.CONFIRM_CHANGE, instead=("move_request", "pay_balance")),
-    # Dates offered -> MOVING; none with room: staff asked instead.
-    "move_request": may(State.MOVING, instead=("reschedule_request",)),
+    # Dates offered -> MOVING, or the one date named -> CONFIRM_CHANGE; none with room:
+    # staff asked instead.
+    "move_request": may(State.MOVING, State.CONFIRM_CHANGE, instead=("reschedule_request",)),
     "choose_move": may(State.CONFIRM_CHANGE, State.IDLE),
     # Made -> IDLE; the price moved meanwhile: stated again.
     "apply_change": may(State.IDLE, State.CONFIRM_CHANGE),

@@ -291,6 +291,7 @@ class Turn:
     _handling: list[str] = field(init=False, default_factory=list)  # handler, then instead
     _tours: dict[str, Tour | None] = field(init=False, default_factory=dict)
     _departures: dict[str, Departure | None] = field(init=False, default_factory=dict)
+    _tours_booked: dict[str, str | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._state = self.conversation.state
@@ -399,7 +400,7 @@ class Turn:
     def tour(self) -> Tour | None:
         # Kept for the turn: the session's identity map holds objects only weakly, and the
         # handlers ask for the same tour and departure several times.
-        slug = self.slot("tour")
+        slug = self.slot("tour") or self._booked_tour()
         if not slug:
             return None
         if slug not in self._tours:
@@ -412,6 +413,27 @@ class Turn:
                 select(Tour).where(Tour.organization_id == self.org.id, Tour.slug == slug)
             )
         return self._tours[slug]
+
+    def _booked_tour(self) -> str | None:
+        """No tour said yet: the tour of the customer's coming booking, which their
+        messages are read against ("is it vegetarian friendly?" with a food-tour hold)."""
+        if "booked" not in self._tours_booked:
+            slug = None
+            if self.reading.has_booking:
+                slug = self.session.scalar(
+                    select(Tour.slug)
+                    .join(Departure, Departure.tour_id == Tour.id)
+                    .join(Booking, Booking.departure_id == Departure.id)
+                    .where(
+                        Booking.customer_id == self.customer.id,
+                        Booking.status.in_(EXPECTED_STATUSES),
+                        Departure.starts_at > self.now,
+                    )
+                    .order_by(Departure.starts_at)
+                    .limit(1)
+                )
+            self._tours_booked["booked"] = slug
+        return self._tours_booked["booked"]
 
     def party(self) -> dict[str, int] | None:
         party = self.slot("party")

@@ -123,11 +123,9 @@ def test_a_stated_change_lapses_on_anything_but_a_clear_yes(ada: Chat, factory) 
 
 def test_moving_to_another_date_offers_real_dates_and_moves_on_yes(ada: Chat, factory) -> None:
     ref = held_by_chat(ada, when=3)
-    offered = ada.say(f"can we move it to {spoken(day(5))}?")
-    assert ref in offered and "1)" in offered and "same price" in offered, offered
-    assert str(day(5).day) in offered
-    asked = ada.say("1")
-    assert "Reply YES" in asked, asked
+    asked = ada.say(f"can we move it to {spoken(day(5))}?")  # one departure that day
+    assert ref in asked and "Same price: $98" in asked and "Reply YES" in asked, asked
+    assert f"{day(5).day} {day(5):%b}" in asked
     assert booking(factory, ref).departure.starts_at.date() != day(5)
     done = ada.say("yes")
     assert "Done" in done, done
@@ -181,10 +179,26 @@ def test_an_invoice_is_a_task_for_staff(ada: Chat, factory) -> None:
         assert task is not None and task.content["task"] == "open"
 
 
-def test_a_second_hold_for_the_same_departure_changes_the_first(ada: Chat, factory) -> None:
+def test_asking_again_for_a_day_held_names_the_hold_and_offers_the_change(
+    ada: Chat, factory
+) -> None:
     ref = held_by_chat(ada, party="2 adults")
-    ada.say(f"any space on the sunset tour {spoken(day(3))}? 3 adults")
-    ada.say("1")
+    again = ada.say(f"any space on the sunset tour {spoken(day(3))}? 3 adults")
+    assert f"You already have {ref}" in again and "Reply YES" in again, again
+    ada.say("yes")
+    assert bookings_of(factory, ada.phone) == 1
+    assert booking(factory, ref).seats == 3
+    same = ada.say(f"sunset tour {spoken(day(3))} for 3 pls")
+    assert f"You already have {ref}" in same and "/pay/" in same, same
+    assert bookings_of(factory, ada.phone) == 1
+
+
+def test_a_second_hold_for_the_same_departure_changes_the_first(ada: Chat, factory) -> None:
+    """Reached another way (a list of several days), the yes to a quote for a departure
+    they hold changes that hold."""
+    ref = held_by_chat(ada, party="2 adults")
+    ada.say(f"any space on the sunset tour between {spoken(day(2))} and {spoken(day(4))}? 3 adults")
+    ada.say("2")
     again = ada.say("yes")
     assert ref in again and "changed it" in again, again
     assert bookings_of(factory, ada.phone) == 1
@@ -194,10 +208,9 @@ def test_a_second_hold_for_the_same_departure_changes_the_first(ada: Chat, facto
 def test_a_confirmed_booking_on_the_same_departure_is_named_not_doubled(ada: Chat, factory) -> None:
     ref = held_by_chat(ada, party="2 adults")
     pay(factory, ref, "full")
-    ada.say(f"any space on the sunset tour {spoken(day(3))}? 2 adults")
-    ada.say("1")
-    again = ada.say("yes")
+    again = ada.say(f"any space on the sunset tour {spoken(day(3))}? 2 adults")
     assert f"You already have {ref}" in again, again
+    ada.say("yes")
     assert bookings_of(factory, ada.phone) == 1
 
 
@@ -229,8 +242,12 @@ def test_what_time_does_it_start_is_answered_from_the_booking(ada: Chat) -> None
     assert ref in reply and "17:30" in reply and f"{day(3).day} {day(3):%b}" in reply, reply
 
 
-def test_a_move_at_the_same_price_says_so(ada: Chat) -> None:
-    held_by_chat(ada, when=3)
-    ada.say(f"can we move it to {spoken(day(5))}?")
-    asked = ada.say("1")
-    assert "Same price: $98" in asked, asked
+def test_a_move_to_one_of_several_dates_offered(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, when=3)
+    offered = ada.say(f"can we move it to between {spoken(day(5))} and {spoken(day(7))}?")
+    assert offered.count("same price") == 3 and "Reply with the number" in offered, offered
+    asked = ada.say("2")
+    assert "Same price: $98" in asked and "Reply YES" in asked, asked
+    ada.say("yes")
+    moved = booking(factory, ref)
+    assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(6)
