@@ -17,6 +17,7 @@ from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_le
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
 from bot.waitlist import join_waitlist
+from intents.entities.party import bare_count
 from models import (
     EXPECTED_STATUSES,
     Booking,
@@ -149,9 +150,9 @@ def check_availability(turn: Turn) -> None:
         .order_by(Departure.starts_at)
     )
     if full is not None:
-        if turn.result.intent in ("book", "hold"):
+        if turn.result.intent in ("book", "hold") or _a_group(party):
             _capture_failed(turn, "date_unavailable", full)
-        _offer_full(turn, full, _no_room(turn, full, party))
+        _offer_full(turn, full, _no_room(turn, full, party) + _group_line(turn, party))
         return
     _not_running(turn, tour, first, last, asked_days)
 
@@ -249,7 +250,7 @@ def _by_time_of_day(turn: Turn, tour: Tour, first: date, last: date) -> bool:
     asked = schedule.at_time_of_day(turn.org, day_seats, clock=clock, daypart=daypart)
     if not asked:
         when = (
-            voice._("at {time}", time=clock)
+            voice._("at {time}", time=clock.lstrip("~"))
             if clock
             else voice._(DAYPART_WORDS.get(daypart or "", N_("at that time")))
         )
@@ -269,12 +270,40 @@ def _by_time_of_day(turn: Turn, tour: Tour, first: date, last: date) -> bool:
         return True
     if not any(s.fits(party) for s in asked):
         full = asked[0].departure
-        if turn.result.intent in ("book", "hold"):
+        if turn.result.intent in ("book", "hold") or _a_group(party):
             _capture_failed(turn, "date_unavailable", full)
-        _offer_full(turn, full, _no_room(turn, full, party))
+        _offer_full(turn, full, _no_room(turn, full, party) + _group_line(turn, party))
+        return True
+    if (clock or daypart) and len(asked) == 1 and party and first == last:
+        # "the 11am one on Saturday, 2 of us": the one departure asked for, quoted at once.
+        _propose(turn, asked[0].departure)
         return True
     _offer_seats(turn, tour, asked, _intro(turn, tour))
     return True
+
+
+# A party this size that finds no room is a group for a rep to arrange (a lead), besides
+# the choices offered.
+GROUP_SIZE = 10
+
+
+def _a_group(party: dict[str, int] | None) -> bool:
+    return bool(party) and party_size(party or {}) >= GROUP_SIZE
+
+
+def _group_line(turn: Turn, party: dict[str, int] | None) -> str:
+    """For a group without room: who will help arrange it (the lead just made)."""
+    if not _a_group(party):
+        return ""
+    lead = open_lead(turn)
+    if lead is not None and lead.assigned_to is not None:
+        return "\n" + turn.voice._(
+            "{rep} arranges groups and has your request; they'll be in touch.",
+            rep=lead.assigned_to.name,
+        )
+    return "\n" + turn.voice._(
+        "Our team arranges groups and has your request; they'll be in touch."
+    )
 
 
 def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str) -> None:
@@ -445,6 +474,22 @@ def choose_departure(turn: Turn) -> None:
         option = 1  # one departure offered: "yes" is that one
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         if _pick_by_time(turn):
+            return
+        count = bare_count(turn.text)
+        if count is not None and not turn.party() and offered:
+            # "4" after a list shown without a party: how many people, not an option.
+            counted = {"adult": count}
+            turn.remember(party=counted)
+            if len(offered) == 1:
+                _choose(turn, turn.departure(offered[0]))
+                return
+            turn.say(
+                turn.voice._(
+                    "For {party}: which departure? Reply with a number from 1 to {last}.",
+                    party=phrases.party(turn.voice, counted),
+                    last=len(offered),
+                )
+            )
             return
         turn.say(
             turn.voice._("Please reply with a number from 1 to {last}.", last=len(offered))

@@ -140,11 +140,11 @@ def when_and_where(turn: Turn) -> None:
 def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None:
     party = dict(booking.party)
     if kind == PARTY:
-        if told := party_in(turn.result):
-            return told
+        told = party_in(turn.result)
         n = booking_words.new_count(turn.text)
-        if n is None:
-            return None
+        if n is None or (told and sum(told.values()) == n):
+            return told  # "make it 2 adults and a child": the party said
+        # "one of us is sick, can we go with 2": the number asked for, not "one of us".
         # "make it 4": the children stay, the adults make up the rest.
         children = {t: c for t, c in party.items() if t != "adult"}
         adults = n - sum(children.values())

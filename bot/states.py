@@ -90,12 +90,14 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   handoff -> handoff
   enquire -> questions
   lead_details -> idle; instead: menu
-  check_availability -> choosing, confirm_change, full, held, idle, need_tour, questions
+  check_availability -> choosing, confirm_change, confirming, full, held, idle, need_party,
+      need_tour, questions
   revise -> confirming, full, idle, need_party, questions; instead: check_availability
   choose_departure -> confirming, full, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
   party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
-  hold_seats -> confirming, full, held, idle, need_party, questions; instead: check_availability
+  hold_seats -> confirming, full, held, idle, need_party, questions; instead:
+      check_availability
   drop_offer -> idle
   full_option -> choosing, confirming, idle, need_party, questions; instead: join_waitlist
   join_waitlist -> full, idle
@@ -117,35 +119,39 @@ Handler -> the states it may move to (; instead: what it may pass on to):
 
 The graph: where a message moves a conversation (by which handlers):
   any state -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
-        (about_booking, check_availability, move_request), confirming (revise, take_party),
-        full (check_availability, join_waitlist, revise), handoff (handoff), held
-        (answer_waitlist_offer, check_availability), idle (check_availability, join_waitlist,
-        lead_details, reschedule_request, revise, start_over, take_party), moving
-        (move_request), need_party (revise, take_party), need_tour (check_availability),
-        questions (check_availability, enquire, revise, take_party)
-  questions, also -> choosing (check_availability), confirm_change (check_availability), full
-        (check_availability), held (check_availability), idle (check_availability,
-        lead_details), need_tour (check_availability), questions (check_availability)
-  need_tour, also -> choosing (check_availability), confirm_change (check_availability), full
-        (check_availability), held (check_availability), idle (check_availability), need_tour
+        (about_booking, check_availability, move_request), confirming (check_availability,
+        revise, take_party), full (check_availability, join_waitlist, revise), handoff
+        (handoff), held (answer_waitlist_offer, check_availability), idle (check_availability,
+        join_waitlist, lead_details, reschedule_request, revise, start_over, take_party),
+        moving (move_request), need_party (check_availability, revise, take_party), need_tour
+        (check_availability), questions (check_availability, enquire, revise, take_party)
+  questions, also -> choosing (check_availability), confirm_change (check_availability),
+        confirming (check_availability), full (check_availability), held (check_availability),
+        idle (check_availability, lead_details), need_party (check_availability), need_tour
+        (check_availability), questions (check_availability)
+  need_tour, also -> choosing (check_availability), confirm_change (check_availability),
+        confirming (check_availability), full (check_availability), held (check_availability),
+        idle (check_availability), need_party (check_availability), need_tour
         (check_availability), questions (check_availability)
   choosing, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (choose_departure, revise), full (check_availability, choose_departure,
-        revise), held (check_availability), idle (check_availability, choose_departure,
-        revise), need_party (choose_departure, revise), need_tour (check_availability),
-        questions (check_availability, choose_departure, revise)
+        confirming (check_availability, choose_departure, revise), full (check_availability,
+        choose_departure, revise), held (check_availability), idle (check_availability,
+        choose_departure, revise), need_party (check_availability, choose_departure, revise),
+        need_tour (check_availability), questions (check_availability, choose_departure,
+        revise)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
   confirming, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (hold_seats, revise), full (check_availability, hold_seats, revise), held
-        (check_availability, hold_seats), idle (check_availability, drop_offer, hold_seats,
-        revise), need_party (hold_seats, revise), need_tour (check_availability), questions
-        (check_availability, hold_seats, revise)
+        confirming (check_availability, hold_seats, revise), full (check_availability,
+        hold_seats, revise), held (check_availability, hold_seats), idle (check_availability,
+        drop_offer, hold_seats, revise), need_party (check_availability, hold_seats, revise),
+        need_tour (check_availability), questions (check_availability, hold_seats, revise)
   full, also -> choosing (check_availability, full_option), confirm_change
-        (check_availability), confirming (full_option, revise), full (check_availability,
-        join_waitlist, revise), held (check_availability), idle (check_availability,
-        drop_offer, full_option, join_waitlist, revise), need_party (full_option, revise),
-        need_tour (check_availability), questions (check_availability, full_option, revise)
+        (check_availability), confirming (check_availability, full_option, revise), full
+        (check_availability, join_waitlist, revise), held (check_availability), idle
+        (check_availability, drop_offer, full_option, join_waitlist, revise), need_party
+        (check_availability, full_option, revise), need_tour (check_availability), questions
+        (check_availability, full_option, revise)
   held, also -> (stays)
   handoff, only -> idle (start_over)
   confirm_cancel, also -> idle (confirm_cancel, keep_booking)
@@ -484,15 +490,14 @@ MOVES: dict[str, Moves] = {
     # The lead was closed meanwhile, or an empty message: the menu instead.
     "lead_details": may(State.IDLE, instead=("menu",)),
     # A day they already hold: that booking named (HELD), or a new party offered as its
-    # change (CONFIRM_CHANGE).
+    # change (CONFIRM_CHANGE); the one departure at the time asked: quoted (_PROPOSE).
     "check_availability": may(
         State.NEED_TOUR,
-        State.QUESTIONS,
         State.CHOOSING,
         State.FULL,
-        State.IDLE,
         State.HELD,
         State.CONFIRM_CHANGE,
+        *_PROPOSE,
     ),
     # Only the party changed: the same departure priced again; else a new search.
     # "the 6pm one" of a list: chosen (FULL when it has no room).
@@ -652,7 +657,8 @@ def describe() -> str:
         line = f"  {name} -> {', '.join(sorted(moves.to)) or '(stays)'}"
         if moves.instead:
             line += f"; instead: {', '.join(sorted(moves.instead))}"
-        out.append(line + ("  [staff, from the admin]" if name in STAFF_MOVES else ""))
+        line += "  [staff, from the admin]" if name in STAFF_MOVES else ""
+        out += textwrap.wrap(line, 92, subsequent_indent="      ")
     out += ["", "The graph: where a message moves a conversation (by which handlers):"]
     anywhere = {r.then for r in RULES if r.states is None and r.then != TABLE}
     anywhere |= set(ANY_STATE.values()) | {OTHERWISE}

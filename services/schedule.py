@@ -73,12 +73,17 @@ def at_time_of_day(
     """The departures at the time asked: "18:00" (the nearest start within 45 minutes),
     "evening", "the early one" / "the late one" (the first / last of its day)."""
     if clock:
-        hours, minutes = (int(p) for p in clock.split(":"))
-        wanted = timedelta(hours=hours, minutes=minutes)
+        # "~11:00": an hour said without am/pm, 11:00 or 23:00.
+        loose = clock.startswith("~")
+        hours, minutes = (int(p) for p in clock.lstrip("~").split(":"))
+        wanted = [timedelta(hours=hours, minutes=minutes)]
+        if loose:
+            wanted.append(wanted[0] + timedelta(hours=12))
 
         def gap(s: Seats) -> timedelta:
             local = org.local(s.departure.starts_at)
-            return abs(timedelta(hours=local.hour, minutes=local.minute) - wanted)
+            at = timedelta(hours=local.hour, minutes=local.minute)
+            return min(abs(at - w) for w in wanted)
 
         close = [s for s in found if gap(s) <= CLOSE_ENOUGH]
         if not close:

@@ -175,8 +175,10 @@ def test_the_waitlist_for_a_departure_named_by_its_time(ada: Chat, factory) -> N
 
 
 def test_an_enquiry_naming_a_tour_and_a_day_shows_that_days_departures(ada: Chat) -> None:
-    reply = ada.say(f"old city walk {spoken(day(5))} 9am for 2")
-    assert "09:00" in reply and "Reply with the number" in reply, reply
+    reply = ada.say(f"old city walk {spoken(day(5))} 9am for 2")  # the one at 9: quoted
+    assert "09:00" in reply and "$50" in reply and "Reply YES to hold" in reply, reply
+    reply = ada.say(f"old city walk {spoken(day(5))} for 2")  # the whole day
+    assert "09:00" in reply and "14:00" in reply and "Reply with the number" in reply, reply
 
 
 def test_other_dates_after_a_full_one_are_the_nearest_to_it(ada: Chat, factory) -> None:

@@ -83,6 +83,12 @@ RELATIVE_RE = re.compile(
     rf"day after tomorrow|in ({NUMBER}) days?)\b",
     _F,
 )
+# "sunday 13th", "sat the 12th": the day of the month says which Sunday.
+WEEKDAY_DAY_RE = re.compile(
+    rf"\b(?:this\s+|next\s+)?({WEEKDAY})\.?,?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"(?!\s*(?:people|pax|ppl|adults?|kids?|of us|:|am|pm|a\.m|p\.m|h\b|hrs?|hours?|{MONTH}))",
+    _F,
+)
 WEEKDAY_RE = re.compile(rf"\b(?:(this|next|coming|this coming)\s+)?({WEEKDAY})\b\.?", _F)
 WEEKEND_RE = re.compile(r"\b(?:(this|next|coming)\s+)?weekend\b", _F)
 WEEK_RE = re.compile(r"\b(this|next|coming)\s+week\b", _F)
@@ -245,6 +251,8 @@ def extract_dates(text: str, ctx: ParseContext) -> list[Entity]:
             offset = 0
         if offset <= YEARS_AHEAD * 366:
             add(today + timedelta(days=offset), m.start(), m.end())
+    for m in WEEKDAY_DAY_RE.finditer(text):
+        add(_next_day_of_month(int(m.group(2)), today), m.start(), m.end())
     for m in WEEKDAY_RE.finditer(text):
         add(_weekday(today, WEEKDAYS[m.group(2).lower()], m.group(1)), m.start(), m.end())
     for m in DAY_ONLY_RE.finditer(text):
@@ -356,10 +364,26 @@ def extract_daypart(text: str) -> list[Entity]:
     return []
 
 
+# "at 11", "the 6 o'clock one": an hour without am/pm (morning or evening: either is meant).
+LOOSE_HOUR_RE = re.compile(
+    r"\b(?:at|around|about|@)\s+(\d{1,2})(?:\s*o'?clock)?\b(?!\s*(?:[:.]\d|people|pax|ppl|adults?|"
+    r"kids?|of us|days?|nights?|hours?|hrs?|mins?|minutes?|%|\$|st\b|nd\b|rd\b|th\b))"
+    r"|\b(\d{1,2})\s*o'?clock\b",
+    _F,
+)
+
+
 def extract_time(text: str) -> list[Entity]:
     m = TIME_RE.search(text)
     if not m:
-        return []
+        loose = LOOSE_HOUR_RE.search(text)
+        if loose is None:
+            return []
+        hour = int(loose.group(1) or loose.group(2))
+        if not 1 <= hour <= 12:
+            return []
+        # "~": the hour, or twelve hours later (services.schedule.at_time_of_day)
+        return [Entity("time", f"~{hour:02d}:00", loose.start(), loose.end())]
     if m.group(6):
         hours, minutes = (0, 0) if m.group(6).lower() == "midnight" else (12, 0)
     elif m.group(3):

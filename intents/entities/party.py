@@ -251,6 +251,9 @@ def _counted(text: str, ages: list[tuple[int, int, int]]) -> list[Entity]:
         found.append(Entity("children", len(ages), ages[0][1], ages[-1][2]))
     elif m := _first(ONE_CHILD_RE, text):
         found.append(Entity("children", 1, m.start(), m.end()))
+    elif ages and re.search(rf"\b{CHILDREN}\b|\b(?:sons?|daughters?)\b", text, _F):
+        # "a family of four, kids are 6 and 9": as many children as ages; the total below.
+        found.append(Entity("children", len(ages), ages[0][1], ages[-1][2]))
 
     total, ambiguous = None, False
     if m := _first(COUPLES_RE, text):
