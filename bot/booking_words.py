@@ -34,7 +34,7 @@ REMOVE_RE = re.compile(
 # "go with 2 instead of 3", "only 2 of us now"
 SET_RE = re.compile(
     rf"\b(?:make\s+it|change\s+(?:it|the\s+booking|my\s+booking|that|us)\s+to|update\s+(?:it\s+)?to"
-    rf"|now\s+(?:we(?:'re|\s+are)\s+)?|we(?:'re|\s+are|\s+will\s+be|'ll\s+be)\s+now|with"
+    rf"|now\s+(?:we(?:'re|\s+are)\s+)?|we(?:'re|\s+are|\s+will\s+be|'ll\s+be)(?:\s+now)?|with"
     rf"|be|only|just)\s+({NUMBER})\b(?:\s+(?:people|persons|adults|of\s+us|pax))?"
     rf"(?=\s+(?:instead|now|rather|please|pls|plz|thanks|thx)\b|\s*$|\s*[,.!?])"
     rf"|\b({NUMBER})\s+(?:people\s+|adults\s+|of\s+us\s+)?instead\s+of\s+{NUMBER}\b",
@@ -51,7 +51,8 @@ MOVE_RE = re.compile(
     r"\b(?:move|change|switch|swap|reschedule|postpone|push|bring\s+forward|transfer)\b"
     r"[^.?!]{0,40}?\b(?:date|day|booking|trip|tour|departure|reservation|another\s+day|"
     r"a\s+different\s+day|tomorrow|next\s+week|monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday|weekend|morning|afternoon|evening)\b",
+    r"saturday|sunday|weekend|morning|afternoon|evening|later|earlier|"
+    r"\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2})\b",
     _F,
 )
 # Who is added or removed: people, companions, a number.

@@ -200,6 +200,11 @@ class Reading:
             # "make it 3" while a new quote is under way is about that quote.
             if self.state in _QUOTING or not self.has_booking:
                 return None
+            # "we are 4, any space on the food tour Saturday?": a new request, not a change.
+            if kind in booking_words.PARTY_KINDS and (
+                self.result.entity("tour") or self.result.entity("date")
+            ):
+                return None
         return kind
 
     @cached_property

@@ -251,3 +251,21 @@ def test_a_move_to_one_of_several_dates_offered(ada: Chat, factory) -> None:
     ada.say("yes")
     moved = booking(factory, ref)
     assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(6)
+
+
+def test_other_ways_of_asking_for_a_change(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    assert "2 adults + 1 child instead of 2 adults" in ada.say("can I bring my kid too")
+    ada.say("no")
+    assert "4 adults instead of 2 adults" in ada.say("we're 4 now")
+    ada.say("no thanks")
+    assert "1 adult instead of 2 adults" in ada.say("my husband can't make it anymore")
+    ada.say("no")
+    assert booking(factory, ref).seats == 2
+
+
+def test_a_party_with_a_new_tour_is_a_new_request_not_a_change(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    reply = ada.say(f"we are 4, any space on the city walk {spoken(day(4))}?")
+    assert "instead of" not in reply and "Old City Walk" in reply, reply
+    assert booking(factory, ref).seats == 2
