@@ -81,10 +81,9 @@ def departure_page(code: str) -> ResponseReturnValue:
     dep = _departure(code)
     now = utcnow()
     manifest = reports.manifest_table(db.session, dep)
-    guide_choices = (
-        assignments.replacement_guides(db.session, dep, exclude=dep.guide)
-        if dep.status not in (DepartureStatus.CANCELLED, DepartureStatus.COMPLETED)
-        else []
+    runs_later = dep.status in (DepartureStatus.OPEN, DepartureStatus.CLOSED)
+    guide_options = (
+        assignments.guide_options(db.session, org, dep, exclude=dep.guide) if runs_later else []
     )
     return render_template(
         "admin/departure.html",
@@ -92,7 +91,10 @@ def departure_page(code: str) -> ResponseReturnValue:
         occ=inventory.occupancy(db.session, dep, now),
         waiting=reports.waitlist_counts(db.session, [dep.id]).get(dep.id, 0),
         manifest=manifest,
-        guide_choices=guide_choices,
+        guide_options=guide_options,
+        guide_choices=[o.guide for o in guide_options if o.free],
+        pending=assignments.pending_offer(db.session, dep),
+        runs_later=runs_later,
         offers=list(
             db.session.scalars(
                 select(GuideAssignment)
@@ -146,6 +148,49 @@ def departure_guide(code: str) -> ResponseReturnValue:
     return run(
         assign,
         f"Offered to {guide.name}; they reply ACCEPT or DECLINE.",
+        url_for("admin.departure_page", code=dep.code),
+    )
+
+
+def _guide_from_form() -> Guide:
+    return scoped(db.session.get(Guide, form_int("guide", 0, low=0, high=2**31 - 1)))  # type: ignore[no-any-return]
+
+
+@admin_bp.post("/departures/<code>/guide/assign")
+@requires("departures")
+def departure_guide_assign(code: str) -> ResponseReturnValue:
+    """Assign at once (agreed with the guide by phone): no ACCEPT awaited."""
+    dep = _departure(code)
+    guide = _guide_from_form()
+    return run(
+        lambda: assignments.assign_directly(
+            db.session,
+            current_org(),
+            dep,
+            guide,
+            utcnow(),
+            reason=form_text("reason", 300),
+            actor=actor(),
+        ),
+        f"{guide.name} is now the guide of {dep.code} and has been sent the details.",
+        url_for("admin.departure_page", code=dep.code),
+    )
+
+
+@admin_bp.post("/departures/<code>/guide/release")
+@requires("departures")
+def departure_guide_release(code: str) -> ResponseReturnValue:
+    dep = _departure(code)
+    return run(
+        lambda: assignments.release_guide(
+            db.session,
+            current_org(),
+            dep,
+            utcnow(),
+            reason=form_text("reason", 300),
+            actor=actor(),
+        ),
+        lambda guide: f"{guide.name} released and told." if guide else "Nobody to release.",
         url_for("admin.departure_page", code=dep.code),
     )
 

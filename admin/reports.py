@@ -7,6 +7,7 @@ import io
 from datetime import date, timedelta
 
 from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
 
 from admin import admin_bp
 from admin.auth import current_org, requires
@@ -62,7 +63,7 @@ def _cell(value: object) -> object:
 
 @admin_bp.get("/reports")
 @requires("reports")
-def reports_page():  # type: ignore[no-untyped-def]
+def reports_page() -> ResponseReturnValue:
     org = current_org()
     when = _period()
     report = owner_report.owner_report(db.session, org, when)
@@ -79,7 +80,7 @@ def reports_page():  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/reports/<table>.csv")
 @requires("reports")
-def reports_csv(table: str):  # type: ignore[no-untyped-def]
+def reports_csv(table: str) -> ResponseReturnValue:
     if table not in owner_report.TABLES:
         abort(404)
     org = current_org()

@@ -4,10 +4,11 @@ concerned is messaged."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     LIVE_ASSIGNMENT_STATUSES,
@@ -102,15 +103,142 @@ def busy_elsewhere(session: Session, guide: Guide, departure: Departure) -> bool
     return clash is not None
 
 
+def pending_elsewhere(session: Session, guide: Guide, departure: Departure) -> Departure | None:
+    """Another departure at the same time the guide has on offer (not yet answered)."""
+    return session.scalar(
+        select(Departure)
+        .join(GuideAssignment, GuideAssignment.departure_id == Departure.id)
+        .where(
+            GuideAssignment.guide_id == guide.id,
+            GuideAssignment.status == AssignmentStatus.OFFERED,
+            Departure.id != departure.id,
+            Departure.status.in_((DepartureStatus.OPEN, DepartureStatus.STARTED)),
+            Departure.starts_at < departure.ends_at,
+            Departure.ends_at > departure.starts_at,
+        )
+        .limit(1)
+    )
+
+
+def clash(session: Session, guide: Guide, departure: Departure) -> Departure | None:
+    """The departure keeping the guide busy at that time (theirs, overlapping), if any."""
+    return session.scalar(
+        select(Departure)
+        .where(
+            Departure.guide_id == guide.id,
+            Departure.id != departure.id,
+            Departure.status.in_((DepartureStatus.OPEN, DepartureStatus.STARTED)),
+            Departure.starts_at < departure.ends_at,
+            Departure.ends_at > departure.starts_at,
+        )
+        .order_by(Departure.starts_at)
+        .limit(1)
+    )
+
+
+@dataclass
+class GuideOption:
+    """A guide of the tour as ops choose a replacement: free or why not."""
+
+    guide: Guide
+    why_not: str | None = None
+    last_led: datetime | None = None
+
+    @property
+    def free(self) -> bool:
+        return self.why_not is None
+
+
+def guide_options(
+    session: Session, org: Organization, departure: Departure, exclude: Guide | None = None
+) -> list[GuideOption]:
+    """Every guide qualified for the tour: the free ones first (whoever led the tour most
+    recently first), then the others with the reason they cannot go: the current guide,
+    one released from or who declined this departure, one leading or offered another trip
+    at that time, one deactivated."""
+    answered = {
+        a.guide_id: a.status
+        for a in session.scalars(
+            select(GuideAssignment)
+            .where(GuideAssignment.departure_id == departure.id)
+            .order_by(GuideAssignment.id)
+        )
+    }
+    led: dict[int | None, datetime] = {
+        guide_id: at
+        for guide_id, at in session.execute(
+            select(Departure.guide_id, Departure.starts_at)
+            .where(
+                Departure.tour_id == departure.tour_id,
+                Departure.guide_id.is_not(None),
+                Departure.starts_at < departure.starts_at,
+                Departure.status != DepartureStatus.CANCELLED,
+            )
+            .order_by(Departure.starts_at)
+        ).tuples()
+    }
+    options = []
+    for guide in departure.tour.guides:
+        option = GuideOption(guide, last_led=led.get(guide.id))
+        status = answered.get(guide.id)
+        if not guide.active:
+            option.why_not = "deactivated"
+        elif exclude is not None and guide.id == exclude.id:
+            option.why_not = "the current guide"
+        elif status == AssignmentStatus.CANCELLED:
+            option.why_not = "released from this trip"
+        elif status == AssignmentStatus.DECLINED:
+            option.why_not = "declined this trip"
+        elif status == AssignmentStatus.OFFERED:
+            option.why_not = "already offered this trip"
+        elif (busy := clash(session, guide, departure)) is not None:
+            option.why_not = f"leading {busy.code} at {local_time(org, busy.starts_at)}"
+        elif (offered := pending_elsewhere(session, guide, departure)) is not None:
+            option.why_not = f"offered {offered.code} at {local_time(org, offered.starts_at)}"
+        options.append(option)
+    oldest = datetime.min.replace(tzinfo=departure.starts_at.tzinfo)
+    options.sort(key=lambda o: (not o.free, -(o.last_led or oldest).timestamp(), o.guide.name))
+    return options
+
+
 def replacement_guides(
     session: Session, departure: Departure, exclude: Guide | None = None
 ) -> list[Guide]:
-    """Active guides qualified for the tour and free for the whole departure."""
-    return [
-        g
-        for g in departure.tour.guides
-        if g.active and g is not exclude and not busy_elsewhere(session, g, departure)
-    ]
+    """Active guides qualified for the tour and free for the whole departure, leaving out
+    the guide being replaced, anyone released from, offered or who declined this departure,
+    and anyone leading or holding an unanswered offer for another trip at that time."""
+    org = session.get(Organization, departure.organization_id)
+    assert org is not None
+    return [o.guide for o in guide_options(session, org, departure, exclude) if o.free]
+
+
+def pending_offer(session: Session, departure: Departure) -> GuideAssignment | None:
+    """The newest offer of the departure no guide has answered yet."""
+    return session.scalar(
+        select(GuideAssignment)
+        .options(joinedload(GuideAssignment.guide))
+        .where(
+            GuideAssignment.departure_id == departure.id,
+            GuideAssignment.status == AssignmentStatus.OFFERED,
+        )
+        .order_by(GuideAssignment.id.desc())
+        .limit(1)
+    )
+
+
+def pending_offers(session: Session, departure_ids: list[int]) -> dict[int, GuideAssignment]:
+    if not departure_ids:
+        return {}
+    rows = session.scalars(
+        select(GuideAssignment)
+        .options(joinedload(GuideAssignment.guide))
+        .where(
+            GuideAssignment.departure_id.in_(departure_ids),
+            GuideAssignment.status == AssignmentStatus.OFFERED,
+        )
+        .order_by(GuideAssignment.id)
+    )
+    return {a.departure_id: a for a in rows}
 
 
 def accept_assignment(
@@ -228,14 +356,27 @@ def release_guide(
             f"{local_time(org, departure.starts_at)}){': ' + reason if reason else ''}.",
             now,
         )
-    if guide is not None and not assignments:  # the guide was set without an offer (catalog)
-        timeline.record(
+    if guide is not None and not assignments:
+        # The guide was set without an offer (the catalog): their release is recorded as an
+        # assignment too, so they are not offered this departure again as its replacement.
+        record = GuideAssignment(
+            organization_id=org.id,
+            departure_id=departure.id,
+            guide_id=guide.id,
+            fee_minor=guide.trip_fee_minor,
+            offered_at=now,
+        )
+        session.add(record)
+        session.flush()
+        assignment_states.transition(
             session,
-            departure,
-            "guide.released",
+            record,
+            AssignmentStatus.CANCELLED,
+            now,
+            event="guide.released",
             actor=actor,
             source="admin",
-            at=now,
+            reason=reason,
             content={"guide": guide.name, "reason": reason},
         )
     return guide
@@ -257,3 +398,136 @@ def replace_guide(
     if old is not None and old.id == new_guide.id:
         raise OperationsError(f"{new_guide.name} is already the guide of {departure.code}.")
     return offer_assignment(session, org, departure, new_guide, now, actor=actor)
+
+
+def assign_directly(
+    session: Session,
+    org: Organization,
+    departure: Departure,
+    guide: Guide,
+    now: datetime,
+    *,
+    reason: str = "",
+    actor: str = "ops",
+) -> GuideAssignment:
+    """Ops have agreed it with the guide (on the phone, say): the guide has the departure at
+    once, without ACCEPT. The current guide, if any, is released and told; other open offers
+    are withdrawn; the new guide gets the trip's details."""
+    if departure.status not in (DepartureStatus.OPEN, DepartureStatus.CLOSED):
+        raise OperationsError(f"{departure.code} is {departure.status}; its guide cannot change.")
+    if departure.tour not in guide.tours:
+        raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
+    if not guide.active:
+        raise OperationsError(f"{guide.name} is deactivated.")
+    if departure.guide_id == guide.id:
+        raise OperationsError(f"{guide.name} is already the guide of {departure.code}.")
+    if (busy := clash(session, guide, departure)) is not None:
+        raise OperationsError(
+            f"{guide.name} is leading {busy.code} at {local_time(org, busy.starts_at)}."
+        )
+    release_guide(session, org, departure, now, reason=reason, actor=actor)
+    assignment = GuideAssignment(
+        organization_id=org.id,
+        departure_id=departure.id,
+        guide_id=guide.id,
+        fee_minor=guide.trip_fee_minor,
+        offered_at=now,
+    )
+    session.add(assignment)
+    session.flush()
+    departure.guide_id = guide.id
+    assignment_states.transition(
+        session,
+        assignment,
+        AssignmentStatus.ACCEPTED,
+        now,
+        event="guide.assigned",
+        actor=actor,
+        source="admin",
+        content={"guide": guide.name, "reason": reason},
+    )
+    notify.to_staff(
+        session,
+        org,
+        guide.phone,
+        (
+            f"📋 You're the guide of {departure.tour.name} ({departure.code})\n"
+            f"Start: {local_time(org, departure.starts_at)}\n"
+            f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
+            f"Group: {group_size(session, departure)} guests\n"
+            f"Fee: {format_money(guide.trip_fee_minor, org.currency)}\n"
+            f"Send MANIFEST {departure.code} for the guest list, CHECKIN {departure.code} "
+            "when the trip starts."
+        ),
+        now,
+    )
+    return assignment
+
+
+def escalation_due(org: Organization, assignment: GuideAssignment) -> datetime:
+    """When an unanswered offer goes to ops: after the organization's time, or halfway to
+    the start when the trip is sooner than that (a guide emergency on the morning)."""
+    wait = timedelta(minutes=org.settings.guide_offer_escalation_minutes)
+    halfway = (assignment.departure.starts_at - assignment.offered_at) / 2
+    return assignment.offered_at + max(min(wait, halfway), timedelta(0))
+
+
+def escalate_unanswered_offers(session: Session, now: datetime) -> list[GuideAssignment]:
+    """The sweep's part: every offer nobody has answered in time is told to ops once (the
+    conditional update makes two sweeps at once tell them once), with the free guides."""
+    candidates = list(
+        session.scalars(
+            select(GuideAssignment)
+            .options(joinedload(GuideAssignment.departure), joinedload(GuideAssignment.guide))
+            .join(Departure, Departure.id == GuideAssignment.departure_id)
+            .where(
+                GuideAssignment.status == AssignmentStatus.OFFERED,
+                GuideAssignment.escalated_at.is_(None),
+                Departure.status.in_((DepartureStatus.OPEN, DepartureStatus.CLOSED)),
+                Departure.starts_at > now,
+            )
+            .order_by(GuideAssignment.id)
+        )
+    )
+    escalated = []
+    orgs: dict[int, Organization] = {}
+    for assignment in candidates:
+        org = orgs.get(assignment.organization_id) or session.get(
+            Organization, assignment.organization_id
+        )
+        assert org is not None
+        orgs[org.id] = org
+        if escalation_due(org, assignment) > now:
+            continue
+        won = session.execute(
+            update(GuideAssignment)
+            .where(GuideAssignment.id == assignment.id, GuideAssignment.escalated_at.is_(None))
+            .values(escalated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        session.refresh(assignment)
+        dep = assignment.departure
+        free = replacement_guides(session, dep, exclude=assignment.guide)
+        names = ", ".join(f"{g.name} {g.phone}" for g in free) or "nobody qualified is free"
+        minutes = int((now - assignment.offered_at).total_seconds() // 60)
+        tell_ops(
+            session,
+            org,
+            f"⚠️ {assignment.guide.name} has not answered the offer of {dep.code} "
+            f"({dep.tour.name}, {local_time(org, dep.starts_at)}) for {minutes} min. "
+            f"Qualified and free: {names}. Assign one in the admin.",
+            now,
+        )
+        timeline.record(
+            session,
+            dep,
+            "guide.offer_escalated",
+            actor="system",
+            source="sweep",
+            at=now,
+            content={"guide": assignment.guide.name, "minutes": minutes},
+        )
+        escalated.append(assignment)
+    return escalated

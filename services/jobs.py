@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from models.base import utcnow
-from services import outbox, reminders
+from services import assignments, outbox, reminders
 from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
 from services.runtime import Runtime
 from services.sweep import sweep
@@ -21,7 +21,8 @@ SWEEP_INTERVAL = timedelta(minutes=1)
 
 
 def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[str]]:
-    """Expires and offers seats, then re-sends outbox rows whose delivery was lost or whose
+    """Expires and offers seats, sends reminders, tells ops of guide offers nobody answered
+    in time, then re-sends outbox rows whose delivery was lost or whose
     retry is due (they are sent by their own jobs, each safe to run twice)."""
     now = now or utcnow()
     jobs = JobQueue.of(runtime)
@@ -32,6 +33,12 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
         reminded = reminders.send_due_reminders(session, now, runtime.config.PUBLIC_BASE_URL)
         outbox.commit_and_send(session, jobs)
     with runtime.sessions() as session:
+        escalated = [
+            f"{a.departure.code}: {a.guide.name}"
+            for a in assignments.escalate_unanswered_offers(session, now)
+        ]
+        outbox.commit_and_send(session, jobs)
+    with runtime.sessions() as session:
         due = outbox.due_messages(session, now)
     for message_id in due:
         try:
@@ -40,6 +47,8 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
             log.warning("could not re-enqueue message %s: %s", message_id, exc)
             break
     summary = result.as_dict()
+    if escalated:
+        summary["guide_offers_escalated"] = escalated
     if any(reminded.values()):
         summary["reminders"] = [f"{kind}: {n}" for kind, n in reminded.items() if n]
     if any(summary.values()) or due:

@@ -23,7 +23,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import owner_report
+from services import assignments, owner_report
 from services.availability import local_day_bounds
 from services.inventory import Occupancy, occupancy_many
 
@@ -35,6 +35,9 @@ class DepartureRow:
     departure: Departure
     occupancy: Occupancy
     waiting: int
+    # An unanswered offer to a guide: the guide's name and when it was made.
+    pending_guide: str | None = None
+    offered_at: datetime | None = None
 
     @property
     def guests(self) -> int:
@@ -60,7 +63,20 @@ def departure_board(
     )
     occupancy = occupancy_many(session, departures, now)
     waiting = waitlist_counts(session, [d.id for d in departures])
-    return [DepartureRow(d, occupancy[d.id], waiting.get(d.id, 0)) for d in departures]
+    offers = assignments.pending_offers(session, [d.id for d in departures if d.guide_id is None])
+    rows = []
+    for d in departures:
+        offer = offers.get(d.id)
+        rows.append(
+            DepartureRow(
+                d,
+                occupancy[d.id],
+                waiting.get(d.id, 0),
+                offer.guide.name if offer else None,
+                offer.offered_at if offer else None,
+            )
+        )
+    return rows
 
 
 def waitlist_counts(session: Session, departure_ids: list[int]) -> dict[int, int]:

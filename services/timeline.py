@@ -88,7 +88,9 @@ EVENT_WORDS: dict[str, str] = {
     "departure.status_changed": "Departure status changed",
     "departure.updated": "Departure changed",
     "guide.accepted": "Guide accepted",
+    "guide.assigned": "Guide assigned directly",
     "guide.declined": "Guide declined",
+    "guide.offer_escalated": "Nobody answered the guide offer: ops told",
     "guide.offered": "Trip offered to a guide",
     "guide.released": "Guide released",
     "incident.opened": "Incident reported",
@@ -135,6 +137,7 @@ _DETAIL_WORDS: dict[str, str] = {
     "role": "as",
     "severity": "severity",
     "response_minutes": "minutes to resolve",
+    "minutes": "minutes",
     "recounted": "",
 }
 _MONEY_KEYS = ("amount_minor", "total_minor", "total", "fee_minor", "refund_minor")
