@@ -13,12 +13,14 @@ def init_admin(app: Flask) -> None:
         access,
         auth,
         bookings,
+        crisis,
         dashboard,
         departures,
         inbox,
         incidents,
         leads,
         reports,
+        settings,
     )
     from admin.filters import register_filters
 

@@ -25,6 +25,7 @@ from models import (
 from services import (
     assignments,
     cancellations,
+    crisis,
     inventory,
     reports,
     timeline,
@@ -32,7 +33,6 @@ from services import (
 from services import (
     staff as staff_service,
 )
-from services.errors import ServiceError
 from services.i18n import Voice
 
 MAX_DAYS = 62
@@ -243,10 +243,9 @@ def departure_cancellation(code: str) -> ResponseReturnValue:
     )
     if record is None:
         abort(404)
-    try:
-        progress = cancellations.cancellation_progress(db.session, record)
-    except ServiceError as exc:
-        abort(400, exc.message)
     return render_template(
-        "admin/cancellation.html", dep=dep, record=record, progress=progress, now=utcnow()
+        "admin/crisis_progress.html",
+        batch=None,
+        progress=crisis.progress(db.session, current_org(), [record]),
+        now=utcnow(),
     )

@@ -70,6 +70,7 @@ def conversation(conv_id: int) -> ResponseReturnValue:
         template=org.settings.whatsapp_template,
         team=staff_service.staff_of(db.session, org),
         can_reply=staff_service.can(staff(), "reply"),
+        canned=inbox.canned_replies(org, conv),
         now=now,
     )
 
@@ -132,7 +133,16 @@ def conversation_assign(conv_id: int) -> ResponseReturnValue:
     conv = _conversation(conv_id)
     assignee = form_int("assignee", None, low=1, high=2**31 - 1)
     return run(
-        lambda: inbox.assign(db.session, current_org(), conv, assignee, utcnow(), actor=actor()),
+        lambda: inbox.assign(
+            db.session,
+            current_org(),
+            conv,
+            assignee,
+            utcnow(),
+            actor=actor(),
+            by=staff(),
+            link=url_for("admin.conversation", conv_id=conv.id, _external=True),
+        ),
         lambda who: f"Assigned to {who.name}." if who else "Unassigned.",
         url_for("admin.conversation", conv_id=conv.id),
     )

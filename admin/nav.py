@@ -24,11 +24,16 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "admin.dashboard", ("admin.dashboard",)),
     NavItem("Inbox", "admin.inbox_list", ("admin.inbox", "admin.conversation", "admin.canned")),
     NavItem("Leads", "admin.lead_board", ("admin.lead",)),
-    NavItem("Departures", "admin.departure_list", ("admin.departure",)),
+    # The crisis tools (several departures cancelled at once) open from the departures.
+    NavItem("Departures", "admin.departure_list", ("admin.departure", "admin.crisis")),
     NavItem("Incidents", "admin.incident_list", ("admin.incident",)),
     NavItem("Reports", "admin.reports_page", ("admin.reports",), "reports"),
+    # Staff, API tokens and the organization's settings: the owners' pages.
     NavItem(
-        "Access", "admin.access_page", ("admin.access", "admin.staff_", "admin.token_"), "access"
+        "Team",
+        "admin.access_page",
+        ("admin.access", "admin.staff_", "admin.token_", "admin.settings"),
+        "access",
     ),
 )
 

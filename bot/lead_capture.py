@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.states import State
 from bot.turn import Turn
-from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead
+from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead, StaffUser
 from services import leads, notify, phrases, ratelimit
 from services.i18n import Voice
 from services.leads import LeadContext
@@ -53,11 +53,19 @@ def ensure_lead(
         if turn.returning
         else []
     )
+    # Whoever has the conversation keeps it: the new lead goes to them, never a silent move
+    # of the conversation to the next rep in turn.
+    keeper = (
+        turn.session.get(StaffUser, turn.conversation.assigned_to_id)
+        if turn.conversation.assigned_to_id
+        else None
+    )
     lead = leads.create_lead(
         turn.session,
         turn.org,
         turn.customer,
         turn.now,
+        assign_to=keeper,
         source=source or turn.conversation.channel,
         reason=reason,
         priority=priority,
@@ -72,7 +80,8 @@ def ensure_lead(
         ),
     )
     turn.conversation.lead = lead
-    turn.conversation.assigned_to_id = lead.assigned_to_id
+    if turn.conversation.assigned_to_id is None:
+        turn.conversation.assigned_to_id = lead.assigned_to_id
     notify.lead_created(
         turn.session,
         turn.org,

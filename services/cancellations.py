@@ -4,6 +4,7 @@ channel we have for them, and a call list of those we could not reach."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +39,11 @@ from services.payments import StripeAccount
 
 class CancellationError(ServiceError):
     pass
+
+
+# How a departure's cancellation refunds its bookings (cancel_departure's refund=).
+REFUND_RULES = ("full", "policy", "none")
+PLACEHOLDER = re.compile(r"\{(name|reference|tour|when|refund)\}")
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,17 @@ def cancel_departure(
     *,
     stripe: StripeAccount,
     actor: str = "ops",
+    refund: str = "full",
+    own_message: str | None = None,
+    batch: str | None = None,
 ) -> DepartureCancellation:
+    """Cancels the departure and every booking on it, refunds by the rule chosen (full: we
+    cancelled, everything back; policy: the cancellation policy; none: nothing now, staff
+    settle it), tells each customer on every channel we have for them (in their language,
+    or the staff's own words when given: own_message with {name}, {reference}, {tour},
+    {when}, {refund}) and the guide, and lists whom staff must call."""
+    if refund not in REFUND_RULES:
+        raise CancellationError(f"Refund rule must be one of {', '.join(REFUND_RULES)}.")
     if departure.status == DepartureStatus.CANCELLED:
         existing = session.scalar(
             select(DepartureCancellation).where(DepartureCancellation.departure_id == departure.id)
@@ -188,26 +204,45 @@ def cancel_departure(
     refunded = people = 0
     for booking in active:
         paid = booking.paid_minor
-        refunded += cancel_with_refund(
-            session,
-            org,
-            booking,
-            now,
-            reason=f"departure cancelled: {reason}",
-            stripe=stripe,
-            actor=actor,
-            source="admin",
-            full_refund=True,
-        )
+        if refund == "none":
+            bookings.cancel_and_free_seats(
+                session,
+                org,
+                booking,
+                now,
+                reason=f"departure cancelled: {reason}",
+                actor=actor,
+                source="admin",
+            )
+            back = 0
+        else:
+            back = cancel_with_refund(
+                session,
+                org,
+                booking,
+                now,
+                reason=f"departure cancelled: {reason}",
+                stripe=stripe,
+                actor=actor,
+                source="admin",
+                full_refund=refund == "full",
+            )
+        refunded += back
         people += booking.seats
         customer = booking.customer
-        body = cancellation_message(
-            customer_voice(org, customer),
-            departure,
-            reason,
-            booking.reference,
-            paid_minor=paid,
-            currency=booking.currency,
+        voice = customer_voice(org, customer)
+        body = (
+            fill_own_message(voice, own_message, departure, booking, back)
+            if own_message
+            else cancellation_message(
+                voice,
+                departure,
+                reason,
+                booking.reference,
+                paid_minor=paid,
+                currency=booking.currency,
+                refunded_minor=back,
+            )
         )
         channels = sorted(
             {
@@ -254,6 +289,7 @@ def cancel_departure(
         refunded_minor=refunded,
         message_ids=message_ids,
         unreachable=unreachable,
+        batch=batch,
     )
     session.add(record)
     event.content = {
@@ -274,6 +310,7 @@ def cancellation_message(
     *,
     paid_minor: int | None,
     currency: str = "",
+    refunded_minor: int | None = None,
 ) -> str:
     """What each customer of a cancelled departure is told, in their words around the
     reason staff gave in theirs. Staff preview it before they cancel, when no amount is
@@ -291,6 +328,22 @@ def cancellation_message(
             "Reply to choose another date.",
             **what,
         )
+    refunded = paid_minor if refunded_minor is None else refunded_minor
+    if paid_minor and refunded == 0:
+        return voice._(
+            "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
+            "is cancelled. Reply to choose another date; we'll be in touch about the {amount} "
+            "you paid.",
+            amount=voice.money(paid_minor, currency),
+            **what,
+        )
+    if paid_minor and refunded < paid_minor:
+        return voice._(
+            "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
+            "is cancelled and {amount} is being refunded. Reply to choose another date.",
+            amount=voice.money(refunded, currency),
+            **what,
+        )
     if paid_minor:
         return voice._(
             "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
@@ -303,6 +356,21 @@ def cancellation_message(
         "is cancelled. Reply to choose another date.",
         **what,
     )
+
+
+def fill_own_message(
+    voice: Voice, text: str, departure: Departure, booking: Booking, refunded_minor: int
+) -> str:
+    """Staff's own words for a cancelled departure, with each booking's details put in (only
+    these placeholders; anything else in braces is left as written)."""
+    values = {
+        "name": booking.customer.name or "",
+        "reference": booking.reference,
+        "tour": departure.tour.name,
+        "when": voice.when(departure.starts_at),
+        "refund": voice.money(refunded_minor, booking.currency),
+    }
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text).strip()
 
 
 def cancellation_progress(session: Session, record: DepartureCancellation) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from models import (
     Organization,
     StaffUser,
 )
-from services import conversation_states, outbox, timeline
+from services import conversation_states, notify, outbox, timeline
 from services.errors import NotFound, ServiceError
 
 STATUSES = tuple(s.value for s in ConversationStatus)
@@ -271,13 +271,35 @@ def assign(
     now: datetime,
     *,
     actor: str,
+    by: StaffUser | None = None,
+    link: str | None = None,
 ) -> StaffUser | None:
+    """Gives the conversation to a teammate (or nobody). The new assignee is told by
+    message, with the customer's last words and the link, unless they assigned themselves."""
     assignee = None
     if assignee_id is not None:
         assignee = session.get(StaffUser, assignee_id)
         if assignee is None or assignee.organization_id != org.id or not assignee.active:
             raise InboxError("That person is not on your team.")
+    changed = conv.assigned_to_id != (assignee.id if assignee else None)
     conv.assigned_to_id = assignee.id if assignee else None
+    if changed and assignee is not None and assignee.phone and (by is None or by.id != assignee.id):
+        last = session.scalar(
+            select(Message.body)
+            .where(Message.conversation_id == conv.id, Message.direction == "inbound")
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        who = by.name if by is not None else "Someone"
+        text = (
+            f"{who} assigned you the conversation with {notify.display_name(conv.customer)} "
+            f"({conv.channel})"
+        )
+        if last:
+            text += f": {notify.quoted(last)}"
+        if link:
+            text += f" Open: {link}"
+        notify.to_staff(session, org, assignee.phone, text, now)
     if conv.lead is not None:
         timeline.record(
             session,
@@ -322,3 +344,18 @@ def statuses(session: Session, conv: Conversation) -> dict[int, list[str | None]
         )
     )
     return {mid: [status, code, text] for mid, status, code, text in rows}
+
+
+@dataclass
+class Canned:
+    title: str
+    body: str
+
+
+def canned_replies(org: Organization, conv: Conversation) -> list[Canned]:
+    """The organization's canned replies for this customer: {name} is their first name."""
+    first = (conv.customer.name or "").split(" ")[0] if conv.customer.name else ""
+    return [
+        Canned(c.title, c.body.replace("{name}", first or "there"))
+        for c in org.settings.canned_replies
+    ]

@@ -91,12 +91,22 @@ def create_lead(
     priority: str = "normal",
     reason: str | None = None,
     assign: bool = True,
+    assign_to: StaffUser | None = None,
 ) -> Lead:
+    """assign_to: the teammate already talking with the customer gets the lead (an active
+    member of the organization), instead of the next rep in turn."""
     if reason is not None and reason not in FAILURE_REASONS:
         raise LeadError(f"unknown failure reason {reason!r}")
     ctx = context or LeadContext()
     # Chosen before the insert, so the lead is stored with its rep in one statement.
-    choice = choose_assignee(session, org) if assign else None
+    keep = (
+        assign_to
+        if assign_to is not None and assign_to.active and assign_to.organization_id == org.id
+        else None
+    )
+    choice: tuple[StaffUser, int] | None = None
+    if assign:
+        choice = (keep, 0) if keep is not None else choose_assignee(session, org)
     lead = insert_with_reference(
         session,
         "LD",

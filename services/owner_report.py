@@ -9,8 +9,9 @@ Definitions (the same on the page, in the CSV and in docs/reports.md):
   once each; those cancelled since are shown apart and not in "kept". A booking cancelled
   later is still "made" in its month, so a month's figure never changes for a later month's
   cancellation in a way that hides it.
-- Outstanding: bookings still on (confirmed, completed, no-show) of departures in the
-  period whose payments do not cover the total.
+- Outstanding: bookings still on (confirmed, completed, no-show) whose payments do not
+  cover the total, for departures from the period's first day on (this month's report
+  lists every balance still to collect, upcoming trips included).
 - Capacity used: seats booked (confirmed, completed, no-show) of seats offered, over
   departures in the period that were not cancelled.
 - Funnel: customers whose conversation started in the period; quoted, held and paid mean
@@ -184,7 +185,7 @@ def change(now_value: int, before: int) -> int | None:
 
 def owner_report(session: Session, org: Organization, when: Period) -> OwnerReport:
     start, end = when.bounds(org)
-    outstanding = _outstanding(session, org, start, end)
+    outstanding = _outstanding(session, org, start)
     tours, departures = _capacity(session, org, start, end)
     alone, total = _bot_share(session, org, start, end)
     responses, waiting = _responses(session, org, start, end)
@@ -266,9 +267,7 @@ def _by_status(
     return sorted(((str(s), int(n)) for s, n in rows), key=lambda r: order.get(r[0], 99))
 
 
-def _outstanding(
-    session: Session, org: Organization, start: datetime, end: datetime
-) -> list[Booking]:
+def _outstanding(session: Session, org: Organization, start: datetime) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
@@ -279,7 +278,6 @@ def _outstanding(
                 Booking.status.in_(BOOKED_STATUSES),
                 Booking.total_minor > Booking.paid_minor,
                 Departure.starts_at >= start,
-                Departure.starts_at < end,
             )
             .order_by(Departure.starts_at, Booking.id)
         )

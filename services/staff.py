@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,9 +24,9 @@ _DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
 # ops run departures and incidents; owners do everything.
 _SALES = frozenset({"reply", "quote", "hold", "cancel_booking", "resend"})
 _OPS = _SALES | {"refund", "departures", "incidents"}
-# Who may sign in and with what (staff, API tokens, settings), and the money figures, are
-# the owners' alone.
-_OWNER = _OPS | {"access", "reports"}
+# Who may sign in and with what (staff, API tokens), the organization's settings and the
+# money figures are the owners' alone.
+_OWNER = _OPS | {"access", "reports", "settings"}
 ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OWNER}
 
 
@@ -141,3 +142,98 @@ def deactivate(session: Session, user: StaffUser, *, by: StaffUser | None = None
 
 def reactivate(user: StaffUser) -> None:
     user.active = True
+
+
+# --- invitations and roles (the owners' Access page) ----------------------------------------
+
+INVITE_SALT = "staff-invite"
+INVITE_DAYS = 7
+
+
+def _check_role(role: str) -> str:
+    if role not in {r.value for r in Role}:
+        raise StaffError(f"role must be one of owner, ops, sales (not {role!r})")
+    return role
+
+
+def invite(
+    session: Session,
+    org: Organization,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    phone: str | None = None,
+) -> StaffUser:
+    """An account without a password: the person sets one from the invitation link (which
+    the owner passes on) and can log in from then on."""
+    email = email.strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise StaffError(f"{email!r} is not an email address")
+    _check_role(role)
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise StaffError(f"{email} already has an account")
+    number = normalize_phone(phone) if phone else None  # InvalidPhone says what is wrong
+    user = StaffUser(
+        organization_id=org.id,
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        phone=number,
+        password_hash=None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def invite_token(user: StaffUser, secret: str) -> str:
+    """Good for INVITE_DAYS, and only until the person's session generation moves (setting
+    the password moves it: the link works once)."""
+    return URLSafeTimedSerializer(secret, salt=INVITE_SALT).dumps(
+        {"u": user.id, "g": user.session_generation or 0}
+    )
+
+
+def user_for_invite(session: Session, token: str, secret: str) -> StaffUser:
+    try:
+        data = URLSafeTimedSerializer(secret, salt=INVITE_SALT).loads(
+            token, max_age=INVITE_DAYS * 24 * 3600
+        )
+    except SignatureExpired as exc:
+        raise StaffError("This invitation has expired; ask an owner for a new one.") from exc
+    except BadSignature as exc:
+        raise StaffError("This invitation link is not valid.") from exc
+    user = session.get(StaffUser, int(data.get("u", 0))) if isinstance(data, dict) else None
+    if user is None or not user.active or (user.session_generation or 0) != data.get("g"):
+        raise StaffError("This invitation has been used or withdrawn; ask an owner for a new one.")
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"The password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 200:
+        raise StaffError("The password is too long.")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)  # the invitation (and any other session) stops working
+
+
+def set_role(session: Session, user: StaffUser, role: str, *, by: StaffUser) -> None:
+    _check_role(role)
+    if user.id == by.id:
+        raise StaffError("You cannot change your own role; ask another owner.")
+    if user.role == Role.OWNER and role != Role.OWNER and user.active:
+        owners = session.scalar(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(
+                StaffUser.organization_id == user.organization_id,
+                StaffUser.role == Role.OWNER,
+                StaffUser.active.is_(True),
+            )
+        )
+        if (owners or 0) <= 1:
+            raise StaffError(f"{user.email} is the only active owner; make another owner first.")
+    user.role = role
+    end_sessions(user)  # what they may do changed: they log in again

@@ -57,6 +57,35 @@
     select.value = "";
   }));
 
+  // <input type="checkbox" data-check-all="code">: ticks or unticks every checkbox named
+  // "code" in the same form (the crisis page's Select all).
+  $$("[data-check-all]").forEach((box) => box.addEventListener("change", () => {
+    $$(`input[type=checkbox][name="${box.dataset.checkAll}"]`, box.form || document)
+      .forEach((other) => { other.checked = box.checked; });
+  }));
+
+  // <div data-preview-url=... data-preview-form="#form">: while the form is edited, the
+  // element shows the text that URL returns for the form's fields (JSON {text}), so a
+  // preview follows what is typed (the crisis message follows the reason).
+  $$("[data-preview-url]").forEach((view) => {
+    const form = document.querySelector(view.dataset.previewForm);
+    if (!form) { return; }
+    let timer = null;
+    const refresh = async () => {
+      const params = new URLSearchParams();
+      for (const [key, value] of new FormData(form)) {
+        if (key !== "csrf_token" && key !== "message" && typeof value === "string") { params.append(key, value); }
+      }
+      try {
+        const res = await fetch(`${view.dataset.previewUrl}?${params}`, {credentials: "same-origin"});
+        if (res.ok) { view.textContent = (await res.json()).text; }
+      } catch (e) { /* keep the last preview */ }
+    };
+    const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  });
+
   // <div id=... data-refresh-url="signature URL">: when the JSON at that URL changes, fetch
   // this page again and swap this element for its fresh copy (the inbox list).
   $$("[data-refresh-url]").forEach((view) => {

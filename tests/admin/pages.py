@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.chat import inbound_form, post_inbound
+from extensions import app_config
 from models import (
     BookingStatus,
     Conversation,
@@ -28,6 +29,7 @@ from models import (
     utcnow,
 )
 from services import cancellations, incidents, payments, ratelimit
+from services import staff as staff_service
 from tests.admin.support import OPS, OWNER, SALES, admin_catalog, the_org
 from tests.chat import AUTH_TOKEN, WHATSAPP_NUMBER
 from tests.conftest import import_org
@@ -36,8 +38,15 @@ from tests.staff import make_staff
 
 ROLES = {"owner": OWNER, "ops": OPS, "sales": SALES}
 # Served as JSON or files, not pages (they are fetched by the pages' script).
-NOT_PAGES = {"admin.inbox_poll", "admin.conversation_poll", "admin.logout", "admin.reports_csv"}
+NOT_PAGES = {
+    "admin.inbox_poll",
+    "admin.conversation_poll",
+    "admin.logout",
+    "admin.reports_csv",
+    "admin.crisis_preview",
+}
 
+BATCH = "CXSEED000001"
 LONG_NAME = "Maximilian Alexander Fitzgerald-Worthington-Smythe the Third of Kathmandu"
 LONG_LINK = "https://maps.example.com/place/" + "Thamel-Marg-" * 12 + "?q=27.7154,85.3123"
 
@@ -96,7 +105,10 @@ def seed(app: Flask, factory: sessionmaker[Session], base_url: str) -> dict[str,
         doomed = departure(s, org, "CITY4")
         hold(s, org, doomed, "+12025550151", now, adults=1)
         cancellations.cancel_departure(
-            s, org, doomed, "landslide on the road", now, stripe=fake, actor="ops"
+            s, org, doomed, "landslide on the road", now, stripe=fake, actor="ops", batch=BATCH
+        )
+        invited = staff_service.invite(
+            s, org, email="ivy@example.com", name="Ivy Invited", role="sales"
         )
         s.commit()
         conversation = s.scalars(
@@ -112,6 +124,8 @@ def seed(app: Flask, factory: sessionmaker[Session], base_url: str) -> dict[str,
             "incident_id": s.scalars(select(Incident.id)).first(),
             "user_id": s.scalars(select(StaffUser.id).where(StaffUser.email == SALES)).one(),
             "guide_id": s.scalars(select(Guide.id)).first(),
+            "batch": BATCH,
+            "token": staff_service.invite_token(invited, app_config(app).signing_key),
         }
 
 

@@ -15,9 +15,11 @@ from models import (
     Lead,
     LeadStatus,
     Payment,
+    StaffUser,
     utcnow,
 )
 from tests.admin.support import (
+    SALES,
     a_lead,
     a_paid_booking,
     an_incident,
@@ -58,7 +60,8 @@ def test_another_organizations_objects_are_404_by_every_route(
         conv = s.scalars(select(Conversation)).first()
         customer = s.get(Customer, booking.customer_id)
         payment = s.scalars(select(Payment)).one()
-        ids = {"conv": conv.id, "customer": customer.id, "payment": payment.id}
+        sam = s.scalars(select(StaffUser).where(StaffUser.email == SALES)).one()
+        ids = {"conv": conv.id, "customer": customer.id, "payment": payment.id, "staff": sam.id}
     intruder = as_staff(client, "boss@other.example")
     gets = [
         f"/admin/inbox/{ids['conv']}",
@@ -70,6 +73,8 @@ def test_another_organizations_objects_are_404_by_every_route(
         f"/admin/incidents/{incident.id}",
         f"/admin/bookings/{booking.reference}",
         f"/admin/customers/{ids['customer']}",
+        "/admin/crisis/cancel?code=CITY0",
+        "/admin/crisis/preview?code=CITY0&reason=x",
     ]
     for url in gets:
         assert intruder.get(url).status_code == 404, url
@@ -91,6 +96,12 @@ def test_another_organizations_objects_are_404_by_every_route(
             {"payment": str(ids["payment"]), "amount": "1"},
         ),
         (f"/admin/bookings/{booking.reference}/resend", {}),
+        ("/admin/departures/CITY0/guide/assign", {"guide": "1"}),
+        ("/admin/departures/CITY0/guide/release", {}),
+        ("/admin/crisis/cancel", {"code": "CITY0", "reason": "x"}),
+        ("/admin/departures/CITY4/cancellation/called", {"phone": "+12025550151"}),
+        (f"/admin/access/staff/{ids['staff']}/role", {"role": "owner"}),
+        (f"/admin/access/staff/{ids['staff']}/link", {}),
     ]
     for url, data in posts:
         assert intruder.post(url, data, follow=False).status_code == 404, url
@@ -99,6 +110,9 @@ def test_another_organizations_objects_are_404_by_every_route(
     assert "Nothing found" in intruder.get("/admin/search?q=grace").text
     assert "CITY0" not in intruder.get("/admin/departures").text
     assert intruder.get("/admin/inbox/poll").get_json()["open"] == 0
+    # The other organization's report counts none of A's money or bookings.
+    report = intruder.get("/admin/reports/summary.csv").text
+    assert "bookings made,0" in report and "revenue (USD),0.00" in report
     with factory() as s:  # and nothing of A's changed
         assert s.get(Booking, booking.id).status == BookingStatus.CONFIRMED
         assert s.get(Incident, incident.id).status == "open"
