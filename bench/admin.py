@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from bench import pct, production_secrets, rebuild_database
 from config import Config
@@ -333,6 +333,14 @@ def measure(url: str, rounds: int) -> list[tuple[str, list[float]]]:
         "search by reference": f"/admin/search?q={booking_ref.lower()}",
         "booking": f"/admin/bookings/{booking_ref}",
         "customer": f"/admin/customers/{customer.id}",
+        "reports (this month)": "/admin/reports",
+        "reports (30 days)": "/admin/reports?from="
+        + (datetime.now(UTC).date() - timedelta(days=29)).isoformat(),
+        "reports CSV (departures)": "/admin/reports/departures.csv",
+        "crisis (next 7 days)": "/admin/crisis?to="
+        + (datetime.now(UTC).date() + timedelta(days=6)).isoformat(),
+        "team": "/admin/access",
+        "settings": "/admin/settings",
     }
     results = []
     for name, path in pages.items():
@@ -359,6 +367,10 @@ def main() -> None:
     url = rebuild_database(DB)
     start = time.perf_counter()
     populate(url, args.bookings, args.conversations)
+    # As autovacuum would have by then: without statistics the planner takes the fresh
+    # tables for empty and picks plans no production database would.
+    with make_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
     print(
         f"data: {args.bookings} bookings, {args.conversations} conversations "
         f"({args.conversations * 5} messages), {args.conversations // 2} leads "

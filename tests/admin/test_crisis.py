@@ -204,3 +204,24 @@ def test_sales_may_call_but_not_cancel_and_bad_choices_are_refused(
     )
     assert "Sam" in ticked.text
     assert sales.get("/admin/crisis/CXNOPE").status_code == 404
+
+
+def test_every_new_action_needs_the_csrf_token(
+    owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """A forged form from another site (no token) changes nothing."""
+    stormy_day(client, factory)
+    forged = [
+        ("/admin/crisis/cancel", {"code": "CITY3", "reason": "storm"}),
+        ("/admin/departures/CITY3/guide/assign", {"guide": "1"}),
+        ("/admin/departures/CITY3/guide/release", {}),
+        ("/admin/departures/CITY3/cancellation/called", {"phone": "+12025550122"}),
+        ("/admin/access/staff", {"name": "Eve", "email": "eve@example.com", "role": "owner"}),
+        ("/admin/access/staff/1/role", {"role": "owner"}),
+        ("/admin/access/staff/1/link", {}),
+        ("/admin/settings", {"hold_hours": "1"}),
+    ]
+    for url, data in forged:
+        assert owner.client.post(url, data=data).status_code == 400, url
+    with factory() as s:
+        assert departure(s, the_org(s), "CITY3").status == DepartureStatus.OPEN
