@@ -136,9 +136,10 @@ FILTERS = {
     "slash": lambda d: f"{d.day}/{d.month}",  # 12/12
     "wd": lambda d: f"{d:%A}".lower(),  # saturday
     "month": lambda d: f"{d:%B}",  # December
-    # A regex for the date as the bot may write it: "12 Dec", "Dec 12", "12/12", "12th".
+    # A regex for the date as the bot may write it: "12 Dec", "Dec 12", "12/12", "12th"
+    # ("Dec 11:00" is a time, not the 11th).
     "date_re": lambda d: (
-        rf"(\b{d.day} {d:%b}|{d:%b}\w* {d.day}\b|\b{d.day}/{d.month}\b|\b{_nth(d)}\b)"
+        rf"(\b{d.day} {d:%b}|{d:%b}\w* {d.day}\b(?!:)|\b{d.day}/{d.month}\b|\b{_nth(d)}\b)"
     ),
 }
 
