@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Departure, Organization
-from services import timeline
+from services import phrases, timeline
 from services.errors import ServiceError
 from services.i18n import N_
 from services.inventory import NotEnoughSeats, check_bookable, occupancy
@@ -90,7 +90,7 @@ def _changeable(booking: Booking, now: datetime) -> None:
         raise BookingChangeError(
             N_("{reference} can't be changed while it is {status}."),
             reference=booking.reference,
-            status=booking.status,
+            status=phrases.status(booking.status),
         )
     if booking.departure.starts_at <= now:
         raise BookingChangeError(

@@ -115,3 +115,15 @@ def test_what_a_message_asks_of_a_booking(text: str, kind: str | None) -> None:
 )
 def test_only_a_clear_yes_is_a_yes(text: str, yes: bool) -> None:
     assert booking_words.clear_yes(text) is yes
+
+
+def test_a_booking_the_owner_is_deciding_on_is_not_changed(
+    session: Session, org: Organization, now
+) -> None:
+    from models import BookingStatus
+    from services import booking_states
+
+    booking = hold(session, org, "CITY0120", "+12025550101", now, 2)
+    booking_states.transition(session, booking, BookingStatus.PENDING_APPROVAL, now)
+    with pytest.raises(BookingChangeError, match="pending approval"):
+        booking_changes.quote(session, org, booking, now, party={"adult": 3})
