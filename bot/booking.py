@@ -64,6 +64,15 @@ def revise(turn: Turn) -> None:
     if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
         _propose(turn, turn.departure(turn.slot("chosen")))
         return
+    if turn.state == State.HELD and turn.slot("booking") and turn.told:
+        # Just held, then "actually Sunday" / "actually 3 of us": the hold is changed (YES
+        # makes it), never a second one left beside it.
+        if turn.told <= {"date", "dates", "month", "week", "time", "daypart"}:
+            turn.instead(my_bookings.move_request)
+            return
+        if turn.told <= {"party", "child_ages"} and (party := turn.party()):
+            my_bookings.change_people(turn, party)
+            return
     told_time_only = bool(turn.told) and turn.told <= {"time", "daypart"}
     if turn.state == State.CHOOSING and told_time_only and _pick_by_time(turn):
         return

@@ -164,13 +164,14 @@ def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None
     return {t: c for t, c in party.items() if c > 0}
 
 
-def change_people(turn: Turn) -> None:
+def change_people(turn: Turn, party: dict[str, int] | None = None) -> None:
+    """The booking for more or fewer people (or the party given), stated with its price."""
     voice = turn.voice
     booking = find_booking(turn)
     if booking is None:
         return
-    kind = turn.reading.booking_request or ADD
-    party = _new_party(turn, booking, kind)
+    kind = turn.reading.booking_request or (PARTY if party else ADD)
+    party = party or _new_party(turn, booking, kind)
     if not party:
         if kind == REMOVE:
             turn.say(

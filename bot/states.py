@@ -92,7 +92,8 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   lead_details -> idle; instead: menu
   check_availability -> choosing, confirm_change, confirming, full, held, idle, need_party,
       need_tour, questions
-  revise -> confirming, full, idle, need_party, questions; instead: check_availability
+  revise -> confirm_change, confirming, full, idle, need_party, questions; instead:
+      check_availability, move_request
   choose_departure -> confirming, full, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
   party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
@@ -119,12 +120,13 @@ Handler -> the states it may move to (; instead: what it may pass on to):
 
 The graph: where a message moves a conversation (by which handlers):
   any state -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
-        (about_booking, check_availability, move_request), confirming (check_availability,
-        revise, take_party), full (check_availability, join_waitlist, revise), handoff
-        (handoff), held (answer_waitlist_offer, check_availability), idle (check_availability,
-        join_waitlist, lead_details, reschedule_request, revise, start_over, take_party),
-        moving (move_request), need_party (check_availability, revise, take_party), need_tour
-        (check_availability), questions (check_availability, enquire, revise, take_party)
+        (about_booking, check_availability, move_request, revise), confirming
+        (check_availability, revise, take_party), full (check_availability, join_waitlist,
+        revise), handoff (handoff), held (answer_waitlist_offer, check_availability), idle
+        (check_availability, join_waitlist, lead_details, reschedule_request, revise,
+        start_over, take_party), moving (move_request), need_party (check_availability,
+        revise, take_party), need_tour (check_availability), questions (check_availability,
+        enquire, revise, take_party)
   questions, also -> choosing (check_availability), confirm_change (check_availability),
         confirming (check_availability), full (check_availability), held (check_availability),
         idle (check_availability, lead_details), need_party (check_availability), need_tour
@@ -133,23 +135,25 @@ The graph: where a message moves a conversation (by which handlers):
         confirming (check_availability), full (check_availability), held (check_availability),
         idle (check_availability), need_party (check_availability), need_tour
         (check_availability), questions (check_availability)
-  choosing, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (check_availability, choose_departure, revise), full (check_availability,
-        choose_departure, revise), held (check_availability), idle (check_availability,
-        choose_departure, revise), need_party (check_availability, choose_departure, revise),
-        need_tour (check_availability), questions (check_availability, choose_departure,
-        revise)
+  choosing, also -> choosing (check_availability), confirm_change (check_availability,
+        move_request, revise), confirming (check_availability, choose_departure, revise), full
+        (check_availability, choose_departure, revise), held (check_availability), idle
+        (check_availability, choose_departure, reschedule_request, revise), moving
+        (move_request), need_party (check_availability, choose_departure, revise), need_tour
+        (check_availability), questions (check_availability, choose_departure, revise)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
-  confirming, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (check_availability, hold_seats, revise), full (check_availability,
-        hold_seats, revise), held (check_availability, hold_seats), idle (check_availability,
-        drop_offer, hold_seats, revise), need_party (check_availability, hold_seats, revise),
-        need_tour (check_availability), questions (check_availability, hold_seats, revise)
+  confirming, also -> choosing (check_availability), confirm_change (check_availability,
+        move_request, revise), confirming (check_availability, hold_seats, revise), full
+        (check_availability, hold_seats, revise), held (check_availability, hold_seats), idle
+        (check_availability, drop_offer, hold_seats, reschedule_request, revise), moving
+        (move_request), need_party (check_availability, hold_seats, revise), need_tour
+        (check_availability), questions (check_availability, hold_seats, revise)
   full, also -> choosing (check_availability, full_option), confirm_change
-        (check_availability), confirming (check_availability, full_option, revise), full
-        (check_availability, join_waitlist, revise), held (check_availability), idle
-        (check_availability, drop_offer, full_option, join_waitlist, revise), need_party
+        (check_availability, move_request, revise), confirming (check_availability,
+        full_option, revise), full (check_availability, join_waitlist, revise), held
+        (check_availability), idle (check_availability, drop_offer, full_option,
+        join_waitlist, reschedule_request, revise), moving (move_request), need_party
         (check_availability, full_option, revise), need_tour (check_availability), questions
         (check_availability, full_option, revise)
   held, also -> (stays)
@@ -501,7 +505,13 @@ MOVES: dict[str, Moves] = {
     ),
     # Only the party changed: the same departure priced again; else a new search.
     # "the 6pm one" of a list: chosen (FULL when it has no room).
-    "revise": may(*_PROPOSE, State.FULL, instead=("check_availability",)),
+    # Just held, a new date or party: the hold moved or changed (a yes makes it).
+    "revise": may(
+        *_PROPOSE,
+        State.FULL,
+        State.CONFIRM_CHANGE,
+        instead=("check_availability", "move_request"),
+    ),
     # A full departure picked from a day's list: FULL's choices.
     "choose_departure": may(*_PROPOSE, State.FULL),
     "take_party": may(*_PROPOSE),

@@ -269,3 +269,22 @@ def test_a_party_with_a_new_tour_is_a_new_request_not_a_change(ada: Chat, factor
     reply = ada.say(f"we are 4, any space on the city walk {spoken(day(4))}?")
     assert "instead of" not in reply and "Old City Walk" in reply, reply
     assert booking(factory, ref).seats == 2
+
+
+def test_just_held_then_another_day_moves_the_hold(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, when=3)
+    asked = ada.say(f"oh wait, actually {spoken(day(4))}")
+    assert ref in asked and "Reply YES" in asked, asked
+    ada.say("yes")
+    moved = booking(factory, ref)
+    assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(4)
+    assert bookings_of(factory, ada.phone) == 1
+
+
+def test_just_held_then_another_party_changes_the_hold(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    asked = ada.say("sorry, 3 adults and 1 child")
+    assert "3 adults + 1 child instead of 2 adults" in asked, asked
+    ada.say("yes")
+    assert booking(factory, ref).party == {"adult": 3, "child": 1}
+    assert bookings_of(factory, ada.phone) == 1
