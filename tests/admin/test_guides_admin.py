@@ -154,7 +154,7 @@ def test_an_offer_nobody_answers_is_escalated_to_ops_once(
     assert "Mike Rai" in escalations[0] and "CITY3" in escalations[0]
     assert "Alex Karki" in escalations[0]  # the free guide ops can turn to
     page = ops.get("/admin/departures/CITY3")
-    assert "Nobody answered the guide offer" in page.text
+    assert "Nobody answered the guide offer" in page.text and "no answer: ops told" in page.text
 
 
 def test_an_offer_for_a_trip_soon_escalates_halfway_to_the_start(

@@ -81,6 +81,10 @@ def test_cancel_a_departure_shows_the_count_then_progress_and_call_list(
         s.commit()
     form = ops.get("/admin/departures/CITY3/cancel?reason=storm")
     assert "2 bookings, 3 people" in form.text and "is cancelled (storm)" in form.text
+    # The preview follows the reason as it is typed (admin.js asks the crisis preview).
+    assert 'data-preview-url="/admin/crisis/preview"' in form.text
+    preview = ops.get("/admin/crisis/preview?code=CITY3&reason=landslide")
+    assert "(landslide)" in preview.json["text"]
     wrong = ops.post("/admin/departures/CITY3/cancel", {"reason": "storm", "confirm": "CITY4"})
     assert wrong.status_code == 400
     with factory() as s:
