@@ -16,6 +16,7 @@ def init_admin(app: Flask) -> None:
         crisis,
         dashboard,
         departures,
+        desk,
         inbox,
         incidents,
         leads,

@@ -16,8 +16,14 @@ from services.errors import NotFound, ServiceError
 
 
 def run(
-    action: Callable[[], Any], done: str | Callable[[Any], str], back: str
+    action: Callable[[], Any],
+    done: str | Callable[[Any], str],
+    back: str,
+    *,
+    then: Callable[[Any], str] | None = None,
 ) -> ResponseReturnValue:
+    """back: where a refusal (and, without `then`, success) goes; then(result): where
+    success goes when that depends on what was made (a new booking's page)."""
     try:
         result = action()
         outbox.commit_and_send(db.session, job_queue())
@@ -29,7 +35,7 @@ def run(
         flash(exc.message, "error")
         return redirect(back, code=303)
     flash(done(result) if callable(done) else done, "success")
-    return redirect(back, code=303)
+    return redirect(then(result) if then else back, code=303)
 
 
 def form_text(name: str, limit: int = 4000) -> str:

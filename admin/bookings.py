@@ -16,15 +16,18 @@ from models import (
     CANCELLABLE_STATUSES,
     Booking,
     Conversation,
+    ConversationNote,
     Customer,
     Departure,
+    Incident,
     Lead,
     Message,
     Payment,
     Refund,
+    StaffUser,
     utcnow,
 )
-from services import cancellations, payments, search, timeline
+from services import booking_changes, cancellations, desk, payments, search, timeline
 from services import staff as staff_service
 from services.errors import ServiceError
 from services.i18n import Voice
@@ -71,16 +74,37 @@ def search_page() -> ResponseReturnValue:
 @admin_bp.get("/customers/<int:customer_id>")
 @requires()
 def customer_page(customer_id: int) -> ResponseReturnValue:
+    """Everything about one customer on one page, for the person on the phone with them:
+    recognised (returning, trips, spent), their bookings and payments, what was said and
+    noted, incidents on their tours; contact details and notes editable."""
+    org = current_org()
+    now = utcnow()
     customer = scoped(db.session.get(Customer, customer_id))
+    bookings = list(
+        db.session.scalars(
+            select(Booking)
+            .options(joinedload(Booking.departure).joinedload(Departure.tour))
+            .where(Booking.customer_id == customer.id)
+            .order_by(Booking.id.desc())
+        )
+    )
+    booking_ids = [b.id for b in bookings] or [0]
+    conversations = list(
+        db.session.scalars(select(Conversation).where(Conversation.customer_id == customer.id))
+    )
     return render_template(
         "admin/customer.html",
         customer=customer,
-        bookings=list(
+        history=desk.history(db.session, org, customer, now),
+        email_typo=desk.email_typo(customer.email),
+        bookings=bookings,
+        payments=list(
             db.session.scalars(
-                select(Booking)
-                .options(joinedload(Booking.departure).joinedload(Departure.tour))
-                .where(Booking.customer_id == customer.id)
-                .order_by(Booking.id.desc())
+                select(Payment)
+                .options(joinedload(Payment.booking))
+                .where(Payment.booking_id.in_(booking_ids), Payment.status != "pending")
+                .order_by(Payment.id.desc())
+                .limit(50)
             )
         ),
         leads=list(
@@ -88,11 +112,30 @@ def customer_page(customer_id: int) -> ResponseReturnValue:
                 select(Lead).where(Lead.customer_id == customer.id).order_by(Lead.id.desc())
             )
         ),
-        conversations=list(
-            db.session.scalars(select(Conversation).where(Conversation.customer_id == customer.id))
+        conversations=conversations,
+        notes=list(
+            db.session.scalars(
+                select(ConversationNote)
+                .options(joinedload(ConversationNote.author))
+                .where(ConversationNote.conversation_id.in_([c.id for c in conversations] or [0]))
+                .order_by(ConversationNote.id.desc())
+                .limit(30)
+            )
+        ),
+        incidents=list(
+            db.session.scalars(
+                select(Incident)
+                .options(joinedload(Incident.departure).joinedload(Departure.tour))
+                .where(
+                    Incident.organization_id == org.id,
+                    Incident.departure_id.in_([b.departure_id for b in bookings] or [0]),
+                )
+                .order_by(Incident.id.desc())
+                .limit(20)
+            )
         ),
         messages=_messages_with(customer),
-        now=utcnow(),
+        now=now,
     )
 
 
@@ -122,9 +165,26 @@ def booking_page(reference: str) -> ResponseReturnValue:
         if booking.status in CANCELLABLE_STATUSES
         else None
     )
+    from admin.desk import move_choices  # the desk's module imports this one
+
+    recorders = {
+        u.id: u.name
+        for u in db.session.scalars(
+            select(StaffUser).where(
+                StaffUser.id.in_([p.recorded_by_id for p in payment_rows if p.recorded_by_id])
+            )
+        )
+    }
+    changeable = booking.status in booking_changes.CHANGEABLE and booking.departure.starts_at > now
     return render_template(
         "admin/booking.html",
         booking=booking,
+        recorders=recorders,
+        methods=desk.PAYMENT_METHODS,
+        refunded_minor=sum(r.amount_minor for r in refund_rows),
+        changeable=changeable,
+        move_choices=move_choices(booking, now) if changeable else [],
+        tiers=[(t.code, t.label) for t in booking.departure.tour.price_tiers],
         payments=payment_rows,
         refunds=refund_rows,
         messages=_messages_with(booking.customer),

@@ -34,6 +34,7 @@ from services import (
     staff as staff_service,
 )
 from services.i18n import Voice
+from services.manifest import manifest as guest_manifest
 
 MAX_DAYS = 62
 
@@ -80,7 +81,7 @@ def departure_page(code: str) -> ResponseReturnValue:
     org = current_org()
     dep = _departure(code)
     now = utcnow()
-    manifest = reports.manifest_table(db.session, dep)
+    manifest = guest_manifest(db.session, dep)
     runs_later = dep.status in (DepartureStatus.OPEN, DepartureStatus.CLOSED)
     guide_options = (
         assignments.guide_options(db.session, org, dep, exclude=dep.guide) if runs_later else []
@@ -123,7 +124,7 @@ def departure_manifest(code: str) -> ResponseReturnValue:
     return render_template(
         "admin/manifest.html",
         dep=dep,
-        manifest=reports.manifest_table(db.session, dep),
+        manifest=guest_manifest(db.session, dep),
         now=utcnow(),
     )
 

@@ -18,7 +18,7 @@ from models import TimelineEvent
 from services import phrases, timeline
 from services import staff as staff_service
 from services.i18n import Voice
-from services.money import format_money
+from services.money import format_money, plain_amount
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -111,6 +111,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(label_cells, "label_cells")
     app.add_template_filter(tel, "tel")
+    app.add_template_filter(plain_amount, "plain_amount")
     app.add_template_global(age, "age")
     app.add_template_global(asset_url, "asset_url")
     app.add_template_global(can, "can")

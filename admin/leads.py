@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,8 +17,9 @@ from admin.auth import actor, current_org, requires, scoped, staff
 from bot import staff as bot_staff
 from extensions import app_config, db
 from models import Booking, Conversation, Departure, Lead, LeadStatus, Message, Quote, utcnow
-from services import leads, reports, sales, timeline
+from services import desk, leads, sales, timeline
 from services.errors import ServiceError
+from services.money import format_money
 
 BOARD_COLUMN_LIMIT = 40
 
@@ -109,16 +111,39 @@ def lead_page(reference: str) -> ResponseReturnValue:
         if conversation
         else []
     )
-    departures = reports.upcoming_departures(db.session, org, now, tour_id=lead.tour_id)
-    if not departures and lead.tour_id:
-        departures = reports.upcoming_departures(db.session, org, now)
+    # Departures with room for the lead's party, with seats left and its price; sold-out
+    # ones are not offered. The lead's tour first; any tour when it has none.
+    today = org.local(now).date()
+    free = []
+    for tour in (lead.tour, None) if lead.tour else (None,):
+        try:
+            free = desk.free_departures(
+                db.session,
+                org,
+                now,
+                tour=tour,
+                first=today,
+                last=today + timedelta(days=180),
+                party=lead.party or None,
+                limit=40,
+            )
+        except ServiceError:
+            free = []
+        if free:
+            break
+    departures = [f.departure for f in free]
+    room = {
+        f.departure.code: f"{f.spots_left} left"
+        + (f" · {format_money(f.price.total_minor, f.price.currency)}" if f.price else "")
+        for f in free
+    }
     chosen = request.args.get("departure") or (lead.departure.code if lead.departure else None)
     preview = None
     if request.args.get("preview") and chosen:
         departure = _departure(chosen)
         party = _party(departure, request.args)
         try:
-            price, text = sales.preview_quote(org, departure, party, now, lead.customer)
+            price, text = sales.preview_quote(db.session, org, departure, party, now, lead.customer)
             preview = {"departure": departure, "party": party, "price": price, "text": text}
         except ServiceError as exc:
             preview = {"error": exc.message}
@@ -128,6 +153,7 @@ def lead_page(reference: str) -> ResponseReturnValue:
         conversation=conversation,
         messages=messages,
         departures=departures,
+        room=room,
         chosen=chosen,
         preview=preview,
         quotes=list(

@@ -40,6 +40,7 @@ from models import (
 )
 from models.db import make_engine, make_session_factory
 from services import demo, inventory
+from services.references import ALPHABET
 
 DB = "tourbot_bench_admin"
 OWNER = ("owner@adventure-treks.example", "demo-owner-1")
@@ -146,7 +147,7 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> None:
             [
                 {
                     "organization_id": org_id,
-                    "reference": f"LD-B{i:04d}",
+                    "reference": _ref("LD", i),
                     "customer_id": customers[i][0],
                     "source": rng.choice(["whatsapp", "sms", "booking_failed"]),
                     "status": rng.choice(["new", "contacted", "quoted", "won", "lost"]),
@@ -173,7 +174,7 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> None:
             rows.append(
                 {
                     "organization_id": org_id,
-                    "reference": f"BK-B{i:04d}",
+                    "reference": _ref("BK", i),
                     "customer_id": customers[i % len(customers)][0],
                     "departure_id": dep_id,
                     "lead_id": leads[i % len(leads)][0],
@@ -248,6 +249,15 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> None:
         )
 
 
+def _ref(prefix: str, n: int) -> str:
+    """A reference in the real alphabet ("BK-22A7C"), so searches treat it as one."""
+    chars = []
+    for _ in range(5):
+        n, digit = divmod(n, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return f"{prefix}-{''.join(reversed(chars))}"
+
+
 def _event(org_id: int, kind: str, oid: int, ref: str, event: str, at: datetime) -> dict[str, Any]:
     return {
         "organization_id": org_id,
@@ -313,6 +323,9 @@ def measure(url: str, rounds: int) -> list[tuple[str, list[float]]]:
         ).first()
         incident_id = s.scalars(select(Incident.id)).first()
     surname = customer.name.split()[1]
+    typo = surname[:3] + surname[4:]  # "Wilson" -> "Wilon": found by closeness only
+    today = datetime.now(UTC).date()
+    week = f"date={today}&to={today + timedelta(days=6)}"
     pages = {
         "dashboard": "/admin/",
         "inbox": "/admin/inbox",
@@ -331,6 +344,11 @@ def measure(url: str, rounds: int) -> list[tuple[str, list[float]]]:
         "search by phone": "/admin/search?q="
         + f"({customer.phone[2:5]}) {customer.phone[5:8]}-{customer.phone[8:]}",
         "search by reference": f"/admin/search?q={booking_ref.lower()}",
+        "search, name typo": f"/admin/search?q={customer.name.split()[0]} {typo}",
+        "search, ref no prefix": f"/admin/search?q={booking_ref[3:].lower()}",
+        "caller lookup": "/admin/customers/lookup?phone="
+        + f"({customer.phone[2:5]}) {customer.phone[5:8]}-{customer.phone[8:]}",
+        "new booking (a week)": f"/admin/bookings/new?{week}&tier_adult=2&tier_child=1",
         "booking": f"/admin/bookings/{booking_ref}",
         "customer": f"/admin/customers/{customer.id}",
         "reports (this month)": "/admin/reports",
@@ -363,8 +381,9 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--database", default=DB, help="rebuilt each run")
     args = parser.parse_args()
-    url = rebuild_database(DB)
+    url = rebuild_database(args.database)
     start = time.perf_counter()
     populate(url, args.bookings, args.conversations)
     # As autovacuum would have by then: without statistics the planner takes the fresh

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, OrgScopedMixin, TimestampMixin
 from models.catalog import Departure
 from models.crm import Customer, Lead
-from models.enums import WaitlistStatus
+from models.enums import BookingStatus, WaitlistStatus
+
+# Bookings that will not happen owe nothing, whatever was paid or refunded.
+NOTHING_OWED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITLISTED)
 
 
 class Quote(OrgScopedMixin, TimestampMixin, Base):
@@ -59,8 +62,11 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     # column because availability sums it over many rows.
     party: Mapped[dict[str, int]] = mapped_column(default=dict)
     seats: Mapped[int]
+    # The guests' needs, from the chat or typed by staff; the manifest shows them.
     dietary_notes: Mapped[str | None] = mapped_column(Text)
     pickup_notes: Mapped[str | None] = mapped_column(Text)
+    accessibility_notes: Mapped[str | None] = mapped_column(Text)
+    guest_names: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     total_minor: Mapped[int]
@@ -82,6 +88,10 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
 
     @property
     def balance_minor(self) -> int:
+        """What the customer still owes: nothing on a booking that will not happen (a
+        cancelled, fully refunded booking showed "Paid $0 · balance $147")."""
+        if self.status in NOTHING_OWED_STATUSES:
+            return 0
         return max(0, self.total_minor - self.paid_minor)
 
 

@@ -26,6 +26,8 @@ class Customer(OrgScopedMixin, TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str | None] = mapped_column(String(12))
+    # What staff want the next person who talks to them to know.
+    notes: Mapped[str | None] = mapped_column(Text)
     opted_out: Mapped[bool] = mapped_column(default=False)
     opted_out_at: Mapped[datetime | None]
 

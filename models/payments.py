@@ -22,7 +22,14 @@ class Payment(OrgScopedMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     # pending -> paid | failed; paid -> refunded (refunded_minor says how much)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    provider: Mapped[str] = mapped_column(String(16))  # stripe / fake
+    provider: Mapped[str] = mapped_column(String(16))  # stripe / fake / manual
+    # Money staff took themselves (provider "manual"): how, their receipt or transfer
+    # reference, and who recorded it.
+    method: Mapped[str | None] = mapped_column(String(16))  # card_phone / cash / bank_transfer
+    external_reference: Mapped[str | None] = mapped_column(String(100))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     paid_at: Mapped[datetime | None]

@@ -31,7 +31,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import leads, phrases, timeline
+from services import guest_needs, leads, phrases, timeline
 from services.errors import ServiceError
 from services.i18n import N_
 from services.locking import lock_departure
@@ -219,6 +219,9 @@ def hold_seats(
         },
     )
     if lead is not None:
+        # Diet, pickup or access needs the customer told us in the chat reach the manifest.
+        needs = guest_needs.of(booking).filled_from(guest_needs.from_notes(lead.notes))
+        guest_needs.apply(booking, needs)
         lead.departure_id = departure.id
         timeline.record(
             session,

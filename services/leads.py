@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    EXPECTED_STATUSES,
     OPEN_LEAD_STATUSES,
     Booking,
     Customer,
@@ -22,7 +23,7 @@ from models import (
     StaffUser,
     Tour,
 )
-from services import notify, ratelimit, timeline
+from services import guest_needs, notify, ratelimit, timeline
 from services.errors import ServiceError
 from services.lifecycle import Lifecycle, TransitionRefused
 from services.references import insert_with_reference
@@ -256,6 +257,24 @@ def add_details(
         at=now,
         content={"text": text},
     )
+    # A diet, access or pickup need told once seats are held reaches the manifest too.
+    told = guest_needs.from_notes(text)
+    if told.empty:
+        return
+    for booking in session.scalars(
+        select(Booking).where(Booking.lead_id == lead.id, Booking.status.in_(EXPECTED_STATUSES))
+    ):
+        changed = guest_needs.apply(booking, guest_needs.added(guest_needs.of(booking), told))
+        if changed:
+            timeline.record(
+                session,
+                booking,
+                "booking.needs_updated",
+                actor=actor,
+                source=source,
+                at=now,
+                content=changed,
+            )
 
 
 def capture_failed_booking(

@@ -46,6 +46,11 @@ def to_minor(amount: str | int | float | Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def plain_amount(amount_minor: int, currency: str) -> str:
+    """240000 USD -> "2400.00": what to_minor reads back (a form's default value)."""
+    return f"{Decimal(amount_minor).scaleb(-exponent(currency)):f}"
+
+
 def percent_of(amount_minor: int, percent: Decimal | int) -> int:
     """A percentage of an amount, rounded half up to the minor unit."""
     return int((Decimal(amount_minor) * Decimal(percent) / 100).quantize(0, ROUND_HALF_UP))

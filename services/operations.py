@@ -190,7 +190,7 @@ def check_out(
 
 
 def manifest_messages(session: Session, org: Organization, departure: Departure) -> list[str]:
-    """The guide's manifest as text messages (staff read reports.manifest_table): the
+    """The guide's manifest as text messages (staff read services.manifest): the
     participant list a guide needs an hour before, a summary first, then each booking,
     dietary needs marked so they stand out, unpaid or pending ones flagged. One string per
     message, split between bookings, never inside one."""

@@ -10,13 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
-    EXPECTED_STATUSES,
     Booking,
     BookingStatus,
     Conversation,
     ConversationStatus,
     Departure,
-    DepartureStatus,
     Incident,
     IncidentStatus,
     Organization,
@@ -91,41 +89,6 @@ def waitlist_counts(session: Session, departure_ids: list[int]) -> dict[int, int
         .group_by(WaitlistEntry.departure_id)
     )
     return {dep_id: count for dep_id, count in rows}
-
-
-@dataclass
-class Manifest:
-    bookings: list[Booking]
-    adults: int = 0
-    children: int = 0
-    dietary: int = 0
-    unconfirmed: int = 0
-
-    @property
-    def guests(self) -> int:
-        return self.adults + self.children
-
-
-def manifest_table(session: Session, departure: Departure) -> Manifest:
-    """The manifest staff read and print (the departure page): everyone expected on the
-    departure, confirmed or still holding seats, with the counts. The guide's text version
-    is operations.manifest_messages."""
-    bookings = list(
-        session.scalars(
-            select(Booking)
-            .options(joinedload(Booking.customer))
-            .where(Booking.departure_id == departure.id, Booking.status.in_(EXPECTED_STATUSES))
-            .order_by(Booking.id)
-        )
-    )
-    result = Manifest(bookings)
-    for b in bookings:
-        adults = b.party.get("adult", 0)
-        result.adults += adults
-        result.children += b.seats - adults
-        result.dietary += 1 if b.dietary_notes else 0
-        result.unconfirmed += 1 if b.status != BookingStatus.CONFIRMED else 0
-    return result
 
 
 @dataclass
@@ -218,23 +181,3 @@ def month_figures(session: Session, org: Organization, first: date, end: date) -
     made = owner_report.bookings_made(session, org, *when.bounds(org))
     money = owner_report.money(session, org, *when.bounds(org))
     return MonthFigures(made.kept, money.net_minor, made.cancelled_since)
-
-
-def upcoming_departures(
-    session: Session, org: Organization, now: datetime, tour_id: int | None = None, limit: int = 30
-) -> list[Departure]:
-    """Open departures still ahead, for choosing one in a quote or hold."""
-    stmt = (
-        select(Departure)
-        .options(joinedload(Departure.tour))
-        .where(
-            Departure.organization_id == org.id,
-            Departure.status == DepartureStatus.OPEN,
-            Departure.starts_at > now,
-        )
-        .order_by(Departure.starts_at)
-        .limit(limit)
-    )
-    if tour_id is not None:
-        stmt = stmt.where(Departure.tour_id == tour_id)
-    return list(session.scalars(stmt))

@@ -48,7 +48,20 @@ def quote_message(
     )
 
 
+def check_room(
+    session: Session, departure: Departure, party: Mapping[str, int], now: datetime
+) -> None:
+    """A quote is only for seats that are there now (it does not hold them: the YES does,
+    under the lock)."""
+    inventory.check_bookable(departure, now)
+    free = inventory.occupancy(session, departure, now).spots_left
+    wanted = sum(party.values())
+    if wanted > free:
+        raise inventory.NotEnoughSeats(departure, wanted, free)
+
+
 def preview_quote(
+    session: Session,
     org: Organization,
     departure: Departure,
     party: Mapping[str, int],
@@ -56,8 +69,9 @@ def preview_quote(
     customer: Customer | None = None,
 ) -> tuple[PriceBreakdown, str]:
     """The price and the exact message the customer will read, before anything is stored
-    or sent."""
+    or sent; refused when the departure has no room for the party."""
     price = pricing.price_party(org, departure, party, now)
+    check_room(session, departure, party, now)
     return price, quote_message(customer_voice(org, customer), departure, price, None)
 
 
@@ -76,6 +90,8 @@ def send_quote(
     the bot's state."""
     if departure.organization_id != org.id or lead.organization_id != org.id:
         raise SalesError("That departure is not yours.")
+    pricing.validate_party(departure, party)
+    check_room(session, departure, party, now)
     quote = pricing.create_quote(session, org, departure, party, now, lead=lead)
     price = pricing.price_party(org, departure, party, now)
     voice = customer_voice(org, lead.customer)

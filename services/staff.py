@@ -22,7 +22,9 @@ _DUMMY_HASH = generate_password_hash("no-such-user-timing-equaliser")
 
 # What each role may do beyond reading. Sales work conversations, leads and bookings;
 # ops run departures and incidents; owners do everything.
-_SALES = frozenset({"reply", "quote", "hold", "cancel_booking", "resend"})
+_SALES = frozenset(
+    {"reply", "quote", "hold", "cancel_booking", "resend", "take_payment", "edit_booking"}
+)
 _OPS = _SALES | {"refund", "departures", "incidents"}
 # Who may sign in and with what (staff, API tokens), the organization's settings and the
 # money figures are the owners' alone.

@@ -72,6 +72,9 @@ EVENT_WORDS: dict[str, str] = {
     "booking.cancel_requested": "Customer asked to cancel",
     "booking.confirmation_resent": "Confirmation sent again",
     "booking.held": "Seats held",
+    "booking.moved": "Moved to another departure",
+    "booking.needs_updated": "Guests' needs changed",
+    "booking.party_changed": "Party changed",
     "booking.reschedule_requested": "Customer asked to change the date",
     "booking.status_changed": "Booking status changed",
     "booking.waitlisted": "Put on the waitlist",
@@ -80,6 +83,7 @@ EVENT_WORDS: dict[str, str] = {
     "conversation.reassigned_by_bot": "Conversation moved to the lead's rep",
     "conversation.resolved": "Conversation resolved",
     "conversation.status_changed": "Conversation status changed",
+    "departure.booking_changed": "A booking changed",
     "departure.cancelled": "Departure cancelled",
     "departure.completed": "Tour finished",
     "departure.created": "Departure created",
@@ -108,6 +112,7 @@ EVENT_WORDS: dict[str, str] = {
     "payment.disputed": "Payment disputed",
     "payment.failed": "Payment failed",
     "payment.received": "Payment received",
+    "payment.recorded": "Payment taken by staff",
     "payment.refunded": "Refunded",
     "waitlist.declined": "Waitlist offer declined",
     "waitlist.joined": "Joined the waitlist",
@@ -139,6 +144,12 @@ _DETAIL_WORDS: dict[str, str] = {
     "response_minutes": "minutes to resolve",
     "minutes": "minutes",
     "recounted": "",
+    "method": "",
+    "reference": "ref",
+    "dietary_notes": "dietary",
+    "accessibility_notes": "access",
+    "pickup_notes": "pickup",
+    "guest_names": "names",
 }
 _MONEY_KEYS = ("amount_minor", "total_minor", "total", "fee_minor", "refund_minor")
 

@@ -130,4 +130,40 @@
     }
     setInterval(tick, 3000);
   });
+
+  // <input data-lookup-url=... data-lookup-into="#el" data-lookup-name="#name">: the caller
+  // recognised while their number is typed (returning, their history, a link); their name
+  // filled in when the name field is still empty.
+  $$("[data-lookup-url]").forEach((input) => {
+    const into = document.querySelector(input.dataset.lookupInto);
+    const name = document.querySelector(input.dataset.lookupName);
+    let timer = null;
+    let asked = "";
+    async function look() {
+      const phone = input.value.trim();
+      if (phone === asked || phone.replace(/\D/g, "").length < 6) { return; }
+      asked = phone;
+      try {
+        const url = new URL(input.dataset.lookupUrl, window.location.href);
+        url.searchParams.set("phone", phone);
+        const data = await (await fetch(url, {credentials: "same-origin"})).json();
+        if (phone !== input.value.trim()) { return; }
+        into.textContent = "";
+        if (!data.found) { into.textContent = "New customer: created with this number."; return; }
+        if (data.returning) {
+          const badge = document.createElement("span");
+          badge.className = "badge good";
+          badge.textContent = "returning";
+          into.append(badge, " ");
+        }
+        const link = document.createElement("a");
+        link.href = data.url;
+        link.textContent = data.name || phone;
+        into.append(link, ": " + data.summary);
+        if (name && !name.value && data.name) { name.value = data.name; }
+      } catch (e) { /* offline for a moment: the booking still finds them by number */ }
+    }
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(look, 250); });
+    input.addEventListener("change", look);
+  });
 })();

@@ -44,6 +44,8 @@ NOT_PAGES = {
     "admin.logout",
     "admin.reports_csv",
     "admin.crisis_preview",
+    "admin.customer_lookup",
+    "admin.booking_new_free",
 }
 
 BATCH = "CXSEED000001"

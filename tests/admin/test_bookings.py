@@ -52,7 +52,7 @@ def test_cancel_a_booking_refunds_by_the_policy(
     booking = a_paid_booking(factory)
     page = sales.get(f"/admin/bookings/{booking.reference}")
     assert "Cancelling now:" in page.text
-    assert 'name="amount"' not in page.text  # sales cannot make a manual refund
+    assert "Amount to refund" not in page.text  # sales cannot make a manual refund
     sales.post(f"/admin/bookings/{booking.reference}/cancel", {"reason": "changed plans"})
     with factory() as s:
         b = s.get(Booking, booking.id)

@@ -1,0 +1,484 @@
+"""The booking desk: a new booking for a caller (availability first, the caller found or
+created by phone, hold with a link or confirmed with money taken by hand), guests' needs,
+a payment taken later, a changed party, a move, a customer's details and history."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    Booking,
+    BookingStatus,
+    Customer,
+    Departure,
+    Message,
+    Payment,
+    TimelineEvent,
+    Tour,
+    utcnow,
+)
+from services import leads
+from tests.admin.support import a_paid_booking, the_org
+from tests.factories import departure, hold, make_customer
+from tests.staff import StaffClient
+from tests.test_conversations import day
+
+
+def sunset(factory: sessionmaker[Session], days: int) -> str:
+    """The code of the sunset tour's departure that many days ahead."""
+    with factory() as s:
+        org = the_org(s)
+        start = datetime.combine(day(days), time.min, tzinfo=org.tz)
+        return s.scalars(
+            select(Departure.code)
+            .join(Tour)
+            .where(Tour.slug == "sunset-tour", Departure.starts_at >= start)
+            .order_by(Departure.starts_at)
+        ).first()
+
+
+def messages_to(factory: sessionmaker[Session], phone: str) -> list[str]:
+    with factory() as s:
+        return [m.body for m in s.scalars(select(Message).where(Message.to_phone == phone))]
+
+
+def new_booking_url(days: int, **party: int) -> str:
+    tiers = "&".join(f"tier_{k}={v}" for k, v in party.items())
+    return f"/admin/bookings/new?tour=sunset-tour&date={day(days).isoformat()}&{tiers}"
+
+
+def test_live_booking_availability_first_then_a_hold_with_the_link_texted(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    code = sunset(factory, 2)
+    page = sales.get(new_booking_url(2, adult=2, child=2))
+    assert page.status_code == 200
+    # Each departure: time, spots left, the party's price ($49 x 2 + $29 x 2).
+    assert code in page.text and "$156" in page.text and ">20<" in page.text
+    page = sales.get(new_booking_url(2, adult=2, child=2) + f"&departure={code}")
+    assert "2 × Adult $49 + 2 × Child $29" in page.text and "$156" in page.text
+    done = sales.post(
+        "/admin/bookings/new",
+        {
+            "departure": code,
+            "tier_adult": "2",
+            "tier_child": "2",
+            "phone": "+1 (202) 555-0177",
+            "name": "Margaret Wilson",
+            "dietary": "vegetarian x2",
+            "pickup": "Hotel Yak, 16:45",
+            "names": "Margaret Wilson\nTom Wilson, Lucy Wilson",
+            "pay": "link",
+        },
+    )
+    ref = re.search(r"BK-[0-9A-Z]{5}", done.text)[0]
+    assert f"{ref} held" in done.text
+    with factory() as s:
+        b = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert (b.status, b.seats, b.total_minor, b.source) == ("held", 4, 15600, "admin")
+        assert b.customer.phone == "+12025550177" and b.customer.name == "Margaret Wilson"
+        assert (b.dietary_notes, b.pickup_notes) == ("vegetarian x2", "Hotel Yak, 16:45")
+        assert b.guest_names == ["Margaret Wilson", "Tom Wilson", "Lucy Wilson"]
+    (text,) = messages_to(factory, "+12025550177")
+    assert ref in text and f"/pay/{ref}" in text
+    # The seats are taken: the same departure now shows 16 left.
+    assert ">16<" in sales.get(new_booking_url(2, adult=2, child=2)).text
+
+
+def test_a_national_number_is_read_in_the_organizations_country_and_a_caller_is_recognised(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    booking = a_paid_booking(factory)  # Grace Hopper, +12025550141, one booking
+    lookup = owner.get("/admin/customers/lookup?phone=(202) 555-0141").get_json()
+    assert lookup["found"] and lookup["name"] == "Grace Hopper"
+    assert "1 booking" in lookup["summary"]
+    assert owner.get("/admin/customers/lookup?phone=202 555 0199").get_json() == {"found": False}
+    code = sunset(factory, 3)
+    page = owner.get(new_booking_url(3, adult=1) + f"&departure={code}&phone=2025550141")
+    assert "Grace Hopper" in page.text
+    done = owner.post(
+        "/admin/bookings/new",
+        {"departure": code, "tier_adult": "1", "phone": "(202) 555-0141", "pay": "link"},
+    )
+    assert "held" in done.text
+    with factory() as s:
+        assert s.scalars(select(Customer)).all().__len__() == 1
+        assert (
+            len(s.scalars(select(Booking).where(Booking.customer_id == booking.customer_id)).all())
+            == 2
+        )
+
+
+def test_paid_by_phone_confirms_at_once_with_method_reference_and_who(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    code = sunset(factory, 2)
+    form = {
+        "departure": code,
+        "tier_adult": "2",
+        "phone": "+12025550178",
+        "name": "Wei Chen",
+        "pay": "now",
+        "method": "card_phone",
+        "payment_reference": "POS 4471",
+    }
+    # Less than the deposit ($29.40 of $98) does not confirm, and nothing is kept.
+    refused = sales.post("/admin/bookings/new", {**form, "amount": "10"})
+    assert "at least the deposit, $29.40" in refused.text
+    with factory() as s:
+        assert s.scalars(select(Booking)).all() == []
+    done = sales.post("/admin/bookings/new", {**form, "amount": "98.00"})
+    assert "confirmed: $98 card by phone recorded" in done.text
+    with factory() as s:
+        b = s.scalars(select(Booking)).one()
+        p = s.scalars(select(Payment)).one()
+        assert (b.status, b.paid_minor, b.balance_minor) == ("confirmed", 9800, 0)
+        assert (p.provider, p.method, p.external_reference, p.status) == (
+            "manual",
+            "card_phone",
+            "POS 4471",
+            "paid",
+        )
+        assert p.recorded_by_id is not None
+        assert "payment.recorded" in s.scalars(select(TimelineEvent.event_type)).all()
+    (text,) = messages_to(factory, "+12025550178")
+    assert "Booking confirmed and paid in full" in text
+    page = sales.get(f"/admin/bookings/{b.reference}")
+    assert "card by phone" in page.text and "POS 4471" in page.text and "Sam" in page.text
+
+
+def test_sold_out_departures_are_not_offered_and_a_seat_gone_meanwhile_is_refused(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        hold(s, org, "CITY3", "+12025550131", utcnow(), adults=3)  # CITY3 is full
+        s.commit()
+    page = sales.get(f"/admin/bookings/new?tour=city-walk&date={day(3)}&to={day(4)}&tier_adult=1")
+    assert "CITY4" in page.text and "CITY3" not in page.text
+    # Two reps saw CITY4's 3 seats; the other took 2 first.
+    with factory() as s:
+        hold(s, the_org(s), "CITY4", "+12025550132", utcnow(), adults=2)
+        s.commit()
+    late = sales.post(
+        "/admin/bookings/new",
+        {
+            "departure": "CITY4",
+            "tier_adult": "2",
+            "tour": "city-walk",
+            "date": str(day(3)),
+            "to": str(day(4)),
+            "phone": "+12025550179",
+            "name": "Kim Lee",
+            "dietary": "vegan",
+            "pay": "link",
+        },
+    )
+    assert "only 1 seat is left on CITY4" in late.text
+    assert "Show what" in late.text  # back on the availability list, with what was typed
+    assert "name=Kim+Lee" in late.request.url and "dietary=vegan" in late.request.url
+    one = sales.get(late.request.url.replace("tier_adult=2", "tier_adult=1") + "&departure=CITY4")
+    assert 'value="Kim Lee"' in one.text and 'value="vegan"' in one.text
+    with factory() as s:
+        assert s.scalar(select(Customer).where(Customer.phone == "+12025550179")) is None
+
+
+def test_a_booking_from_a_lead_for_another_tour_carries_the_needs_told_in_chat(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        customer = make_customer(s, org, "+12025550180", utcnow(), name="Lena")
+        lead = leads.create_lead(s, org, customer, utcnow(), source="whatsapp")
+        leads.add_details(
+            s,
+            lead,
+            "pickup from Hotel Yak please, two of us are vegetarian. my dad uses a wheelchair",
+            utcnow(),
+            actor="customer",
+            source="whatsapp",
+        )
+        s.commit()
+        ref = lead.reference
+    code = sunset(factory, 5)
+    page = sales.get(f"/admin/bookings/new?lead={ref}&tour=sunset-tour&date={day(5)}&tier_adult=3")
+    assert code in page.text
+    done = sales.post(
+        "/admin/bookings/new",
+        {"departure": code, "tier_adult": "3", "phone": "+12025550180", "lead": ref, "pay": "link"},
+    )
+    assert "held" in done.text
+    with factory() as s:
+        b = s.scalars(select(Booking)).one()
+        assert b.lead.reference == ref
+        assert "vegetarian" in b.dietary_notes
+        assert "Hotel Yak" in b.pickup_notes
+        assert "wheelchair" in b.accessibility_notes
+
+
+def test_needs_party_and_move_from_the_booking_page(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        b = hold(s, org, "CITY3", "+12025550133", utcnow(), adults=1)
+        s.commit()
+        ref = b.reference
+    url = f"/admin/bookings/{ref}"
+    sales.post(
+        f"{url}/needs",
+        {"dietary": "no nuts (EpiPen)", "accessibility": "", "pickup": "Yak 8:30", "names": "Ana"},
+    )
+    with factory() as s:
+        b = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert (b.dietary_notes, b.pickup_notes, b.guest_names) == (
+            "no nuts (EpiPen)",
+            "Yak 8:30",
+            ["Ana"],
+        )
+    # 3 people on a 3-seat departure that has 2 left besides this booking's own seat: fine.
+    done = sales.post(f"{url}/party", {"tier_adult": "3"})
+    assert "$25 → $75" in done.text
+    too_many = sales.post(f"{url}/party", {"tier_adult": "4"})
+    assert "only 0 seats" in too_many.text or "is full" in too_many.text
+    with factory() as s:
+        assert s.scalar(select(Booking.seats).where(Booking.reference == ref)) == 3
+    assert "now for" not in "".join(messages_to(factory, "+12025550133"))
+    assert any("$75" in m for m in messages_to(factory, "+12025550133"))
+    moved = sales.post(f"{url}/move", {"departure": "CITY4"})
+    assert "changed" in moved.text
+    with factory() as s:
+        b = s.scalar(select(Booking).where(Booking.reference == ref))
+        assert b.departure.code == "CITY4" and b.seats == 3
+        events = s.scalars(select(TimelineEvent.event_type)).all()
+        assert {"booking.moved", "booking.party_changed", "booking.needs_updated"} <= set(events)
+    page = sales.get(url)
+    assert "CITY4" in page.text and "no nuts" in page.text
+
+
+def test_a_cancelled_refunded_booking_owes_nothing(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    booking = a_paid_booking(factory)
+    owner.post(f"/admin/bookings/{booking.reference}/cancel", {"reason": "changed plans"})
+    page = owner.get(f"/admin/bookings/{booking.reference}")
+    assert "cancelled" in page.text
+    assert "balance" not in page.text.lower().split("<h2>payments</h2>")[0]
+    with factory() as s:
+        b = s.get(Booking, booking.id)
+        assert (b.status, b.paid_minor, b.balance_minor) == (BookingStatus.CANCELLED, 0, 0)
+
+
+def test_customer_profile_edit_and_history(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    booking = a_paid_booking(factory)
+    url = f"/admin/customers/{booking.customer_id}"
+    page = sales.get(url)
+    assert "Grace Hopper" in page.text and "<strong>1</strong> booking<" in page.text
+    sales.post(
+        url,
+        {
+            "name": "Grace B. Hopper",
+            "email": "grace@gmail.com",
+            "phone": "+1 202 555 0142",
+            "notes": "Prefers mornings",
+        },
+    )
+    with factory() as s:
+        c = s.get(Customer, booking.customer_id)
+        assert (c.name, c.email, c.phone, c.notes) == (
+            "Grace B. Hopper",
+            "grace@gmail.com",
+            "+12025550142",
+            "Prefers mornings",
+        )
+    bad = sales.post(url, {"name": "Grace", "email": "grace@gmial", "phone": "+12025550142"})
+    assert "not an email address" in bad.text
+    sales.post(url, {"name": "Grace", "email": "grace@gmial.com", "phone": "+12025550142"})
+    assert "typo? grace@gmail.com" in sales.get(url).text
+    sales.post(url, {"name": "Grace", "email": "grace@navy.mil", "phone": "+12025550142"})
+    assert "typo?" not in sales.get(url).text
+
+
+def test_desk_routes_need_csrf_and_stay_inside_the_organization(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    booking = a_paid_booking(factory)
+    r = sales.client.post(f"/admin/bookings/{booking.reference}/needs", data={"dietary": "x"})
+    assert r.status_code == 400
+    assert (
+        sales.post(
+            "/admin/bookings/new",
+            {"departure": "NOPE", "tier_adult": "1", "phone": "+12025550170"},
+            follow=False,
+        ).status_code
+        == 404
+    )
+    assert sales.get("/admin/bookings/new?tour=no-such-tour").status_code == 404
+    assert sales.get("/admin/bookings/new?date=31-02-2027").status_code == 400
+    assert (
+        sales.post(
+            f"/admin/bookings/{booking.reference}/move", {"departure": "NOPE"}, follow=False
+        ).status_code
+        == 404
+    )
+
+
+def test_the_manifest_shows_names_phones_needs_pickup_and_what_is_owed(
+    ops: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        smith = hold(s, org, "CITY3", "+12025550134", utcnow(), adults=2)
+        smith.customer.name = "John Smith"
+        smith.guest_names = ["John Smith", "Jane Smith"]
+        smith.dietary_notes = "vegetarian (Jane)"
+        smith.pickup_notes = "Marriott lobby 8:30"
+        smith.status = BookingStatus.CONFIRMED
+        smith.paid_minor = 1500  # of $50
+        sms_only = hold(s, org, "CITY3", "+12025550135", utcnow(), adults=1)  # no name
+        sms_only.accessibility_notes = "wheelchair"
+        s.commit()
+    page = ops.get("/admin/departures/CITY3/manifest")
+    text = page.text
+    assert "John Smith" in text and "Jane Smith" in text and "Guest" not in text
+    assert 'href="tel:+12025550134"' in text and "+12025550135" in text
+    assert 'class="diet">⚠ vegetarian (Jane)' in text and "♿ wheelchair" in text
+    assert "Marriott lobby 8:30" in text and "due $35" in text
+    assert "1 hotel pickup" in text and "2 unpaid or unconfirmed bookings" in text
+    assert "1 accessibility need" in text and "3 guests" in text
+
+
+def test_search_forgives_typos_national_numbers_and_references_without_prefix(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    booking = a_paid_booking(factory)  # Grace Hopper, +12025550141
+    with factory() as s:
+        org = the_org(s)
+        for n, name in enumerate(("Margaret Wilson", "Gregory House", "Ada Lovelace")):
+            make_customer(s, org, f"+1202555016{n}", utcnow(), name=name)
+        s.commit()
+    for typo, wanted in (("margret wilsn", "Margaret Wilson"), ("Grace Hoper", "Grace Hopper")):
+        page = owner.get(f"/admin/search?q={typo}")
+        assert wanted in page.text and "Close to" in page.text, typo
+    assert "Ada Lovelace" not in owner.get("/admin/search?q=margret wilsn").text
+    bare = booking.reference.removeprefix("BK-")
+    assert booking.reference in owner.get(f"/admin/search?q={bare.lower()}").text
+    assert "Grace Hopper" in owner.get("/admin/search?q=202-555-0141").text
+
+
+def test_another_organizations_desk_objects_are_404_and_its_callers_unknown(
+    owner: StaffClient, factory: sessionmaker[Session], client
+) -> None:
+    from tests.admin.support import as_staff
+    from tests.conftest import import_org
+    from tests.factories import catalog_data
+    from tests.staff import make_staff
+
+    booking = a_paid_booking(factory)  # organization A's
+    with factory() as s:
+        lead = leads.create_lead(s, the_org(s), booking.customer, utcnow(), source="sms")
+        s.commit()
+        lead_ref = lead.reference
+    other = catalog_data(
+        organization={
+            **catalog_data()["organization"],
+            "slug": "other-co",
+            "name": "Other Co",
+            "numbers": ["+15005550009"],
+        },
+        staff=[],
+        guides=[],
+    )
+    for tour in other["tours"]:
+        tour.pop("departures", None)
+        tour["schedule"] = []
+    with factory() as s:
+        other_org = import_org(s, utcnow(), **other)
+        make_staff(s, other_org, "owner", "boss@other.example")
+    intruder = as_staff(client, "boss@other.example")
+    ref, customer = booking.reference, booking.customer_id
+    assert intruder.get(f"/admin/bookings/new?lead={lead_ref}").status_code == 404
+    assert intruder.get("/admin/bookings/new?tour=sunset-tour&departure=EBC100").status_code == 200
+    assert 'id="booking-form"' not in intruder.get("/admin/bookings/new?departure=EBC100").text
+    lookup = intruder.get("/admin/customers/lookup?phone=+12025550141").get_json()
+    assert lookup == {"found": False}
+    for url, form in (
+        (f"/admin/bookings/{ref}/needs", {"dietary": "x"}),
+        (f"/admin/bookings/{ref}/payment", {"amount": "1", "method": "cash"}),
+        (f"/admin/bookings/{ref}/party", {"tier_adult": "1"}),
+        (f"/admin/bookings/{ref}/move", {"departure": "EBC100"}),
+        (f"/admin/customers/{customer}", {"name": "x"}),
+        (
+            "/admin/bookings/new",
+            {"departure": "EBC100", "tier_adult": "1", "phone": "+12025550170"},
+        ),
+    ):
+        assert intruder.post(url, form, follow=False).status_code == 404, url
+    with factory() as s:
+        b = s.get(Booking, booking.id)
+        assert (b.dietary_notes, b.customer.name) == (None, "Grace Hopper")
+
+
+def test_a_leads_departures_show_room_and_price_and_quotes_respect_capacity(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        customer = make_customer(s, org, "+12025550183", utcnow(), name="Ravi")
+        lead = leads.create_lead(s, org, customer, utcnow(), source="whatsapp")
+        lead.tour_id = departure(s, org, "CITY3").tour_id
+        lead.party = {"adult": 2}
+        hold(s, org, "CITY3", "+12025550136", utcnow(), adults=2)  # 1 seat left of 3
+        s.commit()
+        ref = lead.reference
+    page = sales.get(f"/admin/leads/{ref}")
+    assert "(CITY4) · 3 left · $50" in page.text and "(CITY3)" not in page.text
+    preview = sales.get(f"/admin/leads/{ref}?preview=1&departure=CITY3&tier_adult=2")
+    assert "only 1 seat is left on CITY3" in preview.text and "Send this quote" not in preview.text
+    sent = sales.post(f"/admin/leads/{ref}/quote", {"departure": "CITY3", "tier_adult": "2"})
+    assert "only 1 seat is left on CITY3" in sent.text
+    with factory() as s:
+        assert s.scalars(select(Message).where(Message.to_phone == "+12025550183")).all() == []
+
+
+def test_needs_told_in_the_chat_after_the_hold_reach_the_booking(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as s:
+        org = the_org(s)
+        customer = make_customer(s, org, "+12025550184", utcnow(), name="Lena")
+        lead = leads.create_lead(s, org, customer, utcnow(), source="whatsapp")
+        leads.add_details(s, lead, "we are vegetarian", utcnow(), actor="c", source="whatsapp")
+        b = hold(s, org, "CITY3", "+12025550184", utcnow(), adults=2)
+        b.lead_id = lead.id
+        s.commit()
+        for text in ("one of us has a peanut allergy", "pick us up at Hotel Yak", "thanks!"):
+            leads.add_details(s, lead, text, utcnow(), actor="c", source="whatsapp")
+        leads.add_details(
+            s, lead, "one of us has a peanut allergy", utcnow(), actor="c", source="whatsapp"
+        )
+        s.commit()
+        b = s.get(Booking, b.id)
+        assert b.dietary_notes == "one of us has a peanut allergy"  # vegetarian was before it
+        assert b.pickup_notes == "pick us up at Hotel Yak"
+    assert "peanut allergy" in sales.get("/admin/departures/CITY3/manifest").text
+
+
+def test_the_free_list_is_polled_and_changes_when_seats_go_elsewhere(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    query = f"tour=city-walk&date={day(3)}&to={day(4)}&tier_adult=1"
+    page = sales.get(f"/admin/bookings/new?{query}")
+    assert f'data-refresh-url="/admin/bookings/new/free?{query.replace("&", "&amp;")}"' in page.text
+    before = sales.get(f"/admin/bookings/new/free?{query}").get_json()
+    assert before == [["CITY3", 3], ["CITY4", 3], ""]
+    with factory() as s:
+        hold(s, the_org(s), "CITY3", "+12025550137", utcnow(), adults=3)  # the bot sold it
+        s.commit()
+    assert sales.get(f"/admin/bookings/new/free?{query}").get_json() == [["CITY4", 3], ""]
