@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -438,6 +439,9 @@ def test_hostile_bodies_never_cause_a_500(client: FlaskClient, form: dict[str, s
         headers={"X-Twilio-Signature": sign(BASE_URL + PATH, form)},
         base_url=BASE_URL,
     )
+    if response.status_code == 413:  # several 10,000-character fields: over the 64 KB limit
+        assert len(urlencode(form)) > 60_000, "a small body refused as too large"
+        return
     assert response.status_code in (200, 400), response.data[:300]
     if response.status_code == 200:
         ET.fromstring(response.data)  # always well-formed TwiML
