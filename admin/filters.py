@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, url_for
 from markupsafe import Markup, escape
 
@@ -103,6 +104,13 @@ def readable_timeline(events: list[TimelineEvent]) -> list[timeline.TimelineLine
     return timeline.readable(db.session, org.id, list(events), org.currency)
 
 
+def language_name(code: str | None) -> str:
+    """A customer's language for staff, in English ("Portuguese"); "not known yet"."""
+    if not code:
+        return "not known yet"
+    return Locale("en").languages.get(code, code)
+
+
 def register_filters(app: Flask) -> None:
     from admin.nav import nav_items
 
@@ -112,6 +120,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(label_cells, "label_cells")
     app.add_template_filter(tel, "tel")
     app.add_template_filter(plain_amount, "plain_amount")
+    app.add_template_filter(language_name, "language_name")
     app.add_template_global(age, "age")
     app.add_template_global(asset_url, "asset_url")
     app.add_template_global(can, "can")

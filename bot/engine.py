@@ -149,6 +149,8 @@ def handle_inbound(
         customer, _ = add_customer(session, org, msg.from_phone, now, name=name)
     else:
         fill_in_contact(customer, name=name)
+    if reading.language and reading.language != customer.language:
+        customer.language = reading.language  # before the turn's voice is made
     conv = sender.conversation or _conversation(session, org, customer, msg.channel, now)
     inbound = _record(
         session, org, msg, reading.text, now, kind="customer", conversation_id=conv.id

@@ -11,11 +11,21 @@ OPT_OUT = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "STOP ALL"}
 )
 OPT_IN = frozenset({"START", "UNSTOP", "YES START", "OPTIN"})
-HELP = frozenset({"HELP", "INFO"})
-RESET = frozenset({"MENU", "RESTART", "RESET", "START OVER"})
-AGENT = frozenset({"AGENT", "HUMAN", "PERSON"})
-OFFER_YES = frozenset({"CONFIRM", "YES", "Y", "OK", "ACCEPT", "BOOK"})
-OFFER_NO = frozenset({"DECLINE", "NO", "N"})
+# With the words the Portuguese, Spanish, French and German replies ask for ("responda
+# AGENTE", "répondez CONSEILLER", "antworte TEAM", "CONFIRMAR", "BESTÄTIGEN").
+HELP = frozenset({"HELP", "INFO", "AJUDA", "AYUDA", "AIDE", "HILFE"})
+RESET = frozenset({"MENU", "RESTART", "RESET", "START OVER", "MENÚ"})
+AGENT = frozenset(
+    {"AGENT", "HUMAN", "PERSON", "AGENTE", "PESSOA", "PERSONA", "CONSEILLER", "TEAM", "MENSCH"}
+)
+OFFER_YES = frozenset(
+    {"CONFIRM", "YES", "Y", "OK", "ACCEPT", "BOOK", "SIM", "SÍ", "SI", "OUI", "JA"}
+    | {"CONFIRMAR", "CONFIRMER", "BESTÄTIGEN", "BESTAETIGEN", "BESTATIGEN"}
+)
+OFFER_NO = frozenset(
+    {"DECLINE", "NO", "N", "NÃO", "NAO", "NON", "NEIN"}
+    | {"RECUSAR", "RECHAZAR", "REFUSER", "ABLEHNEN"}
+)
 
 
 def keyword(text: str) -> str:

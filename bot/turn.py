@@ -18,6 +18,7 @@ from bot.states import State
 from config import Config
 from intents import NLU, ParseResult, context_for_org
 from intents.entities.party import bare_count
+from intents.entities.tours import match_tour
 from models import (
     EXPECTED_STATUSES,
     Booking,
@@ -29,6 +30,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from services import language
 from services.i18n import Voice, customer_voice
 
 
@@ -157,8 +159,22 @@ class Reading:
         return not self.text.strip() and bool(self.media)
 
     @cached_property
+    def language(self) -> str | None:
+        """The customer's language after this message (services/language.py): asked for,
+        clearly written in, or what was stored. Tour names are left out: "sunset tour" in
+        a Portuguese message is not English."""
+        current = self.customer.language if self.customer is not None else None
+        ctx = context_for_org(self.session, self.org, self.now)
+        tour = match_tour(self.text, ctx.tours)
+        text = self.text if tour is None else self.text[: tour[1]] + " " + self.text[tour[2] :]
+        return language.choose(text, self.org.settings.languages, current)
+
+    @cached_property
     def result(self) -> ParseResult:
-        return self.nlu.parse(self.text, context_for_org(self.session, self.org, self.now))
+        return self.nlu.parse(
+            self.text,
+            context_for_org(self.session, self.org, self.now, self.language or "en"),
+        )
 
     @property
     def intent(self) -> str:

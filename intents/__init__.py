@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from intents.builtin import BuiltinClassifier
 from intents.entities import Entity, ParseContext, TourVocabulary
-from intents.pipeline import FALLBACK, NLU, ParseResult
+from intents.pipeline import FALLBACK, NLU, Backend, ParseResult
 from intents.rasa_client import RasaBackend
 from models import Organization, Tour
 
@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 
 NLU_DIR = Path(__file__).resolve().parent
 NLU_DATA = NLU_DIR / "data" / "nlu.yml"
+# Each further language's training data: intents/data/<language>/nlu.yml (Rasa's format;
+# `rasa train nlu --nlu intents/data/pt/nlu.yml` trains that language's model).
+NLU_LANGUAGES = ("pt", "es", "fr", "de")
+
+
+def nlu_data(language: str) -> Path:
+    return NLU_DATA if language == "en" else NLU_DIR / "data" / language / "nlu.yml"
+
 
 INTENTS = (
     "greet",
@@ -59,15 +67,21 @@ def build_nlu(
 ) -> NLU:
     """backend: "builtin", "rasa", or None to choose by rasa_url."""
     builtin = BuiltinClassifier.load_or_train(NLU_DATA, cache_dir)
+    others: dict[str, Backend] = {
+        language: BuiltinClassifier.load_or_train(nlu_data(language), cache_dir)
+        for language in NLU_LANGUAGES
+        if nlu_data(language).exists()
+    }
     use_rasa = backend == "rasa" or (backend is None and rasa_url)
     if not use_rasa:
-        return NLU(builtin)
+        return NLU(builtin, others=others)
     if not rasa_url:
         raise ValueError("the rasa backend needs RASA_URL")
+    # RASA_URL serves the English model; the other languages keep the built-in classifier.
     rasa = RasaBackend(rasa_url, fallback=builtin)
     if not rasa.warm_up():
         log.warning("Rasa at %s did not answer the warm-up call", rasa_url)
-    return NLU(rasa)
+    return NLU(rasa, others=others)
 
 
 VOCABULARY_TTL_SECONDS = 60
@@ -92,14 +106,18 @@ def forget_vocabularies() -> None:
     _vocabularies.clear()
 
 
-def context_for_org(session: Session, org: Organization, now: datetime) -> ParseContext:
-    """Extraction context for an organization: its tours, its local now, its date order."""
+def context_for_org(
+    session: Session, org: Organization, now: datetime, language: str = "en"
+) -> ParseContext:
+    """Extraction context for an organization: its tours, its local now, its date order,
+    and the language the message is read in."""
     return ParseContext(
         now=now.astimezone(org.tz),
         tours=vocabulary_for_org(session, org.id),
         # Numeric dates: month first in the Americas, day first elsewhere.
         date_order="MDY" if org.timezone.startswith("America/") else "DMY",
         region=_region(org.owner_phone),
+        language=language,
     )
 
 
@@ -118,11 +136,13 @@ __all__ = [
     "INTENTS",
     "NLU",
     "NLU_DATA",
+    "NLU_LANGUAGES",
     "Entity",
     "ParseContext",
     "ParseResult",
     "TourVocabulary",
     "build_nlu",
     "context_for_org",
+    "nlu_data",
     "vocabulary_for_org",
 ]

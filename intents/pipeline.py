@@ -53,17 +53,33 @@ def clean(text: object) -> str:
 
 
 class NLU:
-    def __init__(self, backend: Backend, threshold: float = DEFAULT_THRESHOLD) -> None:
+    """backend: the English classifier (built-in or Rasa); others: one per further
+    language, trained on intents/data/<language>/nlu.yml. A language without its own
+    classifier is read by the English one."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        threshold: float = DEFAULT_THRESHOLD,
+        others: dict[str, Backend] | None = None,
+    ) -> None:
         self.backend = backend
         self.threshold = threshold
+        self.backends: dict[str, Backend] = {"en": backend, **(others or {})}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.backends)
 
     def parse(self, text: object, ctx: ParseContext) -> ParseResult:
+        """ctx.language says which language's words and classifier read the message."""
         message = clean(text)
         if not message.strip():
             return ParseResult(message, FALLBACK, 1.0, [], [(FALLBACK, 1.0)], "rules")
         entities = extract_entities(message, ctx)
         tour_spans = [(e.start, e.end) for e in entities if e.entity == "tour"]
-        result = self.backend.classify(message, tour_spans)
+        backend = self.backends.get(ctx.language, self.backend)
+        result = backend.classify(message, tour_spans)
         entities += _normalise_foreign(result.entities, entities, message, ctx)
         ranking = [
             (FALLBACK if name == OUT_OF_SCOPE else name, conf) for name, conf in result.ranking

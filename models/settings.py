@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EarlyBird(BaseModel):
@@ -78,3 +78,19 @@ class OrganizationSettings(BaseModel):
     # A guide offer nobody accepts within this many minutes is escalated to ops (the sweep).
     guide_offer_escalation_minutes: int = Field(60, ge=5, le=24 * 60)
     canned_replies: list[CannedReply] = Field(default_factory=list, max_length=50)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_spoken(cls, value: list[str]) -> list[str]:
+        from services.i18n import SUPPORTED_LANGUAGES
+
+        codes = [str(code).strip().lower() for code in value]
+        unknown = [code for code in codes if code not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))}: not a language this product speaks "
+                f"({', '.join(SUPPORTED_LANGUAGES)})"
+            )
+        if len(set(codes)) != len(codes):
+            raise ValueError("each language once")
+        return codes

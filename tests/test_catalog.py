@@ -166,6 +166,22 @@ def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
             "tours[1].faq[0].q",
             "Field required",
         ),
+        # The languages customers are answered in: ones the product speaks, each once.
+        (
+            lambda d: d["organization"].setdefault("settings", {}).update(languages=["en", "it"]),
+            "organization.settings.languages",
+            "not a language this product speaks",
+        ),
+        (
+            lambda d: d["organization"].setdefault("settings", {}).update(languages=["pt", "PT"]),
+            "organization.settings.languages",
+            "each language once",
+        ),
+        (
+            lambda d: d["organization"].setdefault("settings", {}).update(languages=[]),
+            "organization.settings.languages",
+            "at least 1",
+        ),
         # 02:30 on the day Europe/London's clocks go forward does not exist.
         (
             lambda d: (

@@ -36,6 +36,8 @@ class ParseContext:
     tours: TourVocabulary
     date_order: str = "DMY"
     region: str | None = None
+    # The message's language: which words the extractors read ("sábado", "deux adultes").
+    language: str = "en"
 
 
 __all__ = ["Entity", "ParseContext", "TourVocabulary"]
