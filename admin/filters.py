@@ -108,7 +108,7 @@ def language_name(code: str | None) -> str:
     """A customer's language for staff, in English ("Portuguese"); "not known yet"."""
     if not code:
         return "not known yet"
-    return Locale("en").languages.get(code, code)
+    return str(Locale("en").languages.get(code, code))
 
 
 def register_filters(app: Flask) -> None:
