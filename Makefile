@@ -88,6 +88,7 @@ bench: setup services
 
 bench-nlu: setup
 	$(BIN)/python -m bench.nlu
+	$(BIN)/python -m bench.language
 
 bench-webhook: setup services
 	$(BIN)/python -m bench.webhook
@@ -117,6 +118,9 @@ rasa:
 		$(RASA_VENV)/bin/pip install -q --upgrade pip && $(RASA_VENV)/bin/pip install -q "rasa==3.6.21")
 	$(RASA_VENV)/bin/rasa train nlu --config intents/config.yml --nlu intents/data/nlu.yml \
 		--out intents/models --fixed-model-name tourbot-nlu
+	@# One model per further language, from its own data (served the same way, one port each).
+	for lang in pt es fr de; do $(RASA_VENV)/bin/rasa train nlu --config intents/config.yml \
+		--nlu intents/data/$$lang/nlu.yml --out intents/models --fixed-model-name tourbot-nlu-$$lang; done
 	$(RASA_VENV)/bin/rasa run --enable-api --model intents/models/tourbot-nlu.tar.gz --port 5005
 
 # Re-resolve the pinned versions from pyproject.toml.

@@ -14,7 +14,9 @@ from cli.common import parse_now
 from config import INSTANCE_PATH
 from extensions import app_config, db
 from intents import NLU, build_nlu, context_for_org
-from intents.evaluate import TEST_FILE, eval_context, format_report, run
+from intents.evaluate import LANGUAGES, eval_context, format_report, format_summary, run
+from intents.evaluate import test_file as evaluate_file
+from services import language as languages
 from services.api_tokens import organization_by_slug
 from services.errors import ServiceError
 
@@ -40,8 +42,15 @@ def nlu_group() -> None:
 )
 @click.option("--now", "now_text", help="Resolve relative dates as of this ISO 8601 time.")
 @click.option("--backend", type=BACKENDS, help="Default: rasa when RASA_URL is set, else builtin.")
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="Read every line in this language (default: each line's own, as detected).",
+)
 @with_appcontext
-def parse_command(slug: str | None, now_text: str | None, backend: str | None) -> None:
+def parse_command(
+    slug: str | None, now_text: str | None, backend: str | None, language: str | None
+) -> None:
     """Reads one message per line on stdin; writes one Rasa-style JSON object per line."""
     nlu = _nlu(backend)
     now = parse_now(now_text)
@@ -57,20 +66,37 @@ def parse_command(slug: str | None, now_text: str | None, backend: str | None) -
         demo = eval_context()  # the demo catalog's tours and time zone
         ctx = dataclasses.replace(demo, now=now.astimezone(demo.now.tzinfo))
     for line in sys.stdin:
-        click.echo(json.dumps(nlu.parse(line.rstrip("\n"), ctx).as_rasa(), ensure_ascii=False))
+        text = line.rstrip("\n")
+        code = language or languages.choose(text, LANGUAGES, None) or "en"
+        answer = nlu.parse(text, dataclasses.replace(ctx, language=code)).as_rasa()
+        click.echo(json.dumps({**answer, "language": code}, ensure_ascii=False))
 
 
 @nlu_group.command("evaluate")
 @click.option("--backend", type=BACKENDS, default="builtin", show_default=True)
 @click.option(
+    "--language",
+    type=click.Choice([*LANGUAGES, "all"]),
+    default="all",
+    show_default=True,
+    help="One language's full report, or every language's figures and the overall ones.",
+)
+@click.option(
     "--file",
     "test_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=TEST_FILE,
-    show_default=True,
+    help="A held-out file of the language (default: tests/data/[<language>/]nlu_test.yml).",
 )
 @with_appcontext
-def evaluate_command(backend: str, test_file: Path) -> None:
-    """Trains on intents/data/nlu.yml (or asks Rasa) and scores the held-out test file."""
-    report = run(_nlu(backend), test_file)
-    click.echo(format_report(report, backend))
+def evaluate_command(backend: str, language: str, test_file: Path | None) -> None:
+    """Trains on intents/data/[<language>/]nlu.yml (or asks Rasa) and scores the held-out
+    test file of each language."""
+    nlu = _nlu(backend)
+    if language != "all":
+        report = run(nlu, test_file or evaluate_file(language), language)
+        click.echo(format_report(report, f"{backend}, {language}"))
+        return
+    reports = {code: run(nlu, evaluate_file(code), code) for code in LANGUAGES}
+    for code, report in reports.items():
+        click.echo(format_report(report, f"{backend}, {code}") + "\n")
+    click.echo(format_summary(reports, backend))

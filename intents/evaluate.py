@@ -18,6 +18,15 @@ from intents.training_data import Example, load
 # The moment the test file's relative dates are written against (see its header).
 EVAL_NOW = datetime(2027, 1, 6, 10, 0, tzinfo=ZoneInfo("Asia/Kathmandu"))
 TEST_FILE = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlu_test.yml"
+LANGUAGES = ("en", "pt", "es", "fr", "de")
+
+
+def test_file(language: str) -> Path:
+    """The held-out set of a language: tests/data/nlu_test.yml for English,
+    tests/data/<language>/nlu_test.yml for the others."""
+    return TEST_FILE if language == "en" else TEST_FILE.parent / language / "nlu_test.yml"
+
+
 INT_ENTITIES = ("party_size", "adults", "children", "option")
 REPORTED_ENTITIES = (
     "tour",
@@ -44,8 +53,8 @@ def demo_vocabulary() -> TourVocabulary:
     )
 
 
-def eval_context() -> ParseContext:
-    return ParseContext(now=EVAL_NOW, tours=demo_vocabulary())
+def eval_context(language: str = "en") -> ParseContext:
+    return ParseContext(now=EVAL_NOW, tours=demo_vocabulary(), language=language)
 
 
 def expected_entities(example: Example) -> set[tuple[str, str | int]]:
@@ -129,6 +138,37 @@ def evaluate(nlu: NLU, examples: list[Example], ctx: ParseContext) -> Report:
     return report
 
 
+def entity_f1(report: Report) -> float:
+    """F1 over every reported entity's values together (micro-averaged)."""
+    total = Scores()
+    for name in REPORTED_ENTITIES:
+        if name in report.entities:
+            s = report.entities[name]
+            total.tp, total.fp, total.fn = total.tp + s.tp, total.fp + s.fp, total.fn + s.fn
+    return total.f1
+
+
+def format_summary(reports: dict[str, Report], backend: str) -> str:
+    """One line per language and one overall: intent accuracy and entity F1."""
+    lines = [f"Backend: {backend}", f"{'language':10} {'intent accuracy':>22} {'entity F1':>10}"]
+    overall = Report()
+    for language, report in reports.items():
+        lines.append(
+            f"{language:10} {report.accuracy:8.1%} ({report.correct:3d}/{report.total:3d})"
+            f"      {entity_f1(report):10.3f}"
+        )
+        overall.total += report.total
+        overall.correct += report.correct
+        for name, s in report.entities.items():
+            o = overall.entities.setdefault(name, Scores())
+            o.tp, o.fp, o.fn = o.tp + s.tp, o.fp + s.fp, o.fn + s.fn
+    lines.append(
+        f"{'overall':10} {overall.accuracy:8.1%} ({overall.correct:3d}/{overall.total:3d})"
+        f"      {entity_f1(overall):10.3f}"
+    )
+    return "\n".join(lines)
+
+
 def format_report(report: Report, backend: str) -> str:
     lines = [
         f"Backend: {backend}",
@@ -157,5 +197,5 @@ def format_report(report: Report, backend: str) -> str:
     return "\n".join(lines)
 
 
-def run(nlu: NLU, test_file: Path = TEST_FILE) -> Report:
-    return evaluate(nlu, load(test_file).examples, eval_context())
+def run(nlu: NLU, test_file: Path = TEST_FILE, language: str = "en") -> Report:
+    return evaluate(nlu, load(test_file).examples, eval_context(language))

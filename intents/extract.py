@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intents.entities import Entity, ParseContext, dates, misc, party
+from intents.entities import Entity, ParseContext, dates, foreign, misc, party
 from intents.entities.tours import match_tour
 
 
@@ -13,6 +13,9 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
         found.append(Entity("tour", tour[0], tour[1], tour[2]))
     refs = misc.extract_refs(text)
     found += refs
+    words = foreign.patterns(ctx.language)
+    if words is not None:
+        return _in_language(text, ctx, words, found)
     found_dates = [d for d in dates.extract_dates(text, ctx) if not _overlaps(d, found)]
     # "31 February": no date, said as one; nothing else may read its numbers.
     impossible = [d for d in found_dates if d.entity == "impossible_date"][:1]
@@ -31,6 +34,24 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]
     options = misc.extract_option(text)
+    found += [o for o in options if not _overlaps(o, found, strict=True)]
+    return sorted(found, key=lambda e: (e.start, e.entity))
+
+
+def _in_language(
+    text: str, ctx: ParseContext, words: foreign.Patterns, found: list[Entity]
+) -> list[Entity]:
+    """The same steps with the language's own words (intents/entities/foreign.py)."""
+    found_dates = [d for d in foreign.extract_dates(text, ctx, words) if not _overlaps(d, found)]
+    ranges = [r for r in foreign.extract_date_range(text, ctx, words) if not _overlaps(r, found)]
+    found += ranges
+    found += [d for d in found_dates if not _overlaps(d, ranges)][:1]
+    found += foreign.extract_month(text, ctx, words, found_dates + ranges)
+    found += [t for t in foreign.extract_time(text, words) if not _overlaps(t, found)]
+    found += misc.extract_email(text)
+    found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
+    found += [p for p in foreign.extract_party(text, words) if not _overlaps(p, found, strict=True)]
+    options = foreign.extract_option(text, words)
     found += [o for o in options if not _overlaps(o, found, strict=True)]
     return sorted(found, key=lambda e: (e.start, e.entity))
 

@@ -15,10 +15,10 @@ LANGUAGES = ("pt", "es", "fr", "de")
 _FIELDS = re.compile(r"\{[^}]*\}")
 
 
-def _pieces(text: str) -> list[str]:
-    """A template's literal runs of three words or more (what a placeholder cannot fill)."""
+def _pieces(text: str, words: int = 3) -> list[str]:
+    """A template's literal runs of some words or more (what a placeholder cannot fill)."""
     runs = (run.strip(' \n.,;:!?()–-"“”«»„') for run in _FIELDS.split(text))
-    return [run for run in runs if len(run.split()) >= 3]
+    return [run for run in runs if len(run.split()) >= words]
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -58,7 +58,7 @@ def own_pieces(language: str) -> frozenset[str]:
         for t in _strings(v)
     ]
     others += [t for msgid in catalog(language) for t in _strings(msgid)]
-    pieces = {p for v in catalog(language).values() for t in _strings(v) for p in _pieces(t)}
+    pieces = {p for v in catalog(language).values() for t in _strings(v) for p in _pieces(t, 2)}
     return frozenset(p for p in pieces if not any(p in other for other in others))
 
 
@@ -66,9 +66,21 @@ def english_in(reply: str) -> list[str]:
     return sorted(p for p in english_pieces() if p in reply)
 
 
+@cache
+def whole_sentences(language: str) -> frozenset[str]:
+    """The language's translations that have no placeholder: "De nada! 😊"."""
+    return frozenset(
+        t.strip() for v in catalog(language).values() for t in _strings(v) if "{" not in t
+    )
+
+
 def spoken_in(reply: str, language: str) -> bool:
     """The reply has a sentence of the language's catalog and none of the English ones."""
-    return not english_in(reply) and any(p in reply for p in own_pieces(language))
+    if english_in(reply):
+        return False
+    return reply.strip() in whole_sentences(language) or any(
+        p in reply for p in own_pieces(language)
+    )
 
 
 def placeholders(text: str) -> set[str]:
