@@ -233,10 +233,25 @@ class ScheduleIn(_Strict):
     guide: Phone | None = None
 
 
+def _aliases(value: object) -> object:
+    """Other names customers use for a tour: a list, or a map language -> list ("pt":
+    ["passeio ao pôr do sol"]). Every language's names are matched in every message, so a
+    map is stored as one list."""
+    if not isinstance(value, dict):
+        return value
+    names: list[object] = []
+    for key, items in value.items():
+        _language(str(key).strip().lower())
+        names += items if isinstance(items, list) else [items]
+    return list(dict.fromkeys(names))
+
+
 class TourIn(_Strict):
     slug: Slug
     name: Name
-    aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]], BeforeValidator(_aliases)
+    ] = Field(default_factory=list)
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")] | None = None
     duration: Annotated[int, BeforeValidator(parse_duration)]
     meeting_point: str | None = None

@@ -136,6 +136,41 @@ def test_cli_parse_reads_each_line_in_its_language(app) -> None:  # type: ignore
     assert {e["entity"]: e["value"] for e in answer["entities"]}["date"] == "2027-01-09"
 
 
+def test_tour_aliases_may_be_given_per_language(session, nlu: NLU) -> None:  # type: ignore[no-untyped-def]
+    from models import Tour
+    from services.catalog import import_catalog
+    from tests.conftest import NOW
+    from tests.factories import catalog_data
+
+    data = catalog_data()
+    data["tours"][1]["aliases"] = {
+        "en": ["sunset cruise"],
+        "pt": ["pôr do sol", "barco ao pôr do sol"],
+        "es": ["paseo al atardecer"],
+    }
+    org = import_catalog(session, data, NOW).organization
+    session.flush()
+    tour = session.query(Tour).filter_by(organization_id=org.id, slug="sunset-tour").one()
+    assert tour.aliases == [
+        "sunset cruise",
+        "pôr do sol",
+        "barco ao pôr do sol",
+        "paseo al atardecer",
+    ]
+    from intents import context_for_org, forget_vocabularies
+
+    forget_vocabularies()
+    ctx = context_for_org(session, org, NOW, "pt")
+    result = nlu.parse("queria ir ver o pôr do sol no sábado", ctx)
+    assert result.entity("tour") == "sunset-tour"
+    data["tours"][1]["aliases"] = {"kl": ["Qapla"]}
+    from services.catalog import CatalogError
+
+    with pytest.raises(CatalogError) as error:
+        import_catalog(session, data, NOW)
+    assert "not a language this product speaks" in str(error.value.message)
+
+
 def test_training_files_are_rasa_projects() -> None:
     for language in NLU_LANGUAGES:
         text = Path(nlu_data(language)).read_text(encoding="utf-8")
