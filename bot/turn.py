@@ -164,6 +164,8 @@ class Reading:
         clearly written in, or what was stored. Tour names are left out: "sunset tour" in
         a Portuguese message is not English."""
         current = self.customer.language if self.customer is not None else None
+        if len(self.org.settings.languages) < 2:
+            return current  # one language: nothing to detect (language.choose agrees)
         ctx = context_for_org(self.session, self.org, self.now)
         tour = match_tour(self.text, ctx.tours)
         text = self.text if tour is None else self.text[: tour[1]] + " " + self.text[tour[2] :]
