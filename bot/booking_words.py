@@ -46,7 +46,12 @@ BALANCE_RE = re.compile(
     _F,
 )
 RECEIPT_RE = re.compile(r"\b(?:receipt|reciept|recipt|proof\s+of\s+payment)s?\b", _F)
-INVOICE_RE = re.compile(r"\b(?:invoice|invoices|vat|tax\s+invoice|billing\s+details)\b", _F)
+# With the word each translated reply asks for ("responda FATURA", "antworte RECHNUNG").
+INVOICE_RE = re.compile(
+    r"\b(?:invoice|invoices|vat|tax\s+invoice|billing\s+details|faturas?|facturas?|factures?|"
+    r"rechnung(?:en)?)\b",
+    _F,
+)
 MOVE_RE = re.compile(
     r"\b(?:move|change|switch|swap|reschedule|postpone|push|bring\s+forward|transfer)\b"
     r"[^.?!]{0,40}?\b(?:date|day|booking|trip|tour|departure|reservation|another\s+day|"
