@@ -97,11 +97,13 @@ def _refund(
 ) -> int:
     """Refunds up to amount across the booking's paid payments, largest first."""
     left = amount
+    # Locked, so what is left of each is read after any refund being made at the same time.
     paid = session.scalars(
         select(Payment)
         .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.PAID)
         .order_by(Payment.amount_minor.desc())
-    )
+        .with_for_update()
+    ).all()
     for payment in paid:
         if left <= 0:
             break

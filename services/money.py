@@ -23,6 +23,10 @@ def validate_currency(code: str) -> str:
     return upper
 
 
+def is_currency(code: str) -> bool:
+    return (code or "").upper() in _KNOWN_CURRENCIES
+
+
 def exponent(currency: str) -> int:
     """Digits after the decimal point: 2 for USD, 0 for JPY, 3 for KWD."""
     return get_currency_precision(currency)

@@ -33,6 +33,7 @@ from services.errors import ServiceError
 from services.i18n import N_, customer_voice
 from services.inventory import NotEnoughSeats
 from services.locking import lock_departure
+from services.money import format_money, is_currency
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,8 @@ def pay_url(booking: Booking, base_url: str | None) -> str:
 
 def amount_for(booking: Booking, kind: str) -> int:
     if kind == "deposit":
-        return min(booking.deposit_minor, booking.balance_minor)
+        # What is still missing of the deposit (a short payment may have paid part of it).
+        return max(0, min(required_to_confirm(booking) - booking.paid_minor, booking.balance_minor))
     if kind in ("full", "balance"):
         return booking.balance_minor
     raise PaymentError(f"unknown payment kind {kind!r}")
@@ -89,9 +91,17 @@ def amount_for(booking: Booking, kind: str) -> int:
 def payable_kinds(booking: Booking) -> list[str]:
     # A hold pending the owner's approval holds seats but is not payable: paying would
     # confirm it without the owner.
-    if booking.status in AWAITING_PAYMENT_STATUSES and booking.paid_minor == 0:
-        return ["deposit", "full"] if booking.deposit_minor < booking.total_minor else ["full"]
-    if booking.status == BookingStatus.CONFIRMED and booking.balance_minor > 0:
+    if booking.balance_minor <= 0:
+        return []
+    unconfirmed = booking.status in AWAITING_PAYMENT_STATUSES
+    # Approved by the owner before any payment: confirmed, but the deposit is what the
+    # approval message asks for, so it is offered as for a hold.
+    approved_unpaid = booking.status == BookingStatus.CONFIRMED and booking.paid_minor == 0
+    if unconfirmed or approved_unpaid:
+        if booking.paid_minor < required_to_confirm(booking) < booking.total_minor:
+            return ["deposit", "full"]
+        return ["full"]
+    if booking.status == BookingStatus.CONFIRMED:
         return ["balance"]
     return []
 
@@ -197,6 +207,14 @@ def _line_items(booking: Booking, kind: str, amount: int) -> list[dict[str, Any]
     ]
 
 
+def required_to_confirm(booking: Booking) -> int:
+    """What must be paid before a booking is confirmed: the deposit, or the whole price
+    when there is no deposit (0%) or the deposit would be all of it."""
+    if 0 < booking.deposit_minor < booking.total_minor:
+        return booking.deposit_minor
+    return booking.total_minor
+
+
 def settle(
     session: Session,
     org: Organization,
@@ -206,24 +224,42 @@ def settle(
     stripe: StripeAccount,
     counts: ratelimit.Counter,
     amount_minor: int | None = None,
+    currency: str | None = None,
     payment_intent_id: str | None = None,
     source: str = "stripe",
+    base_url: str | None = None,
 ) -> str:
-    """Money arrived for a payment. Applies it once, under the departure lock: the booking
-    is confirmed (recounting seats if its hold lapsed) or, if the seats are gone, refunded
-    (and sales told, within the customer's paging limit: counts)."""
-    booking = payment.booking
-    lock_departure(session, booking.departure)
-    session.refresh(payment, with_for_update=True)
-    session.refresh(booking)
+    """Money arrived for a payment. Applies it once, under the departure lock, as what it
+    is: the amount and currency received are compared with what was asked. The booking is
+    confirmed only when what it has been paid covers what confirming needs (the deposit);
+    less leaves the rest due (the customer gets the link), more than the booking's price is
+    refunded, another currency is refunded whole; each mismatch is on the booking's timeline
+    and staff are told. A hold whose seats went while it lapsed is refunded (and sales told,
+    within the customer's paging limit: counts)."""
+    lock_departure(session, payment.booking.departure)
+    booking = _lock(session, payment)
     if payment.status in RECEIVED_PAYMENT_STATUSES:
         # Applied before (Stripe sends checkout.session.completed and payment_intent.succeeded
         # for one payment), and perhaps refunded since: never counted twice.
         return "already_paid"
-    received = payment.amount_minor if amount_minor is None else amount_minor
+    expected = payment.amount_minor
+    received = expected if amount_minor is None else amount_minor
+    received_currency = (currency or payment.currency).upper()
+    if received <= 0:
+        # Nothing arrived: nothing to apply; the payment stays open for the real money.
+        _discrepancy(session, org, payment, now, expected, received, received_currency, source)
+        return "discrepancy"
     if payment_intent_id:
         payment.payment_intent_id = payment_intent_id
-    booking.paid_minor += received
+    if received_currency != payment.currency.upper():
+        return _wrong_currency(
+            session, org, payment, now, received, received_currency, source, stripe, base_url
+        )
+    # From here on the payment is what came in: refunds are capped by it.
+    payment.amount_minor = received
+    # A refund Stripe reported before the payment itself (charge.refunded first) is already
+    # on the payment; only what is left counts for the booking.
+    booking.paid_minor += received - payment.refunded_minor
     payment_states.transition(
         session,
         payment,
@@ -232,17 +268,30 @@ def settle(
         event="payment.received",
         actor=source,
         source=source,
-        content={"kind": payment.kind, "amount_minor": received},
+        content={"kind": payment.kind, "amount_minor": received, "expected_minor": expected},
     )
-    if booking.status == BookingStatus.CONFIRMED:
-        _tell_paid(session, org, booking, received, now)
-        return "balance_paid"
-    if booking.status not in (*AWAITING_PAYMENT_STATUSES, BookingStatus.EXPIRED):
+    if received != expected:
+        _discrepancy(session, org, payment, now, expected, received, received_currency, source)
+    if payment.refunded_minor >= received:
+        _record_refund(session, payment, now, {"amount_minor": 0}, source=source)
+        return "refunded"
+    if booking.status not in (
+        *AWAITING_PAYMENT_STATUSES,
+        BookingStatus.EXPIRED,
+        BookingStatus.CONFIRMED,
+    ):
         # Cancelled, or still awaiting the owner (a checkout opened before that was refused):
         # the money goes back; paying never confirms what the owner has not.
         reason = f"booking {status_label(booking.status)}"
         refund(session, org, payment, received, reason, now, stripe=stripe)
         return "refunded"
+    _refund_excess(session, org, payment, now, stripe)
+    if booking.status == BookingStatus.CONFIRMED:
+        _tell_paid(session, org, booking, received, now, base_url)
+        return "balance_paid"
+    if booking.paid_minor < required_to_confirm(booking):
+        _tell_short(session, org, booking, now, base_url)
+        return "underpaid"
     try:
         with session.begin_nested():
             bookings.confirm_booking(
@@ -256,15 +305,172 @@ def settle(
             )
     except NotEnoughSeats:
         # pretix issue #74: never keep money for seats that are no longer there.
-        refund(session, org, payment, received, "seats gone before payment", now, stripe=stripe)
+        for paid in _received(session, booking):
+            left = paid.amount_minor - paid.refunded_minor
+            if left > 0:
+                refund(session, org, paid, left, "seats gone before payment", now, stripe=stripe)
         _lost_seats(session, org, booking, now, counts)
         return "refunded"
-    _tell_paid(session, org, booking, received, now)
+    _tell_paid(session, org, booking, received, now, base_url)
     return "confirmed"
 
 
-def confirmation_text(org: Organization, booking: Booking, now: datetime) -> str:
-    """The booking confirmed, in the customer's words (staff see what was sent)."""
+def _lock(session: Session, payment: Payment) -> Booking:
+    """Locks the payment's row and then its booking's (SELECT ... FOR UPDATE, always in
+    that order) and reads both afresh: what they say cannot change until the commit."""
+    session.flush()
+    session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    session.execute(select(Booking.id).where(Booking.id == payment.booking_id).with_for_update())
+    session.refresh(payment)
+    session.refresh(payment.booking)
+    return payment.booking
+
+
+def _received(session: Session, booking: Booking) -> list[Payment]:
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.PAID)
+            .order_by(Payment.id)
+        )
+    )
+
+
+def _discrepancy(
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    now: datetime,
+    expected: int,
+    received: int,
+    received_currency: str,
+    source: str,
+) -> None:
+    """What arrived is not what was asked: on the booking's timeline, and staff told."""
+    booking = payment.booking
+    timeline.record(
+        session,
+        booking,
+        "payment.discrepancy",
+        actor=source,
+        source=source,
+        at=now,
+        content={
+            "payment": payment.id,
+            "expected_minor": expected,
+            "expected_currency": payment.currency,
+            "received_minor": received,
+            "received_currency": received_currency,
+        },
+    )
+    asked = format_money(expected, payment.currency)
+    got = (
+        format_money(received, received_currency)
+        if is_currency(received_currency)
+        else f"{received} {received_currency[:3]}"
+    )
+    for phone in _money_phones(org):
+        notify.to_staff(
+            session,
+            org,
+            phone,
+            f"⚠️ Payment mismatch on {booking.reference}: asked {asked}, received {got}. "
+            f"See the booking's timeline.",
+            now,
+        )
+
+
+def _money_phones(org: Organization) -> list[str]:
+    """Who hears about money that does not add up: the owner, else ops."""
+    return [org.owner_phone] if org.owner_phone else list(org.ops_phones or [])
+
+
+def _wrong_currency(
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    now: datetime,
+    received: int,
+    received_currency: str,
+    source: str,
+    stripe: StripeAccount,
+    base_url: str | None,
+) -> str:
+    """Money in another currency cannot count toward the price: it is refunded whole and
+    the customer gets the link again."""
+    booking = payment.booking
+    _discrepancy(
+        session, org, payment, now, payment.amount_minor, received, received_currency, source
+    )
+    payment.currency, payment.amount_minor = received_currency[:3], received
+    payment_states.transition(
+        session,
+        payment,
+        PaymentStatus.PAID,
+        now,
+        event="payment.received",
+        actor=source,
+        source=source,
+        content={"kind": payment.kind, "amount_minor": received, "counted": False},
+    )
+    refund(session, org, payment, received, "wrong currency", now, stripe=stripe)
+    voice = customer_voice(org, booking.customer)
+    notify.to_customer(
+        session,
+        org,
+        booking.customer,
+        voice._(
+            "Your payment for {reference} came in another currency, so we have refunded it "
+            "in full. Please pay in {currency} here: {link}",
+            reference=booking.reference,
+            currency=booking.currency,
+            link=pay_url(booking, base_url),
+        ),
+        now,
+        reference=booking.reference,
+    )
+    return "refunded"
+
+
+def _refund_excess(
+    session: Session, org: Organization, payment: Payment, now: datetime, stripe: StripeAccount
+) -> None:
+    """More than the booking's price arrived: the difference goes back at once."""
+    booking = payment.booking
+    excess = min(booking.paid_minor - booking.total_minor, payment.amount_minor)
+    if excess > 0:
+        refund(session, org, payment, excess, "overpaid", now, stripe=stripe)
+
+
+def _tell_short(
+    session: Session, org: Organization, booking: Booking, now: datetime, base_url: str | None
+) -> None:
+    """Less than the deposit arrived: the hold stays, and the customer is asked for the rest."""
+    voice = customer_voice(org, booking.customer)
+    required = required_to_confirm(booking)
+    notify.to_customer(
+        session,
+        org,
+        booking.customer,
+        voice._(
+            "We received {paid} for {reference}, but {required} is needed to confirm it. "
+            "Please pay the remaining {missing} here: {link}",
+            paid=voice.money(booking.paid_minor, booking.currency),
+            reference=booking.reference,
+            required=voice.money(required, booking.currency),
+            missing=voice.money(required - booking.paid_minor, booking.currency),
+            link=pay_url(booking, base_url),
+        ),
+        now,
+        reference=booking.reference,
+    )
+
+
+def confirmation_text(
+    org: Organization, booking: Booking, now: datetime, *, base_url: str | None = None
+) -> str:
+    """The booking confirmed, in the customer's words (staff see what was sent); with
+    base_url, the link to pay what is left."""
     voice = customer_voice(org, booking.customer)
     dep = booking.departure
     lines = [
@@ -289,17 +495,24 @@ def confirmation_text(org: Organization, booking: Booking, now: datetime) -> str
                 due=voice.date(max(due, now), year=True),
             )
         )
+        if base_url is not None:
+            lines.append(voice._("Pay it here: {link}", link=pay_url(booking, base_url)))
     return "\n".join(lines)
 
 
 def _tell_paid(
-    session: Session, org: Organization, booking: Booking, received: int, now: datetime
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    received: int,
+    now: datetime,
+    base_url: str | None = None,
 ) -> None:
     notify.to_customer(
         session,
         org,
         booking.customer,
-        confirmation_text(org, booking, now),
+        confirmation_text(org, booking, now, base_url=base_url),
         now,
         reference=booking.reference,
     )
@@ -375,13 +588,22 @@ def refund(
     *,
     stripe: StripeAccount,
 ) -> Refund:
+    """Returns `amount` of a payment, never more than is left of it. The payment and its
+    booking are locked first (SELECT ... FOR UPDATE), so two refunds at once are made one
+    after the other and both count."""
+    booking = _lock(session, payment)
     if payment.status not in RECEIVED_PAYMENT_STATUSES:
         raise PaymentError(
             f"payment {payment.id} is {payment.status}; only money received is refunded"
         )
-    amount = min(amount, payment.amount_minor - payment.refunded_minor)
-    if amount <= 0:
+    left = payment.amount_minor - payment.refunded_minor
+    if left <= 0:
         raise PaymentError(f"payment {payment.id} has nothing left to refund")
+    if amount <= 0 or amount > left:
+        raise PaymentError(
+            f"A refund of payment {payment.id} must be more than zero and at most "
+            f"{format_money(left, payment.currency)}, what is left of it."
+        )
     provider_id = None
     if payment.provider == "stripe":
         if not payment.payment_intent_id:
@@ -410,7 +632,8 @@ def refund(
     )
     session.add(row)
     payment.refunded_minor += amount
-    payment.booking.paid_minor -= amount
+    if payment.currency == booking.currency:  # money in another currency never counted
+        booking.paid_minor -= amount
     _record_refund(
         session, payment, now, {"amount_minor": amount, "reason": reason}, source="system"
     )
@@ -426,6 +649,7 @@ def handle_stripe_event(
     now: datetime,
     stripe: StripeAccount,
     counts: ratelimit.Counter,
+    base_url: str | None = None,
 ) -> str:
     """Applies one verified Stripe event. A replayed event (same id) changes nothing."""
     try:
@@ -460,8 +684,10 @@ def handle_stripe_event(
                 now,
                 stripe=stripe,
                 counts=counts,
-                amount_minor=obj.get("amount_total"),
+                amount_minor=_amount(obj.get("amount_total")),
+                currency=_currency(obj.get("currency")),
                 payment_intent_id=obj.get("payment_intent"),
+                base_url=base_url,
             )
         )
     elif kind == "payment_intent.succeeded":
@@ -472,8 +698,10 @@ def handle_stripe_event(
             now,
             stripe=stripe,
             counts=counts,
-            amount_minor=obj.get("amount_received"),
+            amount_minor=_amount(obj.get("amount_received")),
+            currency=_currency(obj.get("currency")),
             payment_intent_id=obj.get("id"),
+            base_url=base_url,
         )
     elif kind == "payment_intent.payment_failed":
         outcome = _failed(session, org, payment, obj, now, counts)
@@ -506,6 +734,24 @@ def handle_stripe_event(
         outcome = "ignored"
     record.outcome = outcome
     return outcome
+
+
+def _amount(value: Any) -> int | None:
+    """An event's amount in minor units (Stripe's are minor units too, and whole yen for
+    JPY as ours are); anything but a whole number is malformed."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"amount {value!r} is not a whole number")
+    return value
+
+
+def _currency(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
+        raise ValueError(f"currency {value!r} is not a currency code")
+    return value.upper()
 
 
 def _payment_for(session: Session, obj: dict[str, Any]) -> Payment | None:
@@ -577,7 +823,10 @@ def _failed(
 def _refunded_elsewhere(
     session: Session, org: Organization, payment: Payment, obj: dict[str, Any], now: datetime
 ) -> str:
-    """A refund made in Stripe's dashboard (ours are recorded when we make them)."""
+    """A refund made in Stripe's dashboard (ours are recorded when we make them). It may
+    arrive before the payment's own success event: then it is kept on the payment, and
+    only what is left is counted when the payment arrives (settle)."""
+    booking = _lock(session, payment)
     total = int(obj.get("amount_refunded") or 0)
     missing = total - payment.refunded_minor
     if missing <= 0:
@@ -592,14 +841,22 @@ def _refunded_elsewhere(
         )
     )
     payment.refunded_minor = total
-    payment.booking.paid_minor -= missing
-    _record_refund(
-        session,
-        payment,
-        now,
-        {"amount_minor": missing, "reason": "refunded in Stripe"},
-        source="stripe",
-    )
+    content = {"amount_minor": missing, "reason": "refunded in Stripe"}
+    if payment.status not in RECEIVED_PAYMENT_STATUSES:
+        # Nothing was counted for the booking yet, so nothing comes off it now.
+        timeline.record(
+            session,
+            booking,
+            "payment.refunded",
+            source="stripe",
+            at=now,
+            content={"payment": payment.id, "before_payment": True, **content},
+        )
+        return "refund_recorded"
+    if payment.currency == booking.currency:
+        # Never below what this payment added.
+        booking.paid_minor -= min(missing, max(0, payment.amount_minor - (total - missing)))
+    _record_refund(session, payment, now, content, source="stripe")
     return "refund_recorded"
 
 

@@ -170,7 +170,13 @@ def test_the_pay_page_says_the_booking_awaits_approval_and_takes_no_money(
     )
     assert status(factory, ref) == "confirmed"
     page = client.get(f"/pay/{ref}")
-    assert b'name="kind" value="balance"' in page.data and b"approval" not in page.data
+    assert b"approval" not in page.data
+    # The page offers what the approval message asked for: the deposit (or the whole).
+    with factory() as s:
+        told = s.scalar(select(Message.body).where(Message.body.contains("Good news")))
+    deposit = re.search(r"Pay the deposit \((\S+)\)", told)[1]  # type: ignore[index]
+    assert f"Pay the deposit: {deposit}".encode() in page.data
+    assert b'name="kind" value="full"' in page.data
 
 
 def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(

@@ -364,3 +364,220 @@ def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory
     assert booking_row(factory, booking_id).status == "confirmed"
     assert client.get("/pay/BK-NOPE2").status_code == 404
     assert b"Nothing to pay" in client.post(f"/pay/{ref}", data={"kind": "full"}).data
+
+
+# --- what arrived against what was asked (issue 16) ---------------------------------------
+
+
+def money_event(
+    payment: Payment, amount: int, currency: str = "usd", event_id: str = "evt_m"
+) -> dict:
+    body = completed(payment, amount, event_id)
+    body["data"]["object"]["currency"] = currency
+    return body
+
+
+def timeline_of(factory: sessionmaker[Session], booking_id: int, kind: str) -> list[dict]:
+    with factory() as s:
+        return [
+            e.content
+            for e in s.scalars(
+                select(TimelineEvent)
+                .where(
+                    TimelineEvent.object_type == "booking",
+                    TimelineEvent.object_id == booking_id,
+                    TimelineEvent.event_type == kind,
+                )
+                .order_by(TimelineEvent.id)
+            )
+        ]
+
+
+def to_owner(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as s:
+        return list(s.scalars(select(Message.body).where(Message.to_phone == "+15551230000")))
+
+
+def test_one_cent_for_a_deposit_leaves_the_hold_and_the_rest_due(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "deposit")  # $15 of $50
+    assert post_event(client, money_event(payment, 1)).json["outcome"] == "underpaid"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("held", 1)
+    [gap] = timeline_of(factory, booking_id, "payment.discrepancy")
+    assert (gap["expected_minor"], gap["received_minor"]) == (1500, 1)
+    assert any("mismatch" in m and booking.reference in m for m in to_owner(factory))
+    [short] = [m for m in to_customer(factory) if "remaining" in m]
+    assert "$0.01" in short and "$14.99" in short
+    assert f"https://bot.example.com/pay/{booking.reference}" in short
+    assert not any("confirmed" in m for m in to_customer(factory))
+    # The page asks for what is missing of the deposit; paying it confirms.
+    assert b"Pay the deposit: $14.99" in client.get(f"/pay/{booking.reference}").data
+    rest = checkout(factory, booking_id, "deposit")
+    assert rest.amount_minor == 1499
+    assert post_event(client, completed(rest, event_id="evt_r")).json["outcome"] == "confirmed"
+    assert booking_row(factory, booking_id).paid_minor == 1500
+
+
+def test_nothing_paid_confirms_nothing(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    assert post_event(client, money_event(payment, 0)).json["outcome"] == "discrepancy"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("held", 0)
+    with factory() as s:
+        assert s.get(Payment, payment.id).status == "pending"
+    assert timeline_of(factory, booking_id, "payment.discrepancy")
+    # The real money, arriving later for the same payment, still counts.
+    assert post_event(client, completed(payment, event_id="evt_2")).json["outcome"] == "confirmed"
+
+
+def test_another_currency_is_refunded_whole_and_never_counted(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    assert post_event(client, money_event(payment, 5000, "eur")).json["outcome"] == "refunded"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("held", 0)
+    [refund_call] = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
+    assert parse_qs(refund_call.request.body)["amount"] == ["5000"]
+    [gap] = timeline_of(factory, booking_id, "payment.discrepancy")
+    assert (gap["expected_currency"], gap["received_currency"]) == ("USD", "EUR")
+    assert any("mismatch" in m for m in to_owner(factory))
+    assert any("another currency" in m and "refunded" in m for m in to_customer(factory))
+
+
+def test_overpayment_confirms_and_the_excess_goes_back(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    assert post_event(client, money_event(payment, 6000)).json["outcome"] == "confirmed"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 5000, 0)
+    [refund_call] = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
+    assert parse_qs(refund_call.request.body)["amount"] == ["1000"]
+    assert timeline_of(factory, booking_id, "payment.discrepancy")
+    assert any("mismatch" in m for m in to_owner(factory))
+
+
+def test_a_short_full_payment_that_covers_the_deposit_confirms_with_the_rest_due(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")  # $50 asked, $20 arrives
+    assert post_event(client, money_event(payment, 2000)).json["outcome"] == "confirmed"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 2000, 3000)
+    [confirmation] = [m for m in to_customer(factory) if "confirmed" in m]
+    assert "Balance: $30" in confirmation and f"/pay/{booking.reference}" in confirmation
+
+
+def test_zero_decimal_currency_compares_whole_yen(pg_url: str, factory, stripe_api) -> None:
+    data = live_catalog()
+    data["organization"]["currency"] = "JPY"
+    data["tours"][2]["prices"] = {"adult": "2500"}
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    client = create_app(stripe_config()).test_client()
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    assert (payment.amount_minor, payment.currency) == (5000, "JPY")  # ¥5,000
+    # ¥50: the amount read as if yen had cents.
+    assert post_event(client, money_event(payment, 50, "jpy")).json["outcome"] == "underpaid"
+    assert booking_row(factory, booking_id).status == "held"
+    rest = checkout(factory, booking_id, "full")
+    assert rest.amount_minor == 4950
+    assert post_event(client, money_event(rest, 4950, "jpy", "evt_y")).json["outcome"] == (
+        "confirmed"
+    )
+    assert booking_row(factory, booking_id).paid_minor == 5000
+
+
+def test_a_refund_reported_before_the_payment_keeps_the_books(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "full")
+    refunded = event(
+        "charge.refunded",
+        {
+            "id": "ch_1",
+            "object": "charge",
+            "amount": 5000,
+            "amount_refunded": 5000,
+            "currency": "usd",
+            "payment_intent": f"pi_{payment.id}",
+            "metadata": {"payment_id": str(payment.id)},
+        },
+        "evt_refund_first",
+    )
+    assert post_event(client, refunded).json["outcome"] == "refund_recorded"
+    assert booking_row(factory, booking_id).paid_minor == 0
+    assert post_event(client, completed(payment, event_id="evt_late")).json["outcome"] == (
+        "refunded"
+    )
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("held", 0)
+    with factory() as s:
+        row = s.get(Payment, payment.id)
+        assert (row.status, row.refunded_minor) == ("refunded", 5000)
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+def test_two_partial_refunds_at_once_both_count(app: Flask, factory, stripe_api) -> None:
+    from tests.staff import StaffClient, make_staff
+
+    booking_id = hold(factory, seats=3)  # $75
+    payment = checkout(factory, booking_id, "full")
+    post_event(app.test_client(), completed(payment))
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        make_staff(s, org, "owner", "boss@example.com")
+        make_staff(s, org, "ops", "desk@example.com")
+    # Stripe answers slowly: each refund is in flight while the other starts.
+    started = threading.Barrier(2, timeout=3)
+    ids = iter(range(1, 100))
+
+    def slow_refund(request):  # type: ignore[no-untyped-def]
+        try:
+            started.wait()
+        except threading.BrokenBarrierError:
+            pass  # with the lock the second refund starts after the first: no rendezvous
+        return 200, {}, json.dumps({"id": f"re_{next(ids)}", "object": "refund"})
+
+    stripe_api.replace(responses.POST, f"{API}/refunds", body="")  # drop the fixture's own
+    stripe_api.remove(responses.POST, f"{API}/refunds")
+    stripe_api.add_callback(responses.POST, f"{API}/refunds", callback=slow_refund)
+    staff = [StaffClient(app.test_client()), StaffClient(app.test_client())]
+    staff[0].login("boss@example.com")
+    staff[1].login("desk@example.com")
+    url = f"/admin/bookings/{booking_row(factory, booking_id).reference}/refund"
+    threads = [
+        threading.Thread(
+            target=lambda c=c, amount=amount: c.post(
+                url, {"payment": str(payment.id), "amount": amount}
+            )
+        )
+        for c, amount in zip(staff, ("50.00", "20.00"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    with factory() as s:
+        row = s.get(Payment, payment.id)
+        assert row.refunded_minor == 7000
+        assert s.scalar(select(func.sum(Refund.amount_minor))) == 7000
+        assert s.get(Booking, booking_id).paid_minor == 500
+    # More than is left is refused, and nothing changes.
+    page = staff[0].post(url, {"payment": str(payment.id), "amount": "5.01"})
+    assert "at most $5" in page.text
+    with factory() as s:
+        assert s.get(Payment, payment.id).refunded_minor == 7000
+        assert s.get(Booking, booking_id).paid_minor == 500

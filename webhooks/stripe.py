@@ -85,7 +85,12 @@ def stripe_event() -> Response:
         return _malformed(problem, data)
     try:
         outcome = payments.handle_stripe_event(
-            db.session, data, utcnow(), stripe_account(), rate_counter()
+            db.session,
+            data,
+            utcnow(),
+            stripe_account(),
+            rate_counter(),
+            base_url=app_config().PUBLIC_BASE_URL,
         )
         db.session.flush()  # a value the database refuses shows here, inside the try
     except (*_MALFORMED, DataError) as exc:
