@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,11 @@ from models.enums import BookingStatus, WaitlistStatus
 
 # Bookings that will not happen owe nothing, whatever was paid or refunded.
 NOTHING_OWED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITLISTED)
+
+
+def new_pay_token() -> str:
+    """128 random bits, URL-safe: a pay link cannot be guessed from its reference."""
+    return secrets.token_urlsafe(16)
 
 
 class Quote(OrgScopedMixin, TimestampMixin, Base):
@@ -81,6 +87,9 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     attendance: Mapped[str | None] = mapped_column(String(16))
     # The owner's approval link is good once: it carries this nonce, cleared when used.
     approval_nonce: Mapped[str | None] = mapped_column(String(32))
+    # The secret its pay links carry (/pay/<reference>/<pay_token>): the reference alone is
+    # guessable, and the page shows the booking.
+    pay_token: Mapped[str] = mapped_column(String(32), default=new_pay_token)
 
     customer: Mapped[Customer] = relationship()
     departure: Mapped[Departure] = relationship()

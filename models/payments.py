@@ -32,6 +32,9 @@ class Payment(OrgScopedMixin, TimestampMixin, Base):
     )
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The open checkout's address and end: a second click on Pay goes back to it.
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    checkout_expires_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     refunded_minor: Mapped[int] = mapped_column(default=0)
     disputed: Mapped[bool] = mapped_column(default=False)

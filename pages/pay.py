@@ -1,37 +1,77 @@
-"""/pay/<ref>: what the payment link in a chat opens. It shows the booking and the choices
-(deposit or full, or the balance), then sends the customer to Stripe Checkout; in the
-embedded default, to a local fake checkout so the whole flow can be tried in a browser."""
+"""/pay/<ref>/<secret>: what the payment link in a chat opens. It shows the booking and the
+choices (deposit or full, or the balance), then sends the customer to Stripe Checkout; in the
+embedded default, to a local fake checkout so the whole flow can be tried in a browser.
+
+The reference alone (/pay/<ref>) opens nothing: it is five guessable characters, and the
+page shows the customer's booking. Every pay page is rate-limited per client address, and
+an address that keeps trying links that lead nowhere is refused for a while."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from extensions import app_config, db, job_queue, rate_counter, stripe_account
 from models import Booking, Organization, Payment, utcnow
 from pages.voice import speak_to
-from services import outbox, payments, phrases
+from services import outbox, payments, phrases, ratelimit
 from services.errors import ServiceError
 from services.i18n import Voice, customer_voice
 
 pay_bp = Blueprint("pay", __name__)
 
 
-def _booking(ref: str) -> Booking:
-    booking = db.session.scalar(select(Booking).where(Booking.reference == ref.strip().upper()))
+@pay_bp.before_request
+def _limit() -> tuple[str, int] | None:
+    address = request.remote_addr or "unknown"
+    if ratelimit.hit(ratelimit.PAY_PAGES_PER_ADDRESS, address, rate_counter()) > (
+        ratelimit.PAY_PAGES_PER_ADDRESS.count
+    ) or ratelimit.exceeded(ratelimit.PAY_LINK_MISSES_PER_ADDRESS, address, rate_counter()):
+        return render_template(
+            "pay/message.html",
+            title="Too many requests",
+            message="Too many requests from your address. Please wait a few minutes.",
+        ), 429
+    return None
+
+
+def _missing(message: str) -> tuple[str, int]:
+    ratelimit.hit(
+        ratelimit.PAY_LINK_MISSES_PER_ADDRESS, request.remote_addr or "unknown", rate_counter()
+    )
+    return render_template("pay/message.html", title="Link not found", message=message), 404
+
+
+def _booking(ref: str, token: str) -> Booking:
+    booking = payments.booking_for_link(db.session, ref, token)
     if booking is None:
-        abort(404, description="No such booking. Check the link in your message.")
+        abort(
+            make_response(
+                _missing(
+                    "This payment link is not valid. "
+                    "Please use the link in the message we sent you."
+                )
+            )
+        )
     return booking
+
+
+@pay_bp.route("/pay/<ref>", methods=["GET", "POST"])
+def reference_only(ref: str) -> tuple[str, int]:
+    """Links sent before pay links had a secret, or a guessed reference: nothing shown."""
+    return _missing(
+        "Please use the payment link in the message we sent you (it is longer than the "
+        "booking reference). Reply PAY in the chat for a new one."
+    )
 
 
 def _base_url() -> str:
     return (app_config().PUBLIC_BASE_URL or request.host_url).rstrip("/")
 
 
-@pay_bp.get("/pay/<ref>")
-def choose(ref: str) -> str:
-    booking = _booking(ref)
+@pay_bp.get("/pay/<ref>/<token>")
+def choose(ref: str, token: str) -> str:
+    booking = _booking(ref, token)
     voice = _voice(booking)
     options = [
         (kind, voice.money(payments.amount_for(booking, kind), booking.currency))
@@ -62,15 +102,19 @@ def _voice(booking: Booking) -> Voice:
     return speak_to(customer_voice(_org(booking), booking.customer))
 
 
-@pay_bp.post("/pay/<ref>")
-def start(ref: str) -> ResponseReturnValue:
-    booking = _booking(ref)
+@pay_bp.post("/pay/<ref>/<token>")
+def start(ref: str, token: str) -> ResponseReturnValue:
+    booking = _booking(ref, token)
     kind = request.form.get("kind", "")
+    org, now, stripe = _org(booking), utcnow(), stripe_account()
     try:
-        _, url = payments.start_checkout(
-            db.session, _org(booking), booking, kind, utcnow(), _base_url(), stripe_account()
-        )
+        # The payment is committed before any checkout exists: Stripe's event for it, however
+        # fast, finds it. A second click gets the same payment and its open checkout.
+        payment = payments.open_payment(db.session, org, booking, kind, now, stripe)
+        db.session.commit()
+        url = payments.checkout_url(db.session, payment, now, _base_url(), stripe)
     except ServiceError as exc:
+        db.session.rollback()
         voice = _voice(booking)
         return render_template(
             "pay/message.html", title=voice._("Nothing to pay"), message=exc.said_by(voice)
@@ -79,12 +123,12 @@ def start(ref: str) -> ResponseReturnValue:
     return redirect(url, code=303)
 
 
-@pay_bp.route("/pay/<ref>/fake/<int:payment_id>", methods=["GET", "POST"])
-def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
+@pay_bp.route("/pay/<ref>/<token>/fake/<int:payment_id>", methods=["GET", "POST"])
+def fake_checkout(ref: str, token: str, payment_id: int) -> str | tuple[str, int]:
     """The embedded default's stand-in for Stripe Checkout. Refused when Stripe is on."""
     if stripe_account().enabled:
         abort(404)
-    booking = _booking(ref)
+    booking = _booking(ref, token)
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.booking_id != booking.id or payment.provider != "fake":
         abort(404)
@@ -102,6 +146,7 @@ def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
         stripe=stripe_account(),
         counts=rate_counter(),
         source="fake",
+        base_url=_base_url(),
     )
     outbox.commit_and_send(db.session, job_queue())
     reference = booking.reference
@@ -132,9 +177,9 @@ def fake_checkout(ref: str, payment_id: int) -> str | tuple[str, int]:
     return render_template("pay/message.html", title=title, message=message)
 
 
-@pay_bp.get("/pay/<ref>/done")
-def done(ref: str) -> str:
-    booking = _booking(ref)
+@pay_bp.get("/pay/<ref>/<token>/done")
+def done(ref: str, token: str) -> str:
+    booking = _booking(ref, token)
     voice = _voice(booking)
     return render_template(
         "pay/message.html",

@@ -7,11 +7,12 @@ cannot happen."""
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,8 @@ MIN_CHECKOUT = timedelta(minutes=30)
 MAX_CHECKOUT = timedelta(hours=24)
 # Where `make run` serves: the links' address when PUBLIC_BASE_URL is not set.
 LOCAL_BASE_URL = "http://127.0.0.1:5000"
+# A checkout with less than this left is not offered again: the customer would not finish.
+REUSE_MARGIN = timedelta(minutes=10)
 
 
 class PaymentError(ServiceError):
@@ -75,8 +78,21 @@ class StripeAccount:
 
 def pay_url(booking: Booking, base_url: str | None) -> str:
     """The link customers are sent: the /pay page for this booking, at base_url (the
-    public address, PUBLIC_BASE_URL)."""
-    return f"{(base_url or LOCAL_BASE_URL).rstrip('/')}/pay/{booking.reference}"
+    public address, PUBLIC_BASE_URL). It carries the booking's secret: the reference alone
+    opens nothing."""
+    base = (base_url or LOCAL_BASE_URL).rstrip("/")
+    return f"{base}/pay/{booking.reference}/{booking.pay_token}"
+
+
+def booking_for_link(session: Session, reference: str, token: str) -> Booking | None:
+    """The booking a pay link is for, or None when the reference and secret do not match
+    (compared in constant time)."""
+    booking = session.scalar(select(Booking).where(Booking.reference == reference.strip().upper()))
+    if booking is None or not secrets.compare_digest(
+        booking.pay_token.encode(), token.strip().encode()
+    ):
+        return None
+    return booking
 
 
 def amount_for(booking: Booking, kind: str) -> int:
@@ -120,6 +136,128 @@ def not_payable_because(booking: Booking) -> PaymentError | None:
     return None
 
 
+def open_payment(
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    kind: str,
+    now: datetime,
+    stripe: StripeAccount,
+) -> Payment:
+    """The payment row a click on Pay is for, recorded before any checkout exists, so an
+    event about it always finds it: the caller commits, then calls checkout_url. A second
+    click for the same amount gets the same row back while its checkout is open (the
+    booking row is locked, so two clicks at once get one row too)."""
+    session.flush()
+    session.execute(select(Booking.id).where(Booking.id == booking.id).with_for_update())
+    session.refresh(booking)
+    if kind not in payable_kinds(booking):
+        raise not_payable_because(booking) or PaymentError(
+            N_("{reference} has nothing to pay as {kind} ({status})."),
+            reference=booking.reference,
+            kind=phrases.payment_kind(kind),
+            status=phrases.status(booking.status),
+        )
+    amount = amount_for(booking, kind)
+    provider = "stripe" if stripe.enabled else "fake"
+    open_one = session.scalar(
+        select(Payment)
+        .where(
+            Payment.booking_id == booking.id,
+            Payment.kind == kind,
+            Payment.amount_minor == amount,
+            Payment.currency == booking.currency,
+            Payment.provider == provider,
+            # A declined card can be tried again on the same checkout.
+            Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.FAILED)),
+            or_(
+                Payment.checkout_expires_at.is_(None),
+                Payment.checkout_expires_at > now + REUSE_MARGIN,
+            ),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if open_one is not None:
+        return open_one
+    payment = Payment(
+        organization_id=org.id,
+        booking_id=booking.id,
+        kind=kind,
+        amount_minor=amount,
+        currency=booking.currency,
+        provider=provider,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def checkout_url(
+    session: Session,
+    payment: Payment,
+    now: datetime,
+    base_url: str,
+    stripe: StripeAccount,
+) -> str:
+    """Where to pay `payment`: its open Stripe Checkout, made once (the idempotency key is
+    the payment's, so a retry after a lost answer gets the same session), or the fake
+    page in the embedded default."""
+    booking = payment.booking
+    link = pay_url(booking, base_url)
+    if payment.provider != "stripe":
+        return f"{link}/fake/{payment.id}"
+    if (
+        payment.checkout_url
+        and payment.checkout_expires_at
+        and (payment.checkout_expires_at > now + REUSE_MARGIN)
+    ):
+        return payment.checkout_url
+    deadline = booking.hold_expires_at or (now + MAX_CHECKOUT)
+    expires = min(max(deadline, now + MIN_CHECKOUT), now + MAX_CHECKOUT)
+    client = stripe.client()
+    try:
+        checkout = client.checkout.Session.create(
+            mode="payment",
+            line_items=_line_items(booking, payment.kind, payment.amount_minor),
+            client_reference_id=booking.reference,
+            metadata={
+                "booking": booking.reference,
+                "payment_id": str(payment.id),
+                "kind": payment.kind,
+            },
+            payment_intent_data={
+                "metadata": {"booking": booking.reference, "payment_id": str(payment.id)}
+            },
+            expires_at=int(expires.timestamp()),
+            success_url=f"{link}/done",
+            cancel_url=link,
+            idempotency_key=f"checkout:{payment.id}",
+        )
+    except client.StripeError as exc:
+        log.warning("Stripe refused a checkout for payment %s: %s", payment.id, exc)
+        raise PaymentError(
+            N_("The payment page could not be opened just now. Please try again in a minute.")
+        ) from exc
+    payment.checkout_session_id = checkout["id"]
+    payment.checkout_url = checkout["url"]
+    payment.checkout_expires_at = expires
+    timeline.record(
+        session,
+        booking,
+        "payment.checkout_started",
+        at=now,
+        content={
+            "kind": payment.kind,
+            "amount_minor": payment.amount_minor,
+            "session": checkout["id"],
+        },
+    )
+    return str(checkout["url"])
+
+
 def start_checkout(
     session: Session,
     org: Organization,
@@ -129,53 +267,10 @@ def start_checkout(
     base_url: str,
     stripe: StripeAccount,
 ) -> tuple[Payment, str]:
-    """A payment row and the address to pay it at (Stripe Checkout, or the fake page)."""
-    if kind not in payable_kinds(booking):
-        raise not_payable_because(booking) or PaymentError(
-            N_("{reference} has nothing to pay as {kind} ({status})."),
-            reference=booking.reference,
-            kind=phrases.payment_kind(kind),
-            status=phrases.status(booking.status),
-        )
-    amount = amount_for(booking, kind)
-    payment = Payment(
-        organization_id=org.id,
-        booking_id=booking.id,
-        kind=kind,
-        amount_minor=amount,
-        currency=booking.currency,
-        provider="stripe" if stripe.enabled else "fake",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(payment)
-    session.flush()
-    if not stripe.enabled:
-        return payment, f"{base_url}/pay/{booking.reference}/fake/{payment.id}"
-    deadline = booking.hold_expires_at or (now + MAX_CHECKOUT)
-    expires = min(max(deadline, now + MIN_CHECKOUT), now + MAX_CHECKOUT)
-    checkout = stripe.client().checkout.Session.create(
-        mode="payment",
-        line_items=_line_items(booking, kind, amount),
-        client_reference_id=booking.reference,
-        metadata={"booking": booking.reference, "payment_id": str(payment.id), "kind": kind},
-        payment_intent_data={
-            "metadata": {"booking": booking.reference, "payment_id": str(payment.id)}
-        },
-        expires_at=int(expires.timestamp()),
-        success_url=f"{base_url}/pay/{booking.reference}/done",
-        cancel_url=f"{base_url}/pay/{booking.reference}",
-        idempotency_key=f"checkout:{booking.reference}:{kind}:{amount}",
-    )
-    payment.checkout_session_id = checkout["id"]
-    timeline.record(
-        session,
-        booking,
-        "payment.checkout_started",
-        at=now,
-        content={"kind": kind, "amount_minor": amount, "session": checkout["id"]},
-    )
-    return payment, checkout["url"]
+    """open_payment and checkout_url in one transaction, for callers that need no commit
+    between them (the pay page commits between them)."""
+    payment = open_payment(session, org, booking, kind, now, stripe)
+    return payment, checkout_url(session, payment, now, base_url, stripe)
 
 
 def _line_items(booking: Booking, kind: str, amount: int) -> list[dict[str, Any]]:

@@ -31,6 +31,10 @@ INBOUND_PER_SENDER = Limit("inbound", 20, 60)
 # Failed logins per account and per client address, over 15 minutes.
 LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60)
 LOGIN_PER_ADDRESS = Limit("login-address", 50, 15 * 60)
+# The pay pages, per client address: any request (a person opens one a few times), and links
+# that lead nowhere (a wrong secret or none: someone trying references).
+PAY_PAGES_PER_ADDRESS = Limit("pay-pages", 120, 60)
+PAY_LINK_MISSES_PER_ADDRESS = Limit("pay-link-misses", 30, 15 * 60)
 
 
 class Counter(Protocol):

@@ -137,16 +137,24 @@ def book_and_pay(c: Customer, tour: str = "sunset tour", adults: int = 2) -> str
     if random.random() < 0.15:
         c.world.metrics.note("left to lapse")
         return ref[0]
-    pay(c.world, ref[0])
+    pay(c.world, held)
     return ref[0]
 
 
-def pay(world: World, ref: str) -> None:
+PAY_LINK = re.compile(r"/pay/BK-[A-Z0-9]+/[\w-]+")
+
+
+def pay(world: World, message: str) -> None:
+    """Pays by the link in the message, as the customer would."""
+    link = PAY_LINK.search(message)
+    if not link:
+        world.metrics.note("no pay link in the message")
+        return
     session = requests.Session()
     try:
-        session.get(f"{world.app_url}/pay/{ref}", timeout=20)
+        session.get(f"{world.app_url}{link[0]}", timeout=20)
         response = session.post(
-            f"{world.app_url}/pay/{ref}",
+            f"{world.app_url}{link[0]}",
             data={"kind": "deposit"},
             allow_redirects=False,
             timeout=20,
@@ -194,7 +202,7 @@ def customer_journey(world: World, n: int) -> None:
             ref = REF.search(held)
             if ref and "/pay/" in held:
                 world.metrics.note("held")
-                pay(world, ref[0])
+                pay(world, held)
     elif kind in ("book", "book_cancel", "status"):
         ref = book_and_pay(c)
         if ref and kind == "status":

@@ -60,6 +60,13 @@ def csrf_of(page: bytes) -> str:
     return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
 
 
+def pay_link(factory: sessionmaker[Session], ref: str) -> str:
+    """The path of the booking's pay link, as its messages carry it."""
+    with factory() as s:
+        booking = s.scalar(select(Booking).where(Booking.reference == ref))
+        return f"/pay/{ref}/{booking.pay_token}"
+
+
 def status(factory: sessionmaker[Session], ref: str) -> str:
     with factory() as s:
         return s.scalar(select(Booking.status).where(Booking.reference == ref))
@@ -154,11 +161,12 @@ def test_the_pay_page_says_the_booking_awaits_approval_and_takes_no_money(
     client: FlaskClient, factory
 ) -> None:
     _, ref, token = pencil_in(client, factory)
-    page = client.get(f"/pay/{ref}")
+    link = pay_link(factory, ref)
+    page = client.get(link)
     assert page.status_code == 200 and b"awaits the operator&#39;s approval" in page.data
     assert b'name="kind"' not in page.data  # no pay buttons
     for kind in ("deposit", "full", "balance"):
-        refused = client.post(f"/pay/{ref}", data={"kind": kind})
+        refused = client.post(link, data={"kind": kind})
         assert refused.status_code == 409 and b"awaits the operator&#39;s approval" in refused.data
     assert status(factory, ref) == "pending_approval"
     with factory() as s:
@@ -169,7 +177,7 @@ def test_the_pay_page_says_the_booking_awaits_approval_and_takes_no_money(
         f"/approve/{token}", data={"action": "confirm", "csrf_token": csrf_of(approve_page.data)}
     )
     assert status(factory, ref) == "confirmed"
-    page = client.get(f"/pay/{ref}")
+    page = client.get(link)
     assert b"approval" not in page.data
     # The page offers what the approval message asked for: the deposit (or the whole).
     with factory() as s:

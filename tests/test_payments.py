@@ -349,22 +349,23 @@ def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory
         import_org(s, utcnow(), **live_catalog())
     client = create_app(TestConfig()).test_client()
     booking_id = hold(factory)
-    ref = booking_row(factory, booking_id).reference
-    page = client.get(f"/pay/{ref}")
+    booking = booking_row(factory, booking_id)
+    link = payments.pay_url(booking, "").removeprefix("http://127.0.0.1:5000")
+    page = client.get(link)
     assert (
         page.status_code == 200
         and b"Pay the deposit: $15" in page.data
         and b"Pay in full: $50" in page.data
     )
-    started = client.post(f"/pay/{ref}", data={"kind": "deposit"})
-    assert started.status_code == 303 and f"/pay/{ref}/fake/" in started.headers["Location"]
+    started = client.post(link, data={"kind": "deposit"})
+    assert started.status_code == 303 and f"{link}/fake/" in started.headers["Location"]
     fake = started.headers["Location"]
     assert b"No card is charged" in client.get(fake).data
     assert b"Payment received" in client.post(fake).data
     assert b"Already paid" in client.post(fake).data  # paying twice is refused
     assert booking_row(factory, booking_id).status == "confirmed"
     assert client.get("/pay/BK-NOPE2").status_code == 404
-    assert b"Nothing to pay" in client.post(f"/pay/{ref}", data={"kind": "full"}).data
+    assert b"Nothing to pay" in client.post(link, data={"kind": "full"}).data
 
 
 # --- what arrived against what was asked (issue 16) ---------------------------------------
@@ -412,10 +413,13 @@ def test_one_cent_for_a_deposit_leaves_the_hold_and_the_rest_due(
     assert any("mismatch" in m and booking.reference in m for m in to_owner(factory))
     [short] = [m for m in to_customer(factory) if "remaining" in m]
     assert "$0.01" in short and "$14.99" in short
-    assert f"https://bot.example.com/pay/{booking.reference}" in short
+    assert payments.pay_url(booking, "https://bot.example.com") in short
     assert not any("confirmed" in m for m in to_customer(factory))
     # The page asks for what is missing of the deposit; paying it confirms.
-    assert b"Pay the deposit: $14.99" in client.get(f"/pay/{booking.reference}").data
+    link = payments.pay_url(booking, "https://bot.example.com").removeprefix(
+        "https://bot.example.com"
+    )
+    assert b"Pay the deposit: $14.99" in client.get(link).data
     rest = checkout(factory, booking_id, "deposit")
     assert rest.amount_minor == 1499
     assert post_event(client, completed(rest, event_id="evt_r")).json["outcome"] == "confirmed"
@@ -474,7 +478,8 @@ def test_a_short_full_payment_that_covers_the_deposit_confirms_with_the_rest_due
     booking = booking_row(factory, booking_id)
     assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 2000, 3000)
     [confirmation] = [m for m in to_customer(factory) if "confirmed" in m]
-    assert "Balance: $30" in confirmation and f"/pay/{booking.reference}" in confirmation
+    assert "Balance: $30" in confirmation
+    assert payments.pay_url(booking, "https://bot.example.com") in confirmation
 
 
 def test_zero_decimal_currency_compares_whole_yen(pg_url: str, factory, stripe_api) -> None:
@@ -581,3 +586,109 @@ def test_two_partial_refunds_at_once_both_count(app: Flask, factory, stripe_api)
     with factory() as s:
         assert s.get(Payment, payment.id).refunded_minor == 7000
         assert s.get(Booking, booking_id).paid_minor == 500
+
+
+# --- pay links (issue 16) -------------------------------------------------------------------
+
+
+def link_path(factory: sessionmaker[Session], booking_id: int) -> str:
+    return payments.pay_url(booking_row(factory, booking_id), "https://x.example").removeprefix(
+        "https://x.example"
+    )
+
+
+def test_a_pay_link_needs_its_secret(client: FlaskClient, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    booking = booking_row(factory, booking_id)
+    link = link_path(factory, booking_id)
+    assert len(link.rsplit("/", 1)[1]) >= 20  # 128 random bits
+    shown = client.get(link)
+    assert shown.status_code == 200 and b"Old City Walk" in shown.data
+    for path in (
+        f"/pay/{booking.reference}",
+        f"/pay/{booking.reference}/{booking.pay_token[:-1]}x",
+        f"/pay/{booking.reference}/done",
+        f"/pay/{booking.reference}/{booking.pay_token}x/done",
+    ):
+        for response in (client.get(path), client.post(path, data={"kind": "full"})):
+            assert response.status_code in (404, 405), path
+            assert b"Old City Walk" not in response.data and b"$50" not in response.data
+    assert b"use the payment link in the message" in client.get(f"/pay/{booking.reference}").data
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
+    # Every message with a pay link carries the secret: the hold message, say.
+    assert payments.pay_url(booking, None).endswith(f"/pay/{booking.reference}/{booking.pay_token}")
+
+
+def test_guessing_pay_links_is_slowed_down(app: Flask, factory, stripe_api) -> None:
+    booking_id = hold(factory)
+    link = link_path(factory, booking_id)
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    answers = [guesser.get(f"/pay/BK-{n:05d}/guess{n}").status_code for n in range(40)]
+    assert answers[:30] == [404] * 30 and set(answers[30:]) == {429}
+    assert guesser.get(link).status_code == 429  # refused for a while, whatever it asks
+    customer = app.test_client()
+    customer.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert customer.get(link).status_code == 200  # nobody else is affected
+    flood = app.test_client()
+    flood.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    assert {flood.get(link).status_code for _ in range(125)} == {200, 429}
+
+
+def test_a_second_click_on_pay_reuses_the_open_checkout(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    link = link_path(factory, booking_id)
+    first = client.post(link, data={"kind": "deposit"})
+    second = client.post(link, data={"kind": "deposit"})
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    creates = [c for c in stripe_api.calls if c.request.url.endswith("/checkout/sessions")]
+    assert len(creates) == 1
+    assert creates[0].request.headers["Idempotency-Key"] == "checkout:1"
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
+    # Another amount is another checkout.
+    assert client.post(link, data={"kind": "full"}).headers["Location"] != first.headers["Location"]
+
+
+def test_an_event_during_checkout_creation_finds_its_payment(
+    app: Flask, client: FlaskClient, factory, stripe_api
+) -> None:
+    """The payment is committed before Stripe is called: Stripe's event for it, arriving
+    before the page has finished, is applied (it was "ignored", and the money lost)."""
+    booking_id = hold(factory)
+    outcomes: list[str] = []
+
+    def create_and_pay(request):  # type: ignore[no-untyped-def]
+        form = parse_qs(request.body)
+        payment_id = form["metadata[payment_id]"][0]
+        body = event(
+            "checkout.session.completed",
+            {
+                "id": "cs_test_fast",
+                "object": "checkout.session",
+                "payment_status": "paid",
+                "amount_total": int(form["line_items[0][price_data][unit_amount]"][0]),
+                "currency": "usd",
+                "payment_intent": "pi_fast",
+                "metadata": {"payment_id": payment_id},
+            },
+            "evt_fast",
+        )
+        webhook = threading.Thread(
+            target=lambda: outcomes.append(post_event(app.test_client(), body).json["outcome"])
+        )
+        webhook.start()
+        webhook.join(timeout=20)
+        return 200, {}, json.dumps({"id": "cs_test_fast", "url": "https://checkout.example/x"})
+
+    stripe_api.remove(responses.POST, f"{API}/checkout/sessions")
+    stripe_api.add_callback(responses.POST, f"{API}/checkout/sessions", callback=create_and_pay)
+    started = client.post(link_path(factory, booking_id), data={"kind": "deposit"})
+    assert started.status_code == 303
+    assert outcomes == ["confirmed"]
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("confirmed", 1500)
