@@ -60,6 +60,7 @@ def approve(token: str) -> ResponseReturnValue:
             action == "confirm",
             utcnow(),
             base_url=app_config().PUBLIC_BASE_URL,
+            nonce=booking.approval_nonce,  # the one the link carries (checked above)
         )
     except ServiceError as exc:
         # A late click: the hold ran out before the owner decided and its seats went to

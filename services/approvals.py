@@ -10,27 +10,22 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Organization
 from models.enums import status_label
-from services import availability, bookings, notify, payments, timeline
+from services import approval_links, availability, bookings, notify, payments, timeline
 from services.booking_states import transition
 from services.errors import ServiceError
 from services.i18n import customer_voice
 from services.money import format_money
 from services.notify import local_time
 
-SALT = "booking-approval"
-
 
 class ApprovalError(ServiceError):
     http_status = 410
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT)
 
 
 def request_approval(
@@ -42,7 +37,8 @@ def request_approval(
     secret: str,
     base_url: str,
 ) -> str:
-    """Moves a fresh hold to PENDING_APPROVAL and texts the owner the link; returns it."""
+    """Moves a fresh hold to PENDING_APPROVAL and texts the owner the link; returns it. The
+    stored message carries a marker instead of the token (services/approval_links.py)."""
     deadline = min(
         now + timedelta(hours=org.settings.approval_timeout_hours), booking.departure.starts_at
     )
@@ -51,8 +47,8 @@ def request_approval(
     )
     booking.hold_expires_at = deadline  # the seats stay held while the owner decides
     booking.approval_nonce = secrets.token_urlsafe(16)
-    token = _serializer(secret).dumps({"b": booking.id, "n": booking.approval_nonce})
-    link = f"{base_url.rstrip('/')}/approve/{token}"
+    session.flush()  # the booking's id goes into the marker
+    approve_at = f"{base_url.rstrip('/')}/approve/"
     dep = booking.departure
     # The owner decides; with no owner phone on file, ops get the link rather than nobody.
     for phone in [org.owner_phone] if org.owner_phone else list(org.ops_phones or []):
@@ -65,17 +61,17 @@ def request_approval(
                 f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
                 f"{format_money(booking.total_minor, booking.currency)}, "
                 f"{notify.display_name(booking.customer)}.\nConfirm or decline by "
-                f"{local_time(org, deadline)}: {link}"
+                f"{local_time(org, deadline)}: {approve_at}{approval_links.marker(booking)}"
             ),
             now,
         )
-    return link
+    return approve_at + approval_links.token(secret, booking)
 
 
 def booking_for_token(session: Session, token: str, *, secret: str, max_age_hours: int) -> Booking:
     """The booking a link is for, or ApprovalError saying plainly why the link is no good."""
     try:
-        data = _serializer(secret).loads(token, max_age=max_age_hours * 3600)
+        data = approval_links.serializer(secret).loads(token, max_age=max_age_hours * 3600)
     except SignatureExpired:
         raise ApprovalError("This approval link has expired.") from None
     except BadSignature:
@@ -99,9 +95,26 @@ def decide(
     now: datetime,
     *,
     base_url: str | None,
+    nonce: str | None,
 ) -> str:
-    """The owner's answer. base_url is the public address the payment link is sent at."""
-    booking.approval_nonce = None  # the link is spent, whatever happens next
+    """The owner's answer. base_url is the public address the payment link is sent at.
+
+    The link is spent first, atomically: the nonce is cleared only where it is still the
+    one the link carries, and only one of two simultaneous clicks (confirm and decline, say)
+    finds it there; the other waits for the first to commit and is refused."""
+    spent = session.execute(
+        update(Booking)
+        .where(
+            Booking.id == booking.id,
+            Booking.approval_nonce == nonce,
+            Booking.status == BookingStatus.PENDING_APPROVAL,
+        )
+        .values(approval_nonce=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not nonce or getattr(spent, "rowcount", 0) != 1:
+        raise ApprovalError("This approval link has already been used.")
+    session.refresh(booking)
     dep = booking.departure
     if approve:
         bookings.confirm_booking(

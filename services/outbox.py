@@ -33,7 +33,7 @@ from models import (
     OrganizationNumber,
     utcnow,
 )
-from services import message_states
+from services import approval_links, message_states
 from services.job_queue import JobQueue
 from services.phones import format_address
 from services.runtime import Runtime
@@ -240,7 +240,8 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
         row.id,
         format_address(row.channel, row.from_phone),
         format_address(row.channel, row.to_phone),
-        row.body,
+        # The owner's approval link is made now; the stored body has only its marker.
+        approval_links.expand(session, row.body, config),
         row.template_sid,
         row.template_variables or None,
         callback,

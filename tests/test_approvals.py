@@ -3,10 +3,14 @@ CSRF, and the token kept out of request logs."""
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import pytest
+import responses
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -14,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
+from extensions import app_config
 from models import Booking, Message, Organization, Payment, utcnow
-from services import approvals, jobs, payments, ratelimit
+from services import approval_links, approvals, jobs, payments, ratelimit
 from services.approvals import ApprovalError
 from services.payments import PaymentError
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -52,8 +57,15 @@ def pencil_in(client: FlaskClient, factory: sessionmaker[Session]) -> tuple[Chat
         assert (
             s.scalar(select(Booking.status).where(Booking.reference == ref)) == "pending_approval"
         )
-    token = re.search(r"/approve/(\S+)", note).group(1)
-    return ada, ref, token
+    return ada, ref, sent_token(client, factory, note)
+
+
+def sent_token(client: FlaskClient, factory: sessionmaker[Session], stored: str) -> str:
+    """The token in the owner's message as it is sent: the stored body has a marker in its
+    place, filled in at delivery (outbox.deliver) with the app's key."""
+    with factory() as s:
+        sent = approval_links.expand(s, stored, app_config(client.application))
+    return re.search(r"/approve/(\S+)", sent).group(1)
 
 
 def csrf_of(page: bytes) -> str:
@@ -231,3 +243,108 @@ def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
         booking = s.scalar(select(Booking).where(Booking.reference == ref))
         assert (booking.status, booking.paid_minor) == ("pending_approval", 0)
         assert s.scalar(select(Payment.refunded_minor)) == booking.deposit_minor
+
+
+# --- used up atomically; never in the communications log (issue 16) ------------------------
+
+
+def race_confirm_and_decline(app: Flask, factory: sessionmaker[Session], n: int) -> None:
+    ada = Chat(app.test_client(), factory, phone=f"+1202555020{n}", name="Ada")
+    ada.say(f"sunset tour on {spoken(day(6 + n))} for 2 adults")
+    ada.say("1")
+    ref = re.search(r"BK-[A-Z0-9]{5}", ada.say("yes")).group(0)  # type: ignore[union-attr]
+    with factory() as s:
+        note = s.scalar(
+            select(Message.body).where(Message.to_phone == OWNER, Message.body.contains(ref))
+        )
+    token = sent_token(ada.client, factory, note)
+    clients = [app.test_client(), app.test_client()]
+    csrf = [csrf_of(c.get(f"/approve/{token}").data) for c in clients]
+    start = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def click(i: int, action: str) -> None:
+        start.wait()
+        response = clients[i].post(
+            f"/approve/{token}", data={"action": action, "csrf_token": csrf[i]}
+        )
+        answers[action] = response.status_code
+
+    threads = [
+        threading.Thread(target=click, args=(0, "confirm")),
+        threading.Thread(target=click, args=(1, "decline")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(answers.values()) == [200, 410], answers
+    final = status(factory, ref)
+    assert final == ("confirmed" if answers["confirm"] == 200 else "cancelled"), answers
+    with factory() as s:
+        told = list(
+            s.scalars(
+                select(Message.body).where(
+                    Message.to_phone == ada.phone, Message.body.contains(ref)
+                )
+            )
+        )
+    assert sum("Good news" in m or "can't take" in m for m in told) == 1
+
+
+def test_simultaneous_confirm_and_decline_one_wins(app: Flask, factory) -> None:
+    """Two clicks at once (the owner's confirm, someone else's decline) on the same link:
+    exactly one takes effect. Both did: the decline cancelled the booking just confirmed.
+    Three rounds, as either may reach the database first."""
+    for n in range(3):
+        race_confirm_and_decline(app, factory, n)
+
+
+def test_the_approval_link_is_never_in_the_stored_log_or_the_api(
+    pg_url: str, factory: sessionmaker[Session]
+) -> None:
+    """Sent to the owner with a working link (through Twilio's API, mocked), but the stored
+    message, and so GET /api/v1/messages, has only a marker: an API token once declined a
+    booking with the link the API showed."""
+    from services import api_tokens
+    from tests.test_outbox import ACCOUNT, API
+
+    config = TestConfig()
+    config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN = ACCOUNT, AUTH_TOKEN
+    config.PUBLIC_BASE_URL = BASE_URL
+    data = live_catalog()
+    data["organization"]["settings"]["approval_required"] = True
+    with factory() as s:
+        org = import_org(s, utcnow(), **data)
+        api_token = api_tokens.create_token(s, org, utcnow())
+        s.commit()
+    client = create_app(config).test_client()
+    with responses.RequestsMock() as twilio:
+        sids = iter(range(10**6, 10**7))
+        twilio.add_callback(
+            responses.POST,
+            API,
+            callback=lambda r: (201, {}, json.dumps({"sid": f"SM{next(sids):032d}"})),
+        )
+        ada = Chat(client, factory, phone="+12025550101", name="Ada")
+        ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
+        ada.say("1")
+        assert "pencilled in" in ada.say("yes")
+        to_owner = [
+            parse_qs(c.request.body)["Body"][0]
+            for c in twilio.calls
+            if parse_qs(c.request.body)["To"] == [OWNER]
+        ]
+    [sent] = [body for body in to_owner if "/approve/" in body]
+    token = re.search(r"/approve/(\S+)", sent).group(1)  # type: ignore[union-attr]
+    assert token.count(".") == 2 and "{" not in token  # a real signed token was sent
+    with factory() as s:
+        stored = s.scalar(select(Message.body).where(Message.body.contains("/approve/")))
+    assert token not in stored and "{approval-link:" in stored
+    listed = client.get("/api/v1/messages", headers={"Authorization": f"Bearer {api_token}"})
+    assert listed.status_code == 200 and "Approval needed" in listed.text
+    assert token not in listed.text
+    assert not re.search(r"/approve/[\w-]+\.[\w-]+\.[\w-]+", listed.text)
+    # And the link as sent works.
+    page = client.get(f"/approve/{token}")
+    assert page.status_code == 200 and b"Confirm" in page.data

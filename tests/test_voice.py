@@ -359,7 +359,9 @@ def test_every_notification_to_a_customer_is_spoken(
             if approve is None:
                 approvals.tell_timed_out(s, org, booking, now)
             else:
-                approvals.decide(s, org, booking, approve, now, base_url=BASE_URL)
+                approvals.decide(
+                    s, org, booking, approve, now, base_url=BASE_URL, nonce=booking.approval_nonce
+                )
 
         # A rep's quote and hold, from the admin.
         lead = leads.create_lead(s, org, ada_customer, now, source="whatsapp")
