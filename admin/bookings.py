@@ -190,6 +190,8 @@ def booking_page(reference: str) -> ResponseReturnValue:
         messages=_messages_with(booking.customer),
         events=timeline.events_for(db.session, org.id, booking.reference),
         refund_text=refund_text,
+        # The same rule as the customer's confirmation and reminders.
+        balance_due=payments.balance_due_at(org, booking) if booking.balance_minor else None,
         can=lambda action: staff_service.can(staff(), action),
         now=now,
     )

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from flask.typing import ResponseReturnValue
 
 from extensions import app_config, db, job_queue, rate_counter, stripe_account
-from models import Booking, Organization, Payment, utcnow
+from models import Booking, BookingStatus, Organization, Payment, utcnow
 from pages.voice import speak_to
 from services import outbox, payments, phrases, ratelimit
 from services.errors import ServiceError
@@ -86,9 +86,20 @@ def choose(ref: str, token: str) -> str:
         not_payable=refusal.said_by(voice) if refusal else None,
         when=voice.when(booking.departure.starts_at),
         total=voice.money(booking.total_minor, booking.currency),
+        due=_due(voice, booking),
         paid=voice.money(booking.paid_minor, booking.currency),
         status=voice._(phrases.status(booking.status)),
     )
+
+
+def _due(voice: Voice, booking: Booking) -> str | None:
+    """When the balance of a confirmed booking is due, as the confirmation said it."""
+    if booking.status != BookingStatus.CONFIRMED or not booking.balance_minor:
+        return None
+    due = payments.balance_due_at(_org(booking), booking)
+    if due <= utcnow():
+        return voice._("Balance due now")
+    return voice._("Balance due {due}", due=voice.date(due, year=True))
 
 
 def _org(booking: Booking) -> Organization:

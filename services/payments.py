@@ -561,6 +561,14 @@ def _tell_short(
     )
 
 
+def balance_due_at(org: Organization, booking: Booking) -> datetime:
+    """When the balance is due: the one rule the confirmation, the reminders, the pay page
+    and the admin all state. balance_due_days before the start; a booking made after that
+    day is due at once (from when it was made), never "due" on a day already past."""
+    nominal = booking.departure.starts_at - timedelta(days=org.settings.balance_due_days)
+    return max(nominal, booking.created_at) if booking.created_at else nominal
+
+
 def confirmation_text(
     org: Organization, booking: Booking, now: datetime, *, base_url: str | None = None
 ) -> str:
@@ -582,12 +590,13 @@ def confirmation_text(
         ),
     ]
     if booking.balance_minor:
-        due = dep.starts_at - timedelta(days=org.settings.balance_due_days)
+        balance = voice.money(booking.balance_minor, booking.currency)
+        due = balance_due_at(org, booking)
         lines.append(
-            voice._(
-                "Balance: {balance} (due {due})",
-                balance=voice.money(booking.balance_minor, booking.currency),
-                due=voice.date(max(due, now), year=True),
+            voice._("Balance: {balance}, due now", balance=balance)
+            if due <= now
+            else voice._(
+                "Balance: {balance} (due {due})", balance=balance, due=voice.date(due, year=True)
             )
         )
         if base_url is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, Departure, Organization, ReminderSent
 from services import notify
 from services.i18n import customer_voice
-from services.payments import pay_url
+from services.payments import balance_due_at, pay_url
 
 LOOKAHEAD = timedelta(days=31)
 
@@ -81,11 +81,13 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                 )
                 sent["pre_departure"] += 1
                 break  # the nearest threshold only: no burst of old reminders
-        due = dep.starts_at - timedelta(days=settings.balance_due_days)
+        due = balance_due_at(org, booking)
         remind_from = due - timedelta(days=settings.balance_reminder_days)
+        # Only ahead of the due date: a reminder never names a day already past (a booking
+        # made after its nominal due date was told "due now" when it was confirmed).
         if (
             booking.balance_minor > 0
-            and now >= remind_from
+            and remind_from <= now < due
             and _once(session, booking, "balance_due", f"{org.local(due):%Y%m%d}", now)
         ):
             voice = customer_voice(org, booking.customer)
@@ -98,7 +100,7 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                     reference=booking.reference,
                     tour=dep.tour.name,
                     amount=voice.money(booking.balance_minor, booking.currency),
-                    due=voice.date(due),
+                    due=voice.date(due, year=True),
                     link=pay_url(booking, base_url),
                 ),
                 now,

@@ -175,7 +175,10 @@ def test_deposit_confirms_with_balance_due(client: FlaskClient, factory, stripe_
     booking = booking_row(factory, booking_id)
     assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 1500, 3500)
     [confirmation] = [m for m in to_customer(factory) if "confirmed" in m]
-    assert "Paid: $15" in confirmation and "Balance: $35 (due" in confirmation
+    # 10 days out with the balance due 14 days before: due at once, and said so.
+    assert "Paid: $15" in confirmation and "Balance: $35, due now" in confirmation
+    page = client.get(link_path(factory, booking_id))
+    assert b"Balance due now" in page.data
     # Later, the balance.
     balance = checkout(factory, booking_id, "balance")
     assert (

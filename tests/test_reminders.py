@@ -9,16 +9,19 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Message, Organization, ReminderSent
+from models import Booking, Message, Organization, ReminderSent
 from services import bookings, inventory, jobs, reminders
 from services.runtime import Runtime
 from tests.conftest import NOW, import_org
-from tests.factories import departure, make_customer
+from tests.factories import catalog_data, departure, make_customer
 
 
-def setup(factory: sessionmaker[Session]) -> None:
+def setup(factory: sessionmaker[Session], balance_due_days: int = 7) -> None:
+    """CITY0120, 10 days out, confirmed with its balance due balance_due_days before."""
+    data = catalog_data()
+    data["organization"]["settings"]["balance_due_days"] = balance_due_days
     with factory() as s:
-        org = import_org(s, NOW)
+        org = import_org(s, NOW, **data)
         paid_part = inventory.hold_seats(
             s,
             org,
@@ -101,3 +104,50 @@ def test_two_runs_at_once_send_once(factory: sessionmaker[Session]) -> None:
         assert s.scalar(select(func.count()).select_from(ReminderSent)) == 2
         assert s.scalar(select(func.count()).where(Message.kind == "notification")) == 2
         assert s.scalar(select(Organization.slug)) == "adventure-treks"
+
+
+def test_one_due_date_everywhere_and_none_already_past(
+    factory: sessionmaker[Session], runtime: Runtime
+) -> None:
+    """The balance of a booking made after its nominal due date (10 days out, due 14 days
+    before) is due at once: the confirmation says so, the pay page says so, and no balance
+    reminder names a day already past (one said "due 22 Nov" on 2 Dec)."""
+    from services import payments
+
+    setup(factory, balance_due_days=14)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = s.scalar(select(Booking).where(Booking.status == "confirmed"))
+        text = payments.confirmation_text(org, booking, NOW)
+    assert "Balance: $25, due now" in text
+    for days in (0, 1, 3, 9):
+        sent = jobs.run_sweep(runtime, NOW + timedelta(days=days, minutes=1))
+        assert not any("balance" in r for r in sent.get("reminders", [])), days
+    assert not any("Balance for" in m for m in bodies(factory, "+12025550101"))
+
+
+def test_the_due_date_is_the_same_in_confirmation_reminder_and_pay_page(
+    factory: sessionmaker[Session], runtime: Runtime
+) -> None:
+    import re
+
+    from app import create_app
+    from config import TestConfig
+    from services import payments
+
+    setup(factory, balance_due_days=7)  # due 3 days after NOW; reminded 3 days ahead
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = s.scalar(select(Booking).where(Booking.status == "confirmed"))
+        text = payments.confirmation_text(org, booking, NOW)
+        link = payments.pay_url(booking, "https://x.example").removeprefix("https://x.example")
+    said = re.search(r"\(due ([^)]+)\)", text)[1]  # type: ignore[index]
+    assert said == "13 Jan 2027"
+    jobs.run_sweep(runtime, NOW + timedelta(minutes=1))
+    [reminder] = [m for m in bodies(factory, "+12025550101") if "Balance for" in m]
+    assert f"due {said}." in reminder
+    page = create_app(TestConfig()).test_client().get(link)  # today is before NOW
+    assert f"Balance due {said}".encode() in page.data
+    # Past the due date nothing more is sent.
+    jobs.run_sweep(runtime, NOW + timedelta(days=4))
+    assert len([m for m in bodies(factory, "+12025550101") if "Balance for" in m]) == 1

@@ -338,7 +338,9 @@ def test_every_notification_to_a_customer_is_spoken(
             )
 
         # Paid in part: the confirmation (with its balance), a resend, then the reminders of
-        # the departure, of the balance, and of a hold about to lapse.
+        # the departure, of the balance (due a day before: still ahead), and of a hold about
+        # to lapse.
+        org.settings_json = {**org.settings_json, "balance_due_days": 1}
         city = held("CITY3", adult=1)
         payment, _ = payments.start_checkout(s, org, city, "deposit", now, BASE_URL, fake)
         payments.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
