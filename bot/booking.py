@@ -564,8 +564,9 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
 
 
 def _hold_period(turn: Turn, dep: Departure) -> str:
-    """A hold never outlasts the departure's start (services.inventory): say so."""
-    hours = turn.org.settings.hold_hours
+    """A hold never outlasts the departure's start, and is shorter close to it
+    (services.inventory.hold_length): say which."""
+    hours = int(inventory.hold_length(turn.org, dep, turn.now) / timedelta(hours=1))
     if turn.now + timedelta(hours=hours) < dep.starts_at:
         return turn.voice.n_("for {n} hour", "for {n} hours", hours)
     return turn.voice._("until {when}", when=turn.voice.when(dep.starts_at))

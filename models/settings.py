@@ -72,6 +72,15 @@ class OrganizationSettings(BaseModel):
     reminder_days_before: list[int] = Field(default_factory=lambda: [7, 1])
     balance_reminder_days: int = Field(3, ge=0, le=60)
     hold_nudge_hours: int = Field(2, ge=1, le=48)
+    # Seat spinning (one number holding whole departures without paying): what one customer
+    # may hold unpaid at once, over all departures; the share of a departure's capacity that
+    # customers' unpaid holds may take together (100: no share kept back); and shorter holds
+    # close to the start, when a seat held and not paid is a seat nobody else can sell.
+    unpaid_holds_per_customer: int = Field(3, ge=1, le=50)
+    unpaid_seats_per_customer: int = Field(10, ge=1, le=999)
+    unpaid_share_per_departure: int = Field(100, ge=10, le=100)
+    short_hold_within_hours: int = Field(48, ge=0, le=24 * 14)
+    short_hold_hours: int = Field(4, ge=1, le=24 * 14)
     support_phone: str | None = None
     # The languages customers are answered in; the first is the fallback for any other.
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=5)

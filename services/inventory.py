@@ -151,6 +151,75 @@ def check_bookable(departure: Departure, now: datetime) -> None:
         raise DepartureNotBookable(N_("{code} has already started."), code=departure.code)
 
 
+# Holds a customer makes themselves (by chat) are capped; staff's holds are not.
+CUSTOMER_CHANNELS = frozenset({"whatsapp", "sms"})
+
+
+class HoldLimitReached(InventoryError):
+    """A customer's own hold refused by the organization's caps on unpaid holds."""
+
+
+def hold_length(
+    org: Organization, departure: Departure, now: datetime, hold_hours: int | None = None
+) -> timedelta:
+    """How long a hold lasts: hold_hours when the caller says (staff), else the
+    organization's hold_hours, shortened to short_hold_hours within short_hold_within_hours
+    of the start."""
+    if hold_hours:
+        return timedelta(hours=hold_hours)
+    settings = org.settings
+    hours = settings.hold_hours
+    if departure.starts_at - now <= timedelta(hours=settings.short_hold_within_hours):
+        hours = min(hours, settings.short_hold_hours)
+    return timedelta(hours=hours)
+
+
+def _check_unpaid_limits(
+    session: Session,
+    org: Organization,
+    departure: Departure,
+    customer: Customer,
+    seats: int,
+    now: datetime,
+) -> None:
+    """Refuses a hold past the caps on unpaid holds (organization settings). Called under
+    the departure's lock; the customer's row is locked too, so two holds by one customer on
+    different departures at once cannot both slip under the cap."""
+    settings = org.settings
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    unpaid = (Booking.status.in_(HOLDING_STATUSES), Booking.hold_expires_at > now)
+    holds, held_seats = session.execute(
+        select(func.count(), func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.customer_id == customer.id, *unpaid
+        )
+    ).one()
+    if holds + 1 > settings.unpaid_holds_per_customer or (
+        held_seats + seats > settings.unpaid_seats_per_customer
+    ):
+        raise HoldLimitReached(
+            N_(
+                "you already hold as many unpaid seats as we keep for one person. Please pay "
+                "for a booking you hold (or cancel it) first, or ask for a person to help."
+            )
+        )
+    if settings.unpaid_share_per_departure < 100:
+        on_departure = (
+            session.scalar(
+                select(func.coalesce(func.sum(Booking.seats), 0)).where(
+                    Booking.departure_id == departure.id, *unpaid
+                )
+            )
+            or 0
+        )
+        if (on_departure + seats) * 100 > departure.capacity * settings.unpaid_share_per_departure:
+            raise HoldLimitReached(
+                N_(
+                    "many seats on that departure are held by others right now. Please try "
+                    "again later, or ask for a person to help."
+                )
+            )
+
+
 def hold_seats(
     session: Session,
     org: Organization,
@@ -184,7 +253,9 @@ def hold_seats(
     if price.seats > free:
         raise NotEnoughSeats(departure, price.seats, free)
 
-    expires = min(now + timedelta(hours=hold_hours or org.settings.hold_hours), departure.starts_at)
+    if source in CUSTOMER_CHANNELS:
+        _check_unpaid_limits(session, org, departure, customer, price.seats, now)
+    expires = min(now + hold_length(org, departure, now, hold_hours), departure.starts_at)
     booking = insert_with_reference(
         session,
         "BK",

@@ -421,6 +421,58 @@ def _lock(session: Session, payment: Payment) -> Booking:
     return payment.booking
 
 
+def refund_lapsed_holds(
+    session: Session, references: list[str], now: datetime, stripe: StripeAccount
+) -> list[str]:
+    """Holds the sweep just expired with part of their money paid (less than the deposit
+    arrived): the money goes back, the customer is told, and the owner if Stripe refused.
+    Returns the references refunded."""
+    if not references:
+        return []
+    refunded = []
+    lapsed = session.scalars(
+        select(Booking).where(Booking.reference.in_(references), Booking.paid_minor > 0)
+    ).all()
+    for booking in lapsed:
+        org = session.get(Organization, booking.organization_id)
+        assert org is not None
+        amount = booking.paid_minor
+        try:
+            with session.begin_nested():
+                for paid in _received(session, booking):
+                    left = paid.amount_minor - paid.refunded_minor
+                    if left > 0:
+                        refund(session, org, paid, left, "hold lapsed unpaid", now, stripe=stripe)
+        except PaymentError as exc:
+            for phone in _money_phones(org):
+                notify.to_staff(
+                    session,
+                    org,
+                    phone,
+                    f"⚠️ {booking.reference} lapsed with "
+                    f"{format_money(amount, booking.currency)} paid, and the refund failed "
+                    f"({exc.message}). Refund it from the booking page.",
+                    now,
+                )
+            continue
+        voice = customer_voice(org, booking.customer)
+        notify.to_customer(
+            session,
+            org,
+            booking.customer,
+            voice._(
+                "Your hold {reference} lapsed before enough was paid to confirm it, so we "
+                "have refunded the {amount} you paid. Reply to book again.",
+                reference=booking.reference,
+                amount=voice.money(amount, booking.currency),
+            ),
+            now,
+            reference=booking.reference,
+        )
+        refunded.append(booking.reference)
+    return refunded
+
+
 def _received(session: Session, booking: Booking) -> list[Payment]:
     return list(
         session.scalars(

@@ -31,7 +31,7 @@ from services import notify, timeline, waitlist_states
 from services.booking_states import transition
 from services.errors import ServiceError
 from services.i18n import N_
-from services.inventory import check_bookable, new_booking, occupancy
+from services.inventory import check_bookable, hold_length, new_booking, occupancy
 from services.locking import lock_departure, lock_departures
 from services.pricing import price_party
 from services.references import insert_with_reference
@@ -233,9 +233,7 @@ def accept_offer(
     booking.total_minor = price.total_minor
     booking.discount_minor = price.discount_minor
     booking.deposit_minor = price.deposit_minor
-    booking.hold_expires_at = min(
-        now + timedelta(hours=org.settings.hold_hours), departure.starts_at
-    )
+    booking.hold_expires_at = min(now + hold_length(org, departure, now), departure.starts_at)
     transition(
         session,
         booking,

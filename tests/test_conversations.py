@@ -338,7 +338,8 @@ def test_journey_4_with_no_nearby_date_offers_other_dates_and_the_waitlist(
 
 
 def test_a_hold_on_a_departure_starting_soon_is_offered_until_its_start(ada: Chat, factory) -> None:
-    starts = (utcnow() + timedelta(hours=5)).replace(second=0, microsecond=0)
+    # Within short_hold_hours (4) of the start: the hold lasts until the start.
+    starts = (utcnow() + timedelta(hours=3)).replace(second=0, microsecond=0)
     with factory() as s:
         org = s.scalar(select(Organization))
         new_departure(s, org, "CITYSOON", starts, 10, like="CITY3")

@@ -695,3 +695,20 @@ def test_an_event_during_checkout_creation_finds_its_payment(
     assert outcomes == ["confirmed"]
     booking = booking_row(factory, booking_id)
     assert (booking.status, booking.paid_minor) == ("confirmed", 1500)
+
+
+def test_a_hold_that_lapses_short_of_its_deposit_gives_the_money_back(
+    app: Flask, client: FlaskClient, factory, stripe_api
+) -> None:
+    from services import jobs
+    from services.runtime import Runtime
+
+    booking_id = hold(factory, hours=1)
+    payment = checkout(factory, booking_id, "deposit")
+    assert post_event(client, money_event(payment, 500)).json["outcome"] == "underpaid"
+    jobs.run_sweep(Runtime(stripe_config(), factory), utcnow() + timedelta(hours=2))
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("expired", 0)
+    [refund_call] = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
+    assert parse_qs(refund_call.request.body)["amount"] == ["500"]
+    assert any("lapsed before enough was paid" in m and "$5" in m for m in to_customer(factory))
