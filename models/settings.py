@@ -73,7 +73,8 @@ class OrganizationSettings(BaseModel):
     balance_reminder_days: int = Field(3, ge=0, le=60)
     hold_nudge_hours: int = Field(2, ge=1, le=48)
     # Seat spinning (one number holding whole departures without paying): what one customer
-    # may hold unpaid at once, over all departures; the share of a departure's capacity that
+    # may hold unpaid at once, over all departures (a first hold of any size is allowed:
+    # capacity governs it); the share of a departure's capacity that
     # customers' unpaid holds may take together (100: no share kept back); and shorter holds
     # close to the start, when a seat held and not paid is a seat nobody else can sell.
     unpaid_holds_per_customer: int = Field(3, ge=1, le=50)

@@ -193,8 +193,10 @@ def _check_unpaid_limits(
             Booking.customer_id == customer.id, *unpaid
         )
     ).one()
+    # A customer's first hold is never refused by the seat cap (a big group may hold its
+    # one departure: capacity governs that); holding more on top of unpaid seats is.
     if holds + 1 > settings.unpaid_holds_per_customer or (
-        held_seats + seats > settings.unpaid_seats_per_customer
+        held_seats > 0 and held_seats + seats > settings.unpaid_seats_per_customer
     ):
         raise HoldLimitReached(
             N_(

@@ -140,3 +140,11 @@ def test_staff_holds_are_not_capped(pg_url: str, factory: sessionmaker[Session])
             )
         s.commit()
         assert s.scalar(select(func.count()).select_from(Booking)) == 2
+
+
+def test_a_big_group_may_hold_its_one_departure(
+    pg_url: str, factory: sessionmaker[Session]
+) -> None:
+    ada = Chat(app_with(factory).test_client(), factory, phone="+12025550101")
+    assert "Hold expires" in hold_by_chat(ada, 6, 14)  # more than the 10-seat cap, alone
+    assert "as many unpaid seats" in hold_by_chat(ada, 7, 1)
