@@ -234,7 +234,9 @@ def checkout_url(
             expires_at=int(expires.timestamp()),
             success_url=f"{link}/done",
             cancel_url=link,
-            idempotency_key=f"checkout:{payment.id}",
+            # The booking's secret makes the key unique beyond this database (a test or a
+            # restored database reuses payment ids; Stripe keeps keys for 24 hours).
+            idempotency_key=f"checkout:{booking.pay_token}:{payment.id}",
         )
     except client.StripeError as exc:
         log.warning("Stripe refused a checkout for payment %s: %s", payment.id, exc)
@@ -770,7 +772,9 @@ def refund(
                 payment_intent=payment.payment_intent_id,
                 amount=amount,
                 metadata={"payment_id": str(payment.id), "reason": reason[:100]},
-                idempotency_key=f"refund:{payment.id}:{payment.refunded_minor}:{amount}",
+                idempotency_key=(
+                    f"refund:{payment.payment_intent_id}:{payment.refunded_minor}:{amount}"
+                ),
             )
         except client.StripeError as exc:
             # Nothing is written: the refund can be tried again once Stripe answers.

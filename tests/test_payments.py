@@ -650,7 +650,8 @@ def test_a_second_click_on_pay_reuses_the_open_checkout(
     assert first.headers["Location"] == second.headers["Location"]
     creates = [c for c in stripe_api.calls if c.request.url.endswith("/checkout/sessions")]
     assert len(creates) == 1
-    assert creates[0].request.headers["Idempotency-Key"] == "checkout:1"
+    token = booking_row(factory, booking_id).pay_token
+    assert creates[0].request.headers["Idempotency-Key"] == f"checkout:{token}:1"
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
     # Another amount is another checkout.
