@@ -688,7 +688,7 @@ def resend_confirmation(
     """Staff resend what the customer last needed: the confirmation, or the payment link of
     a hold. Returns what was sent, for the staff page to show."""
     if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
-        text = confirmation_text(org, booking, now)
+        text = confirmation_text(org, booking, now, base_url=base_url)
     elif booking.status in AWAITING_PAYMENT_STATUSES and (
         booking.hold_expires_at is not None and booking.hold_expires_at > now
     ):

@@ -83,6 +83,8 @@ def test_refund_and_resend_confirmation(
         newest = s.scalars(select(Message).order_by(Message.id.desc())).first()
         assert len(s.scalars(select(Message)).all()) == before + 1
     assert "Booking confirmed" in newest.body and booking.reference in newest.body
+    # With a balance left, the confirmation carries the link to pay it (with its secret).
+    assert f"{booking.reference}/{booking.pay_token}" in newest.body
 
 
 def test_dashboard_shows_the_day_at_a_glance(
