@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 # "No Sunset Tour departure {in the morning} on Saturday."
 DAYPART_WORDS = {
     "morning": N_("in the morning"),
+    "lunch": N_("at lunchtime"),
     "afternoon": N_("in the afternoon"),
     "evening": N_("in the evening"),
     "night": N_("at night"),
@@ -455,11 +456,8 @@ def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
                 when=voice.when(alt.departure.starts_at),
             )
         )
-        lines += [
-            waitlist_line,
-            voice._("{number}) See other dates", number=3),
-            voice._("Reply 1, 2 or 3."),
-        ]
+        lines += [waitlist_line, _other_dates_line(turn, full, alt.departure, party)]
+        lines.append(voice._("Reply 1, 2 or 3."))
     else:  # no nearest date to offer: 1 searches the others (see full_option)
         lines += [
             voice._("{number}) See other dates", number=1),
@@ -471,6 +469,36 @@ def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
         State.FULL,
         full=full.code,
         alternative=alternatives[0].departure.code if alternatives else None,
+    )
+
+
+def _other_dates_line(
+    turn: Turn, full: Departure, alternative: Departure, party: dict[str, int]
+) -> str:
+    """ "3) See other dates (nearest: Fri 11 Dec 18:00, Sun 13 Dec 18:00)": the nearest
+    other days with room, at the time of day of the full one."""
+    voice = turn.voice
+    day = turn.org.local(full.starts_at).date()
+    nearby = [
+        item.departure
+        for item in schedule.nearest(
+            turn.session, turn.org, full.tour, day, day, turn.now, party=party, limit=6
+        )
+        if turn.org.local(item.departure.starts_at).date() != day
+        and item.departure.id != alternative.id
+    ]
+    same_time = [
+        d
+        for d in nearby
+        if turn.org.local(d.starts_at).time() == turn.org.local(full.starts_at).time()
+    ]
+    shown = sorted((same_time or nearby)[:2], key=lambda d: d.starts_at)
+    if not shown:
+        return voice._("{number}) See other dates", number=3)
+    return voice._(
+        "{number}) See other dates (nearest: {dates})",
+        number=3,
+        dates=voice.join(voice.when(d.starts_at) for d in shown),
     )
 
 

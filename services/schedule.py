@@ -21,6 +21,7 @@ from services.pricing import party_size
 # Parts of the day, as customers say them: [from, to) local hours.
 DAYPARTS: dict[str, tuple[int, int]] = {
     "morning": (4, 12),
+    "lunch": (11, 15),
     "afternoon": (12, 17),
     "evening": (17, 24),
     "night": (19, 24),

@@ -80,6 +80,7 @@ def test_a_full_departure_at_the_asked_time_is_named_with_its_waitlist(
     assert "18:00" in reply and "fully booked" in reply, reply
     assert "Join the waitlist" in reply
     assert "14:00" in reply  # the nearest alternative: the same day, earlier
+    assert "See other dates" in reply
     joined = ada.say("2")
     assert "Added to the waitlist" in joined, joined
     with factory() as s:
@@ -199,3 +200,21 @@ def test_other_dates_after_a_full_one_are_the_nearest_to_it(ada: Chat, factory) 
     assert f"{sunday.day} {sunday:%b}" in listed and f"{before.day} {before:%b}" in listed, other
     first_weekend = weekday_after(WEEKEND_FROM, 5)
     assert f"{first_weekend.day} {first_weekend:%b}" not in listed
+
+
+def test_a_full_weekend_evening_names_the_nearest_other_days_at_that_time(
+    ada: Chat, factory
+) -> None:
+    from models import Departure, Organization
+
+    saturday = weekday_after(28, 5)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        start = datetime.combine(saturday, time(17, 30), tzinfo=KTM)
+        dep = s.scalar(select(Departure).where(Departure.starts_at == start))
+        hold(s, org, dep, "+12025550998", utcnow(), adults=20)
+        s.commit()
+    full = ada.say(f"sunset tour {spoken(saturday)} at 17:30 for 2 - if full the nearest date?")
+    sunday, before = saturday + timedelta(days=1), saturday - timedelta(days=6)
+    assert "fully booked" in full and "See other dates (nearest:" in full, full
+    assert f"{before.day} {before:%b}" in full or f"{sunday.day} {sunday:%b}" in full, full

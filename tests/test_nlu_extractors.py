@@ -245,6 +245,8 @@ def test_offsets_point_at_the_mention() -> None:
         # a count said outright wins over the people named
         ("me and my wife, 2 adults", {"adults": 2, "party_size": 2}),
         ("we are 4 people, me and 3 friends", {"party_size": 4}),
+        ("there's 4 of us plus my mum", {"party_size": 5}),
+        ("4 people plus my son", {"adults": 4, "children": 1, "party_size": 5}),
     ],
 )
 def test_parties_people_count_themselves_into(text: str, expected: dict[str, int]) -> None:
@@ -322,6 +324,8 @@ def test_a_recent_past_date_stays_in_the_past(text: str, expected: str) -> None:
         ("the later departure", "late"),
         ("the earliest", "early"),
         ("sunday afternoon", "afternoon"),
+        ("at lunchtime on wednesday", "lunch"),
+        ("a dinner time tour", "evening"),
     ],
 )
 def test_parts_of_the_day(text: str, daypart: str) -> None:

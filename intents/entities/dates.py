@@ -331,12 +331,23 @@ def extract_month(text: str, ctx: ParseContext, dates: list[Entity]) -> list[Ent
 
 
 DAYPART_RE = re.compile(
-    r"\b(morning|afternoon|evening|night|tonight|arvo|morn)\b"
+    r"\b(morning|afternoon|evening|night|tonight|arvo|morn|lunch\s*time|lunch|dinner\s*time|"
+    r"dinner|breakfast)\b"
     r"|\b(?:the\s+|a\s+)?(late|later|latest|early|earlier|earliest)\s+(?:one|departure|tour|"
     r"slot|time|session|start)\b|\b(?:the\s+)?(latest|earliest)\b",
     _F,
 )
-_DAYPARTS = {"tonight": "evening", "arvo": "afternoon", "morn": "morning"}
+_DAYPARTS = {
+    "tonight": "evening",
+    "arvo": "afternoon",
+    "morn": "morning",
+    "lunchtime": "lunch",
+    "lunch time": "lunch",
+    "dinner": "evening",
+    "dinnertime": "evening",
+    "dinner time": "evening",
+    "breakfast": "morning",
+}
 # "good evening", "morning!", "evening all": a greeting, not a time to book.
 GOOD_RE = re.compile(r"\bgood\s*$", _F)
 ALONE_RE = re.compile(r"[\s!,.]*(?:all|everyone|team|guys)?[\s!,.]*", _F)

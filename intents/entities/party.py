@@ -89,6 +89,12 @@ COMPANION_RE = re.compile(
     rf"year[- ]old))\s+)?({CHILD_ONE}|{ADULT_ONE})\b",
     _F,
 )
+# "4 of us plus my mum", "3 people and a baby": one more after a count.
+PLUS_ONE_RE = re.compile(
+    rf"^[^.?!]{{0,20}}?(?:\bplus|\+|\band|&)\s+(?:also\s+)?(?:my|our|a|an|the|his|her)\s+"
+    rf"(?:(?:little|young|best|old)\s+)?({CHILD_ONE}|{ADULT_ONE})\b",
+    _F,
+)
 # "me + 2": the others, not said who.
 ME_PLUS_RE = re.compile(rf"\b(?:me|myself)\s*(?:\+|plus)\s*({NUMBER})\b(?!\s*\w)", _F)
 _CHILD_ONE_RE = re.compile(rf"^{CHILD_ONE}$", _F)
@@ -277,6 +283,13 @@ def _counted(text: str, ages: list[tuple[int, int, int]]) -> list[Entity]:
             total = Entity("party_size", 2, match.start(), match.end())
         elif match := _first(FOR_RE, text):
             total = Entity("party_size", to_int(match.group(1)), match.start(1), match.end(1))
+    if total is not None and (more := _first(PLUS_ONE_RE, text[total.end :])):
+        # "there's 4 of us plus my mum": one more, after the count.
+        plus_child = bool(_CHILD_ONE_RE.match(more.group(1)))
+        if plus_child and not any(e.entity == "children" for e in found):
+            found.append(Entity("children", 1, total.end + more.start(1), total.end + more.end(1)))
+            found.append(Entity("adults", int(total.value), total.start, total.end))
+        total = Entity("party_size", int(total.value) + 1, total.start, total.end + more.end())
     if total is not None:
         if ambiguous:
             total = Entity(total.entity, total.value, total.start, total.end, _AMBIGUOUS)
