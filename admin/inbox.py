@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request, url_for
+import mimetypes
+
+from flask import Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from admin import admin_bp
@@ -10,13 +12,38 @@ from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from bot import staff as bot_staff
 from extensions import db
-from models import Conversation, utcnow
-from services import inbox
+from models import Conversation, MessageMedia, utcnow
+from services import inbox, media
 from services import staff as staff_service
 
 
 def _conversation(conv_id: int) -> Conversation:
     return scoped(db.session.get(Conversation, conv_id))  # type: ignore[no-any-return]
+
+
+def _files(items: list[inbox.ThreadItem]) -> dict[int, list[MessageMedia]]:
+    return media.for_messages(db.session, [i.message.id for i in items if i.message])
+
+
+@admin_bp.get("/media/<int:media_id>")
+@requires()
+def media_file(media_id: int) -> ResponseReturnValue:
+    """A file a customer sent, as kept (services/media.py: only types a browser shows or
+    plays are kept), for the thread's <img>, <audio> and links."""
+    row = scoped(db.session.get(MessageMedia, media_id))
+    if row.status != "stored" or row.data is None:
+        abort(404)
+    extension = mimetypes.guess_extension(row.content_type) or ""
+    return Response(
+        row.data,
+        mimetype=row.content_type,
+        headers={
+            "Content-Disposition": f'inline; filename="file-{row.id}{extension}"',
+            "X-Content-Type-Options": "nosniff",
+            # Opened on its own (a PDF), it may run nothing and reach nothing.
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
 
 
 @admin_bp.get("/inbox")
@@ -65,6 +92,7 @@ def conversation(conv_id: int) -> ResponseReturnValue:
         "admin/conversation.html",
         conv=conv,
         items=items,
+        files=_files(items),
         last_id=max((i.message.id for i in items if i.message), default=0),
         free_text=inbox.free_text_allowed(db.session, org, conv, now),
         template=org.settings.whatsapp_template,
@@ -87,7 +115,9 @@ def conversation_poll(conv_id: int) -> ResponseReturnValue:
         db.session.commit()
     statuses = inbox.statuses(db.session, conv)
     return jsonify(
-        html=render_template("admin/_thread_items.html", items=items, now=utcnow()),
+        html=render_template(
+            "admin/_thread_items.html", items=items, files=_files(items), now=utcnow()
+        ),
         last_id=max((i.message.id for i in items if i.message), default=after),
         statuses=statuses,
     )

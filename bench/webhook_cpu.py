@@ -1,7 +1,7 @@
 """Benchmark: CPU per message of the Twilio webhook, in-process, step by step. Prints
 figures; asserts nothing.
 
-    python -m bench.webhook_cpu [--customers 60] [--runs 3]
+    python -m bench.webhook_cpu [--customers 60] [--runs 3] [--whatsapp-content]
 
 The burst figure of bench.webhook moves by a third from minute to minute on a shared
 machine; this one is steadier, so it is the one to compare two versions of the hot path
@@ -10,7 +10,10 @@ PostgreSQL database with the demo catalog and sends every simulated customer thr
 same journey as bench.webhook, as signed form posts through Flask's test client: no HTTP
 server, no other clients. It prints the web process's CPU time per journey step (as a
 gunicorn worker runs: NLU loaded first, garbage collector settled), the SQL statements
-each step sent, and the CPU the PostgreSQL backend spent per message.
+each step sent, and the CPU the PostgreSQL backend spent per message. With
+--whatsapp-content the organization's WhatsApp rows and buttons exist (made locally, as
+`flask whatsapp sync` would), so the WhatsApp customers' choices go through the outbox
+(queued to RQ, not sent here) instead of the TwiML.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def backend_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(customers: int) -> tuple[list[float], list[float], float]:
+def run(customers: int, content: bool = False) -> tuple[list[float], list[float], float]:
     """(CPU ms per step, statements per step, PostgreSQL backend CPU ms per message)."""
     _, env = demo_stack(DB)
     os.environ.update(env)
@@ -53,6 +56,22 @@ def run(customers: int) -> tuple[list[float], list[float], float]:
     warm_up(app)
     runtime.settle_garbage_collector()
     client = app.test_client()
+    if content:
+        from datetime import UTC, datetime
+
+        from models import Organization
+        from services import whatsapp_content
+
+        with app.app_context():
+            for org in db.session.query(Organization):
+                whatsapp_content.sync(
+                    db.session,
+                    org,
+                    whatsapp_content.LocalContentApi(),
+                    env["PUBLIC_BASE_URL"],
+                    datetime.now(UTC),
+                )
+            db.session.commit()
     with app.app_context():
         # One request at a time reuses one pooled connection: its backend is the one to watch.
         backend = db.session.scalar(text("SELECT pg_backend_pid()"))
@@ -70,7 +89,8 @@ def run(customers: int) -> tuple[list[float], list[float], float]:
         phone = f"+1555700{customer:04d}"
         body, headers = signed(APP_PORT, phone, customer % 2 == 0, JOURNEY[step])
         response = client.post(PATH, data=body, headers=headers)
-        if response.status_code != 200 or b"<Message>" not in response.data:
+        answered = b"<Message>" in response.data or content  # or through the outbox
+        if response.status_code != 200 or not answered:
             raise SystemExit(f"step {JOURNEY[step]!r} was not answered: {response.data!r}")
 
     for step in range(len(JOURNEY)):  # warm-up: first use of each code path
@@ -99,11 +119,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--whatsapp-content", action="store_true")
     args = parser.parse_args()
-    results = [run(args.customers) for _ in range(args.runs)]
+    results = [run(args.customers, args.whatsapp_content) for _ in range(args.runs)]
     print(
         f"webhook CPU per message in-process, {args.customers} customers x "
         f"{len(JOURNEY)} steps, {args.runs} runs (lowest, highest)"
+        + (", WhatsApp rows and buttons made" if args.whatsapp_content else "")
     )
     for step, words in enumerate(JOURNEY):
         times = [r[0][step] for r in results]

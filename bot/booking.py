@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
-from bot import my_bookings, replies
+from bot import interactive, my_bookings, replies
 from bot.enquiries import lead_details
 from bot.general import tour_names
 from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
@@ -434,6 +434,7 @@ def _offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro:
     lines = [intro] + [replies.option_line(voice, i, item) for i, item in enumerate(found, 1)]
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
+    turn.offer(interactive.departures(turn, found, intro))
     turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
 
 
@@ -465,6 +466,7 @@ def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
             voice._("Reply 1 or 2."),
         ]
     turn.say("\n".join(lines))
+    turn.offer(interactive.full(turn, full, headline, alternatives[0] if alternatives else None))
     turn.goto(
         State.FULL,
         full=full.code,
@@ -577,17 +579,18 @@ def _propose(turn: Turn, dep: Departure | None) -> None:
         turn.say(exc.said_by(voice))
         turn.goto(State.NEED_PARTY)
         return
-    turn.say(
-        replies.quote_text(
-            voice,
-            turn.org.settings.deposit_percent,
-            dep.tour.name,
-            voice.when(dep.starts_at),
-            party,
-            price,
-            _hold_period(turn, dep),
-        )
+    period = _hold_period(turn, dep)
+    text = replies.quote_text(
+        voice,
+        turn.org.settings.deposit_percent,
+        dep.tour.name,
+        voice.when(dep.starts_at),
+        party,
+        price,
+        period,
     )
+    turn.say(text)
+    turn.offer(interactive.quote(turn, dep, text, price, period))
     turn.goto(State.CONFIRMING, quoted_party=party)
 
 
@@ -720,14 +723,15 @@ def hold_seats(turn: Turn) -> None:
         turn.goto(State.HELD, booking=booking.reference)
         return
     assert booking.hold_expires_at is not None
+    held = voice.n_(
+        "Done! I've held {n} seat on {tour}, {when}.",
+        "Done! I've held {n} seats on {tour}, {when}.",
+        booking.seats,
+        tour=dep.tour.name,
+        when=voice.when(dep.starts_at),
+    )
     turn.say(
-        voice.n_(
-            "Done! I've held {n} seat on {tour}, {when}.",
-            "Done! I've held {n} seats on {tour}, {when}.",
-            booking.seats,
-            tour=dep.tour.name,
-            when=voice.when(dep.starts_at),
-        )
+        held
         + "\n"
         + voice._(
             "Booking: {reference}\n"
@@ -741,6 +745,7 @@ def hold_seats(turn: Turn) -> None:
             link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
         )
     )
+    turn.offer(interactive.hold_pay(turn, booking, held))
     turn.goto(State.HELD, booking=booking.reference)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from bot import replies
+from bot import interactive, replies
 from bot.states import State
 from bot.turn import Turn
 from models import (
@@ -119,6 +119,11 @@ def cancel_request(turn: Turn) -> None:
     booking = _customer_booking(turn)
     if booking is None:
         return
+    ask_to_cancel(turn, booking)
+
+
+def ask_to_cancel(turn: Turn, booking: Booking) -> None:
+    """States the refund for cancelling this booking and waits for yes (typed or tapped)."""
     voice = turn.voice
     if booking.status not in CANCELLABLE_STATUSES:
         turn.say(
@@ -139,6 +144,7 @@ def cancel_request(turn: Turn) -> None:
         at=turn.now,
         content={"refund_minor": quote.amount_minor},
     )
+    refund = cancellations.describe(voice, booking, quote)
     turn.say(
         voice._(
             "Cancel {reference} ({tour}, {when})?\n{refund}\n"
@@ -146,9 +152,10 @@ def cancel_request(turn: Turn) -> None:
             reference=booking.reference,
             tour=booking.departure.tour.name,
             when=voice.when(booking.departure.starts_at),
-            refund=cancellations.describe(voice, booking, quote),
+            refund=refund,
         )
     )
+    turn.offer(interactive.cancel(turn, booking, refund))
     turn.goto(State.CONFIRM_CANCEL, cancel=booking.reference)
 
 
@@ -252,5 +259,17 @@ def payment_link(turn: Turn) -> None:
             deposit=voice.money(booking.deposit_minor, booking.currency),
             total=voice.money(booking.total_minor, booking.currency),
             expires=voice.when(booking.hold_expires_at),
+        )
+    )
+    turn.offer(
+        interactive.pay(
+            voice,
+            booking,
+            voice._(
+                "{reference}: held until {expires}.",
+                reference=booking.reference,
+                expires=voice.when(booking.hold_expires_at),
+            ),
+            turn.config.PUBLIC_BASE_URL,
         )
     )

@@ -21,6 +21,7 @@ from config import Config
 from intents import NLU
 from intents.pipeline import clean
 from models import (
+    Channel,
     Conversation,
     ConversationStatus,
     Customer,
@@ -30,7 +31,7 @@ from models import (
     Organization,
     OrganizationNumber,
 )
-from services import conversation_states
+from services import conversation_states, media, outbox, whatsapp_content
 from services.customers import add_customer, fill_in_contact
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ class Inbound:
     provider_sid: str
     profile_name: str | None = None
     media: tuple[str, ...] = ()
+    media_types: tuple[str, ...] = ()  # each file's content type, as Twilio says
     location: str | None = None  # a shared pin, as text with a map link
+    tap: str | None = None  # a tapped WhatsApp button's or list row's payload
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def handle_inbound(
         nlu,
         now,
         text=_text(msg),
+        tap=msg.tap,
         media=msg.media,
         location=msg.location is not None,
         from_guide=sender.guide_id is not None,
@@ -155,6 +159,16 @@ def handle_inbound(
     inbound = _record(
         session, org, msg, reading.text, now, kind="customer", conversation_id=conv.id
     )
+    if msg.media:
+        # Kept by a job once this commits (services/media.py): Twilio's copy needs our
+        # credentials to open and does not last.
+        media.record(
+            session,
+            org.id,
+            inbound.id,
+            list(zip(msg.media, msg.media_types + ("",) * len(msg.media), strict=False)),
+            now,
+        )
     if conv.status == ConversationStatus.RESOLVED:
         # Before the answer, which may ask for a person: a resolved conversation only comes
         # back through OPEN.
@@ -166,11 +180,47 @@ def handle_inbound(
             actor=f"customer:{customer.phone}",
             source=msg.channel,
         )
-    replies = handlers.answer(Turn(session, org, conv, customer, reading, now, config), route)
+    turn = Turn(session, org, conv, customer, reading, now, config)
+    replies = handlers.answer(turn, route)
     # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1
+    if turn.interactive and msg.channel == Channel.WHATSAPP:
+        rendered = _rendered(session, org, turn, replies)
+        if rendered is not None:
+            # Rows and buttons cannot travel in TwiML: the whole turn's replies go through
+            # the outbox, in order, once this transaction commits.
+            outbox.queue_replies(
+                session,
+                org,
+                conv,
+                inbound.id,
+                from_phone=msg.to_phone,
+                to_phone=msg.from_phone,
+                replies=rendered,
+                now=now,
+            )
+            return []
     return _reply(session, org, msg, inbound, replies, now)
+
+
+def _rendered(
+    session: Session, org: Organization, turn: Turn, replies: list[str]
+) -> list[outbox.Reply] | None:
+    """The turn's replies with their WhatsApp content where they offer choices; None when
+    any of them cannot be shown (no content made yet, something too long): the words then
+    go, numbered, as always."""
+    out = []
+    for index, text in enumerate(replies):
+        choices = turn.interactive.get(index)
+        if choices is None:
+            out.append(outbox.Reply(text))
+            continue
+        shown = whatsapp_content.render(session, org, turn.voice.language, choices)
+        if shown is None:
+            return None
+        out.append(outbox.Reply(text, shown.content_sid, shown.variables))
+    return out
 
 
 @dataclass(frozen=True)
@@ -295,7 +345,11 @@ def _conversation(
 
 def _replies_to(session: Session, inbound_id: int) -> list[str]:
     rows = session.scalars(
-        select(Message.body).where(Message.reply_to_id == inbound_id).order_by(Message.id)
+        # Only the TwiML replies: those sent through the outbox (rows and buttons) were
+        # sent once already and are not sent again.
+        select(Message.body)
+        .where(Message.reply_to_id == inbound_id, Message.status == MessageStatus.REPLY)
+        .order_by(Message.id)
     )
     return list(rows)
 

@@ -13,6 +13,7 @@ from bot import (
     keyword_answers,
     my_bookings,
     states,
+    taps,
     waitlist,
 )
 from bot.states import Route
@@ -65,6 +66,15 @@ HANDLERS: dict[str, Handler] = {
     "apply_change": my_bookings.apply_change,
     "keep_change": my_bookings.keep_change,
     "pay_balance": my_bookings.pay_balance,
+    # taps: a WhatsApp button or list row, straight to its transition
+    "tap_departure": taps.tap_departure,
+    "tap_hold": taps.tap_hold,
+    "tap_party": taps.tap_party,
+    "tap_other_dates": taps.tap_other_dates,
+    "tap_waitlist": taps.tap_waitlist,
+    "tap_offer": taps.tap_offer,
+    "tap_cancel": taps.tap_cancel,
+    "tap_reminder": taps.tap_reminder,
 }
 
 

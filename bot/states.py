@@ -20,22 +20,23 @@ Rules, in order; the first that applies answers the message:
   5. HELP -> send_help
   6. MENU / RESTART: start over -> start_over
   7. in handoff: a person is answering: the bot stays quiet -> wait_for_person
-  8. a file and no words -> file_received
-  9. a location pin -> location_pin
- 10. AGENT / HUMAN: a person, please -> handoff
- 11. yes or no to an open waitlist offer -> answer_waitlist_offer
- 12. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
- 13. in confirm_change: a clear no to the change stated -> keep_change
- 14. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
- 15. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
+  8. a tap on a button or list row: its own transition -> the tap's handler (below)
+  9. a file and no words -> file_received
+ 10. a location pin -> location_pin
+ 11. AGENT / HUMAN: a person, please -> handoff
+ 12. yes or no to an open waitlist offer -> answer_waitlist_offer
+ 13. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
+ 14. in confirm_change: a clear no to the change stated -> keep_change
+ 15. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
+ 16. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 16. a bare number answering 'how many people?' -> party_answer
- 17. in need_party: the party for the chosen departure -> take_party
- 18. in choosing: a number from the list -> choose_departure
- 19. in questions: a question (not an answer) after the enquiry's questions -> tour_info
- 20. an enquiry that names a tour and a day: that day's departures -> check_availability
- 21. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 22. the table: (state, intent), else the intent in any state -> the table
+ 17. a bare number answering 'how many people?' -> party_answer
+ 18. in need_party: the party for the chosen departure -> take_party
+ 19. in choosing: a number from the list -> choose_departure
+ 20. in questions: a question (not an answer) after the enquiry's questions -> tour_info
+ 21. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 22. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 23. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -55,6 +56,16 @@ The table, state: intents -> handler:
   confirm_cancel: affirm, cancel_booking -> confirm_cancel
   confirm_cancel: deny -> keep_booking
   moving: inform -> move_request
+
+Taps on a WhatsApp button or list row, the payload's action -> handler:
+  dep, near -> tap_departure
+  hold -> tap_hold
+  party -> tap_party
+  dates -> tap_other_dates
+  wait -> tap_waitlist
+  confirm, decline -> tap_offer
+  cancel, keep -> tap_cancel
+  coming, change, cancelask -> tap_reminder
 
 In any state, intents -> handler (any other intent: menu):
   greet -> greet
@@ -115,18 +126,29 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   apply_change -> confirm_change, idle
   keep_change -> idle
   pay_balance -> (stays)
+  tap_departure -> confirming, full, idle, need_party, questions
+  tap_hold -> confirming, idle, need_party, questions; instead: hold_seats
+  tap_party -> need_party
+  tap_other_dates -> choosing
+  tap_waitlist -> (stays); instead: join_waitlist
+  tap_offer -> held
+  tap_cancel -> (stays); instead: confirm_cancel, keep_booking
+  tap_reminder -> confirm_cancel
   expect_quote_answer -> confirming  [staff, from the admin]
   hand_back -> idle  [staff, from the admin]
 
 The graph: where a message moves a conversation (by which handlers):
-  any state -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
-        (about_booking, check_availability, move_request, revise), confirming
-        (check_availability, revise, take_party), full (check_availability, join_waitlist,
-        revise), handoff (handoff), held (answer_waitlist_offer, check_availability), idle
-        (check_availability, join_waitlist, lead_details, reschedule_request, revise,
-        start_over, take_party), moving (move_request), need_party (check_availability,
-        revise, take_party), need_tour (check_availability), questions (check_availability,
-        enquire, revise, take_party)
+  any state -> choosing (check_availability, tap_other_dates), confirm_cancel (cancel_request,
+        tap_reminder), confirm_change (about_booking, check_availability, move_request,
+        revise), confirming (check_availability, hold_seats, revise, take_party,
+        tap_departure, tap_hold), full (check_availability, hold_seats, join_waitlist, revise,
+        tap_departure), handoff (handoff), held (answer_waitlist_offer, check_availability,
+        hold_seats, tap_offer), idle (check_availability, confirm_cancel, hold_seats,
+        join_waitlist, keep_booking, lead_details, reschedule_request, revise, start_over,
+        take_party, tap_departure, tap_hold), moving (move_request), need_party
+        (check_availability, hold_seats, revise, take_party, tap_departure, tap_hold,
+        tap_party), need_tour (check_availability), questions (check_availability, enquire,
+        hold_seats, revise, take_party, tap_departure, tap_hold)
   questions, also -> choosing (check_availability), confirm_change (check_availability),
         confirming (check_availability), full (check_availability), held (check_availability),
         idle (check_availability, lead_details), need_party (check_availability), need_tour
@@ -234,11 +256,14 @@ class Facts(Protocol):
     def option(self) -> object: ...  # "2", "the last one" (-1)
     @property
     def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
+    @property
+    def tap(self) -> str | None: ...  # the action of a tapped button or list row (TAPS)
 
 
 # --- the rules, in order ---------------------------------------------------------------
 
 TABLE = "(the table)"  # a rule's handler: handler_for(state, intent)
+TAP = "(the tap)"  # a rule's handler: TAPS[the tapped payload's action]
 GUIDE_COMMAND = "guide_command"  # bot/guides.py, for a guide's message (no conversation)
 
 # After an enquiry's questions, "pickup from Hotel Yak, two of us are vegetarian" reads to
@@ -299,6 +324,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "a person is answering: the bot stays quiet", "wait_for_person", states=_in(State.HANDOFF)
     ),
+    # A tap on a WhatsApp button or list row goes straight to its own transition, no NLU;
+    # each tap handler checks the tap is about what is open now (TAPS).
+    Rule("a tap on a button or list row: its own transition", TAP, lambda m: m.tap is not None),
     Rule("a file and no words", "file_received", lambda m: m.only_media),
     Rule("a location pin", "location_pin", lambda m: m.location),
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
@@ -371,6 +399,46 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("the table: (state, intent), else the intent in any state", TABLE, keeps_details=True),
 )
+
+
+# --- taps: a WhatsApp button or list row's payload -> handler -----------------------------
+
+# A payload is "tb1:<action>:<what>" (services.whatsapp_content.payload): the action picks
+# the handler, which checks that <what> (a departure, a quote, an offer, a booking) is
+# still what is open before doing anything; a tap on an old message gets a clear answer.
+TAPS: dict[str, str] = {
+    "dep": "tap_departure",  # a departure from a list
+    "near": "tap_departure",  # the nearest date to a full one
+    "hold": "tap_hold",  # yes to a price: hold the seats
+    "party": "tap_party",  # a price, for another party
+    "dates": "tap_other_dates",  # a price or a full date: other dates
+    "wait": "tap_waitlist",  # a full date: its waitlist
+    "confirm": "tap_offer",  # a waitlist offer: yes
+    "decline": "tap_offer",  # a waitlist offer: no
+    "cancel": "tap_cancel",  # yes, cancel the booking
+    "keep": "tap_cancel",  # no, keep it
+    "coming": "tap_reminder",  # the pre-departure reminder: I'll be there
+    "change": "tap_reminder",  # ... I need to change (a task for the rep)
+    "cancelask": "tap_reminder",  # ... cancel booking (the refund stated, then yes)
+}
+TAP_PREFIX = "tb1:"
+
+
+def _tap_parts(payload: str | None) -> tuple[str, str] | None:
+    if not payload or not payload.startswith(TAP_PREFIX):
+        return None
+    action, _, arg = payload[len(TAP_PREFIX) :].partition(":")
+    return (action, arg) if action in TAPS and arg else None
+
+
+def tap_action(payload: str | None) -> str | None:
+    parts = _tap_parts(payload)
+    return parts[0] if parts else None
+
+
+def tap_arg(payload: str | None) -> str:
+    parts = _tap_parts(payload)
+    return parts[1] if parts else ""
 
 
 # --- the (state, intent) table ---------------------------------------------------------
@@ -450,6 +518,8 @@ def route(m: Facts) -> Route:
     """The first rule that applies, and the handler it names."""
     for rule in RULES:
         if (rule.states is None or m.state in rule.states) and rule.when(m):
+            if rule.then == TAP:
+                return Route(rule, TAPS[str(m.tap)])
             if rule.then != TABLE:
                 return Route(rule, rule.then)
             return Route(rule, handler_for(m.state, rule.intent or m.intent))
@@ -540,6 +610,15 @@ MOVES: dict[str, Moves] = {
     "apply_change": may(State.IDLE, State.CONFIRM_CHANGE),
     "keep_change": may(State.IDLE),
     "pay_balance": may(),
+    # Taps (bot/taps.py): a stale tap is answered and moves nothing.
+    "tap_departure": may(*_PROPOSE, State.FULL),
+    "tap_hold": may(*_PROPOSE, instead=("hold_seats",)),
+    "tap_party": may(State.NEED_PARTY),
+    "tap_other_dates": may(State.CHOOSING),
+    "tap_waitlist": may(instead=("join_waitlist",)),
+    "tap_offer": may(State.HELD),
+    "tap_cancel": may(instead=("confirm_cancel", "keep_booking")),
+    "tap_reminder": may(State.CONFIRM_CANCEL),
 }
 
 # A state waiting for a clear yes, and the handlers that answer it: any other handler
@@ -613,6 +692,8 @@ def handlers_in(state: State) -> set[str]:
         if rule.then == TABLE:
             names |= {h for (s, _), h in TRANSITIONS.items() if s == state}
             names |= set(ANY_STATE.values()) | {OTHERWISE}
+        elif rule.then == TAP:
+            names |= set(TAPS.values())
         else:
             names.add(rule.then)
         if rule.when is _always:  # takes every message from here
@@ -645,7 +726,7 @@ def describe() -> str:
             out.append("     (from here on, the message's tour, dates and party are kept first)")
         keeping = rule.keeps_details
         where = f"in {'/'.join(sorted(rule.states))}: " if rule.states else ""
-        then = rule.then if rule.then != TABLE else "the table"
+        then = {TABLE: "the table", TAP: "the tap's handler (below)"}.get(rule.then, rule.then)
         if rule.intent:
             then += f" as '{rule.intent}'"
         out.append(f"{n:>3}. {where}{rule.name} -> {then}")
@@ -657,6 +738,11 @@ def describe() -> str:
                 by_handler.setdefault(name, []).append(intent)
         for name, intents in by_handler.items():
             out.append(f"  {state}: {', '.join(intents)} -> {name}")
+    out += ["", "Taps on a WhatsApp button or list row, the payload's action -> handler:"]
+    by_tap: dict[str, list[str]] = {}
+    for action, name in TAPS.items():
+        by_tap.setdefault(name, []).append(action)
+    out += [f"  {', '.join(actions)} -> {name}" for name, actions in by_tap.items()]
     out += ["", f"In any state, intents -> handler (any other intent: {OTHERWISE}):"]
     by_handler = {}
     for intent, name in ANY_STATE.items():
@@ -670,14 +756,16 @@ def describe() -> str:
         line += "  [staff, from the admin]" if name in STAFF_MOVES else ""
         out += textwrap.wrap(line, 92, subsequent_indent="      ")
     out += ["", "The graph: where a message moves a conversation (by which handlers):"]
-    anywhere = {r.then for r in RULES if r.states is None and r.then != TABLE}
-    anywhere |= set(ANY_STATE.values()) | {OTHERWISE}
+    anywhere = {r.then for r in RULES if r.states is None and r.then not in (TABLE, TAP)}
+    anywhere |= set(ANY_STATE.values()) | {OTHERWISE} | set(TAPS.values())
     out += [f"  {line}" for line in _edges("any state", anywhere)]
     for state in State:
         if any(_takes_all(rule, state) for rule in RULES):
             out += [f"  {line}" for line in _edges(f"{state}, only", handlers_in(state))]
             continue
-        own = {r.then for r in RULES if r.states and state in r.states and r.then != TABLE}
+        own = {
+            r.then for r in RULES if r.states and state in r.states and r.then not in (TABLE, TAP)
+        }
         own |= {h for (s, _), h in TRANSITIONS.items() if s == state}
         if own:
             out += [f"  {line}" for line in _edges(f"{state}, also", own)]

@@ -32,6 +32,7 @@ from models import (
 )
 from services import language
 from services.i18n import Voice, customer_voice
+from services.whatsapp_content import Interactive
 
 
 def party_in(result: ParseResult) -> dict[str, int] | None:
@@ -115,6 +116,7 @@ class Reading:
         now: datetime,
         *,
         text: str,
+        tap: str | None = None,
         media: tuple[str, ...] = (),
         location: bool = False,
         from_guide: bool = False,
@@ -123,6 +125,7 @@ class Reading:
     ) -> None:
         self.session, self.org, self.nlu, self.now = session, org, nlu, now
         self.text, self.media, self.location = text, media, location
+        self.tap_payload = tap  # a tapped button's or list row's payload (ours or not)
         self.from_guide = from_guide
         self.customer, self.conversation = customer, conversation
         # Wrote on this channel before (a conversation with messages or a lead): known
@@ -153,6 +156,17 @@ class Reading:
             return State(conv.state)
         except ValueError:  # a state no longer in the machine: start again
             return State.IDLE
+
+    @cached_property
+    def tap(self) -> str | None:
+        """The action of a tap on one of our buttons or list rows ("hold"); None for typed
+        words and for a tap on anything else (read as the words on its button)."""
+        return states.tap_action(self.tap_payload)
+
+    @property
+    def tap_arg(self) -> str:
+        """What the tap is about: a departure's code, a booking's reference, an offer."""
+        return states.tap_arg(self.tap_payload)
 
     @property
     def only_media(self) -> bool:
@@ -309,6 +323,8 @@ class Turn:
     config: Config  # the app's: the public address for links, the secret, Stripe
     replies: list[str] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # the slots this message gave
+    # A reply's choices as WhatsApp rows and buttons, by the reply's index (offer()).
+    interactive: dict[int, Interactive] = field(default_factory=dict)
     _state: str = field(init=False)
     _slots: dict[str, Any] = field(init=False)
     _handling: list[str] = field(init=False, default_factory=list)  # handler, then instead
@@ -347,6 +363,12 @@ class Turn:
 
     def say(self, text: str) -> None:
         self.replies.append(text.strip())
+
+    def offer(self, choices: Interactive | None) -> None:
+        """The choices the last reply's words offer, as WhatsApp shows them (a list to pick
+        from, buttons to tap); SMS, and WhatsApp when they cannot be shown, get the words."""
+        if choices is not None and self.replies:
+            self.interactive[len(self.replies) - 1] = choices
 
     @property
     def state(self) -> State:

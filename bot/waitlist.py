@@ -3,11 +3,11 @@ freed seat (CONFIRM holds it, DECLINE stays in line)."""
 
 from __future__ import annotations
 
-from bot import keywords
+from bot import interactive, keywords
 from bot.lead_capture import ensure_lead, wants
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
-from models import Departure, LeadSource
+from models import Departure, LeadSource, WaitlistEntry
 from services import payments, schedule, waitlist
 from services.errors import ServiceError
 
@@ -93,6 +93,12 @@ def answer_waitlist_offer(turn: Turn) -> None:
     accept = word in keywords.OFFER_YES or (
         turn.result.intent == "affirm" and word not in keywords.OFFER_NO
     )
+    answer_offer(turn, entry, accept)
+
+
+def answer_offer(turn: Turn, entry: WaitlistEntry, accept: bool) -> None:
+    """Accepts (a hold, and its pay link) or declines (back in line) an open offer; typed
+    or tapped (bot/taps.py)."""
     try:
         with turn.session.begin_nested():
             if accept:
@@ -126,6 +132,18 @@ def answer_waitlist_offer(turn: Turn) -> None:
                 reference=booking.reference,
                 expires=turn.voice.when(booking.hold_expires_at),
                 link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
+            )
+        )
+        turn.offer(
+            interactive.pay(
+                turn.voice,
+                booking,
+                turn.voice._(
+                    "✅ It's yours! {reference} is held until {expires}.",
+                    reference=booking.reference,
+                    expires=turn.voice.when(booking.hold_expires_at),
+                ),
+                turn.config.PUBLIC_BASE_URL,
             )
         )
     else:

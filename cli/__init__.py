@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     from cli.jobs import jobs_group
     from cli.nlu import nlu_group
     from cli.users import users_group
+    from cli.whatsapp import whatsapp_group
 
     for group in (
         db_group,
@@ -24,6 +25,7 @@ def register_commands(app: Flask) -> None:
         api_token_group,
         nlu_group,
         users_group,
+        whatsapp_group,
     ):
         app.cli.add_command(group)
     app.cli.add_command(chat_command)

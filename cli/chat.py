@@ -11,6 +11,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
 import click
@@ -18,11 +19,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from extensions import app_config, db
-from models import Channel, Message, OrganizationNumber
+from models import Channel, Message, MessageStatus, OrganizationNumber, WhatsAppContent
 from services.phones import InvalidPhone, format_address, normalize_phone
+from services.whatsapp_content import LIST_PICKER, QUICK_REPLY, Choice, preview
 
 PATH = "/webhooks/twilio/messages"
 
@@ -65,6 +68,59 @@ def inbound_form(
     return form
 
 
+def tap_form(form: dict[str, str], choice: Choice, list_row: bool) -> dict[str, str]:
+    """An inbound form as Twilio posts a tap: the title as the Body, and the payload as
+    ButtonPayload (quick reply) or ListId (list row)."""
+    form = dict(form, Body=choice.title)
+    if list_row:
+        form.update(ListId=choice.value, ListTitle=choice.title)
+    else:
+        form.update(ButtonPayload=choice.value, ButtonText=choice.title)
+    return form
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An interactive message as WhatsApp shows it: its body, its rows or buttons."""
+
+    kind: str  # twilio/list-picker, twilio/quick-reply, twilio/call-to-action
+    body: str
+    choices: list[Choice]
+    words: str  # the numbered text SMS (and any fallback) gets
+
+    @property
+    def tappable(self) -> bool:
+        return self.kind in (LIST_PICKER, QUICK_REPLY)
+
+
+def shown_since(session: Session, last_id: int) -> list[Shown]:
+    """The replies sent with rows or buttons since message last_id, in order."""
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.id > last_id,
+            Message.kind == "reply",
+            Message.status != MessageStatus.REPLY,
+            Message.template_sid.is_not(None),
+        )
+        .order_by(Message.id)
+    )
+    out = []
+    for row in rows:
+        content = session.scalar(
+            select(WhatsAppContent).where(
+                WhatsAppContent.organization_id == row.organization_id,
+                WhatsAppContent.content_sid == row.template_sid,
+            )
+        )
+        if content is None:
+            continue
+        body, choices = preview(content.definition, row.template_variables or {})
+        ((kind, _),) = content.definition["types"].items()
+        out.append(Shown(kind, body, choices, row.body))
+    return out
+
+
 @click.command("chat")
 @click.option(
     "--from", "from_phone", required=True, help="The customer's phone, e.g. +15551234567."
@@ -103,6 +159,7 @@ def chat_command(
     client = current_app.test_client()
     base = (config.PUBLIC_BASE_URL or "http://localhost").rstrip("/")
     lines = script if script is not None else _prompt_lines()
+    last_shown: list[Shown] = []
     for line in lines:
         text = line.rstrip("\n")
         if script is not None:
@@ -114,11 +171,26 @@ def chat_command(
         )
         if pin := LOCATION_LINE.match(text):  # "/location 27.7153,85.3123 Hotel Yak"
             form.update(Body="", Latitude=pin["lat"], Longitude=pin["lon"], Label=pin["label"])
+        if tap := TAP_LINE.match(text):  # "/tap 2" or "/tap tb1:hold:SUN-1"
+            picked = _pick(last_shown, tap["what"].strip())
+            if picked is None:
+                click.echo("  (nothing to tap: /tap N picks a row or button shown last)")
+                continue
+            form = tap_form(form, *picked)
+            click.echo(f"  [tapped {picked[0].title!r}]")
         status, replies = post_inbound(client, form, config.TWILIO_AUTH_TOKEN, base)
         if status != 200:
             click.echo(f"  (HTTP {status})")
         for reply in replies:
             click.echo("< " + reply.replace("\n", "\n  "))
+        shown = shown_since(db.session, last_id)
+        for message in shown:
+            click.echo("< " + message.body.replace("\n", "\n  "))
+            for number, choice in enumerate(message.choices, 1):
+                detail = f" – {choice.description}" if choice.description else ""
+                where = "" if message.tappable else f" -> {choice.value}"
+                click.echo(f"  [{number}] {choice.title}{detail}{where}")
+        last_shown = [m for m in shown if m.tappable][-1:] or last_shown
         caused = db.session.scalars(
             select(Message)
             .where(Message.id > last_id, Message.direction == "outbound", Message.kind != "reply")
@@ -133,6 +205,25 @@ def chat_command(
         db.session.rollback()
 
 
+TAP_LINE = re.compile(r"^/tap\s+(?P<what>\S.*)$", re.IGNORECASE)
+
+
+def _pick(shown: list[Shown], what: str) -> tuple[Choice, bool] | None:
+    """ "2": the second row or button of the last message with some; else a payload."""
+    if not shown:
+        return (Choice(what, what), False) if not what.isdigit() else None
+    message = shown[-1]
+    if what.isdigit():
+        index = int(what) - 1
+        if not 0 <= index < len(message.choices):
+            return None
+        return message.choices[index], message.kind == LIST_PICKER
+    for choice in message.choices:
+        if choice.value == what:
+            return choice, message.kind == LIST_PICKER
+    return Choice(what, what), False
+
+
 LOCATION_LINE = re.compile(
     r"^/location\s+(?P<lat>-?[\d.]+)\s*,\s*(?P<lon>-?[\d.]+)\s*(?P<label>.*)$", re.IGNORECASE
 )
@@ -141,7 +232,8 @@ LOCATION_LINE = re.compile(
 def _prompt_lines() -> Iterator[str]:
     click.echo(
         "Type a message and press Enter (Ctrl-D to quit); "
-        '"/location LAT,LON [name]" shares a location pin.'
+        '"/location LAT,LON [name]" shares a location pin; "/tap N" taps row or button N '
+        "of the last WhatsApp message that has some."
     )
     while True:
         try:

@@ -29,6 +29,7 @@ from models.enums import (
     IncidentStatus,
     LeadSource,
     LeadStatus,
+    MediaStatus,
     MessageStatus,
     ObjectType,
     PaymentStatus,
@@ -36,7 +37,14 @@ from models.enums import (
     WaitlistStatus,
     status_label,
 )
-from models.messaging import Conversation, ConversationNote, Message, PersonRequest
+from models.messaging import (
+    Conversation,
+    ConversationNote,
+    Message,
+    MessageMedia,
+    PersonRequest,
+    WhatsAppContent,
+)
 from models.operations import (
     DepartureCancellation,
     GuideAssignment,
@@ -88,7 +96,9 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadStatus",
+    "MediaStatus",
     "Message",
+    "MessageMedia",
     "MessageStatus",
     "ObjectType",
     "Organization",
@@ -109,6 +119,7 @@ __all__ = [
     "Tour",
     "WaitlistEntry",
     "WaitlistStatus",
+    "WhatsAppContent",
     "guide_tours",
     "status_label",
     "utcnow",

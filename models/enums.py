@@ -157,6 +157,15 @@ class IncidentStatus(StrEnum):
 # --- messages: the communications log (services/message_states.py) ------------------------
 
 
+class MediaStatus(StrEnum):
+    """A file a customer sent (services/media.py, services/media_states.py)."""
+
+    PENDING = "pending"  # to be fetched from Twilio (again, after a failed try)
+    STORED = "stored"  # kept with its message
+    REFUSED = "refused"  # a type not kept, never fetched
+    FAILED = "failed"  # could not be fetched (too large, gone, tried enough): not again
+
+
 class MessageStatus(StrEnum):
     RECEIVED = "received"  # inbound
     REPLY = "reply"  # the bot's answer, sent back in the webhook's TwiML

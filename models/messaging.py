@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, OrgScopedMixin, TimestampMixin
@@ -124,3 +124,51 @@ class PersonRequest(OrgScopedMixin, Base):
     )
 
     answered_by: Mapped[StaffUser | None] = relationship()
+
+
+class WhatsAppContent(OrgScopedMixin, TimestampMixin, Base):
+    """An interactive WhatsApp message made through Twilio's Content API (a list picker,
+    quick replies, pay buttons), one per organization, kind and language; the per-message
+    parts are its variables. `definition` is what was sent to create it: a changed wording
+    or address makes `flask whatsapp sync` create a new one."""
+
+    __tablename__ = "whatsapp_contents"
+    __table_args__ = (UniqueConstraint("organization_id", "kind", "language"),)
+    organization_index = False  # the unique constraint leads with it
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(12))
+    content_sid: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A template (services/whatsapp_templates.py): WhatsApp's review as Twilio reports it
+    # (received, pending, approved, rejected, paused, disabled) and a rejection's reason.
+    # None: never submitted (session content needs no approval).
+    approval_status: Mapped[str | None] = mapped_column(String(16))
+    approval_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageMedia(OrgScopedMixin, Base):
+    """A file a customer sent (a photo, a voice note, a document), fetched from Twilio by a
+    job (services/media.py) and kept here: pending, stored, refused (a type or size not
+    kept) or failed (could not be fetched; not tried again)."""
+
+    __tablename__ = "message_media"
+    __table_args__ = (Index("ix_message_media_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    source_url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int | None]
+    # The file itself; loaded only when served (deferred), never with the thread.
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

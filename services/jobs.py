@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from models.base import utcnow
-from services import assignments, outbox, payments, reminders
+from services import assignments, media, outbox, payments, reminders
 from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
 from services.runtime import Runtime
 from services.sweep import sweep
@@ -49,6 +49,14 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
             jobs.enqueue(outbox.deliver_job, message_id)
         except Exception as exc:  # Redis still down: next minute
             log.warning("could not re-enqueue message %s: %s", message_id, exc)
+            break
+    with runtime.sessions() as session:
+        files_due = media.due(session, now)
+    for media_id in files_due:
+        try:
+            jobs.enqueue(media.fetch_job, media_id)
+        except Exception as exc:
+            log.warning("could not re-enqueue media %s: %s", media_id, exc)
             break
     summary = result.as_dict()
     if escalated:

@@ -28,8 +28,8 @@ from models import (
     StaffUser,
     WaitlistEntry,
 )
-from services import outbox, ratelimit
-from services.i18n import customer_voice
+from services import outbox, ratelimit, whatsapp_content, whatsapp_templates
+from services.i18n import Voice, customer_voice
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,15 @@ def customer_channel(session: Session, customer: Customer) -> tuple[str, Convers
 
 
 def to_customer(
-    session: Session, org: Organization, customer: Customer, body: str, now: datetime, **fields: str
+    session: Session,
+    org: Organization,
+    customer: Customer,
+    body: str,
+    now: datetime,
+    *,
+    content: tuple[str, dict[str, str]] | None = None,
+    template: tuple[str, dict[str, str]] | None = None,
+    **fields: str,
 ) -> list[Message]:
     """Queues a message the customer reads: body is said in their voice
     (services.i18n.customer_voice), never an English f-string."""
@@ -111,6 +119,8 @@ def to_customer(
         conversation=conv,
         kind="notification",
         template_fields=fields or None,
+        content=content,
+        template=template,
     )
 
 
@@ -226,4 +236,70 @@ def waitlist_offer(
             voice._("Reply CONFIRM to book, or DECLINE to stay on the list."),
         ]
     )
-    to_customer(session, org, booking.customer, body, now, reference=booking.reference)
+    buttons = whatsapp_content.render(
+        session,
+        org,
+        voice.language,
+        whatsapp_content.Interactive(
+            "offer",
+            body.rsplit("\n", 1)[0],  # without "Reply CONFIRM ...": the buttons say it
+            (
+                whatsapp_content.Choice(
+                    whatsapp_content.payload("confirm", entry.id), voice._("Confirm")
+                ),
+                whatsapp_content.Choice(
+                    whatsapp_content.payload("decline", entry.id), voice._("Decline")
+                ),
+            ),
+        ),
+    )
+    _, template = purpose_template(
+        session,
+        org,
+        voice,
+        booking.customer,
+        "waitlist_offer",
+        {
+            "tour": dep.tour.name,
+            "when": voice.when(dep.starts_at),
+            "expires": voice.when(entry.offer_expires_at),
+            "total": voice.money(booking.total_minor, booking.currency),
+        },
+        tap_arg=entry.id,
+    )
+    to_customer(
+        session,
+        org,
+        booking.customer,
+        body,
+        now,
+        content=(buttons.content_sid, buttons.variables) if buttons else None,
+        template=template,
+        reference=booking.reference,
+    )
+
+
+Pair = tuple[str, dict[str, str]]
+
+
+def purpose_template(
+    session: Session,
+    org: Organization,
+    voice: Voice,
+    customer: Customer,
+    purpose: str,
+    values: dict[str, str],
+    *,
+    tap_arg: str | int = "",
+) -> tuple[Pair | None, Pair | None]:
+    """The purpose's WhatsApp template filled for this customer: (to send inside the
+    24-hour window, whatever its review; to send outside it, only once approved)."""
+    name = customer.name.split()[0] if customer.name else voice._("traveller")
+    found = whatsapp_templates.render(
+        session, org, voice.language, purpose, {"name": name, **values}, tap_arg=tap_arg
+    )
+    if found is None:
+        return None, None
+    rendered, approved = found
+    pair = (rendered.content_sid, rendered.variables)
+    return pair, pair if approved else None

@@ -7,7 +7,8 @@ transaction was committed some other way).
 Rules kept here, once, for every sender (bot, staff, jobs):
 - an opted-out customer gets nothing (status "suppressed");
 - WhatsApp free text only within 24 hours of the customer's last message; outside it the
-  organization's approved template, or "needs_template" for staff to handle;
+  approved template for the message's purpose and language, else the organization's
+  generic approved template, or "needs_template" for staff to handle;
 - a status never moves backwards ("sent" arriving after "read" changes nothing).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +55,19 @@ RECORD_TRIES = 5
 # In session.info: (id, row) of each message queued in the session and not yet handed to a
 # delivery job (commit_and_send does that).
 PENDING = "outbox_pending"
+# In session.info: lists of (id, row) to be delivered in order by one job each (a turn's
+# replies that carry WhatsApp rows or buttons).
+PENDING_SEQUENCES = "outbox_pending_sequences"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply of a turn sent through the outbox: its words (what SMS, the log and staff
+    see) and, for WhatsApp rows or buttons, the content and its variables."""
+
+    body: str
+    content_sid: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 def split_body(body: str, limit: int = SMS_LIMIT) -> list[str]:
@@ -131,6 +146,8 @@ def queue(
     template_fields: dict[str, str] | None = None,
     force: bool = False,
     sent_by_id: int | None = None,
+    content: tuple[str, dict[str, str]] | None = None,
+    template: tuple[str, dict[str, str]] | None = None,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
     once the caller commits with commit_and_send. Returns the rows (one per 1,600-character
@@ -147,8 +164,12 @@ def queue(
     elif from_phone is None:
         status = MessageStatus.FAILED
     elif channel == Channel.WHATSAPP and not window_open(session, org, to_phone, now):
-        template = org.settings.whatsapp_template
-        if template is None:
+        generic = org.settings.whatsapp_template
+        if template is not None:
+            # The approved template for this purpose and language
+            # (services/whatsapp_templates.py), filled by the caller.
+            template_sid, variables = template[0], dict(template[1])
+        elif generic is None:
             status = MessageStatus.NEEDS_TEMPLATE
         else:
             fields = {
@@ -156,8 +177,12 @@ def queue(
                 "summary": body.split("\n", 1)[0][:200],
                 **(template_fields or {}),
             }
-            template_sid = template.content_sid
-            variables = {num: fields.get(name, "") for num, name in template.variables.items()}
+            template_sid = generic.content_sid
+            variables = {num: fields.get(name, "") for num, name in generic.variables.items()}
+    elif channel == Channel.WHATSAPP and content is not None:
+        # Rows or buttons (services.whatsapp_content), inside the window; body stays the
+        # words, for the log and in case WhatsApp refuses them.
+        template_sid, variables = content[0], dict(content[1])
     parts = [body] if template_sid else split_body(body)
     rows = []
     for part in parts:
@@ -189,12 +214,54 @@ def queue(
     return rows
 
 
+def queue_replies(
+    session: Session,
+    org: Organization,
+    conversation: Conversation,
+    inbound_id: int,
+    *,
+    from_phone: str,
+    to_phone: str,
+    replies: list[Reply],
+    now: datetime,
+) -> list[Message]:
+    """A turn's replies to the customer who just wrote, sent through the REST API (rows and
+    buttons cannot travel in TwiML): logged as replies to their message, delivered in order
+    by one job once the caller commits. Inside the 24-hour window by definition."""
+    rows = []
+    for reply in replies:
+        for part in [reply.body] if reply.content_sid else split_body(reply.body):
+            row = Message(
+                organization_id=org.id,
+                conversation_id=conversation.id,
+                direction="outbound",
+                channel=Channel.WHATSAPP,
+                from_phone=from_phone,
+                to_phone=to_phone,
+                body=part,
+                status=MessageStatus.QUEUED,
+                kind="reply",
+                reply_to_id=inbound_id,
+                template_sid=reply.content_sid,
+                template_variables=dict(reply.variables),
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            rows.append(row)
+    session.flush()
+    session.info.setdefault(PENDING_SEQUENCES, []).append([(r.id, r) for r in rows])
+    return rows
+
+
 def commit_and_send(session: Session, jobs: JobQueue) -> None:
     """Commits the caller's transaction, then hands each message it queued to a delivery
     job. Every commit that may follow outbox.queue goes through here: the messages leave
     when the data they speak of is committed, never before. A message committed without
     its job (Redis down, or a plain commit) is still due, and the sweep sends it."""
     pending = session.info.pop(PENDING, [])
+    sequences = session.info.pop(PENDING_SEQUENCES, [])
     session.info.pop("sending_numbers", None)  # read afresh by the next transaction
     session.commit()
     for message_id, row in pending:
@@ -206,6 +273,33 @@ def commit_and_send(session: Session, jobs: JobQueue) -> None:
             jobs.enqueue(deliver_job, message_id)
         except Exception as exc:  # Redis down: the row stays due and the sweep sends it
             log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
+    for sequence in sequences:
+        ids = [message_id for message_id, row in sequence if inspect(row).persistent]
+        if not ids:
+            continue
+        try:
+            jobs.enqueue(deliver_sequence_job, ids)
+        except Exception as exc:
+            log.warning("could not enqueue messages %s (%s); the sweep will retry", ids, exc)
+
+
+def _interactive_in_window(
+    session: Session, org: Organization, row: Message, now: datetime
+) -> bool:
+    """Rows or buttons sent inside the 24-hour window (not the approved template used
+    outside it): words can replace them."""
+    if not row.template_sid or row.channel != Channel.WHATSAPP:
+        return False
+    template = org.settings.whatsapp_template
+    if template is not None and row.template_sid == template.content_sid:
+        return False
+    return row.kind == "reply" or window_open(session, org, row.to_phone, now)
+
+
+def deliver_sequence_job(runtime: Runtime, message_ids: list[int]) -> list[str]:
+    """Sends a turn's replies one after the other, so they arrive in the order said."""
+    with runtime.sessions() as session:
+        return [deliver(session, message_id, utcnow(), runtime) for message_id in message_ids]
 
 
 def deliver_job(runtime: Runtime, message_id: int) -> str:
@@ -251,6 +345,13 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
         row.provider_sid = transport_for(config).send(outgoing)
     except TransportError as exc:
         row.error_code, row.error_message = exc.code, str(exc)[:500]
+        if not exc.retryable and _interactive_in_window(session, org, row, now):
+            # WhatsApp refused the rows or buttons (content gone, or not allowed here): the
+            # customer still gets the question, as words, at once.
+            log.warning("message %s: content refused (%s); sent as text", row.id, exc)
+            row.template_sid, row.template_variables = None, {}
+            session.commit()
+            return deliver(session, message_id, now, runtime)
         if exc.retryable and row.attempts < MAX_ATTEMPTS:
             delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
             message_states.transition(row, MessageStatus.RETRYING, now)

@@ -71,12 +71,30 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                     else voice._("Meeting point: we will confirm.")
                 )
                 questions = voice._("Questions? Reply here.")
+                # Two-way on WhatsApp: I'll be there / I need to change / Cancel booking
+                # (bot/taps.py), inside the window or with the approved template.
+                buttons, template = notify.purpose_template(
+                    session,
+                    org,
+                    voice,
+                    booking.customer,
+                    "pre_departure",
+                    {
+                        "tour": dep.tour.name,
+                        "when": voice.when(dep.starts_at),
+                        "reference": booking.reference,
+                        "place": dep.tour.meeting_point or voice._("we will confirm"),
+                    },
+                    tap_arg=booking.reference,
+                )
                 notify.to_customer(
                     session,
                     org,
                     booking.customer,
                     "\n".join([starts, meet, questions]),
                     now,
+                    content=buttons,
+                    template=template,
                     reference=booking.reference,
                 )
                 sent["pre_departure"] += 1
@@ -91,6 +109,20 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
             and _once(session, booking, "balance_due", f"{org.local(due):%Y%m%d}", now)
         ):
             voice = customer_voice(org, booking.customer)
+            _, template = notify.purpose_template(
+                session,
+                org,
+                voice,
+                booking.customer,
+                "balance_due",
+                {
+                    "reference": booking.reference,
+                    "tour": dep.tour.name,
+                    "amount": voice.money(booking.balance_minor, booking.currency),
+                    "due": voice.date(due),
+                    "link": pay_url(booking, base_url),
+                },
+            )
             notify.to_customer(
                 session,
                 org,
@@ -104,6 +136,7 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                     link=pay_url(booking, base_url),
                 ),
                 now,
+                template=template,
                 reference=booking.reference,
             )
             sent["balance_due"] += 1
@@ -126,6 +159,19 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
             session, booking, "hold_expiring", f"{expires:%Y%m%d%H%M}", now
         ):
             voice = customer_voice(org, booking.customer)
+            _, template = notify.purpose_template(
+                session,
+                org,
+                voice,
+                booking.customer,
+                "hold_expiring",
+                {
+                    "tour": dep.tour.name,
+                    "reference": booking.reference,
+                    "expires": voice.when(expires),
+                    "link": pay_url(booking, base_url),
+                },
+            )
             notify.to_customer(
                 session,
                 org,
@@ -139,6 +185,7 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                     link=pay_url(booking, base_url),
                 ),
                 now,
+                template=template,
                 reference=booking.reference,
             )
             sent["hold_expiring"] += 1

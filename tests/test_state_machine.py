@@ -55,8 +55,9 @@ def test_only_the_bot_writes_a_conversations_state_slots_and_handoff() -> None:
 
 
 def _named_by_the_machine() -> set[str]:
-    names = {rule.then for rule in states.RULES if rule.then != states.TABLE}
+    names = {rule.then for rule in states.RULES if rule.then not in (states.TABLE, states.TAP)}
     names |= set(states.TRANSITIONS.values()) | set(states.ANY_STATE.values())
+    names |= set(states.TAPS.values())
     names |= {states.OTHERWISE} | set(states.MOVES)
     names |= {other for moves in states.MOVES.values() for other in moves.instead}
     return names
@@ -141,6 +142,8 @@ class Said:
     @property
     def clear_no(self) -> bool:
         return booking_words.clear_no(self.text)
+
+    tap: str | None = None  # a tapped button's action
 
     @property
     def keyword(self) -> str:
@@ -280,3 +283,21 @@ def test_a_request_about_their_booking_comes_before_the_intent() -> None:
         booking_request="add",
     )
     assert handler(said) == "about_booking"
+
+
+def test_a_tap_goes_to_its_own_transition_without_the_nlu() -> None:
+    """The button's payload decides, whatever its title says and whatever the state; only
+    the words that act before anything (STOP, MENU) and a person's silence come first."""
+    assert states.route(Said("Hold seats", State.CONFIRMING, tap="hold")).handler == "tap_hold"
+    assert states.route(Said("Sat 12 Dec 17:30", State.IDLE, tap="dep")).handler == "tap_departure"
+    assert (
+        states.route(Said("Confirm", State.HELD, tap="confirm", offer=True)).handler == "tap_offer"
+    )
+    assert states.route(Said("Yes, cancel", State.CHOOSING, tap="cancel")).handler == "tap_cancel"
+    assert states.route(Said("STOP", State.CONFIRMING, tap="hold")).handler == "opt_out"
+    assert states.route(Said("Hold seats", State.HANDOFF, tap="hold")).handler == "wait_for_person"
+    assert states.tap_action("tb1:hold:SUN1212/adult2") == "hold"
+    assert states.tap_arg("tb1:hold:SUN1212/adult2") == "SUN1212/adult2"
+    # Not ours, or not an action the machine knows: read as the words on the button.
+    assert states.tap_action("promo-2026") is None and states.tap_action("tb1:fly:X") is None
+    assert states.tap_action("tb1:hold:") is None

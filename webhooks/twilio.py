@@ -23,6 +23,7 @@ from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
 from extensions import app_config, db, job_queue, rate_counter, retry_on_lost_connection
 from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, utcnow
+from services import media as files
 from services import outbox, ratelimit
 from services.phones import InvalidPhone, mask_phone, parse_address
 
@@ -98,6 +99,14 @@ def shared_location(form: Any) -> str | None:
     return f"{place} {link}" if place else link
 
 
+def tapped(form: Any) -> str | None:
+    """A tap on a WhatsApp quick-reply button (ButtonPayload) or list row (ListId): the
+    payload we gave it. Its title comes as the Body (ButtonText / ListTitle too), which is
+    what the log shows and what is read if the payload is not one of ours."""
+    value = (form.get("ButtonPayload") or form.get("ListId") or "").replace("\x00", "").strip()
+    return value[:200] or None
+
+
 def forbidden() -> Response:
     log.warning("refused a Twilio webhook with a missing or wrong signature")
     return Response("forbidden", status=403, mimetype="text/plain")
@@ -147,19 +156,23 @@ def inbound_message() -> Response:
         media_count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
     except ValueError:
         media_count = 0
-    media = tuple(
-        form.get(f"MediaUrl{i}", "")[:1000] for i in range(media_count) if form.get(f"MediaUrl{i}")
-    )
+    indexes = [i for i in range(media_count) if form.get(f"MediaUrl{i}")]
+    media = tuple(form.get(f"MediaUrl{i}", "")[:1000] for i in indexes)
+    media_types = tuple(form.get(f"MediaContentType{i}", "")[:100] for i in indexes)
     nlu = nlu_for(config.RASA_URL, str(current_app.instance_path) + "/nlu-cache")
     msg = Inbound(
         channel=channel,
         from_phone=from_phone,
         to_phone=to_phone,
-        body=(form.get("Body") or "").replace("\x00", ""),
+        body=(form.get("Body") or form.get("ButtonText") or form.get("ListTitle") or "").replace(
+            "\x00", ""
+        ),
         provider_sid=sid,
         profile_name=form.get("ProfileName"),
         media=media,
+        media_types=media_types,
         location=shared_location(form),
+        tap=tapped(form),
     )
     sender = find_sender(db.session, msg, to_channel)
     if sender is None:
@@ -172,6 +185,7 @@ def inbound_message() -> Response:
         # The replies go back in the TwiML below; messages to anyone else (sales, ops, an
         # owner, other customers) are sent once this commit has them.
         outbox.commit_and_send(db.session, job_queue())
+        files.enqueue_pending(db.session, job_queue())
     except IntegrityError:
         # Twilio delivered this MessageSid before (a retry, or two at once): answer with the
         # replies given then, and change nothing. Any other integrity error is a bug: raise.

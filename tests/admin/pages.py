@@ -37,7 +37,8 @@ from tests.factories import departure, hold
 from tests.staff import make_staff
 
 ROLES = {"owner": OWNER, "ops": OPS, "sales": SALES}
-# Served as JSON or files, not pages (they are fetched by the pages' script).
+# Served as JSON or files, not pages (fetched by the pages' script, or a file a customer
+# sent), and logging out.
 NOT_PAGES = {
     "admin.inbox_poll",
     "admin.conversation_poll",
@@ -46,6 +47,7 @@ NOT_PAGES = {
     "admin.crisis_preview",
     "admin.customer_lookup",
     "admin.booking_new_free",
+    "admin.media_file",
 }
 
 BATCH = "CXSEED000001"

@@ -1,0 +1,192 @@
+"""WhatsApp templates per purpose and language, for the messages the bot sends first
+(often outside the customer's 24-hour window): a waitlist offer, the pre-departure
+reminder that asks for an answer, a balance reminder, a hold about to lapse.
+
+Each is a Twilio content (the words fixed in the language, {{n}} for the booking's
+details; buttons where the customer answers) submitted to WhatsApp for approval as a
+UTILITY template by `flask whatsapp sync`, which also records the approval status
+Twilio reports (received, pending, approved, rejected and why). Inside the window the
+content goes whatever its status (no approval is needed there); outside it only once
+approved; otherwise the organization's one generic template (settings.whatsapp_template)
+or, without one, `needs_template` for staff, as before (services/outbox.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Organization, WhatsAppContent
+from services.i18n import N_, Voice, organization_languages, voice_for
+from services.whatsapp_content import (
+    QUICK_REPLY,
+    ContentApi,
+    Rendered,
+    SyncReport,
+    contents,
+    payload,
+)
+
+TEXT = "twilio/text"
+APPROVED = "approved"
+CATEGORY = "UTILITY"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    body: str  # msgid with named placeholders, each a variable in the template
+    fields: tuple[str, ...]  # the placeholders, in variable order ({{1}}, {{2}}...)
+    samples: tuple[str, ...]  # WhatsApp's reviewers see these
+    buttons: tuple[tuple[str, str], ...] = ()  # (title msgid, tap action) quick replies
+
+
+PURPOSES: dict[str, Purpose] = {
+    "waitlist_offer": Purpose(
+        N_(
+            "Good news, {name}: a spot opened up on {tour}, {when}. It is held for you "
+            "until {expires}; the total is {total}."
+        ),
+        ("name", "tour", "when", "expires", "total"),
+        ("Ada", "Sunset Tour", "Sat 12 Dec 17:30", "Sat 12 Dec 11:00", "$49"),
+        ((N_("Confirm"), "confirm"), (N_("Decline"), "decline")),
+    ),
+    "pre_departure": Purpose(
+        N_(
+            "Hi {name}, your {tour} starts {when} ({reference}). Meeting point: {place}. "
+            "Will you be there?"
+        ),
+        ("name", "tour", "when", "reference", "place"),
+        ("Ada", "Sunset Tour", "Sat 12 Dec 17:30", "BK-7K3Q9", "Thamel Chowk"),
+        (
+            (N_("I'll be there"), "coming"),
+            (N_("I need to change"), "change"),
+            (N_("Cancel booking"), "cancelask"),
+        ),
+    ),
+    "balance_due": Purpose(
+        N_(
+            "Hi {name}, the balance for {reference} ({tour}) is {amount}, due {due}. "
+            "You can pay it here: {link} Thank you!"
+        ),
+        ("name", "reference", "tour", "amount", "due", "link"),
+        ("Ada", "BK-7K3Q9", "Sunset Tour", "$68.60", "28 Nov", "https://example.com/pay"),
+    ),
+    "hold_expiring": Purpose(
+        N_(
+            "Hi {name}, your seats on {tour} ({reference}) are held until {expires}. "
+            "To keep them, pay here: {link} Thank you!"
+        ),
+        ("name", "tour", "reference", "expires", "link"),
+        ("Ada", "Sunset Tour", "BK-7K3Q9", "Sat 12 Dec 11:00", "https://example.com/pay"),
+    ),
+}
+
+
+def kind_of(purpose: str) -> str:
+    return f"template_{purpose}"
+
+
+def _var(n: int) -> str:
+    return "{{" + str(n) + "}}"
+
+
+def definition(purpose: str, language: str, voice: Voice) -> dict[str, Any]:
+    spec = PURPOSES[purpose]
+    body = voice._(spec.body, **{field: _var(n) for n, field in enumerate(spec.fields, 1)})
+    variables = {str(n): sample for n, sample in enumerate(spec.samples, 1)}
+    first = len(spec.fields) + 1
+    types: dict[str, Any]
+    if spec.buttons:
+        actions = [
+            {"type": "QUICK_REPLY", "title": voice._(title), "id": _var(n)}
+            for n, (title, _) in enumerate(spec.buttons, first)
+        ]
+        variables.update(
+            {str(n): payload(action, "SAMPLE") for n, (_, action) in enumerate(spec.buttons, first)}
+        )
+        types = {QUICK_REPLY: {"body": body, "actions": actions}}
+    else:
+        types = {TEXT: {"body": body}}
+    return {
+        "friendly_name": f"tourbot_{purpose}_{language}",
+        "language": language,
+        "variables": variables,
+        "types": types,
+    }
+
+
+def sync(
+    session: Session, org: Organization, api: ContentApi, now: datetime, report: SyncReport
+) -> None:
+    """Makes each purpose's template in each language, submits it for WhatsApp's approval
+    and records the status; a made one has its status refreshed until approved."""
+    kinds = [kind_of(p) for p in PURPOSES]
+    for language in organization_languages(org.settings.languages):
+        voice = voice_for(org.timezone, [language], language=language)
+        existing = contents(session, org, language, kinds)
+        for purpose in PURPOSES:
+            kind, label = kind_of(purpose), f"{kind_of(purpose)}/{language}"
+            wanted = definition(purpose, language, voice)
+            row = existing.get(kind)
+            try:
+                if row is None or row.definition != wanted:
+                    sid = api.create(wanted)
+                    if row is None:
+                        row = WhatsAppContent(
+                            organization_id=org.id, kind=kind, language=language, created_at=now
+                        )
+                        session.add(row)
+                    row.content_sid, row.definition = sid, wanted
+                    row.approval_status, row.approval_reason = None, None
+                    report.created.append(label)
+                else:
+                    report.unchanged.append(label)
+                if row.approval_status is None:
+                    name = f"tourbot_{purpose}_{language}_{row.content_sid[-8:].lower()}"
+                    api.submit(row.content_sid, name, CATEGORY)
+                    row.approval_status = "received"
+                if row.approval_status != APPROVED:
+                    row.approval_status, row.approval_reason = api.approval(row.content_sid)
+                row.updated_at = now
+            except Exception as exc:  # one refusal must not stop the others
+                report.failed.append(f"{label}: {exc}")
+    session.flush()
+
+
+def render(
+    session: Session,
+    org: Organization,
+    language: str,
+    purpose: str,
+    values: dict[str, str],
+    *,
+    tap_arg: str | int = "",
+) -> tuple[Rendered, bool] | None:
+    """The purpose's content filled for one message, and whether WhatsApp approved it
+    (needed outside the 24-hour window); None when it was never made."""
+    spec = PURPOSES[purpose]
+    row = contents(session, org, language, [kind_of(purpose)]).get(kind_of(purpose))
+    if row is None or any(not values.get(field) for field in spec.fields):
+        return None
+    variables = {str(n): values[field][:200] for n, field in enumerate(spec.fields, 1)}
+    first = len(spec.fields) + 1
+    variables.update(
+        {str(n): payload(action, tap_arg) for n, (_, action) in enumerate(spec.buttons, first)}
+    )
+    return Rendered(row.content_sid, variables), row.approval_status == APPROVED
+
+
+def templates_of(session: Session, org: Organization) -> list[WhatsAppContent]:
+    return list(
+        session.scalars(
+            select(WhatsAppContent)
+            .where(
+                WhatsAppContent.organization_id == org.id,
+                WhatsAppContent.kind.in_([kind_of(p) for p in PURPOSES]),
+            )
+            .order_by(WhatsAppContent.kind, WhatsAppContent.language)
+        )
+    )
