@@ -322,6 +322,7 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
     voice, party = turn.voice, turn.party()
     lines = [intro]
     listed = seats[: schedule.MAX_DAY_LISTED]
+    rows = []  # the same, as WhatsApp list rows
     for number, s in enumerate(listed, 1):
         dep = s.departure
         if s.fits(party):
@@ -330,7 +331,16 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
                 dep, turn.org.local(dep.starts_at), _occupancy_left(s), price
             )
             lines.append(replies.option_line(voice, number, item))
+            rows.append((dep, interactive.spots_and_price(voice, s.spots_left, price)))
         else:
+            rows.append(
+                (
+                    dep,
+                    voice._("full (waitlist)")
+                    if s.spots_left == 0
+                    else voice.n_("only {n} spot left", "only {n} spots left", s.spots_left),
+                )
+            )
             lines.append(
                 voice._(
                     "{number}) {tour}, {when} – full (waitlist)",
@@ -350,6 +360,7 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
             )
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
+    turn.offer(interactive.departure_rows(turn, intro, rows))
     turn.goto(State.CHOOSING, offered=[s.departure.code for s in listed])
 
 

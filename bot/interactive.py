@@ -20,30 +20,43 @@ from services.whatsapp_content import MAX_ROWS, Choice, Interactive, payload
 
 def departures(turn: Turn, found: Sequence[AvailableDeparture], intro: str) -> Interactive | None:
     """ "Sat 12 Dec 17:30" / "20 spots left · $156", one row each."""
-    if not found or len(found) > MAX_ROWS:
+    return departure_rows(
+        turn,
+        intro,
+        [
+            (item.departure, spots_and_price(turn.voice, item.spots_left, item.price))
+            for item in found
+        ],
+    )
+
+
+def spots_and_price(voice: Voice, spots_left: int, price: PriceBreakdown | None) -> str:
+    spots = voice.n_("{n} spot left", "{n} spots left", spots_left)
+    if price is None:
+        return spots
+    return voice._(
+        "{spots} · {total}", spots=spots, total=voice.money(price.total_minor, price.currency)
+    )
+
+
+def departure_rows(
+    turn: Turn, intro: str, rows: Sequence[tuple[Departure, str]]
+) -> Interactive | None:
+    """A list picker of departures: each row's title its day and time, its description
+    given (room and price, or full)."""
+    if not rows or len(rows) > MAX_ROWS:
         return None
     voice = turn.voice
     # A row's title has 24 characters: the day and time there, and for a customer abroad
     # whose clock it is ("17:30 Kathmandu time") in the description.
     bare = replace(voice, zone_label=False)
-    rows = []
-    for item in found:
-        dep = item.departure
-        spots = voice.n_("{n} spot left", "{n} spots left", item.spots_left)
-        description = (
-            spots
-            if item.price is None
-            else voice._(
-                "{spots} · {total}",
-                spots=spots,
-                total=voice.money(item.price.total_minor, item.price.currency),
-            )
-        )
+    choices = []
+    for dep, description in rows:
         if voice.zone_label:
             description = f"{voice.clock(dep.starts_at)} · {description}"
-        rows.append(Choice(payload("dep", dep.code), bare.when(dep.starts_at), description))
+        choices.append(Choice(payload("dep", dep.code), bare.when(dep.starts_at), description))
     body = "\n".join([intro, voice._("Tap See times and pick one.")])
-    return Interactive("departures", body, tuple(rows))
+    return Interactive("departures", body, tuple(choices))
 
 
 def hold_key(code: str, party: dict[str, int]) -> str:
