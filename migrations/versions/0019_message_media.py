@@ -1,8 +1,8 @@
 """message_media: the files customers send (photos, voice notes, documents), fetched from
 Twilio by a job and kept with their message
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 07:15:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

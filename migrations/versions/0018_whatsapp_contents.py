@@ -1,8 +1,8 @@
 """whatsapp_contents: the interactive WhatsApp messages (list picker, quick replies, pay
 buttons) made through Twilio's Content API, one per organization, kind and language
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
