@@ -22,6 +22,7 @@ def init_admin(app: Flask) -> None:
         leads,
         reports,
         settings,
+        tasks,
     )
     from admin.filters import register_filters
 

@@ -27,6 +27,7 @@ NAV: tuple[NavItem, ...] = (
     # The crisis tools (several departures cancelled at once) open from the departures.
     NavItem("Departures", "admin.departure_list", ("admin.departure", "admin.crisis")),
     NavItem("Incidents", "admin.incident_list", ("admin.incident",)),
+    NavItem("Tasks", "admin.task_list", ("admin.task",)),
     NavItem("Reports", "admin.reports_page", ("admin.reports",), "reports"),
     # Staff, API tokens and the organization's settings: the owners' pages.
     NavItem(

@@ -3,17 +3,72 @@
 from __future__ import annotations
 
 from bot.replies import menu_text
+from bot.states import State
 from bot.turn import Turn
-from models import OPEN_LEAD_STATUSES
-from services import leads
+from models import OPEN_LEAD_STATUSES, ConversationStatus
+from services import conversation_states, leads, ratelimit, tasks
 
 
 def file_received(turn: Turn) -> None:
-    turn.say(
-        turn.voice._("Thanks, we've received your file. A team member will look at it.")
-        + " "
-        + menu_text(turn.voice)
+    """A photo, voice note or document: the bot cannot read it, so it says so, and a
+    person gets it (the link) with the customer's context."""
+    name = pass_files_on(turn)
+    # A person answers it: the conversation waits for them (MENU brings the bot back).
+    conv = turn.conversation
+    conv.handoff = True
+    conversation_states.transition(
+        turn.session,
+        conv,
+        ConversationStatus.PENDING,
+        turn.now,
+        actor=turn.actor(),
+        source=conv.channel,
     )
+    turn.goto(State.HANDOFF)
+    voice = turn.voice
+    passed = (
+        voice._(
+            "Thanks, I've got your file. I can't open photos, voice notes or documents "
+            "myself, so I've passed it to {name}, who will reply to you here.",
+            name=name,
+        )
+        if name
+        else voice._(
+            "Thanks, I've got your file. I can't open photos, voice notes or documents "
+            "myself, so I've passed it to our team, who will reply to you here."
+        )
+    )
+    turn.say(passed + " " + voice._("(Reply MENU to talk to me again.)"))
+
+
+def pass_files_on(turn: Turn) -> str | None:
+    """The message's files to a person, as a task with the links; returns who (None: our
+    team). Twilio's media links come from the signed webhook: they are ours to pass on."""
+    links = "\n".join(f"File: {url}" for url in turn.reading.media)
+    context = tasks.staff_context(
+        turn.session,
+        turn.org,
+        turn.customer,
+        turn.conversation,
+        turn.now,
+        booking=tasks.relevant_booking(turn.session, turn.customer, turn.now),
+    )
+    count = len(turn.reading.media)
+    _, names = tasks.create(
+        turn.session,
+        turn.org,
+        turn.customer,
+        turn.now,
+        kind="media",
+        title=f"Sent {count} file{'s' if count != 1 else ''} in chat: open and answer",
+        context=context,
+        conversation=turn.conversation,
+        counts=ratelimit.counter(turn.config.REDIS_URL),
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+        extra=links,
+    )
+    return names[0] if names else None
 
 
 def location_pin(turn: Turn) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import replies
+from bot import knowledge, replies
 from bot.states import State
 from bot.turn import Turn
 from models import ConversationStatus, Tour
-from services import conversation_states, notify, ratelimit, timeline
+from services import conversation_states, ratelimit, tasks, timeline
 
 
 def greet(turn: Turn) -> None:
@@ -37,26 +37,14 @@ def tour_names(turn: Turn) -> str:
 
 
 def tour_info(turn: Turn) -> None:
+    """About a tour as a whole ("info on the sunset tour"): its card. Questions about it
+    are answered by bot/knowledge.py before this."""
     voice = turn.voice
     tour = turn.tour()
     if tour is None:
         turn.say(voice._("Which tour is it about? We run: {tours}.", tours=tour_names(turn)))
         return
-    hours, minutes = divmod(tour.duration_minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        length = voice.n_("{n} day", "{n} days", days)
-    elif minutes:
-        length = voice._("{hours}h{minutes}", hours=hours, minutes=f"{minutes:02d}")
-    else:
-        length = voice.n_("{n} hour", "{n} hours", hours)
-    parts = [voice._("{tour}: {length}.", tour=tour.name, length=length)]
-    if tour.meeting_point:
-        parts.append(voice._("Meeting point: {place}.", place=tour.meeting_point))
-    if prices := replies.prices_line(voice, turn.org.currency, tour):
-        parts.append(prices)
-    parts.append(voice._("For anything else, reply AGENT and a person will answer."))
-    turn.say(" ".join(parts))
+    turn.say(knowledge.tour_card(turn, tour))
 
 
 def thanks(turn: Turn) -> None:
@@ -76,6 +64,8 @@ def menu(turn: Turn) -> None:
 
 
 def handoff(turn: Turn) -> None:
+    """A person, please: the rep (or the owner) gets a task whose text carries the context
+    (customer, booking or enquiry, tour, date, party, their last messages)."""
     conv = turn.conversation
     conv.handoff = True
     conversation_states.transition(
@@ -86,11 +76,31 @@ def handoff(turn: Turn) -> None:
         actor=turn.actor(),
         source=conv.channel,
     )
-    staff_id = conv.assigned_to_id or (conv.lead.assigned_to_id if conv.lead else None)
-    counts = ratelimit.counter(turn.config.REDIS_URL)
-    name = notify.handoff_requested(
-        turn.session, turn.org, conv, staff_id, turn.text, turn.now, counts
+    knowledge.ensure_enquiry(turn)  # a reference and a rep, unless it is about a booking
+    context = tasks.staff_context(
+        turn.session,
+        turn.org,
+        turn.customer,
+        conv,
+        turn.now,
+        booking=tasks.relevant_booking(
+            turn.session, turn.customer, turn.now, turn.result.entity("booking_ref")
+        ),
     )
+    _, names = tasks.create(
+        turn.session,
+        turn.org,
+        turn.customer,
+        turn.now,
+        kind="handoff",
+        title="Asks for a person",
+        context=context,
+        conversation=conv,
+        counts=ratelimit.counter(turn.config.REDIS_URL),
+        actor=turn.actor(),
+        source=conv.channel,
+    )
+    name = names[0] if names else None
     if conv.lead is not None:
         timeline.record(
             turn.session,
@@ -117,7 +127,8 @@ def handoff(turn: Turn) -> None:
 
 
 def wait_for_person(turn: Turn) -> None:
-    """A person has taken over: the message waits for them, and the bot says nothing."""
+    """A person has taken over: the message waits for them, and the bot says nothing,
+    except to someone still waiting for a first answer to something urgent."""
     conversation_states.transition(
         turn.session,
         turn.conversation,
@@ -126,3 +137,11 @@ def wait_for_person(turn: Turn) -> None:
         actor=turn.actor(),
         source=turn.conversation.channel,
     )
+    if turn.reading.awaiting_person:
+        turn.say(
+            turn.voice.n_(
+                "A person has your message and will reply here within {n} minute.",
+                "A person has your message and will reply here within {n} minutes.",
+                turn.org.settings.urgent_reply_minutes,
+            )
+        )

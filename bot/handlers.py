@@ -8,9 +8,11 @@ from bot import (
     attachments,
     booking,
     booking_requests,
+    complaints,
     enquiries,
     general,
     keyword_answers,
+    knowledge,
     my_bookings,
     states,
     taps,
@@ -35,8 +37,13 @@ HANDLERS: dict[str, Handler] = {
     "goodbye": general.goodbye,
     "menu": general.menu,
     "tour_info": general.tour_info,
+    "answer_questions": knowledge.answer_questions,
     "handoff": general.handoff,
     "wait_for_person": general.wait_for_person,
+    # complaints: urgent handoffs, and never a harmful yes
+    "urgent_handoff": complaints.urgent_handoff,
+    "complaint_pending": complaints.complaint_pending,
+    "lapse_cancel": complaints.lapse_cancel,
     # enquiries
     "enquire": enquiries.enquire,
     "lead_details": enquiries.lead_details,
@@ -85,6 +92,23 @@ def answer(turn: Turn, route: Route) -> list[str]:
         turn.lapse()
     if route.rule.keeps_details:
         turn.absorb_entities()
+    if turn.reading.media and route.handler == "menu":
+        # "is this the right place? [photo]": the words are about the file; a person.
+        route = Route(route.rule, "file_received")
     with turn.handling(route.handler):
         HANDLERS[route.handler](turn)
+    if turn.reading.media and route.handler not in WITHOUT_FILE_NOTICE:
+        # Words and a file: the words are answered, the file goes to a person.
+        name = attachments.pass_files_on(turn)
+        turn.say(
+            turn.voice._("I've passed your file to {name}.", name=name)
+            if name
+            else turn.voice._("I've passed your file to our team.")
+        )
     return turn.finish()
+
+
+# Handlers that deal with the file themselves, or must say nothing.
+WITHOUT_FILE_NOTICE = frozenset(
+    {"file_received", "stay_silent", "opt_out", "wait_for_person", "urgent_handoff"}
+)

@@ -26,6 +26,60 @@ OFFER_NO = frozenset(
     {"DECLINE", "NO", "N", "NÃO", "NAO", "NON", "NEIN"}
     | {"RECUSAR", "RECHAZAR", "REFUSER", "ABLEHNEN"}
 )
+# The whole message a clear yes to "Reply YES to cancel": anything more ("yes a manager.
+# now.", "yes but can we move it?") is not, and lets the cancellation lapse.
+CLEAR_YES = frozenset(
+    {
+        "YES",
+        "Y",
+        "YES PLEASE",
+        "YES CANCEL",
+        "YES CANCEL IT",
+        "CANCEL IT",
+        "YES CONFIRM",
+        "CONFIRM",
+        "YEP",
+        "YEAH",
+        "YUP",
+        "YES GO AHEAD",
+        "GO AHEAD",
+        "OK",
+        "OKAY",
+        "SURE",
+        "YES DO IT",
+        "DO IT",
+        "YES PLEASE CANCEL",
+        "PLEASE CANCEL",
+        "PLEASE CANCEL IT",
+        "YES I WANT TO CANCEL",
+        "YES I CONFIRM",
+        "I CONFIRM",
+        "SIM",
+        "SÍ",
+        "SI",
+        "OUI",
+        "JA",
+    }
+)
+CLEAR_NO = frozenset(
+    {
+        "NO",
+        "N",
+        "NOPE",
+        "NO THANKS",
+        "NO THANK YOU",
+        "DONT CANCEL",
+        "DO NOT CANCEL",
+        "KEEP IT",
+        "KEEP",
+        "KEEP MY BOOKING",
+        "NO KEEP IT",
+        "NAO",
+        "NÃO",
+        "NON",
+        "NEIN",
+    }
+)
 
 
 def keyword(text: str) -> str:

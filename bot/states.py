@@ -19,24 +19,33 @@ Rules, in order; the first that applies answers the message:
   4. opted out: nothing else is said -> stay_silent
   5. HELP -> send_help
   6. MENU / RESTART: start over -> start_over
-  7. in handoff: a person is answering: the bot stays quiet -> wait_for_person
-  8. a tap on a button or list row: its own transition -> the tap's handler (below)
-  9. a file and no words -> file_received
- 10. a location pin -> location_pin
- 11. AGENT / HUMAN: a person, please -> handoff
- 12. yes or no to an open waitlist offer -> answer_waitlist_offer
- 13. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
- 14. in confirm_change: a clear no to the change stated -> keep_change
- 15. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
- 16. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
+  7. a complaint, a refund demanded, a no-show, someone hurt: urgent, to a person -> urgent_handoff
+  8. in handoff: a person is answering: the bot stays quiet -> wait_for_person
+  9. a tap on a button or list row: its own transition -> the tap's handler (below)
+ 10. in confirm_cancel: a clear yes to the cancellation -> confirm_cancel
+ 11. in confirm_cancel: no: keep the booking -> keep_booking
+ 12. in confirm_cancel: anything else: it lapses, the message is answered afresh -> lapse_cancel
+ 13. a file and no words -> file_received
+ 14. a location pin -> location_pin
+ 15. AGENT / HUMAN: a person, please -> handoff
+ 16. yes or no to an open waitlist offer -> answer_waitlist_offer
+ 17. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
+ 18. in confirm_change: a clear no to the change stated -> keep_change
+ 19. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
+ 20. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 17. a bare number answering 'how many people?' -> party_answer
- 18. in need_party: the party for the chosen departure -> take_party
- 19. in choosing: a number from the list -> choose_departure
- 20. in questions: a question (not an answer) after the enquiry's questions -> tour_info
- 21. an enquiry that names a tour and a day: that day's departures -> check_availability
- 22. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 23. the table: (state, intent), else the intent in any state -> the table
+ 21. a bare number answering 'how many people?' -> party_answer
+ 22. in need_party: the party for the chosen departure -> take_party
+ 23. in choosing: a number from the list -> choose_departure
+ 24. asks their place on the waitlist -> booking_status
+     (from here on, the message's tour, dates and party are kept first)
+ 25. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 26. a complaint waits for a person: cancelling waits too -> complaint_pending
+     (from here on, the message's tour, dates and party are kept first)
+ 27. names the tour a question was about -> answer_questions
+ 28. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 29. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 30. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -53,8 +62,6 @@ The table, state: intents -> handler:
   full: join_waitlist, affirm -> join_waitlist
   full: deny -> drop_offer
   held: affirm, pay -> payment_link
-  confirm_cancel: affirm, cancel_booking -> confirm_cancel
-  confirm_cancel: deny -> keep_booking
   moving: inform -> move_request
 
 Taps on a WhatsApp button or list row, the payload's action -> handler:
@@ -91,13 +98,19 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   send_help -> (stays)
   start_over -> idle
   wait_for_person -> (stays)
-  file_received -> (stays)
+  urgent_handoff -> handoff
+  complaint_pending -> idle
+  file_received -> handoff
   location_pin -> (stays)
   greet -> (stays)
   thanks -> (stays)
   goodbye -> (stays)
   menu -> (stays)
   tour_info -> (stays)
+  answer_questions -> (stays); instead: booking_status, cancel_request, check_availability,
+      choose_departure, drop_offer, enquire, full_option, goodbye, greet, handoff,
+      hold_seats, join_waitlist, lead_details, move_request, pay_balance, payment_link,
+      revise, take_party, thanks, tour_info
   handoff -> handoff
   enquire -> questions
   lead_details -> idle; instead: menu
@@ -117,6 +130,13 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   booking_status -> (stays)
   cancel_request -> confirm_cancel
   confirm_cancel -> idle
+  lapse_cancel -> idle; instead: about_booking, answer_questions, answer_waitlist_offer,
+      apply_change, booking_status, cancel_request, check_availability, choose_departure,
+      choose_move, complaint_pending, drop_offer, enquire, file_received, full_option,
+      goodbye, greet, handoff, hold_seats, join_waitlist, keep_change, lead_details,
+      location_pin, menu, move_request, opt_in, opt_out, party_answer, pay_balance,
+      payment_link, revise, send_help, start_over, stay_silent, take_party, thanks,
+      tour_info, urgent_handoff, wait_for_person
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays)
@@ -138,17 +158,20 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   hand_back -> idle  [staff, from the admin]
 
 The graph: where a message moves a conversation (by which handlers):
-  any state -> choosing (check_availability, tap_other_dates), confirm_cancel (cancel_request,
-        tap_reminder), confirm_change (about_booking, check_availability, move_request,
-        revise), confirming (check_availability, hold_seats, revise, take_party,
-        tap_departure, tap_hold), full (check_availability, hold_seats, join_waitlist, revise,
-        tap_departure), handoff (handoff), held (answer_waitlist_offer, check_availability,
-        hold_seats, tap_offer), idle (check_availability, confirm_cancel, hold_seats,
-        join_waitlist, keep_booking, lead_details, reschedule_request, revise, start_over,
-        take_party, tap_departure, tap_hold), moving (move_request), need_party
-        (check_availability, hold_seats, revise, take_party, tap_departure, tap_hold,
-        tap_party), need_tour (check_availability), questions (check_availability, enquire,
-        hold_seats, revise, take_party, tap_departure, tap_hold)
+  any state -> choosing (check_availability, full_option, tap_other_dates), confirm_cancel
+        (cancel_request, tap_reminder), confirm_change (about_booking, check_availability,
+        move_request, revise), confirming (check_availability, choose_departure, full_option,
+        hold_seats, revise, take_party, tap_departure, tap_hold), full (check_availability,
+        choose_departure, hold_seats, join_waitlist, revise, tap_departure), handoff
+        (file_received, handoff, urgent_handoff), held (answer_waitlist_offer,
+        check_availability, hold_seats, tap_offer), idle (check_availability,
+        choose_departure, complaint_pending, confirm_cancel, drop_offer, full_option,
+        hold_seats, join_waitlist, keep_booking, lead_details, reschedule_request, revise,
+        start_over, take_party, tap_departure, tap_hold), moving (move_request), need_party
+        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
+        tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
+        (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
+        take_party, tap_departure, tap_hold)
   questions, also -> choosing (check_availability), confirm_change (check_availability),
         confirming (check_availability), full (check_availability), held (check_availability),
         idle (check_availability, lead_details), need_party (check_availability), need_tour
@@ -179,8 +202,22 @@ The graph: where a message moves a conversation (by which handlers):
         (check_availability, full_option, revise), need_tour (check_availability), questions
         (check_availability, full_option, revise)
   held, also -> (stays)
-  handoff, only -> idle (start_over)
-  confirm_cancel, also -> idle (confirm_cancel, keep_booking)
+  handoff, only -> handoff (urgent_handoff), idle (start_over)
+  confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates),
+        confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
+        apply_change, check_availability, choose_move, move_request, revise), confirming
+        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
+        tap_departure, tap_hold), full (check_availability, choose_departure, hold_seats,
+        join_waitlist, revise, tap_departure), handoff (file_received, handoff,
+        urgent_handoff), held (answer_waitlist_offer, check_availability, hold_seats,
+        tap_offer), idle (apply_change, check_availability, choose_departure, choose_move,
+        complaint_pending, confirm_cancel, drop_offer, full_option, hold_seats, join_waitlist,
+        keep_booking, keep_change, lapse_cancel, lead_details, reschedule_request, revise,
+        start_over, take_party, tap_departure, tap_hold), moving (move_request), need_party
+        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
+        tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
+        (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
+        take_party, tap_departure, tap_hold)
   moving, also -> confirm_change (choose_move, move_request), idle (choose_move,
         reschedule_request), moving (move_request)
   confirm_change, also -> confirm_change (apply_change), idle (apply_change, keep_change)
@@ -258,6 +295,13 @@ class Facts(Protocol):
     def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
     @property
     def tap(self) -> str | None: ...  # the action of a tapped button or list row (TAPS)
+    def asks(self) -> bool: ...  # a question in it (bot/knowledge.py: answered, or for a person)
+    @property
+    def pending_question(self) -> bool: ...  # a question waits for the tour it is about
+    @property
+    def concern(self) -> object: ...  # urgent words (bot/concerns.py): a Concern or None
+    @property
+    def awaiting_person(self) -> bool: ...  # an urgent concern no person has answered yet
 
 
 # --- the rules, in order ---------------------------------------------------------------
@@ -276,6 +320,12 @@ QUESTION_START = re.compile(
 # The intents a bare number can come with while numbered departures are offered.
 NUMBER_INTENTS = frozenset(
     {"nlu_fallback", "choose_option", "book", "hold", "affirm", "check_availability"}
+)
+
+
+# "what number am I in the queue?", "where am I on the waiting list?"
+WAITLIST_PLACE = re.compile(
+    r"\b(?:queue|wait(?:ing)?[\s-]?list|in line|my (?:place|position|number))\b", re.IGNORECASE
 )
 
 
@@ -320,6 +370,13 @@ RULES: tuple[Rule, ...] = (
     Rule("opted out: nothing else is said", "stay_silent", lambda m: m.opted_out),
     Rule("HELP", "send_help", lambda m: m.keyword in keywords.HELP),
     Rule("MENU / RESTART: start over", "start_over", lambda m: m.keyword in keywords.RESET),
+    # Someone hurt, a guide who did not come, a refund demanded, anger: a person, now
+    # (bot/complaints.py); in a handoff too, unless a person is already on an urgent one.
+    Rule(
+        "a complaint, a refund demanded, a no-show, someone hurt: urgent, to a person",
+        "urgent_handoff",
+        lambda m: m.concern is not None and not (m.state == State.HANDOFF and m.awaiting_person),
+    ),
     # A person has taken over: only the words above reach the bot.
     Rule(
         "a person is answering: the bot stays quiet", "wait_for_person", states=_in(State.HANDOFF)
@@ -327,6 +384,24 @@ RULES: tuple[Rule, ...] = (
     # A tap on a WhatsApp button or list row goes straight to its own transition, no NLU;
     # each tap handler checks the tap is about what is open now (TAPS).
     Rule("a tap on a button or list row: its own transition", TAP, lambda m: m.tap is not None),
+    # "Reply YES to cancel" takes a clear yes or no; anything else lets it lapse.
+    Rule(
+        "a clear yes to the cancellation",
+        "confirm_cancel",
+        lambda m: m.keyword in keywords.CLEAR_YES or m.clear_yes,
+        states=_in(State.CONFIRM_CANCEL),
+    ),
+    Rule(
+        "no: keep the booking",
+        "keep_booking",
+        lambda m: m.keyword in keywords.CLEAR_NO or m.clear_no,
+        states=_in(State.CONFIRM_CANCEL),
+    ),
+    Rule(
+        "anything else: it lapses, the message is answered afresh",
+        "lapse_cancel",
+        states=_in(State.CONFIRM_CANCEL),
+    ),
     Rule("a file and no words", "file_received", lambda m: m.only_media),
     Rule("a location pin", "location_pin", lambda m: m.location),
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
@@ -378,10 +453,27 @@ RULES: tuple[Rule, ...] = (
         keeps_details=True,
     ),
     Rule(
-        "a question (not an answer) after the enquiry's questions",
-        "tour_info",
-        lambda m: m.intent == "ask_info" and looks_like_question(m.text),
-        states=_in(State.QUESTIONS),
+        "asks their place on the waitlist",
+        "booking_status",
+        lambda m: looks_like_question(m.text) and WAITLIST_PLACE.search(m.text) is not None,
+    ),
+    # Questions first, whatever the state (a quote stays open); the rest of the message
+    # (a request, a correction) goes on to the table from there (bot/knowledge.py).
+    Rule(
+        "asks a question (answered from the catalog, or passed to a person)",
+        "answer_questions",
+        lambda m: m.asks,
+        keeps_details=True,
+    ),
+    Rule(
+        "a complaint waits for a person: cancelling waits too",
+        "complaint_pending",
+        lambda m: m.intent == "cancel_booking" and m.awaiting_person,
+    ),
+    Rule(
+        "names the tour a question was about",
+        "answer_questions",
+        lambda m: m.pending_question and m.told == frozenset({"tour"}),
         keeps_details=True,
     ),
     Rule(
@@ -472,9 +564,6 @@ TRANSITIONS: dict[tuple[State, str], str] = {
     (State.FULL, "deny"): "drop_offer",
     (State.HELD, "affirm"): "payment_link",
     (State.HELD, "pay"): "payment_link",
-    (State.CONFIRM_CANCEL, "affirm"): "confirm_cancel",
-    (State.CONFIRM_CANCEL, "cancel_booking"): "confirm_cancel",
-    (State.CONFIRM_CANCEL, "deny"): "keep_booking",
     (State.MOVING, INFORM): "move_request",  # "Sunday then?": dates again
 }
 
@@ -552,13 +641,19 @@ MOVES: dict[str, Moves] = {
     "send_help": may(),
     "start_over": may(State.IDLE),
     "wait_for_person": may(),
-    "file_received": may(),
+    "urgent_handoff": may(State.HANDOFF),
+    "complaint_pending": may(State.IDLE),
+    "file_received": may(State.HANDOFF),
     "location_pin": may(),
     "greet": may(),
     "thanks": may(),
     "goodbye": may(),
     "menu": may(),
     "tour_info": may(),
+    # The rest of the message goes to the handler the table names for it.
+    "answer_questions": may(
+        instead=tuple(sorted((set(TRANSITIONS.values()) | set(ANY_STATE.values())) - {"menu"}))
+    ),
     "handoff": may(State.HANDOFF),
     "enquire": may(State.QUESTIONS),
     # The lead was closed meanwhile, or an empty message: the menu instead.
@@ -597,6 +692,8 @@ MOVES: dict[str, Moves] = {
     "booking_status": may(),
     "cancel_request": may(State.CONFIRM_CANCEL),
     "confirm_cancel": may(State.IDLE),
+    # The message is answered afresh, by whatever handles it in a new conversation.
+    "lapse_cancel": may(State.IDLE),  # instead: whatever a fresh message reaches (below)
     "keep_booking": may(State.IDLE),
     "reschedule_request": may(State.IDLE),
     "payment_link": may(),
@@ -620,6 +717,16 @@ MOVES: dict[str, Moves] = {
     "tap_cancel": may(instead=("confirm_cancel", "keep_booking")),
     "tap_reminder": may(State.CONFIRM_CANCEL),
 }
+
+# A cancellation that lapses passes the message to whatever answers it in a fresh
+# conversation: any customer handler but the cancellation's own answers.
+_FRESH = (
+    {r.then for r in RULES if r.then not in (TABLE, GUIDE_COMMAND, TAP)}  # taps come first
+    | set(TRANSITIONS.values())
+    | set(ANY_STATE.values())
+    | {OTHERWISE}
+) - {"confirm_cancel", "keep_booking", "lapse_cancel"}
+MOVES["lapse_cancel"] = may(State.IDLE, instead=tuple(sorted(_FRESH)))
 
 # A state waiting for a clear yes, and the handlers that answer it: any other handler
 # finds the question lapsed (Turn.lapse: back to idle, the pending change forgotten)

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot import booking_words, keywords, states
+from bot.concerns import Concern, concern
+from bot.knowledge import Understanding, understand
 from bot.states import State
 from config import Config
 from intents import NLU, ParseResult, context_for_org
@@ -30,7 +32,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import language
+from services import language, tasks
 from services.i18n import Voice, customer_voice
 from services.whatsapp_content import Interactive
 
@@ -195,6 +197,43 @@ class Reading:
     @property
     def intent(self) -> str:
         return self.result.intent
+
+    def parse(self, text: str) -> ParseResult:
+        """Another text read in this message's context (a sentence of it)."""
+        return self.nlu.parse(text, context_for_org(self.session, self.org, self.now))
+
+    def focus(self, result: ParseResult) -> None:
+        """From here on the turn handles this part of the message (the request after its
+        questions, bot/knowledge.py)."""
+        self.__dict__["result"] = result
+        self.__dict__.pop("told", None)
+
+    @cached_property
+    def understanding(self) -> Understanding:
+        """Every act in the message: its questions and the rest (bot/knowledge.py)."""
+        return understand(self)
+
+    @property
+    def asks(self) -> bool:
+        return bool(self.understanding.questions)
+
+    @cached_property
+    def concern(self) -> Concern | None:
+        """A complaint, a refund demanded, a guide who did not come, someone hurt."""
+        return concern(self.text)
+
+    @cached_property
+    def awaiting_person(self) -> bool:
+        """An urgent concern of this conversation no person has answered yet."""
+        if self.conversation is None:
+            return False
+        return tasks.waiting_for_person(self.session, self.conversation) is not None
+
+    @property
+    def pending_question(self) -> bool:
+        """A question waits for the customer to say which tour it is about."""
+        conv = self.conversation
+        return conv is not None and bool((conv.slots or {}).get("question"))
 
     @cached_property
     def told(self) -> frozenset[str]:

@@ -34,6 +34,8 @@ from models.enums import (
     ObjectType,
     PaymentStatus,
     Role,
+    TaskPriority,
+    TaskStatus,
     WaitlistStatus,
     status_label,
 )
@@ -55,6 +57,7 @@ from models.operations import (
 from models.organization import ApiToken, Organization, OrganizationNumber, StaffUser
 from models.payments import Payment, ProviderEvent, Refund, ReminderSent
 from models.settings import EarlyBird, OrganizationSettings
+from models.tasks import Task
 from models.timeline import TimelineEvent
 
 __all__ = [
@@ -115,6 +118,9 @@ __all__ = [
     "ReminderSent",
     "Role",
     "StaffUser",
+    "Task",
+    "TaskPriority",
+    "TaskStatus",
     "TimelineEvent",
     "Tour",
     "WaitlistEntry",

@@ -154,6 +154,19 @@ class IncidentStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+# --- tasks: what a person must do for a customer (services/task_states.py) ---------------
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class TaskPriority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"  # a complaint, a guide who did not come, someone hurt: ops too
+
+
 # --- messages: the communications log (services/message_states.py) ------------------------
 
 

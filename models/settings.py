@@ -83,6 +83,9 @@ class OrganizationSettings(BaseModel):
     short_hold_within_hours: int = Field(48, ge=0, le=24 * 14)
     short_hold_hours: int = Field(4, ge=1, le=24 * 14)
     support_phone: str | None = None
+    # A complaint, a guide who did not come, someone hurt: the customer is promised a
+    # person's reply within this many minutes (bot/complaints.py).
+    urgent_reply_minutes: int = Field(15, ge=1, le=24 * 60)
     # The languages customers are answered in; the first is the fallback for any other.
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=5)
     # A guide offer nobody accepts within this many minutes is escalated to ops (the sweep).

@@ -85,6 +85,70 @@ def local_time(org: Organization, moment: datetime) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def booking_line(org: Organization, booking: Booking) -> str:
+    """For staff: "BK-7K3Q9: Sunset Tour, Sat 12 Dec 17:30, 2 adults (confirmed, paid $98)"."""
+    dep = booking.departure
+    party = " + ".join(
+        f"{n} {tier if n == 1 else ('children' if tier == 'child' else tier + 's')}"
+        for tier, n in booking.party.items()
+    )
+    money = ""
+    if booking.paid_minor:
+        money = f", paid {_staff_money(booking.paid_minor, booking.currency)}"
+        if booking.balance_minor:
+            money += f" of {_staff_money(booking.total_minor, booking.currency)}"
+    return (
+        f"{booking.reference}: {dep.tour.name}, {local_time(org, dep.starts_at)}, {party} "
+        f"({booking.status}{money})"
+    )
+
+
+def _staff_money(amount_minor: int, currency: str) -> str:
+    from services.i18n import Voice  # English, as staff read it
+
+    return Voice().money(amount_minor, currency)
+
+
+def lead_line(lead: Lead) -> str:
+    """For staff: "LD-7K3Q9: Sunset Tour, Sat 12 Dec, 2 adults"."""
+    parts = []
+    if lead.tour is not None:
+        parts.append(lead.tour.name)
+    if lead.preferred_date:
+        day = lead.preferred_date
+        parts.append(f"{day:%a} {day.day} {day:%b}")
+    elif lead.preferred_month:
+        parts.append(lead.preferred_month)
+    people = sum(lead.party.values()) if lead.party else 0
+    parts.append(f"{people} people" if people else "party not known yet")
+    return f"{lead.reference}: {', '.join(parts)}"
+
+
+def last_words(
+    session: Session, conversation: Conversation | None, limit: int = 3, *, besides: str = ""
+) -> str:
+    """The customer's last messages in the conversation, quoted: "Said: “…” / “…”";
+    `besides`: a message already quoted (left out)."""
+    if conversation is None:
+        return ""
+    texts = list(
+        session.scalars(
+            select(Message.body)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == "inbound",
+                Message.body != "",
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    )
+    texts = [t for t in texts if t != besides]
+    if not texts:
+        return ""
+    return "Said: " + " / ".join(quoted(t, 160) for t in reversed(texts))
+
+
 def customer_channel(session: Session, customer: Customer) -> tuple[str, Conversation | None]:
     """The channel the customer last wrote on (WhatsApp or SMS)."""
     conv = session.scalar(
@@ -157,12 +221,13 @@ def lead_created(
         return
     phone, _ = rep_or_owner_phone(session, org, lead.assigned_to_id)
     tag = " [HIGH PRIORITY]" if lead.priority == "high" else ""
+    # What the lead is about after the customer's words: tour, dates, party.
     to_staff(
         session,
         org,
         phone,
         f"New lead {lead.reference}{tag} from {display_name(lead.customer)} ({lead.source}): "
-        f"{quoted(text)}",
+        f"{quoted(text)} · {lead.customer.phone} · {lead_line(lead).split(': ', 1)[1]}",
         now,
     )
 
@@ -202,12 +267,15 @@ def booking_request(
         return
     staff_id = booking.lead.assigned_to_id if booking.lead else None
     phone, _ = rep_or_owner_phone(session, org, staff_id)
+    _, conversation = customer_channel(session, booking.customer)
+    said = last_words(session, conversation, besides=text)
     to_staff(
         session,
         org,
         phone,
         f"{what} request for {booking.reference} ({booking.departure.code}) from "
-        f"{display_name(booking.customer)}: {quoted(text)}",
+        f"{display_name(booking.customer)}: {quoted(text)} · {booking.customer.phone} · "
+        f"{booking_line(org, booking)}" + (f" · {said}" if said else ""),
         now,
     )
 

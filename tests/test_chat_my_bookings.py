@@ -110,8 +110,9 @@ def test_more_people_than_seats_left_changes_nothing(ada: Chat, factory) -> None
 def test_a_stated_change_lapses_on_anything_but_a_clear_yes(ada: Chat, factory) -> None:
     ref = held_by_chat(ada)
     ada.say("add one more adult")
-    ada.say("yes a manager. now.")
+    ada.say("yes a manager. now.")  # an urgent handoff (bot/complaints.py): no change
     assert booking(factory, ref).seats == 2
+    ada.say("MENU")
     ada.say("add one more adult")
     ada.say("what time does it start?")
     ada.say("yes")  # the question lapsed: this yes confirms nothing

@@ -228,7 +228,8 @@ def test_a_group_too_big_to_book_by_chat_becomes_a_lead_for_sales(ada: Chat, fac
     assert "group of 200 for Sunset Tour" in note.body
     more = ada.say("pickup from Hotel Yak please, and some of us are vegetarian")
     assert f"noted on your enquiry {ref}" in more and "Reply YES" not in more
-    assert "Sunset Tour: 2h30" in ada.say("where do we meet?")  # a question is answered
+    # A question, not a note: this catalog has no meeting point for it, so a person answers.
+    assert "asked Sarah Lee to reply to you here" in ada.say("where do we meet?")
 
 
 def test_journey_1_returning_customer_is_greeted_by_name_with_history(ada: Chat, factory) -> None:
@@ -283,8 +284,8 @@ def test_price_questions_get_every_price_tier(ada: Chat) -> None:
     ada.say(f"sunset tour on {spoken(day(6))} for 2 adults")
     reply = ada.say("is there a kids discount?")  # the list alone showed only adult prices
     assert reply.startswith("Prices per person: Adult $49, Child $29.")
-    assert "1) Sunset Tour" in reply
-    assert "Adult $49, Child $29" in ada.say("how long is the sunset tour?")
+    assert "Reply with the number to hold seats" in reply  # the list stays open
+    assert "Sunset Tour takes 2h30." in ada.say("how long is the sunset tour?")
 
 
 def test_a_range_of_dates_lists_every_departure_in_it(ada: Chat) -> None:
@@ -457,7 +458,9 @@ def test_journey_6_handoff_flags_notifies_and_goes_quiet(ada: Chat, factory) -> 
     with factory() as s:
         conv = s.scalar(select(Conversation))
         assert conv.handoff and conv.status == "pending" and conv.unread_count == 3
-    assert any("asks for a person" in m.body and m.to_phone == "+15551230001" for m in ada.outbox())
+    assert any(
+        "asks for a person" in m.body.lower() and m.to_phone == "+15551230001" for m in ada.outbox()
+    )
     assert "unsubscribed" in ada.say("STOP")  # commands still work while a person has it
     ada.say("START")
     assert "I can help you" in ada.say("menu")  # and MENU brings the bot back

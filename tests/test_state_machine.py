@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot import booking_words, keywords, states
+from bot.concerns import concern
 from bot.handlers import HANDLERS
 from bot.states import State
 from bot.turn import Turn
@@ -107,6 +108,8 @@ def test_every_state_is_reachable_from_idle_and_has_a_way_back() -> None:
         "stay_silent",
         "send_help",
         "start_over",
+        # Someone hurt or a guide who did not come while waiting: a person, now.
+        "urgent_handoff",
         "wait_for_person",
     }
 
@@ -144,6 +147,13 @@ class Said:
         return booking_words.clear_no(self.text)
 
     tap: str | None = None  # a tapped button's action
+    question: bool = False  # a question in it (bot/knowledge.py reads it with the NLU)
+    pending_question: bool = False
+    awaiting_person: bool = False  # an urgent concern no person has answered yet
+
+    @property
+    def concern(self) -> object:
+        return concern(self.text)  # words only: no NLU
 
     @property
     def keyword(self) -> str:
@@ -165,6 +175,11 @@ class Said:
     @property
     def party_given(self) -> bool:
         return self._nlu()[2]
+
+    @property
+    def asks(self) -> bool:
+        self._nlu()
+        return self.question
 
     @property
     def option(self) -> object:
@@ -215,8 +230,10 @@ def test_the_overrides_come_before_the_table() -> None:
     assert handler(party) == "take_party"
     number = Said("2", State.CHOOSING, nlu=understood("check_availability", option=2), offer=False)
     assert handler(number) == "choose_departure"
-    question = Said("is pickup included?", State.QUESTIONS, nlu=understood("ask_info"))
-    assert handler(question) == "tour_info"
+    question = Said(
+        "is pickup included?", State.QUESTIONS, nlu=understood("ask_info"), question=True
+    )
+    assert handler(question) == "answer_questions"
     statement = Said("pickup from Hotel Yak", State.QUESTIONS, nlu=understood("ask_info"))
     assert handler(statement) == "lead_details"
     # Nothing the table knows, but it names a party: an answer.

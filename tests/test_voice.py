@@ -388,7 +388,9 @@ def test_every_notification_to_a_customer_is_spoken(
         operations.check_in(s, org, guide, trip, started)
         incidents.report_issue(s, org, guide, trip, "the bus is late", started)
         incident = s.scalar(select(Incident))
-        incidents.ops_update(s, org, incident, "30 minutes late", started, tell_customers=True)
+        incidents.ops_update(
+            s, org, incident, "bus delayed, new ETA 10:30", started, tell_customers=True
+        )
         operations.check_out(s, org, guide, trip, "all good", started + timedelta(hours=3))
 
         # A whole departure cancelled: a paid booking and an unpaid one.

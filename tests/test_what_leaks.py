@@ -103,7 +103,7 @@ def test_one_customer_pages_staff_at_most_five_times_an_hour(
 ) -> None:
     loop = Chat(client, factory, phone="+12025550190")
     for _ in range(8):
-        assert "asked our team" in loop.say("AGENT")
+        assert "to reply to you here" in loop.say("AGENT")
         loop.say("MENU")
     pages = staff_texts(loop)
     assert len(pages) == notify.STAFF_PAGES_PER_CUSTOMER.count == 5
