@@ -295,6 +295,7 @@ class Facts(Protocol):
     def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
     @property
     def tap(self) -> str | None: ...  # the action of a tapped button or list row (TAPS)
+    @property
     def asks(self) -> bool: ...  # a question in it (bot/knowledge.py: answered, or for a person)
     @property
     def pending_question(self) -> bool: ...  # a question waits for the tour it is about
