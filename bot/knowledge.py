@@ -125,6 +125,11 @@ def understand(reading: Reading) -> Understanding:
     parts = knowledge.clauses(text)
     if not parts or (reading.media and not text.rstrip().endswith("?")):
         return Understanding()  # words with a file describe the file
+    if (reading.language or "en") != "en":
+        # The question reader (clauses, question words, the FAQ's phrasings) knows English
+        # only so far: in other languages a booking request with a "?" was taken for a
+        # question nobody could answer. Those conversations keep the request handlers.
+        return Understanding()
     index = index_for(reading.session, reading.org)
     context_tour = (reading.conversation.slots or {}).get("tour") if reading.conversation else None
     # "is dinner included? we want the sunset tour saturday": the tour of the whole message.

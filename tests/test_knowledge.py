@@ -156,9 +156,10 @@ def test_a_question_and_a_booking_request_in_one_message_get_both_answers(
 ) -> None:
     reply = chat.say("is dinner included? also we want the sunset tour saturday, 2 adults")
     assert "Not included: Dinner" in reply
-    assert "Reply with the number to hold seats" in reply  # the departures, in the same reply
-    assert reply.index("Dinner") < reply.index("Reply with the number")
-    assert state_of(factory, chat.phone) == "choosing"
+    # Saturday's one departure, quoted for the party in the same reply, after the answer.
+    assert "Shall I hold 2 seats" in reply
+    assert reply.index("Dinner") < reply.index("Shall I hold")
+    assert state_of(factory, chat.phone) == "confirming"
 
 
 def test_a_booking_request_then_a_question_in_one_message(chat: Chat) -> None:
