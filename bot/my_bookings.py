@@ -490,9 +490,9 @@ def choose_move(turn: Turn) -> None:
 
 
 def balance_due(turn: Turn, booking: Booking) -> date:
-    """When the balance is due: balance_due_days before the departure (services.reminders
-    says the same), or now if that day has passed."""
-    due = booking.departure.starts_at - timedelta(days=turn.org.settings.balance_due_days)
+    """The day the balance is due, by the one rule the confirmation, the reminders and the
+    pay page state (payments.balance_due_at); today if that has passed."""
+    due = payments.balance_due_at(turn.org, booking)
     return turn.org.local(max(due, turn.now)).date()
 
 
