@@ -137,7 +137,9 @@ def test_a_user_of_one_organization_cannot_assign_to_another_organizations_staff
         )
         stranger = make_staff(s, other, "sales", "stranger@x.example")
         conv = conversation_of(s, ada.phone)
+        before = conv.assigned_to_id  # asking for a person gave it to the enquiry's rep
     page = owner.post(f"/admin/inbox/{conv.id}/assign", {"assignee": str(stranger.id)})
     assert "not on your team" in page.text
     with factory() as s:
-        assert s.get(Conversation, conv.id).assigned_to_id is None
+        assigned = s.get(Conversation, conv.id).assigned_to_id
+        assert assigned == before and assigned != stranger.id
