@@ -110,7 +110,7 @@ soak: setup services proxy
 
 # Optional: a Rasa 3.6 NLU server for the same intents/ project, on port 5005. Rasa needs
 # Python 3.10 (pyenv has it here) and its own virtualenv; our code never imports it.
-# Then: RASA_URL=http://127.0.0.1:5005 $(BIN)/flask nlu evaluate --backend rasa
+# Then, with the five URLs it prints: $(BIN)/flask nlu evaluate --backend rasa
 RASA_PY ?= $(shell command -v python3.10 || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -1)
 RASA_VENV := .venv-rasa
 rasa:
@@ -121,6 +121,11 @@ rasa:
 	@# One model per further language, from its own data (served the same way, one port each).
 	for lang in pt es fr de; do $(RASA_VENV)/bin/rasa train nlu --config intents/config.yml \
 		--nlu intents/data/$$lang/nlu.yml --out intents/models --fixed-model-name tourbot-nlu-$$lang; done
+	@# The further languages' servers in the background (ports 5006-5009), English in front.
+	port=5006; for lang in pt es fr de; do \
+		$(RASA_VENV)/bin/rasa run --enable-api --model intents/models/tourbot-nlu-$$lang.tar.gz \
+			--port $$port >/dev/null 2>&1 & port=$$((port + 1)); done
+	@echo "RASA_URL=http://127.0.0.1:5005 RASA_URL_PT=http://127.0.0.1:5006 RASA_URL_ES=http://127.0.0.1:5007 RASA_URL_FR=http://127.0.0.1:5008 RASA_URL_DE=http://127.0.0.1:5009"
 	$(RASA_VENV)/bin/rasa run --enable-api --model intents/models/tourbot-nlu.tar.gz --port 5005
 
 # Re-resolve the pinned versions from pyproject.toml.

@@ -52,6 +52,12 @@ class Config:
         # Only for pointing the client at a local stand-in of Stripe's API (soak tests).
         self.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None
         self.RASA_URL = env.get("RASA_URL") or None
+        # One Rasa server per further language (RASA_URL_PT, ...), as `make rasa` trains them.
+        self.RASA_URLS = {
+            code: url
+            for code in ("pt", "es", "fr", "de")
+            if (url := env.get(f"RASA_URL_{code.upper()}"))
+        }
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         # How many proxies stand in front of gunicorn; only their X-Forwarded-* entries are
         # believed (werkzeug's ProxyFix), counted from the right. Production's default is

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -63,9 +64,14 @@ INTENTS = (
 
 
 def build_nlu(
-    rasa_url: str | None = None, cache_dir: Path | None = None, backend: str | None = None
+    rasa_url: str | None = None,
+    cache_dir: Path | None = None,
+    backend: str | None = None,
+    rasa_urls: Mapping[str, str] | None = None,
 ) -> NLU:
-    """backend: "builtin", "rasa", or None to choose by rasa_url."""
+    """backend: "builtin", "rasa", or None to choose by rasa_url. rasa_url serves the
+    English model; rasa_urls one server per further language (Rasa trains one model per
+    language). A language without a server of its own keeps the built-in classifier."""
     builtin = BuiltinClassifier.load_or_train(NLU_DATA, cache_dir)
     others: dict[str, Backend] = {
         language: BuiltinClassifier.load_or_train(nlu_data(language), cache_dir)
@@ -77,11 +83,19 @@ def build_nlu(
         return NLU(builtin, others=others)
     if not rasa_url:
         raise ValueError("the rasa backend needs RASA_URL")
-    # RASA_URL serves the English model; the other languages keep the built-in classifier.
-    rasa = RasaBackend(rasa_url, fallback=builtin)
+    english = _rasa(rasa_url, builtin)
+    for language, url in (rasa_urls or {}).items():
+        fallback = others.get(language)
+        if isinstance(fallback, BuiltinClassifier):
+            others[language] = _rasa(url, fallback)
+    return NLU(english, others=others)
+
+
+def _rasa(url: str, fallback: BuiltinClassifier) -> RasaBackend:
+    rasa = RasaBackend(url, fallback=fallback)
     if not rasa.warm_up():
-        log.warning("Rasa at %s did not answer the warm-up call", rasa_url)
-    return NLU(rasa, others=others)
+        log.warning("Rasa at %s did not answer the warm-up call", url)
+    return rasa
 
 
 VOCABULARY_TTL_SECONDS = 60

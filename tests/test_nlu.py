@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,26 @@ def test_warm_up_call_and_timeout_setting(builtin: NLU) -> None:
     nlu = build_nlu(RASA, cache_dir=None)
     assert isinstance(nlu.backend, RasaBackend) and nlu.backend.timeout == 2.0
     assert json.loads(responses.calls[0].request.body) == {"text": "hello"}
+
+
+@responses.activate
+def test_each_language_is_read_by_its_own_rasa_server(ctx) -> None:
+    """Rasa trains one model per language: a Portuguese message goes to the Portuguese
+    server, and a language without a server keeps its built-in classifier."""
+    pt_url = "http://rasa-pt.test:5006"
+    responses.post(f"{RASA}/model/parse", json=recorded("parse_cancel.json"))
+    responses.post(
+        f"{pt_url}/model/parse",
+        json={"text": "x", "intent": {"name": "cancel_booking", "confidence": 0.97}},
+    )
+    nlu = build_nlu(RASA, cache_dir=None, rasa_urls={"pt": pt_url})
+    portuguese = nlu.parse("quero cancelar a reserva BK-7K3Q9", replace(ctx, language="pt"))
+    spanish = nlu.parse("quiero cancelar mi reserva BK-7K3Q9", replace(ctx, language="es"))
+    assert (portuguese.backend, portuguese.intent) == ("rasa", "cancel_booking")
+    assert portuguese.entity("booking_ref") == "BK-7K3Q9"
+    assert spanish.backend == "builtin" and spanish.intent == "cancel_booking"
+    asked = [c.request.url for c in responses.calls]
+    assert asked.count(f"{pt_url}/model/parse") == 2  # warm-up and the message
 
 
 @pytest.mark.skipif(

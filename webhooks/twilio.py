@@ -113,16 +113,20 @@ def forbidden() -> Response:
 
 
 @cache
-def nlu_for(rasa_url: str | None, cache_dir: str) -> NLU:
+def nlu_for(
+    rasa_url: str | None, cache_dir: str, rasa_urls: tuple[tuple[str, str], ...] = ()
+) -> NLU:
     """One NLU per process: the model trains (or loads from its cache) on first use."""
-    return build_nlu(rasa_url, Path(cache_dir))
+    return build_nlu(rasa_url, Path(cache_dir), rasa_urls=dict(rasa_urls))
 
 
 def warm_up(app: Flask) -> None:
     """Loads the NLU (its model, the date parser's data) now rather than during the first
     customer's message, so a fresh worker answers at full speed."""
     config = app_config(app)
-    nlu = nlu_for(config.RASA_URL, str(app.instance_path) + "/nlu-cache")
+    nlu = nlu_for(
+        config.RASA_URL, str(app.instance_path) + "/nlu-cache", tuple(config.RASA_URLS.items())
+    )
     nlu.parse(
         "2 adults on 15/03, next saturday?",
         ParseContext(now=utcnow(), tours=TourVocabulary.from_tours([])),
@@ -159,7 +163,11 @@ def inbound_message() -> Response:
     indexes = [i for i in range(media_count) if form.get(f"MediaUrl{i}")]
     media = tuple(form.get(f"MediaUrl{i}", "")[:1000] for i in indexes)
     media_types = tuple(form.get(f"MediaContentType{i}", "")[:100] for i in indexes)
-    nlu = nlu_for(config.RASA_URL, str(current_app.instance_path) + "/nlu-cache")
+    nlu = nlu_for(
+        config.RASA_URL,
+        str(current_app.instance_path) + "/nlu-cache",
+        tuple(config.RASA_URLS.items()),
+    )
     msg = Inbound(
         channel=channel,
         from_phone=from_phone,
