@@ -27,7 +27,7 @@ from models import (
     StaffUser,
     utcnow,
 )
-from services import booking_changes, cancellations, desk, payments, search, timeline
+from services import booking_changes, cancellations, desk, payments, refunds, search, timeline
 from services import staff as staff_service
 from services.errors import ServiceError
 from services.i18n import Voice
@@ -235,7 +235,7 @@ def booking_refund(reference: str) -> ResponseReturnValue:
         abort(400, "The refund must be more than zero.")
     reason = form_text("reason", 60) or "requested_by_customer"
     return run(
-        lambda: payments.refund(
+        lambda: refunds.refund(
             db.session, current_org(), payment, amount, reason, utcnow(), stripe=stripe_account()
         ),
         lambda refund: f"Refunded {format_money(refund.amount_minor, booking.currency)}.",

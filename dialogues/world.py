@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dialogues.script import DIALOGUE_DIR, ScriptError, render
 from intents import forget_vocabularies
 from models import Base, Booking, Departure, Organization, Tour
-from services import inventory, outbox, payments, ratelimit, waitlist
+from services import checkout, inventory, outbox, payments, ratelimit, settlement, waitlist
 from services.catalog import import_catalog
 from services.customers import get_or_create_customer
 from services.job_queue import JobQueue
@@ -122,8 +122,8 @@ def find_departure(session: Session, org: Organization, where: dict[str, Any]) -
 def pay(session: Session, org: Organization, booking: Booking, kind: str, now: datetime) -> None:
     """The customer paid through the (fake) checkout: deposit or full."""
     fake = payments.StripeAccount(None)
-    payment, _ = payments.start_checkout(session, org, booking, kind, now, BASE_URL, fake)
-    payments.settle(
+    payment, _ = checkout.start_checkout(session, org, booking, kind, now, BASE_URL, fake)
+    settlement.settle(
         session, org, payment, now, stripe=fake, counts=ratelimit.counter(None), source="fake"
     )
 

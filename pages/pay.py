@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from extensions import app_config, db, job_queue, rate_counter, stripe_account
 from models import Booking, BookingStatus, Organization, Payment, utcnow
 from pages.voice import speak_to
-from services import outbox, payments, phrases, ratelimit
+from services import checkout, outbox, payments, phrases, ratelimit, settlement
 from services.errors import ServiceError
 from services.i18n import Voice, customer_voice
 
@@ -121,9 +121,9 @@ def start(ref: str, token: str) -> ResponseReturnValue:
     try:
         # The payment is committed before any checkout exists: Stripe's event for it, however
         # fast, finds it. A second click gets the same payment and its open checkout.
-        payment = payments.open_payment(db.session, org, booking, kind, now, stripe)
+        payment = checkout.open_payment(db.session, org, booking, kind, now, stripe)
         db.session.commit()
-        url = payments.checkout_url(db.session, payment, now, _base_url(), stripe)
+        url = checkout.checkout_url(db.session, payment, now, _base_url(), stripe)
     except ServiceError as exc:
         db.session.rollback()
         voice = _voice(booking)
@@ -149,7 +149,7 @@ def fake_checkout(ref: str, token: str, payment_id: int) -> str | tuple[str, int
         return render_template(
             "pay/fake_checkout.html", booking=booking, payment=payment, amount=amount
         )
-    outcome = payments.settle(
+    outcome = settlement.settle(
         db.session,
         _org(booking),
         payment,

@@ -29,7 +29,7 @@ from models import (
     PaymentStatus,
 )
 from models.settings import RefundRule
-from services import bookings, departure_states, notify, outbox, payments, phrases
+from services import bookings, departure_states, notify, outbox, phrases, refunds
 from services.errors import ServiceError
 from services.i18n import N_, Voice, customer_voice
 from services.money import percent_of
@@ -109,7 +109,7 @@ def _refund(
             break
         part = min(left, payment.amount_minor - payment.refunded_minor)
         if part > 0:
-            payments.refund(session, org, payment, part, reason, now, stripe=stripe)
+            refunds.refund(session, org, payment, part, reason, now, stripe=stripe)
             left -= part
     return amount - left
 

@@ -41,6 +41,7 @@ from services import (
     payments,
     phrases,
     ratelimit,
+    settlement,
     timeline,
     waitlist,
 )
@@ -257,7 +258,7 @@ def record_payment(
     )
     session.add(payment)
     session.flush()
-    outcome = payments.settle(
+    outcome = settlement.settle(
         session, org, payment, now, stripe=stripe, counts=counts, source="admin"
     )
     if outcome == "refunded":

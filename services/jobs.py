@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from models.base import utcnow
-from services import assignments, media, outbox, payments, reminders
+from services import assignments, media, outbox, payments, refunds, reminders
 from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
 from services.runtime import Runtime
 from services.sweep import sweep
@@ -29,7 +29,7 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
     with runtime.sessions() as session:
         result = sweep(session, now)
         # Money paid toward a hold that lapsed (less than its deposit) is never kept.
-        payments.refund_lapsed_holds(
+        refunds.refund_lapsed_holds(
             session, result.expired_holds, now, payments.StripeAccount.of(runtime.config)
         )
         outbox.commit_and_send(session, jobs)

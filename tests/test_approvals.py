@@ -20,7 +20,7 @@ from app import create_app
 from config import TestConfig
 from extensions import app_config
 from models import Booking, Message, Organization, Payment, utcnow
-from services import approval_links, approvals, jobs, payments, ratelimit
+from services import approval_links, approvals, checkout, jobs, payments, ratelimit, settlement
 from services.approvals import ApprovalError
 from services.payments import PaymentError
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -208,7 +208,7 @@ def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
         booking = s.scalar(select(Booking).where(Booking.reference == ref))
         assert payments.payable_kinds(booking) == []
         with pytest.raises(PaymentError, match="awaits the operator's approval"):
-            payments.start_checkout(
+            checkout.start_checkout(
                 s, org, booking, "deposit", utcnow(), BASE_URL, payments.StripeAccount(None)
             )
         # Money that arrives anyway (a checkout opened before this rule) is given back and
@@ -227,7 +227,7 @@ def test_the_service_refuses_to_take_money_for_a_booking_awaiting_approval(
         s.flush()
         fake = payments.StripeAccount(None)
         assert (
-            payments.settle(
+            settlement.settle(
                 s,
                 org,
                 payment,

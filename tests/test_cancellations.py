@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, Conversation, Message, Organization, Payment, Refund, utcnow
-from services import api_tokens, cancellations, inventory, payments, ratelimit
+from services import api_tokens, cancellations, checkout, inventory, ratelimit, settlement
 from services.cancellations import CancellationError
 from services.payments import StripeAccount
 from tests.conftest import import_org
@@ -45,12 +45,12 @@ def paid_booking(
         now,
         source="sms",
     )
-    payment, _ = payments.start_checkout(
+    payment, _ = checkout.start_checkout(
         s, org, booking, "full", now, "https://bot.example.com", stripe
     )
     if payment.provider == "stripe":
         payment.payment_intent_id = f"pi_{payment.id}"
-    payments.settle(
+    settlement.settle(
         s, org, payment, now, counts=ratelimit.counter(None), stripe=stripe, source=payment.provider
     )
     return booking

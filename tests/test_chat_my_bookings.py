@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from models import Booking, Organization, TimelineEvent, utcnow
-from services import payments, ratelimit
+from services import checkout, payments, ratelimit, settlement
 from tests import test_conversations as conversations
 from tests.chat import BASE_URL, Chat
 from tests.factories import departure, hold
@@ -53,8 +53,8 @@ def pay(factory, ref: str, kind: str) -> None:
         org = s.scalar(select(Organization))
         found = s.scalar(select(Booking).where(Booking.reference == ref))
         fake = payments.StripeAccount(None)
-        payment, _ = payments.start_checkout(s, org, found, kind, utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, found, kind, utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
         )
         s.commit()

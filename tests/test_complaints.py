@@ -29,7 +29,7 @@ from models import (
     Tour,
     utcnow,
 )
-from services import inbox, inventory, payments, ratelimit
+from services import checkout, inbox, inventory, ratelimit, settlement
 from services.demo import load_demo
 from services.payments import StripeAccount
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -74,8 +74,8 @@ def paid_booking(factory: sessionmaker[Session], *, starts_in: timedelta) -> str
         customer = make_customer(s, org, PHONE, now, name="Tom")
         then = min(now, dep.starts_at) - timedelta(days=1)
         booking = inventory.hold_seats(s, org, dep, customer, {"adult": 2}, then, source="whatsapp")
-        payment, _ = payments.start_checkout(s, org, booking, "full", then, BASE_URL, FAKE)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, "full", then, BASE_URL, FAKE)
+        settlement.settle(
             s,
             org,
             payment,

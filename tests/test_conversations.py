@@ -563,7 +563,7 @@ def test_api_conversations_and_messages(ada: Chat, client: FlaskClient, factory)
 
 def test_cancelling_by_chat_states_the_refund_then_cancels_on_yes(ada: Chat, factory) -> None:
     from models import Payment
-    from services import payments
+    from services import checkout, payments, settlement
 
     with factory() as s:
         org = s.scalar(select(Organization))
@@ -577,8 +577,8 @@ def test_cancelling_by_chat_states_the_refund_then_cancels_on_yes(ada: Chat, fac
             source="whatsapp",
         )
         fake = payments.StripeAccount(None)  # the embedded default's fake checkout
-        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
         )
         s.commit()

@@ -21,6 +21,7 @@ from app import create_app
 from config import TestConfig
 from models import Booking, Lead, Message, Organization, Payment, Refund, TimelineEvent, utcnow
 from services import bookings, inventory, payments
+from services.checkout import start_checkout
 from tests.conftest import import_org
 from tests.factories import catalog_data, departure, make_customer
 
@@ -73,7 +74,7 @@ def hold(
 def checkout(factory: sessionmaker[Session], booking_id: int, kind: str) -> Payment:
     with factory() as s:
         org = s.scalar(select(Organization))
-        payment, _ = payments.start_checkout(
+        payment, _ = start_checkout(
             s,
             org,
             s.get(Booking, booking_id),

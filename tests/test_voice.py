@@ -30,6 +30,7 @@ from services import (
     availability,
     bookings,
     cancellations,
+    checkout,
     i18n,
     incidents,
     inventory,
@@ -39,6 +40,7 @@ from services import (
     ratelimit,
     reminders,
     sales,
+    settlement,
 )
 from tests import pseudo_locale
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -283,8 +285,8 @@ def test_cancelling_with_a_refund_handoff_and_keywords(
             source="whatsapp",
         )
         fake = payments.StripeAccount(None)  # the embedded default's fake checkout
-        payment, _ = payments.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), stripe=fake, counts=ratelimit.counter(None), source="fake"
         )
         s.commit()
@@ -348,17 +350,17 @@ def test_every_notification_to_a_customer_is_spoken(
             "unpaid_seats_per_customer": 999,
         }
         city = held("CITY3", adult=1)
-        payment, _ = payments.start_checkout(s, org, city, "deposit", now, BASE_URL, fake)
-        payments.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
+        payment, _ = checkout.start_checkout(s, org, city, "deposit", now, BASE_URL, fake)
+        settlement.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
         payments.resend_confirmation(s, org, city, now, base_url=BASE_URL)
         lapsing = held("CITY4", adult=1)
         payments.resend_confirmation(s, org, lapsing, now, base_url=BASE_URL)
         later = lapsing.hold_expires_at - timedelta(hours=1)
         assert sum(reminders.send_due_reminders(s, later, BASE_URL).values()) == 3
         # A payment refused, and one that came after its seats were gone.
-        failing, _ = payments.start_checkout(s, org, lapsing, "full", now, BASE_URL, fake)
-        payments._failed(s, org, failing, {}, now, counts)
-        payments._lost_seats(s, org, lapsing, now, counts)
+        failing, _ = checkout.start_checkout(s, org, lapsing, "full", now, BASE_URL, fake)
+        settlement._failed(s, org, failing, {}, now, counts)
+        settlement._lost_seats(s, org, lapsing, now, counts)
 
         # The owner approves one hold and declines another; a third times out.
         for approve in (True, False, None):
@@ -395,8 +397,8 @@ def test_every_notification_to_a_customer_is_spoken(
 
         # A whole departure cancelled: a paid booking and an unpaid one.
         paid = held("EBC100", adult=1)
-        payment, _ = payments.start_checkout(s, org, paid, "full", now, BASE_URL, fake)
-        payments.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
+        payment, _ = checkout.start_checkout(s, org, paid, "full", now, BASE_URL, fake)
+        settlement.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
         held("EBC100", child=1)
         cancellations.cancel_departure(s, org, paid.departure, "heavy snow", now, stripe=fake)
         s.commit()

@@ -23,7 +23,7 @@ from extensions import (
     stripe_account,
 )
 from models import utcnow
-from services import outbox, payments
+from services import outbox, settlement
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def stripe_event() -> Response:
     if problem := _shape_problem(data):
         return _malformed(problem, data)
     try:
-        outcome = payments.handle_stripe_event(
+        outcome = settlement.handle_stripe_event(
             db.session,
             data,
             utcnow(),

@@ -28,7 +28,7 @@ from models import (
     StaffUser,
     utcnow,
 )
-from services import cancellations, incidents, payments, ratelimit
+from services import cancellations, checkout, incidents, payments, ratelimit, settlement
 from services import staff as staff_service
 from tests.admin.support import OPS, OWNER, SALES, admin_catalog, the_org
 from tests.chat import AUTH_TOKEN, WHATSAPP_NUMBER
@@ -100,8 +100,8 @@ def seed(app: Flask, factory: sessionmaker[Session], base_url: str) -> dict[str,
         paid = hold(s, org, "EBC100", "+12025550141", now, adults=2)
         paid.customer.name = "Grace Hopper"
         fake = payments.StripeAccount(None)  # the embedded default's fake checkout
-        payment, _ = payments.start_checkout(s, org, paid, "deposit", now, base_url, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, paid, "deposit", now, base_url, fake)
+        settlement.settle(
             s, org, payment, now, stripe=fake, counts=ratelimit.counter(None), source="fake"
         )
         dep = departure(s, org, "CITY0")

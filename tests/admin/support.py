@@ -17,7 +17,7 @@ from models import (
     Organization,
     utcnow,
 )
-from services import incidents, leads, payments, ratelimit
+from services import checkout, incidents, leads, payments, ratelimit, settlement
 from tests.chat import BASE_URL
 from tests.factories import departure, hold, make_customer
 from tests.staff import StaffClient
@@ -82,8 +82,8 @@ def a_paid_booking(factory: sessionmaker[Session]) -> Booking:
         booking = hold(s, org, "EBC100", "+12025550141", utcnow(), adults=1)
         booking.customer.name = "Grace Hopper"
         fake = payments.StripeAccount(None)  # the embedded default's fake checkout
-        payment, _ = payments.start_checkout(s, org, booking, "deposit", utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, "deposit", utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
         )
         s.commit()

@@ -21,7 +21,7 @@ from models import (
     Refund,
     utcnow,
 )
-from services import payments, ratelimit
+from services import checkout, payments, ratelimit, settlement
 from tests.admin.support import the_org
 from tests.chat import BASE_URL, Chat
 from tests.factories import departure, hold, make_customer
@@ -38,8 +38,8 @@ def stormy_day(client: FlaskClient, factory: sessionmaker[Session]) -> dict[str,
         cat = hold(s, org, "CITY3", "+12025550121", utcnow(), adults=1)
         cat.customer.name = "Cat Stevens"
         fake = payments.StripeAccount(None)
-        payment, _ = payments.start_checkout(s, org, cat, "full", utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, cat, "full", utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
         )
         quiet = make_customer(s, org, "+12025550122", utcnow(), name="Quinn Quiet")

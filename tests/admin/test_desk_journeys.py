@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from config import TestConfig
 from models import Booking, BookingStatus, Departure, Message, Payment, Tour, utcnow
-from services import cancellations, payments, ratelimit
+from services import cancellations, checkout, payments, ratelimit, settlement
 from tests.admin.support import admin_catalog, the_org
 from tests.chat import AUTH_TOKEN
 from tests.conftest import import_org
@@ -118,8 +118,8 @@ def desk_app(pg_url: str, factory: sessionmaker[Session]) -> Iterator[str]:
         wilson = hold(s, org, "EBC100", "+12025550175", now, adults=1)
         wilson.customer.name, wilson.customer.email = "Margaret Wilson", "mwilson@gmial.com"
         fake = payments.StripeAccount(None)
-        payment, _ = payments.start_checkout(s, org, wilson, "deposit", now, base_url, fake)
-        payments.settle(s, org, payment, now, stripe=fake, counts=ratelimit.counter(None))
+        payment, _ = checkout.start_checkout(s, org, wilson, "deposit", now, base_url, fake)
+        settlement.settle(s, org, payment, now, stripe=fake, counts=ratelimit.counter(None))
         cancellations.cancel_with_refund(
             s, org, wilson, now, reason="landslide on the trail", stripe=fake, full_refund=True
         )

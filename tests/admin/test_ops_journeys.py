@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from config import TestConfig
 from models import Departure, Guide, Tour, utcnow
-from services import cancellations, payments, ratelimit
+from services import cancellations, checkout, payments, ratelimit, settlement
 from tests.admin.support import OPS, OWNER, admin_catalog
 from tests.admin.test_every_page import log_in
 from tests.chat import AUTH_TOKEN, BASE_URL
@@ -92,19 +92,21 @@ def seed(factory: sessionmaker[Session]) -> None:
                 b = hold(s, org, where, f"+120255502{ahead}{n}", now, adults=1 + n % 2)
                 b.customer.name = f"{name} {size}"
                 if n < 2:
-                    payment, _ = payments.start_checkout(s, org, b, "full", now, BASE_URL, fake)
-                    payments.settle(s, org, payment, now, counts=counts, stripe=fake, source="fake")
+                    payment, _ = checkout.start_checkout(s, org, b, "full", now, BASE_URL, fake)
+                    settlement.settle(
+                        s, org, payment, now, counts=counts, stripe=fake, source="fake"
+                    )
             quiet = make_customer(s, org, f"+120255503{ahead}0", now, name=f"Quinn {size}")
             quiet.opted_out = True
             hold(s, org, sunset, quiet.phone, now, adults=1)
         # Revenue truth: money in, a cancellation refunded, a balance still owed.
         owed = hold(s, org, "EBC100", "+12025550400", now, adults=2)
         owed.customer.name = "Grace Hopper"
-        payment, _ = payments.start_checkout(s, org, owed, "deposit", now, BASE_URL, fake)
-        payments.settle(s, org, payment, now, counts=counts, stripe=fake, source="fake")
+        payment, _ = checkout.start_checkout(s, org, owed, "deposit", now, BASE_URL, fake)
+        settlement.settle(s, org, payment, now, counts=counts, stripe=fake, source="fake")
         gone = hold(s, org, "EBC100", "+12025550401", now, adults=1)
-        payment, _ = payments.start_checkout(s, org, gone, "full", now, BASE_URL, fake)
-        payments.settle(s, org, payment, now, counts=counts, stripe=fake, source="fake")
+        payment, _ = checkout.start_checkout(s, org, gone, "full", now, BASE_URL, fake)
+        settlement.settle(s, org, payment, now, counts=counts, stripe=fake, source="fake")
         cancellations.cancel_with_refund(
             s, org, gone, now, reason="changed plans", stripe=fake, full_refund=True
         )

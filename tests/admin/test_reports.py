@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, ConversationStatus, Payment, PersonRequest, Refund, utcnow
-from services import payments, ratelimit
+from services import checkout, payments, ratelimit, settlement
 from tests.admin.support import conversation_of, the_org
 from tests.chat import BASE_URL, Chat
 from tests.factories import hold
@@ -25,8 +25,8 @@ def paid(factory: sessionmaker[Session], code: str, phone: str, name: str, kind:
         booking = hold(s, org, code, phone, utcnow(), adults=2)
         booking.customer.name = name
         fake = payments.StripeAccount(None)
-        payment, _ = payments.start_checkout(s, org, booking, kind, utcnow(), BASE_URL, fake)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, kind, utcnow(), BASE_URL, fake)
+        settlement.settle(
             s, org, payment, utcnow(), counts=ratelimit.counter(None), stripe=fake, source="fake"
         )
         s.commit()
