@@ -127,6 +127,16 @@ def decide(
             reason="approved by the owner",
         )
         voice = customer_voice(org, booking.customer)
+        facts = {
+            "reference": booking.reference,
+            "tour": dep.tour.name,
+            "when": voice.when(dep.starts_at),
+            "deposit": voice.money(booking.deposit_minor, booking.currency),
+            "link": payments.pay_url(booking, base_url),
+        }
+        _, template = notify.purpose_template(
+            session, org, voice, booking.customer, "approval_confirmed", facts
+        )
         notify.to_customer(
             session,
             org,
@@ -134,13 +144,10 @@ def decide(
             voice._(
                 "Good news: {reference} is confirmed! {tour}, {when}.\n"
                 "Pay the deposit ({deposit}) here: {link}",
-                reference=booking.reference,
-                tour=dep.tour.name,
-                when=voice.when(dep.starts_at),
-                deposit=voice.money(booking.deposit_minor, booking.currency),
-                link=payments.pay_url(booking, base_url),
+                **facts,
             ),
             now,
+            template=template,
             reference=booking.reference,
         )
         notify.to_staff(session, org, org.owner_phone, f"✓ {booking.reference} confirmed.", now)
@@ -166,8 +173,22 @@ def decide(
             )
         )
         lines.append(voice._("Reply with the date you'd like and we'll hold it."))
+    _, template = notify.purpose_template(
+        session,
+        org,
+        voice,
+        booking.customer,
+        "approval_declined",
+        {"reference": booking.reference, "tour": dep.tour.name, "when": voice.when(dep.starts_at)},
+    )
     notify.to_customer(
-        session, org, booking.customer, "\n".join(lines), now, reference=booking.reference
+        session,
+        org,
+        booking.customer,
+        "\n".join(lines),
+        now,
+        template=template,
+        reference=booking.reference,
     )
     timeline.record(session, booking, "approval.declined", actor="owner", source="approval", at=now)
     return (

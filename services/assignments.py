@@ -61,6 +61,25 @@ def offer_assignment(
     session.add(assignment)
     session.flush()
     end = org.local(departure.ends_at)
+    place = departure.tour.meeting_point or "see ops"
+    group = group_size(session, departure)
+    # On WhatsApp outside the guide's 24-hour window: the approved template.
+    template = notify.staff_template(
+        session,
+        org,
+        "guide_offer",
+        {
+            "tour": departure.tour.name,
+            "code": departure.code,
+            "when": local_time(org, departure.starts_at),
+            "place": place,
+            "group": str(group),
+            "role": role.title(),
+            "fee": format_money(fee, org.currency),
+            "accept": departure.code,
+            "decline": departure.code,
+        },
+    )
     notify.to_staff(
         session,
         org,
@@ -68,13 +87,14 @@ def offer_assignment(
         (
             f"📋 Trip assignment\n{departure.tour.name} ({departure.code})\n"
             f"{local_time(org, departure.starts_at)} to {end.day} {end:%b}\n"
-            f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-            f"Group: {group_size(session, departure)} guests\n"
+            f"Meeting point: {place}\n"
+            f"Group: {group} guests\n"
             f"Role: {role.title()} guide\n"
             f"Fee: {format_money(fee, org.currency)}\n"
             f"Reply ACCEPT {departure.code} or DECLINE {departure.code}"
         ),
         now,
+        template=template,
     )
     timeline.record(
         session,

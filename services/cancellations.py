@@ -18,6 +18,7 @@ from models import (
     REACHING_MESSAGE_STATUSES,
     UNDELIVERED_MESSAGE_STATUSES,
     Booking,
+    Channel,
     Conversation,
     Departure,
     DepartureCancellation,
@@ -254,10 +255,34 @@ def cancel_departure(
                 )
             }
         ) or ["sms"]
+        # Outside WhatsApp's 24-hour window: the approved template (the facts, not staff's
+        # own words), else SMS if they wrote to us by SMS and are not texted below anyway.
+        _, template = notify.purpose_template(
+            session,
+            org,
+            voice,
+            customer,
+            "departure_cancelled",
+            {
+                "tour": departure.tour.name,
+                "when": voice.when(departure.starts_at),
+                "reason": reason,
+                "reference": booking.reference,
+                "refund": refund_clause(voice, paid, back, booking.currency),
+            },
+        )
         sent = []
         for channel in channels:
             rows = outbox.queue(
-                session, org, customer.phone, body, now, channel=channel, kind="cancellation"
+                session,
+                org,
+                customer.phone,
+                body,
+                now,
+                channel=channel,
+                kind="cancellation",
+                template=template if channel == Channel.WHATSAPP else None,
+                sms_fallback=Channel.SMS not in channels,
             )
             message_ids += [r.id for r in rows]
             sent += [
@@ -357,6 +382,23 @@ def cancellation_message(
         "We're sorry: {tour} on {when} is cancelled ({reason}). Your booking {reference} "
         "is cancelled. Reply to choose another date.",
         **what,
+    )
+
+
+def refund_clause(voice: Voice, paid_minor: int, refunded_minor: int, currency: str) -> str:
+    """What happens to the money, as part of a sentence (the cancellation template's
+    variable): "$98 is being refunded in full"."""
+    if not paid_minor:
+        return voice._("nothing was paid")
+    if refunded_minor == 0:
+        return voice._(
+            "we'll be in touch about the {amount} you paid",
+            amount=voice.money(paid_minor, currency),
+        )
+    if refunded_minor < paid_minor:
+        return voice._("{amount} is being refunded", amount=voice.money(refunded_minor, currency))
+    return voice._(
+        "{amount} is being refunded in full", amount=voice.money(refunded_minor, currency)
     )
 
 

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # change and cancellation requests. Past this, the conversation waits in the inbox.
 STAFF_PAGES_PER_CUSTOMER = ratelimit.Limit("staff-pages", 5, 60 * 60)
 
+Pair = tuple[str, dict[str, str]]  # a content's SID and its variables
+
 _SCHEME = re.compile(r"\b(h)(tt)(ps?)(://)", re.IGNORECASE)
 # host-like words: "evil.example", "bit.ly/x", "www.x.com" (not "3.5" or "e.g.")
 _HOST_DOT = re.compile(r"(?<=[A-Za-z0-9-])\.(?=[A-Za-z][A-Za-z0-9-]+(?:[./:?#]|\b))")
@@ -189,12 +191,32 @@ def to_customer(
 
 
 def to_staff(
-    session: Session, org: Organization, phone: str | None, body: str, now: datetime
+    session: Session,
+    org: Organization,
+    phone: str | None,
+    body: str,
+    now: datetime,
+    *,
+    template: Pair | None = None,
 ) -> list[Message]:
+    """template: an approved WhatsApp template (services/whatsapp_templates.py, English)
+    for when the staff member is reached on WhatsApp outside the 24-hour window."""
     if not phone:
         return []
     channel = outbox.staff_address(session, org, phone)["channel"]
-    return outbox.queue(session, org, phone, body, now, channel=channel, kind="staff")
+    return outbox.queue(
+        session, org, phone, body, now, channel=channel, kind="staff", template=template
+    )
+
+
+def staff_template(
+    session: Session, org: Organization, purpose: str, values: dict[str, str]
+) -> Pair | None:
+    """A staff purpose's template (English), filled, once WhatsApp has approved it."""
+    found = whatsapp_templates.render(session, org, "en", purpose, values)
+    if found is None or not found[1]:
+        return None
+    return found[0].content_sid, found[0].variables
 
 
 def rep_or_owner_phone(
@@ -345,9 +367,6 @@ def waitlist_offer(
         template=template,
         reference=booking.reference,
     )
-
-
-Pair = tuple[str, dict[str, str]]
 
 
 def purpose_template(

@@ -8,7 +8,8 @@ Rules kept here, once, for every sender (bot, staff, jobs):
 - an opted-out customer gets nothing (status "suppressed");
 - WhatsApp free text only within 24 hours of the customer's last message; outside it the
   approved template for the message's purpose and language, else the organization's
-  generic approved template, or "needs_template" for staff to handle;
+  generic approved template, else SMS to a customer who has written to us by SMS, or
+  "needs_template" for staff to handle;
 - a status never moves backwards ("sent" arriving after "read" changes nothing).
 """
 
@@ -133,6 +134,21 @@ def window_open(session: Session, org: Organization, phone: str, now: datetime) 
     return last is not None and now - last < WHATSAPP_WINDOW
 
 
+def sms_conversation(
+    session: Session, org: Organization, customer: Customer
+) -> Conversation | None:
+    """The customer's SMS conversation if they have written to us by SMS: they have agreed
+    to hear from us that way (a WhatsApp message that cannot go falls back to it)."""
+    return session.scalar(
+        select(Conversation).where(
+            Conversation.organization_id == org.id,
+            Conversation.customer_id == customer.id,
+            Conversation.channel == Channel.SMS,
+            Conversation.last_inbound_at.is_not(None),
+        )
+    )
+
+
 def queue(
     session: Session,
     org: Organization,
@@ -148,10 +164,12 @@ def queue(
     sent_by_id: int | None = None,
     content: tuple[str, dict[str, str]] | None = None,
     template: tuple[str, dict[str, str]] | None = None,
+    sms_fallback: bool = True,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
     once the caller commits with commit_and_send. Returns the rows (one per 1,600-character
-    part)."""
+    part). sms_fallback: a WhatsApp message that no template can carry goes by SMS to a
+    customer who has written to us by SMS (False: the caller sends the SMS itself)."""
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == to_phone)
     )
@@ -170,7 +188,16 @@ def queue(
             # (services/whatsapp_templates.py), filled by the caller.
             template_sid, variables = template[0], dict(template[1])
         elif generic is None:
-            status = MessageStatus.NEEDS_TEMPLATE
+            fallback = (
+                sms_conversation(session, org, customer)
+                if sms_fallback and customer is not None and kind != "staff"
+                else None
+            )
+            sms_from = sending_number(session, org, Channel.SMS) if fallback else None
+            if fallback is not None and sms_from:
+                channel, from_phone, conversation = Channel.SMS, sms_from, fallback
+            else:
+                status = MessageStatus.NEEDS_TEMPLATE
         else:
             fields = {
                 "customer_name": (customer.name if customer and customer.name else "there"),

@@ -1,14 +1,16 @@
 """WhatsApp templates per purpose and language, for the messages the bot sends first
 (often outside the customer's 24-hour window): a waitlist offer, the pre-departure
-reminder that asks for an answer, a balance reminder, a hold about to lapse.
+reminder that asks for an answer, a balance reminder, a hold about to lapse, the owner's
+approval or refusal, a departure cancelled; and, to guides, a trip offered.
 
 Each is a Twilio content (the words fixed in the language, {{n}} for the booking's
 details; buttons where the customer answers) submitted to WhatsApp for approval as a
 UTILITY template by `flask whatsapp sync`, which also records the approval status
 Twilio reports (received, pending, approved, rejected and why). Inside the window the
 content goes whatever its status (no approval is needed there); outside it only once
-approved; otherwise the organization's one generic template (settings.whatsapp_template)
-or, without one, `needs_template` for staff, as before (services/outbox.py)."""
+approved; otherwise the organization's one generic template (settings.whatsapp_template),
+or SMS to a customer who has written to us by SMS, or `needs_template` for staff
+(services/outbox.py)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ class Purpose:
     fields: tuple[str, ...]  # the placeholders, in variable order ({{1}}, {{2}}...)
     samples: tuple[str, ...]  # WhatsApp's reviewers see these
     buttons: tuple[tuple[str, str], ...] = ()  # (title msgid, tap action) quick replies
+    # For staff (guides): in English only, as every message to staff is.
+    staff: bool = False
 
 
 PURPOSES: dict[str, Purpose] = {
@@ -82,7 +86,64 @@ PURPOSES: dict[str, Purpose] = {
         ("name", "tour", "reference", "expires", "link"),
         ("Ada", "Sunset Tour", "BK-7K3Q9", "Sat 12 Dec 11:00", "https://example.com/pay"),
     ),
+    "approval_confirmed": Purpose(
+        N_(
+            "Good news, {name}: {reference} is confirmed! {tour}, {when}. Pay the deposit "
+            "({deposit}) here: {link} Thank you!"
+        ),
+        ("name", "reference", "tour", "when", "deposit", "link"),
+        ("Ada", "BK-7K3Q9", "Sunset Tour", "Sat 12 Dec 17:30", "$29.40", "https://example.com/pay"),
+    ),
+    "approval_declined": Purpose(
+        N_(
+            "Hi {name}, we're sorry: we can't take {reference} ({tour}, {when}). Reply here "
+            "and we'll find you another date."
+        ),
+        ("name", "reference", "tour", "when"),
+        ("Ada", "BK-7K3Q9", "Sunset Tour", "Sat 12 Dec 17:30"),
+    ),
+    "departure_cancelled": Purpose(
+        N_(
+            "Hi {name}, we're sorry: {tour} on {when} is cancelled ({reason}). Your booking "
+            "{reference} is cancelled; {refund}. Reply here to choose another date."
+        ),
+        ("name", "tour", "when", "reason", "reference", "refund"),
+        (
+            "Ada",
+            "Sunset Tour",
+            "Sat 12 Dec 17:30",
+            "storm warning",
+            "BK-7K3Q9",
+            "$98 is being refunded in full",
+        ),
+    ),
+    # Guides read English, like every message to staff (services/notify.to_staff).
+    "guide_offer": Purpose(
+        "Trip offer: {tour} ({code}), {when}. Meeting point: {place}. Group: {group} "
+        "guests, {role} guide, fee {fee}. Reply ACCEPT {accept} or DECLINE {decline}.",
+        ("tour", "code", "when", "place", "group", "role", "fee", "accept", "decline"),
+        (
+            "Sunset Tour",
+            "SUN1212",
+            "Sat 12 Dec 17:30",
+            "Thamel Chowk",
+            "8",
+            "Lead",
+            "$40",
+            "SUN1212",
+            "SUN1212",
+        ),
+        staff=True,
+    ),
 }
+
+
+def languages_of(purpose: str, org: Organization) -> list[str]:
+    """The languages a purpose's template is made in: the organization's, or English for
+    staff."""
+    if PURPOSES[purpose].staff:
+        return ["en"]
+    return list(organization_languages(org.settings.languages))
 
 
 def kind_of(purpose: str) -> str:
@@ -124,10 +185,13 @@ def sync(
     """Makes each purpose's template in each language, submits it for WhatsApp's approval
     and records the status; a made one has its status refreshed until approved."""
     kinds = [kind_of(p) for p in PURPOSES]
-    for language in organization_languages(org.settings.languages):
+    languages = list(organization_languages(org.settings.languages))
+    for language in languages + ([] if "en" in languages else ["en"]):
         voice = voice_for(org.timezone, [language], language=language)
         existing = contents(session, org, language, kinds)
         for purpose in PURPOSES:
+            if language not in languages_of(purpose, org):
+                continue
             kind, label = kind_of(purpose), f"{kind_of(purpose)}/{language}"
             wanted = definition(purpose, language, voice)
             row = existing.get(kind)
