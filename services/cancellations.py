@@ -271,7 +271,7 @@ def cancel_departure(
                 "refund": refund_clause(voice, paid, back, booking.currency),
             },
         )
-        sent = []
+        sent, waiting = [], []
         for channel in channels:
             rows = outbox.queue(
                 session,
@@ -285,16 +285,20 @@ def cancel_departure(
                 sms_fallback=Channel.SMS not in channels,
             )
             message_ids += [r.id for r in rows]
-            sent += [
-                r for r in rows if r.status not in (MessageStatus.SUPPRESSED, MessageStatus.FAILED)
-            ]
+            unsent = (MessageStatus.SUPPRESSED, MessageStatus.FAILED, MessageStatus.NEEDS_TEMPLATE)
+            sent += [r for r in rows if r.status not in unsent]
+            waiting += [r for r in rows if r.status == MessageStatus.NEEDS_TEMPLATE]
         if not sent:
             unreachable.append(
                 {
                     "booking": booking.reference,
                     "name": customer.name,
                     "phone": customer.phone,
-                    "why": "opted out" if customer.opted_out else "no channel",
+                    "why": "opted out"
+                    if customer.opted_out
+                    else "WhatsApp window closed and no approved template"
+                    if waiting
+                    else "no channel",
                 }
             )
     if departure.guide is not None:

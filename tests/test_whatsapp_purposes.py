@@ -236,10 +236,14 @@ def test_without_an_approved_template_sms_if_they_wrote_by_sms_else_staff_handle
         for language in ("pt", "de"):
             hold(s, org, sunset(s), CUSTOMERS[language][0], utcnow(), source="whatsapp")
         s.commit()
-        cancellations.cancel_departure(
+        record = cancellations.cancel_departure(
             s, org, sunset(s), "storm warning", utcnow(), stripe=StripeAccount(None)
         )
         send(s, factory)
+        # The one nobody could reach is on the list of people to call.
+        assert [(u["phone"], u["why"]) for u in record.unreachable] == [
+            (CUSTOMERS["de"][0], "WhatsApp window closed and no approved template")
+        ]
     pt_phone, de_phone = CUSTOMERS["pt"][0], CUSTOMERS["de"][0]
     # On every channel they have, once each: the WhatsApp row did not become a second SMS.
     (sms,) = sent_to(twilio, pt_phone)
