@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: setup run test lint format audit messages services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-webhook-floor bench-admin soak rasa lock clean
+.PHONY: setup run test lint format audit messages services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-whatsapp bench-webhook-floor bench-admin soak rasa lock clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -96,6 +96,11 @@ bench-webhook: setup services
 # CPU per message in-process, step by step: steadier than the burst, for comparing versions.
 bench-webhook-cpu: setup services
 	$(BIN)/python -m bench.webhook_cpu
+
+# WhatsApp replies through Twilio's REST API (rows and buttons) at a steady 50 msg/s: the
+# webhook's latency, and the time until Twilio's stand-in accepts each turn's replies.
+bench-whatsapp: setup services
+	$(BIN)/python -m bench.whatsapp_replies
 
 # Throughput from the bare endpoint to the whole app, one layer at a time, with CPU per message.
 bench-webhook-floor: setup services

@@ -33,7 +33,9 @@ def sync_command(slug: str | None) -> None:
     config = app_config()
     api: whatsapp_content.ContentApi
     if config.TWILIO_ACCOUNT_SID and config.TWILIO_AUTH_TOKEN:
-        api = whatsapp_content.TwilioContentApi(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN)
+        api = whatsapp_content.TwilioContentApi(
+            config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE
+        )
     elif config.is_local_embedded:
         # Messages go to the console here: content recorded locally lets `flask chat
         # --whatsapp` show the rows and buttons, and accept taps.

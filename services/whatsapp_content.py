@@ -296,11 +296,13 @@ class ContentApi(Protocol):
 class TwilioContentApi:
     """Twilio's Content API through the twilio library (client.content.v1.contents)."""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str, api_base: str | None = None) -> None:
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=10))
+        if api_base:  # a local stand-in of Twilio's APIs (the soak), as for the transport
+            self.client.content.base_url = api_base.rstrip("/")
 
     def create(self, definition: dict[str, Any]) -> str:
         from twilio.rest.content.v1.content import ContentList

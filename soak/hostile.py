@@ -102,8 +102,15 @@ def slow_clients(url: str, count: int, seconds: float, stop: threading.Event) ->
     return report
 
 
-# Routes that take a body, each sent far more than it accepts.
-TARGETS = ("/webhooks/twilio/messages", "/webhooks/stripe", "/admin/login", "/pay/BK-AAAAA")
+# Routes that take a body, each with the largest body it accepts (app.py's BODY_LIMITS;
+# nginx refuses the webhooks' first, at the same sizes). Each is sent far more than that,
+# and just over it, and just under it (which must not be refused for its size).
+TARGETS = {
+    "/webhooks/twilio/messages": 64 * 1024,
+    "/webhooks/stripe": 256 * 1024,
+    "/admin/login": 16 * 1024,
+    "/pay/BK-AAAAA": 16 * 1024,
+}
 
 
 def _declared(host: str, port: int, path: str, size: int) -> str:
@@ -143,24 +150,62 @@ def _streamed(url: str, path: str, size: int) -> str:
         return f"streamed: connection closed ({type(exc).__name__})"
 
 
-def oversized_bodies(url: str) -> Counter[str]:
-    """300 MB announced, and 50 MB streamed, to every route that takes a body."""
+def _sized(url: str, path: str, size: int, chunked: bool) -> int | str:
+    """`size` bytes of form body, with its length declared or sent chunked: the status."""
+    body = b"a=" + b"b" * (size - 2)
+    try:
+        response = requests.post(
+            f"{url}{path}",
+            data=iter([body]) if chunked else body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=30,
+        )
+        return response.status_code
+    except requests.RequestException as exc:
+        return f"connection closed ({type(exc).__name__})"
+
+
+@dataclass
+class Oversized:
+    outcomes: Counter[str] = field(default_factory=Counter)  # "300 MB declared: 413" -> n
+    refused: int = 0
+    sent: int = 0
+    under_refused: list[str] = field(default_factory=list)  # a body under its limit, refused
+    grew_kib: int = 0
+
+    def verdict(self) -> tuple[bool, str]:
+        ok = self.refused == self.sent and not self.under_refused and self.grew_kib < 100 * 1024
+        seen = ", ".join(f"{what} x{n}" for what, n in sorted(self.outcomes.items()))
+        return ok, (
+            f"{self.refused} of {self.sent} oversized requests refused ({seen}); "
+            f"{len(TARGETS) * 2 - len(self.under_refused)} of {len(TARGETS) * 2} bodies just "
+            f"under their route's limit not refused for their size"
+            + (f" (refused: {', '.join(self.under_refused)})" if self.under_refused else "")
+            + f"; gunicorn's workers grew {self.grew_kib // 1024} MiB"
+        )
+
+
+def oversized_bodies(url: str) -> Oversized:
+    """To every route that takes a body: 300 MB announced and 50 MB streamed; one byte over
+    the route's limit, declared and chunked; and 1 KB under it, declared and chunked."""
     host, port = url.removeprefix("http://").split(":")
-    outcomes: Counter[str] = Counter()
-    for path in TARGETS:
-        outcomes[_declared(host, int(port), path, 300 * 1024 * 1024)] += 1
-        outcomes[_streamed(url, path, 50 * 1024 * 1024)] += 1
-    return outcomes
+    report = Oversized()
 
+    def refused(what: str, outcome: str) -> None:
+        report.outcomes[f"{what}: {outcome}"] += 1
+        report.sent += 1
+        report.refused += (
+            outcome.endswith(" 413") or outcome.endswith("413") or ("closed" in outcome)
+        )
 
-def oversized_verdict(outcomes: Counter[str], grew_kib: int) -> tuple[bool, str]:
-    refused = sum(
-        n for what, n in outcomes.items() if what.endswith(" 413") or "connection closed" in what
-    )
-    total = sum(outcomes.values())
-    ok = refused == total and grew_kib < 100 * 1024
-    seen = ", ".join(f"{what} x{n}" for what, n in sorted(outcomes.items()))
-    return ok, (
-        f"{refused} of {total} oversized requests refused ({seen}); gunicorn's workers grew "
-        f"{grew_kib // 1024} MiB"
-    )
+    for path, limit in TARGETS.items():
+        refused("300 MB", _declared(host, int(port), path, 300 * 1024 * 1024))
+        refused("50 MB", _streamed(url, path, 50 * 1024 * 1024))
+        for chunked in (False, True):
+            how = "chunked" if chunked else "declared"
+            refused(f"limit+1 {how}", str(_sized(url, path, limit + 1, chunked)))
+            under = _sized(url, path, limit - 1024, chunked)
+            report.outcomes[f"limit-1K {how}: {under}"] += 1
+            if under == 413 or isinstance(under, str) or under >= 500:
+                report.under_refused.append(f"{path} {how} {under}")
+    return report

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    HOLDING_STATUSES,
     RECEIVED_PAYMENT_STATUSES,
     SETTLED_MESSAGE_STATUSES,
     Booking,
@@ -189,4 +190,52 @@ def timeline_complete(session: Session) -> Result:
     return not problems, (
         f"{len(bookings)} bookings ({waiting} waitlist entries): "
         + ("every status change is on the timeline" if not problems else "; ".join(problems[:5]))
+    )
+
+
+def one_booking_per_departure(session: Session) -> Result:
+    """A second hold for the same customer and departure is never made (the bot changes
+    the one it has), whatever the customer taps again."""
+    live = (*HOLDING_STATUSES, BookingStatus.CONFIRMED)
+    doubled = session.execute(
+        select(Booking.customer_id, Booking.departure_id, func.count())
+        .where(Booking.status.in_(live))
+        .group_by(Booking.customer_id, Booking.departure_id)
+        .having(func.count() > 1)
+    ).all()
+    held = session.scalar(select(func.count()).select_from(Booking).where(Booking.status.in_(live)))
+    return not doubled, (
+        f"{held} live bookings; {len(doubled)} customers with two or more on one departure"
+    )
+
+
+def turns_in_order(session: Session, twilio: TwilioStandIn) -> Result:
+    """A WhatsApp turn's replies sent through the REST API (with its rows or buttons)
+    reach Twilio in the order the bot said them, and Twilio refused none as invalid."""
+    accepted = {sent.sid: n for n, sent in enumerate(twilio.sent)}
+    turns: dict[int, list[str | None]] = {}
+    for reply_to, sid in session.execute(
+        select(Message.reply_to_id, Message.provider_sid)
+        .where(
+            Message.direction == "outbound",
+            Message.kind == "reply",
+            Message.status != MessageStatus.REPLY,
+            Message.reply_to_id.is_not(None),
+        )
+        .order_by(Message.id)
+    ):
+        turns.setdefault(reply_to, []).append(sid)
+    out_of_order = [
+        reply_to
+        for reply_to, sids in turns.items()
+        if [accepted.get(s or "", -1) for s in sids]
+        != sorted(accepted.get(s or "", -1) for s in sids)
+    ]
+    content = sum(1 for sent in twilio.sent if sent.content_sid)
+    replies = sum(len(sids) for sids in turns.values())
+    return not out_of_order and not twilio.refused_content, (
+        f"{len(turns)} turns answered through the REST API ({replies} replies, {content} "
+        f"messages with content accepted); {len(out_of_order)} turns out of order; "
+        f"{len(twilio.refused_content)} content messages refused as invalid"
+        + (f" ({'; '.join(twilio.refused_content[:3])})" if twilio.refused_content else "")
     )

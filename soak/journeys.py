@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import requests
 from twilio.request_validator import RequestValidator
 
-from soak.standins import StripeStandIn
+from soak.standins import StripeStandIn, TwilioStandIn
 
 SMS_NUMBER = "+15005550006"
 WHATSAPP_NUMBER = "+14155238886"
@@ -24,18 +24,37 @@ REF = re.compile(r"\bBK-[0-9A-Z]{5}\b")
 
 
 @dataclass
+class Window:
+    """The customers' webhook requests that started within a stretch of time."""
+
+    latencies: list[float] = field(default_factory=list)
+    failed: int = 0
+
+
+@dataclass
 class Metrics:
     latencies: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)  # monotonic start of each, in order
+    failures: list[float] = field(default_factory=list)  # starts of requests not answered 200
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     journeys: Counter[str] = field(default_factory=Counter)
     sent_sids: dict[str, list[str]] = field(default_factory=dict)  # sid -> first replies
+    # WhatsApp turns answered through the REST API: seconds from posting the message to
+    # the stand-in accepting the reply with its rows or buttons.
+    rest_replies: list[float] = field(default_factory=list)
     duplicate_mismatches: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, kind: str) -> None:
         with self.lock:
             self.journeys[kind] += 1
+
+    def between(self, start: float, end: float) -> Window:
+        with self.lock:
+            pairs = list(zip(self.started, self.latencies, strict=True))
+            failed = sum(1 for at in self.failures if start <= at < end)
+        return Window([lat for at, lat in pairs if start <= at < end], failed)
 
 
 @dataclass
@@ -47,6 +66,9 @@ class World:
     stop: threading.Event
     days: list[date]
     duplicate_rate: float = 0.05
+    # Where WhatsApp customers read the replies that come through the REST API (rows and
+    # buttons cannot travel in TwiML); None: every reply comes in the TwiML.
+    twilio: TwilioStandIn | None = None
 
     @property
     def webhook(self) -> str:
@@ -54,7 +76,12 @@ class World:
 
 
 def post_inbound(
-    world: World, from_addr: str, to_addr: str, text: str, sid: str | None = None
+    world: World,
+    from_addr: str,
+    to_addr: str,
+    text: str,
+    sid: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> list[str] | None:
     form = {
         "MessageSid": sid or "SM" + uuid.uuid4().hex,
@@ -64,9 +91,11 @@ def post_inbound(
         "Body": text,
         "NumMedia": "0",
         "ApiVersion": "2010-04-01",
+        **(extra or {}),
     }
     signature = RequestValidator(world.auth_token).compute_signature(world.webhook, form)
     start = time.perf_counter()
+    began = time.monotonic()
     response = None
     for attempt in range(2):
         try:
@@ -80,35 +109,102 @@ def post_inbound(
                 world.metrics.errors[f"{type(exc).__name__} on delivery {attempt + 1}"] += 1
             time.sleep(1)
     if response is None:
+        with world.metrics.lock:
+            world.metrics.failures.append(began)
         return None
     elapsed = time.perf_counter() - start
     with world.metrics.lock:
         world.metrics.latencies.append(elapsed)
+        world.metrics.started.append(began)
         world.metrics.statuses[response.status_code] += 1
+        if response.status_code != 200:
+            world.metrics.failures.append(began)
     if response.status_code != 200:
         return None
     replies = [m.text or "" for m in ElementTree.fromstring(response.text).iter("Message")]
     with world.metrics.lock:
         world.metrics.sent_sids.setdefault(form["MessageSid"], replies)
     if random.random() < world.duplicate_rate:  # Twilio retrying the same delivery
-        again = post_inbound(world, from_addr, to_addr, text, sid=form["MessageSid"])
+        again = post_inbound(world, from_addr, to_addr, text, form["MessageSid"], extra)
         if again is not None and again != replies:
             with world.metrics.lock:
                 world.metrics.duplicate_mismatches += 1
     return replies
 
 
+REPLY_WAIT = 20.0  # seconds a WhatsApp customer waits for replies sent through the REST API
+
+
 @dataclass
 class Customer:
+    """One customer. On WhatsApp (with the organization's rows and buttons made), a turn
+    that offers choices is answered through the REST API: the customer reads it from the
+    Twilio stand-in, and can tap its rows and buttons (a tap posted as Twilio posts one)."""
+
     world: World
     phone: str
     whatsapp: bool
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (payload or link, title)
+    content_type: str = ""  # of the last message with choices
+    last_tap: tuple[str, str, str] | None = None  # (payload, title, content type)
 
-    def say(self, text: str) -> str:
-        prefix = "whatsapp:" if self.whatsapp else ""
-        to = WHATSAPP_NUMBER if self.whatsapp else SMS_NUMBER
-        replies = post_inbound(self.world, prefix + self.phone, prefix + to, text)
-        return "\n".join(replies or [])
+    @property
+    def address(self) -> str:
+        return f"whatsapp:{self.phone}" if self.whatsapp else self.phone
+
+    def say(self, text: str, tap: dict[str, str] | None = None, wait: float = REPLY_WAIT) -> str:
+        to = f"whatsapp:{WHATSAPP_NUMBER}" if self.whatsapp else SMS_NUMBER
+        standin = self.world.twilio if self.whatsapp else None
+        mark = standin.received(self.address) if standin else 0
+        posted = time.time()
+        replies = post_inbound(self.world, self.address, to, text, extra=tap)
+        if replies is None:
+            return ""
+        if replies or standin is None:
+            self.choices, self.content_type = [], ""
+            return "\n".join(replies)
+        # Empty TwiML: the turn's replies come through the REST API (or none: a person's).
+        sent = standin.wait_for(self.address, mark, wait)
+        first = next((m for m in sent if m.content_sid), None)
+        if first is None:
+            self.world.metrics.note(f"WhatsApp: no rows or buttons within {wait:.0f} s")
+        else:
+            with self.world.metrics.lock:
+                self.world.metrics.rest_replies.append(first.at - posted)
+        lines = []
+        for message in sent:
+            body, choices, kind = standin.content_words(message)
+            lines.append(body)
+            if choices:
+                self.choices, self.content_type = choices, kind
+                self.world.metrics.note(f"WhatsApp {kind.removeprefix('twilio/')} received")
+                lines += [f"[{n}] {t} -> {value}" for n, (value, t) in enumerate(choices, 1)]
+        return "\n".join(lines)
+
+    def offers(self, action: str) -> bool:
+        return any(value.startswith(f"tb1:{action}:") for value, _ in self.choices)
+
+    def tap(self, action: str) -> str:
+        """Taps a row or button whose payload is tb1:<action>:... (any one of a list's)."""
+        value, title = random.choice([c for c in self.choices if c[0].startswith(f"tb1:{action}:")])
+        self.last_tap = (value, title, self.content_type)
+        self.world.metrics.note(f"tap {action}")
+        return self._tap(value, title, self.content_type)
+
+    def tap_again(self) -> str:
+        """The last button tapped, tapped again (on the old message, as people do)."""
+        assert self.last_tap is not None
+        self.world.metrics.note("tap again (stale)")
+        return self._tap(*self.last_tap)
+
+    def _tap(self, value: str, title: str, kind: str) -> str:
+        # As Twilio posts them: the title as Body; a list row's id as ListId, a quick
+        # reply's payload as ButtonPayload.
+        if kind == "twilio/list-picker":
+            fields = {"ListId": value, "ListTitle": title}
+        else:
+            fields = {"ButtonPayload": value, "ButtonText": title}
+        return self.say(title, tap=fields)
 
     def pause(self) -> None:
         time.sleep(random.uniform(0.2, 1.5))  # people take a moment to read and type
@@ -120,20 +216,44 @@ def spoken(day: date) -> str:
 
 def book_and_pay(c: Customer, tour: str = "sunset tour", adults: int = 2) -> str | None:
     day = random.choice(c.world.days)
-    options = c.say(f"{tour} on {spoken(day)}, {adults} adults")
-    if "1)" not in options:
+    return hold_and_pay(c, c.say(f"{tour} on {spoken(day)}, {adults} adults"), adults)
+
+
+def hold_and_pay(c: Customer, offered: str, adults: int) -> str | None:
+    """From the bot's answer to a request: picks a departure (taps a row, or types 1),
+    sometimes changes the party first, holds (taps Hold seats, or types yes) and pays by
+    the link, as most do. On WhatsApp some tap the Hold button again afterwards."""
+    quote = offered
+    if c.offers("dep"):
+        c.pause()
+        quote = c.tap("dep")
+    elif "1)" in offered:
+        c.pause()
+        quote = c.say("1")
+    if c.offers("party") and random.random() < 0.15:
+        c.pause()
+        c.tap("party")
+        c.pause()
+        adults += 1
+        quote = c.say(f"{adults} adults")
+    if not c.offers("hold") and "YES" not in quote and "hold" not in quote.lower():
+        c.world.metrics.note("no quote")
         return None
     c.pause()
-    quote = c.say("1")
-    if "YES" not in quote and "hold" not in quote.lower():
-        return None
-    c.pause()
-    held = c.say("yes")
+    held = c.tap("hold") if c.offers("hold") else c.say("yes")
     ref = REF.search(held)
     if not ref or "/pay/" not in held:
         c.world.metrics.note("hold failed (seats gone)")
         return None
     c.world.metrics.note("held")
+    if c.last_tap and c.last_tap[0].startswith("tb1:hold:") and random.random() < 0.2:
+        c.pause()
+        again = c.tap_again()  # must not hold a second time
+        c.world.metrics.note(
+            "stale Hold answered with the same booking"
+            if ref[0] in again
+            else "stale Hold answered otherwise"
+        )
     if random.random() < 0.15:
         c.world.metrics.note("left to lapse")
         return ref[0]
@@ -185,24 +305,17 @@ def customer_journey(world: World, n: int) -> None:
     elif kind == "handoff":
         c.say("Hello, can I talk to someone about a private group?")
         c.pause()
-        c.say("we are 14 people")
+        c.say("we are 14 people", wait=3)  # a person answers, when they can
     elif kind == "waitlist":
         day = random.choice(world.days[:3])
         reply = c.say(f"city walk on {spoken(day)} for 3 people")
-        if "waitlist" in reply.lower():
+        if c.offers("wait") or "waitlist" in reply.lower():
             c.pause()
-            joined = c.say("2")
+            joined = c.tap("wait") if c.offers("wait") else c.say("2")
             if "Position" in joined:
                 world.metrics.note("joined waitlist")
-        elif "1)" in reply:
-            c.pause()
-            c.say("1")
-            c.pause()
-            held = c.say("yes")
-            ref = REF.search(held)
-            if ref and "/pay/" in held:
-                world.metrics.note("held")
-                pay(world, held)
+        else:
+            hold_and_pay(c, reply, 3)
     elif kind in ("book", "book_cancel", "status"):
         ref = book_and_pay(c)
         if ref and kind == "status":
@@ -211,9 +324,10 @@ def customer_journey(world: World, n: int) -> None:
         if ref and kind == "book_cancel":
             c.pause()
             asked = c.say(f"cancel {ref}")
-            if "YES" in asked:
+            if c.offers("cancel") or "YES" in asked:
                 c.pause()
-                if "cancelled" in c.say("YES").lower():
+                done = c.tap("cancel") if c.offers("cancel") else c.say("YES")
+                if "cancelled" in done.lower():
                     world.metrics.note("cancelled")
 
 

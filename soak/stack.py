@@ -126,6 +126,23 @@ class Stack:
         self._spawn("clock", [flask, "--app", "app", "jobs", "clock"])
         for n in range(self.workers):
             self._spawn(f"worker{n}", [flask, "--app", "app", "jobs", "work"])
+        # Each loads the NLU first (minutes on a busy machine): the load starts when they
+        # listen, or the first replies would wait for them.
+        _wait(lambda: _rq_workers(self.redis_port) >= self.workers, "RQ workers", 600)
+
+    def flask(self, *args: str) -> str:
+        """A `flask` command with the stack's environment; its output."""
+        done = subprocess.run(
+            [str(BIN / "flask"), "--app", "app", *args],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
 
     def kill_a_web_worker(self) -> int | None:
         """SIGKILL one gunicorn worker process (the master starts another)."""
@@ -169,6 +186,16 @@ def _redis_up(port: int) -> bool:
         return bool(Redis(port=port, socket_connect_timeout=0.5).ping())
     except Exception:
         return False
+
+
+def _rq_workers(port: int) -> int:
+    from redis import Redis
+    from rq import Worker
+
+    try:
+        return int(Worker.count(connection=Redis(port=port, socket_connect_timeout=0.5)))
+    except Exception:
+        return 0
 
 
 def _http_ok(url: str) -> bool:

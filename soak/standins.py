@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -39,9 +40,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def _raw(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
     def _form(self) -> dict[str, str]:
-        length = int(self.headers.get("Content-Length") or 0)
-        return dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+        return dict(parse_qsl(self._raw().decode(), keep_blank_values=True))
 
     def _json(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -60,11 +63,18 @@ class Sent:
     body: str
     content_sid: str | None
     at: float
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
 
 @dataclass
 class TwilioStandIn:
-    """POST /2010-04-01/Accounts/<sid>/Messages.json. mode: ok, 429, 500 or timeout."""
+    """POST /2010-04-01/Accounts/<sid>/Messages.json (mode: ok, 429, 500 or timeout), with a
+    body or with a content SID and its variables; and the Content API the content is made
+    with (POST /v1/Content, its WhatsApp approval request and status). What each address
+    was sent is kept in order, so the soak's people can read it and tap its buttons."""
 
     account_sid: str
     auth_token: str
@@ -73,14 +83,22 @@ class TwilioStandIn:
     callbacks: bool = True  # delivery status callbacks to the StatusCallback URL
     sent: list[Sent] = field(default_factory=list)
     refused: int = 0
+    refused_content: list[str] = field(default_factory=list)  # content messages refused, why
     callbacks_failed: int = 0
+    contents: dict[str, dict[str, Any]] = field(default_factory=dict)  # SID -> definition
+    approvals: dict[str, str] = field(default_factory=dict)  # SID -> template's name
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+    inbox: dict[str, list[Sent]] = field(default_factory=dict)  # To address -> accepted
 
     def start(self) -> str:
         standin = self
 
         class Handler(_Handler):
             def do_POST(self) -> None:
+                standin.handle(self)
+
+            def do_GET(self) -> None:
                 standin.handle(self)
 
         self.pool = ThreadPoolExecutor(max_workers=8)
@@ -91,6 +109,42 @@ class TwilioStandIn:
         self.server.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
+    def received(self, to: str) -> int:
+        with self.arrived:
+            return len(self.inbox.get(to, ()))
+
+    def wait_for(self, to: str, after: int, timeout: float, quiet: float = 0.3) -> list[Sent]:
+        """What `to` is sent after its first `after` messages: waits up to `timeout` for one
+        carrying content (a turn that offers choices ends with it), then `quiet` seconds
+        more for any that follow."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while not any(m.content_sid for m in self.inbox.get(to, [])[after:]):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.arrived.wait(left)
+            seen = len(self.inbox.get(to, ()))
+            while True:
+                self.arrived.wait(quiet)
+                now_seen = len(self.inbox.get(to, ()))
+                if now_seen == seen:
+                    break
+                seen = now_seen
+            return list(self.inbox.get(to, [])[after:])
+
+    def content_words(self, sent: Sent) -> tuple[str, list[tuple[str, str]], str]:
+        """What WhatsApp shows for a message: its text, and for content its rows or buttons
+        as (payload or address, title) and the content type ("" for plain text)."""
+        from services.whatsapp_content import preview
+
+        if not sent.content_sid:
+            return sent.body, [], ""
+        definition = self.contents[sent.content_sid]
+        body, choices = preview(definition, sent.variables)
+        ((kind, _),) = definition["types"].items()
+        return body, [(c.value, c.title) for c in choices], kind
+
     def handle(self, req: _Handler) -> None:
         expected = (
             "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -98,7 +152,10 @@ class TwilioStandIn:
         if req.headers.get("Authorization") != expected:
             req._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
             return
-        if not req.path.endswith("/Messages.json"):
+        if req.path.startswith("/v1/Content"):
+            self.content_api(req)
+            return
+        if not req.path.endswith("/Messages.json") or req.command != "POST":
             req._json(404, {"code": 20404, "message": "not found", "status": 404})
             return
         form = req._form()
@@ -118,18 +175,29 @@ class TwilioStandIn:
         if not form.get("To") or not (form.get("Body") or form.get("ContentSid")):
             req._json(400, {"code": 21602, "message": "Message body is required.", "status": 400})
             return
+        variables: dict[str, str] = {}
+        if form.get("ContentSid"):
+            problem, variables = self._content_problem(form)
+            if problem:
+                with self.lock:
+                    self.refused_content.append(problem)
+                req._json(400, {"code": 21656, "message": problem, "status": 400})
+                return
         sid = "SM" + uuid.uuid4().hex
+        sent = Sent(
+            sid,
+            form["To"],
+            form.get("From", ""),
+            form.get("Body", ""),
+            form.get("ContentSid"),
+            time.time(),
+            variables,
+        )
         with self.lock:
-            self.sent.append(
-                Sent(
-                    sid,
-                    form["To"],
-                    form.get("From", ""),
-                    form.get("Body", ""),
-                    form.get("ContentSid"),
-                    time.time(),
-                )
-            )
+            self.sent.append(sent)
+        with self.arrived:
+            self.inbox.setdefault(sent.to, []).append(sent)
+            self.arrived.notify_all()
         req._json(
             201,
             {
@@ -155,6 +223,77 @@ class TwilioStandIn:
                 random.shuffle(statuses)
             self.pool.submit(self._callbacks, callback, sid, form, statuses)
 
+    def _content_problem(self, form: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """Why Twilio would refuse this content message ("" if it would not): a content it
+        does not have, rows or buttons on SMS, variables that are not a JSON object of
+        strings, a placeholder left empty, or a part over WhatsApp's limits."""
+        sid = form["ContentSid"]
+        definition = self.contents.get(sid)
+        if definition is None:
+            return f"content {sid} not found", {}
+        if not form["To"].startswith("whatsapp:"):
+            return "content with rows or buttons sent to an SMS number", {}
+        try:
+            variables = json.loads(form.get("ContentVariables") or "{}")
+        except ValueError:
+            return "ContentVariables is not JSON", {}
+        if not isinstance(variables, dict) or not all(
+            isinstance(v, str) for v in variables.values()
+        ):
+            return "ContentVariables is not an object of strings", {}
+        wanted = set(PLACEHOLDER.findall(json.dumps(definition["types"])))
+        empty = sorted(n for n in wanted if not str(variables.get(n, "")).strip())
+        if empty:
+            return f"variables {', '.join(empty)} of {sid} left empty", variables
+        from services.whatsapp_content import preview
+
+        body, choices = preview(definition, variables)
+        ((kind, _),) = definition["types"].items()
+        if len(body) > 1024:
+            return f"body of {len(body)} characters", variables
+        if kind == "twilio/list-picker" and any(
+            len(c.title) > 24 or len(c.description) > 72 or len(c.value) > 200 for c in choices
+        ):
+            return "a list row over its limits", variables
+        return "", variables
+
+    def content_api(self, req: _Handler) -> None:
+        """POST /v1/Content (a JSON ContentCreateRequest), POST
+        /v1/Content/<sid>/ApprovalRequests/whatsapp and GET /v1/Content/<sid>/ApprovalRequests,
+        answered as Twilio's Content API does (every template approved at once)."""
+        parts = req.path.strip("/").split("/")  # v1, Content[, sid, ApprovalRequests[, ...]]
+        if req.command == "POST" and len(parts) == 2:
+            # twilio's ContentCreateRequest sends every type it knows, unused ones as null.
+            definition = _without_nulls(json.loads(req._raw() or b"{}"))
+            types = definition.get("types") or {}
+            if len(types) != 1 or not definition.get("language"):
+                req._json(400, {"code": 21658, "message": "types or language", "status": 400})
+                return
+            sid = "HX" + uuid.uuid4().hex
+            with self.lock:
+                self.contents[sid] = definition
+            req._json(201, {"sid": sid, "account_sid": self.account_sid, **definition})
+            return
+        sid = parts[2] if len(parts) > 2 else ""
+        if sid not in self.contents or len(parts) < 4 or parts[3] != "ApprovalRequests":
+            req._json(404, {"code": 20404, "message": "not found", "status": 404})
+            return
+        if req.command == "POST":
+            name = json.loads(req._raw() or b"{}").get("name", "")
+            with self.lock:
+                self.approvals[sid] = name
+            req._json(201, {"name": name, "category": "UTILITY", "status": "received"})
+            return
+        status = "approved" if sid in self.approvals else "unsubmitted"
+        req._json(
+            200,
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "whatsapp": {"name": self.approvals.get(sid, ""), "status": status},
+            },
+        )
+
     def _callbacks(self, url: str, sid: str, form: dict[str, str], statuses: list[str]) -> None:
         validator = RequestValidator(self.auth_token)
         for status in statuses:
@@ -179,6 +318,14 @@ class TwilioStandIn:
             except requests.RequestException:
                 with self.lock:
                     self.callbacks_failed += 1
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 @dataclass
