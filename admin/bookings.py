@@ -27,7 +27,16 @@ from models import (
     StaffUser,
     utcnow,
 )
-from services import booking_changes, cancellations, desk, payments, refunds, search, timeline
+from services import (
+    booking_changes,
+    cancellations,
+    desk,
+    message_costs,
+    payments,
+    refunds,
+    search,
+    timeline,
+)
 from services import staff as staff_service
 from services.errors import ServiceError
 from services.i18n import Voice
@@ -188,6 +197,7 @@ def booking_page(reference: str) -> ResponseReturnValue:
         payments=payment_rows,
         refunds=refund_rows,
         messages=_messages_with(booking.customer),
+        messaging=message_costs.usage_by_booking(db.session, org, [booking])[booking.id],
         events=timeline.events_for(db.session, org.id, booking.reference),
         refund_text=refund_text,
         # The same rule as the customer's confirmation and reminders.

@@ -34,6 +34,13 @@ def money(amount_minor: int | None, currency: str | None = None) -> str:
     return format_money(amount_minor or 0, currency or current_org().currency)
 
 
+def message_cost(micros: int, currency: str | None = None) -> str:
+    """What messages cost, to four decimals: "$0.0083"."""
+    from services.message_costs import format_cost
+
+    return format_cost(micros, currency or current_org().currency)
+
+
 def age(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "–"
@@ -117,6 +124,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(party, "party")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(money, "money")
+    app.add_template_filter(message_cost, "message_cost")
     app.add_template_filter(label_cells, "label_cells")
     app.add_template_filter(tel, "tel")
     app.add_template_filter(plain_amount, "plain_amount")

@@ -13,7 +13,7 @@ from admin import admin_bp
 from admin.auth import current_org, requires
 from extensions import db
 from models import utcnow
-from services import owner_report
+from services import message_costs, owner_report
 from services.errors import ServiceError
 
 
@@ -74,6 +74,7 @@ def reports_page() -> ResponseReturnValue:
         presets=presets(today),
         change=owner_report.change,
         page_rows=owner_report.PAGE_ROWS,
+        categories=message_costs.CATEGORIES,
         args={"from": when.first.isoformat(), "to": when.last.isoformat()},
     )
 

@@ -1,6 +1,7 @@
 """The organization's settings, for owners: holds, deposits and due dates, reminders, the
-waitlist, owner approval, guide-offer escalation, who is alerted, and the inbox's canned
-replies. Checked as the catalog file's settings are; a refused value says why, by field."""
+waitlist, owner approval, guide-offer escalation, who is alerted, the inbox's canned
+replies, and what a message costs (by category and country). Checked as the catalog file's
+settings are; a refused value says why, by field."""
 
 from __future__ import annotations
 
@@ -33,6 +34,30 @@ NUMBERS = [
     ),
 ]
 MAX_CANNED = 20
+# (category, label): what a message costs (services/message_costs.py).
+PRICES = [
+    ("service", "WhatsApp service (replies inside the 24-hour window)"),
+    ("utility", "WhatsApp utility (templates: reminders, offers, results)"),
+    ("marketing", "WhatsApp marketing"),
+    ("sms", "SMS (per segment)"),
+]
+
+
+def _prices(raw: str) -> dict[str, str] | str:
+    """ "default 0.013, US 0.009" -> {"default": "0.013", "US": "0.009"}."""
+    out: dict[str, str] = {}
+    for part in raw.replace(";", ",").split(","):
+        bits = part.replace("=", " ").replace(":", " ").split()
+        if not bits:
+            continue
+        if len(bits) != 2:
+            return raw  # the validation says what is wrong with it
+        out[bits[0]] = bits[1]
+    return out
+
+
+def prices_text(table: dict[str, str]) -> str:
+    return ", ".join(f"{country} {price}" for country, price in table.items())
 
 
 def _list_of_ints(raw: str) -> list[int] | str:
@@ -54,6 +79,12 @@ def settings_page() -> ResponseReturnValue:
         changes["reminder_days_before"] = _list_of_ints(form_text("reminder_days_before", 100))
         changes["approval_required"] = request.form.get("approval_required") == "1"
         changes["support_phone"] = form_text("support_phone", 40) or None
+        changes["message_prices"] = {
+            category: _prices(form_text(f"price_{category}", 400))
+            if f"price_{category}" in request.form
+            else values["message_prices"][category]
+            for category, _ in PRICES
+        }
         titles = request.form.getlist("canned_title")[:MAX_CANNED]
         bodies = request.form.getlist("canned_body")[:MAX_CANNED]
         changes["canned_replies"] = [
@@ -91,6 +122,8 @@ def settings_page() -> ResponseReturnValue:
         values=values,
         people=people,
         numbers=NUMBERS,
+        prices=PRICES,
+        prices_text=lambda v: v if isinstance(v, str) else prices_text(v),
         canned=canned + [{"title": "", "body": ""}] * max(0, min(3, MAX_CANNED - len(canned))),
         errors=errors,
     ), (400 if errors else 200)

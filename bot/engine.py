@@ -33,6 +33,7 @@ from models import (
 )
 from services import conversation_states, media, outbox, whatsapp_content
 from services.customers import add_customer, fill_in_contact
+from services.message_costs import SERVICE, SMS
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +300,7 @@ def _reply(
                     "body": text,
                     "status": MessageStatus.REPLY,
                     "kind": "reply",
+                    "category": SMS if msg.channel == Channel.SMS else SERVICE,
                     "reply_to_id": inbound.id,
                     "created_at": now,
                     "updated_at": now,

@@ -30,6 +30,9 @@ class Tour(OrgScopedMixin, TimestampMixin, Base):
     code_prefix: Mapped[str] = mapped_column(String(6))
     duration_minutes: Mapped[int]
     meeting_point: Mapped[str | None] = mapped_column(Text)
+    # The meeting point's map pin (WGS 84 degrees), sent on the day of the departure.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
     # What customers may ask about, as the catalog file gives it (services/catalog_schema):
     # texts are a string or a map language -> string.
     description: Mapped[str | dict[str, str] | None] = mapped_column(JSONType)

@@ -77,6 +77,15 @@ class Message(OrgScopedMixin, Base):
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     template_sid: Mapped[str | None] = mapped_column(String(64))
     template_variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What WhatsApp or the carrier bills it as (outbound): service (a reply inside the
+    # 24-hour window), utility (a template), marketing, or sms (services/message_costs.py).
+    category: Mapped[str | None] = mapped_column(String(16))
+    # The booking the message is about (a reminder, a payment, its cancellation...).
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    # Twilio's persistent_action: a WhatsApp location pin, ["geo:LAT,LON|LABEL"].
+    persistent_action: Mapped[list[str] | None] = mapped_column()
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)

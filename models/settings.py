@@ -52,6 +52,59 @@ class CannedReply(BaseModel):
     body: str = Field(min_length=1, max_length=1600)
 
 
+PriceTable = dict[str, Decimal]
+
+
+def _prices(**by_country: str) -> PriceTable:
+    return {country: Decimal(price) for country, price in by_country.items()}
+
+
+class MessagePrices(BaseModel):
+    """What one outbound message costs, in the organization's currency, by what it is
+    billed as and the recipient's country (ISO 3166 code, e.g. "US"; "default" for every
+    other). The defaults are examples in US dollars, Meta's late-2025 WhatsApp rates plus
+    Twilio's $0.005 per WhatsApp message, and Twilio's SMS rates per segment: set your own
+    from your Twilio invoice. Service messages (answers inside the 24-hour window) are
+    free from Meta; Twilio's fee stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: PriceTable = Field(default_factory=lambda: _prices(default="0.005"))
+    utility: PriceTable = Field(
+        default_factory=lambda: _prices(
+            default="0.013", US="0.009", GB="0.027", IN="0.0064", BR="0.013", DE="0.0818"
+        )
+    )
+    marketing: PriceTable = Field(
+        default_factory=lambda: _prices(
+            default="0.060", US="0.030", GB="0.0579", IN="0.0157", BR="0.0675", DE="0.1415"
+        )
+    )
+    sms: PriceTable = Field(
+        default_factory=lambda: _prices(default="0.0800", US="0.0083", CA="0.0083", GB="0.0463")
+    )
+
+    @field_validator("service", "utility", "marketing", "sms")
+    @classmethod
+    def _countries(cls, value: PriceTable) -> PriceTable:
+        out: PriceTable = {}
+        for country, price in value.items():
+            code = str(country).strip()
+            code = code if code == "default" else code.upper()
+            if code != "default" and not (len(code) == 2 and code.isalpha()):
+                raise ValueError(f"{country!r}: a two-letter country code or 'default'")
+            if not Decimal(0) <= price <= Decimal(10):
+                raise ValueError(f"{country}: a price from 0 to 10 per message")
+            out[code] = price
+        if "default" not in out:
+            raise ValueError("a 'default' price is needed for the other countries")
+        return out
+
+    def price(self, category: str, country: str | None) -> Decimal:
+        table: PriceTable = getattr(self, category, None) or self.service
+        return table.get(country or "default", table["default"])
+
+
 class OrganizationSettings(BaseModel):
     """Defaults are the ones documented for the catalog file."""
 
@@ -91,6 +144,8 @@ class OrganizationSettings(BaseModel):
     # A guide offer nobody accepts within this many minutes is escalated to ops (the sweep).
     guide_offer_escalation_minutes: int = Field(60, ge=5, le=24 * 60)
     canned_replies: list[CannedReply] = Field(default_factory=list, max_length=50)
+    # What messaging costs (services/message_costs.py): per message, by category and country.
+    message_prices: MessagePrices = Field(default_factory=MessagePrices)
 
     @field_validator("languages")
     @classmethod

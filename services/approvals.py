@@ -219,4 +219,5 @@ def tell_timed_out(session: Session, org: Organization, booking: Booking, now: d
             reference=booking.reference,
         ),
         now,
+        reference=booking.reference,
     )

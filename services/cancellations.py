@@ -283,6 +283,7 @@ def cancel_departure(
                 kind="cancellation",
                 template=template if channel == Channel.WHATSAPP else None,
                 sms_fallback=Channel.SMS not in channels,
+                booking_id=booking.id,
             )
             message_ids += [r.id for r in rows]
             unsent = (MessageStatus.SUPPRESSED, MessageStatus.FAILED, MessageStatus.NEEDS_TEMPLATE)

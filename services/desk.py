@@ -208,7 +208,14 @@ def book(
         )
     else:
         voice = customer_voice(org, customer)
-        notify.to_customer(session, org, customer, hold_message(voice, booking, base_url), now)
+        notify.to_customer(
+            session,
+            org,
+            customer,
+            hold_message(voice, booking, base_url),
+            now,
+            reference=booking.reference,
+        )
     return booking
 
 

@@ -175,6 +175,16 @@ def to_customer(
     """Queues a message the customer reads: body is said in their voice
     (services.i18n.customer_voice), never an English f-string."""
     channel, conv = customer_channel(session, customer)
+    # The booking it is about, for what messaging costs per booking.
+    booking_id = (
+        session.scalar(
+            select(Booking.id).where(
+                Booking.organization_id == org.id, Booking.reference == fields["reference"]
+            )
+        )
+        if fields.get("reference")
+        else None
+    )
     return outbox.queue(
         session,
         org,
@@ -187,6 +197,7 @@ def to_customer(
         template_fields=fields or None,
         content=content,
         template=template,
+        booking_id=booking_id,
     )
 
 

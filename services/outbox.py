@@ -36,7 +36,7 @@ from models import (
     OrganizationNumber,
     utcnow,
 )
-from services import approval_links, message_states
+from services import approval_links, message_costs, message_states
 from services.job_queue import JobQueue
 from services.phones import format_address
 from services.runtime import Runtime
@@ -165,11 +165,16 @@ def queue(
     content: tuple[str, dict[str, str]] | None = None,
     template: tuple[str, dict[str, str]] | None = None,
     sms_fallback: bool = True,
+    booking_id: int | None = None,
+    category: str | None = None,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
     once the caller commits with commit_and_send. Returns the rows (one per 1,600-character
     part). sms_fallback: a WhatsApp message that no template can carry goes by SMS to a
-    customer who has written to us by SMS (False: the caller sends the SMS itself)."""
+    customer who has written to us by SMS (False: the caller sends the SMS itself).
+    booking_id: the booking it is about (services/message_costs.py counts it there);
+    category: what it is billed as, when not what the channel and window make it (a
+    marketing message)."""
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == to_phone)
     )
@@ -177,11 +182,13 @@ def queue(
     if from_phone is None and channel == Channel.WHATSAPP:
         channel, from_phone = Channel.SMS, sending_number(session, org, Channel.SMS)
     status, template_sid, variables = MessageStatus.QUEUED, None, {}
+    inside = True  # WhatsApp's 24-hour window
     if customer is not None and customer.opted_out and not force:
         status = MessageStatus.SUPPRESSED
     elif from_phone is None:
         status = MessageStatus.FAILED
     elif channel == Channel.WHATSAPP and not window_open(session, org, to_phone, now):
+        inside = False
         generic = org.settings.whatsapp_template
         if template is not None:
             # The approved template for this purpose and language
@@ -211,6 +218,9 @@ def queue(
         # words, for the log and in case WhatsApp refuses them.
         template_sid, variables = content[0], dict(content[1])
     parts = [body] if template_sid else split_body(body)
+    billed_as = category or message_costs.category_of(
+        channel, template_sid or (None if inside else "template"), inside
+    )
     rows = []
     for part in parts:
         row = Message(
@@ -226,6 +236,8 @@ def queue(
             sent_by_id=sent_by_id,
             template_sid=template_sid,
             template_variables=variables,
+            category=billed_as,
+            booking_id=booking_id,
             error_message="organization has no number on this channel"
             if from_phone is None
             else None,
@@ -271,6 +283,7 @@ def queue_replies(
                 reply_to_id=inbound_id,
                 template_sid=reply.content_sid,
                 template_variables=dict(reply.variables),
+                category=message_costs.SERVICE,
                 next_attempt_at=now,
                 created_at=now,
                 updated_at=now,

@@ -22,6 +22,8 @@ Definitions (the same on the page, in the CSV and in docs/reports.md):
   (no request for a person and no staff reply in the period).
 - First response: from a customer starting to wait for a person (the conversation going
   pending) to a staff member answering it (reply, or resolving it).
+- Messaging: for bookings created in the period, the messages that went about each (see
+  services/message_costs.py) and what they cost at the prices in the settings.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from models import (
     StaffUser,
     Tour,
 )
+from services import message_costs
 from services.errors import ServiceError
 from services.money import exponent
 
@@ -165,7 +168,18 @@ class OwnerReport:
     bot_alone: int
     responses: list[ResponseRow]
     still_waiting: int
+    # Bookings created in the period with their messages and cost, costliest first.
+    messaging: list[tuple[Booking, message_costs.Usage]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def messaging_total(self) -> message_costs.Usage:
+        total = message_costs.Usage()
+        for _, usage in self.messaging:
+            total.messages += usage.messages
+            total.cost_micros += usage.cost_micros
+            total.by_category.update(usage.by_category)
+        return total
 
     @property
     def bot_share(self) -> int | None:
@@ -208,8 +222,32 @@ def owner_report(session: Session, org: Organization, when: Period) -> OwnerRepo
         bot_alone=alone,
         responses=responses,
         still_waiting=waiting,
+        messaging=_messaging(session, org, start, end),
         extra={"all_outstanding": outstanding},
     )
+
+
+def _messaging(
+    session: Session, org: Organization, start: datetime, end: datetime
+) -> list[tuple[Booking, message_costs.Usage]]:
+    made = list(
+        session.scalars(
+            select(Booking)
+            .where(
+                Booking.organization_id == org.id,
+                Booking.created_at >= start,
+                Booking.created_at < end,
+            )
+            .options(
+                joinedload(Booking.customer),
+                joinedload(Booking.lead),
+                joinedload(Booking.departure).joinedload(Departure.tour),
+            )
+            .order_by(Booking.created_at)
+        )
+    )
+    usage = message_costs.usage_by_booking(session, org, made)
+    return sorted(((b, usage[b.id]) for b in made), key=lambda r: -r[1].cost_micros)
 
 
 def money(session: Session, org: Organization, start: datetime, end: datetime) -> Money:
@@ -480,7 +518,16 @@ def _responses(
 
 # --- CSV ---------------------------------------------------------------------------------
 
-TABLES = ("summary", "status", "outstanding", "tours", "departures", "funnel", "responses")
+TABLES = (
+    "summary",
+    "status",
+    "outstanding",
+    "tours",
+    "departures",
+    "funnel",
+    "responses",
+    "messages",
+)
 
 
 def rows(report: OwnerReport, table: str, org: Organization) -> list[list[Any]]:
@@ -509,6 +556,8 @@ def rows(report: OwnerReport, table: str, org: Organization) -> list[list[Any]]:
             ["conversations", report.conversations],
             ["closed by the bot alone", report.bot_alone],
             ["still waiting for a person", report.still_waiting],
+            ["messages about bookings made", report.messaging_total.messages],
+            [f"messaging cost ({cur})", message_costs.major(report.messaging_total.cost_micros)],
         ]
     if table == "status":
         return [["status", "bookings"], *[[s, n] for s, n in report.by_status]]
@@ -568,6 +617,23 @@ def rows(report: OwnerReport, table: str, org: Organization) -> list[list[Any]]:
         return [
             ["step", "customers", "% of previous", "% of enquiries"],
             *[[s.label, s.count, s.of_previous, s.of_first] for s in report.funnel],
+        ]
+    if table == "messages":
+        cats = message_costs.CATEGORIES
+        return [
+            ["booking", "customer", "departure", "status", "messages", *cats, f"cost ({cur})"],
+            *[
+                [
+                    b.reference,
+                    b.customer.name or b.customer.phone,
+                    b.departure.code,
+                    b.status,
+                    u.messages,
+                    *[u.by_category[c] for c in cats],
+                    message_costs.major(u.cost_micros),
+                ]
+                for b, u in report.messaging
+            ],
         ]
     if table == "responses":
         return [

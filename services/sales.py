@@ -144,7 +144,14 @@ def hold_for_lead(
         dietary_notes=(dietary_notes or "").strip()[:500] or None,
     )
     voice = customer_voice(org, lead.customer)
-    notify.to_customer(session, org, lead.customer, hold_message(voice, booking, base_url), now)
+    notify.to_customer(
+        session,
+        org,
+        lead.customer,
+        hold_message(voice, booking, base_url),
+        now,
+        reference=booking.reference,
+    )
     lead.departure_id, lead.tour_id, lead.party = (
         departure.id,
         departure.tour_id,

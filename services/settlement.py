@@ -300,6 +300,7 @@ def _lost_seats(
             reference=booking.reference,
         ),
         now,
+        reference=booking.reference,
     )
     leads.capture_failed_booking(
         session,
@@ -476,6 +477,7 @@ def _failed(
             error=stripe_says or voice._("the card was declined"),
         ),
         now,
+        reference=booking.reference,
     )
     leads.capture_failed_booking(
         session,
