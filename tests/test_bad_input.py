@@ -5,6 +5,7 @@ of the wrong shape, YAML nested thousands deep, an owner's late click: each gets
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import timedelta
@@ -21,14 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
-from models import Booking, Organization, ProviderEvent, utcnow
+from models import Booking, Organization, Payment, ProviderEvent, utcnow
 from services import api_tokens
 from tests.admin.support import a_lead
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import departure, hold
 from tests.staff import StaffClient, make_staff
-from tests.test_approvals import csrf_of, pencil_in
+from tests.test_approvals import csrf_of, pay_link, pencil_in
 from tests.test_conversations import live_catalog
 
 SECRET = "whsec_bad_input"
@@ -58,6 +59,12 @@ def bearer(factory: sessionmaker[Session]) -> dict[str, str]:
         token = api_tokens.create_token(s, s.scalars(select(Organization)).one(), utcnow())
         s.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def awaiting(client: FlaskClient, factory: sessionmaker[Session]) -> str:
+    """The reference of a booking held by chat, waiting for the owner's approval."""
+    return pencil_in(client, factory)[1]
 
 
 @pytest.fixture
@@ -267,6 +274,31 @@ def test_fuzz_pay_pages(client: FlaskClient, ref: str, kind: str) -> None:
     path = "/pay/" + re.sub(r"[/?#]", "", ref)
     for response in (client.get(path), client.post(path, data={"kind": kind})):
         assert response.status_code < 500, (path, response.status_code)
+
+
+CLIENT_ADDRESSES = itertools.count(1)
+
+
+@FUZZ
+@given(tail=JUNK, kind=JUNK)
+def test_fuzz_a_real_pay_link(
+    client: FlaskClient, factory: sessionmaker[Session], awaiting: str, tail: str, kind: str
+) -> None:
+    """Junk after a real pay link, and as the kind of payment: never a 500, never money
+    asked for a booking that waits for the owner."""
+    n = next(CLIENT_ADDRESSES)  # each example from its own address: the pages' limits hold
+    client.environ_base["REMOTE_ADDR"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    link = pay_link(factory, awaiting)
+    tail = re.sub(r"[?#]", "", tail)
+    for response in (
+        client.post(link, data={"kind": kind}),
+        client.get(f"{link}/{tail}"),
+        client.post(f"{link}/fake/{tail}", data={"kind": kind}),
+        client.get(f"/pay/{awaiting}/{tail}"),
+    ):
+        assert response.status_code < 500, (tail, kind, response.status_code)
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
 
 
 @FUZZ

@@ -473,6 +473,27 @@ def test_overpayment_confirms_and_the_excess_goes_back(
     assert any("mismatch" in m for m in to_owner(factory))
 
 
+def test_money_for_a_booking_awaiting_the_owner_goes_back_and_confirms_nothing(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    """A checkout opened before the booking came to wait for the owner (approval asked
+    for after the customer clicked Pay): Stripe's event for it refunds the money whole, and
+    the booking still waits for the owner. Paying never confirms what the owner has not."""
+    booking_id = hold(factory)
+    payment = checkout(factory, booking_id, "deposit")
+    with factory() as s:
+        s.get(Booking, booking_id).status = "pending_approval"
+        s.commit()
+    page = client.get(link_path(factory, booking_id))
+    assert b"awaits the operator" in page.data and b'name="kind"' not in page.data
+    assert post_event(client, completed(payment)).json["outcome"] == "refunded"
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("pending_approval", 0)
+    [refund_call] = [c for c in stripe_api.calls if c.request.url.endswith("/refunds")]
+    assert parse_qs(refund_call.request.body)["amount"] == ["1500"]
+    assert not any("confirmed" in m for m in to_customer(factory))
+
+
 def test_a_short_full_payment_that_covers_the_deposit_confirms_with_the_rest_due(
     client: FlaskClient, factory, stripe_api
 ) -> None:

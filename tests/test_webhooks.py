@@ -348,6 +348,42 @@ def test_a_message_sid_reused_by_another_sender_gets_none_of_the_first_replies(
         assert s.scalar(select(func.count()).where(Message.from_phone == "+12025550166")) == 0
 
 
+def test_a_message_sid_reused_at_another_organization_gets_none_of_the_first_replies(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """The same sender, the same MessageSid, another organization's number: not a retry
+    (Twilio's SIDs are unique), so the first organization's replies are not sent again and
+    nothing is stored for the second."""
+    from tests.factories import catalog_data
+
+    other_number = "+15005550009"
+    with factory() as s:
+        org = {**catalog_data()["organization"], "slug": "other-co", "numbers": [other_number]}
+        import_org(s, organization=org, staff=[], guides=[], tours=[])
+    ada = inbound_form("+12025550101", SMS_NUMBER, "sunset tour for 2, my name is Ada Lovelace")
+    first = client.post(
+        PATH,
+        data=ada,
+        headers={"X-Twilio-Signature": sign(BASE_URL + PATH, ada)},
+        base_url=BASE_URL,
+    )
+    assert first.status_code == 200 and twiml_bodies(first.data)
+    elsewhere = {
+        **inbound_form("+12025550101", other_number, "hi"),
+        "MessageSid": ada["MessageSid"],
+    }
+    again = client.post(
+        PATH,
+        data=elsewhere,
+        headers={"X-Twilio-Signature": sign(BASE_URL + PATH, elsewhere)},
+        base_url=BASE_URL,
+    )
+    assert again.status_code == 400
+    assert b"Ada" not in again.data and b"Message>" not in again.data
+    with factory() as s:
+        assert s.scalar(select(func.count()).where(Message.to_phone == other_number)) == 0
+
+
 # --- opt-out and help ----------------------------------------------------------------------
 
 

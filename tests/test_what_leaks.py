@@ -13,15 +13,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 import log_redaction
 import webhooks.twilio as twilio_webhook
 from app import create_app
 from config import TestConfig
-from services import notify
-from tests.chat import Chat
+from models import utcnow
+from services import notify, payments
+from tests.chat import AUTH_TOKEN, BASE_URL, Chat
+from tests.conftest import import_org
 from tests.staff import StaffClient, make_staff
+from tests.test_approvals import csrf_of, pay_link, pencil_in
 from tests.test_conversations import app as conversations_app
+from tests.test_conversations import live_catalog
 from tests.test_production_config import COMPLETE
 
 app = conversations_app  # the live test catalog, Twilio signatures on
@@ -116,6 +121,17 @@ def test_one_customer_pages_staff_at_most_five_times_an_hour(
 # --- every page has a Content-Security-Policy ---------------------------------------------
 
 
+def assert_policy(response: TestResponse, what: str) -> None:
+    """The response carries the policy, and its scripts (if any) this response's nonce."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self' 'nonce-" in policy and "frame-ancestors 'none'" in policy, what
+    assert "object-src 'none'" in policy and "base-uri 'none'" in policy, what
+    nonce = re.search(r"'nonce-([^']+)'", policy)[1]  # type: ignore[index]
+    for tag in re.findall(r"<script[^>]*>", response.text):
+        assert f'nonce="{nonce}"' in tag, (what, tag)
+    assert not re.search(r"<[^>]+\son[a-z]+=", response.text), what  # no inline handlers
+
+
 def test_every_page_has_a_content_security_policy_and_scripts_carry_its_nonce(
     app: Flask, client: FlaskClient, factory: sessionmaker[Session]
 ) -> None:
@@ -135,14 +151,7 @@ def test_every_page_has_a_content_security_policy_and_scripts_carry_its_nonce(
         "/health",
         "/no-such-page",
     ):
-        response = client.get(path)
-        policy = response.headers.get("Content-Security-Policy", "")
-        assert "script-src 'self' 'nonce-" in policy and "frame-ancestors 'none'" in policy, path
-        assert "object-src 'none'" in policy and "base-uri 'none'" in policy
-        nonce = re.search(r"'nonce-([^']+)'", policy)[1]  # type: ignore[index]
-        for tag in re.findall(r"<script[^>]*>", response.text):
-            assert f'nonce="{nonce}"' in tag, (path, tag)
-        assert not re.search(r"<[^>]+\son[a-z]+=", response.text), path  # no inline handlers
+        assert_policy(client.get(path), path)
     first, second = (
         re.search(
             r"'nonce-([^']+)'", client.get("/admin/inbox").headers["Content-Security-Policy"]
@@ -150,6 +159,64 @@ def test_every_page_has_a_content_security_policy_and_scripts_carry_its_nonce(
         for _ in range(2)
     )
     assert first != second  # a new nonce for every response
+
+
+def test_pay_approval_and_error_pages_have_the_policy_too(
+    pg_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages customers and owners open from a message (a real pay link, the fake
+    checkout, an approval link before and after its use) and the error pages (too large,
+    too many requests, a crash) carry it as much as the admin does."""
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL = AUTH_TOKEN, BASE_URL
+    data = live_catalog()
+    data["organization"]["settings"]["approval_required"] = True
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    client = create_app(config).test_client()
+    _, ref, token = pencil_in(client, factory)
+    link, approve = pay_link(factory, ref), f"/approve/{token}"
+    seen = {"pay page awaiting approval": client.get(link)}
+    seen["approval page"] = page = client.get(approve)
+    assert page.status_code == 200
+    seen["approval confirmed"] = client.post(
+        approve, data={"action": "confirm", "csrf_token": csrf_of(page.data)}
+    )
+    seen["approval link spent"] = client.get(approve)
+    seen["pay page"] = client.get(link)
+    seen["pay click"] = started = client.post(link, data={"kind": "deposit"})
+    fake = started.headers["Location"].removeprefix(BASE_URL)
+    seen["fake checkout"] = client.get(fake)
+    seen["fake checkout paid"] = client.post(fake)
+    seen["too large"] = client.post(link, data={"kind": "x" * 20_000})
+    seen["pay link missing"] = client.get(f"/pay/{ref}/not-the-secret")
+    guesser = client.application.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.40"
+    for n in range(31):
+        seen["too many requests"] = guesser.get(f"/pay/{ref}/guess{n}")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(payments, "booking_for_link", crash)
+    seen["crash"] = client.get(link)
+    statuses = {what: response.status_code for what, response in seen.items()}
+    assert statuses == {
+        "pay page awaiting approval": 200,
+        "approval page": 200,
+        "approval confirmed": 200,
+        "approval link spent": 410,
+        "pay page": 200,
+        "pay click": 303,
+        "fake checkout": 200,
+        "fake checkout paid": 200,
+        "too large": 413,
+        "pay link missing": 404,
+        "too many requests": 429,
+        "crash": 500,
+    }
+    for what, response in seen.items():
+        assert_policy(response, what)
 
 
 # --- /health ------------------------------------------------------------------------------
