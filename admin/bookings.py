@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from admin import admin_bp
@@ -55,19 +55,27 @@ def _booking(reference: str) -> Booking:
 
 
 def _messages_with(customer: Customer, limit: int = 50) -> list[Message]:
+    """The newest messages of the customer's conversations and those sent to their number,
+    oldest first. Two indexed reads, not one OR: with OR the planner walked every message
+    of the organization newest first (240 ms over a year's 240,000)."""
     conversation_ids = select(Conversation.id).where(Conversation.customer_id == customer.id)
+    newest = (
+        select(Message.id).where(Message.conversation_id.in_(conversation_ids)),
+        select(Message.id).where(
+            Message.organization_id == customer.organization_id,
+            Message.to_phone == customer.phone,
+        ),
+    )
+    ids = {
+        i
+        for query in newest
+        for i in db.session.scalars(query.order_by(Message.id.desc()).limit(limit))
+    }
+    if not ids:
+        return []
     return list(
         db.session.scalars(
-            select(Message)
-            .where(
-                Message.organization_id == customer.organization_id,
-                or_(
-                    Message.conversation_id.in_(conversation_ids),
-                    Message.to_phone == customer.phone,
-                ),
-            )
-            .order_by(Message.id.desc())
-            .limit(limit)
+            select(Message).where(Message.id.in_(ids)).order_by(Message.id.desc()).limit(limit)
         )
     )[::-1]
 

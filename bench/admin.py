@@ -225,9 +225,14 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> str:
             }
         )
         n_messages = rng.randint(3, 13)
-        at = last - timedelta(minutes=n_messages * 2)
+        at = last - timedelta(minutes=(n_messages - 1) * 2)
+        # As bot.engine keeps it: the time of the newest customer message.
+        conversations[-1]["last_inbound_at"] = at + timedelta(
+            minutes=2 * ((n_messages - 1) // 2 * 2)
+        )
         for k in range(n_messages):
             inbound = k % 2 == 0
+            by_person = not inbound and rng.random() < 0.05
             messages.append(
                 {
                     "id": ids.next("messages"),
@@ -240,7 +245,8 @@ def populate(url: str, n_bookings: int, n_conversations: int) -> str:
                     "body": rng.choice(SAYINGS),
                     "media": [],
                     "status": "received" if inbound else rng.choice(DELIVERY),
-                    "kind": "customer" if inbound else "reply",
+                    "kind": "customer" if inbound else "agent" if by_person else "reply",
+                    "sent_by_id": rng.choice(staff_ids) if by_person else None,
                     "template_variables": {},
                     "attempts": 0 if inbound else 1,
                     "sent_at": None if inbound else at + timedelta(minutes=2 * k),
@@ -585,8 +591,123 @@ def _event(org_id: int, kind: str, oid: int, ref: str, event: str, at: datetime)
     }
 
 
-FIRST = ["Emma", "Liam", "Sofia", "Noah", "Ava", "Mia", "Lucas", "Aria", "Ravi", "Yuki", "Omar"]
-LAST = ["Wilson", "Chen", "Rossi", "Patel", "Johnson", "Garcia", "Kim", "Shah", "Novak", "Silva"]
+# Names as varied as a year of visitors (about 3,000 pairs): a surname search finds
+# hundreds, a full name a handful, as in a real customer list.
+FIRST = [
+    "Emma",
+    "Liam",
+    "Sofia",
+    "Noah",
+    "Ava",
+    "Mia",
+    "Lucas",
+    "Aria",
+    "Ravi",
+    "Yuki",
+    "Omar",
+    "Chloe",
+    "Ethan",
+    "Grace",
+    "Hannah",
+    "Isaac",
+    "Julia",
+    "Kai",
+    "Leila",
+    "Mateo",
+    "Nora",
+    "Oscar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Samuel",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Anders",
+    "Bianca",
+    "Carlos",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Giulia",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Katja",
+    "Lars",
+    "Mei",
+    "Nikhil",
+    "Olga",
+    "Pablo",
+    "Sanjay",
+    "Tomas",
+]
+LAST = [
+    "Wilson",
+    "Chen",
+    "Rossi",
+    "Patel",
+    "Johnson",
+    "Garcia",
+    "Kim",
+    "Shah",
+    "Novak",
+    "Silva",
+    "Muller",
+    "Schmidt",
+    "Dubois",
+    "Martin",
+    "Bernard",
+    "Moreau",
+    "Costa",
+    "Santos",
+    "Ferreira",
+    "Lopez",
+    "Gonzalez",
+    "Fernandez",
+    "Nakamura",
+    "Tanaka",
+    "Suzuki",
+    "Ivanov",
+    "Petrov",
+    "Kowalski",
+    "Nowak",
+    "Jensen",
+    "Hansen",
+    "Larsen",
+    "Eriksson",
+    "Lindberg",
+    "Murphy",
+    "Kelly",
+    "OBrien",
+    "Walsh",
+    "Smith",
+    "Brown",
+    "Taylor",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Hughes",
+    "Lewis",
+    "Clarke",
+    "Hall",
+    "Young",
+    "Hernandez",
+    "Romero",
+    "Alvarez",
+    "Torres",
+    "Ramos",
+    "Reyes",
+    "Cruz",
+    "Morales",
+    "Ortiz",
+    "Gutierrez",
+]
 SAYINGS = [
     "Hi! Is the sunset tour on this Saturday?",
     "hey do u have space tmrw for the city walk",
@@ -716,6 +837,8 @@ def measure(url: str, rounds: int, only: str | None = None) -> list[tuple[str, l
         results.append((name, timings))
         if name == "search: phone":
             assert re.search(r"/admin/customers/\d+", response.text), "phone search found nothing"
+        if name == "search: name typo":
+            assert named.name in response.text, "the name with a typo found nothing"
     return results
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, OrgScopedMixin, TimestampMixin
@@ -24,6 +24,8 @@ class Conversation(OrgScopedMixin, TimestampMixin, Base):
         UniqueConstraint("customer_id", "channel"),
         # The inbox lists an organization's conversations, newest first.
         Index("ix_conversations_org_last_message", "organization_id", "last_message_at"),
+        # The owner's report: conversations with a customer message in a period.
+        Index("ix_conversations_org_last_inbound", "organization_id", "last_inbound_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +55,15 @@ class Message(OrgScopedMixin, Base):
     __table_args__ = (
         Index("ix_messages_delivery", "status", "next_attempt_at"),
         Index("ix_messages_org_to", "organization_id", "to_phone", "created_at"),
+        # The owner's report by period, and the staff replies in one (bench.admin, a year).
+        Index("ix_messages_org_created", "organization_id", "created_at"),
+        Index(
+            "ix_messages_org_agent",
+            "organization_id",
+            "created_at",
+            postgresql_where=text("kind = 'agent'"),
+            sqlite_where=text("kind = 'agent'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

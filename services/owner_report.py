@@ -372,9 +372,10 @@ def _capacity(
 def _funnel(
     session: Session, org: Organization, start: datetime, end: datetime
 ) -> list[FunnelStep]:
-    """One query: each step's customers are looked up in the quotes and bookings made since
-    the start, each read once and hashed (a join per customer scanned every booking once
-    per customer: 228 ms for 3,000 enquiries)."""
+    """One query: the customers whose conversation started in the period, joined to their
+    bookings since the start (grouped per customer) and their quotes since then, each table
+    read once (a join per customer scanned every booking once per customer: 228 ms for
+    3,000 enquiries; an IN per step, 200 ms for a year's 28,000)."""
     started = (
         select(Conversation.customer_id.label("cid"))
         .where(
@@ -385,23 +386,42 @@ def _funnel(
         .distinct()
         .subquery()
     )
-    quoted = select(Quote.customer_id).where(
-        Quote.organization_id == org.id, Quote.created_at >= start, Quote.customer_id.is_not(None)
+    quoted = (
+        select(Quote.customer_id.label("cid"))
+        .where(
+            Quote.organization_id == org.id,
+            Quote.created_at >= start,
+            Quote.customer_id.is_not(None),
+        )
+        .distinct()
+        .subquery()
     )
-    since = (Booking.organization_id == org.id, Booking.created_at >= start)
-    held = select(Booking.customer_id).where(*since, Booking.status != BookingStatus.WAITLISTED)
-    paid = select(Booking.customer_id).where(*since, Booking.confirmed_at.is_not(None))
+    booked = (
+        select(
+            Booking.customer_id.label("cid"),
+            # max of 0/1 rather than bool_or: SQLite (local runs) has no bool_or.
+            func.max(case((Booking.status != BookingStatus.WAITLISTED, 1), else_=0)).label("held"),
+            func.max(case((Booking.confirmed_at.is_not(None), 1), else_=0)).label("paid"),
+        )
+        .where(Booking.organization_id == org.id, Booking.created_at >= start)
+        .group_by(Booking.customer_id)
+        .subquery()
+    )
 
     def step(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    held = booked.c.held == 1
     row = session.execute(
         select(
             func.count(),
-            step(or_(started.c.cid.in_(quoted), started.c.cid.in_(held))),
-            step(started.c.cid.in_(held)),
-            step(started.c.cid.in_(paid)),
-        ).select_from(started)
+            step(or_(quoted.c.cid.is_not(None), held)),
+            step(held),
+            step(booked.c.paid == 1),
+        )
+        .select_from(started)
+        .outerjoin(booked, booked.c.cid == started.c.cid)
+        .outerjoin(quoted, quoted.c.cid == started.c.cid)
     ).one()
     counts = list(zip(("Enquiries", "Quoted", "Held seats", "Paid"), map(int, row), strict=True))
     steps = []
@@ -453,20 +473,33 @@ def _failed_leads(
 def _bot_share(
     session: Session, org: Organization, start: datetime, end: datetime
 ) -> tuple[int, int]:
-    """(conversations the bot closed alone, conversations with a customer message)."""
+    """(conversations the bot closed alone, conversations with a customer message).
+
+    A conversation had a customer message in the period when its last one is in it, or,
+    for a period in the past, came later and an earlier one is in it: last_inbound_at is
+    the time of the newest inbound message (bot.engine sets both with one clock), so a
+    period up to today reads the conversations alone instead of every message of the
+    period (a year's 130,000 took 400 ms to count twice)."""
     in_period = and_(Message.created_at >= start, Message.created_at < end)
-    active = (
-        select(Message.conversation_id)
+    earlier_in_period = (
+        select(Message.id)
         .where(
-            Message.organization_id == org.id,
+            Message.conversation_id == Conversation.id,
             Message.direction == "inbound",
-            Message.conversation_id.is_not(None),
             in_period,
         )
-        .distinct()
+        .exists()
+    )
+    active = (
+        select(Conversation.id.label("cid"))
+        .where(
+            Conversation.organization_id == org.id,
+            Conversation.last_inbound_at >= start,
+            Conversation.created_at < end,
+            or_(Conversation.last_inbound_at < end, earlier_in_period),
+        )
         .subquery()
     )
-    total = session.scalar(select(func.count()).select_from(active)) or 0
     by_staff = select(Message.conversation_id).where(
         Message.organization_id == org.id, Message.kind == "agent", in_period
     )
@@ -475,12 +508,13 @@ def _bot_share(
         PersonRequest.requested_at >= start,
         PersonRequest.requested_at < end,
     )
-    needed = session.scalar(
-        select(func.count())
-        .select_from(active)
-        .where(or_(active.c.conversation_id.in_(by_staff), active.c.conversation_id.in_(asked)))
-    )
-    return int(total) - int(needed or 0), int(total)
+    needed = or_(active.c.cid.in_(by_staff), active.c.cid.in_(asked))
+    total, helped = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((needed, 1), else_=0)), 0)).select_from(
+            active
+        )
+    ).one()
+    return int(total) - int(helped), int(total)
 
 
 def _responses(

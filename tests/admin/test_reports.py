@@ -162,3 +162,24 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(
         s.commit()
     rows = csv_rows(owner.get(period(owner, "/admin/reports/outstanding.csv")))
     assert rows[1][1].startswith("'=")
+
+
+def test_funnel_counts_each_step_once_per_customer(
+    owner: StaffClient, client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """Three customers write; one holds seats, one pays (twice, on two bookings): the
+    steps are enquiries 3, quoted 2 (a hold counts as quoted), held 2, paid 1."""
+    for phone in ("+12025550201", "+12025550202", "+12025550203"):
+        Chat(client, factory, phone=phone, name="Guest").say("hi")
+    paid(factory, "CITY3", "+12025550201", "Ada", "full")
+    paid(factory, "CITY4", "+12025550201", "Ada", "full")
+    with factory() as s:
+        hold(s, the_org(s), "CITY4", "+12025550202", utcnow())
+        s.commit()
+    funnel = csv_rows(owner.get(period(owner, "/admin/reports/funnel.csv")))
+    assert [r[:2] for r in funnel[1:]] == [
+        ["Enquiries", "3"],
+        ["Quoted", "2"],
+        ["Held seats", "2"],
+        ["Paid", "1"],
+    ]
