@@ -93,8 +93,8 @@ def booking_status(turn: Turn) -> None:
     turn.say(text)
 
 
-def _booking_request(turn: Turn, what: str, event: str) -> Booking | None:
-    """The booking a request is about, on its timeline and passed to its rep; None after
+def _booking_request(turn: Turn, what: str, event: str, kind: str) -> Booking | None:
+    """The booking a request is about, on its timeline and a task for its rep; None after
     saying what is missing."""
     booking = _customer_booking(turn)
     if booking is None:
@@ -108,8 +108,7 @@ def _booking_request(turn: Turn, what: str, event: str) -> Booking | None:
         at=turn.now,
         content={"text": turn.text[:500], "task": "open"},
     )
-    counts = ratelimit.counter(turn.config.REDIS_URL)
-    notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now, counts)
+    turn.task_for_staff(kind, f"{what} request for {booking.reference}", booking=booking)
     turn.goto(State.IDLE)
     return booking
 
@@ -220,7 +219,7 @@ def keep_booking(turn: Turn) -> None:
 
 
 def reschedule_request(turn: Turn) -> None:
-    booking = _booking_request(turn, "Change of date", "booking.reschedule_requested")
+    booking = _booking_request(turn, "Change of date", "booking.reschedule_requested", "reschedule")
     if booking is not None:
         turn.say(
             turn.voice._(

@@ -142,7 +142,12 @@ def understand(reading: Reading) -> Understanding:
         tour = named or context_tour
         topics = None
         if result.intent in REQUEST_INTENTS:
-            topics = frozenset(knowledge.BUILTIN) - knowledge.REQUEST_TOPICS
+            left_to_request = knowledge.REQUEST_TOPICS
+            if knowledge.is_question(clause) and not _tells_when_or_who(result):
+                # "when does the trek go next?": no day, time or party to search with, so
+                # the next departures answer it.
+                left_to_request = left_to_request - {knowledge.DEPARTURES}
+            topics = frozenset(knowledge.BUILTIN) - left_to_request
         matches = index.search(_without_tour_names(clause, result), tour=tour, topics=topics)
         if (
             not matches
@@ -203,6 +208,14 @@ def answer_questions(turn: Turn) -> None:
     resume = _resume_line(turn)
     if resume:
         turn.say(resume)
+
+
+def _tells_when_or_who(result: ParseResult) -> bool:
+    names = {e.entity for e in result.entities}
+    return bool(names & (_WHEN_OR_WHO | {"time", "daypart"}))
+
+
+_WHEN_OR_WHO = frozenset({"date", "date_range", "month", "party_size", "adults", "children"})
 
 
 def _tells_details(result: ParseResult) -> bool:
@@ -553,11 +566,12 @@ def _next_departures(turn: Turn, tour: Tour) -> str:
         turn.now,
         tour=tour,
         date_from=today,
-        date_to=today + timedelta(days=60),
+        # A year ahead: a trek that runs once a month still has three dates to name.
+        date_to=today + timedelta(days=365),
         limit=3,
     )
     if not found:
-        return voice._("{tour} has no departures with room in the next two months.", tour=tour.name)
+        return voice._("{tour} has no departures with room in the next year.", tour=tour.name)
     listed = voice.join(
         voice.n_(
             "{when} ({n} spot left)",

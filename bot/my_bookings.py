@@ -37,7 +37,6 @@ from services import (
     phrases,
     ratelimit,
     schedule,
-    timeline,
 )
 from services.errors import ServiceError
 from services.inventory import NotEnoughSeats
@@ -306,8 +305,14 @@ def apply_change(turn: Turn) -> None:
     what = "Date change (done)" if change.moves else "Party change (done)"
     if change.over_paid_minor:
         over = STAFF.money(change.over_paid_minor, booking.currency)
-        what += f"; paid {over} over the new total: a refund to decide"
-    staff_task(turn, booking, what)
+        turn.task_for_staff(
+            "refund",
+            f"{what} on {booking.reference}: paid {over} over the new total, a refund to decide",
+            booking=booking,
+        )
+    else:  # nothing to do: the rep is told
+        counts = ratelimit.counter(turn.config.REDIS_URL)
+        notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now, counts)
     lines = [voice._("Done: {summary}", summary=replies.booking_summary(voice, booking))]
     if booking.status == BookingStatus.HELD:
         lines.append(
@@ -592,7 +597,7 @@ def invoice(turn: Turn) -> None:
     booking = find_booking(turn, _RECEIPTABLE)
     if booking is None:
         return
-    staff_task(turn, booking, "Invoice")
+    turn.task_for_staff("invoice", f"Invoice request for {booking.reference}", booking=booking)
     has_details = bool(turn.result.entity("email")) or len(turn.text.split()) > 8
     lines = [
         voice._(
@@ -609,19 +614,3 @@ def invoice(turn: Turn) -> None:
         )
         turn.remember(invoice_for=booking.reference)
     turn.say("\n".join(lines))
-
-
-def staff_task(turn: Turn, booking: Booking, what: str) -> None:
-    """A request for a person, on the booking's timeline as an open task, and its rep (or
-    the owner) told with the customer's words. (Swap for services.tasks once it exists.)"""
-    timeline.record(
-        turn.session,
-        booking,
-        "booking.task",
-        actor=turn.actor(),
-        source=turn.conversation.channel,
-        at=turn.now,
-        content={"task": "open", "what": what, "text": turn.text[:500]},
-    )
-    counts = ratelimit.counter(turn.config.REDIS_URL)
-    notify.booking_request(turn.session, turn.org, booking, what, turn.text, turn.now, counts)

@@ -25,7 +25,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import availability, inventory, notify, payments, phrases, ratelimit, timeline
+from services import availability, inventory, payments, phrases, timeline
 
 
 def _bookable(turn: Turn, dep: Departure | None) -> Departure | None:
@@ -279,14 +279,8 @@ def tap_reminder(turn: Turn) -> None:
             )
         )
         return
-    notify.booking_request(
-        turn.session,
-        turn.org,
-        booking,
-        "Change of date",
-        turn.text,
-        turn.now,
-        ratelimit.counter(turn.config.REDIS_URL),
+    turn.task_for_staff(
+        "reschedule", f"Change of date request for {booking.reference}", booking=booking
     )
     turn.say(
         voice._(

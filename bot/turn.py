@@ -28,11 +28,12 @@ from models import (
     Customer,
     Departure,
     Organization,
+    TaskPriority,
     Tour,
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import language, tasks
+from services import language, ratelimit, tasks
 from services.i18n import Voice, customer_voice
 from services.whatsapp_content import Interactive
 
@@ -265,6 +266,12 @@ class Reading:
             kind = booking_words.INVOICE  # the company details asked for
         if kind is None:
             return None
+        if (
+            kind in (booking_words.RECEIPT, booking_words.INVOICE)
+            and self.media
+            and not states.looks_like_question(self.text)
+        ):
+            return None  # "this is the receipt from the bank [photo]": the file is one
         if kind in booking_words.NEEDS_BOOKING:
             if booking_words.REF_RE.search(self.text):
                 return kind  # named: its handler finds it, or says it is not theirs
@@ -464,6 +471,43 @@ class Turn:
 
     def actor(self) -> str:
         return f"customer:{self.customer.phone}"
+
+    def task_for_staff(
+        self,
+        kind: str,
+        title: str,
+        *,
+        booking: Booking | None = None,
+        priority: TaskPriority = TaskPriority.NORMAL,
+        extra: str = "",
+    ) -> str | None:
+        """A task for the rep (or the owner; urgent: ops too) whose text carries the
+        customer, the booking (given, else named in the message, else the one they most
+        likely mean) or enquiry, and their last messages. Returns who will answer (None:
+        our team)."""
+        if booking is None:
+            booking = tasks.relevant_booking(
+                self.session, self.customer, self.now, self.result.entity("booking_ref")
+            )
+        context = tasks.staff_context(
+            self.session, self.org, self.customer, self.conversation, self.now, booking=booking
+        )
+        _, names = tasks.create(
+            self.session,
+            self.org,
+            self.customer,
+            self.now,
+            kind=kind,
+            title=title,
+            context=context,
+            conversation=self.conversation,
+            counts=ratelimit.counter(self.config.REDIS_URL),
+            priority=priority,
+            actor=self.actor(),
+            source=self.conversation.channel,
+            extra=extra,
+        )
+        return names[0] if names else None
 
     # --- what the customer has told us, this message first, then earlier ones --------
 

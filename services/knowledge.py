@@ -302,6 +302,8 @@ BUILTIN: dict[str, tuple[str, ...]] = {
     DEPARTURES: (
         "next departure",
         "next one",
+        "when next",  # "when does the trek go next?"
+        "when run",
         "schedule",
         "what time",
         "departure times",
@@ -686,7 +688,10 @@ _QUESTION_START = re.compile(
 # A question word opening a part of the sentence ("sunset tour, whats included").
 _QUESTION_INSIDE = re.compile(
     r"(?:[,:;]|\b(?:and|but|also|so|ok|okay|btw))\s*(?:what|what's|whats|when|where|which|"
-    r"how)\b",
+    r"how)\b"
+    # "she needs a chair at every stop, is that possible": a yes/no question after a comma.
+    r"|[,:;]\s*(?:is|isn't|are|can|could|would|will|do|does)\s+(?:that|this|it|there|he|"
+    r"she|they|we|i|you)\b",
     re.IGNORECASE,
 )
 

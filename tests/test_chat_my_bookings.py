@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import func, select
 
-from models import Booking, Organization, TimelineEvent, utcnow
+from models import Booking, Organization, Task, TimelineEvent, utcnow
 from services import checkout, payments, ratelimit, settlement
 from tests import test_conversations as conversations
 from tests.chat import BASE_URL, Chat
@@ -171,13 +171,12 @@ def test_an_invoice_is_a_task_for_staff(ada: Chat, factory) -> None:
     assert "company" in reply  # what to send, since the message did not say
     notes = [m.body for m in ada.outbox()[before:]]
     assert any("Invoice request for" in n and ref in n for n in notes), notes
+    ada.say("Acme GmbH, Hauptstr. 1, Berlin, VAT DE123456789, accounts@acme.example")
     with factory() as s:
-        task = s.scalar(
-            select(TimelineEvent).where(
-                TimelineEvent.object_ref == ref, TimelineEvent.event_type == "booking.task"
-            )
-        )
-        assert task is not None and task.content["task"] == "open"
+        tasks = list(s.scalars(select(Task).where(Task.kind == "invoice")))
+        assert tasks and all(t.status == "open" and t.booking.reference == ref for t in tasks)
+        # The company's details reach the person who makes the invoice.
+        assert "DE123456789" in tasks[-1].details, [t.details for t in tasks]
 
 
 def test_asking_again_for_a_day_held_names_the_hold_and_offers_the_change(

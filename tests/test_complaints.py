@@ -300,6 +300,32 @@ def test_words_with_a_photo_are_about_the_photo_a_person_gets_it(
     assert [t.kind for t in tasks_of(factory)] == ["media"]
 
 
+@pytest.mark.parametrize(
+    ("words", "content_type"),
+    [
+        ("here is my passport copy for the trek permit", "application/pdf"),
+        ("hi! here you go 🙂", "image/jpeg"),
+        ("thanks, this is the receipt from the bank", "image/png"),
+    ],
+)
+def test_words_that_only_describe_a_file_get_no_tour_card_or_greeting(
+    client: FlaskClient, factory: sessionmaker[Session], words: str, content_type: str
+) -> None:
+    from cli.chat import post_inbound
+
+    chat = Chat(client, factory, phone=PHONE, name="Tom")
+    form = chat.form(words)
+    form.update(
+        NumMedia="1", MediaUrl0="https://api.twilio.com/x/Media/ME3", MediaContentType0=content_type
+    )
+    form["MessageSid"] = "MM" + form["MessageSid"][2:]
+    _, replies = post_inbound(client, form, AUTH_TOKEN, BASE_URL)
+    reply = "\n".join(replies)
+    assert "can't open" in reply, reply
+    assert "Prices per person" not in reply and "This is" not in reply, reply
+    assert [t.kind for t in tasks_of(factory)] == ["media"]
+
+
 def test_writing_again_before_anyone_answered_an_urgent_message_is_acknowledged(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:

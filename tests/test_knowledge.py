@@ -202,6 +202,35 @@ def test_next_departures_are_answered_from_the_schedule(chat: Chat) -> None:
     assert "17:30" in reply
 
 
+def test_when_a_tour_goes_next_lists_its_next_departures_even_months_ahead(chat: Chat) -> None:
+    # The trek leaves in 40, 75 and 110 days: "when next" names them, not an enquiry form.
+    reply = chat.say("when does the everest trek go next? thinking about early next year")
+    assert reply.startswith("Next Everest Base Camp Trek departures"), reply
+    assert reply.count("spots left") == 3, reply
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my mother in law needs a chair at every stop, is that possible",
+        "my dad walks with a stick, would that be a problem",
+        "we have a pram, can we bring it",
+    ],
+)
+def test_a_yes_no_question_after_a_comma_is_a_question_for_a_person(
+    chat: Chat, factory: sessionmaker[Session], message: str
+) -> None:
+    reply = chat.say(message)
+    assert "I've asked" in reply and "reply to you here" in reply, reply
+    assert [t.kind for t in tasks_of(factory, chat.phone)] == ["question"]
+
+
+def test_a_request_with_is_it_possible_after_a_comma_stays_a_request(chat: Chat) -> None:
+    reply = chat.say("2 adults on saturday for the sunset tour, is it possible")
+    assert "Sunset Tour" in reply and "$98" in reply, reply
+    assert "I've asked" not in reply
+
+
 def test_a_student_discount_question_gets_the_discounts_and_a_person(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
