@@ -529,6 +529,7 @@ def _write_tour(
     tour.aliases = list(tour_in.aliases)
     tour.duration_minutes = tour_in.duration
     tour.meeting_point = tour_in.meeting_point
+    tour.latitude, tour.longitude = tour_in.coordinates or (None, None)
     tour.description = tour_in.description
     tour.details = tour_in.details.model_dump(mode="json", exclude_none=True)
     tour.faq = [entry.model_dump(mode="json", exclude_none=True) for entry in tour_in.faq]

@@ -246,6 +246,32 @@ def _aliases(value: object) -> object:
     return list(dict.fromkeys(names))
 
 
+def _coordinates(value: object) -> object:
+    """ "27.7154, 85.3123" or [27.7154, 85.3123]: latitude then longitude, in degrees."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) != 2:
+            raise ValueError('latitude and longitude, e.g. "27.7154, 85.3123"')
+        return parts
+    return value
+
+
+def _in_range(value: tuple[float, float]) -> tuple[float, float]:
+    lat, lon = value
+    if not -90 <= lat <= 90:
+        raise ValueError(f"latitude {lat} is not between -90 and 90")
+    if not -180 <= lon <= 180:
+        raise ValueError(f"longitude {lon} is not between -180 and 180")
+    if lat == 0 and lon == 0:
+        raise ValueError("0, 0 is in the sea off Africa: give the meeting point's")
+    return (lat, lon)
+
+
+Coordinates = Annotated[
+    tuple[float, float], BeforeValidator(_coordinates), AfterValidator(_in_range)
+]
+
+
 class TourIn(_Strict):
     slug: Slug
     name: Name
@@ -255,6 +281,8 @@ class TourIn(_Strict):
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")] | None = None
     duration: Annotated[int, BeforeValidator(parse_duration)]
     meeting_point: str | None = None
+    # The meeting point's map pin, sent on the day (latitude, longitude).
+    coordinates: Coordinates | None = None
     description: LocalText | None = None
     details: TourDetailsIn = Field(default_factory=TourDetailsIn)
     faq: list[FaqIn] = Field(default_factory=list, max_length=100)

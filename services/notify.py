@@ -170,6 +170,7 @@ def to_customer(
     *,
     content: tuple[str, dict[str, str]] | None = None,
     template: tuple[str, dict[str, str]] | None = None,
+    persistent_action: list[str] | None = None,
     **fields: str,
 ) -> list[Message]:
     """Queues a message the customer reads: body is said in their voice
@@ -198,6 +199,7 @@ def to_customer(
         content=content,
         template=template,
         booking_id=booking_id,
+        persistent_action=persistent_action,
     )
 
 

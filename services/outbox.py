@@ -167,6 +167,7 @@ def queue(
     sms_fallback: bool = True,
     booking_id: int | None = None,
     category: str | None = None,
+    persistent_action: list[str] | None = None,
 ) -> list[Message]:
     """Records messages to send to someone other than the current sender; a job sends them
     once the caller commits with commit_and_send. Returns the rows (one per 1,600-character
@@ -174,7 +175,8 @@ def queue(
     customer who has written to us by SMS (False: the caller sends the SMS itself).
     booking_id: the booking it is about (services/message_costs.py counts it there);
     category: what it is billed as, when not what the channel and window make it (a
-    marketing message)."""
+    marketing message); persistent_action: a WhatsApp map pin with the words
+    (["geo:LAT,LON|LABEL"]), dropped when a template or SMS carries the message."""
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == to_phone)
     )
@@ -221,8 +223,13 @@ def queue(
     billed_as = category or message_costs.category_of(
         channel, template_sid or (None if inside else "template"), inside
     )
+    pin = (
+        list(persistent_action)
+        if persistent_action and channel == Channel.WHATSAPP and not template_sid
+        else None
+    )
     rows = []
-    for part in parts:
+    for n, part in enumerate(parts):
         row = Message(
             organization_id=org.id,
             conversation_id=conversation.id if conversation else None,
@@ -238,6 +245,7 @@ def queue(
             template_variables=variables,
             category=billed_as,
             booking_id=booking_id,
+            persistent_action=pin if n == 0 else None,
             error_message="organization has no number on this channel"
             if from_phone is None
             else None,
@@ -379,6 +387,7 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
         row.template_sid,
         row.template_variables or None,
         callback,
+        row.persistent_action or None,
     )
     row.attempts += 1
     try:

@@ -33,6 +33,9 @@ class Outgoing:
     template_sid: str | None = None
     template_variables: dict[str, Any] | None = None
     status_callback: str | None = None
+    # WhatsApp: a location pin with the words, ["geo:LAT,LON|LABEL"] (Twilio's
+    # PersistentAction; not with a content).
+    persistent_action: list[str] | None = None
 
 
 class Transport(Protocol):
@@ -53,6 +56,8 @@ class ConsoleTransport:
             if not message.template_sid
             else f"[template {message.template_sid}] {message.template_variables}"
         )
+        if message.persistent_action and not message.template_sid:
+            text += f" [{' '.join(message.persistent_action)}]"
         log.info(
             "[console] %s -> %s: %s",
             message.from_address,
@@ -89,6 +94,8 @@ class TwilioTransport:
             kwargs["content_variables"] = json.dumps(message.template_variables or {})
         else:
             kwargs["body"] = message.body
+            if message.persistent_action:
+                kwargs["persistent_action"] = list(message.persistent_action)
         if message.status_callback:
             kwargs["status_callback"] = message.status_callback
         try:

@@ -117,6 +117,22 @@ PURPOSES: dict[str, Purpose] = {
             "$98 is being refunded in full",
         ),
     ),
+    "day_of": Purpose(
+        N_(
+            "Hi {name}, today is the day: {tour} at {time} ({reference}). Meeting point: "
+            "{place} (map: {map}). Your guide: {guide}. See you there!"
+        ),
+        ("name", "tour", "time", "reference", "place", "map", "guide"),
+        (
+            "Ada",
+            "Sunset Tour",
+            "17:30",
+            "BK-7K3Q9",
+            "Thamel Chowk",
+            "https://www.google.com/maps/search/?api=1&query=27.7154,85.3123",
+            "Maya Gurung",
+        ),
+    ),
     # Guides read English, like every message to staff (services/notify.to_staff).
     "guide_offer": Purpose(
         "Trip offer: {tour} ({code}), {when}. Meeting point: {place}. Group: {group} "
