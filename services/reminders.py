@@ -65,7 +65,11 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
         # On the day itself the day's message says it all (below): no reminder as well.
         today = day_of_due(org, dep, now)
         for days in sorted(settings.reminder_days_before):
-            if not today and days_left < days and _once(session, booking, "pre_departure", f"{days}d", now):
+            if (
+                not today
+                and days_left < days
+                and _once(session, booking, "pre_departure", f"{days}d", now)
+            ):
                 voice = customer_voice(org, booking.customer)
                 starts = voice._(
                     "Hi! Your {tour} starts {when} ({reference}).",
@@ -108,9 +112,7 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                 sent["pre_departure"] += 1
                 break  # the nearest threshold only: no burst of old reminders
         local_start = org.local(dep.starts_at)
-        if today and _once(
-            session, booking, "day_of", f"{local_start:%Y%m%d}", now
-        ):
+        if today and _once(session, booking, "day_of", f"{local_start:%Y%m%d}", now):
             day_of(session, org, booking, now)
             sent["day_of"] += 1
         due = balance_due_at(org, booking)
