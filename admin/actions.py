@@ -5,6 +5,7 @@ trace."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, request
@@ -54,4 +55,19 @@ def form_int(
         abort(400, f"{name} must be a whole number")
     if not low <= value <= high:
         abort(400, f"{name} must be between {low} and {high}")
+    return value
+
+
+def query_date(name: str, default: date) -> date:
+    """A day in the query string (?from=2027-01-31), the same on every admin page that takes
+    one; anything else, years outside 1900-9000 included, is a 400 in words."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date like 2027-01-31")
+    if not date(1900, 1, 1) <= value <= date(9000, 12, 31):
+        abort(400, f"{name} must be a date between 1900 and 9000")
     return value

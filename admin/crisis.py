@@ -4,7 +4,7 @@ and the call list with its "called" ticks."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from admin import admin_bp
-from admin.actions import form_text
+from admin.actions import form_text, query_date
 from admin.auth import actor, current_org, requires, staff
 from extensions import db, job_queue, stripe_account
 from models import Departure, DepartureCancellation, Tour, utcnow
@@ -25,19 +25,6 @@ REFUND_CHOICES = [
     ("policy", "By the cancellation policy"),
     ("none", "No refund now (rebook or settle later; customers are told we'll be in touch)"),
 ]
-
-
-def _day(name: str, default: date) -> date:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date like 2027-01-31")
-    if not date(1900, 1, 1) <= value <= date(9000, 12, 31):
-        abort(400, f"{name} must be a date between 1900 and 9000")
-    return value
 
 
 def _tours() -> list[Tour]:
@@ -53,8 +40,8 @@ def _tours() -> list[Tour]:
 def crisis_page() -> ResponseReturnValue:
     org = current_org()
     today = org.local(utcnow()).date()
-    first = _day("from", today)
-    last = _day("to", first)
+    first = query_date("from", today)
+    last = query_date("to", first)
     tours = _tours()
     slug = (request.args.get("tour") or "").strip()
     tour = next((t for t in tours if t.slug == slug), None)

@@ -3,14 +3,14 @@ with its progress and call list."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from admin import admin_bp
-from admin.actions import form_int, form_text, run
+from admin.actions import form_int, form_text, query_date, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import db, stripe_account
 from models import (
@@ -48,27 +48,14 @@ def _departure(code: str) -> Departure:
     return scoped(dep)  # type: ignore[no-any-return]
 
 
-def _day(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date like 2027-01-31")
-    if not date(1900, 1, 1) <= value <= date(9000, 12, 31):
-        abort(400, f"{name} must be a date between 1900 and 9000")
-    return value
-
-
 @admin_bp.get("/departures")
 @requires()
 def departure_list() -> ResponseReturnValue:
     org = current_org()
     now = utcnow()
     today = org.local(now).date()
-    first = _day("from", today)
-    last = _day("to", first + timedelta(days=13))
+    first = query_date("from", today)
+    last = query_date("to", first + timedelta(days=13))
     if last < first or (last - first).days > MAX_DAYS:
         abort(400, f"Choose at most {MAX_DAYS} days, ending after they start.")
     rows = reports.departure_board(db.session, org, first, last, now)

@@ -6,10 +6,11 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from admin import admin_bp
+from admin.actions import query_date
 from admin.auth import current_org, requires
 from extensions import db
 from models import utcnow
@@ -29,23 +30,10 @@ def presets(today: date) -> list[tuple[str, date, date]]:
     ]
 
 
-def _day(name: str, default: date) -> date:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date like 2027-01-31")
-    if not date(1900, 1, 1) <= value <= date(9000, 12, 31):
-        abort(400, f"{name} must be a date between 1900 and 9000")
-    return value
-
-
 def _period() -> owner_report.Period:
     today = current_org().local(utcnow()).date()
-    first = _day("from", today.replace(day=1))
-    last = _day("to", today if first <= today else first)
+    first = query_date("from", today.replace(day=1))
+    last = query_date("to", today if first <= today else first)
     try:
         return owner_report.period(first, last)
     except ServiceError as exc:

@@ -159,7 +159,10 @@ def test_the_years_0001_and_9999_elsewhere(
     app: Flask, client: FlaskClient, owner: StaffClient, factory: sessionmaker[Session]
 ) -> None:
     for query in ("from=0001-01-01", "from=9999-12-31", "from=2027-01-01&to=9999-12-31"):
-        page = owner.get(f"/admin/departures?{query}")
+        for path in ("/admin/departures", "/admin/reports", "/admin/reports/summary.csv"):
+            page = owner.get(f"{path}?{query}")
+            assert page.status_code == 400 and "between 1900 and 9000" in page.text, path
+        page = owner.get(f"/admin/crisis?{query}")
         assert page.status_code == 400 and "between 1900 and 9000" in page.text
     for n, text in enumerate(
         ("sunset tour on 31 December 9999 for 2", "ebc trek 9999-12-31 for 2", "1 Jan 0001")
