@@ -42,9 +42,12 @@ def file_received(turn: Turn) -> None:
 
 
 def pass_files_on(turn: Turn) -> str | None:
-    """The message's files to a person, as a task with the links; returns who (None: our
-    team). Twilio's media links come from the signed webhook: they are ours to pass on."""
-    links = "\n".join(f"File: {url}" for url in turn.reading.media)
+    """The message's files to a person, as a task with the link to the conversation in the
+    admin inbox, where they are shown and played (fetched by services/media.py); returns
+    who (None: our team). Never Twilio's own media address: it needs the account's
+    credentials, and does not last."""
+    base = (turn.config.PUBLIC_BASE_URL or "").rstrip("/")
+    links = f"Open in the inbox: {base}/admin/inbox/{turn.conversation.id}"
     context = tasks.staff_context(
         turn.session,
         turn.org,

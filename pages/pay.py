@@ -77,12 +77,20 @@ def choose(ref: str, token: str) -> str:
         (kind, voice.money(payments.amount_for(booking, kind), booking.currency))
         for kind in payments.payable_kinds(booking)
     ]
+    # The WhatsApp buttons "Pay deposit" / "Pay in full" open ?pay=deposit / ?pay=full:
+    # that choice comes first, ready to press (never paid on a GET: link previews fetch
+    # it too).
+    chosen = request.args.get("pay", "")
+    if chosen not in {kind for kind, _ in options}:
+        chosen = ""
+    options.sort(key=lambda option: option[0] != chosen)
     refusal = payments.not_payable_because(booking)
     return render_template(
         "pay/booking.html",
         booking=booking,
         tour=booking.departure.tour,
         options=options,
+        chosen=chosen,
         not_payable=refusal.said_by(voice) if refusal else None,
         when=voice.when(booking.departure.starts_at),
         total=voice.money(booking.total_minor, booking.currency),

@@ -31,6 +31,7 @@ from models import (
     Departure,
     Message,
     Organization,
+    Payment,
     TimelineEvent,
     WaitlistEntry,
     WhatsAppContent,
@@ -268,6 +269,17 @@ def test_a_booking_made_by_taps(synced: FakeTwilio, ada: Chat, factory) -> None:
         assert tap.body == "Hold seats"
         sent = s.scalars(select(Message).where(Message.reply_to_id == tap.id)).all()
         assert [m.status for m in sent] == ["sent"] and "Payment link:" in sent[0].body
+
+    # Each pay button opens the page with its choice first, ready to press; opening it
+    # (or a link preview fetching it) pays nothing.
+    for button, kind, other in ((pay["2"], "deposit", "full"), (pay["3"], "full", "deposit")):
+        page = ada.client.get(f"/{button}").text
+        buttons = re.findall(r'<button name="kind" value="(\w+)"([^>]*)>', page)
+        assert buttons == [(kind, ' class="chosen" autofocus'), (other, "")], buttons
+    plain = ada.client.get(f"/{link}?pay=everything").text
+    assert 'class="chosen"' not in plain and '<button name="kind" value="deposit">' in plain
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
 
 
 def test_sms_gets_the_numbered_words(synced: FakeTwilio, client: FlaskClient, factory) -> None:
