@@ -17,6 +17,7 @@ def init_admin(app: Flask) -> None:
         dashboard,
         departures,
         desk,
+        guides,
         inbox,
         incidents,
         leads,

@@ -14,6 +14,7 @@ from admin.actions import form_int, form_text, query_date, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import db, stripe_account
 from models import (
+    Booking,
     Departure,
     DepartureCancellation,
     DepartureStatus,
@@ -34,6 +35,7 @@ from services import (
     staff as staff_service,
 )
 from services.i18n import Voice
+from services.manifest import CHECK_IN_OPENS, check_in
 from services.manifest import manifest as guest_manifest
 
 MAX_DAYS = 62
@@ -100,7 +102,39 @@ def departure_page(code: str) -> ResponseReturnValue:
         ),
         events=timeline.events_for(db.session, org.id, dep.code),
         can_run=staff_service.can(staff(), "departures"),
+        check_in_open=dep.status not in (DepartureStatus.CANCELLED, DepartureStatus.COMPLETED)
+        and now >= dep.starts_at - CHECK_IN_OPENS,
         now=now,
+    )
+
+
+@admin_bp.post("/departures/<code>/check-in")
+@requires("departures")
+def departure_check_in(code: str) -> ResponseReturnValue:
+    """A booking's guests at the meeting point, from the manifest (on a phone)."""
+    org = current_org()
+    dep = _departure(code)
+    booking = scoped(
+        db.session.scalar(
+            select(Booking).where(
+                Booking.organization_id == org.id,
+                Booking.departure_id == dep.id,
+                Booking.reference == form_text("booking", 16).upper(),
+            )
+        )
+    )
+    guests = form_int("guests", booking.seats, low=0, high=500)
+    assert guests is not None
+
+    def said(b: Booking) -> str:
+        if not b.checked_in_guests:
+            return f"{b.reference}: nobody checked in."
+        return f"{b.reference}: {b.checked_in_guests} of {b.seats} checked in."
+
+    return run(
+        lambda: check_in(db.session, booking, guests, staff(), utcnow()),
+        said,
+        url_for("admin.departure_page", code=dep.code) + "#manifest",
     )
 
 

@@ -50,6 +50,7 @@ from models.messaging import (
 from models.operations import (
     DepartureCancellation,
     GuideAssignment,
+    GuideTimeOff,
     Incident,
     IncidentUpdate,
     PayrollEntry,
@@ -93,6 +94,7 @@ __all__ = [
     "EarlyBird",
     "Guide",
     "GuideAssignment",
+    "GuideTimeOff",
     "Incident",
     "IncidentStatus",
     "IncidentUpdate",

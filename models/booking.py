@@ -13,6 +13,7 @@ from models.base import Base, OrgScopedMixin, TimestampMixin
 from models.catalog import Departure
 from models.crm import Customer, Lead
 from models.enums import BookingStatus, WaitlistStatus
+from models.organization import StaffUser
 
 # Bookings that will not happen owe nothing, whatever was paid or refunded.
 NOTHING_OWED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITLISTED)
@@ -85,6 +86,12 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # On the day: on_trip at the guide's check-in, completed at check-out.
     attendance: Mapped[str | None] = mapped_column(String(16))
+    # At the meeting point, from the manifest: how many of the party are here, when, who.
+    checked_in_guests: Mapped[int] = mapped_column(default=0, server_default="0")
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     # The owner's approval link is good once: it carries this nonce, cleared when used.
     approval_nonce: Mapped[str | None] = mapped_column(String(32))
     # The secret its pay links carry (/pay/<reference>/<pay_token>): the reference alone is
@@ -94,6 +101,7 @@ class Booking(OrgScopedMixin, TimestampMixin, Base):
     customer: Mapped[Customer] = relationship()
     departure: Mapped[Departure] = relationship()
     lead: Mapped[Lead | None] = relationship()
+    checked_in_by: Mapped[StaffUser | None] = relationship()
 
     @property
     def balance_minor(self) -> int:

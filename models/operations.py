@@ -36,6 +36,26 @@ class GuideAssignment(OrgScopedMixin, Base):
     guide: Mapped[Guide] = relationship()
 
 
+class GuideTimeOff(OrgScopedMixin, Base):
+    """A spell a guide cannot work (days off, a doctor's appointment): no offer or
+    assignment of a departure overlapping it (services/assignments.py)."""
+
+    __tablename__ = "guide_time_off"
+    __table_args__ = (Index("ix_guide_time_off_guide_ends", "guide_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    guide: Mapped[Guide] = relationship()
+
+
 class Incident(OrgScopedMixin, Base):
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_departure_status", "departure_id", "status"),)

@@ -5,7 +5,7 @@ concerned is messaged."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
@@ -17,6 +17,7 @@ from models import (
     DepartureStatus,
     Guide,
     GuideAssignment,
+    GuideTimeOff,
     Organization,
 )
 from services import assignment_states, notify, timeline
@@ -38,6 +39,7 @@ def offer_assignment(
 ) -> GuideAssignment:
     if departure.tour not in guide.tours:
         raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
+    _refuse_time_off(session, org, guide, departure)
     if busy_elsewhere(session, guide, departure):
         raise OperationsError(f"{guide.name} is on another departure at that time.")
     pending = session.scalar(
@@ -156,6 +158,132 @@ def clash(session: Session, guide: Guide, departure: Departure) -> Departure | N
     )
 
 
+# --- time off ------------------------------------------------------------------------------
+
+MAX_TIME_OFF = timedelta(days=366)
+
+
+def time_off_during(session: Session, guide: Guide, departure: Departure) -> GuideTimeOff | None:
+    """The guide's time off overlapping the departure, if any."""
+    return session.scalar(
+        select(GuideTimeOff)
+        .where(
+            GuideTimeOff.guide_id == guide.id,
+            GuideTimeOff.starts_at < departure.ends_at,
+            GuideTimeOff.ends_at > departure.starts_at,
+        )
+        .order_by(GuideTimeOff.starts_at)
+        .limit(1)
+    )
+
+
+def describe_time_off(org: Organization, off: GuideTimeOff) -> str:
+    """ "off 12 Dec–14 Dec (wedding)" for whole days, "off Sat 12 Dec 09:00–13:00" else."""
+    start, end = org.local(off.starts_at), org.local(off.ends_at)
+    midnight = time(0, 0)
+    if start.time() == midnight and end.time() == midnight:
+        last = end - timedelta(days=1)
+        span = f"{start.day} {start:%b}" + (
+            "" if last.date() == start.date() else f"–{last.day} {last:%b}"
+        )
+    elif start.date() == end.date():
+        span = f"{local_time(org, off.starts_at)}–{end:%H:%M}"
+    else:
+        span = f"{local_time(org, off.starts_at)} – {local_time(org, off.ends_at)}"
+    return f"off {span}" + (f" ({off.reason})" if off.reason else "")
+
+
+def _refuse_time_off(
+    session: Session, org: Organization, guide: Guide, departure: Departure
+) -> None:
+    off = time_off_during(session, guide, departure)
+    if off is not None:
+        raise OperationsError(
+            f"{guide.name} is {describe_time_off(org, off)}, during {departure.code}: "
+            "choose another guide, or remove the time off on their page."
+        )
+
+
+def time_off_span(
+    org: Organization, first: date, last: date, start: time | None, end: time | None
+) -> tuple[datetime, datetime]:
+    """Days off from `first` to `last` (whole days in the organization's zone), or from a
+    time on the first day to a time on the last."""
+    starts = datetime.combine(first, start or time(0, 0), tzinfo=org.tz)
+    ends = (
+        datetime.combine(last, end, tzinfo=org.tz)
+        if end is not None
+        else datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=org.tz)
+    )
+    return starts, ends
+
+
+def add_time_off(
+    session: Session,
+    org: Organization,
+    guide: Guide,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    *,
+    reason: str = "",
+    staff_id: int | None = None,
+) -> tuple[GuideTimeOff, list[Departure]]:
+    """Records the time off; returns the departures the guide leads or is offered in it
+    (still theirs: ops replace them on each departure's page)."""
+    if ends_at <= starts_at:
+        raise OperationsError("The time off must end after it starts.")
+    if ends_at <= now:
+        raise OperationsError("That time off is already over.")
+    if ends_at - starts_at > MAX_TIME_OFF:
+        raise OperationsError("Time off can be at most a year at a time.")
+    off = GuideTimeOff(
+        organization_id=org.id,
+        guide_id=guide.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip()[:200] or None,
+        created_by_id=staff_id,
+        created_at=now,
+    )
+    session.add(off)
+    session.flush()
+    live = (DepartureStatus.OPEN, DepartureStatus.CLOSED, DepartureStatus.STARTED)
+    offered = select(GuideAssignment.departure_id).where(
+        GuideAssignment.guide_id == guide.id, GuideAssignment.status == AssignmentStatus.OFFERED
+    )
+    affected = list(
+        session.scalars(
+            select(Departure)
+            .where(
+                Departure.organization_id == org.id,
+                (Departure.guide_id == guide.id) | Departure.id.in_(offered),
+                Departure.status.in_(live),
+                Departure.starts_at < ends_at,
+                Departure.ends_at > starts_at,
+            )
+            .order_by(Departure.starts_at)
+        )
+    )
+    return off, affected
+
+
+def remove_time_off(session: Session, off: GuideTimeOff) -> None:
+    session.delete(off)
+    session.flush()
+
+
+def guide_time_off(session: Session, guide: Guide, now: datetime) -> list[GuideTimeOff]:
+    """The guide's time off not yet over, soonest first."""
+    return list(
+        session.scalars(
+            select(GuideTimeOff)
+            .where(GuideTimeOff.guide_id == guide.id, GuideTimeOff.ends_at > now)
+            .order_by(GuideTimeOff.starts_at)
+        )
+    )
+
+
 @dataclass
 class GuideOption:
     """A guide of the tour as ops choose a replacement: free or why not."""
@@ -211,6 +339,8 @@ def guide_options(
             option.why_not = "declined this trip"
         elif status == AssignmentStatus.OFFERED:
             option.why_not = "already offered this trip"
+        elif (off := time_off_during(session, guide, departure)) is not None:
+            option.why_not = describe_time_off(org, off)
         elif (busy := clash(session, guide, departure)) is not None:
             option.why_not = f"leading {busy.code} at {local_time(org, busy.starts_at)}"
         elif (offered := pending_elsewhere(session, guide, departure)) is not None:
@@ -439,6 +569,7 @@ def assign_directly(
         raise OperationsError(f"{guide.name} is not qualified for {departure.tour.name}.")
     if not guide.active:
         raise OperationsError(f"{guide.name} is deactivated.")
+    _refuse_time_off(session, org, guide, departure)
     if departure.guide_id == guide.id:
         raise OperationsError(f"{guide.name} is already the guide of {departure.code}.")
     if (busy := clash(session, guide, departure)) is not None:

@@ -6,11 +6,28 @@ dietary, accessibility). The guide's text-message version is operations.manifest
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import EXPECTED_STATUSES, Booking, BookingStatus, Departure
+from models import (
+    EXPECTED_STATUSES,
+    Booking,
+    BookingStatus,
+    Departure,
+    DepartureStatus,
+    StaffUser,
+)
+from services import timeline
+from services.errors import ServiceError
+
+# Guests are checked in on the day: from this long before the start.
+CHECK_IN_OPENS = timedelta(hours=12)
+
+
+class ManifestError(ServiceError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -30,8 +47,16 @@ class Entry:
         return self.booking.balance_minor
 
     @property
+    def here(self) -> int:
+        """Guests checked in at the meeting point (all of them once the guide's CHECKIN
+        started the trip with this booking on it)."""
+        if self.booking.checked_in_guests:
+            return self.booking.checked_in_guests
+        return self.booking.seats if self.booking.attendance in ("on_trip", "completed") else 0
+
+    @property
     def checked_in(self) -> bool:
-        return self.booking.attendance in ("on_trip", "completed")
+        return self.here >= self.booking.seats
 
 
 @dataclass
@@ -78,7 +103,8 @@ class Manifest:
 
     @property
     def checked_in(self) -> int:
-        return sum(e.booking.seats for e in self.entries if e.checked_in)
+        """Guests here (of self.guests)."""
+        return sum(e.here for e in self.entries)
 
     def alerts(self) -> list[tuple[str, bool]]:
         """What needs attention before leaving, as (words, needs action now)."""
@@ -99,7 +125,7 @@ def manifest(session: Session, departure: Departure) -> Manifest:
     order."""
     bookings = session.scalars(
         select(Booking)
-        .options(joinedload(Booking.customer))
+        .options(joinedload(Booking.customer), joinedload(Booking.checked_in_by))
         .where(Booking.departure_id == departure.id, Booking.status.in_(EXPECTED_STATUSES))
         .order_by(Booking.id)
     )
@@ -110,3 +136,41 @@ def manifest(session: Session, departure: Departure) -> Manifest:
         name = b.customer.name or (guests[0] if guests else b.customer.phone)
         result.entries.append(Entry(b, name, guests, adults, b.seats - adults))
     return result
+
+
+def check_in(
+    session: Session,
+    booking: Booking,
+    guests: int,
+    by: StaffUser,
+    now: datetime,
+) -> Booking:
+    """Records how many of the booking's guests are at the meeting point (0 undoes it).
+    Setting the same number again changes nothing (a double tap on a phone)."""
+    dep = booking.departure
+    if booking.status not in EXPECTED_STATUSES:
+        raise ManifestError(f"{booking.reference} is {booking.status}: nobody to check in.")
+    if dep.status in (DepartureStatus.CANCELLED, DepartureStatus.COMPLETED):
+        raise ManifestError(f"{dep.code} is {dep.status}: check-in is closed.")
+    if now < dep.starts_at - CHECK_IN_OPENS:
+        raise ManifestError(f"Check-in for {dep.code} opens 12 hours before the start.")
+    if not 0 <= guests <= booking.seats:
+        raise ManifestError(
+            f"{booking.reference} is for {booking.seats} "
+            f"guest{'' if booking.seats == 1 else 's'}: check in 0 to {booking.seats}."
+        )
+    if guests == booking.checked_in_guests:
+        return booking
+    booking.checked_in_guests = guests
+    booking.checked_in_at = now if guests else None
+    booking.checked_in_by_id = by.id if guests else None
+    timeline.record(
+        session,
+        booking,
+        "booking.checked_in",
+        actor=f"staff:{by.id}",
+        source="admin",
+        at=now,
+        content={"here": f"{guests} of {booking.seats}"},
+    )
+    return booking

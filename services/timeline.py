@@ -70,6 +70,7 @@ def events_for(session: Session, organization_id: int, ref: str) -> list[Timelin
 EVENT_WORDS: dict[str, str] = {
     "approval.declined": "Declined by the owner",
     "booking.cancel_requested": "Customer asked to cancel",
+    "booking.checked_in": "Checked in at the meeting point",
     "booking.confirmation_resent": "Confirmation sent again",
     "booking.held": "Seats held",
     "booking.moved": "Moved to another departure",
@@ -123,6 +124,7 @@ EVENT_WORDS: dict[str, str] = {
 # Detail keys in words; keys not listed are left out of the line (ids, internal sessions).
 _DETAIL_WORDS: dict[str, str] = {
     "reason": "reason",
+    "here": "guests here",
     "note": "note",
     "text": "",
     "why": "",

@@ -9,6 +9,7 @@ A new page needs nothing here unless its address takes a parameter whose name is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -28,7 +29,15 @@ from models import (
     StaffUser,
     utcnow,
 )
-from services import cancellations, checkout, incidents, payments, ratelimit, settlement
+from services import (
+    assignments,
+    cancellations,
+    checkout,
+    incidents,
+    payments,
+    ratelimit,
+    settlement,
+)
 from services import staff as staff_service
 from tests.admin.support import OPS, OWNER, SALES, admin_catalog, the_org
 from tests.chat import AUTH_TOKEN, WHATSAPP_NUMBER
@@ -106,6 +115,15 @@ def seed(app: Flask, factory: sessionmaker[Session], base_url: str) -> dict[str,
         )
         dep = departure(s, org, "CITY0")
         incidents.report_issue(s, org, dep.guide, dep, "Guest twisted an ankle at the stupa", now)
+        assignments.add_time_off(  # the guide page's list, with a long reason
+            s,
+            org,
+            dep.guide,
+            now + timedelta(days=20),
+            now + timedelta(days=23),
+            now,
+            reason="family wedding in Pokhara, back on the first bus on Tuesday morning",
+        )
         doomed = departure(s, org, "CITY4")
         hold(s, org, doomed, "+12025550151", now, adults=1)
         cancellations.cancel_departure(

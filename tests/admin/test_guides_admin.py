@@ -15,6 +15,7 @@ from models import (
     Departure,
     Guide,
     GuideAssignment,
+    GuideTimeOff,
     Message,
     Organization,
     Tour,
@@ -190,3 +191,114 @@ def test_sales_cannot_assign_or_release_guides(
     with factory() as s:
         dep = s.scalars(select(Departure).where(Departure.code == "CITY3")).one()
         assert dep.guide_id == ids["Maya Gurung"]
+
+
+def _day_of(factory: sessionmaker[Session], code: str) -> str:
+    with factory() as s:
+        org = the_org(s)
+        return org.local(departure(s, org, code).starts_at).date().isoformat()
+
+
+def test_time_off_keeps_a_guide_out_of_offers_and_direct_assignment(
+    ops: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    ids = city_guides(factory)
+    day = _day_of(factory, "CITY3")
+    done = ops.post(
+        f"/admin/guides/{ids['Mike Rai']}/time-off", {"first": day, "reason": "wedding"}
+    )
+    assert done.status_code == 200 and "Mike Rai is off" in done.text and "(wedding)" in done.text
+    page = ops.get(f"/admin/guides/{ids['Mike Rai']}")
+    assert "wedding" in page.text[page.text.index('id="time-off"') :]
+    # The departure lists Mike with the reason and without a button; Alex is still free.
+    listed = options_text(ops.get("/admin/departures/CITY3").text)
+    assert f'value="{ids["Mike Rai"]}"' not in listed and "off " in listed
+    assert f'value="{ids["Alex Karki"]}"' in listed
+    # Offering or assigning him anyway is refused with the reason, and changes nothing.
+    offered = ops.post("/admin/departures/CITY3/guide", {"guide": str(ids["Mike Rai"])})
+    assert "Mike Rai is off" in offered.text and "choose another guide" in offered.text
+    assigned = ops.post("/admin/departures/CITY3/guide/assign", {"guide": str(ids["Mike Rai"])})
+    assert "Mike Rai is off" in assigned.text
+    with factory() as s:
+        dep = departure(s, the_org(s), "CITY3")
+        assert dep.guide_id == ids["Maya Gurung"]
+        assert not s.scalars(
+            select(GuideAssignment).where(GuideAssignment.guide_id == ids["Mike Rai"])
+        ).all()
+        replacements = assignments.replacement_guides(s, dep, exclude=dep.guide)
+        assert {g.name for g in replacements} == {"Alex Karki"}
+        off = s.scalars(select(GuideTimeOff)).one()
+    # Removed: he can be offered the trip again.
+    ops.post(f"/admin/guides/{ids['Mike Rai']}/time-off/{off.id}/delete")
+    listed = options_text(ops.get("/admin/departures/CITY3").text)
+    assert f'value="{ids["Mike Rai"]}"' in listed
+
+
+def test_hours_off_only_block_the_trips_they_overlap(
+    ops: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    ids = city_guides(factory)
+    with factory() as s:
+        org = the_org(s)
+        start = org.local(departure(s, org, "CITY3").starts_at)
+    before = (start - timedelta(hours=3)).strftime("%H:%M")
+    just_before = (start - timedelta(hours=1)).strftime("%H:%M")
+    day = start.date().isoformat()
+    if start.hour >= 3:  # a doctor's appointment ending before the walk starts
+        ops.post(
+            f"/admin/guides/{ids['Alex Karki']}/time-off",
+            {"first": day, "start": before, "end": just_before, "reason": "doctor"},
+        )
+        listed = options_text(ops.get("/admin/departures/CITY3").text)
+        assert f'value="{ids["Alex Karki"]}"' in listed
+    # Until an hour into the walk: blocked.
+    into = (start + timedelta(hours=1)).strftime("%H:%M")
+    ops.post(
+        f"/admin/guides/{ids['Alex Karki']}/time-off",
+        {"first": day, "start": just_before, "end": into},
+    )
+    listed = options_text(ops.get("/admin/departures/CITY3").text)
+    assert f'value="{ids["Alex Karki"]}"' not in listed
+
+
+def test_time_off_over_a_guides_own_trip_says_to_replace_them(
+    ops: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    ids = city_guides(factory)
+    day = _day_of(factory, "CITY3")
+    done = ops.post(f"/admin/guides/{ids['Maya Gurung']}/time-off", {"first": day})
+    assert "Still Maya Gurung&#39;s in that time: CITY3" in done.text
+    page = ops.get(f"/admin/guides/{ids['Maya Gurung']}")
+    assert "during time off: replace" in page.text
+
+
+def test_time_off_refuses_bad_input_roles_and_forged_posts(
+    ops: StaffClient, sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    ids = city_guides(factory)
+    url = f"/admin/guides/{ids['Mike Rai']}/time-off"
+    day = _day_of(factory, "CITY3")
+    backwards = ops.post(url, {"first": day, "last": "2000-01-01"})
+    assert backwards.status_code == 200 and "must end after it starts" in backwards.text
+    assert ops.post(url, {"first": "2000-01-01"}).status_code == 200  # "already over"
+    assert ops.post(url, {"first": "next tuesday"}, follow=False).status_code == 400
+    assert ops.post(url, {"first": day, "start": "9am"}, follow=False).status_code == 400
+    assert ops.post(url, {"first": day, "last": "2099-01-01"}).status_code == 200
+    # Everyone reads the guides; only ops and owners change time off.
+    assert sales.get("/admin/guides").status_code == 200
+    assert "Mike Rai" in sales.get("/admin/guides").text
+    assert sales.get(f"/admin/guides/{ids['Mike Rai']}").status_code == 200
+    assert sales.post(url, {"first": day}, follow=False).status_code == 403
+    forged = ops.client.post(url, data={"first": day, "csrf_token": "forged"})
+    assert forged.status_code == 400
+    with factory() as s:
+        assert s.scalars(select(GuideTimeOff)).all() == []
+    ops.post(url, {"first": day})
+    with factory() as s:
+        off = s.scalars(select(GuideTimeOff)).one()
+    assert sales.post(f"{url}/{off.id}/delete", follow=False).status_code == 403
+    # Another guide's time off is not this guide's to remove.
+    other = f"/admin/guides/{ids['Alex Karki']}/time-off/{off.id}/delete"
+    assert ops.post(other, follow=False).status_code == 404
+    with factory() as s:
+        assert len(s.scalars(select(GuideTimeOff)).all()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,13 +13,17 @@ from models import (
     BookingStatus,
     Conversation,
     Customer,
+    Guide,
+    GuideTimeOff,
     Incident,
     Lead,
     LeadStatus,
+    Organization,
     Payment,
     StaffUser,
     utcnow,
 )
+from services import assignments
 from tests.admin.support import (
     SALES,
     a_lead,
@@ -61,7 +67,24 @@ def test_another_organizations_objects_are_404_by_every_route(
         customer = s.get(Customer, booking.customer_id)
         payment = s.scalars(select(Payment)).one()
         sam = s.scalars(select(StaffUser).where(StaffUser.email == SALES)).one()
-        ids = {"conv": conv.id, "customer": customer.id, "payment": payment.id, "staff": sam.id}
+        guide = s.scalars(select(Guide).where(Guide.organization_id != other_org.id)).first()
+        off, _ = assignments.add_time_off(
+            s,
+            s.get_one(Organization, guide.organization_id),
+            guide,
+            utcnow() + timedelta(days=1),
+            utcnow() + timedelta(days=2),
+            utcnow(),
+        )
+        s.commit()
+        ids = {
+            "conv": conv.id,
+            "customer": customer.id,
+            "payment": payment.id,
+            "staff": sam.id,
+            "guide": guide.id,
+            "off": off.id,
+        }
     intruder = as_staff(client, "boss@other.example")
     gets = [
         f"/admin/inbox/{ids['conv']}",
@@ -75,6 +98,7 @@ def test_another_organizations_objects_are_404_by_every_route(
         f"/admin/customers/{ids['customer']}",
         "/admin/crisis/cancel?code=CITY0",
         "/admin/crisis/preview?code=CITY0&reason=x",
+        f"/admin/guides/{ids['guide']}",
     ]
     for url in gets:
         assert intruder.get(url).status_code == 404, url
@@ -98,10 +122,13 @@ def test_another_organizations_objects_are_404_by_every_route(
         (f"/admin/bookings/{booking.reference}/resend", {}),
         ("/admin/departures/CITY0/guide/assign", {"guide": "1"}),
         ("/admin/departures/CITY0/guide/release", {}),
+        ("/admin/departures/CITY0/check-in", {"booking": booking.reference}),
         ("/admin/crisis/cancel", {"code": "CITY0", "reason": "x"}),
         ("/admin/departures/CITY4/cancellation/called", {"phone": "+12025550151"}),
         (f"/admin/access/staff/{ids['staff']}/role", {"role": "owner"}),
         (f"/admin/access/staff/{ids['staff']}/link", {}),
+        (f"/admin/guides/{ids['guide']}/time-off", {"first": "2030-01-01"}),
+        (f"/admin/guides/{ids['guide']}/time-off/{ids['off']}/delete", {}),
     ]
     for url, data in posts:
         assert intruder.post(url, data, follow=False).status_code == 404, url
@@ -109,6 +136,7 @@ def test_another_organizations_objects_are_404_by_every_route(
     assert "Nothing found" in intruder.get(f"/admin/search?q={booking.reference}").text
     assert "Nothing found" in intruder.get("/admin/search?q=grace").text
     assert "CITY0" not in intruder.get("/admin/departures").text
+    assert "Maya Gurung" not in intruder.get("/admin/guides").text
     assert intruder.get("/admin/inbox/poll").get_json()["open"] == 0
     # The other organization's report counts none of A's money or bookings.
     report = intruder.get("/admin/reports/summary.csv").text
@@ -116,6 +144,7 @@ def test_another_organizations_objects_are_404_by_every_route(
     with factory() as s:  # and nothing of A's changed
         assert s.get(Booking, booking.id).status == BookingStatus.CONFIRMED
         assert s.get(Incident, incident.id).status == "open"
+        assert s.get(GuideTimeOff, ids["off"]) is not None
         assert s.get(Lead, lead.id).status == LeadStatus.NEW
         assert departure(s, the_org_by_slug(s, "adventure-treks"), "CITY0").status == "open"
 

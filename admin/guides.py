@@ -1,0 +1,179 @@
+"""Guides: who leads which tours, their coming trips and their time off (days off, a few
+hours), which offers and direct assignments respect. Opened from the departures board and
+a departure's guide; no menu item (the top bar is full)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from flask import abort, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from admin import admin_bp
+from admin.actions import form_text, run
+from admin.auth import current_org, requires, scoped, staff
+from extensions import db
+from models import (
+    AssignmentStatus,
+    Departure,
+    DepartureStatus,
+    Guide,
+    GuideAssignment,
+    GuideTimeOff,
+    utcnow,
+)
+from services import assignments
+from services.notify import local_time
+
+COMING_DAYS = 30
+
+
+def _guide(guide_id: int) -> Guide:
+    return scoped(db.session.get(Guide, guide_id))  # type: ignore[no-any-return]
+
+
+@admin_bp.get("/guides")
+@requires()
+def guide_list() -> ResponseReturnValue:
+    org = current_org()
+    now = utcnow()
+    guides = list(
+        db.session.scalars(
+            select(Guide)
+            .options(selectinload(Guide.tours))
+            .where(Guide.organization_id == org.id)
+            .order_by(Guide.active.desc(), Guide.name)
+        )
+    )
+    off: dict[int, GuideTimeOff] = {}
+    for t in db.session.scalars(
+        select(GuideTimeOff)
+        .where(GuideTimeOff.organization_id == org.id, GuideTimeOff.ends_at > now)
+        .order_by(GuideTimeOff.starts_at.desc())
+    ):
+        off[t.guide_id] = t  # the soonest wins (read last)
+    return render_template(
+        "admin/guides.html",
+        guides=guides,
+        off={gid: assignments.describe_time_off(org, t) for gid, t in off.items()},
+        off_now={gid for gid, t in off.items() if t.starts_at <= now},
+    )
+
+
+@admin_bp.get("/guides/<int:guide_id>")
+@requires()
+def guide_page(guide_id: int) -> ResponseReturnValue:
+    org = current_org()
+    guide = _guide(guide_id)
+    now = utcnow()
+    live = (DepartureStatus.OPEN, DepartureStatus.CLOSED, DepartureStatus.STARTED)
+    offered = select(GuideAssignment.departure_id).where(
+        GuideAssignment.guide_id == guide.id, GuideAssignment.status == AssignmentStatus.OFFERED
+    )
+    coming = list(
+        db.session.scalars(
+            select(Departure)
+            .where(
+                Departure.organization_id == org.id,
+                (Departure.guide_id == guide.id) | Departure.id.in_(offered),
+                Departure.status.in_(live),
+                Departure.ends_at > now,
+                Departure.starts_at < now + timedelta(days=COMING_DAYS),
+            )
+            .order_by(Departure.starts_at)
+        )
+    )
+    time_off = assignments.guide_time_off(db.session, guide, now)
+    today = org.local(now).date()
+    return render_template(
+        "admin/guide.html",
+        guide=guide,
+        coming=coming,
+        coming_days=COMING_DAYS,
+        time_off=[(t, assignments.describe_time_off(org, t)) for t in time_off],
+        clashes={
+            d.id
+            for d in coming
+            for t in time_off
+            if t.starts_at < d.ends_at and t.ends_at > d.starts_at
+        },
+        today=today,
+        now=now,
+    )
+
+
+def _day(name: str, default: date | None = None) -> date:
+    raw = (request.form.get(name) or "").strip()
+    if not raw and default is not None:
+        return default
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date like 2027-01-31")
+    if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+        abort(400, f"{name} must be a date between 2000 and 2100")
+    return value
+
+
+def _time(name: str) -> time | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a time like 09:30")
+
+
+@admin_bp.post("/guides/<int:guide_id>/time-off")
+@requires("departures")
+def guide_time_off_add(guide_id: int) -> ResponseReturnValue:
+    org = current_org()
+    guide = _guide(guide_id)
+    first = _day("first")
+    span = assignments.time_off_span(org, first, _day("last", first), _time("start"), _time("end"))
+    back = url_for("admin.guide_page", guide_id=guide.id)
+
+    def done(result: tuple[GuideTimeOff, list[Departure]]) -> str:
+        off, affected = result
+        said = f"{guide.name} is {assignments.describe_time_off(org, off)}."
+        if affected:
+            trips = ", ".join(f"{d.code} ({local_time(org, d.starts_at)})" for d in affected)
+            flash(
+                f"Still {guide.name}'s in that time: {trips}. Replace them on each "
+                "departure's page.",
+                "error",
+            )
+        return said
+
+    return run(
+        lambda: assignments.add_time_off(
+            db.session,
+            org,
+            guide,
+            *span,
+            utcnow(),
+            reason=form_text("reason", 200),
+            staff_id=staff().id,
+        ),
+        done,
+        back,
+    )
+
+
+@admin_bp.post("/guides/<int:guide_id>/time-off/<int:off_id>/delete")
+@requires("departures")
+def guide_time_off_delete(guide_id: int, off_id: int) -> ResponseReturnValue:
+    org = current_org()
+    guide = _guide(guide_id)
+    off: GuideTimeOff = scoped(db.session.get(GuideTimeOff, off_id))
+    if off.guide_id != guide.id:
+        abort(404)
+    said = assignments.describe_time_off(org, off).removeprefix("off ")
+    return run(
+        lambda: assignments.remove_time_off(db.session, off),
+        f"{guide.name}: removed the time off ({said}).",
+        url_for("admin.guide_page", guide_id=guide.id),
+    )
