@@ -77,6 +77,10 @@ class Config:
         # The in-process sweep thread is for the embedded default only; production
         # runs the sweep from the RQ scheduler.
         self.RUN_INPROCESS_SCHEDULER = env.get("RUN_INPROCESS_SCHEDULER", "1") == "1"
+        # 1 when the SMS numbers' Messaging Service has Twilio's Advanced Opt-Out: an opt-out
+        # then comes with OptOutType=STOP, and any other word (CANCEL, once dropped from its
+        # opt-out list) is the customer's to say (docs/conversations.md).
+        self.TWILIO_ADVANCED_OPT_OUT = env.get("TWILIO_ADVANCED_OPT_OUT", "0") == "1"
         self.TESTING = False
         # Admin sessions: cookie only over HTTPS when served over HTTPS, never readable by
         # scripts, and ending after 8 idle hours (24 hours at most, see admin/auth.py).

@@ -50,6 +50,7 @@ class Inbound:
     media_types: tuple[str, ...] = ()  # each file's content type, as Twilio says
     location: str | None = None  # a shared pin, as text with a map link
     tap: str | None = None  # a tapped WhatsApp button's or list row's payload
+    opt_out_type: str | None = None  # Twilio's OptOutType: STOP, START or HELP
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ def handle_inbound(
         from_guide=sender.guide_id is not None,
         customer=sender.customer,
         conversation=sender.conversation,
+        channel=msg.channel,
+        opt_out_type=msg.opt_out_type,
+        advanced_opt_out=config.TWILIO_ADVANCED_OPT_OUT,
     )
     route = states.route(reading)
     if route.handler == states.GUIDE_COMMAND:

@@ -3,15 +3,18 @@ opting out and in, HELP, starting over; and the silence owed to someone who opte
 
 from __future__ import annotations
 
+from bot import keywords
 from bot.replies import menu_text
 from bot.states import State
 from bot.turn import Turn
-from models import ConversationStatus
-from services import conversation_states
+from models import ConversationStatus, TaskPriority
+from services import conversation_states, tasks
 
 
 def opt_out(turn: Turn) -> None:
     turn.customer.opted_out, turn.customer.opted_out_at = True, turn.now
+    if turn.reading.keyword == keywords.CANCEL:
+        _may_mean_the_booking(turn)
     # On SMS, Twilio blocks the number and confirms by itself; WhatsApp is ours to do.
     if turn.conversation.channel != "sms":
         turn.say(
@@ -21,6 +24,23 @@ def opt_out(turn: Turn) -> None:
                 organization=turn.org.name,
             )
         )
+
+
+def _may_mean_the_booking(turn: Turn) -> None:
+    """CANCEL on SMS opts the sender out at Twilio, which then blocks every text to them;
+    someone with a booking may have meant the booking. Nothing is cancelled: a person is
+    asked, urgently, to call them."""
+    booking = tasks.relevant_booking(turn.session, turn.customer, turn.now)
+    if booking is None:
+        return
+    turn.task_for_staff(
+        "opt_out",
+        f"Sent {turn.text.strip()[:20]!r}, which opted them out of our text messages (Twilio "
+        f"blocks every text to them now); they may mean booking {booking.reference}: call "
+        "them. Nothing was cancelled.",
+        booking=booking,
+        priority=TaskPriority.URGENT,
+    )
 
 
 def opt_in(turn: Turn) -> None:

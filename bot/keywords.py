@@ -5,12 +5,21 @@ do is in bot/keyword_answers.py."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-# Twilio's standard opt-out and opt-in keywords (a whole message, any case).
-OPT_OUT = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "STOP ALL"}
+# Twilio's default opt-out keywords on SMS (a whole message, any case): Twilio blocks our
+# texts to the sender and confirms by itself, unless the number's Messaging Service has
+# Advanced Opt-Out with other words (docs/conversations.md#opting-out-and-cancel).
+TWILIO_OPT_OUT = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 )
+OPT_OUT = TWILIO_OPT_OUT | {"STOP ALL"}
 OPT_IN = frozenset({"START", "UNSTOP", "YES START", "OPTIN"})
+# Twilio's OptOutType on an inbound message (sent only with Advanced Opt-Out): what Twilio
+# did with it.
+TWILIO_STOP, TWILIO_START = "STOP", "START"
+# The one opt-out word a customer with a booking often means about the booking.
+CANCEL = "CANCEL"
 # With the words the Portuguese, Spanish, French and German replies ask for ("responda
 # AGENTE", "répondez CONSEILLER", "antworte TEAM", "CONFIRMAR", "BESTÄTIGEN").
 HELP = frozenset({"HELP", "INFO", "AJUDA", "AYUDA", "AIDE", "HILFE"})
@@ -80,6 +89,31 @@ CLEAR_NO = frozenset(
         "NEIN",
     }
 )
+
+
+def opts_out(
+    word: str,
+    *,
+    channel: str,
+    opt_out_type: str | None,
+    advanced_opt_out: bool,
+    has_booking: Callable[[], bool],
+) -> bool:
+    """Whether the message opts the sender out. On SMS Twilio decides, and has already
+    blocked them: its OptOutType says so when Advanced Opt-Out is on (then the words are
+    the Messaging Service's), else its default words do. On WhatsApp nothing blocks
+    anyone, so it is ours to read: CANCEL from someone with a booking is about it."""
+    if channel == "sms":
+        if opt_out_type:
+            return opt_out_type == TWILIO_STOP
+        return not advanced_opt_out and word in OPT_OUT
+    if word not in OPT_OUT:
+        return False
+    return word != CANCEL or not has_booking()
+
+
+def opts_in(word: str, opt_out_type: str | None) -> bool:
+    return word in OPT_IN or opt_out_type == TWILIO_START
 
 
 def keyword(text: str) -> str:

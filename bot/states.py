@@ -41,11 +41,12 @@ Rules, in order; the first that applies answers the message:
      (from here on, the message's tour, dates and party are kept first)
  25. asks a question (answered from the catalog, or passed to a person) -> answer_questions
  26. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 27. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 27. names the tour a question was about -> answer_questions
- 28. an enquiry that names a tour and a day: that day's departures -> check_availability
- 29. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 30. the table: (state, intent), else the intent in any state -> the table
+ 28. names the tour a question was about -> answer_questions
+ 29. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 30. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 31. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -172,14 +173,16 @@ The graph: where a message moves a conversation (by which handlers):
         tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
         (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
         take_party, tap_departure, tap_hold)
-  questions, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (check_availability), full (check_availability), held (check_availability),
-        idle (check_availability, lead_details), need_party (check_availability), need_tour
-        (check_availability), questions (check_availability)
-  need_tour, also -> choosing (check_availability), confirm_change (check_availability),
-        confirming (check_availability), full (check_availability), held (check_availability),
-        idle (check_availability), need_party (check_availability), need_tour
-        (check_availability), questions (check_availability)
+  idle, also -> confirm_cancel (cancel_request)
+  questions, also -> choosing (check_availability), confirm_cancel (cancel_request),
+        confirm_change (check_availability), confirming (check_availability), full
+        (check_availability), held (check_availability), idle (check_availability,
+        lead_details), need_party (check_availability), need_tour (check_availability),
+        questions (check_availability)
+  need_tour, also -> choosing (check_availability), confirm_cancel (cancel_request),
+        confirm_change (check_availability), confirming (check_availability), full
+        (check_availability), held (check_availability), idle (check_availability), need_party
+        (check_availability), need_tour (check_availability), questions (check_availability)
   choosing, also -> choosing (check_availability), confirm_change (check_availability,
         move_request, revise), confirming (check_availability, choose_departure, revise), full
         (check_availability, choose_departure, revise), held (check_availability), idle
@@ -201,7 +204,7 @@ The graph: where a message moves a conversation (by which handlers):
         join_waitlist, reschedule_request, revise), moving (move_request), need_party
         (check_availability, full_option, revise), need_tour (check_availability), questions
         (check_availability, full_option, revise)
-  held, also -> (stays)
+  held, also -> confirm_cancel (cancel_request)
   handoff, only -> handoff (urgent_handoff), idle (start_over)
   confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates),
         confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
@@ -266,6 +269,10 @@ class Facts(Protocol):
     @property
     def keyword(self) -> str: ...  # the whole message, upper case, no punctuation
     @property
+    def opts_out(self) -> bool: ...  # an opt-out (keywords.opts_out: on SMS, Twilio's)
+    @property
+    def opts_in(self) -> bool: ...
+    @property
     def opted_out(self) -> bool: ...
     @property
     def state(self) -> State: ...  # HANDOFF whenever a person has taken over
@@ -283,6 +290,8 @@ class Facts(Protocol):
     def party_given(self) -> bool: ...
     @property
     def answers_how_many(self) -> bool: ...  # a bare "4" just after "how many people?"
+    @property
+    def has_booking(self) -> bool: ...  # a booking or hold of theirs still to come
     @property
     def booking_request(self) -> str | None: ...  # "add one more person": bot.booking_words
     @property
@@ -366,8 +375,10 @@ RULES: tuple[Rule, ...] = (
     # logged without a conversation. Everyone else is a customer.
     Rule("from a guide's phone: a guide command", GUIDE_COMMAND, lambda m: m.from_guide),
     # Words that act before any understanding (bot/keywords.py).
-    Rule("STOP and the other opt-out words", "opt_out", lambda m: m.keyword in keywords.OPT_OUT),
-    Rule("START: subscribed again", "opt_in", lambda m: m.keyword in keywords.OPT_IN),
+    # On SMS Twilio has already blocked an opt-out (its words, or its OptOutType); on
+    # WhatsApp, CANCEL from someone with a booking is about the booking (below).
+    Rule("STOP and the other opt-out words", "opt_out", lambda m: m.opts_out),
+    Rule("START: subscribed again", "opt_in", lambda m: m.opts_in),
     Rule("opted out: nothing else is said", "stay_silent", lambda m: m.opted_out),
     Rule("HELP", "send_help", lambda m: m.keyword in keywords.HELP),
     Rule("MENU / RESTART: start over", "start_over", lambda m: m.keyword in keywords.RESET),
@@ -469,7 +480,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "a complaint waits for a person: cancelling waits too",
         "complaint_pending",
-        lambda m: m.intent == "cancel_booking" and m.awaiting_person,
+        lambda m: (
+            (m.intent == "cancel_booking" or m.keyword == keywords.CANCEL) and m.awaiting_person
+        ),
+    ),
+    # Not an opt-out here (WhatsApp; SMS with CANCEL dropped from Advanced Opt-Out).
+    Rule(
+        "CANCEL alone, from someone with a booking",
+        "cancel_request",
+        lambda m: m.keyword == keywords.CANCEL and m.has_booking,
+        states=_in(State.IDLE, State.QUESTIONS, State.NEED_TOUR, State.HELD),
     ),
     Rule(
         "names the tour a question was about",

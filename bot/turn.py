@@ -125,8 +125,15 @@ class Reading:
         from_guide: bool = False,
         customer: Customer | None = None,
         conversation: Conversation | None = None,
+        channel: str = "whatsapp",
+        opt_out_type: str | None = None,
+        advanced_opt_out: bool = False,
     ) -> None:
         self.session, self.org, self.nlu, self.now = session, org, nlu, now
+        self.channel = channel
+        # Twilio's OptOutType (STOP, START, HELP): what it did, with Advanced Opt-Out only.
+        self.opt_out_type = opt_out_type
+        self.advanced_opt_out = advanced_opt_out
         self.text, self.media, self.location = text, media, location
         self.tap_payload = tap  # a tapped button's or list row's payload (ours or not)
         self.from_guide = from_guide
@@ -143,6 +150,20 @@ class Reading:
     @cached_property
     def keyword(self) -> str:
         return keywords.keyword(self.text)
+
+    @cached_property
+    def opts_out(self) -> bool:
+        return keywords.opts_out(
+            self.keyword,
+            channel=self.channel,
+            opt_out_type=self.opt_out_type,
+            advanced_opt_out=self.advanced_opt_out,
+            has_booking=lambda: self.has_booking,
+        )
+
+    @property
+    def opts_in(self) -> bool:
+        return keywords.opts_in(self.keyword, self.opt_out_type)
 
     @property
     def opted_out(self) -> bool:

@@ -360,3 +360,72 @@ def test_a_person_asked_for_mid_quote_gets_an_enquiry_reference_and_a_rep(
     assert "Sarah Lee" in reply or "Ben Carter" in reply  # the rep, by name
     [alert] = [b for bodies in staff_texts(chat).values() for b in bodies]
     assert "LD-" in alert and "Sunset Tour" in alert and "2 people" in alert
+
+
+def _sms(client: FlaskClient, factory: sessionmaker[Session], text: str, **extra: str) -> str:
+    from cli.chat import post_inbound
+
+    chat = Chat(client, factory, phone=PHONE, name="Tom", whatsapp=False)
+    form = chat.form(text)
+    form.update(extra)
+    status, replies = post_inbound(client, form, AUTH_TOKEN, BASE_URL)
+    assert status == 200
+    return "\n".join(replies)
+
+
+def opted_out(factory: sessionmaker[Session]) -> bool:
+    from models import Customer
+
+    with factory() as s:
+        return s.scalars(select(Customer.opted_out).where(Customer.phone == PHONE)).one()
+
+
+@pytest.mark.parametrize("extra", [{}, {"OptOutType": "STOP"}])
+def test_cancel_by_sms_opts_out_at_twilio_so_a_person_is_asked_to_call_and_nothing_is_cancelled(
+    client: FlaskClient, factory: sessionmaker[Session], extra: dict[str, str]
+) -> None:
+    ref = paid_booking(factory, starts_in=timedelta(days=5))
+    # Twilio's default opt-out word: it has blocked our texts, so no reply can reach them.
+    assert _sms(client, factory, "CANCEL", **extra) == ""
+    assert opted_out(factory)
+    assert status_of(factory, ref) == BookingStatus.CONFIRMED
+    [task] = tasks_of(factory)
+    assert task.priority == TaskPriority.URGENT and task.kind == "opt_out"
+    assert ref in task.title and "call" in task.title and "Nothing was cancelled" in task.title
+    texts = [b for bodies in staff_texts(Chat(client, factory)).values() for b in bodies]
+    assert any(ref in t and "URGENT" in t for t in texts), texts
+
+
+def test_stop_by_sms_or_cancel_without_a_booking_opt_out_without_a_task(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    assert _sms(client, factory, "cancel") == ""
+    assert opted_out(factory) and not tasks_of(factory)
+
+
+def test_cancel_on_whatsapp_from_someone_with_a_booking_asks_about_the_booking(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    ref = paid_booking(factory, starts_in=timedelta(days=10))
+    chat.say("hi")  # (a first message of one word not in any list is read as French)
+    reply = chat.say("CANCEL")
+    assert ref in reply and "Reply YES" in reply, reply  # the refund stated, nothing done
+    assert not opted_out(factory)
+    assert status_of(factory, ref) == BookingStatus.CONFIRMED
+
+
+def test_with_advanced_opt_out_twilio_s_opt_out_type_decides(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    from extensions import app_config
+
+    app_config(client.application).TWILIO_ADVANCED_OPT_OUT = True
+    ref = paid_booking(factory, starts_in=timedelta(days=10))
+    _sms(client, factory, "hello")
+    # CANCEL dropped from the Messaging Service's opt-out words: it is about the booking.
+    reply = _sms(client, factory, "Cancel")
+    assert ref in reply and "Reply YES" in reply, reply
+    assert not opted_out(factory)
+    # Its own opt-out word, in whatever language: Twilio says STOP.
+    assert _sms(client, factory, "PARAR", OptOutType="STOP") == ""
+    assert opted_out(factory)

@@ -137,6 +137,24 @@ class Said:
     offer: bool | None = None
     answers_how_many: bool = False  # a bare number just after "how many people?"
     booking_request: str | None = None  # bot.booking_words's kind, read against a booking
+    has_booking: bool = False
+    channel: str = "whatsapp"
+    opt_out_type: str | None = None  # Twilio's OptOutType
+    advanced_opt_out: bool = False
+
+    @property
+    def opts_out(self) -> bool:
+        return keywords.opts_out(
+            self.keyword,
+            channel=self.channel,
+            opt_out_type=self.opt_out_type,
+            advanced_opt_out=self.advanced_opt_out,
+            has_booking=lambda: self.has_booking,
+        )
+
+    @property
+    def opts_in(self) -> bool:
+        return keywords.opts_in(self.keyword, self.opt_out_type)
 
     @property
     def clear_yes(self) -> bool:
@@ -206,6 +224,26 @@ def test_words_silence_and_attachments_decide_without_the_nlu() -> None:
     assert handler(Said("STOP", from_guide=True)) == states.GUIDE_COMMAND
     assert handler(Said("stop!", state=State.HANDOFF)) == "opt_out"
     assert handler(Said("START", opted_out=True)) == "opt_in"
+    assert handler(Said("revoke", channel="sms")) == "opt_out"  # Twilio's word too
+
+
+def test_cancel_alone_is_an_opt_out_only_where_twilio_made_it_one() -> None:
+    fallback = understood("nlu_fallback")
+    # SMS: Twilio has blocked the sender whatever they meant (the handler tells staff).
+    assert handler(Said("CANCEL", channel="sms", has_booking=True)) == "opt_out"
+    assert handler(Said("Stop", channel="sms", opt_out_type="STOP")) == "opt_out"
+    # Advanced Opt-Out with CANCEL dropped: no OptOutType, so the booking's cancellation.
+    cancel = Said("cancel", channel="sms", has_booking=True, advanced_opt_out=True, nlu=fallback)
+    assert handler(cancel) == "cancel_request"
+    # ... and whatever word its Messaging Service opts out with, by its OptOutType.
+    assert handler(Said("PARAR", channel="sms", opt_out_type="STOP")) == "opt_out"
+    assert handler(Said("ARRANCAR", channel="sms", opt_out_type="START")) == "opt_in"
+    # WhatsApp: nothing blocks them, so CANCEL from someone with a booking is about it.
+    assert handler(Said("CANCEL", has_booking=True, nlu=fallback)) == "cancel_request"
+    assert handler(Said("CANCEL")) == "opt_out"
+    # A quote in progress: not the booking's cancellation.
+    said = Said("cancel", State.CONFIRMING, has_booking=True, nlu=fallback)
+    assert handler(said) != "cancel_request"
     assert handler(Said("HELP", opted_out=True)) == "stay_silent"
     assert handler(Said("help", state=State.HANDOFF)) == "send_help"
     assert handler(Said("Menu", state=State.HANDOFF)) == "start_over"

@@ -181,6 +181,7 @@ def inbound_message() -> Response:
         media_types=media_types,
         location=shared_location(form),
         tap=tapped(form),
+        opt_out_type=(form.get("OptOutType") or "").strip().upper()[:20] or None,
     )
     sender = find_sender(db.session, msg, to_channel)
     if sender is None:
