@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -34,7 +35,15 @@ class Organization(TimestampMixin, Base):
 
     @property
     def settings(self) -> OrganizationSettings:
-        return OrganizationSettings.model_validate(self.settings_json or {})
+        # Read a dozen times a message (every price checks the deposit and early bird):
+        # validated again only when the stored settings differ from those last validated.
+        raw = self.settings_json or {}
+        cached = self.__dict__.get("_settings_cache")
+        if cached is not None and cached[0] == raw:
+            return cast(OrganizationSettings, cached[1])
+        settings = OrganizationSettings.model_validate(raw)
+        self.__dict__["_settings_cache"] = (copy.deepcopy(raw), settings)
+        return settings
 
     @property
     def tz(self) -> ZoneInfo:

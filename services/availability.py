@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -56,8 +56,10 @@ def search(
     date_to: date | None = None,
     party: Mapping[str, Any] | None = None,
     limit: int | None = None,
+    order: Callable[[Departure], Any] | None = None,
 ) -> list[AvailableDeparture]:
-    """Open, future departures with room for the whole party, soonest first.
+    """Open, future departures with room for the whole party, soonest first (or in the
+    `order` given: then only as many are priced as the limit needs).
 
     With no dates it searches from now for MAX_RANGE_DAYS. Departures the party cannot be
     priced for (a child on an adults-only tour) are left out; a departure is never offered
@@ -76,6 +78,8 @@ def search(
         return []
 
     departures = _open_departures(session, org, tour, start, end)
+    if order is not None:
+        departures.sort(key=order)  # stable: soonest first among equals
     return _bookable(session, org, now, departures, party, priced_tour=tour, limit=limit)
 
 

@@ -164,8 +164,8 @@ def nearest(
     middle_start, _ = local_day_bounds(org, first, last)
     _, middle_end = local_day_bounds(org, last, last)
 
-    def distance(item: AvailableDeparture) -> timedelta:
-        at = item.departure.starts_at
+    def distance(departure: Departure) -> timedelta:
+        at = departure.starts_at
         if at < middle_start:
             return middle_start - at
         return max(at - middle_end, timedelta(0))
@@ -174,11 +174,19 @@ def nearest(
     for window in NEAREST_WINDOWS:
         date_from = max(first - timedelta(days=window.days), today)
         date_to = last + timedelta(days=window.days)
+        # Nearest first, so only the ones shown are priced (every departure of the window
+        # was, for a "see other dates" line under each full one).
         found = search(
-            session, org, now, tour=tour, date_from=date_from, date_to=date_to, party=party
+            session,
+            org,
+            now,
+            tour=tour,
+            date_from=date_from,
+            date_to=date_to,
+            party=party,
+            limit=limit,
+            order=distance,
         )
-        found.sort(key=distance)
-        found = found[:limit]
         if len(found) >= limit:
             break
     return found

@@ -220,11 +220,15 @@ def book_and_pay(c: Customer, tour: str = "sunset tour", adults: int = 2) -> str
 
 
 def hold_and_pay(c: Customer, offered: str, adults: int) -> str | None:
-    """From the bot's answer to a request: picks a departure (taps a row, or types 1),
-    sometimes changes the party first, holds (taps Hold seats, or types yes) and pays by
-    the link, as most do. On WhatsApp some tap the Hold button again afterwards."""
+    """From the bot's answer to a request: picks a departure (taps a row, or the nearest
+    date to a full one, or types 1), sometimes changes the party first, holds (taps Hold
+    seats, or types yes) and pays by the link, as most do. On WhatsApp some tap the Hold
+    button again afterwards."""
     quote = offered
-    if c.offers("dep"):
+    if c.offers("near"):  # the date asked is full: its nearest one
+        c.pause()
+        quote = c.tap("near")
+    elif c.offers("dep"):
         c.pause()
         quote = c.tap("dep")
     elif "1)" in offered:
