@@ -43,7 +43,15 @@ MIN_WORDS_FOR_A_PERSON = 3  # "lol?" is not a question for the rep
 ABOUT_A_TOUR = re.compile(
     r"^\s*(?:hi\W+|hello\W+)?(?:can you |could you |pls |please )?(?:tell me (?:more )?about|"
     r"(?:more )?info(?:rmation)? (?:on|about|for)|details (?:of|on|about|for)|"
-    r"what(?:'s| is) the\b.*\blike)",
+    r"what(?:'s| is) the\b.*\blike|"
+    # pt / es / fr / de
+    r"(?:mais )?informa[cç](?:ão|ao|ões|oes|ión|ion|iones)? (?:sobre|del?|do|da)|"
+    r"(?:fala|fale|conta|conte)(?:-me)? (?:mais )?(?:sobre|do|da)|"
+    r"(?:cu[eé]ntame|h[aá]blame|dime) (?:m[aá]s )?(?:sobre|del?)|"
+    r"(?:plus d'|des )?infos? (?:sur|pour)|"
+    r"(?:parlez|dites|parle|dis)[- ]moi (?:plus )?(?:de|du|sur)|"
+    r"(?:mehr )?infos? (?:zu|über|ueber|uber)|"
+    r"erz[aä]hl(?:en sie)? (?:mir )?(?:mehr )?(?:von|über))",
     re.IGNORECASE,
 )
 
@@ -64,15 +72,22 @@ class Understanding:
     rest_result: ParseResult | None = None
 
 
-def index_for(session: Session, org: Organization) -> knowledge.KnowledgeIndex:
+def index_for(
+    session: Session, org: Organization, language: str | None = "en"
+) -> knowledge.KnowledgeIndex:
+    """The organization's knowledge, for questions in the customer's language."""
+    language = knowledge.language_of(language)
+
     def build() -> knowledge.KnowledgeIndex:
         rows = session.execute(
             select(Tour.slug, Tour.faq).where(Tour.organization_id == org.id, Tour.active)
         ).all()
-        return knowledge.build_index(org.faq or [], [(slug, faq or []) for slug, faq in rows])
+        return knowledge.build_index(
+            org.faq or [], [(slug, faq or []) for slug, faq in rows], language
+        )
 
     # Keyed by when the organization last changed: a catalog import changes it.
-    return knowledge.cached_index((org.id, str(org.updated_at)), build)
+    return knowledge.cached_index((org.id, f"{org.updated_at} {language}"), build)
 
 
 def _without_tour_names(text: str, result: ParseResult) -> str:
@@ -125,12 +140,7 @@ def understand(reading: Reading) -> Understanding:
     parts = knowledge.clauses(text)
     if not parts or (reading.media and not text.rstrip().endswith("?")):
         return Understanding()  # words with a file describe the file
-    if (reading.language or "en") != "en":
-        # The question reader (clauses, question words, the FAQ's phrasings) knows English
-        # only so far: in other languages a booking request with a "?" was taken for a
-        # question nobody could answer. Those conversations keep the request handlers.
-        return Understanding()
-    index = index_for(reading.session, reading.org)
+    index = index_for(reading.session, reading.org, reading.language)
     context_tour = (reading.conversation.slots or {}).get("tour") if reading.conversation else None
     # "is dinner included? we want the sunset tour saturday": the tour of the whole message.
     context_tour = reading.result.entity("tour") or context_tour
@@ -184,7 +194,7 @@ def answer_questions(turn: Turn) -> None:
     questions = list(understanding.questions)
     if not questions and pending and turn.tour() is not None:
         # "Which tour is it about?" answered with a tour's name.
-        index = index_for(turn.session, turn.org)
+        index = index_for(turn.session, turn.org, turn.reading.language)
         slug = turn.tour().slug  # type: ignore[union-attr]
         questions = [Question(pending, index.search(pending, tour=slug), slug)]
     turn.remember(question=None)
@@ -268,7 +278,9 @@ def _answer(turn: Turn, question: Question) -> None:
         text = _topic_answer(turn, entry.topic, tour, question.text)
         if text:
             said.append(text)
-            if entry.topic == knowledge.DISCOUNT and not _childrens_price(tour, question.text):
+            if entry.topic == knowledge.DISCOUNT and not _childrens_price(
+                tour, question.text, turn.reading.language
+            ):
                 name = _task(turn, "follow_up", "Asks about a discount", question.text)
                 said.append(_person_will(voice, name, follow_up=True))
     if said:
@@ -522,15 +534,18 @@ def _policy(turn: Turn, tour: Tour | None) -> str:
     return text
 
 
-def _childrens_price(tour: Tour | None, asked: str) -> bool:
+def _childrens_price(tour: Tour | None, asked: str, language: str | None) -> bool:
     """ "a kids discount?": the children's price is the answer."""
-    words = set(knowledge.stems(asked))
-    return tour is not None and tour.tier("child") is not None and bool(words & {"kid", "child"})
+    return (
+        tour is not None
+        and tour.tier("child") is not None
+        and knowledge.mentions_children(asked, knowledge.language_of(language))
+    )
 
 
 def _discounts(turn: Turn, tour: Tour | None, asked: str) -> str:
     voice = turn.voice
-    if _childrens_price(tour, asked):
+    if _childrens_price(tour, asked, turn.reading.language):
         assert tour is not None
         return replies.prices_line(voice, turn.org.currency, tour)
     lines = []

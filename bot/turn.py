@@ -221,8 +221,10 @@ class Reading:
         return self.result.intent
 
     def parse(self, text: str) -> ParseResult:
-        """Another text read in this message's context (a sentence of it)."""
-        return self.nlu.parse(text, context_for_org(self.session, self.org, self.now))
+        """Another text read in this message's context (a sentence of it), in its language."""
+        return self.nlu.parse(
+            text, context_for_org(self.session, self.org, self.now, self.language or "en")
+        )
 
     def focus(self, result: ParseResult) -> None:
         """From here on the turn handles this part of the message (the request after its

@@ -49,8 +49,15 @@ def demo_vocabulary() -> TourVocabulary:
 
     catalog = yaml.safe_load(render_demo_catalog(EVAL_NOW.date()))
     return TourVocabulary.from_tours(
-        (t["slug"], t["name"], t.get("aliases", [])) for t in catalog["tours"]
+        (t["slug"], t["name"], _names(t.get("aliases", []))) for t in catalog["tours"]
     )
+
+
+def _names(aliases: list[str] | dict[str, list[str]]) -> list[str]:
+    """A tour's aliases: a list, or every language's of a map."""
+    if isinstance(aliases, dict):
+        return [name for names in aliases.values() for name in names]
+    return list(aliases)
 
 
 def eval_context(language: str = "en") -> ParseContext:

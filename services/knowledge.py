@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
+import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
+
+from services import knowledge_words
 
 # Topics answered from a tour's details (the catalog's `details` keys).
 INCLUDED = "included"  # included and not_included, answered together
@@ -64,8 +70,9 @@ TOUR_TOPICS = frozenset(
 # Sunday?"): answered as knowledge only when the message is not a request.
 REQUEST_TOPICS = frozenset({PRICES, DEPARTURES})
 
-# The phrasings of the built-in topics, in the languages the product speaks. Each is a
-# keyword set: every stem of it should be in the question.
+# The phrasings of the built-in topics in English (the other languages' are in
+# services/knowledge_words.py). Each is a keyword set: every stem of it should be in the
+# question.
 BUILTIN: dict[str, tuple[str, ...]] = {
     INCLUDED: (
         "included",
@@ -89,18 +96,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "hidden costs",
         "not included",
         "tips",
-        # pt / es / fr / de
-        "incluído",
-        "almoço",
-        "comida",
-        "incluido",
-        "almuerzo",
-        "inclus",
-        "déjeuner",
-        "repas",
-        "inklusive",
-        "mittagessen",
-        "essen",
     ),
     BRING: (
         "bring",
@@ -121,14 +116,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "hiking shoes",
         "walking shoes",
         "backpack",
-        "levar",
-        "roupa",
-        "llevar",
-        "ropa",
-        "apporter",
-        "vêtements",
-        "mitbringen",
-        "kleidung",
     ),
     ACCESSIBILITY: (
         "wheelchair",
@@ -151,10 +138,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "how much walking",
         "walk far",
         "knees",
-        "cadeira de rodas",
-        "silla de ruedas",
-        "fauteuil roulant",
-        "rollstuhl",
     ),
     MIN_AGE: (
         "age",
@@ -178,14 +161,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "granddaughter",
         "my boy",
         "my girl",
-        "idade",
-        "crianças",
-        "edad",
-        "niños",
-        "âge",
-        "enfants",
-        "alter",
-        "kinder",
     ),
     PICKUP: (
         "pickup",
@@ -197,11 +172,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "shuttle",
         "dropoff",
         "pick us up",
-        "buscar",
-        "traslado",
-        "recoger",
-        "hôtel",
-        "abholung",
     ),
     WEATHER: (
         "rain",
@@ -213,11 +183,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "cold",
         "wet",
         "cloudy",
-        "chuva",
-        "lluvia",
-        "pluie",
-        "regen",
-        "wetter",
     ),
     DESCRIPTION: (
         "tell me about",
@@ -246,11 +211,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "refund if cancel",
         "money back if cancel",
         "cancel free",
-        "política de cancelamento",
-        "política de cancelación",
-        "politique d'annulation",
-        "stornobedingungen",
-        "stornierung",
     ),
     PRICES: (
         "price",
@@ -263,10 +223,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "price for children",
         "adult price",
         "fee",
-        "preço",
-        "precio",
-        "prix",
-        "preis",
     ),
     DURATION: (
         "how long",
@@ -278,11 +234,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "when does it end",
         "end time",
         "finish",
-        "quanto tempo",
-        "duración",
-        "durée",
-        "dauer",
-        "wie lange",
     ),
     MEETING_POINT: (
         "meeting point",
@@ -294,10 +245,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "address",
         "where is it",
         "how do i get there",
-        "ponto de encontro",
-        "punto de encuentro",
-        "point de rendez-vous",
-        "treffpunkt",
     ),
     DEPARTURES: (
         "next departure",
@@ -313,10 +260,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "every day",
         "dates",
         "timetable",
-        "horário",
-        "horario",
-        "horaire",
-        "uhrzeit",
     ),
     DISCOUNT: (
         "discount",
@@ -332,10 +275,6 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "group discount",
         "group rate",
         "special offer",
-        "desconto",
-        "descuento",
-        "réduction",
-        "rabatt",
     ),
 }
 
@@ -444,8 +383,47 @@ def stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> list[str]:
+# The languages read with a Snowball stemmer (English keeps the light stripper above, which
+# its phrasings and thresholds were tuned with).
+SNOWBALL = {"pt": "portuguese", "es": "spanish", "fr": "french", "de": "german"}
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its word while it works
+_LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def language_of(language: str | None) -> str:
+    """The language a text is read in here: one with a stemmer, else English."""
+    return language if language in SNOWBALL else "en"
+
+
+@cache
+def _stemmer(language: str) -> Any:
+    return snowballstemmer.stemmer(SNOWBALL[language])
+
+
+def plain(word: str) -> str:
+    """The word without accents: customers on phones often leave them out."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+@lru_cache(maxsize=50_000)
+def foreign_stem(word: str, language: str) -> str | None:
+    """The Snowball stem of a word without its accents; None for a word that says nothing
+    ("o", "est-ce", "kann")."""
+    word = plain(word.lower())
+    if len(word) < 2 or word in knowledge_words.STOPWORDS[language]:
+        return None
+    with _STEMMER_LOCK:
+        return str(_stemmer(language).stemWord(word))
+
+
+def stems(text: str, language: str = "en") -> list[str]:
     """The stems of a text's content words, in order."""
+    if language in SNOWBALL:
+        found = [foreign_stem(w, language) for w in _LETTERS.findall(text)]
+        out = [w for w in found if w]
+        if knowledge_words.AGE.search(text):
+            out.append("yo")  # "criança de 5 anos": an age is asked
+        return out
     text = text.lower().replace("\u2019", "'")
     for pattern, joined in _JOINED:
         text = pattern.sub(joined, text)
@@ -494,17 +472,20 @@ class KnowledgeIndex:
     _vocabulary: list[str] = field(default_factory=list)
     _unknown_weight: float = 1.0
     _general: frozenset[str] = frozenset()
+    language: str = "en"  # what the questions and the phrasings are read in
 
     @classmethod
-    def build(cls, items: Iterable[tuple[Entry, Sequence[str]]]) -> KnowledgeIndex:
-        index = cls()
+    def build(
+        cls, items: Iterable[tuple[Entry, Sequence[str]]], language: str = "en"
+    ) -> KnowledgeIndex:
+        index = cls(language=language_of(language))
         raw: list[tuple[int, frozenset[str]]] = []
         for entry, phrasings in items:
             number = len(index.entries)
             index.entries.append(entry)
             words: set[str] = set()
             for phrasing in phrasings:
-                found = frozenset(stems(phrasing))
+                found = frozenset(stems(phrasing, index.language))
                 if found:
                     raw.append((number, found))
                     words |= found
@@ -522,7 +503,8 @@ class KnowledgeIndex:
             for word in found:
                 index._postings.setdefault(word, []).append(position)
         index._vocabulary = sorted(index._idf)
-        index._general = frozenset(stems(GENERAL_WORDS))
+        general = knowledge_words.GENERAL.get(index.language, GENERAL_WORDS)
+        index._general = frozenset(stems(general, index.language))
         if index._idf:
             index._unknown_weight = sum(index._idf.values()) / len(index._idf)
         return index
@@ -553,7 +535,7 @@ class KnowledgeIndex:
         An entry is asked when one of its phrasings is covered (MATCH_AT); the answers
         together must explain most of the question (QUESTION_COVER): "can I bring my dog?"
         is not answered by what to bring."""
-        asked_words = list(dict.fromkeys(stems(text)))
+        asked_words = list(dict.fromkeys(stems(text, self.language)))
         if not asked_words:
             return []
         known = {w: self._known(w) for w in asked_words}
@@ -602,19 +584,25 @@ class KnowledgeIndex:
         return out
 
 
-def _phrasings(q: Any) -> list[str]:
-    """A FAQ's q: a phrasing, a list of them, or a map language -> list."""
+def _phrasings(q: Any, language: str | None = None) -> list[str]:
+    """A FAQ's q: a phrasing, a list of them, or a map language -> list. With a language:
+    that language's phrasings when the map has them, else all of them (words such as
+    "voucher" or "vegan" are shared)."""
     if isinstance(q, str):
         return [q]
     if isinstance(q, dict):
+        if language is not None and q.get(language):
+            return _phrasings(q[language])
         return [p for items in q.values() for p in _phrasings(items)]
     return [str(p) for p in q or []]
 
 
-def faq_items(faq: Iterable[dict[str, Any]], tour: str | None) -> list[tuple[Entry, list[str]]]:
+def faq_items(
+    faq: Iterable[dict[str, Any]], tour: str | None, language: str | None = None
+) -> list[tuple[Entry, list[str]]]:
     items = []
     for item in faq:
-        phrasings = _phrasings(item.get("q"))
+        phrasings = _phrasings(item.get("q"), language)
         if not phrasings:
             continue
         items.append(
@@ -627,17 +615,30 @@ def faq_items(faq: Iterable[dict[str, Any]], tour: str | None) -> list[tuple[Ent
 
 
 def build_index(
-    org_faq: Iterable[dict[str, Any]], tours: Iterable[tuple[str, Iterable[dict[str, Any]]]]
+    org_faq: Iterable[dict[str, Any]],
+    tours: Iterable[tuple[str, Iterable[dict[str, Any]]]],
+    language: str = "en",
 ) -> KnowledgeIndex:
-    """The index of an organization: its FAQ, each tour's FAQ (slug, faq), and the
-    built-in topics."""
+    """The index of an organization for questions in one language: its FAQ, each tour's
+    FAQ (slug, faq), and the built-in topics, in that language's phrasings."""
+    language = language_of(language)
+    builtin = knowledge_words.TOPICS.get(language, BUILTIN)
     items: list[tuple[Entry, Sequence[str]]] = [
-        (Entry(topic), phrasings) for topic, phrasings in BUILTIN.items()
+        (Entry(topic), builtin.get(topic, ())) for topic in BUILTIN
     ]
-    items += faq_items(org_faq, None)
+    items += faq_items(org_faq, None, language)
     for slug, faq in tours:
-        items += faq_items(faq, slug)
-    return KnowledgeIndex.build(items)
+        items += faq_items(faq, slug, language)
+    return KnowledgeIndex.build(items, language)
+
+
+def mentions_children(text: str, language: str = "en") -> bool:
+    """ "a kids discount?", "desconto para crianças?": children are asked about."""
+    language = language_of(language)
+    if language == "en":
+        return bool(set(stems(text)) & {"kid", "child"})
+    words = set(stems(knowledge_words.CHILDREN[language], language))
+    return bool(set(stems(text, language)) & words)
 
 
 def local_text(text: Any, languages: Sequence[str]) -> str | None:
@@ -663,6 +664,8 @@ def asked_age(text: str) -> int | None:
         )
     ]
     found += [int(n) for n in re.findall(r"\b(?:aged?|is|are|turns?)\s+(\d{1,2})\b", text.lower())]
+    # "criança de 5 anos", "mi hijo tiene 7 años", "un enfant de 5 ans", "5-jährige Tochter".
+    found += [int(m.group(1)) for m in knowledge_words.AGE.finditer(text)]
     return min(found) if found else None
 
 

@@ -63,7 +63,7 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "pessoas pessoa amanhã amanha hoje queria quero quanto custa vocês vcs você "
         "voce bom boa dia tarde noite tudo bem fixe pode certo combinado "
         "crianças criancas criança adultos reserva reservar passeio vaga vagas lugares "
-        "obrigadão também tambem então entao muito"
+        "obrigadão também tambem então entao muito é levar chover chove chuva preciso pra"
     ),
     "es": _listed(
         "hola gracias sí vale buenas necesito tenéis teneis hay quedan buenos días dias "
@@ -204,7 +204,13 @@ def detect(text: str, *, known: bool = True) -> str | None:
     if confidence >= (SURE if known else SURE_FIRST):
         return code
     # Less sure, but a word of that language agrees.
-    return code if votes.get(code) and confidence >= AGREED else None
+    if votes.get(code) and confidence >= AGREED:
+        return code
+    # lingua is unsure and the only words that belong to one language say which ("e se
+    # chover no ...?": "chover" is Portuguese only).
+    if len(votes) == 1 and confidence < (SURE if known else SURE_FIRST):
+        return next(iter(votes))
+    return None
 
 
 def choose(text: str, offered: Iterable[str], current: str | None) -> str | None:

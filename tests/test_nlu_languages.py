@@ -175,3 +175,47 @@ def test_training_files_are_rasa_projects() -> None:
     for language in NLU_LANGUAGES:
         text = Path(nlu_data(language)).read_text(encoding="utf-8")
         assert text.startswith('version: "3.1"') and "\nnlu:\n" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "tour"),
+    [
+        ("pt", "queria ir ao passeio do pôr do sol no sábado", "sunset-tour"),
+        ("pt", "tem vaga pro por do sol amanha?", "sunset-tour"),
+        ("pt", "quanto custa o passeio gastronomico", "food-tour"),
+        ("pt", "o trekking do evrest em março", "ebc-trek"),
+        ("pt", "visita a pe ao centro historico", "city-walk"),
+        ("es", "quiero el tour del atardecer el sábado", "sunset-tour"),
+        ("es", "la puesta del sol para 2", "sunset-tour"),
+        ("es", "ruta gastronomica mañana", "food-tour"),
+        ("es", "el campo base del everst en marzo", "ebc-trek"),
+        ("es", "el tour a pie por el casco antiguo", "city-walk"),
+        ("fr", "le coucher du soliel samedi", "sunset-tour"),
+        ("fr", "la visite gastronomique demain", "food-tour"),
+        ("fr", "le trek de l'everest en mars", "ebc-trek"),
+        ("fr", "la visite de la vielle ville", "city-walk"),
+        ("de", "die Sonnenuntergangstur am Samstag", "sunset-tour"),
+        ("de", "kulinarische Tour morgen", "food-tour"),
+        ("de", "Everest Basislager im März", "ebc-trek"),
+        ("de", "die Altstadtfuhrung morgen früh", "city-walk"),
+    ],
+)
+def test_tour_names_in_each_language_without_accents_and_with_typos(
+    nlu: NLU, language: str, text: str, tour: str
+) -> None:
+    """The demo catalog's per-language aliases, written as customers type them."""
+    assert read(nlu, language, text)[1].get("tour") == tour
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("pt", "por favor, 2 pessoas no sábado"),
+        ("pt", "a comida está incluída?"),
+        ("es", "por la tarde, somos 3"),
+        ("fr", "pour la soirée, on est deux"),
+        ("de", "am Abend für zwei Personen"),
+    ],
+)
+def test_everyday_words_are_not_tour_names(nlu: NLU, language: str, text: str) -> None:
+    assert "tour" not in read(nlu, language, text)[1]

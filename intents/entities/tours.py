@@ -1,17 +1,21 @@
 """Tour names matched against the organization's tours and aliases, forgiving typos
-("sunset tur", "evrest base camp") with rapidfuzz."""
+("sunset tur", "evrest base camp") with rapidfuzz, in any of the product's languages:
+words are compared in lower case without accents ("por do sol" is the alias "pôr do sol",
+"Sonnenuntergangstur" is "Sonnenuntergangstour"), and the little words of Portuguese,
+Spanish, French and German never begin or end a name."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
-WORD = re.compile(r"[A-Za-z0-9']+")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that never make a tour mention on their own.
 STOPWORDS = frozenset(
     {
@@ -51,9 +55,29 @@ STOPWORDS = frozenset(
         "any",
         "some",
     }
+    # pt / es / fr / de (without accents)
+    | set(
+        """o os as um uma de do da dos das no na nos nas em ao aos para pra com e el la los
+        las un una del al en y le les l du des au aux et a der die das den dem ein eine
+        einer einen und zu zum zur im am mit fur von vom bei""".split()  # noqa: SIM905
+    )
 )
 # Words that name a kind of thing, not a tour: never a match alone.
-GENERIC = frozenset({"tour", "tours", "trip", "trips", "trek", "treks", "walk", "walks"})
+GENERIC = frozenset(
+    """tour tours trip trips trek treks walk walks passeio passeios excursao excursoes
+    excursion excursiones visita visitas visite visites paseo paseos balade ausflug
+    ausfluge fuhrung tur""".split()  # noqa: SIM905
+)
+
+# Kinds English puts after the name only ("walk city" is no name).
+ENGLISH_KINDS = frozenset({"trip", "trips", "walk", "walks"})
+
+
+@cache
+def plain(word: str) -> str:
+    """Lower case without accents: customers on phones drop them."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 MAX_WORDS = 150
 WORD_BONUS = 6
 
@@ -70,7 +94,7 @@ class TourVocabulary:
         pairs: dict[str, str] = {}
         for slug, name, aliases in tours:
             for phrase in (name, slug.replace("-", " "), *aliases):
-                key = " ".join(WORD.findall(phrase.lower()))
+                key = " ".join(plain(w) for w in WORD.findall(phrase))
                 if key and key not in STOPWORDS | GENERIC:
                     pairs.setdefault(key, slug)
         return cls(tuple(pairs.items()))
@@ -113,11 +137,12 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
     for size in range(min(4, len(words)), 0, -1):
         for i in range(len(words) - size + 1):
             window = words[i : i + size]
-            phrase = " ".join(w.group(0).lower() for w in window)
-            edges = (window[0].group(0).lower(), window[-1].group(0).lower())
+            said = [plain(w.group(0)) for w in window]
+            phrase = " ".join(said)
+            edges = (said[0], said[-1])
             if len(phrase) < 3 or (size > 1 and (edges[0] in STOPWORDS or edges[1] in STOPWORDS)):
                 continue
-            if all(w.group(0).lower() in STOPWORDS | GENERIC for w in window):
+            if all(w in STOPWORDS | GENERIC for w in said):
                 continue
             hit = process.extractOne(phrase, keys, scorer=fuzz.ratio, score_cutoff=80)
             if hit is None or hit[1] < _threshold(hit[0]):
@@ -136,10 +161,16 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
 def _word_and_kind(
     words: list[re.Match[str]], vocab: TourVocabulary
 ) -> tuple[str, int, int] | None:
-    """ "city tour", "momo trip": a word only one tour has, then a kind of thing."""
+    """ "city tour", "momo trip": a word only one tour has, then a kind of thing; or the
+    kind first, as Portuguese, Spanish and French put it ("passeio gastronómico")."""
     for first, second in pairwise(words):
-        if second.group(0).lower() in GENERIC:
-            slug = vocab.distinctive_words.get(first.group(0).lower())
+        one, two = plain(first.group(0)), plain(second.group(0))
+        if two in GENERIC:
+            slug = vocab.distinctive_words.get(one)
+            if slug is not None:
+                return slug, first.start(), second.end()
+        if one in GENERIC and one not in ENGLISH_KINDS:
+            slug = vocab.distinctive_words.get(two)
             if slug is not None:
                 return slug, first.start(), second.end()
     return None

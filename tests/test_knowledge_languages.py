@@ -1,0 +1,279 @@
+"""Questions, complaints and urgency in Portuguese, Spanish, French and German, through the
+signed webhook against the demo catalog (its FAQ and the Sunset Tour's texts have every
+language; the other tours' details are in English only): the catalog's answer in the
+customer's language when it has one, else the English text, and the rest of every reply in
+the customer's language; an urgent handoff for a complaint, a no-show, someone hurt or a
+refund demanded; and a booking request with a "?" still answered as a request."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from config import TestConfig
+from models import (
+    Booking,
+    Conversation,
+    Customer,
+    Departure,
+    Organization,
+    Task,
+    TaskPriority,
+    Tour,
+    utcnow,
+)
+from services import inventory, payments, ratelimit
+from services.demo import load_demo
+from services.payments import StripeAccount
+from tests.chat import AUTH_TOKEN, BASE_URL, Chat
+from tests.factories import make_customer
+from tests.languages import catalog, english_in
+
+PHONES = {"pt": "+351912345670", "es": "+34612345670", "fr": "+33612345670", "de": "+4915112345670"}
+FAKE = StripeAccount(None)
+
+
+@pytest.fixture
+def app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    config.PUBLIC_BASE_URL = BASE_URL
+    with factory() as s:
+        load_demo(s, utcnow())
+        s.commit()
+    return create_app(config)
+
+
+def chat_in(client: FlaskClient, factory: sessionmaker[Session], language: str) -> Chat:
+    return Chat(client, factory, phone=PHONES[language], name="Ana")
+
+
+def in_template(reply: str, language: str, msgid: str | tuple[str, str]) -> bool:
+    """The reply has every literal piece of that sentence's translation in the language."""
+    translated = catalog(language)[msgid]
+    forms = (translated,) if isinstance(translated, str) else tuple(translated)
+    for form in forms:
+        pieces = [p.strip(" .:;,") for p in re.split(r"\{[^}]*\}", form)]
+        if all(p in reply for p in pieces if p):
+            return True
+    return False
+
+
+def tasks_of(factory: sessionmaker[Session]) -> list[Task]:
+    with factory() as s:
+        return list(s.scalars(select(Task).order_by(Task.id)))
+
+
+INCLUDES = "{tour} includes: {text}"
+BRING = "What to bring for {tour}: {text}"
+WEATHER = "If the weather is bad: {text}"
+POLICY = "Cancellation policy: {rules}."
+TOUR_TEXT = "{tour}: {text}"
+TOO_YOUNG = "Sorry: {tour} is for ages {minimum} and up, so a {age}-year-old can't join."
+WELCOME = "Yes: {tour} is for ages {minimum} and up, so a {age}-year-old is welcome."
+
+# (language, what the customer writes, what the answer holds, the sentence it is said in)
+QUESTIONS = [
+    ("pt", "o almoço ta incluido no food tour?", "Eight tastings", INCLUDES),
+    ("pt", "da pra pagar em dinheiro?", "em dinheiro (USD ou NPR)", None),
+    ("pt", "o food tour serve para uma criança de 4 anos?", "", TOO_YOUNG),
+    ("pt", "qual e a vossa politica de cancelamento?", "", POLICY),
+    ("pt", "o que é preciso levar pro sunset?", "Um agasalho", BRING),
+    ("pt", "e se chover no city walk??", "Runs in light rain", WEATHER),
+    ("pt", "pode se ir de cadeira de rodas no sunset tour?", "não é acessível", TOUR_TEXT),
+    ("es", "¿se puede pagar en efectivo?", "en efectivo (USD o NPR)", None),
+    ("es", "el almuerzo esta incluido en el food tour?", "Eight tastings", INCLUDES),
+    ("es", "es apto el food tour para un niño de 4 años?", "", TOO_YOUNG),
+    ("es", "cual es la politica de cancelacion??", "", POLICY),
+    ("es", "que hay que llevar al sunset tour", "Algo de abrigo", BRING),
+    ("es", "y si llueve en el sunset tour?", "Si las nubes tapan", WEATHER),
+    ("fr", "est-ce que le food tour est adapté à un enfant de 5 ans ?", "", WELCOME),
+    ("fr", "on peut payer en espèces ?", "en espèces (USD ou NPR)", None),
+    ("fr", "quelle est votre politique d'annulation ?", "", POLICY),
+    ("fr", "qu'est-ce qu'il faut apporter pour l'EBC trek ?", "Broken-in boots", BRING),
+    ("fr", "et s'il pleut pendant le sunset tour ?", "Si les nuages cachent", WEATHER),
+    ("de", "kann man mit Rollstuhl beim sunset tour mitkommen?", "nicht rollstuhlgerecht", None),
+    ("de", "kann man bar bezahlen?", "bar (USD oder NPR)", None),
+    ("de", "wie sind eure Stornobedingungen?", "", POLICY),
+    ("de", "was muss ich für den city walk mitbringen?", "Comfortable shoes", BRING),
+    ("de", "was ist wenn es beim food tour regnet?", "Runs rain or shine", WEATHER),
+    ("de", "ist das Mittagessen beim food tour inklusive?", "Eight tastings", INCLUDES),
+]
+
+
+@pytest.mark.parametrize(("language", "question", "answer", "sentence"), QUESTIONS)
+def test_questions_are_answered_in_the_customers_language(
+    client: FlaskClient,
+    factory: sessionmaker[Session],
+    language: str,
+    question: str,
+    answer: str,
+    sentence: str | None,
+) -> None:
+    chat = chat_in(client, factory, language)
+    reply = chat.say(question)
+    assert answer in reply, reply
+    if sentence is not None:
+        assert in_template(reply, language, sentence), reply
+    assert english_in(reply) == [], reply
+    assert not [t for t in tasks_of(factory) if t.kind == "question"], "handed to a person"
+    with factory() as s:
+        assert s.scalar(select(Customer.language).where(Customer.phone == chat.phone)) == language
+
+
+@pytest.mark.parametrize(
+    ("language", "request_text"),
+    [
+        ("pt", "olá, tem lugar no sunset tour sábado? somos 2 adultos"),
+        ("es", "hola, ¿hay plazas para el sunset tour el sábado? somos 2 adultos"),
+        ("fr", "bonjour, il reste de la place pour le sunset tour samedi ? on est 2 adultes"),
+        ("de", "hallo, habt ihr am Samstag noch Platz bei der sunset tour? wir sind 2 Erwachsene"),
+    ],
+)
+def test_a_booking_request_with_a_question_mark_is_a_request(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, request_text: str
+) -> None:
+    chat = chat_in(client, factory, language)
+    reply = chat.say(request_text)
+    assert "1) Sunset Tour" in reply and re.search(r"49\W*(?:US)?\W*\$\W*(?:US)?\W*× 2", reply), (
+        reply
+    )
+    assert english_in(reply) == [], reply
+    assert tasks_of(factory) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("pt", "posso levar o meu cão no city walk?"),
+        ("es", "¿puedo llevar a mi perro al city walk?"),
+        ("fr", "est-ce que je peux venir avec mon chien au city walk ?"),
+        ("de", "darf ich meinen Hund zum city walk mitnehmen?"),
+    ],
+)
+def test_a_question_nothing_answers_goes_to_a_person_in_the_customers_language(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, question: str
+) -> None:
+    chat = chat_in(client, factory, language)
+    reply = chat.say(question)
+    assert english_in(reply) == [], reply
+    assert "Comfortable shoes" not in reply  # not answered by what to bring
+    asked = [t for t in tasks_of(factory) if t.kind == "question"]
+    assert len(asked) == 1, reply
+    assert question in asked[0].title + asked[0].details
+
+
+def paid_booking(factory: sessionmaker[Session], phone: str, language: str) -> str:
+    """A paid sunset tour booking that started twenty minutes ago."""
+    now = utcnow()
+    with factory() as s:
+        org = s.scalars(select(Organization)).one()
+        tour = s.scalars(select(Tour).where(Tour.slug == "sunset-tour")).one()
+        starts = now - timedelta(minutes=20)
+        dep = Departure(
+            organization_id=org.id,
+            tour_id=tour.id,
+            code="SUNTEST",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            capacity=20,
+        )
+        s.add(dep)
+        customer = make_customer(s, org, phone, now, name="Ana")
+        customer.language = language
+        then = starts - timedelta(days=1)
+        booking = inventory.hold_seats(s, org, dep, customer, {"adult": 2}, then, source="whatsapp")
+        payment, _ = payments.start_checkout(s, org, booking, "full", then, BASE_URL, FAKE)
+        payments.settle(
+            s, org, payment, then, counts=ratelimit.counter(None), stripe=FAKE, source="fake"
+        )
+        s.commit()
+        return booking.reference
+
+
+SORRY = "I'm so sorry about this."
+EMERGENCY = "If anyone is hurt or in danger, call the local emergency number first."
+
+# (language, what the customer writes, the task's kind of concern, the sentence said first)
+URGENT = [
+    (
+        "pt",
+        "o guia nao apareceu!! estamos a espera ha 40 min no ponto de encontro",
+        "No-show",
+        SORRY,
+    ),
+    ("pt", "a minha filha caiu na escada e esta a sangrar", "Safety", EMERGENCY),
+    ("pt", "quero o meu dinheiro de volta, isto foi uma vergonha", "Refund", SORRY),
+    ("pt", "o guia foi super mal educado, quero falar com o gerente", "Complaint", SORRY),
+    ("es", "el guia no ha venido y llevamos media hora esperando", "No-show", SORRY),
+    ("es", "mi marido se ha caido y se ha hecho daño en el tobillo", "Safety", EMERGENCY),
+    ("es", "exijo un reembolso YA", "Refund", SORRY),
+    ("es", "esto es una estafa, quiero hablar con el encargado", "Complaint", SORRY),
+    ("fr", "le chauffeur n'est toujours pas venu, on attend depuis 30 min", "No-show", SORRY),
+    ("fr", "mon fils est tombé, il est blessé au genou", "Safety", EMERGENCY),
+    ("fr", "je veux être remboursé intégralement", "Refund", SORRY),
+    ("fr", "c'est scandaleux, je veux parler au responsable", "Complaint", SORRY),
+    ("de", "der Fahrer ist nicht gekommen, wir warten schon 40 Minuten", "No-show", SORRY),
+    ("de", "meine Frau ist gestürzt und hat sich verletzt", "Safety", EMERGENCY),
+    ("de", "ich will mein Geld zurück!", "Refund", SORRY),
+    ("de", "das ist eine Frechheit, ich will Ihren Chef sprechen", "Complaint", SORRY),
+]
+
+
+@pytest.mark.parametrize(("language", "words", "kind", "first"), URGENT)
+def test_complaints_and_urgency_are_an_urgent_handoff_in_every_language(
+    client: FlaskClient,
+    factory: sessionmaker[Session],
+    language: str,
+    words: str,
+    kind: str,
+    first: str,
+) -> None:
+    reference = paid_booking(factory, PHONES[language], language)
+    chat = chat_in(client, factory, language)
+    reply = chat.say(words)
+    assert in_template(reply, language, first), reply
+    assert english_in(reply) == [], reply
+    urgent = [t for t in tasks_of(factory) if t.priority == TaskPriority.URGENT]
+    assert len(urgent) == 1 and urgent[0].title.startswith(kind), urgent
+    with factory() as s:
+        conv = s.scalars(select(Conversation)).one()
+        assert conv.handoff
+        assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "confirmed"
+    # Until a person answers, cancelling waits for them, in the customer's language.
+    chat.say("MENU")
+    later = chat.say(
+        {
+            "pt": "quero cancelar a reserva",
+            "es": "quiero cancelar la reserva",
+            "fr": "je veux annuler la réservation",
+            "de": "ich will die Buchung stornieren",
+        }[language]
+    )
+    assert english_in(later) == [], later
+    with factory() as s:
+        assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("pt", "e se alguém se magoar durante o passeio?"),
+        ("es", "¿qué pasa si alguien se hace daño en el tour?"),
+        ("fr", "et s'il y a un accident pendant l'excursion ?"),
+        ("de", "was passiert, wenn sich jemand verletzt?"),
+    ],
+)
+def test_a_question_about_safety_is_not_an_emergency(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, words: str
+) -> None:
+    chat = chat_in(client, factory, language)
+    chat.say(words)
+    assert not [t for t in tasks_of(factory) if t.priority == TaskPriority.URGENT]
