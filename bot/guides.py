@@ -7,7 +7,12 @@ anyone else typing CHECKIN is a customer and gets no privilege from it.
     MANIFEST [code|TODAY]     HELP
 
 Case and spacing are forgiven ("check in", "Checkin ebc0315"). The code may be left out
-when the guide has exactly one departure under way, or else a next one."""
+when the guide has exactly one departure under way, or else a next one.
+
+Guides keep these commands whatever language they speak, and each has its Portuguese,
+Spanish, French and German words too (SYNONYMS: "PROBLEMA", "INCIDENCIA", "CHEGADA",
+"FIN", "ANKUNFT"...), with or without accents; TODAY is also HOJE, HOY, AUJOURD'HUI,
+HEUTE."""
 
 from __future__ import annotations
 
@@ -22,10 +27,108 @@ from models import Departure, Guide, Organization
 from services import assignments, crew, incidents, operations
 from services.errors import ServiceError
 
-COMMAND = re.compile(
-    r"^\s*(check\s*-?\s*in|check\s*-?\s*out|issue|update|manifest|accept|decline|help)\b[\s:,-]*(.*)$",
-    re.IGNORECASE | re.DOTALL,
+# Each command's words in Portuguese, Spanish, French and German (the English word works in
+# every language). Several words long ones first; accents optional.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "CHECKIN": (
+        "chegada",
+        "chegamos",
+        "inicio",
+        "início",
+        "llegada",
+        "hemos llegado",
+        "comienzo",
+        "arrivée",
+        "arrivee",
+        "début",
+        "debut",
+        "ankunft",
+        "angekommen",
+        "beginn",
+    ),
+    "CHECKOUT": (
+        "fim do passeio",
+        "fim",
+        "terminado",
+        "concluído",
+        "concluido",
+        "fin del tour",
+        "fin",
+        "terminé",
+        "termine",
+        "ende",
+        "fertig",
+        "abschluss",
+    ),
+    "ISSUE": (
+        "problema",
+        "ocorrência",
+        "ocorrencia",
+        "incidente",
+        "incidencia",
+        "incidência",
+        "problème",
+        "probleme",
+        "incident",
+        "problem",
+        "vorfall",
+        "störung",
+        "stoerung",
+    ),
+    "UPDATE": (
+        "atualização",
+        "atualizacao",
+        "atualizar",
+        "actualización",
+        "actualizacion",
+        "actualizar",
+        "mise à jour",
+        "mise a jour",
+        "suivi",
+        "nachtrag",
+        "aktualisierung",
+    ),
+    "MANIFEST": (
+        "manifesto",
+        "manifiesto",
+        "manifeste",
+        "lista",
+        "liste",
+        "teilnehmerliste",
+        "teilnehmer",
+    ),
+    "ACCEPT": (
+        "aceito",
+        "aceitar",
+        "acepto",
+        "aceptar",
+        "j'accepte",
+        "accepte",
+        "accepter",
+        "annehmen",
+        "zusagen",
+        "akzeptieren",
+    ),
+    "DECLINE": (
+        "recuso",
+        "recusar",
+        "rechazo",
+        "rechazar",
+        "refuse",
+        "refuser",
+        "ablehnen",
+        "absagen",
+    ),
+    "HELP": ("ajuda", "ayuda", "aide", "hilfe"),
+}
+TODAY = ("TODAY", "HOJE", "HOY", "AUJOURD'HUI", "AUJOURDHUI", "HEUTE")
+_WORDS = {word: verb for verb, words in SYNONYMS.items() for word in words}
+_VERB = "|".join(
+    [r"check\s*-?\s*in", r"check\s*-?\s*out", "issue", "update", "manifest", "accept", "decline"]
+    + ["help"]
+    + [re.escape(w).replace(r"\ ", r"\s+") for w in sorted(_WORDS, key=len, reverse=True)]
 )
+COMMAND = re.compile(rf"^\s*({_VERB})(?![\w'])[\s:,-]*(.*)$", re.IGNORECASE | re.DOTALL)
 HELP = (
     "Guide commands:\n"
     "ACCEPT <code> – take an offered trip\n"
@@ -56,10 +159,13 @@ def parse(text: str, known_code: Callable[[str], bool]) -> Command | None:
     match = COMMAND.match(text or "")
     if not match:
         return None
-    verb = re.sub(r"[\s-]+", "", match.group(1)).upper()
+    said = re.sub(r"\s+", " ", match.group(1)).lower()
+    verb = _WORDS.get(said) or re.sub(r"[\s-]+", "", said).upper()
     rest = match.group(2).strip()
     first, _, remainder = rest.partition(" ")
-    if first and (first.upper() == "TODAY" or known_code(first)):
+    if first and first.upper() in TODAY:
+        return Command(verb, "TODAY", remainder.strip())
+    if first and known_code(first):
         return Command(verb, first.upper(), remainder.strip())
     if first and CODE_SHAPE.match(first):
         return Command(verb, None, remainder.strip(), unknown_code=first.upper())

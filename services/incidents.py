@@ -65,6 +65,29 @@ SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "snake",
             "chest pain",
             "stroke",
+            # In Portuguese, Spanish, French and German (guides report in their language).
+            *"""ferid magoad sangr inconscient evacua helicóptero helicoptero acidente
+            desaparecid hospital ambulância ambulancia fratura emergência emergencia polícia
+            policia tornozelo torceu caiu desmai alergi mordid serpente herid accidente
+            fractura policía tobillo esguince caída desmay serpiente bless saign évacu evacu
+            hélicoptère disparu hôpital urgence cheville entorse tombé chute évanoui mordu
+            serpent verletz blut bewusstlos evakuier hubschrauber unfall vermisst höhenkrank
+            krankenhaus krankenwagen gebrochen knochenbruch notfall polizei herzinfarkt atemnot
+            knöchel verstaucht gestürzt sturz ohnmächtig gebissen schlange""".split(),  # noqa: SIM905
+            "mal de altitude",
+            "mal de altura",
+            "mal des montagnes",
+            "partiu o",
+            "partiu a",
+            "uma queda",
+            "pierna rota",
+            "brazo roto",
+            "jambe cassée",
+            "bras cassé",
+            "respirar",
+            "respirer",
+            "ataque cardíaco",
+            "crise cardiaque",
         ),
     ),
     (
@@ -87,12 +110,29 @@ SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "knee",
             "blister",
             "unwell",
+            *"""atras retras retard verspät verspaet avaria avería averi panne kaputt chuva
+            lluvia pluie regen neve nieve neige schnee tempestade tormenta orage sturm
+            unwetter deslizamento derrumbe erdrutsch doente enfermo malade krank vómit vomit
+            erbrech joelho rodilla genou knie bolha ampolla ampoule blase indispost mareado
+            übel""".split(),  # noqa: SIM905
+            "mau tempo",
+            "mal tiempo",
+            "mauvais temps",
+            "schlechtes wetter",
+            "estrada cortada",
+            "carretera cortada",
+            "route coupée",
+            "straße gesperrt",
         ),
     ),
 )
 RESOLVED = re.compile(
     r"\b(resolved|all good|back on track|sorted|fixed|solved|all clear|ok now|"
-    r"everyone(?:'s| is) (?:fine|safe|ok)|under control)\b",
+    r"everyone(?:'s| is) (?:fine|safe|ok)|under control|"
+    # pt / es / fr / de
+    r"resolvid[oa]|tudo bem|tudo ok|sob controlo|sob controle|resuelt[oa]|solucionad[oa]|"
+    r"todo bien|bajo control|r[ée]solue?|r[ée]gl[ée]e?|tout va bien|sous contr[ôo]le|"
+    r"gel[öo]st|erledigt|behoben|alles gut|alles in ordnung|unter kontrolle)\b",
     re.IGNORECASE,
 )
 

@@ -29,7 +29,7 @@ from models import (
     Tour,
     utcnow,
 )
-from services import inventory, payments, ratelimit
+from services import checkout, inventory, ratelimit, settlement
 from services.demo import load_demo
 from services.payments import StripeAccount
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -190,8 +190,8 @@ def paid_booking(factory: sessionmaker[Session], phone: str, language: str) -> s
         customer.language = language
         then = starts - timedelta(days=1)
         booking = inventory.hold_seats(s, org, dep, customer, {"adult": 2}, then, source="whatsapp")
-        payment, _ = payments.start_checkout(s, org, booking, "full", then, BASE_URL, FAKE)
-        payments.settle(
+        payment, _ = checkout.start_checkout(s, org, booking, "full", then, BASE_URL, FAKE)
+        settlement.settle(
             s, org, payment, then, counts=ratelimit.counter(None), stripe=FAKE, source="fake"
         )
         s.commit()

@@ -78,6 +78,8 @@ def plain(word: str) -> str:
     """Lower case without accents: customers on phones drop them."""
     decomposed = unicodedata.normalize("NFD", word.lower().replace("’", "'"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 MAX_WORDS = 150
 WORD_BONUS = 6
 

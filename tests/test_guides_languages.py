@@ -1,0 +1,88 @@
+"""Guides keep their commands in any language, and each command has its Portuguese,
+Spanish, French and German words (bot/guides.SYNONYMS), through the signed webhook from a
+guide's phone: a whole trip in each language, the incident's severity and its resolution
+read from the guide's own words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Booking, Departure, Incident
+from tests.chat import Chat
+from tests.test_guides import OPS, app, rajesh, sent_to  # noqa: F401 (fixtures)
+
+TRIPS = {
+    "pt": (
+        "chegada EBCSOON",
+        "PROBLEMA um cliente caiu e torceu o tornozelo",
+        "atualização cliente com gelo no pé, tudo resolvido",
+        "Lista hoje",
+        "FIM todos bem, grande dia",
+    ),
+    "es": (
+        "Llegada EBCSOON",
+        "incidencia un cliente se cayó y le sangra la rodilla",
+        "actualizacion ya está resuelto, seguimos",
+        "lista hoy",
+        "fin del tour EBCSOON todos bien",
+    ),
+    "fr": (
+        "ARRIVÉE EBCSOON",
+        "Problème : un client a fait une chute, il saigne",
+        "mise à jour tout va bien, c'est réglé",
+        "liste aujourd'hui",
+        "terminé EBCSOON tout le monde est rentré",
+    ),
+    "de": (
+        "Ankunft EBCSOON",
+        "Vorfall: ein Gast ist gestürzt, Knöchel verstaucht",
+        "Nachtrag alles gut, gelöst",
+        "Teilnehmerliste heute",
+        "Ende EBCSOON alle wohlauf",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(TRIPS))
+def test_a_whole_trip_with_the_commands_in_the_guides_language(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+    language: str,
+) -> None:
+    checkin, issue, update, manifest, checkout = TRIPS[language]
+    assert "Checked in" in rajesh.say(checkin)
+    with factory() as s:
+        assert s.scalar(select(Departure.status).where(Departure.code == "EBCSOON")) == "started"
+    reported = rajesh.say(issue)
+    number = re.search(r"INC-\d+", reported).group(0)  # type: ignore[union-attr]
+    assert "Severity: High" in reported
+    assert any(number in b and "HIGH" in b for b in sent_to(rajesh, OPS))
+    assert "Resolved" in rajesh.say(update)
+    assert rajesh.say(manifest).startswith("MANIFEST EBCSOON")
+    assert "Payroll" in rajesh.say(checkout)
+    with factory() as s:
+        incident = s.scalars(select(Incident)).one()
+        assert (incident.status, incident.severity) == ("resolved", "high")
+        assert {b.status for b in s.scalars(select(Booking))} == {"completed"}
+
+
+@pytest.mark.parametrize("words", ["ajuda", "AYUDA", "aide", "Hilfe", "olá, bom dia"])
+def test_anything_else_from_a_guide_gets_the_commands(
+    rajesh: Chat,  # noqa: F811
+    words: str,
+) -> None:
+    assert "CHECKIN" in rajesh.say(words)
+
+
+def test_a_customer_typing_a_guides_word_gets_nothing_from_it(
+    client,  # type: ignore[no-untyped-def]
+    factory: sessionmaker[Session],
+) -> None:
+    customer = Chat(client, factory, phone="+351912345600", name="Rui")
+    customer.say("chegada EBCSOON")
+    with factory() as s:
+        assert s.scalar(select(Departure.status).where(Departure.code == "EBCSOON")) != "started"
