@@ -227,6 +227,8 @@ def lock_payment(session: Session, payment: Payment) -> Booking:
 
 
 def received_payments(session: Session, booking: Booking) -> list[Payment]:
+    """The booking's payments that brought money and still hold some of it (PAID; a
+    REFUNDED one has nothing left): what goes back when the booking cannot happen."""
     return list(
         session.scalars(
             select(Payment)

@@ -372,6 +372,26 @@ def test_embedded_default_fake_checkout_in_the_browser_flow(pg_url: str, factory
     assert b"Nothing to pay" in client.post(link, data={"kind": "full"}).data
 
 
+def test_with_stripe_on_the_fake_checkout_confirms_nothing(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    """The fake checkout takes no card: with Stripe configured (as production must be) it
+    is not there, even for a payment made before Stripe was (it confirmed bookings for free)."""
+    booking_id = hold(factory)
+    with factory() as s:  # a payment opened while the installation had no Stripe key
+        org = s.scalar(select(Organization))
+        payment, _ = start_checkout(
+            s, org, s.get(Booking, booking_id), "full", utcnow(), "", payments.StripeAccount(None)
+        )
+        s.commit()
+        assert payment.provider == "fake"
+    fake = f"{link_path(factory, booking_id)}/fake/{payment.id}"
+    for response in (client.get(fake), client.post(fake)):
+        assert response.status_code == 404
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor) == ("held", 0)
+
+
 # --- what arrived against what was asked (issue 16) ---------------------------------------
 
 
