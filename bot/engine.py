@@ -14,7 +14,7 @@ from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import guides, handlers, states
+from bot import guides, handlers, lead_capture, states
 from bot.states import State
 from bot.turn import Reading, Turn
 from config import Config
@@ -187,6 +187,7 @@ def handle_inbound(
         )
     turn = Turn(session, org, conv, customer, reading, now, config)
     replies = handlers.answer(turn, route)
+    lead_capture.keep_needs(turn)
     # After the answer, so the conversation gets one UPDATE with the turn's own changes.
     conv.last_inbound_at = conv.last_message_at = now
     conv.unread_count += 1

@@ -3,12 +3,14 @@ A lead is how a person at the tour company hears of a customer the bot cannot fi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.states import State
 from bot.turn import Turn
-from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead, StaffUser
-from services import leads, notify, phrases, ratelimit
+from models import OPEN_LEAD_STATUSES, Booking, Departure, Lead, Message, StaffUser
+from services import guest_needs, leads, notify, phrases, ratelimit
 from services.i18n import Voice
 from services.leads import LeadContext
 from services.notify import local_time
@@ -79,7 +81,12 @@ def ensure_lead(
             extra={"previous_bookings": history} if history else {},
         ),
     )
+    previous = turn.conversation.lead
     turn.conversation.lead = lead
+    for told in needs_told_before(turn, previous):
+        leads.add_details(
+            turn.session, lead, told, turn.now, actor=turn.actor(), source=lead.source
+        )
     if turn.conversation.assigned_to_id is None:
         turn.conversation.assigned_to_id = lead.assigned_to_id
     notify.lead_created(
@@ -91,6 +98,46 @@ def ensure_lead(
         ratelimit.counter(turn.config.REDIS_URL),
     )
     return lead, True
+
+
+# How far back a new lead looks for needs the customer mentioned before it existed.
+NEEDS_LOOKBACK = timedelta(days=2)
+
+
+def needs_told_before(turn: Turn, previous: Lead | None) -> list[str]:
+    """The customer's earlier messages in this conversation that mention a diet, access or
+    pickup need ("sunset tour saturday for 2, one of us is vegan" answered with the
+    departures before any lead existed), since the previous lead and within two days."""
+    since = turn.now - NEEDS_LOOKBACK
+    if previous is not None and previous.created_at > since:
+        since = previous.created_at
+    bodies = turn.session.scalars(
+        select(Message.body)
+        .where(
+            Message.conversation_id == turn.conversation.id,
+            Message.direction == "inbound",
+            Message.created_at >= since,
+            Message.created_at < turn.now,
+        )
+        .order_by(Message.id)
+    )
+    return [b for b in bodies if b and not guest_needs.from_notes(b).empty]
+
+
+def keep_needs(turn: Turn) -> None:
+    """A diet, access or pickup need in the customer's message, whatever it was answered
+    as (a question about pickups, a booking request), goes on the conversation's lead, so
+    a hold copies it onto the booking and a booking already held gets it too
+    (leads.add_details). Without a lead yet, a new one collects it (needs_told_before)."""
+    lead = turn.conversation.lead
+    if lead is None or not turn.text:
+        return
+    text = " ".join(turn.text.split())[:500]
+    if guest_needs.from_notes(text).empty or text in (lead.notes or "").splitlines():
+        return
+    leads.add_details(
+        turn.session, lead, text, turn.now, actor=turn.actor(), source=turn.conversation.channel
+    )
 
 
 def wants(turn: Turn, doing: str, dep: Departure) -> str:

@@ -614,3 +614,45 @@ def test_a_system_error_during_a_hold_still_answers_and_captures_a_lead(
         lead = s.scalar(select(Lead).where(Lead.source == "booking_failed"))
         assert (lead.reason, lead.priority) == ("booking_error", "high")
         assert s.scalar(select(Booking).where(Booking.customer.has(phone=ada.phone))) is None
+
+
+# Guests' needs told in the chat (diet, access, pickup), before the hold or after, reach the
+# booking and its manifest: customers write them in passing.
+
+
+def held_booking_in(factory: sessionmaker[Session], reply: str) -> Booking:
+    ref = re.search(r"BK-[A-Z0-9]{5}", reply)
+    assert ref, reply
+    with factory() as s:
+        booking = s.scalars(select(Booking).where(Booking.reference == ref[0])).one()
+        s.expunge(booking)
+        return booking
+
+
+def test_needs_told_while_enquiring_are_on_the_booking_the_bot_holds(
+    ada: Chat, factory: sessionmaker[Session]
+) -> None:
+    ada.say("hi im interested in the everest base camp trek")
+    ada.say("2 adults and 1 child, my son is vegetarian 🙂")
+    ada.say("we stay at hotel yak & yeti, can u pick us up?")
+    ada.say(f"around {spoken(day(100))}")
+    ada.say("yes")
+    ada.say("1")
+    booking = held_booking_in(factory, ada.say("yes"))
+    assert booking.dietary_notes and "vegetarian" in booking.dietary_notes
+    assert booking.pickup_notes and "yak" in booking.pickup_notes.lower()
+    # Told after the hold: added to the booking, the earlier needs kept.
+    ada.say("oh and my mum uses a wheelchair, is that ok?")
+    with factory() as s:
+        again = s.get_one(Booking, booking.id)
+        assert again.accessibility_notes and "wheelchair" in again.accessibility_notes
+        assert again.dietary_notes and "vegetarian" in again.dietary_notes
+
+
+def test_needs_in_the_booking_request_itself_reach_the_booking(
+    ada: Chat, factory: sessionmaker[Session]
+) -> None:
+    ada.say(f"sunset tour on {spoken(day(6))} for 2 adults. one of us is vegan")
+    ada.say("1")
+    booking = held_booking_in(factory, ada.say("yes"))
+    assert booking.dietary_notes and "vegan" in booking.dietary_notes
