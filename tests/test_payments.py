@@ -527,6 +527,28 @@ def test_a_short_full_payment_that_covers_the_deposit_confirms_with_the_rest_due
     assert payments.pay_url(booking, "https://bot.example.com") in confirmation
 
 
+def test_a_short_balance_payment_leaves_the_rest_due_with_the_link(
+    client: FlaskClient, factory, stripe_api
+) -> None:
+    booking_id = hold(factory)
+    deposit = checkout(factory, booking_id, "deposit")
+    assert post_event(client, completed(deposit)).json["outcome"] == "confirmed"
+    balance = checkout(factory, booking_id, "balance")  # $35 asked, $10 arrives
+    assert post_event(client, money_event(balance, 1000, event_id="evt_b")).json["outcome"] == (
+        "balance_paid"
+    )
+    booking = booking_row(factory, booking_id)
+    assert (booking.status, booking.paid_minor, booking.balance_minor) == ("confirmed", 2500, 2500)
+    [gap] = timeline_of(factory, booking_id, "payment.discrepancy")
+    assert (gap["expected_minor"], gap["received_minor"]) == (3500, 1000)
+    assert any("mismatch" in m for m in to_owner(factory))
+    latest = to_customer(factory)[-1]
+    assert "Balance: $25" in latest
+    assert payments.pay_url(booking, "https://bot.example.com") in latest
+    rest = checkout(factory, booking_id, "balance")
+    assert rest.amount_minor == 2500
+
+
 def test_zero_decimal_currency_compares_whole_yen(pg_url: str, factory, stripe_api) -> None:
     data = live_catalog()
     data["organization"]["currency"] = "JPY"
