@@ -54,7 +54,9 @@ def _cell(value: object) -> object:
 def reports_page() -> ResponseReturnValue:
     org = current_org()
     when = _period()
-    report = owner_report.owner_report(db.session, org, when)
+    report = owner_report.owner_report(
+        db.session, org, when, messaging=when.days <= owner_report.MESSAGING_PAGE_DAYS
+    )
     today = org.local(utcnow()).date()
     return render_template(
         "admin/reports.html",
@@ -63,6 +65,7 @@ def reports_page() -> ResponseReturnValue:
         change=owner_report.change,
         page_rows=owner_report.PAGE_ROWS,
         categories=message_costs.CATEGORIES,
+        messaging_days=owner_report.MESSAGING_PAGE_DAYS,
         args={"from": when.first.isoformat(), "to": when.last.isoformat()},
     )
 
@@ -74,7 +77,9 @@ def reports_csv(table: str) -> ResponseReturnValue:
         abort(404)
     org = current_org()
     when = _period()
-    report = owner_report.owner_report(db.session, org, when)
+    report = owner_report.owner_report(
+        db.session, org, when, messaging=table in ("messages", "summary")
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     for row in owner_report.rows(report, table, org):

@@ -43,6 +43,7 @@ from models import (
     Booking,
     BookingStatus,
     Conversation,
+    Customer,
     Departure,
     DepartureStatus,
     Lead,
@@ -169,16 +170,17 @@ class OwnerReport:
     responses: list[ResponseRow]
     still_waiting: int
     # Bookings created in the period with their messages and cost, costliest first.
-    messaging: list[tuple[Booking, message_costs.Usage]] = field(default_factory=list)
+    messaging: list[MessagingRow] = field(default_factory=list)
+    messaging_counted: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def messaging_total(self) -> message_costs.Usage:
         total = message_costs.Usage()
-        for _, usage in self.messaging:
-            total.messages += usage.messages
-            total.cost_micros += usage.cost_micros
-            total.by_category.update(usage.by_category)
+        for row in self.messaging:
+            total.messages += row.usage.messages
+            total.cost_micros += row.usage.cost_micros
+            total.by_category.update(row.usage.by_category)
         return total
 
     @property
@@ -197,7 +199,14 @@ def change(now_value: int, before: int) -> int | None:
     return round(100 * (now_value - before) / abs(before))
 
 
-def owner_report(session: Session, org: Organization, when: Period) -> OwnerReport:
+# The page counts messaging per booking for periods up to this long (a year's bookings
+# take seconds: bench/admin.py); longer, the messages CSV has it.
+MESSAGING_PAGE_DAYS = 92
+
+
+def owner_report(
+    session: Session, org: Organization, when: Period, *, messaging: bool = True
+) -> OwnerReport:
     start, end = when.bounds(org)
     outstanding = _outstanding(session, org, start)
     tours, departures = _capacity(session, org, start, end)
@@ -222,32 +231,53 @@ def owner_report(session: Session, org: Organization, when: Period) -> OwnerRepo
         bot_alone=alone,
         responses=responses,
         still_waiting=waiting,
-        messaging=_messaging(session, org, start, end),
+        messaging=_messaging(session, org, start, end) if messaging else [],
+        messaging_counted=messaging,
         extra={"all_outstanding": outstanding},
     )
 
 
+@dataclass(frozen=True)
+class MessagingRow:
+    reference: str
+    customer: str  # the name, else the phone
+    departure: str  # its code
+    status: str
+    usage: message_costs.Usage
+
+
 def _messaging(
     session: Session, org: Organization, start: datetime, end: datetime
-) -> list[tuple[Booking, message_costs.Usage]]:
-    made = list(
-        session.scalars(
-            select(Booking)
-            .where(
-                Booking.organization_id == org.id,
-                Booking.created_at >= start,
-                Booking.created_at < end,
-            )
-            .options(
-                joinedload(Booking.customer),
-                joinedload(Booking.lead),
-                joinedload(Booking.departure).joinedload(Departure.tour),
-            )
-            .order_by(Booking.created_at)
+) -> list[MessagingRow]:
+    # Columns, not objects: a year is ten thousand bookings.
+    rows = session.execute(
+        select(
+            Booking.id,
+            Booking.reference,
+            Booking.status,
+            Booking.created_at,
+            Customer.name,
+            Customer.phone,
+            Departure.code,
+            Departure.ends_at,
         )
+        .join(Customer, Customer.id == Booking.customer_id)
+        .join(Departure, Departure.id == Booking.departure_id)
+        .where(
+            Booking.organization_id == org.id,
+            Booking.created_at >= start,
+            Booking.created_at < end,
+        )
+    ).all()
+    usage = message_costs.usage_by_booking(
+        session,
+        org,
+        [message_costs.BookingKey(r.id, r.phone, r.created_at, r.ends_at) for r in rows],
     )
-    usage = message_costs.usage_by_booking(session, org, made)
-    return sorted(((b, usage[b.id]) for b in made), key=lambda r: -r[1].cost_micros)
+    made = [
+        MessagingRow(r.reference, r.name or r.phone, r.code, r.status, usage[r.id]) for r in rows
+    ]
+    return sorted(made, key=lambda r: (-r.usage.cost_micros, r.reference))
 
 
 def money(session: Session, org: Organization, start: datetime, end: datetime) -> Money:
@@ -658,15 +688,15 @@ def rows(report: OwnerReport, table: str, org: Organization) -> list[list[Any]]:
             ["booking", "customer", "departure", "status", "messages", *cats, f"cost ({cur})"],
             *[
                 [
-                    b.reference,
-                    b.customer.name or b.customer.phone,
-                    b.departure.code,
-                    b.status,
-                    u.messages,
-                    *[u.by_category[c] for c in cats],
-                    message_costs.major(u.cost_micros),
+                    r.reference,
+                    r.customer,
+                    r.departure,
+                    r.status,
+                    r.usage.messages,
+                    *[r.usage.by_category[c] for c in cats],
+                    message_costs.major(r.usage.cost_micros),
                 ]
-                for b, u in report.messaging
+                for r in report.messaging
             ],
         ]
     if table == "responses":
