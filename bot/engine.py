@@ -155,7 +155,10 @@ def handle_inbound(
     name = _name(msg.profile_name)
     customer = sender.customer
     if customer is None:
-        customer, _ = add_customer(session, org, msg.from_phone, now, name=name)
+        # Written with its language: one statement, not an insert and an update.
+        customer, _ = add_customer(
+            session, org, msg.from_phone, now, name=name, language=reading.language
+        )
     else:
         fill_in_contact(customer, name=name)
     if reading.language and reading.language != customer.language:

@@ -57,14 +57,21 @@ def add_customer(
     *,
     name: str | None = None,
     email: str | None = None,
+    language: str | None = None,
 ) -> tuple[Customer, bool]:
     """For a number not seen before: (the new customer, True), or, when another request
-    created them a moment ago, (that customer, False)."""
+    created them a moment ago, (that customer, False; its language is the caller's to
+    set)."""
     e164 = normalize_phone(phone)
     try:
         with session.begin_nested():
             created = Customer(
-                organization_id=org.id, phone=e164, name=name, email=email, created_at=now
+                organization_id=org.id,
+                phone=e164,
+                name=name,
+                email=email,
+                language=language,
+                created_at=now,
             )
             session.add(created)
             session.flush()
