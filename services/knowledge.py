@@ -354,6 +354,7 @@ _SUFFIXES = (
     "e",
 )
 MIN_FUZZY_LEN = 4
+MIN_PREFIX = 6  # a stem this long beginning another counts as the same word (not English)
 # One slip (a letter wrong, missing, extra or two swapped) in a word of four or more.
 FUZZY_CUTOFF = 0.8
 # A phrasing counts as asked when the question covers this share of its weight.
@@ -523,6 +524,12 @@ class KnowledgeIndex:
             )
             if hit is not None:
                 return str(hit[0])
+        if self.language != "en" and len(word) >= MIN_PREFIX:
+            # A word the catalog has in another language ("vegetarisch" asked, "vegetarian"
+            # written): one stem begins the other.
+            for known in self._vocabulary:
+                if len(known) >= MIN_PREFIX and (known.startswith(word) or word.startswith(known)):
+                    return known
         return None
 
     def search(

@@ -255,7 +255,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         noite obrigado obrigada favor pf pfv ai la aqui tambem ja entao so muito muita
         muitos muitas mais menos algum alguma alguem coisa passeio passeios tour tours
         excursao gente tipo sabe saber dizer diz hum ne qual quais como sera seria ok
-        pessoal voces alo devo deve devemos preciso precisamos precisa
+        pessoal voces alo devo deve devemos preciso precisamos precisa equipa equipe
         """.split()  # noqa: SIM905
     ),
     "es": frozenset(

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
-from models import Booking, Conversation, Customer, Lead, Organization, WaitlistEntry, utcnow
+from models import (
+    Booking,
+    BookingStatus,
+    Conversation,
+    Customer,
+    Lead,
+    Organization,
+    WaitlistEntry,
+    utcnow,
+)
+from services import bookings
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import hold
@@ -209,3 +219,60 @@ def test_a_full_departure_offers_the_waitlist(
     with factory() as s:
         entry = s.scalar(select(WaitlistEntry))
         assert entry is not None and (entry.seats, entry.departure.code) == (1, "CITY3")
+
+
+CONFIRM = {"pt": "CONFIRMAR", "es": "confirmar", "fr": "Confirmer", "de": "BESTÄTIGEN"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_seat_frees_up_the_offer_is_in_the_language_and_its_word_takes_it(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """Journey 5: the waitlist offer in the customer's language, taken with the word it
+    asks for (CONFIRMAR, CONFIRMER, BESTÄTIGEN)."""
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        assert org is not None
+        blocker = hold(s, org, "CITY3", "+12025550150", utcnow(), 3)
+        bookings.confirm_booking(s, org, blocker, utcnow())
+        s.commit()
+    script, chat = SCRIPTS[language], speaker(client, factory, language)
+    chat.say(script.full.format(when=written(day(3), language)))
+    chat.say("2")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        assert org is not None
+        bookings.cancel_and_free_seats(
+            s, org, s.get(Booking, blocker.id), utcnow(), reason="changed plans"
+        )
+        s.commit()
+    [offer] = [m.body for m in chat.outbox() if m.to_phone == chat.phone]
+    assert english_in(offer) == [] and spoken_in(offer, language), offer
+    assert CONFIRM[language].upper() in offer.upper(), offer
+    held = chat.say(CONFIRM[language])
+    assert "/pay/BK-" in held
+    with factory() as s:
+        booking = s.scalar(select(Booking).where(Booking.customer.has(phone=chat.phone)))
+        assert booking is not None and booking.status == BookingStatus.HELD
+
+
+NONSENSE = {
+    "pt": "hmm nao sei bem o que quero lol",
+    "es": "jaja no sé, lo que sea",
+    "fr": "bof je sais pas trop en fait",
+    "de": "hmm keine ahnung eigentlich",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_anything_else_gets_the_menu_and_menu_starts_over(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """Journey 8, in the customer's language."""
+    script, chat = SCRIPTS[language], speaker(client, factory, language)
+    chat.say(script.search.format(when=written(day(6), language)))
+    chat.say(NONSENSE[language])
+    chat.say("MENU")
+    with factory() as s:
+        conv = s.scalar(select(Conversation))
+        assert conv is not None and (conv.state, conv.slots) == ("idle", {})
