@@ -4,17 +4,16 @@ YES cancels), reschedule (a task for staff) and the payment link."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
 
 from bot import interactive, replies
 from bot.states import State
 from bot.turn import Turn
+from bot.which_booking import find_booking
 from models import (
     ACTIVE_WAITLIST_STATUSES,
     CANCELLABLE_STATUSES,
     Booking,
     BookingStatus,
-    Departure,
     WaitlistEntry,
 )
 from services import cancellations, notify, payments, phrases, ratelimit, timeline, waitlist
@@ -22,55 +21,9 @@ from services.errors import ServiceError
 
 
 def _customer_booking(turn: Turn) -> Booking | None:
-    """The booking named by reference, or the customer's only active one; None after
-    saying what is missing."""
-    voice = turn.voice
-    ref = turn.result.entity("booking_ref")
-    stmt = select(Booking).where(
-        Booking.organization_id == turn.org.id, Booking.customer_id == turn.customer.id
-    )
-    if ref:
-        # Every answer names the departure and its tour: loaded with the booking.
-        booking = turn.session.scalar(
-            stmt.where(Booking.reference == ref).options(
-                joinedload(Booking.departure).joinedload(Departure.tour)
-            )
-        )
-        if booking is None:
-            turn.say(
-                voice._(
-                    "I couldn't find booking {reference} for this number. "
-                    "Please check the reference.",
-                    reference=ref,
-                )
-            )
-        return booking
-    active = list(
-        turn.session.scalars(
-            stmt.join(Departure, Departure.id == Booking.departure_id)
-            .where(Booking.status.in_(CANCELLABLE_STATUSES), Departure.starts_at > turn.now)
-            .order_by(Departure.starts_at)
-            .options(contains_eager(Booking.departure).joinedload(Departure.tour))
-        )
-    )
-    if len(active) == 1:
-        return active[0]
-    if not active:
-        # Bookings are only ever shown to the number that made them: a reference sent from
-        # another phone finds nothing, so do not ask for one.
-        turn.say(
-            voice._(
-                "I couldn't find an active booking for this number. If you booked with another "
-                "number, please write from that one, or reply AGENT and a person will help."
-            )
-        )
-    else:
-        listed = (
-            voice._("{reference} ({tour})", reference=b.reference, tour=b.departure.tour.name)
-            for b in active
-        )
-        turn.say(voice._("Which booking? {bookings}", bookings=voice.join(listed, either=True)))
-    return None
+    """The booking named, or their only one still to come (a place in line too); None
+    after saying what is missing."""
+    return find_booking(turn, CANCELLABLE_STATUSES)
 
 
 def booking_status(turn: Turn) -> None:

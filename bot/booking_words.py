@@ -159,6 +159,41 @@ NO_RE = re.compile(
 )
 
 
+# With the words the translated question offers ("uma nova reserva", "eine neue Buchung").
+NEW_RE = re.compile(
+    r"\b(?:new|another|separate|second|different|fresh|nova|novo|nueva|nuevo|nouvelle|"
+    r"nouveau|neue|neu)\b",
+    _F,
+)
+THAT_ONE_RE = re.compile(
+    r"\b(?:that|this|the\s+same|same|existing|mine|my\s+booking|my\s+one|that\s+one|"
+    r"the\s+one\s+i\s+have|the\s+booking\s+i\s+have)\b",
+    _F,
+)
+
+
+def meant(
+    text: str,
+    *,
+    reference: str | None,
+    tour: str | None,
+    theirs: list[str],
+    their_tours: list[str],
+    new_tour: str | None,
+) -> str | None:
+    """The answer to "did you mean your booking, or a new one on that tour?": "booking",
+    "new", or None when the message is about something else."""
+    if reference and reference in theirs:
+        return "booking"
+    if NEW_RE.search(text) or (tour and tour == new_tour):
+        return "new"
+    if tour and tour in their_tours:
+        return "booking"
+    if clear_yes(text) or (THAT_ONE_RE.search(text) and len(text.split()) <= 6):
+        return "booking"
+    return None
+
+
 def clear_yes(text: str) -> bool:
     """A yes and nothing else: "yes", "ok go ahead", "yes please 👍". Not "yes a manager.
     now." nor "yes but for 4": a yes inside another request confirms nothing."""

@@ -17,6 +17,7 @@ from bot import (
     states,
     taps,
     waitlist,
+    which_booking,
 )
 from bot.states import Route
 from bot.turn import Handler, Turn
@@ -73,6 +74,9 @@ HANDLERS: dict[str, Handler] = {
     "apply_change": my_bookings.apply_change,
     "keep_change": my_bookings.keep_change,
     "pay_balance": my_bookings.pay_balance,
+    # which_booking: "did you mean the booking you have, or a new one?"
+    "meant_booking": which_booking.meant_booking,
+    "meant_new": which_booking.meant_new,
     # taps: a WhatsApp button or list row, straight to its transition
     "tap_departure": taps.tap_departure,
     "tap_hold": taps.tap_hold,

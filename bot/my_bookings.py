@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from bot import booking_words, replies
 from bot.booking_requests import reschedule_request
@@ -21,6 +21,7 @@ from bot.booking_words import ADD, BALANCE, INVOICE, MOVE, PARTY, RECEIPT, REMOV
 from bot.lead_capture import STAFF
 from bot.states import State
 from bot.turn import Turn, details_in, party_in
+from bot.which_booking import find_booking
 from models import (
     BOOKED_STATUSES,
     EXPECTED_STATUSES,
@@ -45,54 +46,6 @@ from services.inventory import NotEnoughSeats
 _ACTIVE = EXPECTED_STATUSES
 _RECEIPTABLE = (*EXPECTED_STATUSES, *BOOKED_STATUSES)
 MOVE_OPTIONS = 3
-
-
-def find_booking(turn: Turn, statuses: tuple[str, ...] = _ACTIVE) -> Booking | None:
-    """The booking named by reference, or the customer's only coming one (else the one
-    this conversation holds); None after saying what is missing."""
-    voice = turn.voice
-    stmt = (
-        select(Booking)
-        .join(Departure, Departure.id == Booking.departure_id)
-        .where(Booking.organization_id == turn.org.id, Booking.customer_id == turn.customer.id)
-        .options(contains_eager(Booking.departure).joinedload(Departure.tour))
-    )
-    if ref := turn.result.entity("booking_ref"):
-        booking = turn.session.scalar(stmt.where(Booking.reference == ref))
-        if booking is None:
-            turn.say(
-                voice._(
-                    "I couldn't find booking {reference} for this number. "
-                    "Please check the reference.",
-                    reference=ref,
-                )
-            )
-        return booking
-    coming = list(
-        turn.session.scalars(
-            stmt.where(Booking.status.in_(statuses), Departure.starts_at > turn.now).order_by(
-                Departure.starts_at
-            )
-        )
-    )
-    if len(coming) > 1 and turn.slot("booking"):
-        coming = [b for b in coming if b.reference == turn.slot("booking")] or coming
-    if len(coming) == 1:
-        return coming[0]
-    if not coming:
-        turn.say(
-            voice._(
-                "I couldn't find an active booking for this number. If you booked with another "
-                "number, please write from that one, or reply AGENT and a person will help."
-            )
-        )
-    else:
-        listed = (
-            voice._("{reference} ({tour})", reference=b.reference, tour=b.departure.tour.name)
-            for b in coming
-        )
-        turn.say(voice._("Which booking? {bookings}", bookings=voice.join(listed, either=True)))
-    return None
 
 
 def about_booking(turn: Turn) -> None:
@@ -166,10 +119,17 @@ def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None
 def change_people(turn: Turn, party: dict[str, int] | None = None) -> None:
     """The booking for more or fewer people (or the party given), stated with its price."""
     voice = turn.voice
-    booking = find_booking(turn)
+    kind = turn.reading.booking_request or (PARTY if party else ADD)
+
+    def doubt(theirs: list[Booking]) -> dict[str, object]:
+        # "Add 1 more to the city walk", booked on another tour: if they meant theirs,
+        # the change is this one (which_booking.meant_booking).
+        parties = {b.reference: _new_party(turn, b, kind) for b in theirs}
+        return {"kind": kind, "parties": {r: p for r, p in parties.items() if p}}
+
+    booking = find_booking(turn, doubt=None if party else doubt)
     if booking is None:
         return
-    kind = turn.reading.booking_request or (PARTY if party else ADD)
     party = party or _new_party(turn, booking, kind)
     if not party:
         if kind == REMOVE:
@@ -342,7 +302,7 @@ def move_request(turn: Turn) -> None:
     the message names, else the nearest to the booking's own date; with the price
     difference. Choosing one states the change; YES makes it."""
     voice = turn.voice
-    booking = find_booking(turn)
+    booking = find_booking(turn, doubt=lambda theirs: {"kind": MOVE})
     if booking is None:
         return
     if booking.status not in booking_changes.CHANGEABLE:

@@ -32,21 +32,24 @@ Rules, in order; the first that applies answers the message:
  17. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
  18. in confirm_change: a clear no to the change stated -> keep_change
  19. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
- 20. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
+ 20. in which_booking: the booking they have (yes, that one, its reference or tour) -> meant_booking
+ 21. in which_booking: a new booking on the tour they named -> meant_new
+ 22. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 21. a bare number answering 'how many people?' -> party_answer
- 22. in need_party: the party for the chosen departure -> take_party
- 23. in choosing: a number from the list -> choose_departure
- 24. asks their place on the waitlist -> booking_status
+ 23. a bare number answering 'how many people?' -> party_answer
+ 24. in need_party: the party for the chosen departure -> take_party
+ 25. in choosing: a number from the list -> choose_departure
+ 26. asks their place on the waitlist -> booking_status
      (from here on, the message's tour, dates and party are kept first)
- 25. asks a question (answered from the catalog, or passed to a person) -> answer_questions
- 26. a complaint waits for a person: cancelling waits too -> complaint_pending
- 27. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 27. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 28. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
+ 29. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 30. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 28. names the tour a question was about -> answer_questions
- 29. an enquiry that names a tour and a day: that day's departures -> check_availability
- 30. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 31. the table: (state, intent), else the intent in any state -> the table
+ 31. names the tour a question was about -> answer_questions
+ 32. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 33. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 34. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -135,14 +138,16 @@ Handler -> the states it may move to (; instead: what it may pass on to):
       apply_change, booking_status, cancel_request, check_availability, choose_departure,
       choose_move, complaint_pending, drop_offer, enquire, file_received, full_option,
       goodbye, greet, handoff, hold_seats, join_waitlist, keep_change, lead_details,
-      location_pin, menu, move_request, opt_in, opt_out, party_answer, pay_balance,
-      payment_link, revise, send_help, start_over, stay_silent, take_party, thanks,
-      tour_info, urgent_handoff, wait_for_person
+      location_pin, meant_booking, meant_new, menu, move_request, opt_in, opt_out,
+      party_answer, pay_balance, payment_link, revise, send_help, start_over, stay_silent,
+      take_party, thanks, tour_info, urgent_handoff, wait_for_person
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays)
-  about_booking -> confirm_change; instead: move_request, pay_balance
-  move_request -> confirm_change, moving; instead: reschedule_request
+  about_booking -> confirm_change, which_booking; instead: move_request, pay_balance
+  move_request -> confirm_change, moving, which_booking; instead: reschedule_request
+  meant_booking -> confirm_change, idle; instead: move_request
+  meant_new -> idle; instead: check_availability
   choose_move -> confirm_change, idle
   apply_change -> confirm_change, idle
   keep_change -> idle
@@ -172,7 +177,7 @@ The graph: where a message moves a conversation (by which handlers):
         (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
         tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
         (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
-        take_party, tap_departure, tap_hold)
+        take_party, tap_departure, tap_hold), which_booking (about_booking, move_request)
   idle, also -> confirm_cancel (cancel_request)
   questions, also -> choosing (check_availability), confirm_cancel (cancel_request),
         confirm_change (check_availability), confirming (check_availability), full
@@ -188,7 +193,8 @@ The graph: where a message moves a conversation (by which handlers):
         (check_availability, choose_departure, revise), held (check_availability), idle
         (check_availability, choose_departure, reschedule_request, revise), moving
         (move_request), need_party (check_availability, choose_departure, revise), need_tour
-        (check_availability), questions (check_availability, choose_departure, revise)
+        (check_availability), questions (check_availability, choose_departure, revise),
+        which_booking (move_request)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
   confirming, also -> choosing (check_availability), confirm_change (check_availability,
@@ -196,34 +202,42 @@ The graph: where a message moves a conversation (by which handlers):
         (check_availability, hold_seats, revise), held (check_availability, hold_seats), idle
         (check_availability, drop_offer, hold_seats, reschedule_request, revise), moving
         (move_request), need_party (check_availability, hold_seats, revise), need_tour
-        (check_availability), questions (check_availability, hold_seats, revise)
+        (check_availability), questions (check_availability, hold_seats, revise),
+        which_booking (move_request)
   full, also -> choosing (check_availability, full_option), confirm_change
         (check_availability, move_request, revise), confirming (check_availability,
         full_option, revise), full (check_availability, join_waitlist, revise), held
         (check_availability), idle (check_availability, drop_offer, full_option,
         join_waitlist, reschedule_request, revise), moving (move_request), need_party
         (check_availability, full_option, revise), need_tour (check_availability), questions
-        (check_availability, full_option, revise)
+        (check_availability, full_option, revise), which_booking (move_request)
   held, also -> confirm_cancel (cancel_request)
   handoff, only -> handoff (urgent_handoff), idle (start_over)
   confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates),
         confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
-        apply_change, check_availability, choose_move, move_request, revise), confirming
-        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
-        tap_departure, tap_hold), full (check_availability, choose_departure, hold_seats,
-        join_waitlist, revise, tap_departure), handoff (file_received, handoff,
+        apply_change, check_availability, choose_move, meant_booking, move_request, revise),
+        confirming (check_availability, choose_departure, full_option, hold_seats, revise,
+        take_party, tap_departure, tap_hold), full (check_availability, choose_departure,
+        hold_seats, join_waitlist, revise, tap_departure), handoff (file_received, handoff,
         urgent_handoff), held (answer_waitlist_offer, check_availability, hold_seats,
         tap_offer), idle (apply_change, check_availability, choose_departure, choose_move,
         complaint_pending, confirm_cancel, drop_offer, full_option, hold_seats, join_waitlist,
-        keep_booking, keep_change, lapse_cancel, lead_details, reschedule_request, revise,
-        start_over, take_party, tap_departure, tap_hold), moving (move_request), need_party
-        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
-        tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
-        (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
-        take_party, tap_departure, tap_hold)
+        keep_booking, keep_change, lapse_cancel, lead_details, meant_booking, meant_new,
+        reschedule_request, revise, start_over, take_party, tap_departure, tap_hold), moving
+        (move_request), need_party (check_availability, choose_departure, full_option,
+        hold_seats, revise, take_party, tap_departure, tap_hold, tap_party), need_tour
+        (check_availability), questions (check_availability, choose_departure, enquire,
+        full_option, hold_seats, revise, take_party, tap_departure, tap_hold), which_booking
+        (about_booking, move_request)
   moving, also -> confirm_change (choose_move, move_request), idle (choose_move,
-        reschedule_request), moving (move_request)
+        reschedule_request), moving (move_request), which_booking (move_request)
   confirm_change, also -> confirm_change (apply_change), idle (apply_change, keep_change)
+  which_booking, also -> choosing (check_availability), confirm_change (check_availability,
+        meant_booking, move_request), confirming (check_availability), full
+        (check_availability), held (check_availability), idle (check_availability,
+        meant_booking, meant_new, reschedule_request), moving (move_request), need_party
+        (check_availability), need_tour (check_availability), questions (check_availability),
+        which_booking (move_request)
 """
 
 from __future__ import annotations
@@ -258,6 +272,7 @@ class State(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"  # refund stated; waiting for yes to cancel
     MOVING = "moving"  # other dates offered for a booking; waiting for a number
     CONFIRM_CHANGE = "confirm_change"  # a booking's change stated with its price; yes makes it
+    WHICH_BOOKING = "which_booking"  # asked: the booking they have, or a new one on that tour?
 
 
 class Facts(Protocol):
@@ -292,6 +307,8 @@ class Facts(Protocol):
     def answers_how_many(self) -> bool: ...  # a bare "4" just after "how many people?"
     @property
     def has_booking(self) -> bool: ...  # a booking or hold of theirs still to come
+    @property
+    def doubt_answer(self) -> str | None: ...  # in which_booking: "booking", "new" or None
     @property
     def booking_request(self) -> str | None: ...  # "add one more person": bot.booking_words
     @property
@@ -437,6 +454,20 @@ RULES: tuple[Rule, ...] = (
         lambda m: isinstance(m.option, int) or m.clear_yes,
         states=_in(State.MOVING),
     ),
+    # "Did you mean your booking, or a new one?" (bot/which_booking.py); anything else
+    # lets the question lapse (LAPSES).
+    Rule(
+        "the booking they have (yes, that one, its reference or tour)",
+        "meant_booking",
+        lambda m: m.doubt_answer == "booking",
+        states=_in(State.WHICH_BOOKING),
+    ),
+    Rule(
+        "a new booking on the tour they named",
+        "meant_new",
+        lambda m: m.doubt_answer == "new",
+        states=_in(State.WHICH_BOOKING),
+    ),
     # The customer's bookings come first (bot/my_bookings.py).
     Rule(
         "about their booking: people, another date, the balance, a receipt, an invoice",
@@ -476,6 +507,16 @@ RULES: tuple[Rule, ...] = (
         "answer_questions",
         lambda m: m.asks,
         keeps_details=True,
+    ),
+    # "ok 2 adults 1 kid (9)", "wait my sister is coming too, so 3 of us": the list priced
+    # again for them, whatever intent the words suggest (not a waitlist, not a pick).
+    Rule(
+        "the party for the departures listed, no number picked",
+        TABLE,
+        lambda m: m.party_given and not isinstance(m.option, int),
+        states=_in(State.CHOOSING),
+        keeps_details=True,
+        intent=INFORM,
     ),
     Rule(
         "a complaint waits for a person: cancelling waits too",
@@ -719,10 +760,21 @@ MOVES: dict[str, Moves] = {
     "reschedule_request": may(State.IDLE),
     "payment_link": may(),
     # The request's handler by kind: a change stated -> CONFIRM_CHANGE.
-    "about_booking": may(State.CONFIRM_CHANGE, instead=("move_request", "pay_balance")),
+    # A tour named they have no booking on: WHICH_BOOKING (bot/which_booking.py).
+    "about_booking": may(
+        State.CONFIRM_CHANGE, State.WHICH_BOOKING, instead=("move_request", "pay_balance")
+    ),
     # Dates offered -> MOVING, or the one date named -> CONFIRM_CHANGE; none with room:
     # staff asked instead.
-    "move_request": may(State.MOVING, State.CONFIRM_CHANGE, instead=("reschedule_request",)),
+    "move_request": may(
+        State.MOVING,
+        State.CONFIRM_CHANGE,
+        State.WHICH_BOOKING,
+        instead=("reschedule_request",),
+    ),
+    # The request, about the booking they have (its change stated), or a new booking.
+    "meant_booking": may(State.CONFIRM_CHANGE, State.IDLE, instead=("move_request",)),
+    "meant_new": may(State.IDLE, instead=("check_availability",)),
     "choose_move": may(State.CONFIRM_CHANGE, State.IDLE),
     # Made -> IDLE; the price moved meanwhile: stated again.
     "apply_change": may(State.IDLE, State.CONFIRM_CHANGE),
@@ -754,6 +806,7 @@ MOVES["lapse_cancel"] = may(State.IDLE, instead=tuple(sorted(_FRESH)))
 # before it runs, so a yes in a later message confirms nothing.
 LAPSES: dict[State, frozenset[str]] = {
     State.CONFIRM_CHANGE: frozenset({"apply_change", "keep_change"}),
+    State.WHICH_BOOKING: frozenset({"meant_booking", "meant_new"}),
 }
 
 # What staff do from the admin (bot/staff.py), in whatever state the conversation is.

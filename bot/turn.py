@@ -301,12 +301,50 @@ class Reading:
             # "make it 3" while a new quote is under way is about that quote.
             if self.state in _QUOTING or not self.has_booking:
                 return None
+            tour = self.result.entity("tour")
+            if kind in (booking_words.ADD, booking_words.REMOVE) and tour:
+                # "can I add 1 more to the city walk": their booking on it, or, booked on
+                # another tour, "did you mean that one?" (bot/which_booking.py).
+                return kind
             # "we are 4, any space on the food tour Saturday?": a new request, not a change.
-            if kind in booking_words.PARTY_KINDS and (
-                self.result.entity("tour") or self.result.entity("date")
-            ):
+            if kind in booking_words.PARTY_KINDS and (tour or self.result.entity("date")):
                 return None
+            if kind == booking_words.WHEN_WHERE and tour and tour not in self.booked_tours:
+                return None  # "what time does the city walk start?": a question about it
         return kind
+
+    @cached_property
+    def booked_tours(self) -> frozenset[str]:
+        """The tours of their bookings and holds still to come."""
+        if self.customer is None:
+            return frozenset()
+        return frozenset(
+            self.session.scalars(
+                select(Tour.slug)
+                .join(Departure, Departure.tour_id == Tour.id)
+                .join(Booking, Booking.departure_id == Departure.id)
+                .where(
+                    Booking.customer_id == self.customer.id,
+                    Booking.status.in_(EXPECTED_STATUSES),
+                    Departure.starts_at > self.now,
+                )
+            )
+        )
+
+    @cached_property
+    def doubt_answer(self) -> str | None:
+        """After "did you mean that booking, or a new one?" (bot/which_booking.py):
+        "booking", "new", or None (something else: the question lapses)."""
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        doubt = slots.get("doubt") or {}
+        return booking_words.meant(
+            self.text,
+            reference=self.result.entity("booking_ref"),
+            tour=self.result.entity("tour"),
+            theirs=doubt.get("refs") or [],
+            their_tours=doubt.get("tours") or [],
+            new_tour=doubt.get("tour"),
+        )
 
     @cached_property
     def has_booking(self) -> bool:
@@ -475,7 +513,7 @@ class Turn:
         """A question waiting for a clear yes lapses: the message said something else
         (bot.states.LAPSES)."""
         self._state = State.IDLE
-        self._slots.update(change=None)
+        self._slots.update(change=None, doubt=None)
 
     def forget_all(self) -> None:
         self._slots = {}

@@ -288,3 +288,32 @@ def test_just_held_then_another_party_changes_the_hold(ada: Chat, factory) -> No
     ada.say("yes")
     assert booking(factory, ref).party == {"adult": 3, "child": 1}
     assert bookings_of(factory, ada.phone) == 1
+
+
+def test_a_change_to_a_tour_without_their_booking_asks_which_they_meant(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")  # the sunset tour
+    asked = ada.say("can I add 1 more to the city walk")
+    assert "I don't see a Old City Walk booking" in asked
+    assert ref in asked and "new booking" in asked, asked
+    assert "enquiry" not in asked
+    changed = ada.say("oh yes that one")
+    assert ref in changed and "3 adults" in changed and "Reply YES" in changed, changed
+    ada.say("yes")
+    assert booking(factory, ref).seats == 3 and bookings_of(factory, ada.phone) == 1
+
+
+def test_or_a_new_booking_on_the_tour_they_named(ada: Chat, factory) -> None:
+    ref = held_by_chat(ada, party="2 adults")
+    ada.say("add 2 people for the city walk pls")
+    reply = ada.say(f"a new one, {spoken(day(5))}")
+    assert "Old City Walk" in reply and ref not in reply, reply
+    assert booking(factory, ref).seats == 2
+
+
+def test_cancelling_a_tour_they_have_no_booking_on_names_the_one_they_have(
+    ada: Chat, factory
+) -> None:
+    ref = held_by_chat(ada)
+    reply = ada.say("please cancel my city walk booking")
+    assert "don't see" in reply and ref in reply and "Reply YES" not in reply, reply
+    assert booking(factory, ref).status == "held"
