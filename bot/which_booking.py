@@ -112,17 +112,21 @@ def _not_on_that_tour(
             )
         )
         return
-    turn.say(
-        voice.n_(
+    if len(coming) == 1:
+        question = voice._(
             "I don't see a {tour} booking for this number; you have {bookings}. Did you mean "
             "that one, or a new booking for the {tour}?",
-            "I don't see a {tour} booking for this number; you have {bookings}. Did you mean "
-            "one of those (reply with its reference), or a new booking for the {tour}?",
-            len(coming),
             tour=name,
             bookings=listed,
         )
-    )
+    else:
+        question = voice._(
+            "I don't see a {tour} booking for this number; you have {bookings}. Did you mean "
+            "one of those (reply with its reference), or a new booking for the {tour}?",
+            tour=name,
+            bookings=listed,
+        )
+    turn.say(question)
     turn.goto(
         State.WHICH_BOOKING,
         doubt={
