@@ -145,16 +145,34 @@ def how_many(text: str, kind: str) -> tuple[str, int]:
     return ("child" if CHILD_RE.search(text) else "adult"), n
 
 
+# A yes in Portuguese, Spanish, French and German too ("sim, pode ser", "sí, vale", "oui
+# d'accord", "ja gerne"), with what may follow it and still be only a yes.
+_YES_FOREIGN = (
+    r"|sim|s[ií]|oui|ja|claro|vale|d'accord|genau|certo|perfeito|perfecto|parfait|perfekt"
+    r"|pode\s+ser|t[aá]\s+bem|est[aá]\s+bem|de\s+acuerdo|por\s+supuesto|bien\s+s[uû]r"
+    r"|c'est\s+bon|klar|passt|gerne|confirmo|je\s+confirme|ich\s+best[aä]tige"
+)
+_YES_TAIL_FOREIGN = (
+    r"|por\s+favor|porfa|pf|pfv|obrigad[oa]|gracias|merci|danke|bitte|svp"
+    r"|s'il\s+vous\s+pla[iî]t|claro|sim|s[ií]|oui|ja|gerne|vale|d'accord|genau|pode\s+ser"
+)
 YES_RE = re.compile(
     r"\s*(?:yes|yeah|yea|yep|yup|ya|y|ok|okay|k|sure|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do"
-    r"|correct|that'?s\s+(?:right|fine|ok)|sounds\s+good|perfect|great|deal|agreed|👍|✅)"
-    r"(?:[\s,.!]+(?:yes|please|pls|plz|thanks|thank\s+you|thx|go\s+ahead|do\s+it|confirm|ok|👍|✅))*"
-    r"[\s.!👍✅🙏]*",
+    r"|correct|that'?s\s+(?:right|fine|ok)|sounds\s+good|perfect|great|deal|agreed|👍|✅"
+    + _YES_FOREIGN
+    + r")(?:[\s,.!]+(?:yes|please|pls|plz|thanks|thank\s+you|thx|go\s+ahead|do\s+it|confirm"
+    + r"|ok|👍|✅"
+    + _YES_TAIL_FOREIGN
+    + r"))*[\s.!👍✅🙏]*",
     _F,
 )
 NO_RE = re.compile(
     r"\s*(?:no|nope|nah|n|no\s+thanks|no\s+thank\s+you|don'?t|leave\s+it|keep\s+it(?:\s+as\s+it\s+is)?"
-    r"|never\s*mind|cancel\s+that|forget\s+it)[\s.!]*",
+    r"|never\s*mind|cancel\s+that|forget\s+it"
+    # pt / es / fr / de
+    r"|n[aã]o|non|nein|n[aã]o,?\s+obrigad[oa]|no,?\s+gracias|non,?\s+merci|nein,?\s+danke"
+    r"|deixa\s+estar|d[eé]jalo|laissez\s+tomber|laisse\s+tomber|lass\s+(?:es|mal)"
+    r"|esquece|olvídalo|olvidalo|vergiss\s+es)[\s.!]*",
     _F,
 )
 

@@ -68,6 +68,26 @@ CLEAR_YES = frozenset(
         "SI",
         "OUI",
         "JA",
+        # "sim, pode cancelar", "sí, cancélala", "oui, annulez-la", "ja, bitte stornieren"
+        "SIM PODE CANCELAR",
+        "SIM CANCELA",
+        "SIM CANCELAR",
+        "PODE CANCELAR",
+        "SÍ CANCELA",
+        "SI CANCELA",
+        "SÍ CANCÉLALA",
+        "SI CANCELALA",
+        "SÍ CANCELAR",
+        "SÍ POR FAVOR CANCELA",
+        "OUI ANNULEZ",
+        "OUI ANNULEZLA",
+        "OUI ANNULER",
+        "OUI VOUS POUVEZ ANNULER",
+        "JA STORNIEREN",
+        "JA BITTE STORNIEREN",
+        "JA STORNIEREN SIE",
+        "JA BITTE STORNIEREN SIE",
+        "BITTE STORNIEREN",
     }
 )
 CLEAR_NO = frozenset(

@@ -170,13 +170,18 @@ def test_a_question_nothing_answers_goes_to_a_person_in_the_customers_language(
     assert question in asked[0].title + asked[0].details
 
 
-def paid_booking(factory: sessionmaker[Session], phone: str, language: str) -> str:
-    """A paid sunset tour booking that started twenty minutes ago."""
+def paid_booking(
+    factory: sessionmaker[Session],
+    phone: str,
+    language: str,
+    starts_in: timedelta = timedelta(minutes=-20),
+) -> str:
+    """A paid sunset tour booking (that started twenty minutes ago)."""
     now = utcnow()
     with factory() as s:
         org = s.scalars(select(Organization)).one()
         tour = s.scalars(select(Tour).where(Tour.slug == "sunset-tour")).one()
-        starts = now - timedelta(minutes=20)
+        starts = now + starts_in
         dep = Departure(
             organization_id=org.id,
             tour_id=tour.id,
@@ -277,3 +282,56 @@ def test_a_question_about_safety_is_not_an_emergency(
     chat = chat_in(client, factory, language)
     chat.say(words)
     assert not [t for t in tasks_of(factory) if t.priority == TaskPriority.URGENT]
+
+
+CANCEL = {
+    "pt": (
+        "quero cancelar a minha reserva",
+        "sim, pode cancelar",
+        "sim mas quero falar com o gerente",
+    ),
+    "es": ("necesito anular mi reserva", "sí, cancélala", "sí pero quiero hablar con el encargado"),
+    "fr": (
+        "je voudrais annuler ma réservation",
+        "oui, annulez-la",
+        "oui mais je veux parler au responsable",
+    ),
+    "de": (
+        "ich möchte meine Buchung stornieren",
+        "ja, bitte stornieren",
+        "ja aber ich will Ihren Chef sprechen",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(CANCEL))
+def test_a_clear_yes_in_the_language_cancels(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    reference = paid_booking(factory, PHONES[language], language, timedelta(days=20))
+    chat = chat_in(client, factory, language)
+    ask, yes, _ = CANCEL[language]
+    asked = chat.say(ask)
+    assert reference in asked and english_in(asked) == [], asked
+    done = chat.say(yes)
+    assert english_in(done) == [], done
+    with factory() as s:
+        assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "cancelled"
+
+
+@pytest.mark.parametrize("language", sorted(CANCEL))
+def test_a_yes_with_a_complaint_in_the_language_cancels_nothing(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """The dangerous yes: "sim mas quero falar com o gerente" lets the cancellation lapse
+    and is an urgent handoff."""
+    reference = paid_booking(factory, PHONES[language], language, timedelta(days=20))
+    chat = chat_in(client, factory, language)
+    ask, _, yes_but = CANCEL[language]
+    chat.say(ask)
+    reply = chat.say(yes_but)
+    assert english_in(reply) == [], reply
+    with factory() as s:
+        assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "confirmed"
+        assert s.scalars(select(Conversation)).one().handoff
+    assert [t for t in tasks_of(factory) if t.priority == TaskPriority.URGENT]
