@@ -56,7 +56,8 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "hi hello hey thanks thank thx ty yes yeah yep yup please pls plz bye cheers great "
         "awesome sure cool people tomorrow today tonight morning evening how what when "
         "where much many can could would the and you we our is are book booking "
-        "want need price cost"
+        "want need price cost cancel cancellation refund agent human confirm decline status "
+        "available availability"
     ),
     "pt": _listed(
         "olá oi obrigado obrigada obg brigado brigada valeu sim não nao tchau beleza "
