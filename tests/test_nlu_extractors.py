@@ -247,6 +247,10 @@ def test_offsets_point_at_the_mention() -> None:
         ("we are 4 people, me and 3 friends", {"party_size": 4}),
         ("there's 4 of us plus my mum", {"party_size": 5}),
         ("4 people plus my son", {"adults": 4, "children": 1, "party_size": 5}),
+        # "with my ...": the writer comes too; "check with my husband" is not a party
+        ("can we do rafting w my 2 boys", {"adults": 1, "children": 2, "party_size": 3}),
+        ("I'd like to come with my wife", {"adults": 2, "party_size": 2}),
+        ("hold the places while I check with my husband", {}),
     ],
 )
 def test_parties_people_count_themselves_into(text: str, expected: dict[str, int]) -> None:
@@ -273,6 +277,7 @@ def test_the_kids_not_counted_leave_the_party_incomplete() -> None:
         ("2 adults and a 5 year old", "5"),
         ("me and my 2 kids (4 and 9)", "4,9"),
         ("my son is 7", "7"),
+        ("my 2 boys, theyre 6 and 10", "6,10"),
         ("a 6-year-old and her mum", "6"),
     ],
 )

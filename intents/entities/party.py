@@ -58,7 +58,12 @@ COUPLES_RE = re.compile(rf"\b({NUMBER})\s+couples\b", _F)
 # The writer, in a list of people: "me and", "and me", "and I", "myself +", "me, my wife".
 SELF_RE = re.compile(
     r"\b(?:me|myself)\s*(?:and|&|\+|,|with|n|plus)\s|\b(?:and|&|\+|with|plus|n)\s+(?:me|myself|i)\b"
-    r"|\bme\s*\+\s*\d|\bi\s+and\s+(?:my|our)\b",
+    r"|\bme\s*\+\s*\d|\bi\s+and\s+(?:my|our)\b"
+    # "can we do rafting w my 2 boys", "I'd like to come with my wife": they come too.
+    # Not "while I check with my husband".
+    r"|\b(?:we|i|i'd|id|i'll|ill)\b[^.?!]{0,60}?"
+    r"(?<!check)(?<!talk)(?<!speak)(?<!chat)(?<!consult)(?<!discuss)(?<!confirm)(?<!ask)"
+    r"\s(?P<with>(?:with|w/?)\s+(?:my|our)\s)",
     _F,
 )
 ADULT_ONE = (
@@ -117,7 +122,8 @@ AGE_RES = (
     ),
     # "my son is 7", "the kids are 5 and 9", "they're 6 and 9"
     re.compile(
-        rf"\b(?:son|daughter|boy|girl|kids?|children|child|she|he|they)\s*(?:is|are|'s|'re)\s+"
+        rf"\b(?:son|daughter|boy|girl|kids?|children|child|she|he|they|theyre|they\s+re)"
+        rf"\s*(?:is|are|'s|'re|(?<=re))\s+"
         rf"({AGES})\b"
         rf"(?!\s*(?:people|pax|adults?|of|:|am|pm))",
         _F,
@@ -153,7 +159,7 @@ def companions(text: str) -> tuple[int, int, bool, int, int] | None:
     if me is None:
         return None
     adults, children, uncounted = 1, 0, False
-    start, end = me.start(), me.end()
+    start, end = (me.start("with"), me.end()) if me.group("with") else (me.start(), me.end())
     for m in COMPANION_RE.finditer(text):
         start, end = min(start, m.start()), max(end, m.end())
         if m.group(1):  # "2 friends", "3 kids", "two couples"
