@@ -129,11 +129,13 @@ def keep_needs(turn: Turn) -> None:
     as (a question about pickups, a booking request), goes on the conversation's lead, so
     a hold copies it onto the booking and a booking already held gets it too
     (leads.add_details). Without a lead yet, a new one collects it (needs_told_before)."""
-    lead = turn.conversation.lead
-    if lead is None or not turn.text:
+    if not turn.text:
         return
     text = " ".join(turn.text.split())[:500]
-    if guest_needs.from_notes(text).empty or text in (lead.notes or "").splitlines():
+    if guest_needs.from_notes(text).empty:
+        return  # most messages: no need to read the lead (a query) for them
+    lead = turn.conversation.lead
+    if lead is None or text in (lead.notes or "").splitlines():
         return
     leads.add_details(
         turn.session, lead, text, turn.now, actor=turn.actor(), source=turn.conversation.channel
