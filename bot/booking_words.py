@@ -112,11 +112,16 @@ def request_kind(text: str) -> str | None:
         return ADD
     if WHEN_WHERE_RE.search(text):
         return WHEN_WHERE
-    if BALANCE_RE.search(text) and re.search(
-        r"\bpa(?:y|id|ying)\b|\bowe\b|\bdue\b|\bbalance\b", text, _F
-    ):
+    if asks_balance(text):
         return BALANCE
     return None
+
+
+def asks_balance(text: str) -> bool:
+    return bool(
+        BALANCE_RE.search(text)
+        and re.search(r"\bpa(?:y|id|ying)\b|\bowe\b|\bdue\b|\bbalance\b", text, _F)
+    )
 
 
 def new_count(text: str) -> int | None:

@@ -62,16 +62,19 @@ def about_booking(turn: Turn) -> None:
     elif kind == INVOICE:
         invoice(turn)
     elif kind == WHEN_WHERE:
-        when_and_where(turn)
+        answered = when_and_where(turn)
+        if answered and booking_words.asks_balance(turn.text):
+            # "where do we meet and how do I pay the rest?": both, in one reply.
+            turn.instead(pay_balance)
 
 
-def when_and_where(turn: Turn) -> None:
+def when_and_where(turn: Turn) -> bool:
     """ "What time does it start?" with a booking: its departure's day, time and meeting
     point."""
     voice = turn.voice
     booking = find_booking(turn)
     if booking is None:
-        return
+        return False
     dep = booking.departure
     lines = [
         voice._(
@@ -84,6 +87,7 @@ def when_and_where(turn: Turn) -> None:
     if dep.tour.meeting_point:
         lines.append(voice._("Meeting point: {place}.", place=dep.tour.meeting_point))
     turn.say(" ".join(lines))
+    return True
 
 
 # --- more or fewer people ---------------------------------------------------------------

@@ -10,6 +10,7 @@ machine (State.WHICH_BOOKING: meant_booking, meant_new)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -62,6 +63,15 @@ def find_booking(
             _not_on_that_tour(turn, coming, named, doubt(coming) if doubt else None)
             return None
         coming = on_tour
+    if len(coming) > 1 and not named:
+        # "where do we meet for the walk?" with a food tour and a walk booked: the one
+        # whose tour is called that kind of thing.
+        kinds = {w.rstrip("s") for w in re.findall(r"[a-z]+", turn.text.lower())} & _KINDS
+        by_name = [b for b in coming if kinds & _kinds_of(b.departure.tour.name)]
+        called = by_name or [
+            b for b in coming if kinds & _kinds_of(*(b.departure.tour.aliases or []))
+        ]
+        coming = called if len(called) == 1 else coming
     if len(coming) > 1 and turn.slot("booking"):
         coming = [b for b in coming if b.reference == turn.slot("booking")] or coming
     if len(coming) == 1:
@@ -82,6 +92,14 @@ def find_booking(
         )
         turn.say(voice._("Which booking? {bookings}", bookings=voice.join(listed, either=True)))
     return None
+
+
+_KINDS = frozenset({"tour", "trip", "trek", "walk", "hike", "ride", "cruise", "class"})
+
+
+def _kinds_of(*names: str) -> set[str]:
+    words = re.findall(r"[a-z]+", " ".join(names).lower())
+    return {w.rstrip("s") for w in words} & _KINDS
 
 
 def _not_on_that_tour(

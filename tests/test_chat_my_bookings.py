@@ -317,3 +317,19 @@ def test_cancelling_a_tour_they_have_no_booking_on_names_the_one_they_have(
     reply = ada.say("please cancel my city walk booking")
     assert "don't see" in reply and ref in reply and "Reply YES" not in reply, reply
     assert booking(factory, ref).status == "held"
+
+
+def test_where_to_meet_and_the_balance_for_the_walk_of_two_bookings(ada: Chat, factory) -> None:
+    sunset = held_by_chat(ada)  # a sunset tour hold, and a city walk paid by deposit
+    walk = held_by_chat_walk(ada)
+    pay(factory, walk, "deposit")
+    reply = ada.say("where do we meet for the walk and how do i pay the rest of it")
+    assert walk in reply and sunset not in reply and "Which booking" not in reply, reply
+    assert "starts" in reply and "Balance $35" in reply, reply  # (no meeting point in the demo)
+
+
+def held_by_chat_walk(ada: Chat) -> str:
+    ada.say(f"city walk {spoken(day(10))} for 2 adults")
+    ada.say("1")
+    held = ada.say("yes")
+    return re.search(r"BK-[A-Z0-9]{5}", held).group(0)
