@@ -78,7 +78,7 @@ def reports_csv(table: str) -> ResponseReturnValue:
     org = current_org()
     when = _period()
     report = owner_report.owner_report(
-        db.session, org, when, messaging=table in ("messages", "summary")
+        db.session, org, when, messaging=table in ("messages", "summary"), only=table
     )
     out = io.StringIO()
     writer = csv.writer(out)

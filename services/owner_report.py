@@ -205,33 +205,56 @@ MESSAGING_PAGE_DAYS = 92
 
 
 def owner_report(
-    session: Session, org: Organization, when: Period, *, messaging: bool = True
+    session: Session,
+    org: Organization,
+    when: Period,
+    *,
+    messaging: bool = True,
+    only: str | None = None,
 ) -> OwnerReport:
+    """The whole report, or (only=a CSV table) just what that table shows: a CSV of the
+    departures over a year need not count the year's conversations and funnel too."""
+
+    def wanted(*tables: str) -> bool:
+        return only is None or only in tables
+
     start, end = when.bounds(org)
-    outstanding = _outstanding(session, org, start)
-    tours, departures = _capacity(session, org, start, end)
-    alone, total = _bot_share(session, org, start, end)
-    responses, waiting = _responses(session, org, start, end)
-    failed, recovered = _failed_leads(session, org, start, end)
+    summary = wanted("summary")
+    outstanding = _outstanding(session, org, start) if wanted("summary", "outstanding") else []
+    tours, departures = (
+        _capacity(session, org, start, end) if wanted("tours", "departures") else ([], [])
+    )
+    alone, total = _bot_share(session, org, start, end) if summary else (0, 0)
+    responses, waiting = (
+        _responses(session, org, start, end) if wanted("summary", "responses") else ([], 0)
+    )
+    failed, recovered = _failed_leads(session, org, start, end) if summary else (0, 0)
+    nothing, none_made = Money(0, 0), BookingsMade(0, 0, 0, 0)
     return OwnerReport(
         period=when,
-        money=money(session, org, start, end),
-        money_before=money(session, org, *when.previous().bounds(org)),
-        bookings=bookings_made(session, org, start, end),
-        bookings_before=bookings_made(session, org, *when.previous().bounds(org)),
-        by_status=_by_status(session, org, start, end),
+        money=money(session, org, start, end) if summary else nothing,
+        money_before=money(session, org, *when.previous().bounds(org)) if summary else nothing,
+        bookings=bookings_made(session, org, start, end) if summary else none_made,
+        bookings_before=(
+            bookings_made(session, org, *when.previous().bounds(org)) if summary else none_made
+        ),
+        by_status=_by_status(session, org, start, end) if wanted("status") else [],
         outstanding=outstanding[:PAGE_ROWS],
         outstanding_minor=sum(b.balance_minor for b in outstanding),
         tours=tours,
         departures=departures,
-        funnel=_funnel(session, org, start, end),
+        funnel=_funnel(session, org, start, end) if wanted("funnel") else [],
         failed_leads=failed,
         failed_recovered=recovered,
         conversations=total,
         bot_alone=alone,
         responses=responses,
         still_waiting=waiting,
-        messaging=_messaging(session, org, start, end) if messaging else [],
+        messaging=(
+            _messaging(session, org, start, end)
+            if messaging and wanted("summary", "messages")
+            else []
+        ),
         messaging_counted=messaging,
         extra={"all_outstanding": outstanding},
     )
