@@ -174,6 +174,10 @@ def understand(reading: Reading) -> Understanding:
             matches = [knowledge.Match(knowledge.Entry(knowledge.DESCRIPTION), 1.0, 1.0)]
         if _is_question_act(reading, clause, result, matches):
             out.questions.append(Question(clause, matches, tour))
+            if _asks_for_a_day(clause, result, tour):
+                # "2 adults and a 7-year-old for the sunset tour on Saturday, how much?":
+                # the age is asked and the day is asked for; both are answered.
+                rest.append(clause)
         else:
             rest.append(clause)
     if out.questions and rest:
@@ -218,6 +222,17 @@ def answer_questions(turn: Turn) -> None:
     resume = _resume_line(turn)
     if resume:
         turn.say(resume)
+
+
+def _asks_for_a_day(clause: str, result: ParseResult, tour: str | None) -> bool:
+    """A question that also names a tour and a day with a party: a request as well."""
+    names = {e.entity for e in result.entities}
+    return (
+        tour is not None
+        and knowledge.asked_age(clause) is not None
+        and bool(names & {"date", "date_range"})
+        and bool(names & {"party_size", "adults"})
+    )
 
 
 def _tells_when_or_who(result: ParseResult) -> bool:

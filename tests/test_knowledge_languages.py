@@ -150,6 +150,31 @@ def test_a_booking_request_with_a_question_mark_is_a_request(
 
 
 @pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "es",
+            "hola! somos 2 adultos y un niño de 7 años, queremos el tour del atardecer el sabado, cuanto cuesta?",
+        ),
+        (
+            "pt",
+            "oi, somos 2 adultos e uma criança de 7 anos, queremos o passeio do por do sol sabado. quanto fica?",
+        ),
+    ],
+)
+def test_a_childs_age_asked_with_a_day_gets_the_answer_and_the_departures(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, text: str
+) -> None:
+    """The age question is answered and the request is not dropped: the day's departure
+    is priced for 2 adults and a child (found in an unscripted chat)."""
+    chat = chat_in(client, factory, language)
+    reply = chat.say(text)
+    assert "7" in reply  # the age answered
+    assert "1) Sunset Tour" in reply and "× 2" in reply and "× 1" in reply, reply
+    assert english_in(reply) == [], reply
+
+
+@pytest.mark.parametrize(
     ("language", "question"),
     [
         ("pt", "posso levar o meu cão no city walk?"),
