@@ -154,11 +154,13 @@ def test_a_booking_request_with_a_question_mark_is_a_request(
     [
         (
             "es",
-            "hola! somos 2 adultos y un niño de 7 años, queremos el tour del atardecer el sabado, cuanto cuesta?",
+            "hola! somos 2 adultos y un niño de 7 años, queremos el tour del atardecer "
+            "el sabado, cuanto cuesta?",
         ),
         (
             "pt",
-            "oi, somos 2 adultos e uma criança de 7 anos, queremos o passeio do por do sol sabado. quanto fica?",
+            "oi, somos 2 adultos e uma criança de 7 anos, queremos o passeio do por do sol "
+            "sabado. quanto fica?",
         ),
     ],
 )
