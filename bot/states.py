@@ -47,9 +47,10 @@ Rules, in order; the first that applies answers the message:
  30. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
  31. names the tour a question was about -> answer_questions
- 32. an enquiry that names a tour and a day: that day's departures -> check_availability
- 33. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 34. the table: (state, intent), else the intent in any state -> the table
+ 32. in held: just held, another day or time asked for: the hold moved -> revise
+ 33. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 34. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 35. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -211,7 +212,12 @@ The graph: where a message moves a conversation (by which handlers):
         join_waitlist, reschedule_request, revise), moving (move_request), need_party
         (check_availability, full_option, revise), need_tour (check_availability), questions
         (check_availability, full_option, revise), which_booking (move_request)
-  held, also -> confirm_cancel (cancel_request)
+  held, also -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
+        (check_availability, move_request, revise), confirming (check_availability, revise),
+        full (check_availability, revise), held (check_availability), idle
+        (check_availability, reschedule_request, revise), moving (move_request), need_party
+        (check_availability, revise), need_tour (check_availability), questions
+        (check_availability, revise), which_booking (move_request)
   handoff, only -> handoff (urgent_handoff), idle (start_over)
   confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates),
         confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
@@ -536,6 +542,19 @@ RULES: tuple[Rule, ...] = (
         "names the tour a question was about",
         "answer_questions",
         lambda m: m.pending_question and m.told == frozenset({"tour"}),
+        keeps_details=True,
+    ),
+    # "actually can we do saturday instead? and one of us is gluten free" reads as a search;
+    # just after a hold it is that hold moved (a yes makes it), never a second hold.
+    Rule(
+        "just held, another day or time asked for: the hold moved",
+        "revise",
+        lambda m: (
+            m.intent in ("check_availability", "ask_price", "book", "hold")
+            and bool(m.told)
+            and m.told <= {"date", "dates", "month", "week", "time", "daypart"}
+        ),
+        states=_in(State.HELD),
         keeps_details=True,
     ),
     Rule(

@@ -281,6 +281,20 @@ def test_just_held_then_another_day_moves_the_hold(ada: Chat, factory) -> None:
     assert bookings_of(factory, ada.phone) == 1
 
 
+def test_just_held_then_another_day_with_a_need_besides_moves_the_hold(ada: Chat, factory) -> None:
+    """Read as a search (and "one of us" once as a party of one): found chatting as an
+    unscripted customer, who would have been offered a second hold for 1 adult."""
+    ref = held_by_chat(ada, when=3, party="3 adults")
+    asked = ada.say(
+        f"actually can we do {spoken(day(4))} instead? same time. and one of us is gluten free"
+    )
+    assert ref in asked and "3 adults" in asked and "Reply YES" in asked, asked
+    ada.say("yes")
+    moved = booking(factory, ref)
+    assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(4)
+    assert moved.seats == 3 and bookings_of(factory, ada.phone) == 1
+
+
 def test_just_held_then_another_party_changes_the_hold(ada: Chat, factory) -> None:
     ref = held_by_chat(ada, party="2 adults")
     asked = ada.say("sorry, 3 adults and 1 child")

@@ -31,7 +31,8 @@ CHILD_RE = re.compile(rf"\b({NUMBER})\s*(?:x\s*)?{CHILDREN}\b", _F)
 ONE_CHILD_RE = re.compile(
     r"\b(?:a|an)\s+(?:kid|child|toddler|infant|baby|teen|teenager|little one)\b", _F
 )
-PEOPLE_RE = re.compile(rf"\b({NUMBER})\s*(?:x\s*)?{PEOPLE}\b", _F)
+# "one of us is gluten free" names a person in the party, never a party of one.
+PEOPLE_RE = re.compile(rf"\b(?!(?:one|1)\s+of\s+us\b)({NUMBER})\s*(?:x\s*)?{PEOPLE}\b", _F)
 GROUP_RE = re.compile(
     rf"\b(?:group|party|family|team|table|crew|total)\s+(?:of|for)\s+({NUMBER})\b", _F
 )
