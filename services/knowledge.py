@@ -33,21 +33,25 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from services import knowledge_words
 
-# Topics answered from a tour's details (the catalog's `details` keys).
-INCLUDED = "included"  # included and not_included, answered together
-BRING = "bring"
-ACCESSIBILITY = "accessibility"
-MIN_AGE = "min_age"
-PICKUP = "pickup"
-WEATHER = "weather"
-DESCRIPTION = "description"
-# Topics answered from data the product already has.
-CANCELLATION = "cancellation_policy"
-PRICES = "prices"
-DURATION = "duration"
-MEETING_POINT = "meeting_point"
-DEPARTURES = "departures"
-DISCOUNT = "discount"
+# The topics' names are knowledge_words' (one list for every language): from a tour's
+# details (INCLUDED .. DESCRIPTION; INCLUDED answers included and not_included together),
+# and from data the product already has (CANCELLATION .. DISCOUNT).
+from services.knowledge_words import (
+    ACCESSIBILITY,
+    BRING,
+    CANCELLATION,
+    DEPARTURES,
+    DESCRIPTION,
+    DISCOUNT,
+    DURATION,
+    INCLUDED,
+    MEETING_POINT,
+    MIN_AGE,
+    PICKUP,
+    PRICES,
+    WEATHER,
+)
+
 FAQ = "faq"
 
 # Topics about one tour: without a tour in context or named, the customer is asked which.
