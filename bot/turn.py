@@ -3,6 +3,7 @@ in bot/states.py look at), and the turn that answers it (Turn)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from bot.knowledge import Understanding, understand
 from bot.states import State
 from config import Config
 from intents import NLU, ParseResult, context_for_org
+from intents.entities import Entity
 from intents.entities.party import bare_count
-from intents.entities.tours import match_tour
+from intents.entities.tours import match_kind, match_tour
 from models import (
     EXPECTED_STATUSES,
     Booking,
@@ -211,20 +213,24 @@ class Reading:
 
     @cached_property
     def result(self) -> ParseResult:
-        return self.nlu.parse(
-            self.text,
-            context_for_org(self.session, self.org, self.now, self.language or "en"),
-        )
+        return self.parse(self.text)
 
     @property
     def intent(self) -> str:
         return self.result.intent
 
     def parse(self, text: str) -> ParseResult:
-        """Another text read in this message's context (a sentence of it), in its language."""
-        return self.nlu.parse(
-            text, context_for_org(self.session, self.org, self.now, self.language or "en")
-        )
+        """A text read in this message's context (the message, or a sentence of it), in its
+        language; "the trek" is the tour when only one tour is a trek."""
+        ctx = context_for_org(self.session, self.org, self.now, self.language or "en")
+        result = self.nlu.parse(text, ctx)
+        if result.entity("tour") is None:
+            kind = match_kind(result.text, ctx.tours)
+            if kind is not None:
+                tour = Entity("tour", kind[0], kind[1], kind[2], extractor="kind")
+                entities = sorted([*result.entities, tour], key=lambda e: e.start)
+                result = dataclasses.replace(result, entities=entities)
+        return result
 
     def focus(self, result: ParseResult) -> None:
         """From here on the turn handles this part of the message (the request after its

@@ -101,6 +101,28 @@ def test_without_a_tour_the_bot_asks_which_then_answers(chat: Chat) -> None:
     assert "shoulders and knees covered" in chat.say("the city walk")
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("do u do airport pickup for the trek", "Free pickup from any Kathmandu hotel"),
+        ("what do we need to bring for this trek", "down jacket"),
+        ("o que é preciso levar para o trek?", "down jacket"),
+    ],
+)
+def test_a_tour_named_by_its_kind_is_the_only_tour_of_that_kind(
+    chat: Chat, question: str, expected: str
+) -> None:
+    # The demo has one trek: its name and aliases are the only ones with "trek" in them.
+    assert expected in chat.say(question)
+
+
+@pytest.mark.parametrize("question", ["what should we bring for the tour?", "is the walk hard?"])
+def test_a_kind_two_tours_share_still_asks_which(chat: Chat, question: str) -> None:
+    # Two tours are "tours", and two are walks (the city walk, and the sunset tour's
+    # alias "sunset walk").
+    assert "Which tour is it about?" in chat.say(question)
+
+
 def test_a_question_while_a_quote_is_open_keeps_the_quote(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:

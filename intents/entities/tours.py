@@ -72,6 +72,24 @@ GENERIC = frozenset(
 # Kinds English puts after the name only ("walk city" is no name).
 ENGLISH_KINDS = frozenset({"trip", "trips", "walk", "walks"})
 
+# Words for a particular kind of outing, and the kind each says. "tour" and "trip" are
+# left out: people call any outing that, whatever its name.
+KIND_OF = {
+    "trek": "trek",
+    "treks": "trek",
+    "trekking": "trek",
+    "walk": "walk",
+    "walks": "walk",
+    "hike": "hike",
+    "hikes": "hike",
+    "hiking": "hike",
+}
+# "the trek", "o trek", "le trek", "der Trek": one thing the customer has in mind.
+DETERMINERS = frozenset(
+    """the this that your o este esse esta essa vosso el ese le ce cette votre der die das
+    den dem diesen diese diesem euren eure""".split()  # noqa: SIM905
+)
+
 
 @cache
 def plain(word: str) -> str:
@@ -118,6 +136,16 @@ class TourVocabulary:
                 if len(word) >= 3 and word not in STOPWORDS | GENERIC:
                     slugs.setdefault(word, set()).add(slug)
         return {word: next(iter(s)) for word, s in slugs.items() if len(s) == 1}
+
+    @cached_property
+    def only_of_kind(self) -> dict[str, str]:
+        """Kinds only one tour is of ("trek" when Everest Base Camp Trek is the only trek)."""
+        slugs: dict[str, set[str]] = {}
+        for phrase, slug in self.phrases:
+            for word in phrase.split():
+                if word in KIND_OF:
+                    slugs.setdefault(KIND_OF[word], set()).add(slug)
+        return {kind: next(iter(s)) for kind, s in slugs.items() if len(s) == 1}
 
 
 def _threshold(phrase: str) -> float:
@@ -175,4 +203,20 @@ def _word_and_kind(
             slug = vocab.distinctive_words.get(two)
             if slug is not None:
                 return slug, first.start(), second.end()
+    return None
+
+
+def match_kind(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
+    """(slug, start, end) of "the trek" when only one tour is a trek, or None. Not a name,
+    so the NLU's extractors leave it alone (its intent data says "how difficult is the
+    trek" of any trek); the conversation reads it (bot/turn.py)."""
+    if not vocab.only_of_kind:
+        return None
+    words = list(WORD.finditer(text))[:MAX_WORDS]
+    for before, word in pairwise(words):
+        kind = KIND_OF.get(plain(word.group(0)))
+        if kind is not None and plain(before.group(0)) in DETERMINERS:
+            slug = vocab.only_of_kind.get(kind)
+            if slug is not None:
+                return slug, before.start(), word.end()
     return None
