@@ -49,10 +49,10 @@ def form_int(
     raw = (request.form.get(name) or "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    # int() also takes "1_0" and digits of other scripts; a form field takes 0-9 only.
+    if not raw.removeprefix("-").isascii() or not raw.removeprefix("-").isdigit():
         abort(400, f"{name} must be a whole number")
+    value = int(raw)
     if not low <= value <= high:
         abort(400, f"{name} must be between {low} and {high}")
     return value

@@ -83,12 +83,13 @@ def test_check_in_refuses_what_cannot_be_checked_in(
         s.commit()
     too_many = ops.post("/admin/departures/CITYAM/check-in", {"booking": family, "guests": "4"})
     assert "check in 0 to 3" in too_many.text
-    assert (
-        ops.post(
-            "/admin/departures/CITYAM/check-in", {"booking": family, "guests": "x"}, follow=False
-        ).status_code
-        == 400
-    )
+    for not_a_number in ("x", "1_0", "٢", "2.0", "--1"):
+        refused = ops.post(
+            "/admin/departures/CITYAM/check-in",
+            {"booking": family, "guests": not_a_number},
+            follow=False,
+        )
+        assert refused.status_code == 400 and "whole number" in refused.text, not_a_number
     # A booking of another departure is not on this manifest.
     assert (
         ops.post("/admin/departures/CITY3/check-in", {"booking": family}, follow=False).status_code
