@@ -3,6 +3,8 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# One test worker per core (each with its own database); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 export FLASK_APP := app
 
 .PHONY: setup run test lint format audit messages services browser bench bench-nlu bench-webhook bench-webhook-cpu bench-whatsapp bench-webhook-floor bench-admin soak rasa lock clean
@@ -22,7 +24,7 @@ run: setup
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup services browser proxy lint audit
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: setup
 	@# A tracked .venv (a worktree's link to the shared one) replaces the real virtualenv

@@ -34,8 +34,24 @@ from tests.factories import catalog_data
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432")
-TEST_DB = os.environ.get("TEST_PG_DATABASE", "tourbot_test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _per_worker(database: str, redis_url: str) -> tuple[str, str]:
+    """Under pytest-xdist (`make test` runs one worker per core) each worker empties its
+    database and Redis database between tests, so each gets its own: gw0 keeps the names
+    given, gwN adds "_gwN" to the database and counts the Redis database down by N."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = int(worker.removeprefix("gw") or 0)
+    if number == 0:
+        return database, redis_url
+    base, _, redis_db = redis_url.rpartition("/")
+    return f"{database}_{worker}", f"{base}/{(int(redis_db or 0) - number) % 16}"
+
+
+TEST_DB, REDIS_URL = _per_worker(
+    os.environ.get("TEST_PG_DATABASE", "tourbot_test"),
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+)
 
 # A move a handler does not declare (bot/states.py MOVES) fails the test; in production it
 # is only logged.
