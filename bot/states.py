@@ -28,29 +28,31 @@ Rules, in order; the first that applies answers the message:
  13. a file and no words -> file_received
  14. a location pin -> location_pin
  15. AGENT / HUMAN: a person, please -> handoff
- 16. yes or no to an open waitlist offer -> answer_waitlist_offer
- 17. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
- 18. in confirm_change: a clear no to the change stated -> keep_change
- 19. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
- 20. in which_booking: the booking they have (yes, that one, its reference or tour) -> meant_booking
- 21. in which_booking: a new booking on the tour they named -> meant_new
- 22. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 23. a bare number answering 'how many people?' -> party_answer
- 24. in need_party: the party for the chosen departure -> take_party
- 25. in choosing: a number from the list -> choose_departure
- 26. asks their place on the waitlist -> booking_status
+ 16. asks for a person, in any sentence of the message -> handoff
+ 17. yes or no to an open waitlist offer -> answer_waitlist_offer
+ 18. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
+ 19. in confirm_change: a clear no to the change stated -> keep_change
+ 20. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
+ 21. in which_booking: the booking they have (yes, that one, its reference or tour) -> meant_booking
+ 22. in which_booking: a new booking on the tour they named -> meant_new
+ 23. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 27. asks a question (answered from the catalog, or passed to a person) -> answer_questions
- 28. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
- 29. a complaint waits for a person: cancelling waits too -> complaint_pending
- 30. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 24. a bare number answering 'how many people?' -> party_answer
+ 25. in need_party: the party for the chosen departure -> take_party
+ 26. in choosing: a number from the list -> choose_departure
+ 27. asks their place on the waitlist -> booking_status
      (from here on, the message's tour, dates and party are kept first)
- 31. names the tour a question was about -> answer_questions
- 32. in held: just held, another day or time asked for: the hold moved -> revise
- 33. an enquiry that names a tour and a day: that day's departures -> check_availability
- 34. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 35. the table: (state, intent), else the intent in any state -> the table
+ 28. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 29. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
+ 30. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 31. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+     (from here on, the message's tour, dates and party are kept first)
+ 32. names the tour a question was about -> answer_questions
+ 33. in held: just held, another day or time asked for: the hold moved -> revise
+ 34. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 35. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 36. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -328,6 +330,8 @@ class Facts(Protocol):
     @property
     def tap(self) -> str | None: ...  # the action of a tapped button or list row (TAPS)
     @property
+    def asks_for_person(self) -> bool: ...  # the message or one of its sentences
+    @property
     def asks(self) -> bool: ...  # a question in it (bot/knowledge.py: answered, or for a person)
     @property
     def pending_question(self) -> bool: ...  # a question waits for the tour it is about
@@ -440,6 +444,14 @@ RULES: tuple[Rule, ...] = (
     Rule("a file and no words", "file_received", lambda m: m.only_media),
     Rule("a location pin", "location_pin", lambda m: m.location),
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
+    # "can I talk to someone? I have questions about the trek": a person, with the tour
+    # kept for their context, before the rest of the message is answered by the bot.
+    Rule(
+        "asks for a person, in any sentence of the message",
+        "handoff",
+        lambda m: m.asks_for_person,
+        keeps_details=True,
+    ),
     Rule("yes or no to an open waitlist offer", "answer_waitlist_offer", answers_offer),
     # A booking's change waits for a clear yes; anything else lets it lapse (LAPSES).
     Rule(

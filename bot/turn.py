@@ -4,6 +4,7 @@ in bot/states.py look at), and the turn that answers it (Turn)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from models import (
 )
 from services import language, ratelimit, tasks
 from services.i18n import Voice, customer_voice
+from services.knowledge import clauses
 from services.whatsapp_content import Interactive
 
 
@@ -104,6 +106,12 @@ def counted_answer(text: str, partial: dict[str, int] | None) -> dict[str, int] 
     return {"adult": n}
 
 
+HUMAN_HANDOFF = "human_handoff"  # the NLU's intent for "a person, please"
+# How likely the whole message must find a person asked for before its parts are read
+# ("quero falar com alguém, é sobre o food tour": an enquiry at 0.65, a person at 0.3).
+PERSON_HINT = 0.1
+PART_END = re.compile(r"[,;]")
+
 # While one of these asks, a party said is about the quote in progress, not a booking.
 _QUOTING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
 
@@ -140,6 +148,7 @@ class Reading:
         self.tap_payload = tap  # a tapped button's or list row's payload (ours or not)
         self.from_guide = from_guide
         self.customer, self.conversation = customer, conversation
+        self._parsed: dict[str, ParseResult] = {}
         # Wrote on this channel before (a conversation with messages or a lead): known
         # now, before this message is recorded. None: a customer we have not seen.
         self._history = (
@@ -222,6 +231,8 @@ class Reading:
     def parse(self, text: str) -> ParseResult:
         """A text read in this message's context (the message, or a sentence of it), in its
         language; "the trek" is the tour when only one tour is a trek."""
+        if text in self._parsed:
+            return self._parsed[text]  # a sentence read once for its act, again for a rule
         ctx = context_for_org(self.session, self.org, self.now, self.language or "en")
         result = self.nlu.parse(text, ctx)
         if result.entity("tour") is None:
@@ -230,6 +241,7 @@ class Reading:
                 tour = Entity("tour", kind[0], kind[1], kind[2], extractor="kind")
                 entities = sorted([*result.entities, tour], key=lambda e: e.start)
                 result = dataclasses.replace(result, entities=entities)
+        self._parsed[text] = result
         return result
 
     def focus(self, result: ParseResult) -> None:
@@ -246,6 +258,17 @@ class Reading:
     @property
     def asks(self) -> bool:
         return bool(self.understanding.questions)
+
+    @cached_property
+    def asks_for_person(self) -> bool:
+        """A person asked for, by the message or by one of its sentences ("posso falar
+        com alguém da equipa? tenho dúvidas sobre o trekking"), in any language."""
+        if self.intent == HUMAN_HANDOFF:
+            return True
+        if dict(self.result.ranking).get(HUMAN_HANDOFF, 0.0) < PERSON_HINT:
+            return False  # nothing in it reads like asking for a person: no part read again
+        parts = [p for c in clauses(self.text) for p in PART_END.split(c) if p.strip()]
+        return len(parts) > 1 and any(self.parse(p).intent == HUMAN_HANDOFF for p in parts)
 
     @cached_property
     def concern(self) -> Concern | None:

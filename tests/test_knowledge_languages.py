@@ -362,3 +362,35 @@ def test_a_yes_with_a_complaint_in_the_language_cancels_nothing(
         assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "confirmed"
         assert s.scalars(select(Conversation)).one().handoff
     assert [t for t in tasks_of(factory) if t.priority == TaskPriority.URGENT]
+
+
+HANDED_OFF = (
+    "I've asked {name} to reply to you here; they'll be in touch shortly. "
+    "(Reply MENU to talk to me again.)"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("pt", "posso falar com alguem da equipa? tenho duvidas sobre o trekking do everest"),
+        ("pt", "oi. quero falar com alguém, é sobre o food tour"),
+        ("es", "hola! quiero hablar con alguien. tengo preguntas sobre el food tour"),
+        ("fr", "bonjour, je voudrais parler à quelqu'un. c'est pour le trek de l'everest"),
+        ("de", "hallo. kann ich mit jemandem sprechen? wir haben fragen zur food tour"),
+    ],
+)
+def test_asking_for_a_person_in_one_sentence_hands_off_with_the_tour(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, words: str
+) -> None:
+    # The whole message reads as an enquiry; its first sentence asks for a person.
+    chat = chat_in(client, factory, language)
+    reply = chat.say(words)
+    assert in_template(reply, language, HANDED_OFF), reply
+    with factory() as s:
+        assert s.scalars(select(Conversation)).one().handoff
+    [task] = tasks_of(factory)
+    assert task.kind == "handoff"
+    [note] = chat.outbox()
+    assert "Asks for a person" in note.body and ("Everest" in note.body or "Food" in note.body)
+    assert words[:20] in note.body  # the customer's words, for the person who answers

@@ -166,6 +166,7 @@ class Said:
 
     tap: str | None = None  # a tapped button's action
     question: bool = False  # a question in it (bot/knowledge.py reads it with the NLU)
+    person: bool = False  # one of its sentences asks for a person (the whole may not)
     pending_question: bool = False
     awaiting_person: bool = False  # an urgent concern no person has answered yet
 
@@ -198,6 +199,10 @@ class Said:
     def asks(self) -> bool:
         self._nlu()
         return self.question
+
+    @property
+    def asks_for_person(self) -> bool:
+        return self._nlu()[0] == "human_handoff" or self.person
 
     @property
     def option(self) -> object:
@@ -356,3 +361,11 @@ def test_a_tap_goes_to_its_own_transition_without_the_nlu() -> None:
     # Not ours, or not an action the machine knows: read as the words on the button.
     assert states.tap_action("promo-2026") is None and states.tap_action("tb1:fly:X") is None
     assert states.tap_action("tb1:hold:") is None
+
+
+def test_a_person_asked_for_in_one_sentence_is_a_handoff_before_the_rest() -> None:
+    enquiry = understood("enquire", {"tour"})
+    words = "can i talk to someone? questions about the trek"
+    assert handler(Said(words, nlu=enquiry, person=True)) == "handoff"
+    assert handler(Said(words, State.CHOOSING, nlu=enquiry, person=True)) == "handoff"
+    assert handler(Said(words, nlu=enquiry)) != "handoff"
