@@ -81,6 +81,10 @@ class Config:
         # then comes with OptOutType=STOP, and any other word (CANCEL, once dropped from its
         # opt-out list) is the customer's to say (docs/conversations.md).
         self.TWILIO_ADVANCED_OPT_OUT = env.get("TWILIO_ADVANCED_OPT_OUT", "0") == "1"
+        # With Redis, the message webhook stores the message and answers Twilio at once; an
+        # RQ worker answers the customer through the REST API (bot/inbound.py). 0 answers in
+        # the webhook's TwiML, as the embedded default always does (its jobs run in-process).
+        self.ANSWER_IN_WORKER = env.get("ANSWER_IN_WORKER", "1") == "1"
         self.TESTING = False
         # Admin sessions: cookie only over HTTPS when served over HTTPS, never readable by
         # scripts, and ending after 8 idle hours (24 hours at most, see admin/auth.py).
@@ -94,6 +98,12 @@ class Config:
     def is_embedded(self) -> bool:
         """Jobs run in this process (no Redis): how work is scheduled, not how safe it is."""
         return self.REDIS_URL is None
+
+    @property
+    def answers_in_worker(self) -> bool:
+        """Whether the webhook leaves the answer to a worker (only with Redis: without it
+        a job would run in the webhook anyway, and TwiML is then the quicker way back)."""
+        return self.ANSWER_IN_WORKER and self.REDIS_URL is not None
 
     @property
     def is_local_embedded(self) -> bool:

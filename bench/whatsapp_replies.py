@@ -1,7 +1,8 @@
-"""Benchmark: WhatsApp replies that go out through Twilio's REST API (rows and buttons
-cannot travel in TwiML), at a steady rate. Prints figures; asserts nothing.
+"""Benchmark: WhatsApp replies that go out through Twilio's REST API, at a steady rate.
+Prints figures; asserts nothing.
 
     python -m bench.whatsapp_replies [--seconds 20] [--rate 50] [--rounds 2] [--workers 2]
+                                     [--answer-in worker|webhook]
 
 Starts gunicorn with the app (the Procfile's 2 workers x 4 threads), `--workers` RQ
 workers (`flask jobs work`), and the soak's Twilio stand-in (soak/standins.py) in this
@@ -9,11 +10,16 @@ process as both the Messages API and the Content API. Separate client processes 
 signed WhatsApp messages, evenly spaced at `--rate` in all, each simulated customer typing
 bench.webhook's journey (greeting, a date, "1", "yes", status, thanks). Each round runs
 twice back to back on the same server: first without the organization's WhatsApp content
-(every reply in the webhook's TwiML, as bench.webhook measures it), then after `flask
-whatsapp sync` made it through the stand-in (a turn that offers choices answers with empty
-TwiML, and its replies go through the outbox, one RQ job per turn, to the stand-in). It
-prints the webhook's own latency for both, and for the turns answered through the REST API
-the time from posting the message to the stand-in accepting its first and its last reply.
+(words only), then after `flask whatsapp sync` made it through the stand-in (rows and
+buttons).
+
+`--answer-in worker` (production's default, ANSWER_IN_WORKER=1): the webhook stores each
+message and answers Twilio with empty TwiML; an RQ worker answers the customer through the
+REST API (bot/inbound.py). `--answer-in webhook` (ANSWER_IN_WORKER=0, as before): the
+webhook runs the turn and answers in its TwiML, except a turn that offers rows or buttons,
+whose replies go through the outbox, one RQ job per turn. It prints the webhook's own
+latency, and for the turns answered through the REST API the time from posting the message
+to the stand-in accepting its first and its last reply.
 """
 
 from __future__ import annotations
@@ -37,7 +43,6 @@ from twilio.request_validator import RequestValidator
 
 from bench import pct, production_secrets
 from bench.webhook import (
-    APP_PORT,
     JOURNEY,
     PATH,
     ROOT,
@@ -52,6 +57,8 @@ from soak.standins import TwilioStandIn
 
 DB = "tourbot_bench_whatsapp"
 REDIS_DB = 12
+# Its own port (bench.webhook's is 18081), so the two can run on one machine.
+APP_PORT = 18083
 BIN = Path(sys.executable).parent
 
 
@@ -199,6 +206,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
+    parser.add_argument(
+        "--answer-in",
+        choices=("worker", "webhook"),
+        default="worker",
+        help="who answers: an RQ worker after the webhook stored the message (production's "
+        "default), or the webhook itself (ANSWER_IN_WORKER=0, as before issue 19's cut)",
+    )
     args = parser.parse_args()
 
     secrets_ = production_secrets()
@@ -208,6 +222,8 @@ def main() -> None:
         TWILIO_API_BASE=standin.start(),
         TWILIO_ACCOUNT_SID=secrets_["TWILIO_ACCOUNT_SID"],
         REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{APP_PORT}",
+        ANSWER_IN_WORKER="1" if args.answer_in == "worker" else "0",
     )
     subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=False, capture_output=True)
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4"]
@@ -224,6 +240,7 @@ def main() -> None:
         paced(4, 3, 40, "90")  # warm-up: the workers load the NLU model
         wait_for_outbox(db_url)
         print(
+            f"answered in the {args.answer_in}; "
             f"gunicorn 2 workers x 4 threads, {args.workers} RQ workers, PostgreSQL, Redis; "
             f"{args.clients} client processes, WhatsApp customers only, paced at "
             f"{args.rate:.0f} msg/s for {args.seconds:.0f} s; Twilio stand-in in the harness; "
@@ -251,7 +268,7 @@ def main() -> None:
                 latencies = [ms for _, _, ms, _ in sent]
                 twiml = sum(1 for *_, answered in sent if answered)
                 first, last, turns, missing = through_rest(db_url, sent, standin)
-                name = "rows and buttons (REST)" if content else "words only (TwiML)"
+                name = "with rows and buttons" if content else "words only (no content made)"
                 print(
                     f"round {round_ + 1}, {name}: {len(sent) / args.seconds:.1f} msg/s sent, "
                     f"{errors} errors; cores busy "

@@ -7,10 +7,10 @@ transaction."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from models import (
     MessageStatus,
     Organization,
     OrganizationNumber,
+    PendingInbound,
 )
 from services import conversation_states, media, outbox, whatsapp_content
 from services.customers import add_customer, fill_in_contact
@@ -120,12 +121,63 @@ def replies_for_sid(session: Session, provider_sid: str) -> list[str] | None:
     return _replies_to(session, existing) if existing is not None else None
 
 
+def store_inbound(
+    session: Session, sender: Sender, msg: Inbound, to_channel: str, now: datetime
+) -> int:
+    """The webhook's whole part when a worker answers (bot/inbound.py): the message in the
+    log (a repeated MessageSid raises IntegrityError here, the first statement) and what
+    the state machine will read of it in PendingInbound. Returns the message's id; the
+    caller commits, then enqueues its answer."""
+    logged = _record(
+        session,
+        sender.org,
+        msg,
+        _text(msg),
+        now,
+        # A guide's phone makes every message a command (the first rule of bot/states.py).
+        kind="guide" if sender.guide_id is not None else "customer",
+        conversation_id=None
+        if sender.guide_id is not None or sender.conversation is None
+        else sender.conversation.id,
+    )
+    session.execute(
+        insert(PendingInbound),
+        {
+            "message_id": logged.id,
+            "organization_id": sender.org.id,
+            "inbound": {**asdict(msg), "to_channel": to_channel},
+            "attempts": 0,
+            "created_at": now,
+        },
+    )
+    return logged.id
+
+
+def stored_inbound(pending: PendingInbound) -> tuple[Inbound, str]:
+    """The message a webhook stored (store_inbound), and the channel it was sent to."""
+    fields = dict(pending.inbound)
+    to_channel = fields.pop("to_channel")
+    for name in ("media", "media_types"):
+        fields[name] = tuple(fields.get(name) or ())
+    return Inbound(**fields), to_channel
+
+
 def handle_inbound(
-    session: Session, sender: Sender, msg: Inbound, nlu: NLU, now: datetime, config: Config
+    session: Session,
+    sender: Sender,
+    msg: Inbound,
+    nlu: NLU,
+    now: datetime,
+    config: Config,
+    *,
+    stored_id: int | None = None,
 ) -> list[str]:
     """Records the message and returns the replies for the sender. The route is decided
     first, by reading only; then the first write, the message's log row, raises
-    IntegrityError for a repeated MessageSid (see _record) before anything else is done."""
+    IntegrityError for a repeated MessageSid (see _record) before anything else is done.
+
+    stored_id: the message a webhook already logged (store_inbound), answered by a worker:
+    the replies go through the outbox (the REST API), in order, and [] is returned."""
     org = sender.org
     reading = Reading(
         session,
@@ -147,9 +199,15 @@ def handle_inbound(
     if route.handler == states.GUIDE_COMMAND:
         # Guides are staff: their messages are commands, logged without a conversation.
         guide = session.get_one(Guide, sender.guide_id)
-        inbound = _record(session, org, msg, reading.text, now, kind="guide", conversation_id=None)
+        inbound = _logged(session, org, msg, reading.text, now, "guide", None, stored_id)
         return _reply(
-            session, org, msg, inbound, guides.handle(session, org, guide, inbound.body, now), now
+            session,
+            org,
+            msg,
+            inbound,
+            guides.handle(session, org, guide, inbound.body, now),
+            now,
+            by_rest=stored_id is not None,
         )
 
     name = _name(msg.profile_name)
@@ -164,9 +222,7 @@ def handle_inbound(
     if reading.language and reading.language != customer.language:
         customer.language = reading.language  # before the turn's voice is made
     conv = sender.conversation or _conversation(session, org, customer, msg.channel, now)
-    inbound = _record(
-        session, org, msg, reading.text, now, kind="customer", conversation_id=conv.id
-    )
+    inbound = _logged(session, org, msg, reading.text, now, "customer", conv.id, stored_id)
     if msg.media:
         # Kept by a job once this commits (services/media.py): Twilio's copy needs our
         # credentials to open and does not last.
@@ -202,15 +258,16 @@ def handle_inbound(
             outbox.queue_replies(
                 session,
                 org,
-                conv,
+                conv.id,
                 inbound.id,
+                channel=msg.channel,
                 from_phone=msg.to_phone,
                 to_phone=msg.from_phone,
                 replies=rendered,
                 now=now,
             )
             return []
-    return _reply(session, org, msg, inbound, replies, now)
+    return _reply(session, org, msg, inbound, replies, now, by_rest=stored_id is not None)
 
 
 def _rendered(
@@ -285,6 +342,29 @@ def _record(
     return Logged(message_id, conversation_id, body, msg.media, msg.location is not None)
 
 
+def _logged(
+    session: Session,
+    org: Organization,
+    msg: Inbound,
+    body: str,
+    now: datetime,
+    kind: str,
+    conversation_id: int | None,
+    stored_id: int | None,
+) -> Logged:
+    """The message's log row: written now, or, when the webhook stored it already, linked
+    to the conversation (a first message's conversation did not exist then)."""
+    if stored_id is None:
+        return _record(session, org, msg, body, now, kind=kind, conversation_id=conversation_id)
+    if conversation_id is not None:
+        session.execute(
+            update(Message)
+            .where(Message.id == stored_id, Message.conversation_id.is_(None))
+            .values(conversation_id=conversation_id)
+        )
+    return Logged(stored_id, conversation_id, body, msg.media, msg.location is not None)
+
+
 def _reply(
     session: Session,
     org: Organization,
@@ -292,8 +372,25 @@ def _reply(
     inbound: Logged,
     replies: list[str],
     now: datetime,
+    *,
+    by_rest: bool = False,
 ) -> list[str]:
-    """The replies go back in the TwiML; they are logged as such, linked to the message."""
+    """The replies go back in the TwiML; they are logged as such, linked to the message.
+    by_rest: the webhook has answered Twilio already; they go through the outbox, in
+    order, and none is returned."""
+    if replies and by_rest:
+        outbox.queue_replies(
+            session,
+            org,
+            inbound.conversation_id,
+            inbound.id,
+            channel=msg.channel,
+            from_phone=msg.to_phone,
+            to_phone=msg.from_phone,
+            replies=[outbox.Reply(text) for text in replies],
+            now=now,
+        )
+        return []
     if replies:
         session.execute(
             _LOG_REPLY,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from bot import inbound
 from cli.common import parse_now
 from extensions import app_config, app_runtime
 from services import jobs, runtime
@@ -47,5 +49,9 @@ def clock_command() -> None:
 @with_appcontext
 def work_command() -> None:
     """Run jobs (the Procfile's worker process); survives Redis outages."""
+    config = app_config()
+    if config.answers_in_worker:
+        # Workers answer the customers: the NLU loaded before the first message.
+        inbound.warm_up(inbound.nlu_of(config, current_app.instance_path))
     runtime.settle_garbage_collector()
     jobs.run_worker(_redis_url())

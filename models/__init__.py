@@ -44,6 +44,7 @@ from models.messaging import (
     ConversationNote,
     Message,
     MessageMedia,
+    PendingInbound,
     PersonRequest,
     WhatsAppContent,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "Payment",
     "PaymentStatus",
     "PayrollEntry",
+    "PendingInbound",
     "PersonRequest",
     "PriceTier",
     "ProviderEvent",

@@ -166,6 +166,26 @@ class WhatsAppContent(OrgScopedMixin, TimestampMixin, Base):
     # None: never submitted (session content needs no approval).
     approval_status: Mapped[str | None] = mapped_column(String(16))
     approval_reason: Mapped[str | None] = mapped_column(Text)
+    # When Twilio was last asked about the review (the sweep asks again after a while).
+    approval_checked_at: Mapped[datetime | None]
+
+
+class PendingInbound(OrgScopedMixin, Base):
+    """An inbound message stored by the webhook and not yet answered: a worker answers it
+    (bot/inbound.py) and deletes this row in the same transaction. What the state machine
+    reads of the message besides its log row (a tap's payload, the sender's profile name,
+    the files' types...) is kept here, so the sweep can hand it to a worker again if its
+    job was lost."""
+
+    __tablename__ = "pending_inbound"
+    organization_index = False  # a few rows at a time, read by message id
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    inbound: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)  # answers that failed (a bug, an outage)
+    created_at: Mapped[datetime]
 
 
 class MessageMedia(OrgScopedMixin, Base):

@@ -21,8 +21,9 @@ from services import runtime
 from services.runtime import Runtime
 
 QUEUE_NAME = "default"
-# Only these modules' functions are run by name off the queue.
-JOB_MODULES = "services."
+# Only these modules' functions are run by name off the queue: the services, and the bot
+# (answering a customer's message in a worker, bot/inbound.py).
+JOB_MODULES = ("services.", "bot.")
 
 
 def redis_connection(url: str) -> Any:
@@ -57,6 +58,15 @@ class JobQueue:
             return job(self._runtime(), *args)
         return self._rq().enqueue(run_job, job_name(job), *args, **rq_options)
 
+    def enqueue_named(self, name: str, *args: Any) -> Any:
+        """enqueue() for a job this module's caller may not import (the sweep, in
+        services/, re-enqueueing the bot's answer_job): by its dotted name."""
+        if not self.redis_url:
+            return _job_named(name)(self._runtime(), *args)
+        if not name.startswith(JOB_MODULES):
+            raise ValueError(f"{name} is not a job of services/ or bot/")
+        return self._rq().enqueue(run_job, name, *args)
+
     def enqueue_in(self, delay: timedelta, job: Callable[..., Any], *args: Any) -> bool:
         """Runs job(runtime, *args) after delay, on RQ. Without Redis nothing is scheduled
         (returns False): the embedded default's in-process sweep picks up what is due."""
@@ -79,15 +89,19 @@ class JobQueue:
 def job_name(job: Callable[..., Any]) -> str:
     name = f"{job.__module__}.{job.__qualname__}"
     if not name.startswith(JOB_MODULES) or "<" in name or job.__qualname__.count("."):
-        raise ValueError(f"{name} is not a module-level function of services/")
+        raise ValueError(f"{name} is not a module-level function of services/ or bot/")
     return name
+
+
+def _job_named(name: str) -> Callable[..., Any]:
+    if not name.startswith(JOB_MODULES):
+        raise ValueError(f"{name} is not a job of services/ or bot/")
+    module, _, function = name.rpartition(".")
+    job: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    return job
 
 
 def run_job(name: str, *args: Any) -> Any:
     """What an RQ worker runs for every job: the named job, with a runtime built from the
     worker's environment."""
-    if not name.startswith(JOB_MODULES):
-        raise ValueError(f"{name} is not a job of services/")
-    module, _, function = name.rpartition(".")
-    job = getattr(importlib.import_module(module), function)
-    return job(runtime.from_environment(), *args)
+    return _job_named(name)(runtime.from_environment(), *args)

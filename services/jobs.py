@@ -9,8 +9,20 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import PendingInbound
 from models.base import utcnow
-from services import assignments, media, outbox, payments, refunds, reminders
+from services import (
+    assignments,
+    media,
+    outbox,
+    payments,
+    refunds,
+    reminders,
+    whatsapp_templates,
+)
 from services.job_queue import QUEUE_NAME, JobQueue, redis_connection
 from services.runtime import Runtime
 from services.sweep import sweep
@@ -18,6 +30,25 @@ from services.sweep import sweep
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = timedelta(minutes=1)
+# The worker's answer to a stored inbound message (bot/inbound.py, above services/: named,
+# not imported).
+ANSWER_JOB = "bot.inbound.answer_job"
+# A stored message is handed to a worker again only after this long, so the sweep does not
+# race the job the webhook enqueued.
+ANSWER_GRACE = timedelta(minutes=1)
+
+
+def pending_inbound(session: Session, now: datetime) -> list[int]:
+    """Messages stored by the webhook and not answered yet: their job was lost (Redis
+    down) or failed and is due another try."""
+    return list(
+        session.scalars(
+            select(PendingInbound.message_id)
+            .where(PendingInbound.created_at <= now - ANSWER_GRACE)
+            .order_by(PendingInbound.message_id)
+            .limit(1000)
+        )
+    )
 
 
 def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[str]]:
@@ -51,6 +82,20 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
             log.warning("could not re-enqueue message %s: %s", message_id, exc)
             break
     with runtime.sessions() as session:
+        unanswered = pending_inbound(session, now)
+    for message_id in unanswered:
+        try:
+            jobs.enqueue_named(ANSWER_JOB, message_id)
+        except Exception as exc:
+            log.warning("could not re-enqueue the answer to message %s: %s", message_id, exc)
+            break
+    if runtime.config.TWILIO_ACCOUNT_SID and runtime.config.TWILIO_AUTH_TOKEN:
+        # Templates still under WhatsApp's review (each asked every 15 minutes at most).
+        try:
+            jobs.enqueue(whatsapp_templates.refresh_reviews_job)
+        except Exception as exc:
+            log.warning("could not enqueue the template reviews' refresh: %s", exc)
+    with runtime.sessions() as session:
         files_due = media.due(session, now)
     for media_id in files_due:
         try:
@@ -63,6 +108,8 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
         summary["guide_offers_escalated"] = escalated
     if any(reminded.values()):
         summary["reminders"] = [f"{kind}: {n}" for kind, n in reminded.items() if n]
+    if unanswered:
+        summary["inbound_requeued"] = [str(message_id) for message_id in unanswered]
     if any(summary.values()) or due:
         log.info("sweep: %s; %d messages re-sent", summary, len(due))
     return summary

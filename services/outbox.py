@@ -51,6 +51,11 @@ SMS_LIMIT = 1600
 # A row that is due is re-sent by the sweep only after this long, so the sweep does not
 # race the job that was enqueued when the row was committed.
 REQUEUE_GRACE = timedelta(minutes=1)
+# A message waits for an earlier one to the same person that is being retried, at most as
+# long as that one's own tries can last (30 s + 2 + 10 + 30 min); one older than this holds
+# nothing up. A waiting message's own next try is just after the earlier one's.
+ORDER_WAIT = timedelta(hours=1)
+ORDER_SLACK = timedelta(seconds=5)
 # Recording a message Twilio has accepted is retried this many times (0.5 s, 1 s, 2 s...).
 RECORD_TRIES = 5
 # In session.info: (id, row) of each message queued in the session and not yet handed to a
@@ -264,25 +269,27 @@ def queue(
 def queue_replies(
     session: Session,
     org: Organization,
-    conversation: Conversation,
+    conversation_id: int | None,
     inbound_id: int,
     *,
+    channel: str,
     from_phone: str,
     to_phone: str,
     replies: list[Reply],
     now: datetime,
 ) -> list[Message]:
-    """A turn's replies to the customer who just wrote, sent through the REST API (rows and
-    buttons cannot travel in TwiML): logged as replies to their message, delivered in order
-    by one job once the caller commits. Inside the 24-hour window by definition."""
+    """A turn's replies to whoever just wrote, sent through the REST API (rows and buttons
+    cannot travel in TwiML; and a worker's answer comes after the webhook's): logged as
+    replies to their message, delivered in order by one job once the caller commits.
+    Inside WhatsApp's 24-hour window by definition."""
     rows = []
     for reply in replies:
         for part in [reply.body] if reply.content_sid else split_body(reply.body):
             row = Message(
                 organization_id=org.id,
-                conversation_id=conversation.id,
+                conversation_id=conversation_id,
                 direction="outbound",
-                channel=Channel.WHATSAPP,
+                channel=channel,
                 from_phone=from_phone,
                 to_phone=to_phone,
                 body=part,
@@ -291,7 +298,7 @@ def queue_replies(
                 reply_to_id=inbound_id,
                 template_sid=reply.content_sid,
                 template_variables=dict(reply.variables),
-                category=message_costs.SERVICE,
+                category=message_costs.SMS if channel == Channel.SMS else message_costs.SERVICE,
                 next_attempt_at=now,
                 created_at=now,
                 updated_at=now,
@@ -303,11 +310,15 @@ def queue_replies(
     return rows
 
 
-def commit_and_send(session: Session, jobs: JobQueue) -> None:
+def commit_and_send(session: Session, jobs: JobQueue, replies_now: Runtime | None = None) -> None:
     """Commits the caller's transaction, then hands each message it queued to a delivery
     job. Every commit that may follow outbox.queue goes through here: the messages leave
     when the data they speak of is committed, never before. A message committed without
-    its job (Redis down, or a plain commit) is still due, and the sweep sends it."""
+    its job (Redis down, or a plain commit) is still due, and the sweep sends it.
+
+    replies_now: the turn's replies (queue_replies) are sent here and now with this
+    runtime, not by a job: a worker answering a customer (bot/inbound.py) sends them while
+    it holds that customer's lock, so one turn's replies leave before the next turn's."""
     pending = session.info.pop(PENDING, [])
     sequences = session.info.pop(PENDING_SEQUENCES, [])
     session.info.pop("sending_numbers", None)  # read afresh by the next transaction
@@ -324,6 +335,9 @@ def commit_and_send(session: Session, jobs: JobQueue) -> None:
     for sequence in sequences:
         ids = [message_id for message_id, row in sequence if inspect(row).persistent]
         if not ids:
+            continue
+        if replies_now is not None:
+            deliver_sequence(session, ids, replies_now)
             continue
         try:
             jobs.enqueue(deliver_sequence_job, ids)
@@ -347,7 +361,11 @@ def _interactive_in_window(
 def deliver_sequence_job(runtime: Runtime, message_ids: list[int]) -> list[str]:
     """Sends a turn's replies one after the other, so they arrive in the order said."""
     with runtime.sessions() as session:
-        return [deliver(session, message_id, utcnow(), runtime) for message_id in message_ids]
+        return deliver_sequence(session, message_ids, runtime)
+
+
+def deliver_sequence(session: Session, message_ids: list[int], runtime: Runtime) -> list[str]:
+    return [deliver(session, message_id, utcnow(), runtime) for message_id in message_ids]
 
 
 def deliver_job(runtime: Runtime, message_id: int) -> str:
@@ -368,10 +386,20 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == row.to_phone)
     )
-    if customer is not None and customer.opted_out and row.kind != "optout":
+    # An answer to the customer's own message goes (the state machine chose it, as it
+    # chose the TwiML ones: "you are unsubscribed" to STOP on WhatsApp).
+    if customer is not None and customer.opted_out and row.kind not in ("optout", "reply"):
         message_states.transition(row, MessageStatus.SUPPRESSED, now)
         session.commit()
         return row.status
+    blocker = _earlier_being_retried(session, row, now)
+    if blocker is not None:
+        # Order per person: this one waits for the earlier message, which sends it (or
+        # the sweep, after that one's next try) once that one is sent or has failed.
+        row.next_attempt_at = max(blocker, now) + ORDER_SLACK
+        session.commit()
+        return "waiting"
+    was_retried = row.attempts > 0
     config = runtime.config
     callback = (
         f"{config.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
@@ -412,7 +440,10 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
         if row.status == MessageStatus.RETRYING:
             _schedule_retry(runtime, row.id, delay)
         log.warning("message %s %s after attempt %s: %s", row.id, row.status, row.attempts, exc)
-        return row.status
+        status = row.status
+        if status == MessageStatus.FAILED and was_retried:
+            _send_those_waiting(session, row, runtime)  # failed for good: the rest go
+        return status
     sid = row.provider_sid
     message_states.transition(row, MessageStatus.SENT, now)
     row.sent_at, row.next_attempt_at = now, None
@@ -425,7 +456,53 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
         # fresh connection instead.
         session.rollback()
         _record_sent(runtime, message_id, sid, row.attempts, now)
+    if was_retried:
+        _send_those_waiting(session, row, runtime)
     return "sent"
+
+
+def _earlier_being_retried(session: Session, row: Message, now: datetime) -> datetime | None:
+    """When the next try is due of an earlier message to the same person on the same
+    channel that is being retried (a 429 or a 500 from Twilio): this one must not overtake
+    it. One older than ORDER_WAIT holds nothing up (its retries should be over by then)."""
+    return session.scalar(
+        select(Message.next_attempt_at)
+        .where(
+            Message.organization_id == row.organization_id,
+            Message.to_phone == row.to_phone,
+            Message.created_at >= now - ORDER_WAIT,
+            Message.id < row.id,
+            Message.channel == row.channel,
+            Message.direction == "outbound",
+            Message.status == MessageStatus.RETRYING,
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+def _send_those_waiting(session: Session, earlier: Message, runtime: Runtime) -> None:
+    """After a message that was retried is sent or has failed for good: the later ones to
+    the same person that waited for it, in order (each waits again behind any other one
+    still being retried)."""
+    waiting = list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.organization_id == earlier.organization_id,
+                Message.to_phone == earlier.to_phone,
+                Message.id > earlier.id,
+                Message.channel == earlier.channel,
+                Message.direction == "outbound",
+                Message.status.in_(DUE_MESSAGE_STATUSES),
+            )
+            .order_by(Message.id)
+        )
+    )
+    session.rollback()
+    for message_id in waiting:
+        if deliver(session, message_id, utcnow(), runtime) in ("waiting", MessageStatus.RETRYING):
+            return  # the rest wait behind that one
 
 
 def _record_sent(

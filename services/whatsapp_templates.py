@@ -14,27 +14,37 @@ or SMS to a customer who has written to us by SMS, or `needs_template` for staff
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Organization, WhatsAppContent
+from models import Organization, WhatsAppContent, utcnow
 from services.i18n import N_, Voice, organization_languages, voice_for
+from services.runtime import Runtime
 from services.whatsapp_content import (
     QUICK_REPLY,
     ContentApi,
     Rendered,
     SyncReport,
+    TwilioContentApi,
     contents,
     payload,
 )
 
+log = logging.getLogger(__name__)
+
 TEXT = "twilio/text"
 APPROVED = "approved"
 CATEGORY = "UTILITY"
+# Twilio's statuses of a review still going on (then approved, rejected, paused...).
+UNDER_REVIEW = ("received", "pending")
+# How often the sweep asks Twilio about a template under review, and how many at a time.
+REVIEW_EVERY = timedelta(minutes=15)
+REVIEWS_PER_RUN = 50
 
 
 @dataclass(frozen=True)
@@ -230,10 +240,61 @@ def sync(
                     row.approval_status = "received"
                 if row.approval_status != APPROVED:
                     row.approval_status, row.approval_reason = api.approval(row.content_sid)
+                    row.approval_checked_at = now
                 row.updated_at = now
             except Exception as exc:  # one refusal must not stop the others
                 report.failed.append(f"{label}: {exc}")
     session.flush()
+
+
+def refresh_reviews(session: Session, api: ContentApi, now: datetime) -> list[str]:
+    """Asks Twilio again about each template still under WhatsApp's review and not asked
+    for REVIEW_EVERY, and records what it says (the sweep does this, so a template is used
+    soon after its approval without anyone running `flask whatsapp sync`). Returns the
+    reviews that changed ("template_day_of/pt: approved")."""
+    rows = session.scalars(
+        select(WhatsAppContent)
+        .where(
+            WhatsAppContent.approval_status.in_(UNDER_REVIEW),
+            or_(
+                WhatsAppContent.approval_checked_at.is_(None),
+                WhatsAppContent.approval_checked_at <= now - REVIEW_EVERY,
+            ),
+        )
+        .order_by(WhatsAppContent.approval_checked_at.nulls_first(), WhatsAppContent.id)
+        .limit(REVIEWS_PER_RUN)
+    ).all()
+    changed = []
+    for row in rows:
+        row.approval_checked_at = now
+        try:
+            review = api.approval(row.content_sid)
+        except Exception as exc:  # Twilio unreachable: asked again next time
+            log.warning("review of %s/%s not refreshed: %s", row.kind, row.language, exc)
+            continue
+        if review != (row.approval_status, row.approval_reason):
+            row.approval_status, row.approval_reason = review
+            row.updated_at = now
+            changed.append(f"{row.kind}/{row.language}: {review[0]}")
+    session.flush()
+    return changed
+
+
+def refresh_reviews_job(runtime: Runtime) -> list[str]:
+    """The sweep's refresh of the reviews (a job of its own, so a slow Content API never
+    holds up the sweep). Without Twilio's credentials there is nothing to ask."""
+    config = runtime.config
+    if not (config.TWILIO_ACCOUNT_SID and config.TWILIO_AUTH_TOKEN):
+        return []
+    api = TwilioContentApi(
+        config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE
+    )
+    with runtime.sessions() as session:
+        changed = refresh_reviews(session, api, utcnow())
+        session.commit()
+    if changed:
+        log.info("WhatsApp template reviews: %s", "; ".join(changed))
+    return changed
 
 
 def render(

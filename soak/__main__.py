@@ -205,6 +205,10 @@ def prepare(args: argparse.Namespace) -> Run:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe.start(),
         "LOG_LEVEL": "WARNING",
+        # Its customers read their replies from the TwiML (and a turn with rows or buttons
+        # from the Twilio stand-in): the webhook answers, as before issue 19's worker
+        # answers (bot/inbound.py), which the soak does not drive yet.
+        "ANSWER_IN_WORKER": "0",
         # nginx in front (the Procfile's proxy line): the client address is its last hop.
         "TRUSTED_PROXIES": "0" if args.no_proxy else "1",
     }

@@ -132,7 +132,7 @@ def test_only_module_level_functions_of_services_go_on_the_queue(redis_url: str)
     services/ has none it could import."""
     queue = JobQueue(redis_url)
     for job in (lambda runtime: None, test_only_module_level_functions_of_services_go_on_the_queue):
-        with pytest.raises(ValueError, match="not a module-level function of services/"):
+        with pytest.raises(ValueError, match="not a module-level function of services/ or bot/"):
             queue.enqueue(job)
-    with pytest.raises(ValueError, match="not a job of services/"):
+    with pytest.raises(ValueError, match="not a job of services/ or bot/"):
         job_queue.run_job("os.system", "true")

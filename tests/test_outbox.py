@@ -368,3 +368,90 @@ def test_a_message_twilio_accepted_is_recorded_even_if_the_database_connection_d
     with factory() as s:  # the sweep finds nothing to send again
         assert outbox.due_messages(s, utcnow() + timedelta(hours=1)) == []
     assert len(responses.calls) == 1
+
+
+def queue_two(runtime: Runtime, first: str, second: str) -> tuple[int, int]:
+    """Two messages to one customer in one transaction: each has its own delivery job."""
+    with runtime.sessions() as s:
+        org = s.scalar(select(Organization))
+        get_or_create_customer(s, org, CUSTOMER, utcnow(), name="Ada")
+        one = outbox.queue(s, org, CUSTOMER, first, utcnow())[0]
+        two = outbox.queue(s, org, CUSTOMER, second, utcnow())[0]
+        outbox.commit_and_send(s, JobQueue.of(runtime))
+        return one.id, two.id
+
+
+def bodies_sent() -> list[str]:
+    return [sent_form(call)["Body"][0] for call in responses.calls]
+
+
+TOO_MANY = {"code": 20429, "message": "Too Many Requests", "status": 429}
+
+
+@responses.activate
+def test_a_later_message_waits_for_an_earlier_one_being_retried(org, factory, twilio) -> None:
+    responses.post(API, json=TOO_MANY, status=429)
+    responses.post(API, json={"sid": "SM" + "1" * 32, "status": "queued"}, status=201)
+    responses.post(API, json={"sid": "SM" + "2" * 32, "status": "queued"}, status=201)
+    first_id, second_id = queue_two(twilio, "Your spot opened", "Reply YES to take it")
+    first, second = row(factory, first_id), row(factory, second_id)
+    assert (first.status, second.status, second.attempts) == ("retrying", "queued", 0)
+    assert bodies_sent() == ["Your spot opened"]  # the second did not overtake it
+    assert second.next_attempt_at > first.next_attempt_at  # the sweep keeps the order too
+    with factory() as s:
+        assert outbox.deliver(s, second_id, first.next_attempt_at, twilio) == "waiting"
+    assert len(responses.calls) == 1
+
+    with factory() as s:  # the first one's retry goes, and takes the waiting one with it
+        assert outbox.deliver(s, first_id, first.next_attempt_at, twilio) == "sent"
+    assert bodies_sent() == ["Your spot opened", "Your spot opened", "Reply YES to take it"]
+    assert (row(factory, first_id).status, row(factory, second_id).status) == ("sent", "sent")
+    assert row(factory, second_id).attempts == 1
+
+
+@responses.activate
+def test_the_rest_go_once_the_earlier_message_has_failed_for_good(org, factory, twilio) -> None:
+    for _ in range(outbox.MAX_ATTEMPTS):
+        responses.post(API, json=TOO_MANY, status=429)
+    responses.post(API, json={"sid": "SM" + "3" * 32, "status": "queued"}, status=201)
+    first_id, second_id = queue_two(twilio, "Your spot opened", "Reply YES to take it")
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        assert row(factory, second_id).status == "queued"
+        with factory() as s:
+            outbox.deliver(s, first_id, row(factory, first_id).next_attempt_at, twilio)
+    assert row(factory, first_id).status == "failed"
+    assert row(factory, second_id).status == "sent"
+    assert bodies_sent() == ["Your spot opened"] * outbox.MAX_ATTEMPTS + ["Reply YES to take it"]
+
+
+@responses.activate
+def test_a_turns_replies_keep_their_order_through_a_429(org, factory, twilio) -> None:
+    """A worker's or a rows-and-buttons turn: one job sends the replies in order."""
+    responses.post(API, json={"sid": "SM" + "4" * 32, "status": "queued"}, status=201)
+    responses.post(API, json=TOO_MANY, status=429)
+    responses.post(API, json={"sid": "SM" + "5" * 32, "status": "queued"}, status=201)
+    responses.post(API, json={"sid": "SM" + "6" * 32, "status": "queued"}, status=201)
+    responses.post(API, json={"sid": "SM" + "7" * 32, "status": "queued"}, status=201)
+    with twilio.sessions() as s:
+        org_ = s.scalar(select(Organization))
+        get_or_create_customer(s, org_, CUSTOMER, utcnow(), name="Ada")
+        rows = outbox.queue_replies(
+            s,
+            org_,
+            None,
+            outbox.queue(s, org_, "+12025550199", "someone else", utcnow())[0].id,
+            channel=Channel.SMS,
+            from_phone="+15005550006",
+            to_phone=CUSTOMER,
+            replies=[outbox.Reply("one"), outbox.Reply("two"), outbox.Reply("three")],
+            now=utcnow(),
+        )
+        ids = [r.id for r in rows]
+        outbox.commit_and_send(s, JobQueue.of(twilio))
+    assert bodies_sent() == ["someone else", "one"]  # "two" and "three" wait behind "one"
+    assert [row(factory, i).status for i in ids] == ["retrying", "queued", "queued"]
+    with factory() as s:
+        one = s.get_one(Message, ids[0])
+        assert outbox.deliver(s, ids[0], one.next_attempt_at, twilio) == "sent"
+    assert bodies_sent() == ["someone else", "one", "one", "two", "three"]
+    assert [row(factory, i).status for i in ids] == ["sent", "sent", "sent"]

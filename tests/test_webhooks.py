@@ -609,15 +609,15 @@ def test_a_gunicorn_worker_loads_the_nlu_before_its_first_message(app: Flask) ->
     from pathlib import Path
     from types import SimpleNamespace
 
-    import webhooks.twilio as twilio_webhook
+    from bot import inbound
     from services.runtime import GC_THRESHOLDS
 
     thresholds = gc.get_threshold()
     hooks = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
-    twilio_webhook.nlu_for.cache_clear()
+    inbound.nlu_for.cache_clear()
     try:
         hooks["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("test")))
-        assert twilio_webhook.nlu_for.cache_info().currsize == 1
+        assert inbound.nlu_for.cache_info().currsize == 1
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold() == GC_THRESHOLDS != thresholds
     finally:

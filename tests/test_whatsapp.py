@@ -39,6 +39,7 @@ from models import (
 )
 from services import (
     bookings,
+    jobs,
     outbox,
     payments,
     reminders,
@@ -69,6 +70,7 @@ class FakeTwilio:
         self.submitted: dict[str, dict[str, str]] = {}
         # WhatsApp's review by a part of the template's name; anything else approved.
         self.reviews: dict[str, tuple[str, str | None]] = {}
+        self.asked: list[str] = []  # the SIDs whose review was read
         self._sids = count(1)
 
     def message(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -93,6 +95,7 @@ class FakeTwilio:
 
     def approval(self, request: Any) -> tuple[int, dict[str, str], str]:
         sid = request.url.split("/Content/")[1].split("/")[0]
+        self.asked.append(sid)
         name = self.submitted.get(sid, {}).get("name", "")
         status, reason = next(
             ((st, why) for part, (st, why) in self.reviews.items() if part in name),
@@ -611,3 +614,43 @@ def test_every_button_and_list_title_fits_whatsapp_in_every_language() -> None:
             titles = [a["title"] for a in spec.get("actions", [])] + [spec.get("button", "")]
             too_long = [t for t in titles if len(t) > whatsapp_content.BUTTON_TITLE_LIMIT]
             assert not too_long, (content["friendly_name"], too_long)
+
+
+def test_the_sweep_refreshes_reviews_still_pending_every_15_minutes(
+    app: Flask, twilio: FakeTwilio, factory
+) -> None:
+    """Without anyone running `flask whatsapp sync` again, a template approved meanwhile is
+    recorded as approved within 15 minutes, one rejected with its reason; one already
+    decided is not asked about again, nor one asked about less than 15 minutes ago."""
+    twilio.reviews = {"hold_expiring": ("pending", None), "day_of": ("received", None)}
+    assert app.test_cli_runner().invoke(args=["whatsapp", "sync"]).exit_code == 0
+    runtime = Runtime(config(), factory)
+
+    def asked() -> int:
+        return len(twilio.asked)
+
+    def reviews() -> dict[str, tuple[str | None, str | None]]:
+        with factory() as s:
+            rows = s.scalars(select(WhatsAppContent).where(WhatsAppContent.kind.like("template_%")))
+            return {f"{c.kind}/{c.language}": (c.approval_status, c.approval_reason) for c in rows}
+
+    under_review = {k: v for k, v in reviews().items() if v[0] != "approved"}
+    assert under_review["template_hold_expiring/en"] == ("pending", None)
+    assert under_review["template_day_of/en"] == ("received", None)
+    twilio.reviews = {"day_of": ("rejected", "INVALID_FORMAT")}  # WhatsApp decided meanwhile
+    before = asked()
+
+    jobs.run_sweep(runtime)  # the sync asked a moment ago: not again yet
+    assert asked() == before
+    assert reviews()["template_hold_expiring/en"] == ("pending", None)
+
+    with factory() as s:  # 16 minutes later
+        for content in s.scalars(select(WhatsAppContent)):
+            if content.approval_checked_at:
+                content.approval_checked_at -= timedelta(minutes=16)
+        s.commit()
+    jobs.run_sweep(runtime)
+    assert asked() == before + len(under_review)  # only those under review
+    after = reviews()
+    assert {after[k] for k in under_review if "hold_expiring" in k} == {("approved", None)}
+    assert {after[k] for k in under_review if "day_of" in k} == {("rejected", "INVALID_FORMAT")}

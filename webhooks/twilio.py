@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -19,9 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.engine import Inbound, find_sender, handle_inbound, replies_for_sid
+from bot import inbound
+from bot.engine import (
+    Inbound,
+    Sender,
+    find_sender,
+    handle_inbound,
+    replies_for_sid,
+    store_inbound,
+)
 from extensions import app_config, db, job_queue, rate_counter, retry_on_lost_connection
-from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, utcnow
 from services import media as files
 from services import outbox, ratelimit
@@ -112,25 +117,12 @@ def forbidden() -> Response:
     return Response("forbidden", status=403, mimetype="text/plain")
 
 
-@cache
-def nlu_for(
-    rasa_url: str | None, cache_dir: str, rasa_urls: tuple[tuple[str, str], ...] = ()
-) -> NLU:
-    """One NLU per process: the model trains (or loads from its cache) on first use."""
-    return build_nlu(rasa_url, Path(cache_dir), rasa_urls=dict(rasa_urls))
-
-
 def warm_up(app: Flask) -> None:
-    """Loads the NLU (its model, the date parser's data) now rather than during the first
-    customer's message, so a fresh worker answers at full speed."""
+    """Loads the NLU now rather than during the first customer's message, so a fresh
+    worker answers at full speed (not needed where workers answer: bot/inbound.py)."""
     config = app_config(app)
-    nlu = nlu_for(
-        config.RASA_URL, str(app.instance_path) + "/nlu-cache", tuple(config.RASA_URLS.items())
-    )
-    nlu.parse(
-        "2 adults on 15/03, next saturday?",
-        ParseContext(now=utcnow(), tours=TourVocabulary.from_tours([])),
-    )
+    if not config.answers_in_worker:
+        inbound.warm_up(inbound.nlu_of(config, app.instance_path))
 
 
 @twilio_bp.post("/twilio/messages")
@@ -163,11 +155,6 @@ def inbound_message() -> Response:
     indexes = [i for i in range(media_count) if form.get(f"MediaUrl{i}")]
     media = tuple(form.get(f"MediaUrl{i}", "")[:1000] for i in indexes)
     media_types = tuple(form.get(f"MediaContentType{i}", "")[:100] for i in indexes)
-    nlu = nlu_for(
-        config.RASA_URL,
-        str(current_app.instance_path) + "/nlu-cache",
-        tuple(config.RASA_URLS.items()),
-    )
     msg = Inbound(
         channel=channel,
         from_phone=from_phone,
@@ -189,6 +176,9 @@ def inbound_message() -> Response:
             "inbound message %s to %s, a number no organization owns", sid, mask_phone(to_phone)
         )
         return twiml([])
+    if config.answers_in_worker:
+        return _store_for_worker(sender, msg, to_channel)
+    nlu = inbound.nlu_of(config, current_app.instance_path)
     try:
         replies = handle_inbound(db.session, sender, msg, nlu, utcnow(), config)
         # The replies go back in the TwiML below; messages to anyone else (sales, ops, an
@@ -203,15 +193,43 @@ def inbound_message() -> Response:
         if earlier_from is None:
             raise
         if earlier_from != (sender.org.id, from_phone):
-            # The SID is taken by another sender or organization: not a retry, and their
-            # replies are theirs. Twilio never does this.
-            log.warning("inbound message %s reuses another sender's MessageSid", sid)
-            return Response("MessageSid already used", status=400, mimetype="text/plain")
+            return _sid_taken(sid)
         earlier = replies_for_sid(db.session, sid)
         if earlier is None:
             raise
         return twiml(earlier)
     return twiml(replies)
+
+
+def _store_for_worker(sender: Sender, msg: Inbound, to_channel: str) -> Response:
+    """With workers answering (bot/inbound.py): the message stored, its answer enqueued,
+    and Twilio answered at once with empty TwiML; the replies follow through the REST API.
+    A job that cannot be enqueued (Redis down) leaves the message pending: the sweep
+    enqueues it again."""
+    try:
+        message_id = store_inbound(db.session, sender, msg, to_channel, utcnow())
+        db.session.commit()
+    except IntegrityError:
+        # A repeated MessageSid: answered (or being answered) once already, by the REST API.
+        db.session.rollback()
+        earlier_from = _earlier_sender(msg.provider_sid)
+        if earlier_from is None:
+            raise
+        if earlier_from != (sender.org.id, msg.from_phone):
+            return _sid_taken(msg.provider_sid)
+        return twiml([])
+    try:
+        job_queue().enqueue(inbound.answer_job, message_id)
+    except Exception as exc:
+        log.warning("could not enqueue the answer to %s (%s); the sweep will", message_id, exc)
+    return twiml([])
+
+
+def _sid_taken(sid: str) -> Response:
+    # The SID is taken by another sender or organization: not a retry, and their replies
+    # are theirs. Twilio never does this.
+    log.warning("inbound message %s reuses another sender's MessageSid", sid)
+    return Response("MessageSid already used", status=400, mimetype="text/plain")
 
 
 def _earlier_sender(sid: str) -> tuple[int, str] | None:

@@ -1,0 +1,165 @@
+"""Answering inbound messages in a worker (production, with Redis): the webhook only checks
+the signature, counts the sender, stores the message (bot.engine.store_inbound: the log
+row, whose unique MessageSid stops a repeat, and a PendingInbound row) and enqueues
+answer_job; Twilio gets an empty answer within milliseconds. The job runs the state
+machine and sends the replies through the outbox and the REST API.
+
+Order per sender: answer_job holds a lock on the sender (organization, channel, phone)
+while it answers and sends, and answers every message of that sender still pending,
+oldest first. Two messages from one customer are never answered at once nor out of order,
+whichever worker gets which job; a job that finds nothing left does nothing. A job lost
+(Redis down) leaves its PendingInbound row, and the sweep enqueues it again.
+
+The embedded default (no Redis) answers in the webhook, in its TwiML, as before."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy.orm import Session
+
+from bot.engine import find_sender, handle_inbound, stored_inbound
+from config import INSTANCE_PATH, Config
+from intents import NLU, ParseContext, TourVocabulary, build_nlu
+from models import Message, PendingInbound, utcnow
+from services import media, outbox
+from services.job_queue import JobQueue
+from services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# A message whose answer failed this many times (a bug in a handler, say) is left for
+# staff in the inbox rather than tried for ever.
+MAX_ATTEMPTS = 3
+
+
+@cache
+def nlu_for(
+    rasa_url: str | None, cache_dir: str, rasa_urls: tuple[tuple[str, str], ...] = ()
+) -> NLU:
+    """One NLU per process: the model trains (or loads from its cache) on first use."""
+    return build_nlu(rasa_url, Path(cache_dir), rasa_urls=dict(rasa_urls))
+
+
+def nlu_of(config: Config, instance_path: str | Path = INSTANCE_PATH) -> NLU:
+    return nlu_for(
+        config.RASA_URL, str(instance_path) + "/nlu-cache", tuple(config.RASA_URLS.items())
+    )
+
+
+def warm_up(nlu: NLU) -> None:
+    """Loads the NLU (its model, the date parser's data) now rather than during the first
+    customer's message, so a fresh process answers at full speed."""
+    nlu.parse(
+        "2 adults on 15/03, next saturday?",
+        ParseContext(now=utcnow(), tours=TourVocabulary.from_tours([])),
+    )
+
+
+def answer_job(runtime: Runtime, message_id: int) -> int:
+    """Answers the sender of this message: every message of theirs still pending, oldest
+    first, under their lock. Returns how many were answered."""
+    with runtime.sessions() as session:
+        sender = session.execute(
+            select(Message.organization_id, Message.channel, Message.from_phone).where(
+                Message.id == message_id
+            )
+        ).first()
+        session.rollback()
+        if sender is None:
+            return 0
+        org_id, channel, phone = sender
+        answered = 0
+        with sender_lock(session, f"{org_id}:{channel}:{phone}"):
+            while (pending := _oldest_pending(session, org_id, channel, phone)) is not None:
+                _answer(session, runtime, pending)
+                answered += 1
+        return answered
+
+
+def _oldest_pending(
+    session: Session, org_id: int, channel: str, phone: str
+) -> PendingInbound | None:
+    return session.scalars(
+        select(PendingInbound)
+        .join(Message, Message.id == PendingInbound.message_id)
+        .where(
+            Message.organization_id == org_id,
+            Message.channel == channel,
+            Message.from_phone == phone,
+        )
+        .order_by(PendingInbound.message_id)
+        .limit(1)
+    ).first()
+
+
+def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None:
+    """One message: the state machine, the pending row gone and the replies queued in one
+    transaction; the replies sent right after it commits, before the next message."""
+    config = runtime.config
+    message_id = pending.message_id
+    msg, to_channel = stored_inbound(pending)
+    jobs = JobQueue.of(runtime)
+    try:
+        sender = find_sender(session, msg, to_channel)
+        if sender is None:  # the organization gave the number up meanwhile
+            log.warning("message %s: its number is no organization's now", message_id)
+        else:
+            handle_inbound(
+                session, sender, msg, nlu_of(config), utcnow(), config, stored_id=message_id
+            )
+        session.execute(delete(PendingInbound).where(PendingInbound.message_id == message_id))
+        outbox.commit_and_send(session, jobs, replies_now=runtime)
+        media.enqueue_pending(session, jobs)
+    except Exception:
+        session.rollback()
+        for queued in (outbox.PENDING, outbox.PENDING_SEQUENCES, media.PENDING):
+            session.info.pop(queued, None)  # rolled back with the turn
+        _count_failure(session, message_id)
+        raise
+
+
+def _count_failure(session: Session, message_id: int) -> None:
+    attempts = session.scalar(
+        update(PendingInbound)
+        .where(PendingInbound.message_id == message_id)
+        .values(attempts=PendingInbound.attempts + 1)
+        .returning(PendingInbound.attempts)
+    )
+    if attempts is not None and attempts >= MAX_ATTEMPTS:
+        log.error("message %s could not be answered %s times; left for staff", message_id, attempts)
+        session.execute(delete(PendingInbound).where(PendingInbound.message_id == message_id))
+    session.commit()
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key (a signed 64-bit number) for a name."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+@contextmanager
+def sender_lock(session: Session, name: str) -> Iterator[None]:
+    """Held across the commits of answering and sending (the session's own transactions
+    come and go), so a session-level advisory lock on a connection of its own. SQLite, the
+    embedded default's, has no such thing and needs none: it answers in the webhook."""
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        yield
+        return
+    key = lock_key(name)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
