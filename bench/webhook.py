@@ -56,6 +56,9 @@ def environment(db_url: str) -> dict[str, str]:
         PUBLIC_BASE_URL=f"http://127.0.0.1:{APP_PORT}",
         LOG_LEVEL="WARNING",
         FLASK_APP="app",
+        # These benches measure the turn in the web process (the webhook answering in its
+        # TwiML), as they always have; bench.whatsapp_replies measures both ways.
+        ANSWER_IN_WORKER="0",
     )
     return env
 

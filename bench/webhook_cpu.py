@@ -2,6 +2,7 @@
 figures; asserts nothing.
 
     python -m bench.webhook_cpu [--customers 60] [--runs 3] [--whatsapp-content]
+                                [--answer-in webhook|worker]
 
 The burst figure of bench.webhook moves by a third from minute to minute on a shared
 machine; this one is steadier, so it is the one to compare two versions of the hot path
@@ -13,7 +14,10 @@ gunicorn worker runs: NLU loaded first, garbage collector settled), the SQL stat
 each step sent, and the CPU the PostgreSQL backend spent per message. With
 --whatsapp-content the organization's WhatsApp rows and buttons exist (made locally, as
 `flask whatsapp sync` would), so the WhatsApp customers' choices go through the outbox
-(queued to RQ, not sent here) instead of the TwiML.
+(queued to RQ, not sent here) instead of the TwiML. With --answer-in worker the webhook
+only stores each message and enqueues its answer (production's default with Redis,
+bot/inbound.py; nothing answers here, so every step costs what a first message costs):
+the web process's own share.
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ def backend_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(customers: int, content: bool = False) -> tuple[list[float], list[float], float]:
+def run(
+    customers: int, content: bool = False, in_worker: bool = False
+) -> tuple[list[float], list[float], float]:
     """(CPU ms per step, statements per step, PostgreSQL backend CPU ms per message)."""
     _, env = demo_stack(DB)
-    os.environ.update(env)
+    os.environ.update(env, ANSWER_IN_WORKER="1" if in_worker else "0")
 
     from app import create_app
     from extensions import db
@@ -89,7 +95,8 @@ def run(customers: int, content: bool = False) -> tuple[list[float], list[float]
         phone = f"+1555700{customer:04d}"
         body, headers = signed(APP_PORT, phone, customer % 2 == 0, JOURNEY[step])
         response = client.post(PATH, data=body, headers=headers)
-        answered = b"<Message>" in response.data or content  # or through the outbox
+        # Or through the outbox (rows and buttons), or left to a worker.
+        answered = b"<Message>" in response.data or content or in_worker
         if response.status_code != 200 or not answered:
             raise SystemExit(f"step {JOURNEY[step]!r} was not answered: {response.data!r}")
 
@@ -120,12 +127,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--whatsapp-content", action="store_true")
+    parser.add_argument("--answer-in", choices=("webhook", "worker"), default="webhook")
     args = parser.parse_args()
-    results = [run(args.customers, args.whatsapp_content) for _ in range(args.runs)]
+    in_worker = args.answer_in == "worker"
+    results = [run(args.customers, args.whatsapp_content, in_worker) for _ in range(args.runs)]
     print(
         f"webhook CPU per message in-process, {args.customers} customers x "
         f"{len(JOURNEY)} steps, {args.runs} runs (lowest, highest)"
         + (", WhatsApp rows and buttons made" if args.whatsapp_content else "")
+        + (", answered by a worker (not run here)" if in_worker else "")
     )
     for step, words in enumerate(JOURNEY):
         times = [r[0][step] for r in results]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from config import Config
@@ -112,7 +113,13 @@ class TwilioTransport:
 
 def transport_for(config: Config) -> Transport:
     if config.TWILIO_ACCOUNT_SID and config.TWILIO_AUTH_TOKEN:
-        return TwilioTransport(
-            config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE
-        )
+        return _twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE)
     return ConsoleTransport()
+
+
+@lru_cache(maxsize=8)
+def _twilio(account_sid: str, auth_token: str, api_base: str | None) -> TwilioTransport:
+    """One client per account and process: its connection to Twilio is kept open between
+    messages (a worker sends every reply now; a TLS handshake each time cost more than the
+    request)."""
+    return TwilioTransport(account_sid, auth_token, api_base)

@@ -219,7 +219,7 @@ def _store_for_worker(sender: Sender, msg: Inbound, to_channel: str) -> Response
             return _sid_taken(msg.provider_sid)
         return twiml([])
     try:
-        job_queue().enqueue(inbound.answer_job, message_id)
+        job_queue().enqueue(inbound.answer_job, message_id, result_ttl=0)
     except Exception as exc:
         log.warning("could not enqueue the answer to %s (%s); the sweep will", message_id, exc)
     return twiml([])
