@@ -525,6 +525,9 @@ def choose_departure(turn: Turn) -> None:
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         if _pick_by_time(turn):
             return
+        if turn.result.intent in ("affirm", "book", "hold") and offered:
+            turn.say(_which_one(turn))  # "ok let's book" to several: which one, by date
+            return
         count = bare_count(turn.text)
         if count is not None and not turn.party() and offered:
             # "4" after a list shown without a party: how many people, not an option.
@@ -548,6 +551,61 @@ def choose_departure(turn: Turn) -> None:
         )
         return
     _choose(turn, turn.departure(offered[option - 1]))
+
+
+def _listed(turn: Turn) -> list[Departure]:
+    return [d for d in map(turn.departure, turn.slot("offered") or []) if d is not None]
+
+
+def _which_one(turn: Turn) -> str:
+    """ "Happy to book. Which one: 1) Fri 11 Dec 17:30, 2) ...? Reply with its number." """
+    voice = turn.voice
+    choices = voice.join(
+        voice._("{number}) {when}", number=number, when=voice.when(dep.starts_at))
+        for number, dep in enumerate(_listed(turn), 1)
+    )
+    return voice._(
+        "Happy to book. Which departure: {choices}? Reply with its number.", choices=choices
+    )
+
+
+def list_prices(turn: Turn) -> None:
+    """ "how much for the kids?" while departures are listed: the price per person of each
+    tier on them (the early bird counted), and the list stays open."""
+    voice, currency = turn.voice, turn.org.currency
+    per_departure = []
+    for dep in _listed(turn):
+        tiers = sorted(dep.tour.price_tiers, key=lambda t: t.position)
+        per_departure.append(
+            (
+                dep,
+                ", ".join(
+                    voice._(
+                        "{tier} {price}",
+                        tier=phrases.tier_label(voice, t.code, t.label),
+                        price=voice.money(
+                            price_party(turn.org, dep, {t.code: 1}, turn.now).total_minor,
+                            currency,
+                        ),
+                    )
+                    for t in tiers
+                ),
+            )
+        )
+    if len({prices for _, prices in per_departure}) == 1:
+        lines = [voice._("Prices per person: {prices}.", prices=per_departure[0][1])]
+    else:
+        lines = [
+            voice._(
+                "{number}) {when}: {prices} per person",
+                number=number,
+                when=voice.when(dep.starts_at),
+                prices=prices,
+            )
+            for number, (dep, prices) in enumerate(per_departure, 1)
+        ]
+    lines.append(voice._("Reply with the number to hold seats."))
+    turn.say("\n".join(lines))
 
 
 def _choose(turn: Turn, dep: Departure | None) -> None:

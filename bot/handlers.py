@@ -53,6 +53,7 @@ HANDLERS: dict[str, Handler] = {
     "revise": booking.revise,
     "choose_departure": booking.choose_departure,
     "take_party": booking.take_party,
+    "list_prices": booking.list_prices,
     "party_answer": booking.party_answer,
     "hold_seats": booking.hold_seats,
     "full_option": booking.full_option,

@@ -45,14 +45,15 @@ Rules, in order; the first that applies answers the message:
      (from here on, the message's tour, dates and party are kept first)
  28. asks a question (answered from the catalog, or passed to a person) -> answer_questions
  29. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
- 30. a complaint waits for a person: cancelling waits too -> complaint_pending
- 31. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 30. in choosing: the price asked, nothing new said: the listed prices -> list_prices
+ 31. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 32. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 32. names the tour a question was about -> answer_questions
- 33. in held: just held, another day or time asked for: the hold moved -> revise
- 34. an enquiry that names a tour and a day: that day's departures -> check_availability
- 35. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 36. the table: (state, intent), else the intent in any state -> the table
+ 33. names the tour a question was about -> answer_questions
+ 34. in held: just held, another day or time asked for: the hold moved -> revise
+ 35. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 36. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 37. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -127,6 +128,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
       check_availability, move_request
   choose_departure -> confirming, full, idle, need_party, questions
   take_party -> confirming, idle, need_party, questions
+  list_prices -> (stays)
   party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
   hold_seats -> confirming, full, held, idle, need_party, questions; instead:
       check_availability
@@ -141,9 +143,9 @@ Handler -> the states it may move to (; instead: what it may pass on to):
       apply_change, booking_status, cancel_request, check_availability, choose_departure,
       choose_move, complaint_pending, drop_offer, enquire, file_received, full_option,
       goodbye, greet, handoff, hold_seats, join_waitlist, keep_change, lead_details,
-      location_pin, meant_booking, meant_new, menu, move_request, opt_in, opt_out,
-      party_answer, pay_balance, payment_link, revise, send_help, start_over, stay_silent,
-      take_party, thanks, tour_info, urgent_handoff, wait_for_person
+      list_prices, location_pin, meant_booking, meant_new, menu, move_request, opt_in,
+      opt_out, party_answer, pay_balance, payment_link, revise, send_help, start_over,
+      stay_silent, take_party, thanks, tour_info, urgent_handoff, wait_for_person
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays)
@@ -536,6 +538,13 @@ RULES: tuple[Rule, ...] = (
         keeps_details=True,
         intent=INFORM,
     ),
+    # "how much for the kids?": the listed departures' prices per person; the list stays.
+    Rule(
+        "the price asked, nothing new said: the listed prices",
+        "list_prices",
+        lambda m: m.intent == "ask_price" and not m.told,
+        states=_in(State.CHOOSING),
+    ),
     Rule(
         "a complaint waits for a person: cancelling waits too",
         "complaint_pending",
@@ -773,6 +782,7 @@ MOVES: dict[str, Moves] = {
     # A full departure picked from a day's list: FULL's choices.
     "choose_departure": may(*_PROPOSE, State.FULL),
     "take_party": may(*_PROPOSE),
+    "list_prices": may(),  # the list stays open
     # Goes on with what asked: the quote, the waitlist, the enquiry, else a search.
     "party_answer": may(instead=("take_party", "join_waitlist", "lead_details", "revise")),
     # Nothing chosen to hold: a search instead; seats just gone: FULL's choices.

@@ -656,3 +656,33 @@ def test_needs_in_the_booking_request_itself_reach_the_booking(
     ada.say("1")
     booking = held_booking_in(factory, ada.say("yes"))
     assert booking.dietary_notes and "vegan" in booking.dietary_notes
+
+
+def _three_sunsets(ada: Chat) -> str:
+    first, last = day(10), day(12)
+    span = (
+        f"{first.day}-{last.day} {first:%B}"
+        if first.month == last.month
+        else f"{spoken(first)} to {spoken(last)}"
+    )
+    reply = ada.say(f"when does the sunset tour go {span}?")
+    assert "3) Sunset Tour" in reply
+    return reply
+
+
+def test_a_price_question_during_a_list_is_answered_and_the_list_stays(ada: Chat) -> None:
+    _three_sunsets(ada)
+    reply = ada.say("how much for the kids?")
+    assert reply.startswith("Prices per person: Adult $49, Child $29.")
+    assert "1) Sunset Tour" not in reply  # not the list again
+    assert "Reply with the number to hold seats" in reply
+    assert "How many people" in ada.say("2")  # the list is still the one picked from
+
+
+def test_a_yes_to_a_list_of_several_asks_which_one_by_date(ada: Chat) -> None:
+    _three_sunsets(ada)
+    reply = ada.say("ok lets book")
+    assert reply.startswith("Happy to book. Which departure: 1) ")
+    assert f"3) {day(12):%a} {day(12).day} {day(12):%b}" in reply
+    assert "Please reply with a number" not in reply
+    assert "How many people" in ada.say("3")
