@@ -139,7 +139,8 @@ def paced(clients: int, seconds: float, rate: float, tag: str) -> tuple[list, in
 
 
 def wait_for_outbox(db_url: str, timeout: float = 300) -> float:
-    """Seconds until no outbound message is waiting to be sent."""
+    """Seconds until no outbound message is waiting to be sent, nor inbound one to be
+    answered."""
     engine = create_engine(db_url)
     started = time.time()
     with engine.connect() as conn:
@@ -149,13 +150,34 @@ def wait_for_outbox(db_url: str, timeout: float = 300) -> float:
                     "SELECT count(*) FROM messages WHERE direction = 'outbound' "
                     "AND status IN ('queued', 'retrying')"
                 )
-            )
+            ) + conn.scalar(text("SELECT count(*) FROM pending_inbound"))
             conn.commit()
             if not waiting:
                 break
             time.sleep(0.5)
     engine.dispose()
     return time.time() - started
+
+
+def cpu_seconds(groups: dict[str, list[int]], database: str) -> dict[str, float]:
+    """CPU seconds used so far by each named set of process groups (the processes `start`
+    made, with their children), and by PostgreSQL's backends on the bench's database."""
+    used = dict.fromkeys([*groups, "PostgreSQL"], 0.0)
+    owner = {pgid: name for name, pgids in groups.items() for pgid in pgids}
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            name = owner.get(int(fields[2]))
+            if name is None and database in (proc / "cmdline").read_text(errors="replace"):
+                name = "PostgreSQL"
+        except OSError:
+            continue
+        if name is not None:
+            used[name] += (int(fields[11]) + int(fields[12])) / tick
+    return used
 
 
 def through_rest(
@@ -234,6 +256,7 @@ def main() -> None:
         start([str(BIN / "flask"), "--app", "app", "jobs", "work"], env)
         for _ in range(args.workers)
     ]
+    groups = {"web": [procs[0].pid], "RQ workers": [p.pid for p in procs[1:]]}
     engine = create_engine(db_url)
     try:
         wait_for(APP_PORT)
@@ -260,11 +283,13 @@ def main() -> None:
                         capture_output=True,
                     )
                 busy0, steal0 = cpu_counters()
+                cpu0 = cpu_seconds(groups, DB)
                 sent, errors = paced(
                     args.clients, args.seconds, args.rate, f"{round_}{int(content)}"
                 )
                 busy1, steal1 = cpu_counters()
                 drained = wait_for_outbox(db_url)
+                cpu1 = cpu_seconds(groups, DB)
                 latencies = [ms for _, _, ms, _ in sent]
                 twiml = sum(1 for *_, answered in sent if answered)
                 first, last, turns, missing = through_rest(db_url, sent, standin)
@@ -285,6 +310,11 @@ def main() -> None:
                 if turns:
                     print(f"  posted -> first reply accepted: {figures(first)}")
                     print(f"  posted -> last reply accepted:  {figures(last)}")
+                per_message = ", ".join(
+                    f"{name} {(cpu1[name] - cpu0[name]) * 1000 / max(len(sent), 1):.1f} ms"
+                    for name in cpu1
+                )
+                print(f"  CPU per message (until drained): {per_message}")
         refused = standin.refused_content
         print(f"content messages the stand-in refused as invalid: {len(refused)}")
     finally:

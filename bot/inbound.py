@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.engine import find_sender, handle_inbound, stored_inbound
@@ -75,28 +75,29 @@ def answer_job(runtime: Runtime, message_id: int) -> int:
         if sender is None:
             return 0
         org_id, channel, phone = sender
-        answered = 0
         with sender_lock(session, f"{org_id}:{channel}:{phone}"):
-            while (pending := _oldest_pending(session, org_id, channel, phone)) is not None:
-                _answer(session, runtime, pending)
-                answered += 1
-        return answered
+            # Once, under the lock: a message stored after this has its own job, which
+            # waits for the lock and answers it next.
+            pending = session.scalars(
+                _PENDING_OF_SENDER, {"org_id": org_id, "phone": phone, "channel": channel}
+            ).all()
+            for row in pending:
+                _answer(session, runtime, row)
+        return len(pending)
 
 
-def _oldest_pending(
-    session: Session, org_id: int, channel: str, phone: str
-) -> PendingInbound | None:
-    return session.scalars(
-        select(PendingInbound)
-        .join(Message, Message.id == PendingInbound.message_id)
-        .where(
-            Message.organization_id == org_id,
-            Message.channel == channel,
-            Message.from_phone == phone,
-        )
-        .order_by(PendingInbound.message_id)
-        .limit(1)
-    ).first()
+# A sender's messages waiting for their answer, oldest first: the pending rows alone (a
+# handful: each goes with its answer), by the sender they keep; a join to the log would
+# scan every message of the organization. Built once, so compiled once.
+_PENDING_OF_SENDER = (
+    select(PendingInbound)
+    .where(
+        PendingInbound.organization_id == bindparam("org_id"),
+        PendingInbound.inbound["from_phone"].as_string() == bindparam("phone"),
+        PendingInbound.inbound["channel"].as_string() == bindparam("channel"),
+    )
+    .order_by(PendingInbound.message_id)
+)
 
 
 def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None:
