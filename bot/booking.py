@@ -164,6 +164,8 @@ def check_availability(turn: Turn) -> None:
             _capture_failed(turn, "date_unavailable", full)
         _offer_full(turn, full, _no_room(turn, full, party) + _group_line(turn, party))
         return
+    if asked_days and first == last == today and _left_today(turn, tour, today):
+        return
     _not_running(turn, tour, first, last, asked_days)
 
 
@@ -367,6 +369,48 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
 def _occupancy_left(s: schedule.Seats) -> inventory.Occupancy:
     # Only spots_left is read from it (replies.option_line).
     return inventory.Occupancy(capacity=s.spots_left, booked=0, held=0, offered=0)
+
+
+def _left_today(turn: Turn, tour: Tour, today: date) -> bool:
+    """ "Sunday" on a Sunday is today: when today's departures have all left, that is said
+    and the same day next week offered (else the nearest dates)."""
+    gone = turn.session.scalar(
+        select(Departure)
+        .where(
+            Departure.tour_id == tour.id,
+            Departure.status != DepartureStatus.CANCELLED,
+            Departure.starts_at >= _day_start(turn, today),
+            Departure.starts_at < turn.now,
+        )
+        .order_by(Departure.starts_at.desc())
+        .limit(1)
+    )
+    if gone is None:
+        return False
+    voice = turn.voice
+    said = voice._(
+        "Today's {tour} departure ({time}) has already left.",
+        tour=tour.name,
+        time=voice.clock(gone.starts_at),
+    )
+    week_on = today + timedelta(days=7)
+    found = availability.search(
+        turn.session,
+        turn.org,
+        turn.now,
+        tour=tour,
+        date_from=week_on,
+        date_to=week_on,
+        party=turn.party(),
+        limit=3,
+    ) or schedule.nearest(turn.session, turn.org, tour, today, today, turn.now, party=turn.party())
+    turn.remember(date=None, dates=None, week=None)
+    if not found:
+        turn.say(said + " " + voice._("Which date would you like?"))
+        return True
+    found.sort(key=lambda item: item.departure.starts_at)
+    _offer_list(turn, found, intro=said + "\n" + voice._("The next {tour} dates:", tour=tour.name))
+    return True
 
 
 def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bool) -> None:

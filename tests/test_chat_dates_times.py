@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
-from models import Booking, WaitlistEntry, utcnow
+from models import Booking, Organization, WaitlistEntry, utcnow
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import catalog_data, hold, new_departure
@@ -218,3 +218,37 @@ def test_a_full_weekend_evening_names_the_nearest_other_days_at_that_time(
     sunday, before = saturday + timedelta(days=1), saturday - timedelta(days=6)
     assert "fully booked" in full and "See other dates (nearest:" in full, full
     assert f"{before.day} {before:%b}" in full or f"{sunday.day} {sunday:%b}" in full, full
+
+
+def _city_walk_today(factory, minutes_from_now: int) -> datetime:
+    """A city walk today (local), minutes from now (negative: already left), and one the
+    same day next week; skips when that moment is not today in Kathmandu."""
+    at = (utcnow() + timedelta(minutes=minutes_from_now)).astimezone(KTM).replace(second=0)
+    if at.date() != today():
+        pytest.skip("too close to midnight in Kathmandu for a departure today")
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        new_departure(s, org, "CITYTODAY", at, 6, like="CITY5AM")
+        new_departure(s, org, "CITYWEEK", at + timedelta(days=7), 6, like="CITY5AM")
+        s.commit()
+    return at
+
+
+def test_a_weekday_named_on_that_weekday_is_today(ada: Chat, factory) -> None:
+    at = _city_walk_today(factory, 90)
+    reply = ada.say(f"old city walk {today():%A} for 2")
+    assert f"{at:%H:%M}" in reply and f"{today().day} {today():%b}" in reply, reply
+    assert f"{(today() + timedelta(days=7)).day} " not in reply  # not a week later
+
+
+def test_a_weekday_named_on_that_weekday_after_its_departure_left_says_so(
+    ada: Chat, factory
+) -> None:
+    at = _city_walk_today(factory, -20)
+    reply = ada.say(f"old city walk on {today():%A}, 2 adults")
+    assert reply.startswith(
+        f"Today's Old City Walk departure ({at:%H:%M} Kathmandu time) has already left."
+    ), reply
+    week_on = today() + timedelta(days=7)
+    assert f"1) Old City Walk, {week_on:%a} {week_on.day} {week_on:%b}" in reply, reply
+    assert "doesn't run" not in reply
