@@ -205,9 +205,9 @@ def booking_page(reference: str) -> ResponseReturnValue:
         payments=payment_rows,
         refunds=refund_rows,
         messages=_messages_with(booking.customer),
-        messaging=message_costs.usage_by_booking(db.session, org, [message_costs.key_of(booking)])[
-            booking.id
-        ],
+        messaging=message_costs.usage_by_booking(db.session, org, Booking.id == booking.id).get(
+            booking.id, message_costs.Usage()
+        ),
         events=timeline.events_for(db.session, org.id, booking.reference),
         refund_text=refund_text,
         # The same rule as the customer's confirmation and reminders.

@@ -34,7 +34,7 @@ from models import (
 )
 from services import conversation_states, media, outbox, whatsapp_content
 from services.customers import add_customer, fill_in_contact
-from services.message_costs import SERVICE, SMS
+from services.message_costs import SERVICE, SMS, billing
 
 log = logging.getLogger(__name__)
 
@@ -392,9 +392,11 @@ def _reply(
         )
         return []
     if replies:
-        session.execute(
-            _LOG_REPLY,
-            [
+        category = SMS if msg.channel == Channel.SMS else SERVICE
+        rows = []
+        for text in replies:
+            units, country = billing(msg.channel, category, None, msg.from_phone, text)
+            rows.append(
                 {
                     "organization_id": org.id,
                     "conversation_id": inbound.conversation_id,
@@ -405,14 +407,15 @@ def _reply(
                     "body": text,
                     "status": MessageStatus.REPLY,
                     "kind": "reply",
-                    "category": SMS if msg.channel == Channel.SMS else SERVICE,
+                    "category": category,
+                    "units": units,
+                    "country": country,
                     "reply_to_id": inbound.id,
                     "created_at": now,
                     "updated_at": now,
                 }
-                for text in replies
-            ],
-        )
+            )
+        session.execute(_LOG_REPLY, rows)
     return replies
 
 

@@ -64,6 +64,16 @@ class Message(OrgScopedMixin, Base):
             postgresql_where=text("kind = 'agent'"),
             sqlite_where=text("kind = 'agent'"),
         ),
+        # What each booking's messaging counts of the conversation (services/message_costs).
+        Index(
+            "ix_messages_billed_talk",
+            "organization_id",
+            "to_phone",
+            "created_at",
+            postgresql_include=["status", "category", "channel", "country", "units"],
+            postgresql_where=text("direction = 'outbound' AND booking_id IS NULL"),
+            sqlite_where=text("direction = 'outbound' AND booking_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +101,11 @@ class Message(OrgScopedMixin, Base):
     # What WhatsApp or the carrier bills it as (outbound): service (a reply inside the
     # 24-hour window), utility (a template), marketing, or sms (services/message_costs.py).
     category: Mapped[str | None] = mapped_column(String(16))
+    # What it is billed on (outbound), recorded when written: units (SMS segments, else 1)
+    # and the recipient's country (ISO code; None when the number says nothing). The price
+    # is the settings' for the category and country now (services/message_costs.py).
+    units: Mapped[int | None]
+    country: Mapped[str | None] = mapped_column(String(2))
     # The booking the message is about (a reminder, a payment, its cancellation...).
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True

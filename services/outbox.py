@@ -235,6 +235,7 @@ def queue(
     )
     rows = []
     for n, part in enumerate(parts):
+        units, country = message_costs.billing(channel, billed_as, template_sid, to_phone, part)
         row = Message(
             organization_id=org.id,
             conversation_id=conversation.id if conversation else None,
@@ -249,6 +250,8 @@ def queue(
             template_sid=template_sid,
             template_variables=variables,
             category=billed_as,
+            units=units,
+            country=country,
             booking_id=booking_id,
             persistent_action=pin if n == 0 else None,
             error_message="organization has no number on this channel"
@@ -283,8 +286,12 @@ def queue_replies(
     replies to their message, delivered in order by one job once the caller commits.
     Inside WhatsApp's 24-hour window by definition."""
     rows = []
+    category = message_costs.SMS if channel == Channel.SMS else message_costs.SERVICE
     for reply in replies:
         for part in [reply.body] if reply.content_sid else split_body(reply.body):
+            units, country = message_costs.billing(
+                channel, category, reply.content_sid, to_phone, part
+            )
             row = Message(
                 organization_id=org.id,
                 conversation_id=conversation_id,
@@ -298,7 +305,9 @@ def queue_replies(
                 reply_to_id=inbound_id,
                 template_sid=reply.content_sid,
                 template_variables=dict(reply.variables),
-                category=message_costs.SMS if channel == Channel.SMS else message_costs.SERVICE,
+                category=category,
+                units=units,
+                country=country,
                 next_attempt_at=now,
                 created_at=now,
                 updated_at=now,

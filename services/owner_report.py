@@ -278,11 +278,9 @@ def _messaging(
             Booking.id,
             Booking.reference,
             Booking.status,
-            Booking.created_at,
             Customer.name,
             Customer.phone,
             Departure.code,
-            Departure.ends_at,
         )
         .join(Customer, Customer.id == Booking.customer_id)
         .join(Departure, Departure.id == Booking.departure_id)
@@ -293,12 +291,12 @@ def _messaging(
         )
     ).all()
     usage = message_costs.usage_by_booking(
-        session,
-        org,
-        [message_costs.BookingKey(r.id, r.phone, r.created_at, r.ends_at) for r in rows],
+        session, org, Booking.created_at >= start, Booking.created_at < end
     )
+    silent = message_costs.Usage()  # one for every booking without messages: read only
     made = [
-        MessagingRow(r.reference, r.name or r.phone, r.code, r.status, usage[r.id]) for r in rows
+        MessagingRow(r.reference, r.name or r.phone, r.code, r.status, usage.get(r.id, silent))
+        for r in rows
     ]
     return sorted(made, key=lambda r: (-r.usage.cost_micros, r.reference))
 

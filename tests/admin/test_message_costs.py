@@ -9,15 +9,19 @@ import io
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, Message, Organization, utcnow
+from models.settings import MessagePrices
 from services import message_costs
 from tests.admin.test_reports import period
 from tests.chat import Chat
+from tests.factories import hold
 from tests.staff import StaffClient
 from tests.test_conversations import day, spoken
 
@@ -131,3 +135,118 @@ def test_each_booking_shows_its_messages_and_what_they_cost(
         )
     )
     assert summary["messages about bookings made"] == str(len(to_ada) + len(to_ben))
+
+
+def _as_before(
+    prices: MessagePrices,
+    bookings: list[Booking],
+    messages: list[Message],
+) -> dict[int, tuple[int, dict[str, int], int]]:
+    """The computation the report made in Python before it moved into SQL (commit
+    bf88a45): each message priced from its words and phone, then given to the booking it
+    is about, else the first of the customer's bookings made within 30 days after it,
+    else every one of them open when it was sent. By booking: (messages, by category,
+    cost in millionths)."""
+    out: dict[int, tuple[int, dict[str, int], int]] = {}
+    ids = {b.id for b in bookings}
+
+    def add(booking_id: int, category: str, micros: int) -> None:
+        n, cats, cost = out.get(booking_id, (0, {}, 0))
+        out[booking_id] = (n + 1, {**cats, category: cats.get(category, 0) + 1}, cost + micros)
+
+    for m in messages:
+        if m.direction != "outbound" or m.status not in message_costs.BILLED_STATUSES:
+            continue
+        category = m.category or message_costs.category_of(m.channel, m.template_sid, True)
+        price = prices.price(category, message_costs.country_of(m.to_phone))
+        count = message_costs.segments(m.body) if category == message_costs.SMS else 1
+        micros = int((price * message_costs.MICROS * count).to_integral_value())
+        if m.booking_id is not None:
+            if m.booking_id in ids:
+                add(m.booking_id, category, micros)
+            continue
+        mine = [b for b in bookings if b.customer.phone == m.to_phone]
+        after = [
+            b for b in mine if m.created_at <= b.created_at <= m.created_at + message_costs.LEAD_UP
+        ]
+        if after:
+            add(min(after, key=lambda b: b.created_at).id, category, micros)
+            continue
+        for b in mine:
+            if b.created_at <= m.created_at <= b.departure.ends_at:
+                add(b.id, category, micros)
+    return out
+
+
+def test_messaging_counted_in_sql_is_what_pricing_each_message_gave(
+    app: Flask, factory: sessionmaker[Session]
+) -> None:
+    """Each booking's messages and cost from the stored units and country, counted in SQL,
+    equal the old per-message computation: lead-up to the first booking made after a
+    message, shared between bookings open at once, messages about a booking, SMS segments,
+    countries' prices, failed and inbound messages left out; for every booking at once and
+    for one booking alone (the booking page)."""
+    now = utcnow()
+    ada, kim = "+12025550171", "+447911123456"  # US (SMS at 0.0083), GB
+    with factory() as s:
+        org = s.scalars(select(Organization)).one()
+        first = hold(s, org, "CITY3", ada, now)
+        second = hold(s, org, "CITY4", ada, now)
+        third = hold(s, org, "EBC100", kim, now)
+        first.created_at = now - timedelta(days=40)
+        second.created_at = now - timedelta(days=20)
+        third.created_at = now - timedelta(days=3)
+        long_sms = "Your balance is due. " * 12  # 252 GSM characters: 2 segments
+        wrote = [
+            # (to, days ago, channel, category, status, booking, body, direction)
+            (ada, 49, "sms", "sms", "delivered", None, "hi", "outbound"),  # -> first
+            (ada, 35, "sms", "sms", "sent", None, long_sms, "outbound"),  # -> second
+            (ada, 10, "sms", "sms", "delivered", None, "see you", "outbound"),  # both open
+            (ada, 10, "sms", "sms", "failed", None, "lost", "outbound"),  # not billed
+            (ada, 10, "sms", None, "received", None, "thanks", "inbound"),
+            (ada, 100, "sms", "sms", "delivered", None, "old", "outbound"),  # too early
+            (ada, 5, "sms", "sms", "delivered", first.id, long_sms + "ü", "outbound"),
+            (kim, 4, "whatsapp", "utility", "read", None, "Your trip", "outbound"),
+            (kim, 4, "whatsapp", None, "reply", None, "Hello", "outbound"),  # service
+            (kim, 2, "whatsapp", "marketing", "delivered", third.id, "Offer", "outbound"),
+        ]
+        for to, days, channel, category, status, booking_id, body, direction in wrote:
+            at = now - timedelta(days=days)
+            units, country = message_costs.billing(channel, category, None, to, body)
+            s.add(
+                Message(
+                    organization_id=org.id,
+                    direction=direction,
+                    channel=channel,
+                    from_phone=to if direction == "inbound" else "+14155238886",
+                    to_phone="+14155238886" if direction == "inbound" else to,
+                    body=body,
+                    status=status,
+                    category=category,
+                    units=None if direction == "inbound" else units,
+                    country=None if direction == "inbound" else country,
+                    booking_id=booking_id,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        s.commit()
+        bookings = [first, second, third]
+        messages = list(s.scalars(select(Message)))
+        prices = org.settings.message_prices
+        expected = _as_before(prices, bookings, messages)
+        # The scenario reaches every rule: lead-up, shared, about a booking, segments.
+        assert expected[first.id][0] == 3 and expected[second.id][0] == 2
+        assert expected[first.id][1] == {"sms": 3} and expected[third.id][0] == 3
+
+        def counted(*where: Any) -> dict[int, tuple[int, dict[str, int], int]]:
+            usage = message_costs.usage_by_booking(s, org, *where)
+            return {
+                i: (u.messages, {c: n for c, n in u.by_category.items() if n}, u.cost_micros)
+                for i, u in usage.items()
+            }
+
+        assert counted(Booking.id.in_([b.id for b in bookings])) == expected
+        alone = _as_before(prices, [second], messages)
+        assert counted(Booking.id == second.id) == alone
+        assert alone[second.id][0] == 3  # led to by the messages of days 49 and 35
