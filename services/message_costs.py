@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -104,6 +105,15 @@ class Usage:
         self.messages += count
         self.cost_micros += micros * count
         self.by_category[category] += count
+
+
+def total(usages: Iterable[Usage]) -> Usage:
+    out = Usage()
+    for usage in usages:
+        out.messages += usage.messages
+        out.cost_micros += usage.cost_micros
+        out.by_category.update(usage.by_category)
+    return out
 
 
 LEAD_UP = timedelta(days=30)

@@ -172,16 +172,9 @@ class OwnerReport:
     # Bookings created in the period with their messages and cost, costliest first.
     messaging: list[MessagingRow] = field(default_factory=list)
     messaging_counted: bool = True
+    # Of every booking created in the period (the summary needs no rows).
+    messaging_total: message_costs.Usage = field(default_factory=message_costs.Usage)
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def messaging_total(self) -> message_costs.Usage:
-        total = message_costs.Usage()
-        for row in self.messaging:
-            total.messages += row.usage.messages
-            total.cost_micros += row.usage.cost_micros
-            total.by_category.update(row.usage.by_category)
-        return total
 
     @property
     def bot_share(self) -> int | None:
@@ -229,6 +222,14 @@ def owner_report(
         _responses(session, org, start, end) if wanted("summary", "responses") else ([], 0)
     )
     failed, recovered = _failed_leads(session, org, start, end) if summary else (0, 0)
+    counting = messaging and wanted("summary", "messages")
+    usage = (
+        message_costs.usage_by_booking(
+            session, org, Booking.created_at >= start, Booking.created_at < end
+        )
+        if counting
+        else {}
+    )
     nothing, none_made = Money(0, 0), BookingsMade(0, 0, 0, 0)
     return OwnerReport(
         period=when,
@@ -250,12 +251,11 @@ def owner_report(
         bot_alone=alone,
         responses=responses,
         still_waiting=waiting,
-        messaging=(
-            _messaging(session, org, start, end)
-            if messaging and wanted("summary", "messages")
-            else []
-        ),
+        messaging=_messaging(session, org, start, end, usage)
+        if counting and wanted("messages")
+        else [],
         messaging_counted=messaging,
+        messaging_total=message_costs.total(usage.values()),
         extra={"all_outstanding": outstanding},
     )
 
@@ -270,7 +270,11 @@ class MessagingRow:
 
 
 def _messaging(
-    session: Session, org: Organization, start: datetime, end: datetime
+    session: Session,
+    org: Organization,
+    start: datetime,
+    end: datetime,
+    usage: dict[int, message_costs.Usage],
 ) -> list[MessagingRow]:
     # Columns, not objects: a year is ten thousand bookings.
     rows = session.execute(
@@ -290,9 +294,6 @@ def _messaging(
             Booking.created_at < end,
         )
     ).all()
-    usage = message_costs.usage_by_booking(
-        session, org, Booking.created_at >= start, Booking.created_at < end
-    )
     silent = message_costs.Usage()  # one for every booking without messages: read only
     made = [
         MessagingRow(r.reference, r.name or r.phone, r.code, r.status, usage.get(r.id, silent))

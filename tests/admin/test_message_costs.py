@@ -135,6 +135,9 @@ def test_each_booking_shows_its_messages_and_what_they_cost(
         )
     )
     assert summary["messages about bookings made"] == str(len(to_ada) + len(to_ben))
+    # The summary's total (counted without the rows) is the sum of the table's rows.
+    assert summary["messaging cost (USD)"] == f"{sum(Decimal(r[-1]) for r in table[1:]):.4f}"
+    assert Decimal(summary["messaging cost (USD)"]) == Decimal(ada_micros + ben_micros) / 10**6
 
 
 def _as_before(
