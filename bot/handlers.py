@@ -97,10 +97,6 @@ def answer(turn: Turn, route: Route) -> list[str]:
         turn.lapse()
     if route.rule.keeps_details:
         turn.absorb_entities()
-    if turn.reading.media and route.handler in DESCRIBE_A_FILE:
-        # "is this the right place? [photo]", "here is my passport copy for the trek permit
-        # [pdf]": the words are about the file, not a request of their own; a person.
-        route = Route(route.rule, "file_received")
     with turn.handling(route.handler):
         HANDLERS[route.handler](turn)
     if turn.reading.media and route.handler not in WITHOUT_FILE_NOTICE:
@@ -113,10 +109,6 @@ def answer(turn: Turn, route: Route) -> list[str]:
         )
     return turn.finish()
 
-
-# Handlers whose answer to words alone (the menu, a tour's card, a greeting) would miss
-# the point when a file comes with them.
-DESCRIBE_A_FILE = frozenset({"menu", "tour_info", "greet", "thanks", "goodbye"})
 
 # Handlers that deal with the file themselves, or must say nothing.
 WITHOUT_FILE_NOTICE = frozenset(

@@ -306,6 +306,8 @@ class Facts(Protocol):
     @property
     def only_media(self) -> bool: ...  # a file and no words
     @property
+    def with_file(self) -> bool: ...  # a file, with or without words
+    @property
     def location(self) -> bool: ...  # a shared location pin
     @property
     def intent(self) -> str: ...  # the NLU's
@@ -705,15 +707,25 @@ class Route:
     handler: str
 
 
+# Handlers whose answer to words alone (the menu, a tour's card, a greeting) would miss
+# the point when a file comes with them: "is this the right place? [photo]", "here is my
+# passport copy for the trek permit [pdf]" are about the file, for a person.
+DESCRIBE_A_FILE = frozenset({"menu", "tour_info", "greet", "thanks", "goodbye"})
+
+
 def route(m: Facts) -> Route:
-    """The first rule that applies, and the handler it names."""
+    """The first rule that applies, and the handler it names (words that describe a file
+    sent with them: the file's handler)."""
     for rule in RULES:
         if (rule.states is None or m.state in rule.states) and rule.when(m):
             if rule.then == TAP:
                 return Route(rule, TAPS[str(m.tap)])
-            if rule.then != TABLE:
-                return Route(rule, rule.then)
-            return Route(rule, handler_for(m.state, rule.intent or m.intent))
+            handler = rule.then
+            if handler == TABLE:
+                handler = handler_for(m.state, rule.intent or m.intent)
+            if handler in DESCRIBE_A_FILE and m.with_file:
+                handler = "file_received"
+            return Route(rule, handler)
     raise AssertionError("the last rule applies to every message")
 
 

@@ -207,6 +207,10 @@ class Reading:
     def only_media(self) -> bool:
         return not self.text.strip() and bool(self.media)
 
+    @property
+    def with_file(self) -> bool:
+        return bool(self.media)
+
     @cached_property
     def language(self) -> str | None:
         """The customer's language after this message (services/language.py): asked for,

@@ -132,6 +132,7 @@ class Said:
     from_guide: bool = False
     opted_out: bool = False
     only_media: bool = False
+    with_file: bool = False
     location: bool = False
     nlu: tuple[str, frozenset[str], bool, object] | None = None  # intent, told, party, option
     offer: bool | None = None
@@ -369,3 +370,14 @@ def test_a_person_asked_for_in_one_sentence_is_a_handoff_before_the_rest() -> No
     assert handler(Said(words, nlu=enquiry, person=True)) == "handoff"
     assert handler(Said(words, State.CHOOSING, nlu=enquiry, person=True)) == "handoff"
     assert handler(Said(words, nlu=enquiry)) != "handoff"
+
+
+def test_words_that_describe_a_file_route_to_the_file() -> None:
+    # "is this the right place? [photo]": the menu would miss the point; a person sees it.
+    words = Said("is this the right place?", nlu=understood("nlu_fallback"), with_file=True)
+    assert handler(words) == "file_received"
+    assert handler(Said("hi", nlu=understood("greet"), with_file=True)) == "file_received"
+    assert handler(Said("hi", nlu=understood("greet"))) == "greet"
+    # Words with a request of their own keep it: the file goes to a person beside it.
+    cancel = Said("cancel my booking", nlu=understood("cancel_booking"), with_file=True)
+    assert handler(cancel) == "cancel_request"
