@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from models import (
@@ -160,6 +160,7 @@ class OwnerReport:
     by_status: list[tuple[str, int]]
     outstanding: list[Booking]
     outstanding_minor: int
+    outstanding_count: int
     tours: list[CapacityRow]
     departures: list[CapacityRow]
     funnel: list[FunnelStep]
@@ -213,7 +214,15 @@ def owner_report(
 
     start, end = when.bounds(org)
     summary = wanted("summary")
-    outstanding = _outstanding(session, org, start) if wanted("summary", "outstanding") else []
+    # The CSV lists every balance; the page the first PAGE_ROWS, the summary none.
+    outstanding = (
+        _outstanding(session, org, start, None if only == "outstanding" else PAGE_ROWS)
+        if wanted("outstanding")
+        else []
+    )
+    owing, owed = (
+        _outstanding_total(session, org, start) if wanted("summary", "outstanding") else (0, 0)
+    )
     tours, departures = (
         _capacity(session, org, start, end) if wanted("tours", "departures") else ([], [])
     )
@@ -241,7 +250,8 @@ def owner_report(
         ),
         by_status=_by_status(session, org, start, end) if wanted("status") else [],
         outstanding=outstanding[:PAGE_ROWS],
-        outstanding_minor=sum(b.balance_minor for b in outstanding),
+        outstanding_minor=owed,
+        outstanding_count=owing,
         tours=tours,
         departures=departures,
         funnel=_funnel(session, org, start, end) if wanted("funnel") else [],
@@ -357,21 +367,39 @@ def _by_status(
     return sorted(((str(s), int(n)) for s, n in rows), key=lambda r: order.get(r[0], 99))
 
 
-def _outstanding(session: Session, org: Organization, start: datetime) -> list[Booking]:
+def _owing(org: Organization, start: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Booking.organization_id == org.id,
+        Booking.status.in_(BOOKED_STATUSES),
+        Booking.total_minor > Booking.paid_minor,
+        Departure.starts_at >= start,
+    )
+
+
+def _outstanding(
+    session: Session, org: Organization, start: datetime, limit: int | None = None
+) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
             .join(Departure, Departure.id == Booking.departure_id)
             .options(joinedload(Booking.customer), contains_eager(Booking.departure))
-            .where(
-                Booking.organization_id == org.id,
-                Booking.status.in_(BOOKED_STATUSES),
-                Booking.total_minor > Booking.paid_minor,
-                Departure.starts_at >= start,
-            )
+            .where(*_owing(org, start))
             .order_by(Departure.starts_at, Booking.id)
+            .limit(limit)
         )
     )
+
+
+def _outstanding_total(session: Session, org: Organization, start: datetime) -> tuple[int, int]:
+    """(bookings, their balances): counted in SQL, so the page loads only the rows it
+    shows. Their balance is total less paid (still on, and paid short of the total)."""
+    count, due = session.execute(
+        select(func.count(), func.coalesce(func.sum(Booking.total_minor - Booking.paid_minor), 0))
+        .join(Departure, Departure.id == Booking.departure_id)
+        .where(*_owing(org, start))
+    ).one()
+    return int(count), int(due)
 
 
 def _capacity(

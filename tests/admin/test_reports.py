@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -183,3 +185,28 @@ def test_funnel_counts_each_step_once_per_customer(
         ["Held seats", "2"],
         ["Paid", "1"],
     ]
+
+
+def test_outstanding_total_is_the_sum_of_every_balance_beyond_the_rows_shown(
+    owner: StaffClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page shows the first PAGE_ROWS balances; the total and count (counted in SQL)
+    are of all of them, the same as the CSV's rows add up to."""
+    from services import owner_report
+
+    monkeypatch.setattr(owner_report, "PAGE_ROWS", 1)
+    first = paid(factory, "EBC100", "+12025550151", "Grace Hopper", "deposit")
+    second = paid(factory, "CITY3", "+12025550152", "Alan Turing", "deposit")
+    paid(factory, "CITY4", "+12025550153", "Ada Byron", "full")  # owes nothing
+    rows = csv_rows(owner.get(period(owner, "/admin/reports/outstanding.csv")))
+    assert sorted(r[0] for r in rows[1:]) == sorted([first, second])
+    due = sum(Decimal(r[-1]) for r in rows[1:])
+    with factory() as s:
+        owed = sum(b.balance_minor for b in s.scalars(select(Booking)))
+    assert due == Decimal(owed) / 100 and owed > 0
+    summary = dict(
+        tuple(r) for r in csv_rows(owner.get(period(owner, "/admin/reports/summary.csv")))[1:]
+    )
+    assert Decimal(summary["outstanding (USD)"]) == due
+    page = owner.get(period(owner)).text
+    assert "2 bookings" in page and "The first 1 of 2" in page
