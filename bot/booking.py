@@ -11,6 +11,7 @@ from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
 from bot import interactive, my_bookings, replies
+from bot.departure_lists import offer_list, whats_on
 from bot.enquiries import lead_details
 from bot.general import tour_names
 from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
@@ -98,6 +99,20 @@ def _pick_by_time(turn: Turn) -> bool:
     return True
 
 
+def _pick_by_tour(turn: Turn) -> bool:
+    """ "the sunset one" of a list of several tours' departures (whats_on): that tour's one
+    departure in the list, chosen; False when the words name none of the list's tours or
+    it lists that tour more than once."""
+    if "tour" not in turn.told:
+        return False
+    listed = [d for d in map(turn.departure, turn.slot("offered") or []) if d is not None]
+    picked = [d for d in listed if d.tour.slug == turn.slot("tour")]
+    if len(picked) != 1:
+        return False
+    _choose(turn, picked[0])
+    return True
+
+
 def check_availability(turn: Turn) -> None:
     voice = turn.voice
     if no_such := turn.result.entity("impossible_date"):
@@ -110,6 +125,9 @@ def check_availability(turn: Turn) -> None:
         )
         return
     tour = turn.tour()
+    if tour is None and turn.wanted_dates()[0] is not None:
+        turn.instead(whats_on)  # a day and no tour: every tour's departures that day
+        return
     if tour is None:
         turn.say(voice._("Which tour would you like? We run: {tours}.", tours=tour_names(turn)))
         turn.goto(State.NEED_TOUR)
@@ -146,7 +164,7 @@ def check_availability(turn: Turn) -> None:
         turn.say(exc.said_by(voice))
         return
     if found:
-        _offer_list(turn, found, intro=_intro(turn, tour))
+        offer_list(turn, found, intro=_intro(turn, tour))
         return
     # Nothing with room: a full departure on those dates, or none at all?
     full = turn.session.scalar(
@@ -245,9 +263,7 @@ def _passed(turn: Turn, tour: Tour, day: date) -> None:
     if not found:
         turn.say(passed + " " + voice._("Which date would you like?"))
         return
-    _offer_list(
-        turn, found, intro=passed + "\n" + voice._("The next {tour} dates:", tour=tour.name)
-    )
+    offer_list(turn, found, intro=passed + "\n" + voice._("The next {tour} dates:", tour=tour.name))
 
 
 def _by_time_of_day(turn: Turn, tour: Tour, first: date, last: date) -> bool:
@@ -409,7 +425,7 @@ def _left_today(turn: Turn, tour: Tour, today: date) -> bool:
         turn.say(said + " " + voice._("Which date would you like?"))
         return True
     found.sort(key=lambda item: item.departure.starts_at)
-    _offer_list(turn, found, intro=said + "\n" + voice._("The next {tour} dates:", tour=tour.name))
+    offer_list(turn, found, intro=said + "\n" + voice._("The next {tour} dates:", tour=tour.name))
     return True
 
 
@@ -448,7 +464,7 @@ def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bo
     )
     if nearest:
         nearest.sort(key=lambda item: item.departure.starts_at)
-        _offer_list(turn, nearest, intro="\n".join([*lines, voice._("The nearest dates:")]))
+        offer_list(turn, nearest, intro="\n".join([*lines, voice._("The nearest dates:")]))
         return
     turn.say(
         "\n".join(lines)
@@ -482,15 +498,6 @@ def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
 
 def _day_start(turn: Turn, day: date) -> datetime:
     return availability.local_day_bounds(turn.org, day, day)[0]
-
-
-def _offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro: str) -> None:
-    voice = turn.voice
-    lines = [intro] + [replies.option_line(voice, i, item) for i, item in enumerate(found, 1)]
-    lines.append(voice._("Reply with the number to hold seats."))
-    turn.say("\n".join(lines))
-    turn.offer(interactive.departures(turn, found, intro))
-    turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
 
 
 def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
@@ -567,7 +574,7 @@ def choose_departure(turn: Turn) -> None:
     if option is None and len(offered) == 1 and turn.result.intent in ("affirm", "book", "hold"):
         option = 1  # one departure offered: "yes" is that one
     if not isinstance(option, int) or not 1 <= option <= len(offered):
-        if _pick_by_time(turn):
+        if _pick_by_time(turn) or _pick_by_tour(turn):
             return
         if turn.result.intent in ("affirm", "book", "hold") and offered:
             turn.say(_which_one(turn))  # "ok let's book" to several: which one, by date
@@ -985,7 +992,7 @@ def full_option(turn: Turn) -> None:
             )
         found = [f for f in found if not full or f.departure.id != full.id]
         if found:
-            _offer_list(turn, found, intro=turn.voice._("Other dates with room:"))
+            offer_list(turn, found, intro=turn.voice._("Other dates with room:"))
         else:
             turn.say(
                 turn.voice._(

@@ -9,6 +9,7 @@ from bot import (
     booking,
     booking_requests,
     complaints,
+    departure_lists,
     enquiries,
     general,
     keyword_answers,
@@ -58,6 +59,7 @@ HANDLERS: dict[str, Handler] = {
     "hold_seats": booking.hold_seats,
     "full_option": booking.full_option,
     "drop_offer": booking.drop_offer,
+    "whats_on": departure_lists.whats_on,
     # waitlist
     "join_waitlist": waitlist.join_waitlist,
     "answer_waitlist_offer": waitlist.answer_waitlist_offer,

@@ -41,19 +41,20 @@ Rules, in order; the first that applies answers the message:
  24. a bare number answering 'how many people?' -> party_answer
  25. in need_party: the party for the chosen departure -> take_party
  26. in choosing: a number from the list -> choose_departure
- 27. asks their place on the waitlist -> booking_status
+ 27. in idle/need_tour/questions: a day asked, no tour in mind: all tours that day -> whats_on
+ 28. asks their place on the waitlist -> booking_status
      (from here on, the message's tour, dates and party are kept first)
- 28. asks a question (answered from the catalog, or passed to a person) -> answer_questions
- 29. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
- 30. in choosing: the price asked, nothing new said: the listed prices -> list_prices
- 31. a complaint waits for a person: cancelling waits too -> complaint_pending
- 32. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 29. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 30. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
+ 31. in choosing: the price asked, nothing new said: the listed prices -> list_prices
+ 32. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 33. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 33. names the tour a question was about -> answer_questions
- 34. in held: just held, another day or time asked for: the hold moved -> revise
- 35. an enquiry that names a tour and a day: that day's departures -> check_availability
- 36. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 37. the table: (state, intent), else the intent in any state -> the table
+ 34. names the tour a question was about -> answer_questions
+ 35. in held: just held, another day or time asked for: the hold moved -> revise
+ 36. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 37. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 38. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -123,7 +124,8 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   enquire -> questions
   lead_details -> idle; instead: menu
   check_availability -> choosing, confirm_change, confirming, full, held, idle, need_party,
-      need_tour, questions
+      need_tour, questions; instead: whats_on
+  whats_on -> choosing, need_tour
   revise -> confirm_change, confirming, full, idle, need_party, questions; instead:
       check_availability, move_request
   choose_departure -> confirming, full, idle, need_party, questions
@@ -145,7 +147,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
       goodbye, greet, handoff, hold_seats, join_waitlist, keep_change, lead_details,
       list_prices, location_pin, meant_booking, meant_new, menu, move_request, opt_in,
       opt_out, party_answer, pay_balance, payment_link, revise, send_help, start_over,
-      stay_silent, take_party, thanks, tour_info, urgent_handoff, wait_for_person
+      stay_silent, take_party, thanks, tour_info, urgent_handoff, wait_for_person, whats_on
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays)
@@ -169,85 +171,89 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   hand_back -> idle  [staff, from the admin]
 
 The graph: where a message moves a conversation (by which handlers):
-  any state -> choosing (check_availability, full_option, tap_other_dates), confirm_cancel
-        (cancel_request, tap_reminder), confirm_change (about_booking, check_availability,
-        move_request, revise), confirming (check_availability, choose_departure, full_option,
-        hold_seats, revise, take_party, tap_departure, tap_hold), full (check_availability,
-        choose_departure, hold_seats, join_waitlist, revise, tap_departure), handoff
-        (file_received, handoff, urgent_handoff), held (answer_waitlist_offer,
-        check_availability, hold_seats, tap_offer), idle (check_availability,
-        choose_departure, complaint_pending, confirm_cancel, drop_offer, full_option,
-        hold_seats, join_waitlist, keep_booking, lead_details, reschedule_request, revise,
-        start_over, take_party, tap_departure, tap_hold), moving (move_request), need_party
-        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
-        tap_departure, tap_hold, tap_party), need_tour (check_availability), questions
-        (check_availability, choose_departure, enquire, full_option, hold_seats, revise,
-        take_party, tap_departure, tap_hold), which_booking (about_booking, move_request)
-  idle, also -> confirm_cancel (cancel_request)
-  questions, also -> choosing (check_availability), confirm_cancel (cancel_request),
+  any state -> choosing (check_availability, full_option, tap_other_dates, whats_on),
+        confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
+        check_availability, move_request, revise), confirming (check_availability,
+        choose_departure, full_option, hold_seats, revise, take_party, tap_departure,
+        tap_hold), full (check_availability, choose_departure, hold_seats, join_waitlist,
+        revise, tap_departure), handoff (file_received, handoff, urgent_handoff), held
+        (answer_waitlist_offer, check_availability, hold_seats, tap_offer), idle
+        (check_availability, choose_departure, complaint_pending, confirm_cancel, drop_offer,
+        full_option, hold_seats, join_waitlist, keep_booking, lead_details,
+        reschedule_request, revise, start_over, take_party, tap_departure, tap_hold), moving
+        (move_request), need_party (check_availability, choose_departure, full_option,
+        hold_seats, revise, take_party, tap_departure, tap_hold, tap_party), need_tour
+        (check_availability, whats_on), questions (check_availability, choose_departure,
+        enquire, full_option, hold_seats, revise, take_party, tap_departure, tap_hold),
+        which_booking (about_booking, move_request)
+  idle, also -> choosing (whats_on), confirm_cancel (cancel_request), need_tour (whats_on)
+  questions, also -> choosing (check_availability, whats_on), confirm_cancel (cancel_request),
         confirm_change (check_availability), confirming (check_availability), full
         (check_availability), held (check_availability), idle (check_availability,
-        lead_details), need_party (check_availability), need_tour (check_availability),
-        questions (check_availability)
-  need_tour, also -> choosing (check_availability), confirm_cancel (cancel_request),
+        lead_details), need_party (check_availability), need_tour (check_availability,
+        whats_on), questions (check_availability)
+  need_tour, also -> choosing (check_availability, whats_on), confirm_cancel (cancel_request),
         confirm_change (check_availability), confirming (check_availability), full
         (check_availability), held (check_availability), idle (check_availability), need_party
-        (check_availability), need_tour (check_availability), questions (check_availability)
-  choosing, also -> choosing (check_availability), confirm_change (check_availability,
-        move_request, revise), confirming (check_availability, choose_departure, revise), full
-        (check_availability, choose_departure, revise), held (check_availability), idle
-        (check_availability, choose_departure, reschedule_request, revise), moving
-        (move_request), need_party (check_availability, choose_departure, revise), need_tour
-        (check_availability), questions (check_availability, choose_departure, revise),
-        which_booking (move_request)
+        (check_availability), need_tour (check_availability, whats_on), questions
+        (check_availability)
+  choosing, also -> choosing (check_availability, whats_on), confirm_change
+        (check_availability, move_request, revise), confirming (check_availability,
+        choose_departure, revise), full (check_availability, choose_departure, revise), held
+        (check_availability), idle (check_availability, choose_departure, reschedule_request,
+        revise), moving (move_request), need_party (check_availability, choose_departure,
+        revise), need_tour (check_availability, whats_on), questions (check_availability,
+        choose_departure, revise), which_booking (move_request)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
-  confirming, also -> choosing (check_availability), confirm_change (check_availability,
-        move_request, revise), confirming (check_availability, hold_seats, revise), full
-        (check_availability, hold_seats, revise), held (check_availability, hold_seats), idle
-        (check_availability, drop_offer, hold_seats, reschedule_request, revise), moving
-        (move_request), need_party (check_availability, hold_seats, revise), need_tour
-        (check_availability), questions (check_availability, hold_seats, revise),
-        which_booking (move_request)
-  full, also -> choosing (check_availability, full_option), confirm_change
+  confirming, also -> choosing (check_availability, whats_on), confirm_change
+        (check_availability, move_request, revise), confirming (check_availability,
+        hold_seats, revise), full (check_availability, hold_seats, revise), held
+        (check_availability, hold_seats), idle (check_availability, drop_offer, hold_seats,
+        reschedule_request, revise), moving (move_request), need_party (check_availability,
+        hold_seats, revise), need_tour (check_availability, whats_on), questions
+        (check_availability, hold_seats, revise), which_booking (move_request)
+  full, also -> choosing (check_availability, full_option, whats_on), confirm_change
         (check_availability, move_request, revise), confirming (check_availability,
         full_option, revise), full (check_availability, join_waitlist, revise), held
         (check_availability), idle (check_availability, drop_offer, full_option,
         join_waitlist, reschedule_request, revise), moving (move_request), need_party
-        (check_availability, full_option, revise), need_tour (check_availability), questions
-        (check_availability, full_option, revise), which_booking (move_request)
-  held, also -> choosing (check_availability), confirm_cancel (cancel_request), confirm_change
-        (check_availability, move_request, revise), confirming (check_availability, revise),
-        full (check_availability, revise), held (check_availability), idle
-        (check_availability, reschedule_request, revise), moving (move_request), need_party
-        (check_availability, revise), need_tour (check_availability), questions
-        (check_availability, revise), which_booking (move_request)
+        (check_availability, full_option, revise), need_tour (check_availability, whats_on),
+        questions (check_availability, full_option, revise), which_booking (move_request)
+  held, also -> choosing (check_availability, whats_on), confirm_cancel (cancel_request),
+        confirm_change (check_availability, move_request, revise), confirming
+        (check_availability, revise), full (check_availability, revise), held
+        (check_availability), idle (check_availability, reschedule_request, revise), moving
+        (move_request), need_party (check_availability, revise), need_tour
+        (check_availability, whats_on), questions (check_availability, revise), which_booking
+        (move_request)
   handoff, only -> handoff (urgent_handoff), idle (start_over)
-  confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates),
-        confirm_cancel (cancel_request, tap_reminder), confirm_change (about_booking,
-        apply_change, check_availability, choose_move, meant_booking, move_request, revise),
-        confirming (check_availability, choose_departure, full_option, hold_seats, revise,
-        take_party, tap_departure, tap_hold), full (check_availability, choose_departure,
-        hold_seats, join_waitlist, revise, tap_departure), handoff (file_received, handoff,
-        urgent_handoff), held (answer_waitlist_offer, check_availability, hold_seats,
-        tap_offer), idle (apply_change, check_availability, choose_departure, choose_move,
-        complaint_pending, confirm_cancel, drop_offer, full_option, hold_seats, join_waitlist,
-        keep_booking, keep_change, lapse_cancel, lead_details, meant_booking, meant_new,
-        reschedule_request, revise, start_over, take_party, tap_departure, tap_hold), moving
-        (move_request), need_party (check_availability, choose_departure, full_option,
-        hold_seats, revise, take_party, tap_departure, tap_hold, tap_party), need_tour
-        (check_availability), questions (check_availability, choose_departure, enquire,
-        full_option, hold_seats, revise, take_party, tap_departure, tap_hold), which_booking
-        (about_booking, move_request)
+  confirm_cancel, only -> choosing (check_availability, full_option, tap_other_dates,
+        whats_on), confirm_cancel (cancel_request, tap_reminder), confirm_change
+        (about_booking, apply_change, check_availability, choose_move, meant_booking,
+        move_request, revise), confirming (check_availability, choose_departure, full_option,
+        hold_seats, revise, take_party, tap_departure, tap_hold), full (check_availability,
+        choose_departure, hold_seats, join_waitlist, revise, tap_departure), handoff
+        (file_received, handoff, urgent_handoff), held (answer_waitlist_offer,
+        check_availability, hold_seats, tap_offer), idle (apply_change, check_availability,
+        choose_departure, choose_move, complaint_pending, confirm_cancel, drop_offer,
+        full_option, hold_seats, join_waitlist, keep_booking, keep_change, lapse_cancel,
+        lead_details, meant_booking, meant_new, reschedule_request, revise, start_over,
+        take_party, tap_departure, tap_hold), moving (move_request), need_party
+        (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
+        tap_departure, tap_hold, tap_party), need_tour (check_availability, whats_on),
+        questions (check_availability, choose_departure, enquire, full_option, hold_seats,
+        revise, take_party, tap_departure, tap_hold), which_booking (about_booking,
+        move_request)
   moving, also -> confirm_change (choose_move, move_request), idle (choose_move,
         reschedule_request), moving (move_request), which_booking (move_request)
   confirm_change, also -> confirm_change (apply_change), idle (apply_change, keep_change)
-  which_booking, also -> choosing (check_availability), confirm_change (check_availability,
-        meant_booking, move_request), confirming (check_availability), full
-        (check_availability), held (check_availability), idle (check_availability,
+  which_booking, also -> choosing (check_availability, whats_on), confirm_change
+        (check_availability, meant_booking, move_request), confirming (check_availability),
+        full (check_availability), held (check_availability), idle (check_availability,
         meant_booking, meant_new, reschedule_request), moving (move_request), need_party
-        (check_availability), need_tour (check_availability), questions (check_availability),
-        which_booking (move_request)
+        (check_availability), need_tour (check_availability, whats_on), questions
+        (check_availability), which_booking (move_request)
 """
 
 from __future__ import annotations
@@ -339,6 +345,8 @@ class Facts(Protocol):
     def asks(self) -> bool: ...  # a question in it (bot/knowledge.py: answered, or for a person)
     @property
     def pending_question(self) -> bool: ...  # a question waits for the tour it is about
+    @property
+    def asks_what_runs(self) -> bool: ...  # "what do you have Saturday?", no tour in mind
     @property
     def concern(self) -> object: ...  # urgent words (bot/concerns.py): a Concern or None
     @property
@@ -515,6 +523,15 @@ RULES: tuple[Rule, ...] = (
         "choose_departure",
         lambda m: isinstance(m.option, int) and m.intent in NUMBER_INTENTS,
         states=_in(State.CHOOSING),
+        keeps_details=True,
+    ),
+    # Before the questions: "o que há para fazer amanhã?" asks for the day's list, not for
+    # the catalog's description of a tour the customer has not chosen.
+    Rule(
+        "a day asked, no tour in mind: all tours that day",
+        "whats_on",
+        lambda m: m.asks_what_runs,
+        states=_in(State.IDLE, State.NEED_TOUR, State.QUESTIONS),
         keeps_details=True,
     ),
     Rule(
@@ -774,6 +791,7 @@ MOVES: dict[str, Moves] = {
     "lead_details": may(State.IDLE, instead=("menu",)),
     # A day they already hold: that booking named (HELD), or a new party offered as its
     # change (CONFIRM_CHANGE); the one departure at the time asked: quoted (_PROPOSE).
+    # No tour in mind, a day asked: every tour's departures that day (whats_on).
     "check_availability": may(
         State.NEED_TOUR,
         State.CHOOSING,
@@ -781,7 +799,10 @@ MOVES: dict[str, Moves] = {
         State.HELD,
         State.CONFIRM_CHANGE,
         *_PROPOSE,
+        instead=("whats_on",),
     ),
+    # A list across tours -> CHOOSING; nothing with room that day -> NEED_TOUR.
+    "whats_on": may(State.CHOOSING, State.NEED_TOUR),
     # Only the party changed: the same departure priced again; else a new search.
     # "the 6pm one" of a list: chosen (FULL when it has no room).
     # Just held, a new date or party: the hold moved or changed (a yes makes it).

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import replies
-from bot.booking import _no_room, _offer_full, _offer_list, _propose, hold_seats, how_many
+from bot.booking import _no_room, _offer_full, _propose, hold_seats, how_many
 from bot.booking_requests import ask_to_cancel, confirm_cancel, keep_booking
+from bot.departure_lists import offer_list
 from bot.interactive import hold_key
 from bot.states import State
 from bot.turn import Turn
@@ -139,7 +140,7 @@ def tap_other_dates(turn: Turn) -> None:
         if item.departure.id != dep.id
     ][:3]
     if found:
-        _offer_list(turn, found, intro=voice._("Other dates with room:"))
+        offer_list(turn, found, intro=voice._("Other dates with room:"))
         return
     turn.say(
         voice._(

@@ -23,7 +23,7 @@ from config import Config
 from intents import NLU, ParseResult, context_for_org
 from intents.entities import Entity
 from intents.entities.party import bare_count
-from intents.entities.tours import match_kind, match_tour
+from intents.entities.tours import match_kind, match_tour, match_word
 from models import (
     EXPECTED_STATUSES,
     Booking,
@@ -36,7 +36,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from services import language, ratelimit, tasks
+from services import knowledge, language, ratelimit, tasks
 from services.i18n import Voice, customer_voice
 from services.knowledge import clauses
 from services.whatsapp_content import Interactive
@@ -241,12 +241,40 @@ class Reading:
         result = self.nlu.parse(text, ctx)
         if result.entity("tour") is None:
             kind = match_kind(result.text, ctx.tours)
+            if kind is None and self.asked_which_tour:
+                kind = match_word(result.text, ctx.tours)  # "the food one": which tour
+                if kind is not None and self.state == State.CHOOSING:
+                    kind = kind if kind[0] in self.listed_tours else None
             if kind is not None:
                 tour = Entity("tour", kind[0], kind[1], kind[2], extractor="kind")
                 entities = sorted([*result.entities, tour], key=lambda e: e.start)
                 result = dataclasses.replace(result, entities=entities)
         self._parsed[text] = result
         return result
+
+    @property
+    def asked_which_tour(self) -> bool:
+        """The bot asked which tour, or listed several tours' departures to choose from."""
+        return (
+            self.state == State.NEED_TOUR
+            or self.pending_question
+            or (self.state == State.CHOOSING and len(self.listed_tours) > 1)
+        )
+
+    @cached_property
+    def listed_tours(self) -> frozenset[str]:
+        """The tours of the departures the bot's list offers (CHOOSING)."""
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        codes = slots.get("offered") or []
+        if not codes:
+            return frozenset()
+        return frozenset(
+            self.session.scalars(
+                select(Tour.slug)
+                .join(Departure, Departure.tour_id == Tour.id)
+                .where(Departure.organization_id == self.org.id, Departure.code.in_(codes))
+            )
+        )
 
     def focus(self, result: ParseResult) -> None:
         """From here on the turn handles this part of the message (the request after its
@@ -291,6 +319,23 @@ class Reading:
         """A question waits for the customer to say which tour it is about."""
         conv = self.conversation
         return conv is not None and bool((conv.slots or {}).get("question"))
+
+    @cached_property
+    def asks_what_runs(self) -> bool:
+        """ "what do you have on Saturday?", "anything tomorrow for 2?": a day asked, no
+        tour in mind (named, chosen before, or booked), and nothing asked of the catalog
+        but what there is, when and for how much."""
+        if self.intent not in WHAT_RUNS_INTENTS or not self.told & DAY_SLOTS:
+            return False
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        if "tour" in self.told or slots.get("tour") or self.has_booking:
+            return False
+        # "2 adults and 2 kids (7 and 11), what do you have Saturday?": ages of the party.
+        topics = WHAT_RUNS_TOPICS | ({knowledge.MIN_AGE} if "party" in self.told else set())
+        return all(
+            {m.entry.topic for m in question.matches} <= topics
+            for question in self.understanding.questions
+        )
 
     @cached_property
     def told(self) -> frozenset[str]:
@@ -443,6 +488,12 @@ class Reading:
 
 
 Handler = Callable[["Turn"], None]
+
+# What a message asking what runs on a day is read as, and the catalog topics it may
+# touch without being a question about a particular tour.
+WHAT_RUNS_INTENTS = frozenset({"enquire", "check_availability", "ask_price", "book", "hold"})
+DAY_SLOTS = frozenset({"date", "dates", "month"})
+WHAT_RUNS_TOPICS = frozenset({knowledge.DESCRIPTION, knowledge.DEPARTURES, knowledge.PRICES})
 
 # The slot that says what the bot's last message asked; it lasts one turn (Turn.asked).
 ASKED_PARTY = "party"

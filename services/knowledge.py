@@ -123,6 +123,10 @@ BUILTIN: dict[str, tuple[str, ...]] = {
     ),
     ACCESSIBILITY: (
         "wheelchair",
+        "stroller",
+        "pram",
+        "buggy",
+        "pushchair",
         "accessible",
         "accessibility",
         "disabled",

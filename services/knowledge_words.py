@@ -44,7 +44,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ACCESSIBILITY: _split(
             "cadeira de rodas|cadeirante|acessível|acessibilidade|mobilidade reduzida|"
             "deficiência|deficiente|difícil|dificuldade|esforço físico|exigente|forma física|"
-            "idosos|grávida|escadas|degraus|caminhar muito|joelhos"
+            "idosos|grávida|escadas|degraus|caminhar muito|joelhos|carrinho de bebé|"
+            "carrinho de bebê|carrinho de criança"
         ),
         MIN_AGE: _split(
             "idade|idade mínima|crianças|criança|filho|filha|bebé|bebê|neto|neta|adolescente|"
@@ -97,7 +98,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ACCESSIBILITY: _split(
             "silla de ruedas|accesible|accesibilidad|movilidad reducida|discapacidad|"
             "discapacitado|difícil|dificultad|exigente|forma física|personas mayores|"
-            "embarazada|escaleras|escalones|caminar mucho|rodillas"
+            "embarazada|escaleras|escalones|caminar mucho|rodillas|carrito de bebé|carrito|"
+            "cochecito|carriola"
         ),
         MIN_AGE: _split(
             "edad|edad mínima|niños|niño|niña|hijo|hija|bebé|nieto|nieta|adolescente|"
@@ -146,7 +148,7 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ACCESSIBILITY: _split(
             "fauteuil roulant|accessible|accessibilité|mobilité réduite|handicap|handicapé|"
             "difficile|difficulté|condition physique|personnes âgées|enceinte|escaliers|"
-            "marches|marcher beaucoup|genoux"
+            "marches|marcher beaucoup|genoux|poussette"
         ),
         MIN_AGE: _split(
             "âge|âge minimum|enfants|enfant|fils|fille|bébé|petit-fils|ado|adolescent|"
@@ -201,7 +203,7 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ACCESSIBILITY: _split(
             "Rollstuhl|rollstuhlgerecht|barrierefrei|Rollstuhlfahrer|Gehbehinderung|"
             "behindert|Behinderung|schwierig|anstrengend|Kondition|Senioren|ältere Leute|"
-            "schwanger|Treppen|Stufen|viel laufen|Knie"
+            "schwanger|Treppen|Stufen|viel laufen|Knie|Kinderwagen|Buggy"
         ),
         MIN_AGE: _split(
             "Alter|Mindestalter|Kinder|Kind|Sohn|Tochter|Baby|Kleinkind|Enkel|Jugendliche|"

@@ -57,7 +57,8 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "awesome sure cool people tomorrow today tonight morning evening how what when "
         "where much many can could would the and you we our is are book booking "
         "want need price cost cancel cancellation refund agent human confirm decline status "
-        "available availability"
+        "available availability this that these those whats what's there have with "
+        "from your my i'm it's anything something"
     ),
     "pt": _listed(
         "olá oi obrigado obrigada obg brigado brigada valeu sim não nao tchau beleza "

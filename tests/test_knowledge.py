@@ -236,7 +236,7 @@ def test_when_a_tour_goes_next_lists_its_next_departures_even_months_ahead(chat:
     [
         "my mother in law needs a chair at every stop, is that possible",
         "my dad walks with a stick, would that be a problem",
-        "we have a pram, can we bring it",
+        "we have a dog, can we bring him",
     ],
 )
 def test_a_yes_no_question_after_a_comma_is_a_question_for_a_person(

@@ -170,6 +170,12 @@ class Said:
     person: bool = False  # one of its sentences asks for a person (the whole may not)
     pending_question: bool = False
     awaiting_person: bool = False  # an urgent concern no person has answered yet
+    what_runs: bool = False  # a day asked, no tour in mind (bot/turn.py reads it with the NLU)
+
+    @property
+    def asks_what_runs(self) -> bool:
+        self._nlu()
+        return self.what_runs
 
     @property
     def concern(self) -> object:
@@ -381,3 +387,25 @@ def test_words_that_describe_a_file_route_to_the_file() -> None:
     # Words with a request of their own keep it: the file goes to a person beside it.
     cancel = Said("cancel my booking", nlu=understood("cancel_booking"), with_file=True)
     assert handler(cancel) == "cancel_request"
+
+
+def test_a_day_asked_with_no_tour_in_mind_lists_every_tours_departures() -> None:
+    """ "what do you have on Saturday?" before any tour is chosen: the day's list across
+    tours, before the questions (it is not a question about a tour's description); once a
+    list is open, a day is a correction of that search (the table's inform)."""
+    day = understood("check_availability", {"date"})
+    for state in (State.IDLE, State.NEED_TOUR, State.QUESTIONS):
+        said = Said("what do you have on saturday?", state=state, nlu=day, what_runs=True)
+        said.question = True
+        assert handler(said) == "whats_on", state
+    listing = Said("what about saturday?", state=State.CHOOSING, nlu=day, what_runs=True)
+    assert handler(listing) != "whats_on"
+    assert (
+        handler(
+            Said(
+                "saturday for the sunset tour",
+                nlu=understood("check_availability", {"tour", "date"}),
+            )
+        )
+        == "check_availability"
+    )

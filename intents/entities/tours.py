@@ -220,3 +220,18 @@ def match_kind(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
             if slug is not None:
                 return slug, before.start(), word.end()
     return None
+
+
+MIN_DISTINCTIVE = 4  # "old" of Old City Heritage Walk is too common a word alone
+
+
+def match_word(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
+    """(slug, start, end) of a word only one tour's names have ("the food one", "el de
+    comida"), or None. Only an answer to "which tour?" is read this way: elsewhere "is food
+    included?" is not about the food tour."""
+    for word in list(WORD.finditer(text))[:MAX_WORDS]:
+        said = plain(word.group(0))
+        slug = vocab.distinctive_words.get(said) if len(said) >= MIN_DISTINCTIVE else None
+        if slug is not None:
+            return slug, word.start(), word.end()
+    return None
