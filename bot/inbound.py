@@ -62,18 +62,26 @@ def warm_up(nlu: NLU) -> None:
     )
 
 
-def answer_job(runtime: Runtime, message_id: int) -> int:
-    """Answers the sender of this message: every message of theirs still pending, oldest
+def answer_job(
+    runtime: Runtime, message_id: int, sender: tuple[int, str, str] | None = None
+) -> int:
+    """Answers the sender of this message (organization id, channel, phone: the webhook
+    says; otherwise read from the log): every message of theirs still pending, oldest
     first, under their lock. Returns how many were answered."""
     with runtime.sessions() as session:
-        sender = session.execute(
-            select(Message.organization_id, Message.channel, Message.from_phone).where(
-                Message.id == message_id
-            )
-        ).first()
-        session.rollback()
         if sender is None:
-            return 0
+            sender = (
+                session.execute(
+                    select(Message.organization_id, Message.channel, Message.from_phone).where(
+                        Message.id == message_id
+                    )
+                )
+                .tuples()
+                .first()
+            )
+            session.rollback()
+            if sender is None:
+                return 0
         org_id, channel, phone = sender
         with sender_lock(session, f"{org_id}:{channel}:{phone}"):
             # Once, under the lock: a message stored after this has its own job, which

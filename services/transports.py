@@ -72,14 +72,19 @@ class TwilioTransport:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, api_base: str | None = None) -> None:
+        from urllib.request import getproxies
+
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         # twilio's default is no timeout at all: a hung connection would hold a worker (and
-        # the message's row lock) for ever. A timeout is retried like a 5xx.
-        self.client = Client(
-            account_sid, auth_token, http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
-        )
+        # the message's row lock) for ever. A timeout is retried like a 5xx. The
+        # environment's proxies are read once, not at every message (requests reads the
+        # whole environment, and looks for ~/.netrc, per request otherwise).
+        http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS, proxy=getproxies() or None)
+        if http.session is not None:
+            http.session.trust_env = False
+        self.client = Client(account_sid, auth_token, http_client=http)
         if api_base:  # a local stand-in of Twilio's API (soak tests)
             self.client.api.base_url = api_base.rstrip("/")
 

@@ -36,6 +36,10 @@ def _serve(handler_class: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPSe
 
 class _Handler(BaseHTTPRequestHandler):
     standin: Any = None
+    # Keep-alive, as Twilio's and Stripe's APIs do (every answer has its Content-Length): a
+    # client that keeps its connection (one per worker process) does not pay a new one
+    # per message here either.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

@@ -219,7 +219,12 @@ def _store_for_worker(sender: Sender, msg: Inbound, to_channel: str) -> Response
             return _sid_taken(msg.provider_sid)
         return twiml([])
     try:
-        job_queue().enqueue(inbound.answer_job, message_id, result_ttl=0)
+        job_queue().enqueue(
+            inbound.answer_job,
+            message_id,
+            (sender.org.id, msg.channel, msg.from_phone),
+            result_ttl=0,
+        )
     except Exception as exc:
         log.warning("could not enqueue the answer to %s (%s); the sweep will", message_id, exc)
     return twiml([])
