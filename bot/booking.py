@@ -622,38 +622,41 @@ def _which_one(turn: Turn) -> str:
 
 def list_prices(turn: Turn) -> None:
     """ "how much for the kids?" while departures are listed: the price per person of each
-    tier on them (the early bird counted), and the list stays open."""
+    tier on them (the early bird counted, and said), and the list stays open."""
     voice, currency = turn.voice, turn.org.currency
-    per_departure = []
+    per_departure = []  # (departure, its prices per person, its early-bird percent)
     for dep in _listed(turn):
         tiers = sorted(dep.tour.price_tiers, key=lambda t: t.position)
-        per_departure.append(
-            (
-                dep,
-                ", ".join(
-                    voice._(
-                        "{tier} {price}",
-                        tier=phrases.tier_label(voice, t.code, t.label),
-                        price=voice.money(
-                            price_party(turn.org, dep, {t.code: 1}, turn.now).total_minor,
-                            currency,
-                        ),
-                    )
-                    for t in tiers
-                ),
+        prices = [price_party(turn.org, dep, {t.code: 1}, turn.now) for t in tiers]
+        listed = ", ".join(
+            voice._(
+                "{tier} {price}",
+                tier=phrases.tier_label(voice, t.code, t.label),
+                price=voice.money(price.total_minor, currency),
             )
+            for t, price in zip(tiers, prices, strict=True)
         )
-    if len({prices for _, prices in per_departure}) == 1:
-        lines = [voice._("Prices per person: {prices}.", prices=per_departure[0][1])]
+        per_departure.append((dep, listed, prices[0].discount_percent if prices else None))
+    if len({(listed, early) for _, listed, early in per_departure}) == 1:
+        _, listed, early = per_departure[0]
+        lines = [
+            voice._(
+                "Prices per person, with the early-bird {percent}% off: {prices}.",
+                percent=voice.number(early),
+                prices=listed,
+            )
+            if early
+            else voice._("Prices per person: {prices}.", prices=listed)
+        ]
     else:
         lines = [
             voice._(
                 "{number}) {when}: {prices} per person",
                 number=number,
                 when=voice.when(dep.starts_at),
-                prices=prices,
+                prices=listed,
             )
-            for number, (dep, prices) in enumerate(per_departure, 1)
+            for number, (dep, listed, _) in enumerate(per_departure, 1)
         ]
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))

@@ -686,3 +686,11 @@ def test_a_yes_to_a_list_of_several_asks_which_one_by_date(ada: Chat) -> None:
     assert f"3) {day(12):%a} {day(12).day} {day(12):%b}" in reply
     assert "Please reply with a number" not in reply
     assert "How many people" in ada.say("3")
+
+
+def test_listed_prices_say_the_early_bird_they_count(ada: Chat) -> None:
+    assert "1) Everest Base Camp Trek" in ada.say("when does the everest trek go? for 2")
+    reply = ada.say("how much for the kids?")  # 100 days ahead: 5% off
+    assert reply.startswith(
+        "Prices per person, with the early-bird 5% off: Adult $2,280, Child $1,710."
+    ), reply
