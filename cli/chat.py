@@ -156,6 +156,8 @@ def chat_command(
             f"no organization has a {channel} number; load a catalog first (flask demo load)"
         )
     config = app_config()
+    # The chat prints each answer: answered here, in the TwiML, even where workers answer.
+    config.ANSWER_IN_WORKER = False
     client = current_app.test_client()
     base = (config.PUBLIC_BASE_URL or "http://localhost").rstrip("/")
     lines = script if script is not None else _prompt_lines()

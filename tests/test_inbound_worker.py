@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +234,16 @@ def test_without_redis_the_webhook_answers_in_its_twiml(
     assert chat.say("hi")  # the embedded default: `make run`, `flask chat`
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(PendingInbound)) == 0
+
+
+def test_flask_chat_shows_the_answer_where_workers_answer(
+    app: Flask, worker_env: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "chat.txt"
+    script.write_text("sunset tour this saturday for 2 adults\n")
+    result = app.test_cli_runner().invoke(
+        args=["chat", "--from", "+12025550177", "--script", str(script)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "< " in result.output and "Sunset" in result.output  # answered, not left queued
+    assert queue(worker_env).count == 0
