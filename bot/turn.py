@@ -389,6 +389,15 @@ class Reading:
                 return None
             if kind == booking_words.WHEN_WHERE and tour and tour not in self.booked_tours:
                 return None  # "what time does the city walk start?": a question about it
+        elif (
+            kind == booking_words.BALANCE
+            and not self.has_booking
+            and not booking_words.REF_RE.search(self.text)
+            and any(q.matches for q in self.understanding.questions)
+        ):
+            # "can I pay the deposit now and the rest in cash?" before booking: the catalog
+            # answers how paying works; "how do I pay the rest?" alone still looks for theirs.
+            return None
         return kind
 
     @cached_property

@@ -68,6 +68,8 @@ def state_of(factory: sessionmaker[Session], phone: str) -> str:
         ("what if it rains on the city walk?", "light rain"),
         ("do you sell gift vouchers?", "valid 12 months"),
         ("can we pay cash?", "in cash"),
+        # "the rest" of a payment, from someone with no booking yet: how paying works.
+        ("can i pay the deposit now and the rest on the day in cash?", "in cash"),
         ("What's your cancellation policy?", "100% back up to 7 days before"),
         ("how long is the food tour", "3 hours"),
         ("where do we meet for the city walk?", "Basantapur Durbar Square"),

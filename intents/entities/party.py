@@ -131,6 +131,12 @@ AGE_RES = (
     ),
 )
 MAX_CHILD_AGE = 17
+# "our 3 yr old", "a 5-year-old": a child named by their age alone.
+AGED_CHILD_RE = re.compile(
+    r"\b(?:our|my|a|an|the|his|her)\s+(?:little\s+)?\d{1,2}\s*[- ]?\s*(?:years?|yrs?|y)[- ]?\s*old\b"
+    r"(?!\s*(?:son|daughter|boy|girl|kids?|children|child))",
+    _F,
+)
 
 
 def _first(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -211,6 +217,8 @@ def extract(text: str) -> list[Entity]:
     if counted is not None and not _said_plainly(text):
         adults_n, children_n, uncounted, start, end = counted
         children_n = max(children_n, len(ages)) if uncounted else children_n
+        # "me + my wife + our 3 yr old": the child is named by age, not by a companion word.
+        children_n = max(children_n, len(AGED_CHILD_RE.findall(text)))
         uncounted = uncounted and not ages
         found.append(Entity("adults", adults_n, start, end))
         if children_n:
