@@ -133,7 +133,8 @@ AGE_RES = (
 MAX_CHILD_AGE = 17
 # "our 3 yr old", "a 5-year-old": a child named by their age alone.
 AGED_CHILD_RE = re.compile(
-    r"\b(?:our|my|a|an|the|his|her)\s+(?:little\s+)?\d{1,2}\s*[- ]?\s*(?:years?|yrs?|y)[- ]?\s*old\b"
+    r"\b(?:our|my|a|an|the|his|her)\s+(?:little\s+)?\d{1,2}\s*[- ]?\s*"
+    r"(?:years?|yrs?|y)[- ]?\s*old\b"
     r"(?!\s*(?:son|daughter|boy|girl|kids?|children|child))",
     _F,
 )
