@@ -168,6 +168,7 @@ YES_RE = re.compile(
     + r")(?:[\s,.!]+(?:yes|please|pls|plz|thanks|thank\s+you|thx|go\s+ahead|do\s+it|confirm"
     + r"|ok|👍|✅"
     + _YES_TAIL_FOREIGN
+    + _YES_FOREIGN  # "ja passt", "oui parfait", "sí claro"
     + r"))*[\s.!👍✅🙏]*",
     _F,
 )

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from bot import booking_words, replies
+from bot import booking_phrasings, booking_words, replies
 from bot.booking_requests import reschedule_request
 from bot.booking_words import ADD, BALANCE, INVOICE, MOVE, PARTY, RECEIPT, REMOVE, WHEN_WHERE
 from bot.lead_capture import STAFF
@@ -97,7 +97,7 @@ def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None
     party = dict(booking.party)
     if kind == PARTY:
         told = party_in(turn.result)
-        n = booking_words.new_count(turn.text)
+        n = booking_phrasings.new_count(turn.text, turn.reading.language)
         if n is None or (told and sum(told.values()) == n):
             return told  # "make it 2 adults and a child": the party said
         # "one of us is sick, can we go with 2": the number asked for, not "one of us".
@@ -105,7 +105,7 @@ def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None
         children = {t: c for t, c in party.items() if t != "adult"}
         adults = n - sum(children.values())
         return {"adult": adults, **children} if adults > 0 else {"adult": n}
-    tier, n = booking_words.how_many(turn.text, kind)
+    tier, n = booking_phrasings.how_many(turn.text, kind, turn.reading.language)
     if kind == ADD:
         if told := party_in(turn.result):
             # "add 2 adults and a child": the party the message gives is what to add.

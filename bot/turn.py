@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from bot import booking_words, keywords, states
+from bot import booking_phrasings, booking_words, keywords, states
 from bot.concerns import Concern, concern
 from bot.knowledge import Understanding, understand
 from bot.states import State
@@ -361,7 +361,7 @@ class Reading:
     def booking_request(self) -> str | None:
         """What the message asks of a booking the customer has ("add one more person",
         "how do I pay the rest?"): a kind from bot.booking_words, or None."""
-        kind = booking_words.request_kind(self.text)
+        kind = booking_phrasings.request_kind(self.text, self.language)
         slots = (self.conversation.slots if self.conversation is not None else None) or {}
         if kind is None and slots.get("invoice_for") and "@" in self.text:
             kind = booking_words.INVOICE  # the company details asked for

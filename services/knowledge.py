@@ -421,6 +421,13 @@ def foreign_stem(word: str, language: str) -> str | None:
     word = plain(word.lower())
     if len(word) < 2 or word in knowledge_words.STOPWORDS[language]:
         return None
+    return snowball_stem(word, language)
+
+
+@lru_cache(maxsize=50_000)
+def snowball_stem(word: str, language: str) -> str:
+    """The Snowball stem of a lower-case word without accents, whatever the word: the
+    booking requests need the words a question can do without ("mais", "menos", "statt")."""
     with _STEMMER_LOCK:
         return str(_stemmer(language).stemWord(word))
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from intents.entities.foreign import WORDS
 from services.i18n import SUPPORTED_LANGUAGES, organization_languages
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "pessoas pessoa amanhã amanha hoje queria quero quanto custa vocês vcs você "
         "voce bom boa dia tarde noite tudo bem fixe pode certo combinado "
         "crianças criancas criança adultos reserva reservar passeio vaga vagas lugares "
-        "obrigadão também tambem então entao muito é levar chover chove chuva preciso pra"
+        "obrigadão também tambem então entao muito é levar chover chove chuva preciso pra "
+        "vamos"
     ),
     "es": _listed(
         "hola gracias sí vale buenas necesito tenéis teneis hay quedan buenos días dias "
@@ -80,7 +82,7 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "personnes personne demain aujourd'hui aujourdhui ce soir combien voudrais "
         "vous nous enfants enfant adultes réserver reserver réservation reservation "
         "places s'il plaît plait svp bisous cordialement beaucoup aussi alors "
-        "est-ce"
+        "est-ce je j'ai c'est qu'on peux pouvez comment"
     ),
     "de": _listed(
         "hallo moin servus danke dankeschön nein bitte tschüss tschüs tschuss genau "
@@ -89,6 +91,12 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "guten tag schön schoen alles klar"
     ),
 }
+# Each language's month and weekday names say so too ("décembre", "sonntag"), but not the
+# abbreviations ("set", "out", "mar" are words elsewhere).
+for _code, _calendar in WORDS.items():
+    _OWN_WORDS[_code] |= {
+        w.lower() for w in (*_calendar.months, *_calendar.weekdays) if len(w) >= 5 and "-" not in w
+    }
 _WORD_LANGUAGE: dict[str, str | None] = {}
 for _code, _words in _OWN_WORDS.items():
     for _word in _words:
@@ -203,6 +211,10 @@ def detect(text: str, *, known: bool = True) -> str | None:
     if said is None:
         return None
     code, confidence = said
+    if votes and code not in votes:
+        # "c possible de décaler le 15 décembre ?" (lingua: English): words of one
+        # language and none of lingua's: lingua is not to be believed on this one.
+        return None if known else (next(iter(votes)) if len(votes) == 1 else None)
     if confidence >= (SURE if known else SURE_FIRST):
         return code
     # Less sure, but a word of that language agrees.
