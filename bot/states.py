@@ -29,7 +29,7 @@ Rules, in order; the first that applies answers the message:
  14. a location pin -> location_pin
  15. AGENT / HUMAN: a person, please -> handoff
      (from here on, the message's tour, dates and party are kept first)
- 16. asks for a person, in any sentence of the message -> handoff
+ 16. asks for a person, in any sentence (not a receipt, an invoice, the balance) -> handoff
  17. yes or no to an open waitlist offer -> answer_waitlist_offer
  18. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
  19. in confirm_change: a clear no to the change stated -> keep_change
@@ -269,6 +269,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot import keywords
+from bot.booking_words import BALANCE, INVOICE, RECEIPT
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +406,9 @@ class Rule:
     intent: str | None = None  # for TABLE: look up this intent instead of the message's
 
 
+_NAMED_REQUESTS = frozenset({RECEIPT, INVOICE, BALANCE})
+
+
 def _in(*states: State) -> frozenset[State]:
     return frozenset(states)
 
@@ -458,10 +462,12 @@ RULES: tuple[Rule, ...] = (
     Rule("AGENT / HUMAN: a person, please", "handoff", lambda m: m.keyword in keywords.AGENT),
     # "can I talk to someone? I have questions about the trek": a person, with the tour
     # kept for their context, before the rest of the message is answered by the bot.
+    # "can I have a receipt please" reads to the classifiers like asking for a person: a
+    # receipt, an invoice or the balance named outright is answered as asked.
     Rule(
-        "asks for a person, in any sentence of the message",
+        "asks for a person, in any sentence (not a receipt, an invoice, the balance)",
         "handoff",
-        lambda m: m.asks_for_person,
+        lambda m: m.asks_for_person and m.booking_request not in _NAMED_REQUESTS,
         keeps_details=True,
     ),
     Rule("yes or no to an open waitlist offer", "answer_waitlist_offer", answers_offer),
