@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import Departure, Guide, Organization
 from services import assignments, crew, incidents, operations
 from services.errors import ServiceError
+from services.i18n import N_, Voice, guide_voice
 
 # Each command's words in Portuguese, Spanish, French and German (the English word works in
 # every language). Several words long ones first; accents optional.
@@ -129,7 +130,7 @@ _VERB = "|".join(
     + [re.escape(w).replace(r"\ ", r"\s+") for w in sorted(_WORDS, key=len, reverse=True)]
 )
 COMMAND = re.compile(rf"^\s*({_VERB})(?![\w'])[\s:,-]*(.*)$", re.IGNORECASE | re.DOTALL)
-HELP = (
+HELP = N_(
     "Guide commands:\n"
     "ACCEPT <code> – take an offered trip\n"
     "DECLINE <code> <reason> – turn it down\n"
@@ -175,24 +176,30 @@ def parse(text: str, known_code: Callable[[str], bool]) -> Command | None:
 def handle(
     session: Session, org: Organization, guide: Guide, text: str, now: datetime
 ) -> list[str]:
+    """The replies to a guide's message, in the guide's language (services.i18n.guide_voice;
+    English when they have none), refusals included."""
+    voice = guide_voice(org, guide)
     command = parse(text, lambda code: crew.departure_by_code(session, org, code) is not None)
     if command is None or command.verb == "HELP":
-        return [HELP]
+        return [voice._(HELP)]
     if command.unknown_code:
         return [
-            f"There is no departure {command.unknown_code}. Check the code, or leave it out "
-            "to use your current trip."
+            voice._(
+                "There is no departure {code}. Check the code, or leave it out to use your "
+                "current trip.",
+                code=command.unknown_code,
+            )
         ]
     try:
         departure = _departure(session, org, guide, command, now)
         if departure is None:
-            return ["Which trip? Add its code, e.g. " + f"{command.verb} EBC0315."]
+            return [voice._("Which trip? Add its code, e.g. {verb} EBC0315.", verb=command.verb)]
         if command.verb == "MANIFEST":
             return operations.manifest_messages(session, org, departure)
         with session.begin_nested():
-            return [_run(session, org, guide, departure, command, now)]
+            return [_run(session, org, guide, departure, command, now, voice)]
     except ServiceError as exc:
-        return [exc.message]
+        return [exc.said_by(voice)]
 
 
 def _departure(
@@ -212,6 +219,7 @@ def _run(
     departure: Departure,
     command: Command,
     now: datetime,
+    voice: Voice,
 ) -> str:
     verb = command.verb
     if verb == "ACCEPT":
@@ -226,4 +234,4 @@ def _run(
         return incidents.guide_update(session, org, guide, departure, command.rest, now)
     if verb == "CHECKOUT":
         return operations.check_out(session, org, guide, departure, command.rest, now)
-    return HELP
+    return voice._(HELP)

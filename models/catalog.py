@@ -74,6 +74,8 @@ class Guide(OrgScopedMixin, TimestampMixin, Base):
     phone: Mapped[str] = mapped_column(String(20))
     trip_fee_minor: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The languages the guide speaks, the one to write to them in first (bot/guides.py).
+    languages: Mapped[list[str]] = mapped_column(default=list)
 
     tours: Mapped[list[Tour]] = relationship(secondary=guide_tours, back_populates="guides")
 

@@ -22,6 +22,7 @@ from models import (
 )
 from services import assignment_states, notify, timeline
 from services.crew import OperationsError, group_size, open_assignment, tell_ops
+from services.i18n import N_, guide_voice
 from services.money import format_money
 from services.notify import local_time
 
@@ -395,11 +396,15 @@ def accept_assignment(
     session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
 ) -> str:
     assignment = open_assignment(session, guide, departure)
+    voice = guide_voice(org, guide)
     if assignment is None or assignment.status not in LIVE_ASSIGNMENT_STATUSES:
-        raise OperationsError(f"There is no open offer for {departure.code}.")
+        raise OperationsError(N_("There is no open offer for {code}."), code=departure.code)
     if assignment.status == AssignmentStatus.ACCEPTED:
-        when = local_time(org, departure.starts_at)
-        return f"You already accepted {departure.code}. See you at {when}."
+        return voice._(
+            "You already accepted {code}. See you at {when}.",
+            code=departure.code,
+            when=voice.when(departure.starts_at),
+        )
     departure.guide_id = guide.id
     assignment_states.transition(
         session,
@@ -418,11 +423,13 @@ def accept_assignment(
         f"{local_time(org, departure.starts_at)}).",
         now,
     )
-    return (
-        f"✓ Assignment confirmed: {departure.tour.name} ({departure.code})\n"
-        f"Start: {local_time(org, departure.starts_at)}\n"
-        f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-        f"Send CHECKIN {departure.code} when the trip starts."
+    return voice._(
+        "✓ Assignment confirmed: {tour} ({code})\nStart: {when}\nMeeting point: {place}\n"
+        "Send CHECKIN {code} when the trip starts.",
+        tour=departure.tour.name,
+        code=departure.code,
+        when=voice.when(departure.starts_at),
+        place=departure.tour.meeting_point or voice._("see ops"),
     )
 
 
@@ -435,10 +442,11 @@ def decline_assignment(
     now: datetime,
 ) -> str:
     assignment = open_assignment(session, guide, departure)
+    voice = guide_voice(org, guide)
     if assignment is None or assignment.status not in LIVE_ASSIGNMENT_STATUSES:
         if assignment is not None and assignment.status == AssignmentStatus.DECLINED:
-            return f"You already declined {departure.code}."
-        raise OperationsError(f"There is no open offer for {departure.code}.")
+            return voice._("You already declined {code}.", code=departure.code)
+        raise OperationsError(N_("There is no open offer for {code}."), code=departure.code)
     if departure.guide_id == guide.id:
         departure.guide_id = None
     options = replacement_guides(session, departure, exclude=guide)
@@ -461,7 +469,9 @@ def decline_assignment(
         f"{': ' + reason if reason else ''}. Qualified and free: {names}.",
         now,
     )
-    return f"Understood, you're released from {departure.code}. Ops have been told."
+    return voice._(
+        "Understood, you're released from {code}. Ops have been told.", code=departure.code
+    )
 
 
 def release_guide(

@@ -449,6 +449,7 @@ def import_catalog(session: Session, data: dict[str, Any], now: datetime) -> Imp
         guide.name = guide_in.name
         guide.trip_fee_minor = plan.trip_fees[i]
         guide.tours = [by_slug[s] for s in guide_in.tours]
+        guide.languages = list(guide_in.languages)
     session.flush()
 
     taken_codes = set(

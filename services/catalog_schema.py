@@ -210,11 +210,16 @@ class StaffIn(_Strict):
     password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
 
 
+GuideLanguage = Annotated[str, BeforeValidator(lambda v: _language(str(v).strip().lower()))]
+
+
 class GuideIn(_Strict):
     name: Name
     phone: Phone
     tours: list[Slug] = Field(default_factory=list)
     trip_fee: Amount = "0"
+    # Spoken, the one to write to them in first: "[pt, en]".
+    languages: list[GuideLanguage] = Field(default_factory=list)
 
 
 class DepartureIn(_Strict):

@@ -21,6 +21,7 @@ from models import (
 )
 from services import notify
 from services.errors import ServiceError
+from services.i18n import N_
 
 
 class OperationsError(ServiceError):
@@ -106,7 +107,7 @@ def todays_departure(
 def must_be_guide_of(guide: Guide, departure: Departure) -> None:
     if departure.guide_id != guide.id:
         raise OperationsError(
-            f"{departure.code} is not assigned to you. Call ops if that is wrong."
+            N_("{code} is not assigned to you. Call ops if that is wrong."), code=departure.code
         )
 
 

@@ -38,7 +38,7 @@ from babel.support import Translations
 from services.money import exponent
 
 if TYPE_CHECKING:
-    from models import Customer, Organization
+    from models import Customer, Guide, Organization
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -293,3 +293,11 @@ def customer_voice(org: Organization, customer: Customer | None) -> Voice:
         language=customer.language if customer is not None else None,
         phone=customer.phone if customer is not None else None,
     )
+
+
+def guide_voice(org: Organization, guide: Guide) -> Voice:
+    """The voice for one of the organization's guides: the first of their languages the
+    product speaks (whatever the organization offers customers), else English; times in the
+    organization's zone, where the guide works."""
+    spoken = [code for code in map(normalize_language, guide.languages or ()) if code]
+    return Voice(language=spoken[0] if spoken else DEFAULT_LANGUAGE, tz=ZoneInfo(org.timezone))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models import Departure, Guide, Incident, IncidentStatus, IncidentUpdate, Organization
 from services import crew, incident_states, notify, timeline
 from services.crew import OperationsError
-from services.i18n import customer_voice
+from services.i18n import N_, Voice, customer_voice, guide_voice
 
 # Severity from the guide's words; first match wins. Edit here to change the rules.
 SEVERITY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -137,6 +137,10 @@ RESOLVED = re.compile(
 )
 
 
+# Each severity's word, as a guide reads it.
+SEVERITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+
+
 def severity_of(text: str) -> str:
     lowered = text.lower()
     for severity, words in SEVERITY_RULES:
@@ -163,7 +167,9 @@ def report_issue(
 ) -> str:
     crew.must_be_guide_of(guide, departure)
     if not text.strip():
-        raise OperationsError(f"Say what happened: ISSUE {departure.code} <what happened>")
+        raise OperationsError(
+            N_("Say what happened: ISSUE {code} <what happened>"), code=departure.code
+        )
     severity = severity_of(text)
     incident = Incident(
         organization_id=org.id,
@@ -192,23 +198,36 @@ def report_issue(
         now,
         owner_too=severity == "high",
     )
-    return (
-        f"⚠️ Issue logged: {incident.number}\nTrip: {departure.code}\nSeverity: {severity.title()}\n"
-        f"Ops team alerted.\nSupport: {crew.support_line(org)}"
+    voice = guide_voice(org, guide)
+    return voice._(
+        "⚠️ Issue logged: {number}\nTrip: {code}\nSeverity: {severity}\nOps team alerted.\n"
+        "Support: {phone}",
+        number=incident.number,
+        code=departure.code,
+        severity=voice._(SEVERITY_LABELS.get(severity, severity.title())),
+        phone=crew.support_line(org),
     )
 
 
 def update_issue(
-    session: Session, org: Organization, author: str, departure: Departure, text: str, now: datetime
+    session: Session,
+    org: Organization,
+    author: str,
+    departure: Departure,
+    text: str,
+    now: datetime,
+    voice: Voice | None = None,
 ) -> tuple[Incident, str]:
+    """voice: whose words the reply is in (a guide's); English without one."""
+    voice = voice or Voice()
     incident = open_incident(session, departure)
     if incident is None:
         raise OperationsError(
-            f"There is no open incident on {departure.code}. To report one: "
-            f"ISSUE {departure.code} <what happened>"
+            N_("There is no open incident on {code}. To report one: ISSUE {code} <what happened>"),
+            code=departure.code,
         )
     if not text.strip():  # an empty update would page ops with nothing to read
-        raise OperationsError(f"Say what changed: UPDATE {departure.code} <news>")
+        raise OperationsError(N_("Say what changed: UPDATE {code} <news>"), code=departure.code)
     resolves = bool(RESOLVED.search(text))
     session.add(
         IncidentUpdate(
@@ -241,11 +260,12 @@ def update_issue(
             content={"incident": incident.number, "text": text.strip()[:500]},
         )
     if resolves:
-        return incident, (
-            f"✓ Resolved: {incident.number}\nResponse time: {incident.response_minutes} minutes\n"
-            "Thank you for the quick reporting!"
+        return incident, voice._(
+            "✓ Resolved: {number}\nResponse time: {minutes}\nThank you for the quick reporting!",
+            number=incident.number,
+            minutes=voice.n_("{n} minute", "{n} minutes", incident.response_minutes or 0),
         )
-    return incident, f"Update added to {incident.number}. Ops can see it."
+    return incident, voice._("Update added to {number}. Ops can see it.", number=incident.number)
 
 
 def guide_update(
@@ -257,7 +277,9 @@ def guide_update(
     now: datetime,
 ) -> str:
     crew.must_be_guide_of(guide, departure)
-    incident, reply = update_issue(session, org, f"guide:{guide.id}", departure, text, now)
+    incident, reply = update_issue(
+        session, org, f"guide:{guide.id}", departure, text, now, guide_voice(org, guide)
+    )
     state = "RESOLVED" if incident.status == IncidentStatus.RESOLVED else "update"
     crew.tell_ops(
         session, org, f"{incident.number} {state} from {guide.name}: {text.strip()[:400]}", now

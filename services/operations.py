@@ -7,6 +7,7 @@ will send the same command twice."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from services.crew import (
     support_line,
     tell_ops,
 )
-from services.i18n import customer_voice
+from services.i18n import N_, Voice, customer_voice, guide_voice
 from services.money import format_money
 from services.notify import local_time
 from services.outbox import SMS_LIMIT
@@ -48,17 +49,28 @@ EARLIEST_CHECKIN = timedelta(hours=12)
 def check_in(
     session: Session, org: Organization, guide: Guide, departure: Departure, now: datetime
 ) -> str:
+    """The trip under way: its guests on it, ops and the customers told; the reply to the
+    guide in their language (services.i18n.guide_voice), as are the refusals' said_by."""
     must_be_guide_of(guide, departure)
+    guide_words = guide_voice(org, guide)
     if departure.status == DepartureStatus.STARTED:
         assert departure.checked_in_at is not None
-        since = local_time(org, departure.checked_in_at)
-        return f"You're already checked in to {departure.code} (since {since})."
+        return guide_words._(
+            "You're already checked in to {code} (since {since}).",
+            code=departure.code,
+            since=guide_words.when(departure.checked_in_at),
+        )
     if departure.status not in NOT_STARTED_DEPARTURE_STATUSES:
-        raise OperationsError(f"{departure.code} is {departure.status}; check-in is not possible.")
+        raise OperationsError(
+            N_("{code} cannot be checked in: it is {status}."),
+            code=departure.code,
+            status=departure.status,
+        )
     if now < departure.starts_at - EARLIEST_CHECKIN:
         raise OperationsError(
-            f"Too early: {departure.code} starts {local_time(org, departure.starts_at)}. "
-            "Check in on the day."
+            N_("Too early: {code} starts {when}. Check in on the day."),
+            code=departure.code,
+            when=guide_words.when(departure.starts_at),
         )
     guests = confirmed_bookings(session, departure)
     for booking in guests:
@@ -96,12 +108,25 @@ def check_in(
             now,
             reference=booking.reference,
         )
-    hours = departure.tour.duration_minutes / 60
-    duration = f"{hours / 24:.0f} days" if hours >= 24 else f"{hours:g} hours"
-    return (
-        f"✓ Checked in to {departure.tour.name} ({departure.code})\nDuration: {duration}\n"
-        f"Group: {size} guests\nEmergency: {support_line(org)}\nSafe journey!"
+    return guide_words._(
+        "✓ Checked in to {tour} ({code})\nDuration: {duration}\nGroup: {group}\n"
+        "Emergency: {phone}\nSafe journey!",
+        tour=departure.tour.name,
+        code=departure.code,
+        duration=_duration(guide_words, departure.tour.duration_minutes),
+        group=guide_words.n_("{n} guest", "{n} guests", size),
+        phone=support_line(org),
     )
+
+
+def _duration(voice: Voice, minutes: int) -> str:
+    """ "14 days", "3 hours", "2.5 hours", in the guide's words."""
+    hours = minutes / 60
+    if hours >= 24:
+        return voice.n_("{n} day", "{n} days", round(hours / 24))
+    if hours == int(hours):
+        return voice.n_("{n} hour", "{n} hours", int(hours))
+    return voice._("{hours} hours", hours=voice.number(Decimal(str(round(hours, 2)))))
 
 
 def check_out(
@@ -113,11 +138,15 @@ def check_out(
     now: datetime,
 ) -> str:
     must_be_guide_of(guide, departure)
+    guide_words = guide_voice(org, guide)
     if departure.status == DepartureStatus.COMPLETED:
-        return f"{departure.code} is already checked out. Payroll was recorded."
+        return guide_words._(
+            "{code} is already checked out. Payroll was recorded.", code=departure.code
+        )
     if departure.status != DepartureStatus.STARTED:
         raise OperationsError(
-            f"{departure.code} has not been checked in yet. Send CHECKIN {departure.code} first."
+            N_("{code} has not been checked in yet. Send CHECKIN {code} first."),
+            code=departure.code,
         )
     guests = confirmed_bookings(session, departure)
     for booking in guests:
@@ -180,9 +209,10 @@ def check_out(
             now,
             reference=booking.reference,
         )
-    return (
-        f"✓ Trip completed: {departure.code}\nPayroll: {format_money(fee, org.currency)} added.\n"
-        "Thank you for your excellent work! 🌟"
+    return guide_words._(
+        "✓ Trip completed: {code}\nPayroll: {amount} added.\nThank you for your excellent work! 🌟",
+        code=departure.code,
+        amount=guide_words.money(fee, org.currency),
     )
 
 

@@ -1,18 +1,22 @@
 """Guides keep their commands in any language, and each command has its Portuguese,
 Spanish, French and German words (bot/guides.SYNONYMS), through the signed webhook from a
 guide's phone: a whole trip in each language, the incident's severity and its resolution
-read from the guide's own words."""
+read from the guide's own words; and a guide with languages is answered in the first
+(services.i18n.guide_voice), English otherwise."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, Departure, Incident
+from models import Booking, Departure, Guide, Incident
+from services.catalog_schema import GuideIn
 from tests.chat import Chat
+from tests.languages import english_in, spoken_in
 from tests.test_guides import OPS, app, rajesh, sent_to  # noqa: F401 (fixtures)
 
 TRIPS = {
@@ -86,3 +90,54 @@ def test_a_customer_typing_a_guides_word_gets_nothing_from_it(
     customer.say("chegada EBCSOON")
     with factory() as s:
         assert s.scalar(select(Departure.status).where(Departure.code == "EBCSOON")) != "started"
+
+
+HELP_WORD = {"pt": "ajuda", "es": "ayuda", "fr": "aide", "de": "Hilfe"}
+
+
+def _speaks(factory: sessionmaker[Session], phone: str, languages: list[str]) -> None:
+    with factory() as s:
+        s.execute(update(Guide).where(Guide.phone == phone).values(languages=languages))
+        s.commit()
+
+
+@pytest.mark.parametrize("language", sorted(TRIPS))
+def test_a_guide_is_answered_in_their_first_language(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+    language: str,
+) -> None:
+    """Confirmations and refusals alike, through gettext in the guide's language."""
+    _speaks(factory, rajesh.phone, [language, "en"])
+    checkin, issue, update_, _manifest, checkout = TRIPS[language]
+    replies = [
+        rajesh.say(HELP_WORD[language]),
+        rajesh.say(checkin),
+        rajesh.say(checkin),  # again: already checked in
+        rajesh.say(issue),
+        rajesh.say(update_),
+        rajesh.say(checkout),
+        rajesh.say("CHECKIN EBCLATER"),  # not theirs
+        rajesh.say("CHECKIN XYZ999"),  # no such departure
+    ]
+    for reply in replies:
+        assert english_in(reply) == [] and spoken_in(reply, language), reply
+    assert "CHECKIN" in replies[0] and "EBCLATER" in replies[6] and "XYZ999" in replies[7]
+    with factory() as s:
+        assert s.scalar(select(Departure.status).where(Departure.code == "EBCSOON")) == "completed"
+
+
+def test_a_guide_without_a_language_the_product_speaks_is_answered_in_english(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+) -> None:
+    _speaks(factory, rajesh.phone, ["ne", "hi"])
+    assert "Checked in" in rajesh.say("chegada EBCSOON")
+    assert "is not assigned to you" in rajesh.say("CHECKIN EBCLATER")
+
+
+def test_the_catalog_gives_a_guide_languages_it_knows() -> None:
+    guide = GuideIn(name="Ana", phone="+351912345699", languages=["PT", "en"])
+    assert guide.languages == ["pt", "en"]
+    with pytest.raises(ValidationError):
+        GuideIn(name="Ana", phone="+351912345699", languages=["klingon"])
