@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import booking_phrasings
 from models import Booking, Organization, Task
-from services import bookings
+from services import bookings, language
 from tests.test_conversations import KTM, day
 from tests.test_language_journeys import SCRIPTS, app, speaker, written  # noqa: F401 (fixture)
 
@@ -192,3 +192,21 @@ def test_each_languages_phrasings(
         assert booking_phrasings.how_many(text, kind, language)[1] == count
     elif kind == "party":
         assert booking_phrasings.new_count(text, language) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "unknown"),
+    [
+        # lingua alone said English (0.93), German (0.75), Spanish ("vamos" was Spanish only)
+        ("c possible de decaler le 15 décembre ?", None, "fr"),
+        ("comment je regle le solde", "fr", "fr"),
+        ("vamos ser 3 em vez de 4", None, "pt"),
+        ("can we speak english", "en", "en"),
+        ("obrigado! how much for the sunset tour?", "en", "en"),
+    ],
+)
+def test_a_customers_language_is_not_switched_on_lingua_alone(
+    text: str, known: str | None, unknown: str | None
+) -> None:
+    assert language.detect(text, known=True) == known
+    assert language.detect(text, known=False) == unknown

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot import booking_words, keywords
+from bot import booking_words, guides, keywords
 from intents import NLU, build_nlu
 from intents.evaluate import eval_context
 from tests.languages import LANGUAGES, catalog
@@ -64,7 +64,19 @@ def meanings(nlu: NLU, language: str) -> dict[str, Callable[[str], bool]]:
         "CHANGE DATE": lambda w: intent("reschedule")(w) or kind(booking_words.MOVE)(w),
         "PAY": lambda w: intent("pay")(w) or kind(booking_words.BALANCE)(w),
         "INVOICE": kind(booking_words.INVOICE),
+        # The guides' commands, in their replies (bot/guides.py).
+        **{verb: guide_command(verb) for verb in ("CHECKIN", "CHECKOUT", "ISSUE", "UPDATE")},
+        **{verb: guide_command(verb) for verb in ("MANIFEST", "ACCEPT")},
+        "TODAY": lambda w: w.upper() in guides.TODAY,
     }
+
+
+def guide_command(verb: str) -> Callable[[str], bool]:
+    def understood(word: str) -> bool:
+        command = guides.parse(word, lambda code: False)
+        return command is not None and command.verb == verb
+
+    return understood
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
