@@ -1,48 +1,37 @@
-"""From a search to seats on hold: the departures with room (a numbered list), the quote
-for the party, the hold with its payment link; a full departure's choices (the nearest
-date, the waitlist, other dates); a new party, date or tour mid-way quoted again."""
+"""From a search to a departure chosen: the departures with room (a numbered list), the
+day's departures by time of day, a date passed or not run, the list's prices; a new party,
+date or tour mid-way searched again (bot/quoting.py quotes the one chosen, bot/holding.py
+holds it)."""
 
 from __future__ import annotations
 
-import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
 from bot import interactive, my_bookings, replies
 from bot.departure_lists import offer_list, whats_on
-from bot.enquiries import lead_details
 from bot.general import tour_names
-from bot.lead_capture import ensure_lead, group_for_sales, note_details, open_lead, wants
+from bot.lead_capture import group_for_sales, note_details, open_lead
+from bot.quoting import (
+    a_group,
+    capture_failed,
+    choose,
+    day_start,
+    group_line,
+    no_room,
+    offer_full,
+    propose,
+)
 from bot.states import State
-from bot.turn import ASKED_PARTY, Turn
-from bot.waitlist import join_waitlist
+from bot.turn import Turn
 from intents.entities.party import bare_count
-from models import (
-    EXPECTED_STATUSES,
-    Booking,
-    BookingStatus,
-    Departure,
-    DepartureStatus,
-    LeadSource,
-    Tour,
-)
-from services import (
-    approvals,
-    availability,
-    booking_changes,
-    inventory,
-    payments,
-    phrases,
-    schedule,
-)
+from models import EXPECTED_STATUSES, Booking, BookingStatus, Departure, DepartureStatus, Tour
+from services import availability, booking_changes, inventory, payments, phrases, schedule
 from services.errors import ServiceError
 from services.i18n import N_, Voice
-from services.inventory import NotEnoughSeats
-from services.pricing import party_size, price_party
-
-log = logging.getLogger(__name__)
+from services.pricing import price_party
 
 # "No Sunset Tour departure {in the morning} on Saturday."
 DAYPART_WORDS = {
@@ -64,7 +53,7 @@ def revise(turn: Turn) -> None:
     if lead is not None:
         note_details(turn, lead)
     if turn.state == State.CONFIRMING and turn.told == {"party"} and turn.slot("chosen"):
-        _propose(turn, turn.departure(turn.slot("chosen")))
+        propose(turn, turn.departure(turn.slot("chosen")))
         return
     if turn.state == State.HELD and turn.slot("booking") and turn.told:
         # Just held, then "actually Sunday" / "actually 3 of us": the hold is changed (YES
@@ -95,7 +84,7 @@ def _pick_by_time(turn: Turn) -> bool:
     )
     if len(picked) != 1:
         return False
-    _choose(turn, picked[0].departure)
+    choose(turn, picked[0].departure)
     return True
 
 
@@ -109,7 +98,7 @@ def _pick_by_tour(turn: Turn) -> bool:
     picked = [d for d in listed if d.tour.slug == turn.slot("tour")]
     if len(picked) != 1:
         return False
-    _choose(turn, picked[0])
+    choose(turn, picked[0])
     return True
 
 
@@ -172,15 +161,15 @@ def check_availability(turn: Turn) -> None:
         .where(
             Departure.tour_id == tour.id,
             Departure.status == DepartureStatus.OPEN,
-            Departure.starts_at >= max(turn.now, _day_start(turn, first)),
-            Departure.starts_at < _day_start(turn, last + timedelta(days=1)),
+            Departure.starts_at >= max(turn.now, day_start(turn, first)),
+            Departure.starts_at < day_start(turn, last + timedelta(days=1)),
         )
         .order_by(Departure.starts_at)
     )
     if full is not None:
-        if turn.result.intent in ("book", "hold") or _a_group(party):
-            _capture_failed(turn, "date_unavailable", full)
-        _offer_full(turn, full, _no_room(turn, full, party) + _group_line(turn, party))
+        if turn.result.intent in ("book", "hold") or a_group(party):
+            capture_failed(turn, "date_unavailable", full)
+        offer_full(turn, full, no_room(turn, full, party) + group_line(turn, party))
         return
     if asked_days and first == last == today and _left_today(turn, tour, today):
         return
@@ -298,40 +287,16 @@ def _by_time_of_day(turn: Turn, tour: Tour, first: date, last: date) -> bool:
         return True
     if not any(s.fits(party) for s in asked):
         full = asked[0].departure
-        if turn.result.intent in ("book", "hold") or _a_group(party):
-            _capture_failed(turn, "date_unavailable", full)
-        _offer_full(turn, full, _no_room(turn, full, party) + _group_line(turn, party))
+        if turn.result.intent in ("book", "hold") or a_group(party):
+            capture_failed(turn, "date_unavailable", full)
+        offer_full(turn, full, no_room(turn, full, party) + group_line(turn, party))
         return True
     if (clock or daypart) and len(asked) == 1 and party and first == last:
         # "the 11am one on Saturday, 2 of us": the one departure asked for, quoted at once.
-        _propose(turn, asked[0].departure)
+        propose(turn, asked[0].departure)
         return True
     _offer_seats(turn, tour, asked, _intro(turn, tour))
     return True
-
-
-# A party this size that finds no room is a group for a rep to arrange (a lead), besides
-# the choices offered.
-GROUP_SIZE = 10
-
-
-def _a_group(party: dict[str, int] | None) -> bool:
-    return bool(party) and party_size(party or {}) >= GROUP_SIZE
-
-
-def _group_line(turn: Turn, party: dict[str, int] | None) -> str:
-    """For a group without room: who will help arrange it (the lead just made)."""
-    if not _a_group(party):
-        return ""
-    lead = open_lead(turn)
-    if lead is not None and lead.assigned_to is not None:
-        return "\n" + turn.voice._(
-            "{rep} arranges groups and has your request; they'll be in touch.",
-            rep=lead.assigned_to.name,
-        )
-    return "\n" + turn.voice._(
-        "Our team arranges groups and has your request; they'll be in touch."
-    )
 
 
 def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str) -> None:
@@ -395,7 +360,7 @@ def _left_today(turn: Turn, tour: Tour, today: date) -> bool:
         .where(
             Departure.tour_id == tour.id,
             Departure.status != DepartureStatus.CANCELLED,
-            Departure.starts_at >= _day_start(turn, today),
+            Departure.starts_at >= day_start(turn, today),
             Departure.starts_at < turn.now,
         )
         .order_by(Departure.starts_at.desc())
@@ -478,94 +443,6 @@ def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bo
     turn.goto(State.IDLE)
 
 
-def _no_room(turn: Turn, dep: Departure, party: dict[str, int] | None) -> str:
-    """Full, or too few seats left for this party: "fully booked" would be wrong for the
-    group of 12 asking about a departure with 3 seats left."""
-    voice = turn.voice
-    tour, when = dep.tour.name, voice.when(dep.starts_at)
-    left = inventory.occupancy(turn.session, dep, turn.now).spots_left
-    if left <= 0 or not party:
-        return voice._("{tour} on {when} is fully booked.", tour=tour, when=when)
-    return voice.n_(
-        "{tour} on {when} has only {n} spot left, not enough for {party}.",
-        "{tour} on {when} has only {n} spots left, not enough for {party}.",
-        left,
-        tour=tour,
-        when=when,
-        party=phrases.party(voice, party),
-    )
-
-
-def _day_start(turn: Turn, day: date) -> datetime:
-    return availability.local_day_bounds(turn.org, day, day)[0]
-
-
-def _offer_full(turn: Turn, full: Departure, headline: str) -> None:
-    voice = turn.voice
-    party = turn.party() or {"adult": 1}
-    alternatives = availability.alternatives(turn.session, turn.org, full, party, turn.now, limit=1)
-    lines = [headline]
-    waitlist_line = voice._(
-        "{number}) Join the waitlist for {when}", number=2, when=voice.when(full.starts_at)
-    )
-    if alternatives:
-        alt = alternatives[0]
-        lines.append(
-            voice.n_(
-                "{number}) {when} instead – {n} spot left",
-                "{number}) {when} instead – {n} spots left",
-                alt.spots_left,
-                number=1,
-                when=voice.when(alt.departure.starts_at),
-            )
-        )
-        lines += [waitlist_line, _other_dates_line(turn, full, alt.departure, party)]
-        lines.append(voice._("Reply 1, 2 or 3."))
-    else:  # no nearest date to offer: 1 searches the others (see full_option)
-        lines += [
-            voice._("{number}) See other dates", number=1),
-            waitlist_line,
-            voice._("Reply 1 or 2."),
-        ]
-    turn.say("\n".join(lines))
-    turn.offer(interactive.full(turn, full, headline, alternatives[0] if alternatives else None))
-    turn.goto(
-        State.FULL,
-        full=full.code,
-        alternative=alternatives[0].departure.code if alternatives else None,
-    )
-
-
-def _other_dates_line(
-    turn: Turn, full: Departure, alternative: Departure, party: dict[str, int]
-) -> str:
-    """ "3) See other dates (nearest: Fri 11 Dec 18:00, Sun 13 Dec 18:00)": the nearest
-    other days with room, at the time of day of the full one."""
-    voice = turn.voice
-    day = turn.org.local(full.starts_at).date()
-    nearby = [
-        item.departure
-        for item in schedule.nearest(
-            turn.session, turn.org, full.tour, day, day, turn.now, party=party, limit=6
-        )
-        if turn.org.local(item.departure.starts_at).date() != day
-        and item.departure.id != alternative.id
-    ]
-    same_time = [
-        d
-        for d in nearby
-        if turn.org.local(d.starts_at).time() == turn.org.local(full.starts_at).time()
-    ]
-    shown = sorted((same_time or nearby)[:2], key=lambda d: d.starts_at)
-    if not shown:
-        return voice._("{number}) See other dates", number=3)
-    return voice._(
-        "{number}) See other dates (nearest: {dates})",
-        number=3,
-        dates=voice.join(voice.when(d.starts_at) for d in shown),
-    )
-
-
 def choose_departure(turn: Turn) -> None:
     offered = turn.slot("offered") or []
     option = turn.result.entity("option")
@@ -585,7 +462,7 @@ def choose_departure(turn: Turn) -> None:
             counted = {"adult": count}
             turn.remember(party=counted)
             if len(offered) == 1:
-                _choose(turn, turn.departure(offered[0]))
+                choose(turn, turn.departure(offered[0]))
                 return
             turn.say(
                 turn.voice._(
@@ -601,7 +478,7 @@ def choose_departure(turn: Turn) -> None:
             else replies.menu_text(turn.voice)
         )
         return
-    _choose(turn, turn.departure(offered[option - 1]))
+    choose(turn, turn.departure(offered[option - 1]))
 
 
 def _listed(turn: Turn) -> list[Departure]:
@@ -660,352 +537,3 @@ def list_prices(turn: Turn) -> None:
         ]
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
-
-
-def _choose(turn: Turn, dep: Departure | None) -> None:
-    """A departure picked from a list: quoted, or, when it has no room for the party (a
-    full one is listed too), its waitlist and the nearest departure offered."""
-    party = turn.party()
-    if dep is not None:
-        left = inventory.occupancy(turn.session, dep, turn.now).spots_left
-        if left < (party_size(party) if party else 1):
-            _offer_full(turn, dep, _no_room(turn, dep, party))
-            return
-    _propose(turn, dep)
-
-
-def _propose(turn: Turn, dep: Departure | None) -> None:
-    voice = turn.voice
-    if dep is None:
-        turn.say(replies.menu_text(voice))
-        turn.goto(State.IDLE)
-        return
-    turn.remember(chosen=dep.code, tour=dep.tour.slug)
-    party = turn.party()
-    if group_for_sales(turn):
-        return
-    if not party:
-        turn.say(
-            voice._("{tour}, {when}.", tour=dep.tour.name, when=voice.when(dep.starts_at))
-            + " "
-            + how_many(turn)
-        )
-        turn.goto(State.NEED_PARTY)
-        return
-    if too_young := _under_min_age(turn, dep):
-        turn.say(too_young + " " + how_many(turn))
-        turn.goto(State.NEED_PARTY)
-        return
-    try:
-        price = price_party(turn.org, dep, party, turn.now)
-    except ServiceError as exc:
-        turn.say(exc.said_by(voice))
-        turn.goto(State.NEED_PARTY)
-        return
-    period = _hold_period(turn, dep)
-    text = replies.quote_text(
-        voice,
-        turn.org.settings.deposit_percent,
-        dep.tour.name,
-        voice.when(dep.starts_at),
-        party,
-        price,
-        period,
-    )
-    turn.say(text)
-    turn.offer(interactive.quote(turn, dep, text, price, period))
-    turn.goto(State.CONFIRMING, quoted_party=party)
-
-
-def _hold_period(turn: Turn, dep: Departure) -> str:
-    """A hold never outlasts the departure's start, and is shorter close to it
-    (services.inventory.hold_length): say which."""
-    hours = int(inventory.hold_length(turn.org, dep, turn.now) / timedelta(hours=1))
-    if turn.now + timedelta(hours=hours) < dep.starts_at:
-        return turn.voice.n_("for {n} hour", "for {n} hours", hours)
-    return turn.voice._("until {when}", when=turn.voice.when(dep.starts_at))
-
-
-def how_many(turn: Turn) -> str:
-    """The question for the party; a bare number answers it. With the adults known ("just
-    the kids and me"), it asks for the children."""
-    turn.ask(ASKED_PARTY)
-    if turn.slot("party_partial"):
-        return turn.voice._("How many children are coming, and how old are they?")
-    return turn.voice._('How many people? (e.g. "2 adults 1 child")')
-
-
-def _under_min_age(turn: Turn, dep: Departure) -> str | None:
-    """The tour's minimum age against the children's ages the customer gave."""
-    min_age = (dep.tour.details or {}).get("min_age")
-    ages = turn.slot("child_ages") or []
-    if not isinstance(min_age, int) or not ages or min(ages) >= min_age:
-        return None
-    return turn.voice._(
-        "Sorry, {tour} is for ages {min_age} and up, so a {age}-year-old can't join.",
-        tour=dep.tour.name,
-        min_age=min_age,
-        age=min(ages),
-    )
-
-
-def take_party(turn: Turn) -> None:
-    if not turn.party_from_message():
-        turn.say(how_many(turn))
-        return
-    _propose(turn, turn.departure(turn.slot("chosen")))
-
-
-def party_answer(turn: Turn) -> None:
-    """A bare number answering "how many?" (the party is already kept): it goes on with
-    whatever asked."""
-    if turn.state == State.NEED_PARTY:
-        turn.instead(take_party)
-    elif turn.state == State.FULL:
-        turn.instead(join_waitlist)
-    elif turn.state == State.QUESTIONS:
-        turn.instead(lead_details)
-    else:
-        turn.instead(revise)
-
-
-def hold_seats(turn: Turn) -> None:
-    dep = turn.departure(turn.slot("chosen"))
-    party = turn.party()
-    if dep is None or not party:
-        turn.instead(check_availability)
-        return
-    if turn.slot("quoted_party") not in (None, party):
-        _propose(turn, dep)  # "yes, but for 4": they have not seen that price yet
-        return
-    voice = turn.voice
-    if _already_booked(turn, dep, party):
-        return
-    lead, _ = ensure_lead(turn, summary=wants(turn, "holding seats", dep))
-    try:
-        with turn.session.begin_nested():
-            booking = inventory.hold_seats(
-                turn.session,
-                turn.org,
-                dep,
-                turn.customer,
-                party,
-                turn.now,
-                source=turn.conversation.channel,
-                actor=turn.actor(),
-                lead=lead,
-            )
-    except NotEnoughSeats:
-        _capture_failed(turn, "slot_unavailable", dep)
-        _offer_full(
-            turn,
-            dep,
-            voice._(
-                "Sorry, those seats on {when} were just taken.", when=voice.when(dep.starts_at)
-            ),
-        )
-        return
-    except ServiceError as exc:
-        turn.say(voice._("Sorry, I couldn't hold that: {reason}", reason=exc.said_by(voice)))
-        turn.goto(State.IDLE)
-        return
-    except Exception:  # a system error: the customer still gets an answer, sales a lead
-        log.exception("hold failed unexpectedly")
-        _capture_failed(turn, "booking_error", dep)
-        turn.say(
-            voice._(
-                "Sorry, something went wrong on our side while holding your seats. Nothing was "
-                "charged; our team has your request and will contact you shortly."
-            )
-        )
-        turn.goto(State.IDLE)
-        return
-    if turn.org.settings.approval_required:
-        approvals.request_approval(
-            turn.session,
-            turn.org,
-            booking,
-            turn.now,
-            secret=turn.config.signing_key,
-            base_url=turn.config.PUBLIC_BASE_URL or payments.LOCAL_BASE_URL,
-        )
-        assert booking.hold_expires_at is not None
-        turn.say(
-            voice.n_(
-                "You're pencilled in: {reference}, {n} seat on {tour}, {when}. We'll confirm "
-                "shortly, by {deadline}, and then send the payment link.",
-                "You're pencilled in: {reference}, {n} seats on {tour}, {when}. We'll confirm "
-                "shortly, by {deadline}, and then send the payment link.",
-                booking.seats,
-                reference=booking.reference,
-                tour=dep.tour.name,
-                when=voice.when(dep.starts_at),
-                deadline=voice.when(booking.hold_expires_at),
-            )
-        )
-        turn.goto(State.HELD, booking=booking.reference)
-        return
-    assert booking.hold_expires_at is not None
-    held = voice.n_(
-        "Done! I've held {n} seat on {tour}, {when}.",
-        "Done! I've held {n} seats on {tour}, {when}.",
-        booking.seats,
-        tour=dep.tour.name,
-        when=voice.when(dep.starts_at),
-    )
-    turn.say(
-        held
-        + "\n"
-        + voice._(
-            "Booking: {reference}\n"
-            "Hold expires: {expires}\n"
-            "Deposit {deposit} or pay in full {total}.\n"
-            "Payment link: {link}",
-            reference=booking.reference,
-            expires=voice.when(booking.hold_expires_at),
-            deposit=voice.money(booking.deposit_minor, booking.currency),
-            total=voice.money(booking.total_minor, booking.currency),
-            link=payments.pay_url(booking, turn.config.PUBLIC_BASE_URL),
-        )
-    )
-    turn.offer(interactive.hold_pay(turn, booking, held))
-    turn.goto(State.HELD, booking=booking.reference)
-
-
-def _already_booked(turn: Turn, dep: Departure, party: dict[str, int]) -> bool:
-    """Never a second hold for the same customer and departure: a hold of theirs there is
-    changed to the party just quoted (they said yes to its price); a confirmed booking is
-    named, and changing it is a request of its own ("add 2 people")."""
-    voice = turn.voice
-    mine = turn.session.scalar(
-        select(Booking)
-        .where(
-            Booking.organization_id == turn.org.id,
-            Booking.customer_id == turn.customer.id,
-            Booking.departure_id == dep.id,
-            Booking.status.in_(EXPECTED_STATUSES),
-        )
-        .order_by(Booking.id)
-        .limit(1)
-    )
-    if mine is None:
-        return False
-    link = payments.pay_url(mine, turn.config.PUBLIC_BASE_URL)
-    if mine.status == BookingStatus.HELD and mine.party != party:
-        try:
-            with turn.session.begin_nested():
-                booking_changes.apply(
-                    turn.session,
-                    turn.org,
-                    mine,
-                    turn.now,
-                    party=party,
-                    actor=turn.actor(),
-                    source=turn.conversation.channel,
-                )
-        except NotEnoughSeats:
-            _offer_full(
-                turn,
-                dep,
-                voice._(
-                    "Sorry, there isn't room to make {reference} bigger.",
-                    reference=mine.reference,
-                ),
-            )
-            return True
-        except ServiceError as exc:
-            turn.say(exc.said_by(voice))
-            turn.goto(State.IDLE)
-            return True
-        turn.say(
-            voice._(
-                "You already had {reference} on hold there: I've changed it rather than "
-                "holding more seats.",
-                reference=mine.reference,
-            )
-            + "\n"
-            + replies.booking_summary(voice, mine)
-            + "\n"
-            + voice._("Payment link: {link}", link=link)
-        )
-    elif mine.status == BookingStatus.HELD:
-        turn.say(
-            voice._("You already have these seats on hold.")
-            + "\n"
-            + replies.booking_summary(voice, mine)
-            + "\n"
-            + voice._("Payment link: {link}", link=link)
-        )
-    else:
-        turn.say(
-            voice._(
-                "You already have {reference} on this departure:",
-                reference=mine.reference,
-            )
-            + "\n"
-            + replies.booking_summary(voice, mine)
-            + "\n"
-            + voice._(
-                'To add people to it, tell me how many (e.g. "add 2 people to {reference}").',
-                reference=mine.reference,
-            )
-        )
-        turn.goto(State.IDLE, booking=mine.reference)
-        return True
-    turn.goto(State.HELD, booking=mine.reference)
-    return True
-
-
-def _capture_failed(turn: Turn, reason: str, dep: Departure) -> None:
-    """A booking attempt that fails becomes a high-priority lead with its full context, for
-    sales to win back. A failure here must not hide the answer from the customer."""
-    try:
-        with turn.session.begin_nested():
-            lead, _ = ensure_lead(
-                turn,
-                source=LeadSource.BOOKING_FAILED,
-                reason=reason,
-                priority="high",
-                summary=wants(turn, f"could not book ({reason})", dep),
-            )
-            lead.departure_id = dep.id
-            lead.context = {**lead.context, "failed_departure": dep.code, "reason": reason}
-    except Exception:  # best effort: the customer still gets the alternatives
-        log.exception("failed-booking lead capture failed")
-
-
-def full_option(turn: Turn) -> None:
-    option = turn.result.entity("option")
-    if option == 1 and turn.slot("alternative"):
-        _propose(turn, turn.departure(turn.slot("alternative")))
-    elif option == 2:
-        turn.instead(join_waitlist)
-    elif option == 3 or option == 1:
-        tour = turn.tour()
-        full = turn.departure(turn.slot("full"))
-        if full is not None:  # nearest to the full date asked, not the soonest from today
-            around = turn.org.local(full.starts_at).date()
-            found = schedule.nearest(
-                turn.session, turn.org, full.tour, around, around, turn.now, party=turn.party()
-            )
-            found.sort(key=lambda item: item.departure.starts_at)
-        else:
-            found = availability.search(
-                turn.session, turn.org, turn.now, tour=tour, party=turn.party(), limit=3
-            )
-        found = [f for f in found if not full or f.departure.id != full.id]
-        if found:
-            offer_list(turn, found, intro=turn.voice._("Other dates with room:"))
-        else:
-            turn.say(
-                turn.voice._(
-                    "Sorry, no other dates have room right now. Reply 2 to join the waitlist."
-                )
-            )
-    else:
-        turn.say(turn.voice._("Please reply 1, 2 or 3."))
-
-
-def drop_offer(turn: Turn) -> None:
-    turn.say(turn.voice._("No problem. Anything else? Reply MENU to see what I can do."))
-    turn.goto(State.IDLE, chosen=None, offered=None, full=None)

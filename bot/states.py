@@ -765,7 +765,7 @@ def may(*to: State, instead: tuple[str, ...] = ()) -> Moves:
     return Moves(frozenset(to), frozenset(instead))
 
 
-# Offering a departure (_propose): priced -> CONFIRMING, no party yet -> NEED_PARTY, a group
+# Offering a departure (quoting.propose): priced -> CONFIRMING, no party yet -> NEED_PARTY, a group
 # too big for one booking -> QUESTIONS (a lead for sales), gone -> IDLE.
 _PROPOSE = (State.CONFIRMING, State.NEED_PARTY, State.QUESTIONS, State.IDLE)
 

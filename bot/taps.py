@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import replies
-from bot.booking import _no_room, _offer_full, _propose, hold_seats, how_many
 from bot.booking_requests import ask_to_cancel, confirm_cancel, keep_booking
 from bot.departure_lists import offer_list
+from bot.holding import hold_seats
 from bot.interactive import hold_key
+from bot.quoting import how_many, no_room, offer_full, propose
 from bot.states import State
 from bot.turn import Turn
 from bot.waitlist import answer_offer, join_waitlist
@@ -51,9 +52,9 @@ def tap_departure(turn: Turn) -> None:
     turn.remember(tour=dep.tour.slug)
     party = turn.party()
     if party and inventory.occupancy(turn.session, dep, turn.now).spots_left < sum(party.values()):
-        _offer_full(turn, dep, _no_room(turn, dep, party))
+        offer_full(turn, dep, no_room(turn, dep, party))
         return
-    _propose(turn, dep)
+    propose(turn, dep)
 
 
 def tap_hold(turn: Turn) -> None:
@@ -91,7 +92,7 @@ def tap_hold(turn: Turn) -> None:
     if dep is None:
         return
     turn.say(voice._("That price is no longer open; here it is again, as of now:"))
-    _propose(turn, dep)
+    propose(turn, dep)
 
 
 def _booked_on(turn: Turn, code: str) -> Booking | None:
