@@ -50,11 +50,17 @@ def departure_rows(
     # A row's title has 24 characters: the day and time there, and for a customer abroad
     # whose clock it is ("17:30 Kathmandu time") in the description.
     bare = replace(voice, zone_label=False)
+    # Several tours' departures (a day's list, bot/departure_lists.py): the tour is the
+    # title, so the customer tells the rows apart; the day and time lead the description.
+    several_tours = len({dep.tour_id for dep, _ in rows}) > 1
     choices = []
     for dep, description in rows:
         if voice.zone_label:
             description = f"{voice.clock(dep.starts_at)} · {description}"
-        choices.append(Choice(payload("dep", dep.code), bare.when(dep.starts_at), description))
+        title = bare.when(dep.starts_at)
+        if several_tours:
+            title, description = dep.tour.name, f"{title} · {description}"
+        choices.append(Choice(payload("dep", dep.code), title, description))
     body = "\n".join([intro, voice._("Tap See times and pick one.")])
     return Interactive("departures", body, tuple(choices))
 

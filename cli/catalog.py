@@ -9,7 +9,10 @@ import click
 from flask.cli import with_appcontext
 
 from cli.common import unit_of_work
+from cli.whatsapp import sync_organizations
+from extensions import app_config
 from services import catalog, demo
+from services.whatsapp_content import LocalContentApi
 
 
 @click.group("catalog", help="Import the tour catalog from a YAML file.")
@@ -38,4 +41,9 @@ def demo_load() -> None:
     """Load (or refresh) the demo catalog with dates relative to today."""
     with unit_of_work() as session:
         summary = demo.load_demo(session, datetime.now(UTC))
+        slug = summary.organization.slug
     click.echo(f"Demo loaded: {summary.describe()}")
+    if app_config().is_local_embedded and not app_config().TWILIO_ACCOUNT_SID:
+        # A newcomer's `flask chat --whatsapp` shows the demo's rows and buttons at once.
+        click.echo("WhatsApp rows and buttons, recorded locally for `flask chat --whatsapp`:")
+        sync_organizations(LocalContentApi(), slug, reviews=False)

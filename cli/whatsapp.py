@@ -45,7 +45,16 @@ def sync_command(slug: str | None) -> None:
         raise click.ClickException(
             "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to make content in Twilio"
         )
-    base_url = config.PUBLIC_BASE_URL or LOCAL_BASE_URL
+    if not sync_organizations(api, slug):
+        raise SystemExit(1)
+
+
+def sync_organizations(
+    api: whatsapp_content.ContentApi, slug: str | None, *, reviews: bool = True
+) -> bool:
+    """Syncs every organization's content (or one's) and prints what was made and, with
+    reviews, each template's review; False when some content could not be made."""
+    base_url = app_config().PUBLIC_BASE_URL or LOCAL_BASE_URL
     failed = False
     with unit_of_work() as session:
         query = select(Organization).order_by(Organization.id)
@@ -64,9 +73,8 @@ def sync_command(slug: str | None) -> None:
             )
             for line in report.failed:
                 click.echo(f"  failed {line}", err=True)
-            for row in whatsapp_templates.templates_of(session, org):
+            for row in whatsapp_templates.templates_of(session, org) if reviews else ():
                 reason = f" ({row.approval_reason})" if row.approval_reason else ""
                 click.echo(f"  template {row.kind}/{row.language}: {row.approval_status}{reason}")
             failed = failed or bool(report.failed)
-    if failed:
-        raise SystemExit(1)
+    return not failed

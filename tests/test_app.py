@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import create_app
 from config import INSTANCE_PATH, Config
 from extensions import app_config
+from models import WhatsAppContent
+from models.db import make_engine
 from tests.test_production_config import COMPLETE
 
 
@@ -63,6 +67,10 @@ def test_embedded_default_migrates_loads_the_demo_and_serves(tmp_path: Path) -> 
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "created" in first.output and "4 tours" in first.output
+    # WhatsApp's rows and buttons are recorded locally: `flask chat --whatsapp` shows them.
+    assert "adventure-treks: " in first.output and " 0 failed" in first.output, first.output
+    with Session(make_engine(config.DATABASE_URL)) as s:
+        assert s.scalar(select(func.count()).select_from(WhatsAppContent)) > 10
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "created nothing" in again.output
 

@@ -285,6 +285,23 @@ def test_a_booking_made_by_taps(synced: FakeTwilio, ada: Chat, factory) -> None:
         assert s.scalar(select(func.count()).select_from(Payment)) == 0
 
 
+def test_a_days_list_of_several_tours_names_the_tour_in_each_row(
+    synced: FakeTwilio, ada: Chat, factory
+) -> None:
+    """ "what do you have on <day>?": rows of different tours would all read "Sat 12 Dec ...";
+    each row's title is its tour, its description the day and time, room and price."""
+    assert ada.say(f"what do you have {spoken(day(3))}? 2 of us") == ""
+    rows = variables(last_to(synced, ada.phone))
+    assert last_to(synced, ada.phone)["ContentSid"] == content_sid(factory, "departures_2")
+    assert [rows["3"], rows["6"]] == ["Old City Walk", "Sunset Tour"]
+    when = f"{day(3):%a %-d %b}"
+    assert rows["4"] == f"{when} 09:00 · 09:00 Kathmandu time · 3 spots left · $50"
+    assert rows["7"] == f"{when} 17:30 · 17:30 Kathmandu time · 20 spots left · $98"
+    assert ada.tap(2) == ""
+    quoted = variables(last_to(synced, ada.phone))
+    assert "Sunset Tour" in quoted["1"] and "$49 × 2 = $98" in quoted["1"]
+
+
 def test_sms_gets_the_numbered_words(synced: FakeTwilio, client: FlaskClient, factory) -> None:
     cy = Chat(client, factory, phone="+12025550162", whatsapp=False)
     reply = cy.say(f"sunset tour on {spoken(day(2))} for 2 adults")
