@@ -3,7 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-# One test worker per core (each with its own database); TEST_WORKERS=0 runs them in one process.
+# One test worker per core, at most 8 (each with its own database); TEST_WORKERS=0: one process.
 TEST_WORKERS ?= auto
 export FLASK_APP := app
 
@@ -24,7 +24,7 @@ run: setup
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup services browser proxy lint audit
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 8
 
 lint: setup
 	@# A tracked .venv (a worktree's link to the shared one) replaces the real virtualenv

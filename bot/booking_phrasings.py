@@ -137,7 +137,8 @@ REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         PARTY: _split(
             "# statt|# anstatt|wir sind jetzt #|jetzt sind wir #|wir sind nur noch #|"
-            "nur noch #|wir werden # sein|wir kommen zu #|doch zu #"
+            "nur noch #|wir werden # sein|wir kommen zu #|doch zu #|wir sind jetzt zu #|"
+            "jetzt sind wir zu #|wir sind zu #"
         ),
         MOVE: _split(
             "verschieben|umbuchen|datum andern|termin andern|tag andern|anderen tag|"
@@ -264,6 +265,7 @@ def read(text: str, language: str) -> Request | None:
     said = {w.text for w in words}
     named = bool(_who(language) & said)
     cancels = bool(_cancel(language) & said)
+    first: Request | None = None
     for kind in REQUESTS[language]:
         for phrase in _phrasings(language, kind):
             found = _find(phrase, words)
@@ -276,8 +278,14 @@ def read(text: str, language: str) -> Request | None:
                 continue  # "temos de cancelar, a minha mulher nao pode vir": all of it
             if kind == PARTY and not counts:
                 continue
-            return Request(kind, counts[0] if counts else None)
-    return None
+            found_request = Request(kind, counts[0] if counts else None)
+            if kind not in (ADD, REMOVE) or found_request.count is not None:
+                return found_request
+            # "on sera 4, mon frère vient aussi": someone comes, and the new total is said;
+            # the total is what they want (a count of their own, "1 de plus", wins).
+            first = first or found_request
+            break
+    return first
 
 
 # --- the reading of a message in any language (English: bot/booking_words.py) -------------

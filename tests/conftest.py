@@ -45,7 +45,13 @@ def _per_worker(database: str, redis_url: str) -> tuple[str, str]:
     if number == 0:
         return database, redis_url
     base, _, redis_db = redis_url.rpartition("/")
-    return f"{database}_{worker}", f"{base}/{(int(redis_db or 0) - number) % 16}"
+    own = int(redis_db or 0) - number
+    if own < 0:  # wrapping round would share another run's database (and flush it)
+        raise RuntimeError(
+            f"{worker} has no Redis database below {redis_url}: run fewer workers "
+            "(make test caps them at 8) or give TEST_REDIS_URL a higher database"
+        )
+    return f"{database}_{worker}", f"{base}/{own}"
 
 
 TEST_DB, REDIS_URL = _per_worker(

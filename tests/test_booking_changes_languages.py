@@ -182,6 +182,11 @@ def test_the_balance_a_receipt_and_an_invoice(
         ("de", "ist das essen inklusive?", None, None),
         ("de", "wir muessen stornieren, mein mann kann nicht", None, None),  # all of it
         ("pt", "temos de cancelar 1 pessoa, a minha mulher nao pode vir", "remove", 1),
+        # A new total beside who comes: the total (the count is not added to the party).
+        ("fr", "en fait on sera 4, mon frere vient aussi", "party", 4),
+        ("pt", "afinal vamos ser 4, o meu irmao tambem vem", "party", 4),
+        ("es", "al final seremos 4, viene mi hermano tambien", "party", 4),
+        ("de", "wir sind jetzt zu viert, mein bruder kommt auch mit", "party", 4),
     ],
 )
 def test_each_languages_phrasings(

@@ -27,6 +27,7 @@ app, ada = conversations.app, conversations.ada
         ("me, my husband and our 2 kids", "2 adults + 2 children", "$156"),
         ("just me and my daughter, she's 7", "1 adult + 1 child", "$78"),
         ("me + my wife + our 3 yr old", "2 adults + 1 child", "$127"),
+        ("me and my husband and our 19 year old", "3 adults", "$147"),
     ],
 )
 def test_the_party_is_counted_as_people_say_it(

@@ -133,7 +133,7 @@ AGE_RES = (
 MAX_CHILD_AGE = 17
 # "our 3 yr old", "a 5-year-old": a child named by their age alone.
 AGED_CHILD_RE = re.compile(
-    r"\b(?:our|my|a|an|the|his|her)\s+(?:little\s+)?\d{1,2}\s*[- ]?\s*"
+    r"\b(?:our|my|a|an|the|his|her)\s+(?:little\s+)?(\d{1,2})\s*[- ]?\s*"
     r"(?:years?|yrs?|y)[- ]?\s*old\b"
     r"(?!\s*(?:son|daughter|boy|girl|kids?|children|child))",
     _F,
@@ -219,7 +219,9 @@ def extract(text: str) -> list[Entity]:
         adults_n, children_n, uncounted, start, end = counted
         children_n = max(children_n, len(ages)) if uncounted else children_n
         # "me + my wife + our 3 yr old": the child is named by age, not by a companion word.
-        children_n = max(children_n, len(AGED_CHILD_RE.findall(text)))
+        aged = [int(age) for age in AGED_CHILD_RE.findall(text)]
+        children_n = max(children_n, sum(age <= MAX_CHILD_AGE for age in aged))
+        adults_n += sum(age > MAX_CHILD_AGE for age in aged)  # "our 19 year old"
         uncounted = uncounted and not ages
         found.append(Entity("adults", adults_n, start, end))
         if children_n:
