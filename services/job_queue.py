@@ -24,6 +24,8 @@ QUEUE_NAME = "default"
 # Only these modules' functions are run by name off the queue: the services, and the bot
 # (answering a customer's message in a worker, bot/inbound.py).
 JOB_MODULES = ("services.", "bot.")
+# rq's JobStatus values of a job not done yet.
+WAITING_OR_RUNNING = frozenset({"queued", "started", "deferred", "scheduled"})
 
 
 def redis_connection(url: str) -> Any:
@@ -56,16 +58,36 @@ class JobQueue:
         rq_options (job_id, result_ttl...) are RQ's; in-process they mean nothing."""
         if not self.redis_url:
             return job(self._runtime(), *args)
-        return self._rq().enqueue(run_job, job_name(job), *args, **rq_options)
+        return self._rq_enqueue(job_name(job), args, rq_options)
 
-    def enqueue_named(self, name: str, *args: Any) -> Any:
+    def enqueue_named(self, name: str, *args: Any, **rq_options: Any) -> Any:
         """enqueue() for a job this module's caller may not import (the sweep, in
         services/, re-enqueueing the bot's answer_job): by its dotted name."""
         if not self.redis_url:
             return _job_named(name)(self._runtime(), *args)
         if not name.startswith(JOB_MODULES):
             raise ValueError(f"{name} is not a job of services/ or bot/")
-        return self._rq().enqueue(run_job, name, *args)
+        return self._rq_enqueue(name, args, rq_options)
+
+    def _rq_enqueue(self, name: str, args: tuple[Any, ...], rq_options: dict[str, Any]) -> Any:
+        """A job with a job_id that is still waiting or running is not queued again (the
+        sweep re-enqueueing, every minute, work the workers have not reached yet); one that
+        finished or failed is replaced. Check then enqueue is not atomic: at worst a rare
+        second run, which every job with an id must bear anyway."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        queue = self._rq()
+        job_id = rq_options.get("job_id")
+        if job_id:
+            try:
+                existing = Job.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:
+                pass
+            else:
+                if existing.get_status(refresh=False) in WAITING_OR_RUNNING:
+                    return existing
+        return queue.enqueue(run_job, name, *args, **rq_options)
 
     def enqueue_in(self, delay: timedelta, job: Callable[..., Any], *args: Any) -> bool:
         """Runs job(runtime, *args) after delay, on RQ. Without Redis nothing is scheduled

@@ -38,6 +38,12 @@ ANSWER_JOB = "bot.inbound.answer_job"
 ANSWER_GRACE = timedelta(minutes=1)
 
 
+def answer_job_id(message_id: int) -> str:
+    """The RQ id of the job answering a stored message, the same from the webhook and the
+    sweep: a job still queued is not queued again, however far behind the workers are."""
+    return f"answer-{message_id}"
+
+
 def pending_inbound(session: Session, now: datetime) -> list[int]:
     """Messages stored by the webhook and not answered yet: their job was lost (Redis
     down) or failed and is due another try."""
@@ -85,7 +91,9 @@ def run_sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, list[s
         unanswered = pending_inbound(session, now)
     for message_id in unanswered:
         try:
-            jobs.enqueue_named(ANSWER_JOB, message_id)
+            jobs.enqueue_named(
+                ANSWER_JOB, message_id, job_id=answer_job_id(message_id), result_ttl=0
+            )
         except Exception as exc:
             log.warning("could not re-enqueue the answer to message %s: %s", message_id, exc)
             break

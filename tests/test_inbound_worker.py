@@ -247,3 +247,27 @@ def test_flask_chat_shows_the_answer_where_workers_answer(
     assert result.exit_code == 0, result.output
     assert "< " in result.output and "Sunset" in result.output  # answered, not left queued
     assert queue(worker_env).count == 0
+
+
+def test_the_sweep_does_not_queue_again_an_answer_still_queued(
+    ada: Chat, factory: sessionmaker[Session], runtime: Runtime, worker_env: str
+) -> None:
+    """Workers behind (or down): each minute's sweep finds the message still pending, and
+    its job is still queued, so nothing is added; once the job is gone it is queued again."""
+    runtime.config.REDIS_URL = worker_env  # the sweep enqueues on RQ, as in production
+    ada.say("hi")
+    ada.say("sunset tour")
+    assert queue(worker_env).count == 2
+    for minute in (2, 3, 4):
+        jobs.run_sweep(runtime, utcnow() + timedelta(minutes=minute))
+    assert queue(worker_env).count == 2
+    assert len(set(queue(worker_env).job_ids)) == 2
+
+    queue(worker_env).empty()  # lost
+    jobs.run_sweep(runtime, utcnow() + timedelta(minutes=5))
+    assert queue(worker_env).count == 2
+    work(worker_env)
+    assert replies_to(factory, ada.sids[0]) and replies_to(factory, ada.sids[1])
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(PendingInbound)) == 0
+    assert queue(worker_env).count == 0

@@ -28,8 +28,8 @@ from bot.engine import (
 )
 from extensions import app_config, db, job_queue, rate_counter, retry_on_lost_connection
 from models import Message, utcnow
+from services import jobs, outbox, ratelimit
 from services import media as files
-from services import outbox, ratelimit
 from services.phones import InvalidPhone, mask_phone, parse_address
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,7 @@ def _store_for_worker(sender: Sender, msg: Inbound, to_channel: str) -> Response
             inbound.answer_job,
             message_id,
             (sender.org.id, msg.channel, msg.from_phone),
+            job_id=jobs.answer_job_id(message_id),
             result_ttl=0,
         )
     except Exception as exc:
