@@ -195,7 +195,7 @@ def handle(
         if departure is None:
             return [voice._("Which trip? Add its code, e.g. {verb} EBC0315.", verb=command.verb)]
         if command.verb == "MANIFEST":
-            return operations.manifest_messages(session, org, departure)
+            return operations.manifest_messages(session, org, departure, voice)
         with session.begin_nested():
             return [_run(session, org, guide, departure, command, now, voice)]
     except ServiceError as exc:

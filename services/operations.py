@@ -24,8 +24,7 @@ from models import (
     Organization,
     PayrollEntry,
 )
-from models.enums import status_label
-from services import departure_states, notify
+from services import departure_states, notify, phrases
 from services.booking_states import transition
 from services.crew import (
     OperationsError,
@@ -36,8 +35,6 @@ from services.crew import (
     tell_ops,
 )
 from services.i18n import N_, Voice, customer_voice, guide_voice
-from services.money import format_money
-from services.notify import local_time
 from services.outbox import SMS_LIMIT
 
 EARLIEST_CHECKIN = timedelta(hours=12)
@@ -219,11 +216,15 @@ def check_out(
 # --- the manifest -------------------------------------------------------------------------
 
 
-def manifest_messages(session: Session, org: Organization, departure: Departure) -> list[str]:
+def manifest_messages(
+    session: Session, org: Organization, departure: Departure, voice: Voice | None = None
+) -> list[str]:
     """The guide's manifest as text messages (staff read services.manifest): the
     participant list a guide needs an hour before, a summary first, then each booking,
     dietary needs marked so they stand out, unpaid or pending ones flagged. One string per
-    message, split between bookings, never inside one."""
+    message, split between bookings, never inside one. voice: the guide's (English in the
+    organization's zone without one); customers' own words stay as they wrote them."""
+    voice = voice or Voice(tz=org.tz)
     rows = list(
         session.scalars(
             select(Booking)
@@ -236,31 +237,50 @@ def manifest_messages(session: Session, org: Organization, departure: Departure)
     dietary = sum(1 for b in rows if b.dietary_notes)
     pickups = sum(1 for b in rows if b.pickup_notes)
     summary = (
-        f"MANIFEST {departure.code} – {departure.tour.name}, "
-        f"{local_time(org, departure.starts_at)}\n"
-        f"{adults + children} guests ({adults} adults, {children} children), {dietary} dietary, "
-        f"{pickups} pickups, {len(rows)} bookings"
+        voice._(
+            "MANIFEST {code} – {tour}, {when}",
+            code=departure.code,
+            tour=departure.tour.name,
+            when=voice.when(departure.starts_at),
+        )
+        + "\n"
+        + voice._(
+            "{guests} ({adults}, {children}), {dietary}, {pickups}, {bookings}",
+            guests=voice.n_("{n} guest", "{n} guests", adults + children),
+            adults=voice.n_("{n} adult", "{n} adults", adults),
+            children=voice.n_("{n} child", "{n} children", children),
+            dietary=voice.n_("{n} dietary need", "{n} dietary needs", dietary),
+            pickups=voice.n_("{n} pickup", "{n} pickups", pickups),
+            bookings=voice.n_("{n} booking", "{n} bookings", len(rows)),
+        )
     )
     lines = []
     for n, b in enumerate(rows, 1):
+        name = notify.display_name(b.customer) if b.customer.name else voice._("Guest")
         line = (
-            f"{n}. {notify.display_name(b.customer) if b.customer.name else 'Guest'} "
-            f"{b.customer.phone} – {b.party.get('adult', 0)}A "
+            f"{n}. {name} {b.customer.phone} – {b.party.get('adult', 0)}A "
             f"{b.seats - b.party.get('adult', 0)}C ({b.reference})"
         )
         # Customers' words, each on its one line: a line break of theirs cannot start a
         # line that looks like ours.
         if b.dietary_notes:
-            line += f"\n   ⚠️ DIET: {notify.one_line(b.dietary_notes).upper()}"
+            line += "\n   " + voice._(
+                "⚠️ DIET: {notes}", notes=notify.one_line(b.dietary_notes).upper()
+            )
         if b.pickup_notes:
-            line += f"\n   Pickup: {notify.one_line(b.pickup_notes)}"
+            line += "\n   " + voice._("Pickup: {notes}", notes=notify.one_line(b.pickup_notes))
         if b.status != BookingStatus.CONFIRMED:
-            line += f"\n   ❗ {status_label(b.status).upper()}: not confirmed, possible no-show"
+            line += "\n   " + voice._(
+                "❗ {status}: not confirmed, possible no-show",
+                status=voice._(phrases.status(b.status)).upper(),
+            )
         elif b.balance_minor:
-            line += f"\n   ❗ UNPAID balance {format_money(b.balance_minor, b.currency)}"
+            line += "\n   " + voice._(
+                "❗ UNPAID balance {amount}", amount=voice.money(b.balance_minor, b.currency)
+            )
         lines.append(line)
     if not lines:
-        return [summary + "\nNo guests booked."]
+        return [summary + "\n" + voice._("No guests booked.")]
     messages, current = [], summary
     for block in lines:  # whole bookings only, so a name is never apart from its notes
         if len(current) + 1 + len(block) > SMS_LIMIT:

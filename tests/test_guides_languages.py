@@ -109,7 +109,7 @@ def test_a_guide_is_answered_in_their_first_language(
 ) -> None:
     """Confirmations and refusals alike, through gettext in the guide's language."""
     _speaks(factory, rajesh.phone, [language, "en"])
-    checkin, issue, update_, _manifest, checkout = TRIPS[language]
+    checkin, issue, update_, manifest, checkout = TRIPS[language]
     replies = [
         rajesh.say(HELP_WORD[language]),
         rajesh.say(checkin),
@@ -123,6 +123,9 @@ def test_a_guide_is_answered_in_their_first_language(
     for reply in replies:
         assert english_in(reply) == [] and spoken_in(reply, language), reply
     assert "CHECKIN" in replies[0] and "EBCLATER" in replies[6] and "XYZ999" in replies[7]
+    listed = rajesh.say(manifest)  # after the trip: nobody left on it
+    assert listed.startswith("MANIFEST EBCSOON") and english_in(listed) == [], listed
+    assert "No guests booked" not in listed
     with factory() as s:
         assert s.scalar(select(Departure.status).where(Departure.code == "EBCSOON")) == "completed"
 
