@@ -57,11 +57,13 @@ def check_in(
             code=departure.code,
             since=guide_words.when(departure.checked_in_at),
         )
+    if departure.status == DepartureStatus.CANCELLED:
+        raise OperationsError(
+            N_("{code} cannot be checked in: it was cancelled."), code=departure.code
+        )
     if departure.status not in NOT_STARTED_DEPARTURE_STATUSES:
         raise OperationsError(
-            N_("{code} cannot be checked in: it is {status}."),
-            code=departure.code,
-            status=departure.status,
+            N_("{code} cannot be checked in: it has already finished."), code=departure.code
         )
     if now < departure.starts_at - EARLIEST_CHECKIN:
         raise OperationsError(

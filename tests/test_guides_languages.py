@@ -119,9 +119,11 @@ def test_a_guide_is_answered_in_their_first_language(
         rajesh.say(checkout),
         rajesh.say("CHECKIN EBCLATER"),  # not theirs
         rajesh.say("CHECKIN XYZ999"),  # no such departure
+        rajesh.say(checkin),  # the trip is over
     ]
     for reply in replies:
         assert english_in(reply) == [] and spoken_in(reply, language), reply
+    assert "completed" not in replies[8] and "EBCSOON" in replies[8], replies[8]
     assert "CHECKIN" in replies[0] and "EBCLATER" in replies[6] and "XYZ999" in replies[7]
     listed = rajesh.say(manifest)  # after the trip: nobody left on it
     assert listed.startswith("MANIFEST EBCSOON") and english_in(listed) == [], listed
