@@ -7,8 +7,10 @@ machine and sends the replies through the outbox and the REST API.
 Order per sender: answer_job holds a lock on the sender (organization, channel, phone)
 while it answers and sends, and answers every message of that sender still pending,
 oldest first. Two messages from one customer are never answered at once nor out of order,
-whichever worker gets which job; a job that finds nothing left does nothing. A job lost
-(Redis down) leaves its PendingInbound row, and the sweep enqueues it again.
+whichever worker gets which job. A job that finds the sender taken returns at once
+(a worker is not parked): the holder looks again before and after it lets go, so it
+answers that message too. A job lost (Redis down) leaves its PendingInbound row, and
+the sweep enqueues it again (one job id per message: never queued twice).
 
 The embedded default (no Redis) answers in the webhook, in its TwiML, as before."""
 
@@ -67,7 +69,9 @@ def answer_job(
 ) -> int:
     """Answers the sender of this message (organization id, channel, phone: the webhook
     says; otherwise read from the log): every message of theirs still pending, oldest
-    first, under their lock. Returns how many were answered."""
+    first, under their lock. Returns how many were answered; 0 at once when another job
+    holds the sender (it answers this message too). A message whose turn failed is
+    counted (_count_failure) and raised once the sender's other messages are answered."""
     with runtime.sessions() as session:
         if sender is None:
             sender = (
@@ -83,15 +87,36 @@ def answer_job(
             if sender is None:
                 return 0
         org_id, channel, phone = sender
-        with sender_lock(session, f"{org_id}:{channel}:{phone}"):
-            # Once, under the lock: a message stored after this has its own job, which
-            # waits for the lock and answers it next.
-            pending = session.scalars(
-                _PENDING_OF_SENDER, {"org_id": org_id, "phone": phone, "channel": channel}
-            ).all()
-            for row in pending:
-                _answer(session, runtime, row)
-        return len(pending)
+        of_sender: dict[str, object] = {"org_id": org_id, "phone": phone, "channel": channel}
+        tried: set[int] = set()
+        failures: list[Exception] = []
+        while True:
+            with sender_lock(session, f"{org_id}:{channel}:{phone}") as held:
+                if not held:
+                    break
+                # Again until none is left: a message stored meanwhile had its own job,
+                # which found the sender taken and left it to this one.
+                while row := _next_pending(session, of_sender, tried):
+                    tried.add(row.message_id)
+                    try:
+                        _answer(session, runtime, row)
+                    except Exception as exc:
+                        failures.append(exc)
+            # One stored between the last look and the unlock found the sender taken too.
+            if _next_pending(session, of_sender, tried) is None:
+                break
+        if failures:
+            raise failures[0]
+        return len(tried)
+
+
+def _next_pending(
+    session: Session, of_sender: dict[str, object], tried: set[int]
+) -> PendingInbound | None:
+    pending = session.scalars(_PENDING_OF_SENDER, of_sender).all()
+    row = next((row for row in pending if row.message_id not in tried), None)
+    session.rollback()  # no transaction left open between looks
+    return row
 
 
 # A sender's messages waiting for their answer, oldest first: the pending rows alone (a
@@ -110,7 +135,9 @@ _PENDING_OF_SENDER = (
 
 def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None:
     """One message: the state machine, the pending row gone and the replies queued in one
-    transaction; the replies sent right after it commits, before the next message."""
+    transaction; the replies sent right after it commits, before the next message. The
+    turn reads the message as of its arrival ("today" just before midnight; the 24-hour
+    window), however late the worker comes to it."""
     config = runtime.config
     message_id = pending.message_id
     msg, to_channel = stored_inbound(pending)
@@ -121,17 +148,31 @@ def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None
             log.warning("message %s: its number is no organization's now", message_id)
         else:
             handle_inbound(
-                session, sender, msg, nlu_of(config), utcnow(), config, stored_id=message_id
+                session,
+                sender,
+                msg,
+                nlu_of(config),
+                pending.created_at,
+                config,
+                stored_id=message_id,
             )
         session.execute(delete(PendingInbound).where(PendingInbound.message_id == message_id))
-        outbox.commit_and_send(session, jobs, replies_now=runtime)
-        media.enqueue_pending(session, jobs)
+        committed = outbox.commit_queued(session)
     except Exception:
         session.rollback()
         for queued in (outbox.PENDING, outbox.PENDING_SEQUENCES, media.PENDING):
             session.info.pop(queued, None)  # rolled back with the turn
         _count_failure(session, message_id)
         raise
+    try:
+        outbox.send_committed(session, jobs, committed, replies_now=runtime)
+        media.enqueue_pending(session, jobs)
+    except Exception:
+        # Answered and committed: the replies are due in the outbox, whose sweep sends
+        # them; the sender's next message is answered all the same.
+        session.rollback()
+        session.info.pop(media.PENDING, None)
+        log.exception("message %s answered, but sending its replies failed", message_id)
 
 
 def _count_failure(session: Session, message_id: int) -> None:
@@ -155,20 +196,23 @@ def lock_key(name: str) -> int:
 
 
 @contextmanager
-def sender_lock(session: Session, name: str) -> Iterator[None]:
-    """Held across the commits of answering and sending (the session's own transactions
-    come and go), so a session-level advisory lock on a connection of its own. SQLite, the
-    embedded default's, has no such thing and needs none: it answers in the webhook."""
+def sender_lock(session: Session, name: str) -> Iterator[bool]:
+    """Yields whether this job got the lock: not waited for, so a second job for a sender
+    does not park a worker while the first answers. Held across the commits of answering
+    and sending (the session's own transactions come and go), so a session-level advisory
+    lock on a connection of its own. SQLite, the embedded default's, has no such thing and
+    needs none: it answers in the webhook."""
     engine = session.get_bind()
     if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
-        yield
+        yield True
         return
     key = lock_key(name)
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        held = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
         conn.commit()
         try:
-            yield
+            yield held
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            conn.commit()
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()

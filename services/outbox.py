@@ -328,11 +328,31 @@ def commit_and_send(session: Session, jobs: JobQueue, replies_now: Runtime | Non
     replies_now: the turn's replies (queue_replies) are sent here and now with this
     runtime, not by a job: a worker answering a customer (bot/inbound.py) sends them while
     it holds that customer's lock, so one turn's replies leave before the next turn's."""
-    pending = session.info.pop(PENDING, [])
-    sequences = session.info.pop(PENDING_SEQUENCES, [])
+    send_committed(session, jobs, commit_queued(session), replies_now)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a commit_queued commit queued, for send_committed."""
+
+    messages: list[tuple[int, Message]]
+    sequences: list[list[tuple[int, Message]]]
+
+
+def commit_queued(session: Session) -> Committed:
+    """commit_and_send's first half, the commit, for a caller that must tell a failure of
+    the commit (nothing happened) from one of the sending (done; the sweep sends)."""
+    committed = Committed(session.info.pop(PENDING, []), session.info.pop(PENDING_SEQUENCES, []))
     session.info.pop("sending_numbers", None)  # read afresh by the next transaction
     session.commit()
-    for message_id, row in pending:
+    return committed
+
+
+def send_committed(
+    session: Session, jobs: JobQueue, committed: Committed, replies_now: Runtime | None = None
+) -> None:
+    """commit_and_send's second half: every message committed is due already."""
+    for message_id, row in committed.messages:
         # A row rolled back with its SAVEPOINT (a refused hold, say) or with an earlier
         # rollback of the whole transaction was never committed: nothing to send.
         if not inspect(row).persistent:
@@ -341,7 +361,7 @@ def commit_and_send(session: Session, jobs: JobQueue, replies_now: Runtime | Non
             jobs.enqueue(deliver_job, message_id)
         except Exception as exc:  # Redis down: the row stays due and the sweep sends it
             log.warning("could not enqueue message %s (%s); the sweep will retry", message_id, exc)
-    for sequence in sequences:
+    for sequence in committed.sequences:
         ids = [message_id for message_id, row in sequence if inspect(row).persistent]
         if not ids:
             continue

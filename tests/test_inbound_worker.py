@@ -24,7 +24,7 @@ from app import create_app
 from bot import engine, inbound
 from config import TestConfig
 from models import Conversation, Message, MessageStatus, PendingInbound, utcnow
-from services import jobs
+from services import jobs, outbox
 from services.job_queue import QUEUE_NAME
 from services.runtime import Runtime
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -136,8 +136,8 @@ def test_one_customers_messages_are_answered_one_at_a_time_in_order(
     worker_env: str,
 ) -> None:
     """Two workers, one job each, the second message's job starting first while the first
-    message's answer is slow: the second waits for the sender's lock, and the first is
-    answered before the second, never beside it."""
+    message's answer is slow: it takes the sender and answers the first message, then the
+    second; the other job finds the sender taken and returns at once."""
     ada.say("hi")
     ada.say("sunset tour this saturday for 2 adults")
     first_sid, second_sid = ada.sids
@@ -159,9 +159,11 @@ def test_one_customers_messages_are_answered_one_at_a_time_in_order(
 
     monkeypatch.setattr(inbound, "handle_inbound", slow)
     results: dict[int, int] = {}
+    returned: dict[int, float] = {}
 
     def job(message_id: int) -> None:
         results[message_id] = inbound.answer_job(runtime, message_id)
+        returned[message_id] = time.monotonic()
 
     threads = [threading.Thread(target=job, args=(mid,)) for mid in (second_id, first_id)]
     for thread in threads:
@@ -172,10 +174,95 @@ def test_one_customers_messages_are_answered_one_at_a_time_in_order(
 
     assert [sid for sid, _, _ in spans] == [first_sid, second_sid]
     assert spans[0][2] <= spans[1][1]  # the second began after the first was done
-    assert sorted(results.values()) == [0, 2]  # one job answered both; the other found none
+    assert results == {second_id: 2, first_id: 0}  # one job answered both
+    assert returned[first_id] < spans[0][2]  # the other did not wait for the sender
     first_replies = [r.id for r in replies_to(factory, first_sid)]
     second_replies = [r.id for r in replies_to(factory, second_sid)]
     assert first_replies and second_replies and max(first_replies) < min(second_replies)
+
+
+def test_a_message_stored_while_its_sender_is_answered_is_answered_by_that_job(
+    ada: Chat,
+    factory: sessionmaker[Session],
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second message's job runs while the first is being answered: it returns at
+    once (it would park a worker), and the job that holds the sender answers it next."""
+    ada.say("hi")
+    with factory() as s:
+        first_id = s.scalars(select(PendingInbound.message_id)).one()
+    real = engine.handle_inbound
+    second: dict[str, Any] = {}
+
+    def meanwhile(*args: Any, **kwargs: Any) -> list[str]:
+        if not second:
+            ada.say("sunset tour this saturday for 2 adults")
+            with factory() as s:
+                message_id = s.scalar(
+                    select(Message.id).where(Message.provider_sid == ada.sids[-1])
+                )
+            thread = threading.Thread(
+                target=lambda: second.update(answered=inbound.answer_job(runtime, message_id))
+            )
+            second["thread"] = thread
+            thread.start()
+            thread.join(timeout=3)
+            second["waited"] = thread.is_alive()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "handle_inbound", meanwhile)
+    assert inbound.answer_job(runtime, first_id) == 2
+    second["thread"].join(timeout=30)
+    assert (second["waited"], second["answered"]) == (False, 0)
+    first_replies = [r.id for r in replies_to(factory, ada.sids[0])]
+    second_replies = [r.id for r in replies_to(factory, ada.sids[1])]
+    assert first_replies and second_replies and max(first_replies) < min(second_replies)
+    assert any("Sunset" in r.body for r in replies_to(factory, ada.sids[1]))
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(PendingInbound)) == 0
+
+
+def test_a_send_that_fails_after_the_answer_is_committed_does_not_stop_the_next_answer(
+    ada: Chat, factory: sessionmaker[Session], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada.say("hi")
+    ada.say("sunset tour this saturday for 2 adults")
+    with factory() as s:
+        first_id = s.scalar(select(Message.id).where(Message.provider_sid == ada.sids[0]))
+    real = outbox.deliver_sequence
+    calls: list[list[int]] = []
+
+    def broken_once(session: Session, ids: list[int], rt: Runtime) -> list[str]:
+        calls.append(ids)
+        if len(calls) == 1:
+            raise ValueError("not a TransportError")
+        return real(session, ids, rt)
+
+    monkeypatch.setattr(outbox, "deliver_sequence", broken_once)
+    assert inbound.answer_job(runtime, first_id) == 2  # raised nothing
+    first, second = replies_to(factory, ada.sids[0]), replies_to(factory, ada.sids[1])
+    assert first and all(r.status == MessageStatus.QUEUED for r in first)  # due: the sweep
+    assert second and all(r.status == MessageStatus.SENT for r in second)
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(PendingInbound)) == 0
+
+
+def test_a_message_is_read_as_of_when_it_arrived_not_when_a_worker_got_to_it(
+    ada: Chat, factory: sessionmaker[Session], runtime: Runtime
+) -> None:
+    ada.say("hi")
+    arrived = utcnow() - timedelta(minutes=20)  # the workers were behind
+    with factory() as s:
+        pending = s.scalars(select(PendingInbound)).one()
+        pending.created_at = arrived
+        message_id = pending.message_id
+        s.commit()
+    inbound.answer_job(runtime, message_id)
+    with factory() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        assert conversation.last_inbound_at == arrived  # the 24-hour window runs from it
+    assert {r.created_at for r in replies_to(factory, ada.sids[0])} == {arrived}
 
 
 def test_a_message_whose_job_was_lost_is_answered_after_the_sweep_finds_it(
