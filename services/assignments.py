@@ -508,14 +508,16 @@ def release_guide(
         guide = guide or assignment.guide
     departure.guide_id = None
     if guide is not None:
-        notify.to_staff(
-            session,
-            org,
-            guide.phone,
-            f"Ops have released you from {departure.code} ({departure.tour.name}, "
-            f"{local_time(org, departure.starts_at)}){': ' + reason if reason else ''}.",
-            now,
+        voice = guide_voice(org, guide)
+        released = voice._(
+            "Ops have released you from {code} ({tour}, {when}).",
+            code=departure.code,
+            tour=departure.tour.name,
+            when=voice.when(departure.starts_at),
         )
+        if reason:  # ops' own words, as they wrote them
+            released = f"{released[:-1]}: {reason}."
+        notify.to_staff(session, org, guide.phone, released, now)
     if guide is not None and not assignments:
         # The guide was set without an offer (the catalog): their release is recorded as an
         # assignment too, so they are not offered this departure again as its replacement.
@@ -607,18 +609,21 @@ def assign_directly(
         source="admin",
         content={"guide": guide.name, "reason": reason},
     )
+    voice = guide_voice(org, guide)
     notify.to_staff(
         session,
         org,
         guide.phone,
-        (
-            f"📋 You're the guide of {departure.tour.name} ({departure.code})\n"
-            f"Start: {local_time(org, departure.starts_at)}\n"
-            f"Meeting point: {departure.tour.meeting_point or 'see ops'}\n"
-            f"Group: {group_size(session, departure)} guests\n"
-            f"Fee: {format_money(guide.trip_fee_minor, org.currency)}\n"
-            f"Send MANIFEST {departure.code} for the guest list, CHECKIN {departure.code} "
-            "when the trip starts."
+        voice._(
+            "📋 You're the guide of {tour} ({code})\nStart: {when}\nMeeting point: {place}\n"
+            "Group: {group}\nFee: {fee}\nSend MANIFEST {code} for the guest list, CHECKIN "
+            "{code} when the trip starts.",
+            tour=departure.tour.name,
+            code=departure.code,
+            when=voice.when(departure.starts_at),
+            place=departure.tour.meeting_point or voice._("see ops"),
+            group=voice.n_("{n} guest", "{n} guests", group_size(session, departure)),
+            fee=voice.money(guide.trip_fee_minor, org.currency),
         ),
         now,
     )

@@ -305,7 +305,9 @@ def ops_update(
             session,
             org,
             departure.guide.phone,
-            f"Update from ops on {incident.number}:\n{text}",
+            guide_voice(org, departure.guide)._(
+                "Update from ops on {number}:\n{text}", number=incident.number, text=text
+            ),
             now,
         )
     if tell_customers:

@@ -13,11 +13,13 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, Departure, Guide, Incident
+from models import Booking, Departure, Guide, Incident, Organization, utcnow
+from services import assignments, incidents
 from services.catalog_schema import GuideIn
 from tests.chat import Chat
+from tests.factories import departure
 from tests.languages import english_in, spoken_in
-from tests.test_guides import OPS, app, rajesh, sent_to  # noqa: F401 (fixtures)
+from tests.test_guides import OPS, app, last_id, rajesh, sent_to  # noqa: F401 (fixtures)
 
 TRIPS = {
     "pt": (
@@ -146,3 +148,30 @@ def test_the_catalog_gives_a_guide_languages_it_knows() -> None:
     assert guide.languages == ["pt", "en"]
     with pytest.raises(ValidationError):
         GuideIn(name="Ana", phone="+351912345699", languages=["klingon"])
+
+
+@pytest.mark.parametrize("language", sorted(TRIPS))
+def test_what_ops_send_a_guide_is_in_their_language(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+    language: str,
+) -> None:
+    """An incident's update from ops and being released from a trip, in the guide's words
+    (ops' own words kept as written)."""
+    _speaks(factory, rajesh.phone, [language])
+    rajesh.say(TRIPS[language][1])  # an issue reported
+    mark = last_id(factory)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        incident = s.scalars(select(Incident)).one()
+        assert org is not None
+        incidents.ops_update(s, org, incident, "Ambulance on its way", utcnow())
+        released = assignments.release_guide(
+            s, org, departure(s, org, "EBCSOON"), utcnow(), reason="weather"
+        )
+        assert released is not None
+        s.commit()
+    told = sent_to(rajesh, rajesh.phone, mark)
+    assert len(told) == 2 and "Ambulance on its way" in told[0] and "weather" in told[1], told
+    for body in told:
+        assert english_in(body) == [] and spoken_in(body, language), body
