@@ -399,13 +399,19 @@ def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bo
     the ones asked (not the soonest from today)."""
     voice = turn.voice
     lines = []
-    if asked_days and first == last:
+    pattern = schedule.runs(turn.session, turn.org, tour, turn.now)
+    if asked_days and first == last and first.weekday() not in pattern.weekdays:
         lines.append(
             voice._("{tour} doesn't run on {day}.", tour=tour.name, day=voice.long_day(first))
         )
+    elif asked_days and first == last:
+        # A weekday it runs on, but not that date (not scheduled yet, or none that day):
+        # "doesn't run on Sunday... It runs every day" would contradict itself.
+        lines.append(
+            voice._("No {tour} departure on {day}.", tour=tour.name, day=voice.long_day(first))
+        )
     else:
         lines.append(voice._("No {tour} departures on those dates.", tour=tour.name))
-    pattern = schedule.runs(turn.session, turn.org, tour, turn.now)
     if pattern.weekdays:
         days = (
             voice._("every day")

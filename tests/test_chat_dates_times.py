@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from config import TestConfig
-from models import Booking, Organization, WaitlistEntry, utcnow
+from models import Booking, Departure, DepartureStatus, Organization, WaitlistEntry, utcnow
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
 from tests.factories import catalog_data, hold, new_departure
@@ -135,6 +135,21 @@ def test_a_past_date_is_questioned_not_moved_a_year(ada: Chat) -> None:
     assert str(past.year + 1) not in reply
     # the next dates are offered instead
     assert "1)" in reply
+
+
+def test_a_weekday_it_runs_on_without_a_departure_that_date_is_not_called_a_day_off(
+    ada: Chat, factory: sessionmaker[Session]
+) -> None:
+    """A Saturday whose departure was cancelled: the weekend tour does run on Saturdays, so
+    "doesn't run on Saturday ... every Saturday and Sunday" would contradict itself."""
+    saturday = weekday_after(15, 5)
+    with factory() as s:
+        dep = s.scalars(select(Departure).where(Departure.code == f"SUN{saturday:%m%d}")).one()
+        dep.status = DepartureStatus.CANCELLED
+        s.commit()
+    reply = ada.say(f"sunset tour on {spoken(saturday)} for 2")
+    assert "No Sunset Tour departure on Saturday" in reply, reply
+    assert "doesn't run" not in reply and "every Saturday and Sunday" in reply
 
 
 def test_a_day_the_tour_does_not_run_says_when_it_runs_and_the_nearest(ada: Chat) -> None:
