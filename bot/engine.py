@@ -31,8 +31,9 @@ from models import (
     Organization,
     OrganizationNumber,
     PendingInbound,
+    TaskPriority,
 )
-from services import conversation_states, media, outbox, whatsapp_content
+from services import conversation_states, media, outbox, ratelimit, tasks, whatsapp_content
 from services.customers import add_customer, fill_in_contact
 from services.message_costs import SERVICE, SMS, billing
 
@@ -151,6 +152,51 @@ def store_inbound(
         },
     )
     return logged.id
+
+
+def leave_for_staff(
+    session: Session,
+    sender: Sender,
+    msg: Inbound,
+    message_id: int,
+    arrived: datetime,
+    now: datetime,
+    config: Config,
+) -> Conversation | None:
+    """A stored customer's message the bot could not answer (bot/inbound.py gives up after
+    some tries) put before a person: in the customer's conversation, made as the turn
+    would (a first message has none), which waits for a person, with an urgent task.
+    None for a guide's message (staff; logged without a conversation)."""
+    if sender.guide_id is not None:
+        return None
+    org = sender.org
+    customer = sender.customer
+    if customer is None:
+        customer, _ = add_customer(session, org, msg.from_phone, now, name=_name(msg.profile_name))
+    conv = sender.conversation or _conversation(session, org, customer, msg.channel, now)
+    _logged(session, org, msg, _text(msg), arrived, "customer", conv.id, message_id)
+    conv.last_inbound_at = conv.last_message_at = max(arrived, conv.last_inbound_at or arrived)
+    conv.unread_count += 1
+    conv.handoff = True
+    actor = f"customer:{customer.phone}"
+    conversation_states.transition(
+        session, conv, ConversationStatus.PENDING, now, actor=actor, source=msg.channel
+    )
+    tasks.create(
+        session,
+        org,
+        customer,
+        now,
+        kind="handoff",
+        title="Answer this message: the bot failed to",
+        context=tasks.staff_context(session, org, customer, conv, now),
+        conversation=conv,
+        counts=ratelimit.counter(config.REDIS_URL),
+        priority=TaskPriority.URGENT,
+        actor=actor,
+        source=msg.channel,
+    )
+    return conv
 
 
 def stored_inbound(pending: PendingInbound) -> tuple[Inbound, str]:

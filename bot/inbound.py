@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.engine import find_sender, handle_inbound, stored_inbound
+from bot.engine import find_sender, handle_inbound, leave_for_staff, stored_inbound
 from config import INSTANCE_PATH, Config
 from intents import NLU, ParseContext, TourVocabulary, build_nlu
 from models import Message, PendingInbound, utcnow
@@ -37,7 +37,8 @@ from services.runtime import Runtime
 log = logging.getLogger(__name__)
 
 # A message whose answer failed this many times (a bug in a handler, say) is left for
-# staff in the inbox rather than tried for ever.
+# staff rather than tried for ever: in the inbox, its conversation waiting for a person,
+# with an urgent task (engine.leave_for_staff).
 MAX_ATTEMPTS = 3
 
 
@@ -162,7 +163,7 @@ def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None
         session.rollback()
         for queued in (outbox.PENDING, outbox.PENDING_SEQUENCES, media.PENDING):
             session.info.pop(queued, None)  # rolled back with the turn
-        _count_failure(session, message_id)
+        _count_failure(session, runtime, message_id)
         raise
     try:
         outbox.send_committed(session, jobs, committed, replies_now=runtime)
@@ -175,7 +176,7 @@ def _answer(session: Session, runtime: Runtime, pending: PendingInbound) -> None
         log.exception("message %s answered, but sending its replies failed", message_id)
 
 
-def _count_failure(session: Session, message_id: int) -> None:
+def _count_failure(session: Session, runtime: Runtime, message_id: int) -> None:
     attempts = session.scalar(
         update(PendingInbound)
         .where(PendingInbound.message_id == message_id)
@@ -184,8 +185,23 @@ def _count_failure(session: Session, message_id: int) -> None:
     )
     if attempts is not None and attempts >= MAX_ATTEMPTS:
         log.error("message %s could not be answered %s times; left for staff", message_id, attempts)
+        try:
+            with session.begin_nested():
+                _leave_for_staff(session, runtime, message_id)
+        except Exception:
+            log.exception("message %s could not be put in the inbox either", message_id)
         session.execute(delete(PendingInbound).where(PendingInbound.message_id == message_id))
-    session.commit()
+    outbox.commit_and_send(session, JobQueue.of(runtime))
+
+
+def _leave_for_staff(session: Session, runtime: Runtime, message_id: int) -> None:
+    pending = session.get_one(PendingInbound, message_id)
+    msg, to_channel = stored_inbound(pending)
+    sender = find_sender(session, msg, to_channel)
+    if sender is not None:
+        leave_for_staff(
+            session, sender, msg, message_id, pending.created_at, utcnow(), runtime.config
+        )
 
 
 def lock_key(name: str) -> int:

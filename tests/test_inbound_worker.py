@@ -23,8 +23,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from bot import engine, inbound
 from config import TestConfig
-from models import Conversation, Message, MessageStatus, PendingInbound, utcnow
-from services import jobs, outbox
+from models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageStatus,
+    Organization,
+    PendingInbound,
+    Task,
+    TaskPriority,
+    utcnow,
+)
+from services import inbox, jobs, outbox
 from services.job_queue import QUEUE_NAME
 from services.runtime import Runtime
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -298,8 +308,22 @@ def test_a_message_that_cannot_be_answered_is_tried_three_times_then_left_for_st
     with pytest.raises(RuntimeError):
         inbound.answer_job(runtime, message_id)
     with factory() as s:
-        assert s.get(PendingInbound, message_id) is None  # the inbox still shows the message
-        assert s.get_one(Message, message_id).body == "hi"
+        assert s.get(PendingInbound, message_id) is None
+        # Ada's first message: no conversation had it until the bot gave up.
+        org = s.scalars(select(Organization)).one()
+        (row,) = inbox.list_conversations(s, org)
+        assert row.conversation.customer.phone == ada.phone
+        assert (row.last_body, row.last_direction) == ("hi", "inbound")
+        assert row.conversation.status == ConversationStatus.PENDING
+        assert row.conversation.handoff and row.conversation.unread_count == 1
+        assert s.get_one(Message, message_id).conversation_id == row.conversation.id
+        task = s.scalars(select(Task)).one()
+        assert (task.kind, task.priority, task.conversation_id) == (
+            "handoff",
+            TaskPriority.URGENT,
+            row.conversation.id,
+        )
+        assert task.details == f"Ada ({ada.phone}, whatsapp)\nSaid: “hi”"  # the staff's text
     assert replies_to(factory, ada.sids[-1]) == []
 
 
