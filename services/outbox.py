@@ -415,9 +415,11 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
     customer = session.scalar(
         select(Customer).where(Customer.organization_id == org.id, Customer.phone == row.to_phone)
     )
-    # An answer to the customer's own message goes (the state machine chose it, as it
-    # chose the TwiML ones: "you are unsubscribed" to STOP on WhatsApp).
-    if customer is not None and customer.opted_out and row.kind not in ("optout", "reply"):
+    if (
+        customer is not None
+        and customer.opted_out
+        and not _answers_since_opt_out(session, row, customer)
+    ):
         message_states.transition(row, MessageStatus.SUPPRESSED, now)
         session.commit()
         return row.status
@@ -488,6 +490,22 @@ def deliver(session: Session, message_id: int, now: datetime, runtime: Runtime) 
     if was_retried:
         _send_those_waiting(session, row, runtime)
     return "sent"
+
+
+def _answers_since_opt_out(session: Session, row: Message, customer: Customer) -> bool:
+    """An answer to a message written at or after STOP goes (the state machine chose it, as
+    it chose the TwiML ones: "you are unsubscribed" on WhatsApp); one to a message from
+    before it, due late (a retry, a lost job), does not."""
+    if row.kind == "optout":
+        return True
+    if row.kind != "reply" or customer.opted_out_at is None:
+        return False
+    asked_at = (
+        session.scalar(select(Message.created_at).where(Message.id == row.reply_to_id))
+        if row.reply_to_id is not None
+        else None
+    )
+    return (asked_at or row.created_at) >= customer.opted_out_at
 
 
 def _earlier_being_retried(session: Session, row: Message, now: datetime) -> datetime | None:

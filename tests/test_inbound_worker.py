@@ -382,3 +382,15 @@ def test_the_sweep_does_not_queue_again_an_answer_still_queued(
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(PendingInbound)) == 0
     assert queue(worker_env).count == 0
+
+
+def test_stop_is_confirmed_by_the_worker_and_nothing_after_it_is_sent(
+    ada: Chat, factory: sessionmaker[Session], worker_env: str
+) -> None:
+    ada.say("STOP")
+    work(worker_env)
+    (confirmation,) = replies_to(factory, ada.sids[-1])
+    assert confirmation.status == MessageStatus.SENT and "unsubscribed" in confirmation.body
+    ada.say("sunset tour this saturday for 2 adults")
+    work(worker_env)
+    assert replies_to(factory, ada.sids[-1]) == []

@@ -5,7 +5,7 @@ while Redis is down."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -455,3 +455,52 @@ def test_a_turns_replies_keep_their_order_through_a_429(org, factory, twilio) ->
         assert outbox.deliver(s, ids[0], one.next_attempt_at, twilio) == "sent"
     assert bodies_sent() == ["someone else", "one", "one", "two", "three"]
     assert [row(factory, i).status for i in ids] == ["sent", "sent", "sent"]
+
+
+@responses.activate
+def test_a_reply_retried_after_the_customer_opted_out_is_not_sent(org, factory, twilio) -> None:
+    """STOP holds for an answer to an earlier message still due (a retry, a lost job); the
+    answer to STOP itself, and to what they write after it, still goes."""
+    responses.post(API, json={"sid": "SM" + "8" * 32, "status": "queued"}, status=201)
+    asked, stopped = utcnow() - timedelta(minutes=5), utcnow()
+
+    def answered(s: Session, org_: Organization, body: str, at: datetime) -> int:
+        question = Message(
+            organization_id=org_.id,
+            direction="inbound",
+            channel=Channel.SMS,
+            from_phone=CUSTOMER,
+            to_phone="+15005550006",
+            body=body,
+            status="received",
+            kind="customer",
+            created_at=at,
+            updated_at=at,
+        )
+        s.add(question)
+        s.flush()
+        (reply,) = outbox.queue_replies(
+            s,
+            org_,
+            None,
+            question.id,
+            channel=Channel.SMS,
+            from_phone="+15005550006",
+            to_phone=CUSTOMER,
+            replies=[outbox.Reply(f"answer to {body}")],
+            now=at,
+        )
+        return reply.id
+
+    with twilio.sessions() as s:
+        org_ = s.scalar(select(Organization))
+        customer, _ = get_or_create_customer(s, org_, CUSTOMER, asked, name="Ada")
+        before = answered(s, org_, "sunset tour?", asked)
+        outbox.commit_queued(s)  # its delivery lost: due, for the sweep
+        customer.opted_out, customer.opted_out_at = True, stopped
+        confirmation = answered(s, org_, "STOP", stopped)
+        outbox.commit_queued(s)
+    with factory() as s:
+        assert outbox.deliver(s, before, utcnow(), twilio) == "suppressed"
+        assert outbox.deliver(s, confirmation, utcnow(), twilio) == "sent"
+    assert bodies_sent() == ["answer to STOP"]
