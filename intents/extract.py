@@ -17,6 +17,10 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     if words is not None:
         return _in_language(text, ctx, words, found)
     found_dates = [d for d in dates.extract_dates(text, ctx) if not _overlaps(d, found)]
+    if not found_dates:  # "el domingo" before the customer's language is known
+        found_dates = [
+            d for d in foreign.weekday_in_any_language(text, ctx) if not _overlaps(d, found)
+        ]
     # "31 February": no date, said as one; nothing else may read its numbers.
     impossible = [d for d in found_dates if d.entity == "impossible_date"][:1]
     found += impossible

@@ -56,6 +56,11 @@ END_OF_JAN = datetime(2027, 1, 31, 9, 0, tzinfo=KTM)
         ("March 15 2028", WED, "2028-03-15"),
         ("2027-03-15", WED, "2027-03-15"),
         ("tonight", WED, "2027-01-06"),
+        # Another language's weekday, before the customer's language is known.
+        ("el domingo", WED, "2027-01-10"),
+        ("sunset tour domingo?", WED, "2027-01-10"),
+        ("samedi", WED, "2027-01-09"),
+        ("am sonntag", SAT, "2027-01-10"),
     ],
 )
 def test_dates(text: str, now: datetime, expected: str) -> None:
@@ -105,6 +110,11 @@ def test_numeric_dates_follow_the_organizations_order() -> None:
 def test_months(text: str, now: datetime, month: str) -> None:
     found = ents(text, now)
     assert found.get("month") == month and "date" not in found
+
+
+def test_a_portuguese_ordinal_is_not_read_as_a_weekday_in_english() -> None:
+    assert "date" not in ents("a segunda", WED)  # the second (option), not Monday
+    assert "date" not in ents("the quinta por favor", WED)
 
 
 def test_may_the_verb_is_not_a_month() -> None:

@@ -660,6 +660,32 @@ def _is_next(p: Patterns, word: str | None) -> bool:
     return bool(word) and re.fullmatch(p.words.next_, word or "", _F) is not None
 
 
+# Portuguese weekdays that are also ordinals ("a segunda" is the second): only with -feira.
+_ORDINAL_WEEKDAYS = frozenset({"segunda", "terca", "terça", "quarta", "quinta", "sexta"})
+
+
+@cache
+def _weekday_any_language() -> tuple[re.Pattern[str], dict[str, int]]:
+    names = {
+        word: number
+        for words in WORDS.values()
+        for word, number in words.weekdays.items()
+        if len(word) >= 5 and word not in _ORDINAL_WEEKDAYS
+    }
+    return re.compile(rf"\b({_alt(names)})\b", _F), names
+
+
+def weekday_in_any_language(text: str, ctx: ParseContext) -> list[Entity]:
+    """ "el domingo", "samedi" from a customer whose language is not known yet (read as
+    English): the coming such day, by the full name of a weekday in any of the languages."""
+    pattern, names = _weekday_any_language()
+    m = pattern.search(text)
+    if m is None:
+        return []
+    day = _weekday(ctx.now.date(), names[m.group(1).lower()], later=False)
+    return [Entity("date", day.isoformat(), m.start(), m.end())]
+
+
 def extract_dates(text: str, ctx: ParseContext, p: Patterns) -> list[Entity]:
     today = ctx.now.date()
     found: list[Entity] = []
