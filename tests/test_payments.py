@@ -148,7 +148,11 @@ def booking_row(factory: sessionmaker[Session], booking_id: int) -> Booking:
 
 def to_customer(factory: sessionmaker[Session]) -> list[str]:
     with factory() as s:
-        return list(s.scalars(select(Message.body).where(Message.to_phone == "+12025550101")))
+        return list(
+            s.scalars(
+                select(Message.body).where(Message.to_phone == "+12025550101").order_by(Message.id)
+            )
+        )
 
 
 def test_checkout_session_is_created_with_items_metadata_expiry_and_idempotency(
@@ -421,7 +425,11 @@ def timeline_of(factory: sessionmaker[Session], booking_id: int, kind: str) -> l
 
 def to_owner(factory: sessionmaker[Session]) -> list[str]:
     with factory() as s:
-        return list(s.scalars(select(Message.body).where(Message.to_phone == "+15551230000")))
+        return list(
+            s.scalars(
+                select(Message.body).where(Message.to_phone == "+15551230000").order_by(Message.id)
+            )
+        )
 
 
 def test_one_cent_for_a_deposit_leaves_the_hold_and_the_rest_due(
