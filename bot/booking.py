@@ -344,7 +344,7 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
     turn.offer(interactive.departure_rows(turn, intro, rows))
-    turn.goto(State.CHOOSING, offered=[s.departure.code for s in listed])
+    turn.goto(State.CHOOSING, offered=[s.departure.code for s in listed], any_tour=None)
 
 
 def _occupancy_left(s: schedule.Seats) -> inventory.Occupancy:

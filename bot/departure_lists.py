@@ -30,13 +30,25 @@ NOTHING = {
 }
 
 
-def offer_list(turn: Turn, found: list[availability.AvailableDeparture], intro: str) -> None:
+def offer_list(
+    turn: Turn,
+    found: list[availability.AvailableDeparture],
+    intro: str,
+    *,
+    any_tour: bool = False,
+) -> None:
+    """any_tour: a day's list before any tour was chosen, where naming a tour ("o de
+    comida") is the customer's choice even when the list does not have it."""
     voice = turn.voice
     lines = [intro] + [replies.option_line(voice, i, item) for i, item in enumerate(found, 1)]
     lines.append(voice._("Reply with the number to hold seats."))
     turn.say("\n".join(lines))
     turn.offer(interactive.departures(turn, found, intro))
-    turn.goto(State.CHOOSING, offered=[item.departure.code for item in found])
+    turn.goto(
+        State.CHOOSING,
+        offered=[item.departure.code for item in found],
+        any_tour=any_tour or None,
+    )
 
 
 def whats_on(turn: Turn) -> None:
@@ -84,4 +96,4 @@ def whats_on(turn: Turn) -> None:
         turn.goto(State.NEED_TOUR)
         return
     intro = voice._(LISTED[first == last, bool(party)], **said)
-    offer_list(turn, found, intro)
+    offer_list(turn, found, intro, any_tour=True)

@@ -265,4 +265,4 @@ def full_option(turn: Turn) -> None:
 
 def drop_offer(turn: Turn) -> None:
     turn.say(turn.voice._("No problem. Anything else? Reply MENU to see what I can do."))
-    turn.goto(State.IDLE, chosen=None, offered=None, full=None)
+    turn.goto(State.IDLE, chosen=None, offered=None, full=None, any_tour=None)

@@ -243,7 +243,7 @@ class Reading:
             kind = match_kind(result.text, ctx.tours)
             if kind is None and self.asked_which_tour:
                 kind = match_word(result.text, ctx.tours)  # "the food one": which tour
-                if kind is not None and self.state == State.CHOOSING:
+                if kind is not None and self.state == State.CHOOSING and not self.any_tour:
                     kind = kind if kind[0] in self.listed_tours else None
             if kind is not None:
                 tour = Entity("tour", kind[0], kind[1], kind[2], extractor="kind")
@@ -258,8 +258,14 @@ class Reading:
         return (
             self.state == State.NEED_TOUR
             or self.pending_question
-            or (self.state == State.CHOOSING and len(self.listed_tours) > 1)
+            or (self.state == State.CHOOSING and (self.any_tour or len(self.listed_tours) > 1))
         )
+
+    @property
+    def any_tour(self) -> bool:
+        """The list open is a day's list of every tour (bot/departure_lists.whats_on)."""
+        slots = (self.conversation.slots if self.conversation is not None else None) or {}
+        return bool(slots.get("any_tour"))
 
     @cached_property
     def listed_tours(self) -> frozenset[str]:

@@ -115,3 +115,15 @@ def test_the_days_list_in_each_language(
     assert "Old City Walk" in listed and "Sunset Tour" in listed, listed
     assert "98" in listed  # the sunset tour priced for two
     assert conversation_of(factory, phone).state == "choosing"
+
+
+def test_a_tour_named_after_a_days_list_is_the_customers_choice_even_if_not_listed(
+    ada: Chat, factory: sessionmaker[Session]
+) -> None:
+    """Day 5 has only the sunset tour; "the everest one" after that day's list names the
+    trek (no tour was chosen yet), so its question is answered, not "which tour?"."""
+    listed = ada.say(f"what have you got {spoken(day(5))}?")
+    assert "Sunset Tour" in listed and "Old City Walk" not in listed, listed
+    answer = ada.say("how long is the everest one?")
+    assert "Which tour" not in answer, answer
+    assert conversation_of(factory, ada.phone).slots["tour"] == "ebc-trek"
