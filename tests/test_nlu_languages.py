@@ -53,6 +53,11 @@ def test_every_language_has_a_classifier_with_every_intent(nlu: NLU) -> None:
         ("de", "zwei Erwachsene und ein Kind", {"adults": 2, "children": 1, "party_size": 3}),
         ("de", "nächsten Sonntag um 17 Uhr, wir sind zu dritt", {"party_size": 3}),
         ("de", "nur ich, am 24.12.", {"party_size": 1, "date": "2027-12-24"}),
+        # "me and my girlfriend", the writer first (the other order was read already).
+        ("pt", "amanha, somos eu e minha namorada", {"party_size": 2}),
+        ("es", "yo y mi novio el sabado", {"party_size": 2, "date": "2027-01-09"}),
+        ("fr", "moi et ma copine samedi", {"party_size": 2}),
+        ("de", "ich und meine freundin am samstag", {"party_size": 2}),
     ],
 )
 def test_entities_in_each_language(

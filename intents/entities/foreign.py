@@ -181,7 +181,7 @@ _PT = Words(
     not_people=r"dias?|noites?|horas?|h\b|min|semanas?|meses|m[êe]s|anos?|€|euros?|%",
     solo=r"s[óo] eu|sou s[óo] eu|sozinh[oa]|vou s[óo]",
     pair=(
-        r"n[óo]s (?:os|as) (?:dois|duas)|n[óo]s dois|n[óo]s duas|eu e (?:a|o) (?:minha|meu) "
+        r"n[óo]s (?:os|as) (?:dois|duas)|n[óo]s dois|n[óo]s duas|eu e (?:a |o )?(?:minha|meu) "
         r"(?:mulher|marido|namorad[ao]|esposa|companheir[ao]|amig[ao]|m[ãa]e|pai|filh[ao]|"
         r"irm[ãa]o?)|um casal|a dois"
     ),
@@ -299,8 +299,9 @@ _ES = Words(
     not_people=r"d[íi]as?|noches?|horas?|h\b|min|semanas?|mes(?:es)?|años?|€|euros?|%",
     solo=r"solo yo|s[óo]lo yo|yo sol[oa]|voy sol[oa]|sol[oa]s? yo",
     pair=(
-        r"(?:nosotr[oa]s|los|las) dos|mi (?:pareja|mujer|marido|novi[oa]|espos[oa]|amig[oa]|"
-        r"madre|padre|hij[oa]|herman[oa]) y yo|una pareja|en pareja"
+        r"(?:nosotr[oa]s|los|las) dos|(?:mi (?:pareja|mujer|marido|novi[oa]|espos[oa]|amig[oa]|"
+        r"madre|padre|hij[oa]|herman[oa]) y yo)|(?:yo y mi (?:pareja|mujer|marido|novi[oa]|"
+        r"espos[oa]|amig[oa]|madre|padre|hij[oa]|herman[oa]))|una pareja|en pareja"
     ),
     option=r"opci[óo]n|n[úu]mero|n[ºo]",
     time_words=r"a las|sobre las|desde las",
@@ -414,7 +415,8 @@ _FR = Words(
     pair=(
         r"nous deux|tous les deux|toutes les deux|(?:ma|mon) (?:femme|mari|copine|copain|"
         r"compagne|compagnon|conjointe?|ami|amie|m[èe]re|p[èe]re|fils|fille|s[œo]e?ur|fr[èe]re) "
-        r"et moi|un couple|en couple|[àa] deux"
+        r"et moi|moi et (?:ma|mon) (?:femme|mari|copine|copain|compagne|compagnon|conjointe?|"
+        r"ami|amie|m[èe]re|p[èe]re|fils|fille|s[œo]e?ur|fr[èe]re)|un couple|en couple|[àa] deux"
     ),
     option=r"option|num[ée]ro|n°|no",
     time_words=r"[àa]|vers|[àa] partir de",
@@ -535,7 +537,9 @@ _DE = Words(
     solo=r"nur ich|ich allein|ich alleine|allein|alleine",
     pair=(
         r"(?:wir|uns) (?:zwei|beide|beiden)|zu zweit|(?:meine|mein) (?:frau|mann|freundin|freund|"
-        r"partnerin|partner|mutter|vater|tochter|sohn|schwester|bruder) und ich|ein p[äa]rchen"
+        r"partnerin|partner|mutter|vater|tochter|sohn|schwester|bruder) und ich|"
+        r"ich und (?:meine|mein) (?:frau|mann|freundin|freund|partnerin|partner|mutter|vater|"
+        r"tochter|sohn|schwester|bruder)|ein p[äa]rchen"
     ),
     option=r"option|nummer|nr",
     time_words=r"um|ab|gegen",
