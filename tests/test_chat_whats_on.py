@@ -5,19 +5,13 @@ and a word only one tour's name has answers "which tour?"."""
 
 from __future__ import annotations
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import create_app
-from config import TestConfig
-from models import Conversation, Customer, Lead, utcnow
+from models import Conversation, Customer, Lead
 from tests import test_conversations as conversations
-from tests.chat import AUTH_TOKEN, BASE_URL, Chat
-from tests.conftest import import_org
-from tests.test_conversations import day, live_catalog, spoken
-from tests.test_language_journeys import Speaker, written
+from tests.chat import Chat
+from tests.test_conversations import day, spoken
 
 # The journeys' app (the test catalog, dates from today) and customer.
 app, ada = conversations.app, conversations.ada
@@ -82,39 +76,6 @@ def test_elsewhere_a_word_of_a_tour_name_does_not_switch_tours(
     ada.say(f"old city walk {spoken(day(3))} for 2")
     ada.say("can we see everest from there?")
     assert conversation_of(factory, ada.phone).slots["tour"] == "city-walk"
-
-
-@pytest.fixture
-def languages_app(pg_url: str, factory: sessionmaker[Session]) -> Flask:
-    config = TestConfig()
-    config.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    config.PUBLIC_BASE_URL = BASE_URL
-    data = live_catalog()
-    data["organization"]["settings"]["languages"] = ["en", "pt", "es", "fr", "de"]
-    with factory() as s:
-        import_org(s, utcnow(), **data)
-    return create_app(config)
-
-
-ASKED = {
-    "pt": ("+351912345670", "olá! o que vocês têm {when}? somos 2"),
-    "es": ("+34612345670", "hola q tours tienen {when}? somos dos"),
-    "fr": ("+33612345670", "bonjour, vous proposez quoi {when} ? on est deux"),
-    "de": ("+4915112345670", "hallo, was habt ihr {when}? wir sind zu zweit"),
-}
-
-
-@pytest.mark.parametrize("language", sorted(ASKED))
-def test_the_days_list_in_each_language(
-    languages_app: Flask, factory: sessionmaker[Session], language: str
-) -> None:
-    phone, line = ASKED[language]
-    chat = Speaker(languages_app.test_client(), factory, phone=phone, name="Cliente")
-    chat.language = language
-    listed = chat.say(line.format(when=written(day(3), language)))
-    assert "Old City Walk" in listed and "Sunset Tour" in listed, listed
-    assert "98" in listed  # the sunset tour priced for two
-    assert conversation_of(factory, phone).state == "choosing"
 
 
 def test_a_tour_named_after_a_days_list_is_the_customers_choice_even_if_not_listed(

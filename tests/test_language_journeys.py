@@ -276,3 +276,27 @@ def test_anything_else_gets_the_menu_and_menu_starts_over(
     with factory() as s:
         conv = s.scalar(select(Conversation))
         assert conv is not None and (conv.state, conv.slots) == ("idle", {})
+
+
+WHATS_ON = {
+    "pt": "olá! o que vocês têm {when}? somos 2",
+    "es": "hola q tours tienen {when}? somos dos",
+    "fr": "bonjour, vous proposez quoi {when} ? on est deux",
+    "de": "hallo, was habt ihr {when}? wir sind zu zweit",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_day_with_no_tour_in_mind_lists_every_tours_departures(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """tests/test_chat_whats_on.py, in each language."""
+    chat = speaker(client, factory, language)
+    listed = chat.say(WHATS_ON[language].format(when=written(day(3), language)))
+    assert "Old City Walk" in listed and "Sunset Tour" in listed, listed
+    assert "98" in listed  # the sunset tour priced for two
+    with factory() as s:
+        conv = s.scalars(
+            select(Conversation).join(Customer).where(Customer.phone == chat.phone)
+        ).one()
+        assert conv.state == "choosing"
