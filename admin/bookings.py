@@ -28,6 +28,7 @@ from models import (
     utcnow,
 )
 from services import (
+    approvals,
     booking_changes,
     cancellations,
     desk,
@@ -259,6 +260,33 @@ def booking_refund(reference: str) -> ResponseReturnValue:
             db.session, current_org(), payment, amount, reason, utcnow(), stripe=stripe_account()
         ),
         lambda refund: f"Refunded {format_money(refund.amount_minor, booking.currency)}.",
+        url_for("admin.booking_page", reference=booking.reference),
+    )
+
+
+@admin_bp.post("/bookings/<reference>/approval")
+@requires("approve")
+def booking_approval(reference: str) -> ResponseReturnValue:
+    """The owner's answer to a booking waiting for approval, as the texted link gives it:
+    confirm (the customer gets the payment link) or decline (seats freed, other dates
+    offered). Either spends the link."""
+    booking = _booking(reference)
+    action = request.form.get("action")
+    if action not in ("confirm", "decline"):
+        abort(400, "Confirm or decline.")
+    return run(
+        lambda: approvals.decide(
+            db.session,
+            current_org(),
+            booking,
+            action == "confirm",
+            utcnow(),
+            base_url=app_config().PUBLIC_BASE_URL,
+            nonce=booking.approval_nonce,
+            actor=actor(),
+            source="admin",
+        ),
+        lambda message: str(message),
         url_for("admin.booking_page", reference=booking.reference),
     )
 

@@ -96,8 +96,12 @@ def decide(
     *,
     base_url: str | None,
     nonce: str | None,
+    actor: str = "owner",
+    source: str = "approval",
 ) -> str:
-    """The owner's answer. base_url is the public address the payment link is sent at.
+    """The owner's answer, by the texted link or from the admin's booking page (actor: the
+    staff member, source "admin"; nonce: the booking's own, which spends the link). base_url
+    is the public address the payment link is sent at.
 
     The link is spent first, atomically: the nonce is cleared only where it is still the
     one the link carries, and only one of two simultaneous clicks (confirm and decline, say)
@@ -113,6 +117,12 @@ def decide(
         .execution_options(synchronize_session=False)
     )
     if not nonce or getattr(spent, "rowcount", 0) != 1:
+        session.refresh(booking)
+        if booking.status != BookingStatus.PENDING_APPROVAL:  # decided, or it lapsed
+            raise ApprovalError(
+                f"{booking.reference} is no longer waiting for approval "
+                f"({status_label(booking.status)})."
+            )
         raise ApprovalError("This approval link has already been used.")
     session.refresh(booking)
     dep = booking.departure
@@ -122,8 +132,8 @@ def decide(
             org,
             booking,
             now,
-            actor="owner",
-            source="approval",
+            actor=actor,
+            source=source,
             reason="approved by the owner",
         )
         voice = customer_voice(org, booking.customer)
@@ -153,7 +163,7 @@ def decide(
         notify.to_staff(session, org, org.owner_phone, f"✓ {booking.reference} confirmed.", now)
         return f"{booking.reference} is confirmed and the customer has been told."
     bookings.cancel_and_free_seats(
-        session, org, booking, now, reason="declined by the owner", actor="owner", source="approval"
+        session, org, booking, now, reason="declined by the owner", actor=actor, source=source
     )
     options = availability.alternatives(session, org, dep, booking.party, now, limit=3)
     voice = customer_voice(org, booking.customer)
@@ -190,7 +200,7 @@ def decide(
         template=template,
         reference=booking.reference,
     )
-    timeline.record(session, booking, "approval.declined", actor="owner", source="approval", at=now)
+    timeline.record(session, booking, "approval.declined", actor=actor, source=source, at=now)
     return (
         f"{booking.reference} is declined; the seats are free again and the customer has been "
         "offered other dates."

@@ -26,9 +26,9 @@ _SALES = frozenset(
     {"reply", "quote", "hold", "cancel_booking", "resend", "take_payment", "edit_booking"}
 )
 _OPS = _SALES | {"refund", "departures", "incidents"}
-# Who may sign in and with what (staff, API tokens), the organization's settings and the
-# money figures are the owners' alone.
-_OWNER = _OPS | {"access", "reports", "settings"}
+# Who may sign in and with what (staff, API tokens), the organization's settings, the
+# money figures and the approval of bookings (with approval_required) are the owners' alone.
+_OWNER = _OPS | {"access", "reports", "settings", "approve"}
 ROLE_CAN: dict[str, frozenset[str]] = {Role.SALES: _SALES, Role.OPS: _OPS, Role.OWNER: _OWNER}
 
 
