@@ -22,8 +22,7 @@ from models import (
 )
 from services import assignment_states, notify, timeline
 from services.crew import OperationsError, group_size, open_assignment, tell_ops
-from services.i18n import N_, guide_voice
-from services.money import format_money
+from services.i18n import N_, Voice, guide_voice
 from services.notify import local_time
 
 
@@ -63,41 +62,43 @@ def offer_assignment(
     )
     session.add(assignment)
     session.flush()
-    end = org.local(departure.ends_at)
-    place = departure.tour.meeting_point or "see ops"
     group = group_size(session, departure)
-    # On WhatsApp outside the guide's 24-hour window: the approved template.
-    template = notify.staff_template(
-        session,
-        org,
-        "guide_offer",
-        {
+
+    def variables(voice: Voice) -> dict[str, str]:
+        return {
             "tour": departure.tour.name,
             "code": departure.code,
-            "when": local_time(org, departure.starts_at),
-            "place": place,
-            "group": str(group),
-            "role": role.title(),
-            "fee": format_money(fee, org.currency),
+            "when": voice.when(departure.starts_at),
+            "place": departure.tour.meeting_point or voice._("see ops"),
+            "group": voice.number(group),
+            "role": role_word(voice, role),
+            "fee": voice.money(fee, org.currency),
             "accept": departure.code,
             "decline": departure.code,
-        },
-    )
+        }
+
+    voice = guide_voice(org, guide)
+    said = variables(voice)
     notify.to_staff(
         session,
         org,
         guide.phone,
-        (
-            f"📋 Trip assignment\n{departure.tour.name} ({departure.code})\n"
-            f"{local_time(org, departure.starts_at)} to {end.day} {end:%b}\n"
-            f"Meeting point: {place}\n"
-            f"Group: {group} guests\n"
-            f"Role: {role.title()} guide\n"
-            f"Fee: {format_money(fee, org.currency)}\n"
-            f"Reply ACCEPT {departure.code} or DECLINE {departure.code}"
+        voice._(
+            "📋 Trip assignment\n{tour} ({code})\n{when} to {end}\nMeeting point: {place}\n"
+            "Group: {group}\nRole: {role} guide\nFee: {fee}\n"
+            "Reply ACCEPT {code} or DECLINE {code}",
+            tour=said["tour"],
+            code=said["code"],
+            when=said["when"],
+            end=voice.date(departure.ends_at),
+            place=said["place"],
+            group=voice.n_("{n} guest", "{n} guests", group),
+            role=said["role"],
+            fee=said["fee"],
         ),
         now,
-        template=template,
+        # On WhatsApp outside the guide's 24-hour window: the approved template.
+        template=notify.guide_template(session, org, guide, "guide_offer", variables),
     )
     timeline.record(
         session,
@@ -109,6 +110,15 @@ def offer_assignment(
         content={"guide": guide.name, "role": role, "fee_minor": fee},
     )
     return assignment
+
+
+# A guide's role on a trip, as the offer names it ("Lead guide"); another role is shown as
+# ops wrote it.
+ROLES = {"lead": N_("Lead")}
+
+
+def role_word(voice: Voice, role: str) -> str:
+    return voice._(ROLES[role]) if role in ROLES else role.title()
 
 
 def busy_elsewhere(session: Session, guide: Guide, departure: Departure) -> bool:

@@ -32,9 +32,8 @@ from models import (
 from models.settings import RefundRule
 from services import bookings, departure_states, notify, outbox, phrases, refunds
 from services.errors import ServiceError
-from services.i18n import N_, Voice, customer_voice
+from services.i18n import N_, Voice, customer_voice, guide_voice
 from services.money import percent_of
-from services.notify import local_time
 from services.payments import StripeAccount
 
 
@@ -201,7 +200,6 @@ def cancel_departure(
             .order_by(Booking.id)
         )
     )
-    when = local_time(org, departure.starts_at)
     message_ids: list[int] = []
     unreachable: list[dict[str, Any]] = []
     refunded = people = 0
@@ -303,12 +301,18 @@ def cancel_departure(
                 }
             )
     if departure.guide is not None:
+        guide_words = guide_voice(org, departure.guide)
         notify.to_staff(
             session,
             org,
             departure.guide.phone,
-            f"{departure.code} ({departure.tour.name}, {when}) is cancelled: {reason}. "
-            "You are released from it.",
+            guide_words._(
+                "{code} ({tour}, {when}) is cancelled: {reason}. You are released from it.",
+                code=departure.code,
+                tour=departure.tour.name,
+                when=guide_words.when(departure.starts_at),
+                reason=reason,  # staff's words, as they wrote them
+            ),
             now,
         )
     record = DepartureCancellation(

@@ -449,7 +449,9 @@ def import_catalog(session: Session, data: dict[str, Any], now: datetime) -> Imp
         guide.name = guide_in.name
         guide.trip_fee_minor = plan.trip_fees[i]
         guide.tours = [by_slug[s] for s in guide_in.tours]
-        guide.languages = list(guide_in.languages)
+        if "languages" in guide_in.model_fields_set:
+            # A catalog without them keeps the languages staff set on the guide's page.
+            guide.languages = list(guide_in.languages)
     session.flush()
 
     taken_codes = set(

@@ -295,9 +295,17 @@ def customer_voice(org: Organization, customer: Customer | None) -> Voice:
     )
 
 
-def guide_voice(org: Organization, guide: Guide) -> Voice:
+def guide_languages(languages: Iterable[str] | None) -> list[str]:
+    """A guide's languages the product speaks, in their order of preference, each once:
+    ["pt-BR", "xx", "en", "pt"] -> ["pt", "en"]."""
+    return list(dict.fromkeys(code for code in map(normalize_language, languages or ()) if code))
+
+
+def guide_voice(org: Organization, guide: Guide, language: str | None = None) -> Voice:
     """The voice for one of the organization's guides: the first of their languages the
     product speaks (whatever the organization offers customers), else English; times in the
-    organization's zone, where the guide works."""
-    spoken = [code for code in map(normalize_language, guide.languages or ()) if code]
-    return Voice(language=spoken[0] if spoken else DEFAULT_LANGUAGE, tz=ZoneInfo(org.timezone))
+    organization's zone, where the guide works. language: another of theirs (a template
+    made in their second language)."""
+    spoken = guide_languages(guide.languages)
+    chosen = language or (spoken[0] if spoken else DEFAULT_LANGUAGE)
+    return Voice(language=chosen, tz=ZoneInfo(org.timezone))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from models import (
     Channel,
     Conversation,
     Customer,
+    Guide,
     Lead,
     Message,
     Organization,
@@ -29,7 +31,7 @@ from models import (
     WaitlistEntry,
 )
 from services import outbox, ratelimit, whatsapp_content, whatsapp_templates
-from services.i18n import Voice, customer_voice
+from services.i18n import DEFAULT_LANGUAGE, Voice, customer_voice, guide_languages, guide_voice
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +214,10 @@ def to_staff(
     *,
     template: Pair | None = None,
 ) -> list[Message]:
-    """template: an approved WhatsApp template (services/whatsapp_templates.py, English)
-    for when the staff member is reached on WhatsApp outside the 24-hour window."""
+    """template: an approved WhatsApp template (services/whatsapp_templates.py; to a guide
+    in their language, guide_template) for when the staff member or guide is reached on
+    WhatsApp outside the 24-hour window. Staff read English: a guide's body is said in
+    their voice (services.i18n.guide_voice) by the caller."""
     if not phone:
         return []
     channel = outbox.staff_address(session, org, phone)["channel"]
@@ -222,14 +226,25 @@ def to_staff(
     )
 
 
-def staff_template(
-    session: Session, org: Organization, purpose: str, values: dict[str, str]
+def guide_template(
+    session: Session,
+    org: Organization,
+    guide: Guide,
+    purpose: str,
+    values: Callable[[Voice], dict[str, str]],
 ) -> Pair | None:
-    """A staff purpose's template (English), filled, once WhatsApp has approved it."""
-    found = whatsapp_templates.render(session, org, "en", purpose, values)
-    if found is None or not found[1]:
-        return None
-    return found[0].content_sid, found[0].variables
+    """A guides' purpose's template, filled in the guide's words (values: the variables as
+    a voice says them), for when the guide is reached on WhatsApp outside the 24-hour
+    window: the first of the guide's languages whose template WhatsApp has approved, else
+    the English one (a guide reached in a language they listed later, or in English, rather
+    than not at all); None while none is approved."""
+    for language in dict.fromkeys([*guide_languages(guide.languages), DEFAULT_LANGUAGE]):
+        found = whatsapp_templates.render(
+            session, org, language, purpose, values(guide_voice(org, guide, language))
+        )
+        if found is not None and found[1]:
+            return found[0].content_sid, found[0].variables
+    return None
 
 
 def rep_or_owner_phone(

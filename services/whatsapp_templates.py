@@ -1,7 +1,9 @@
 """WhatsApp templates per purpose and language, for the messages the bot sends first
 (often outside the customer's 24-hour window): a waitlist offer, the pre-departure
 reminder that asks for an answer, a balance reminder, a hold about to lapse, the owner's
-approval or refusal, a departure cancelled; and, to guides, a trip offered.
+approval or refusal, a departure cancelled; and, to guides, a trip offered (made in
+English and in every language the organization's guides speak; each guide gets the first of
+theirs that WhatsApp has approved, services.notify.guide_template).
 
 Each is a Twilio content (the words fixed in the language, {{n}} for the booking's
 details; buttons where the customer answers) submitted to WhatsApp for approval as a
@@ -22,8 +24,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Organization, WhatsAppContent, utcnow
-from services.i18n import N_, Voice, organization_languages, voice_for
+from models import Guide, Organization, WhatsAppContent, utcnow
+from services.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    Voice,
+    guide_languages,
+    organization_languages,
+    voice_for,
+)
 from services.runtime import Runtime
 from services.whatsapp_content import (
     QUICK_REPLY,
@@ -53,8 +62,8 @@ class Purpose:
     fields: tuple[str, ...]  # the placeholders, in variable order ({{1}}, {{2}}...)
     samples: tuple[str, ...]  # WhatsApp's reviewers see these
     buttons: tuple[tuple[str, str], ...] = ()  # (title msgid, tap action) quick replies
-    # For staff (guides): in English only, as every message to staff is.
-    staff: bool = False
+    # To guides: made in their languages (guides_languages), not the customers'.
+    guides: bool = False
 
 
 PURPOSES: dict[str, Purpose] = {
@@ -143,10 +152,14 @@ PURPOSES: dict[str, Purpose] = {
             "Maya Gurung",
         ),
     ),
-    # Guides read English, like every message to staff (services/notify.to_staff).
+    # To a guide, in their language; ACCEPT and DECLINE are understood in every language.
+    # (The English words are those of the template approved before guides had languages:
+    # changed, it would be made and reviewed again.)
     "guide_offer": Purpose(
-        "Trip offer: {tour} ({code}), {when}. Meeting point: {place}. Group: {group} "
-        "guests, {role} guide, fee {fee}. Reply ACCEPT {accept} or DECLINE {decline}.",
+        N_(
+            "Trip offer: {tour} ({code}), {when}. Meeting point: {place}. Group: {group} "
+            "guests, {role} guide, fee {fee}. Reply ACCEPT {accept} or DECLINE {decline}."
+        ),
         ("tour", "code", "when", "place", "group", "role", "fee", "accept", "decline"),
         (
             "Sunset Tour",
@@ -159,16 +172,26 @@ PURPOSES: dict[str, Purpose] = {
             "SUN1212",
             "SUN1212",
         ),
-        staff=True,
+        guides=True,
     ),
 }
 
 
-def languages_of(purpose: str, org: Organization) -> list[str]:
-    """The languages a purpose's template is made in: the organization's, or English for
-    staff."""
-    if PURPOSES[purpose].staff:
-        return ["en"]
+def guides_languages(session: Session, org: Organization) -> list[str]:
+    """English (for a guide without a language the product speaks) and every language the
+    organization's active guides speak."""
+    spoken = session.scalars(
+        select(Guide.languages).where(Guide.organization_id == org.id, Guide.active.is_(True))
+    )
+    found = {code for languages in spoken for code in guide_languages(languages)}
+    return [DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE})]
+
+
+def languages_of(session: Session, purpose: str, org: Organization) -> list[str]:
+    """The languages a purpose's template is made in: the organization's, or for guides
+    theirs."""
+    if PURPOSES[purpose].guides:
+        return guides_languages(session, org)
     return list(organization_languages(org.settings.languages))
 
 
@@ -211,12 +234,12 @@ def sync(
     """Makes each purpose's template in each language, submits it for WhatsApp's approval
     and records the status; a made one has its status refreshed until approved."""
     kinds = [kind_of(p) for p in PURPOSES]
-    languages = list(organization_languages(org.settings.languages))
-    for language in languages + ([] if "en" in languages else ["en"]):
+    wanted_in = {p: languages_of(session, p, org) for p in PURPOSES}
+    for language in dict.fromkeys(code for codes in wanted_in.values() for code in codes):
         voice = voice_for(org.timezone, [language], language=language)
         existing = contents(session, org, language, kinds)
         for purpose in PURPOSES:
-            if language not in languages_of(purpose, org):
+            if language not in wanted_in[purpose]:
                 continue
             kind, label = kind_of(purpose), f"{kind_of(purpose)}/{language}"
             wanted = definition(purpose, language, voice)

@@ -2,7 +2,8 @@
 Spanish, French and German words (bot/guides.SYNONYMS), through the signed webhook from a
 guide's phone: a whole trip in each language, the incident's severity and its resolution
 read from the guide's own words; and a guide with languages is answered in the first
-(services.i18n.guide_voice), English otherwise."""
+(services.i18n.guide_voice), English otherwise, and so are the messages the guide gets
+unasked: a trip offered, released, cancelled, ops' updates."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, Departure, Guide, Incident, Organization, utcnow
-from services import assignments, incidents
+from services import assignments, cancellations, incidents
 from services.catalog_schema import GuideIn
+from services.i18n import guide_voice
+from services.payments import StripeAccount
 from tests.chat import Chat
-from tests.factories import departure
+from tests.conftest import import_org
+from tests.factories import catalog_data, departure
 from tests.languages import english_in, spoken_in
 from tests.test_guides import OPS, app, last_id, rajesh, sent_to  # noqa: F401 (fixtures)
 
@@ -175,3 +179,79 @@ def test_what_ops_send_a_guide_is_in_their_language(
     assert len(told) == 2 and "Ambulance on its way" in told[0] and "weather" in told[1], told
     for body in told:
         assert english_in(body) == [] and spoken_in(body, language), body
+
+
+OFFERED = {
+    "pt": "Proposta de passeio",
+    "es": "Oferta de tour",
+    "fr": "Proposition de sortie",
+    "de": "Tourangebot",
+}
+ACCEPT_WORD = {"pt": "aceito", "es": "acepto", "fr": "accepte", "de": "annehmen"}
+
+
+@pytest.mark.parametrize("language", sorted(TRIPS))
+def test_a_trip_offered_to_a_guide_is_in_their_language_and_taken_in_it(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+    language: str,
+) -> None:
+    """Ops offer a trip: the guide reads it in their language, the start and the fee in
+    its words (Babel, the organization's zone), and takes it with their word for ACCEPT
+    through the webhook, answered in that language."""
+    _speaks(factory, rajesh.phone, [language, "en"])
+    mark = last_id(factory)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        guide = s.scalar(select(Guide).where(Guide.phone == rajesh.phone))
+        assert org is not None and guide is not None
+        dep = departure(s, org, "EBCNEXT")
+        assignments.offer_assignment(s, org, dep, guide, utcnow())
+        voice = guide_voice(org, guide)
+        when, fee = voice.when(dep.starts_at), voice.money(guide.trip_fee_minor, org.currency)
+        english = guide_voice(org, guide, "en").when(dep.starts_at)
+        s.commit()
+    (offer,) = sent_to(rajesh, rajesh.phone, mark)
+    assert english_in(offer) == [] and spoken_in(offer, language), offer
+    assert offer.startswith(f"📋 {OFFERED[language]}\nEverest Base Camp Trek (EBCNEXT)"), offer
+    assert when in offer and english not in offer and fee in offer, offer
+    assert "ACCEPT EBCNEXT" in offer and "DECLINE EBCNEXT" in offer
+    taken = rajesh.say(f"{ACCEPT_WORD[language]} EBCNEXT")
+    assert english_in(taken) == [] and spoken_in(taken, language) and when in taken, taken
+    with factory() as s:
+        assert s.scalar(select(Departure.guide_id).where(Departure.code == "EBCNEXT")) == guide.id
+
+
+@pytest.mark.parametrize("language", sorted(TRIPS))
+def test_a_guide_is_told_their_trip_is_cancelled_in_their_language(
+    rajesh: Chat,  # noqa: F811
+    factory: sessionmaker[Session],
+    language: str,
+) -> None:
+    _speaks(factory, rajesh.phone, [language])
+    mark = last_id(factory)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        assert org is not None
+        cancellations.cancel_departure(
+            s, org, departure(s, org, "EBCSOON"), "landslide", utcnow(), stripe=StripeAccount(None)
+        )
+        s.commit()
+    (told,) = sent_to(rajesh, rajesh.phone, mark)
+    assert english_in(told) == [] and spoken_in(told, language), told
+    assert "EBCSOON" in told and "landslide" in told
+
+
+def test_a_catalog_without_a_guides_languages_keeps_those_set_in_the_admin(
+    session: Session,
+) -> None:
+    data = catalog_data()
+    import_org(session, **data)
+    phone = data["guides"][0]["phone"]
+    session.execute(update(Guide).where(Guide.phone == phone).values(languages=["pt", "en"]))
+    session.commit()
+    import_org(session, **data)  # the same file again: no `languages` for the guide
+    assert session.scalar(select(Guide.languages).where(Guide.phone == phone)) == ["pt", "en"]
+    data["guides"][0]["languages"] = ["de"]  # the file says: the file wins
+    import_org(session, **data)
+    assert session.scalar(select(Guide.languages).where(Guide.phone == phone)) == ["de"]

@@ -1,6 +1,7 @@
 """WhatsApp templates for the messages that often reach someone outside the 24-hour
 window: the owner's approval or refusal, a departure cancelled (to customers, in each of
-the organization's languages) and a trip offered (to a guide, in English). Twilio's
+the organization's languages) and a trip offered (to a guide, in English and in each
+language the organization's guides speak; the guide gets the first of theirs approved). Twilio's
 Messages and Content APIs are mocked with `responses` (tests/test_whatsapp.py's
 FakeTwilio); each test asserts the exact Messages payload, and the fallbacks: SMS for a
 customer who wrote to us by SMS, `needs_template` otherwise."""
@@ -12,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
@@ -25,10 +26,11 @@ from models import (
     Message,
     Organization,
     Tour,
+    WhatsAppContent,
     utcnow,
 )
 from services import approvals, assignments, cancellations, outbox, whatsapp_templates
-from services.i18n import customer_voice
+from services.i18n import customer_voice, guide_voice
 from services.job_queue import JobQueue
 from services.payments import StripeAccount, pay_url
 from services.runtime import Runtime
@@ -122,20 +124,16 @@ def test_sync_makes_the_new_purposes_in_each_language_and_the_guides_in_english(
         "Olá {{1}}, lamentamos: o {{2}} de {{3}} foi cancelado ({{4}}). A sua reserva {{5}} "
         "foi cancelada; {{6}}. Responda aqui para escolher outra data."
     )
-    assert len(twilio.submitted) == sum(
-        len(whatsapp_templates.languages_of(p, _org(app))) for p in whatsapp_templates.PURPOSES
-    )
-    assert {v["category"] for v in twilio.submitted.values()} == {"UTILITY"}
-
-
-def _org(app: Flask) -> Organization:
     with app.app_context():
         from extensions import db
 
         org = db.session.scalar(select(Organization))
         assert org is not None
-        db.session.expunge(org)
-        return org
+        made_in = [
+            whatsapp_templates.languages_of(db.session, p, org) for p in whatsapp_templates.PURPOSES
+        ]
+    assert len(twilio.submitted) == sum(len(languages) for languages in made_in)
+    assert {v["category"] for v in twilio.submitted.values()} == {"UTILITY"}
 
 
 @pytest.mark.parametrize("approve", [True, False], ids=["approved", "declined"])
@@ -282,7 +280,7 @@ def test_the_owners_answer_falls_back_to_sms_for_a_customer_who_wrote_by_sms(
     assert sms["Body"].startswith("Bonne nouvelle")
 
 
-def test_a_trip_offered_to_a_guide_on_whatsapp_goes_with_the_english_template(
+def test_a_trip_offered_to_a_guide_without_a_language_goes_with_the_english_template(
     pg_url: str, factory: sessionmaker[Session], twilio: FakeTwilio
 ) -> None:
     data = live_catalog()
@@ -332,3 +330,101 @@ def test_a_guide_offer_waits_for_staff_while_its_template_is_not_approved(
         row = s.scalar(select(Message).where(Message.to_phone == guide.phone))
         assert (row.status, row.template_sid) == ("needs_template", None)
     assert sent_to(twilio, guide.phone) == []
+
+
+def whatsapp_only_org(factory: sessionmaker[Session], guide_languages: list[str]) -> str:
+    """The live catalog on a WhatsApp number alone (guides reached on WhatsApp), its first
+    guide speaking guide_languages; returns that guide's phone."""
+    data = live_catalog()
+    data["organization"]["numbers"] = ["whatsapp:+14155238886"]
+    data["guides"][0]["languages"] = guide_languages
+    with factory() as s:
+        import_org(s, utcnow(), **data)
+    return str(data["guides"][0]["phone"])
+
+
+OFFER = {
+    "pt": "Proposta de passeio: Everest Base Camp Trek (EBC100)",
+    "es": "Oferta de tour: Everest Base Camp Trek (EBC100)",
+    "fr": "Proposition de sortie : Everest Base Camp Trek (EBC100)",
+    "de": "Tourangebot: Everest Base Camp Trek (EBC100)",
+}
+ROLE = {"pt": "principal", "es": "principal", "fr": "principal", "de": "Hauptguide"}
+
+
+@pytest.mark.parametrize("language", sorted(OFFER))
+def test_a_trip_offered_to_a_guide_goes_with_the_template_in_their_language(
+    pg_url: str, factory: sessionmaker[Session], twilio: FakeTwilio, language: str
+) -> None:
+    phone = whatsapp_only_org(factory, [language, "en"])
+    sync(create_app(config()))
+    # Made in English (guides without a language) and in the guide's, not in the others.
+    names = sorted(c["friendly_name"] for c in twilio.contents)
+    assert [n for n in names if n.startswith("tourbot_guide_offer")] == sorted(
+        ["tourbot_guide_offer_en", f"tourbot_guide_offer_{language}"]
+    )
+    made = next(c for c in twilio.contents if c["friendly_name"].endswith(f"offer_{language}"))
+    assert made["types"]["twilio/text"]["body"].startswith(
+        OFFER[language].replace("Everest Base Camp Trek", "{{1}}").replace("EBC100", "{{2}}")
+    )
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        guide = s.scalar(select(Guide).where(Guide.phone == phone))
+        dep = departure(s, org, "EBC100")
+        assignments.offer_assignment(s, org, dep, guide, utcnow())
+        send(s, factory)
+        voice = guide_voice(org, guide)
+        assert voice.language == language
+        when = voice.when(dep.starts_at)
+        fee = voice.money(guide.trip_fee_minor, org.currency)
+        english_when = guide_voice(org, guide, "en").when(dep.starts_at)
+    assert when != english_when  # the date in the guide's words (Babel), not English
+    (offer,) = sent_to(twilio, phone)
+    assert offer["To"] == f"whatsapp:{phone}" and "Body" not in offer
+    assert offer["ContentSid"] == content_sid(factory, "template_guide_offer", language)
+    assert variables(offer) == {
+        "1": "Everest Base Camp Trek",
+        "2": "EBC100",
+        "3": when,
+        "4": "Kathmandu Airport, domestic terminal",
+        "5": "0",
+        "6": ROLE[language],
+        "7": fee,
+        "8": "EBC100",
+        "9": "EBC100",
+    }
+
+
+def test_a_guide_whose_template_is_under_review_gets_the_next_language_approved(
+    pg_url: str, factory: sessionmaker[Session], twilio: FakeTwilio
+) -> None:
+    """Portuguese first, then French: the Portuguese template still pending, the offer goes
+    in French, the guide's second language, rather than wait; with neither, English."""
+    phone = whatsapp_only_org(factory, ["pt", "fr"])
+    twilio.reviews = {"guide_offer_pt": ("pending", None)}
+    sync(create_app(config()))
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        guide = s.scalar(select(Guide).where(Guide.phone == phone))
+        assignments.offer_assignment(s, org, departure(s, org, "EBC100"), guide, utcnow())
+        send(s, factory)
+        french_when = guide_voice(org, guide, "fr").when(departure(s, org, "EBC100").starts_at)
+    (offer,) = sent_to(twilio, phone)
+    assert offer["ContentSid"] == content_sid(factory, "template_guide_offer", "fr")
+    assert variables(offer)["3"] == french_when and variables(offer)["6"] == "principal"
+
+    twilio.reviews = {"guide_offer_pt": ("pending", None), "guide_offer_fr": ("rejected", "X")}
+    with factory() as s:
+        s.execute(update(WhatsAppContent).values(approval_status=None))
+        s.commit()
+    sync(create_app(config()))
+    with factory() as s:  # offered again, after ops withdrew it
+        org = s.scalar(select(Organization))
+        guide = s.scalar(select(Guide).where(Guide.phone == phone))
+        dep = departure(s, org, "EBC100")
+        assignments.release_guide(s, org, dep, utcnow())
+        assignments.offer_assignment(s, org, dep, guide, utcnow())
+        send(s, factory)
+    offer = sent_to(twilio, phone)[-1]
+    assert offer["ContentSid"] == content_sid(factory, "template_guide_offer", "en")
+    assert variables(offer)["3"] != french_when and variables(offer)["6"] == "Lead"
