@@ -111,6 +111,10 @@ HUMAN_HANDOFF = "human_handoff"  # the NLU's intent for "a person, please"
 # ("quero falar com alguém, é sobre o food tour": an enquiry at 0.65, a person at 0.3).
 PERSON_HINT = 0.1
 PART_END = re.compile(r"[,;]")
+# Each part read again is an NLU call (an HTTP request with Rasa): a long message reads
+# only its first two parts and its last, where "hi, can I talk to someone? ..." and
+# "..., can someone call me?" ask.
+PERSON_PARTS = 3
 
 # While one of these asks, a party said is about the quote in progress, not a booking.
 _QUOTING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
@@ -300,12 +304,15 @@ class Reading:
     @cached_property
     def asks_for_person(self) -> bool:
         """A person asked for, by the message or by one of its sentences ("posso falar
-        com alguém da equipa? tenho dúvidas sobre o trekking"), in any language."""
+        com alguém da equipa? tenho dúvidas sobre o trekking"), in any language (of a
+        long message, its first two parts and its last: PERSON_PARTS)."""
         if self.intent == HUMAN_HANDOFF:
             return True
         if dict(self.result.ranking).get(HUMAN_HANDOFF, 0.0) < PERSON_HINT:
             return False  # nothing in it reads like asking for a person: no part read again
         parts = [p for c in clauses(self.text) for p in PART_END.split(c) if p.strip()]
+        if len(parts) > PERSON_PARTS:
+            parts = parts[: PERSON_PARTS - 1] + parts[-1:]
         return len(parts) > 1 and any(self.parse(p).intent == HUMAN_HANDOFF for p in parts)
 
     @cached_property

@@ -3,11 +3,13 @@ signed webhook, asserting the replies and the database afterwards."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import responses
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -465,6 +467,46 @@ def test_journey_6_handoff_flags_notifies_and_goes_quiet(ada: Chat, factory) -> 
     ada.say("START")
     assert "I can help you" in ada.say("menu")  # and MENU brings the bot back
     assert "Adventure Treks" in ada.say("hi")
+
+
+RASA = "http://rasa.test:5005"
+LONG_ASK = (
+    "hi, we are four, two adults, two kids, from Lisbon, staying in Thamel, first time "
+    "in Nepal, flying in on Monday, can someone call me"
+)
+
+
+def rasa_reading(request: object) -> tuple[int, dict[str, str], str]:
+    """A Rasa server: the whole message an enquiry with a hint of a person, its last part
+    a person asked for, any other part nothing in particular."""
+    text = json.loads(request.body)["text"]  # type: ignore[attr-defined]
+    if text == LONG_ASK:
+        ranking = [("enquire", 0.6), ("human_handoff", 0.3)]
+    elif "call me" in text:
+        ranking = [("human_handoff", 0.9)]
+    else:
+        ranking = [("inform", 0.5)]
+    intent_ranking = [{"name": n, "confidence": c} for n, c in ranking]
+    body = {"text": text, "intent": intent_ranking[0], "entities": []}
+    return 200, {}, json.dumps(body | {"intent_ranking": intent_ranking})
+
+
+def test_a_long_message_is_not_read_part_by_part_for_a_person(
+    factory: sessionmaker[Session], pg_url: str
+) -> None:
+    """Each part read again is a call to Rasa: a message of nine parts costs three of them,
+    and its last part asking for a person still hands off."""
+    config = TestConfig()
+    config.TWILIO_AUTH_TOKEN, config.PUBLIC_BASE_URL, config.RASA_URL = AUTH_TOKEN, BASE_URL, RASA
+    with factory() as s:
+        import_org(s, utcnow(), **live_catalog())
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rasa:
+        rasa.add_callback(responses.POST, f"{RASA}/model/parse", callback=rasa_reading)
+        ada = Chat(create_app(config).test_client(), factory, phone="+12025550101", name="Ada")
+        reply = ada.say(LONG_ASK)
+        parts = [json.loads(c.request.body)["text"] for c in rasa.calls]
+    assert "Sarah Lee" in reply  # handed off
+    assert len([p for p in parts if p != LONG_ASK and p in LONG_ASK]) == 3, parts
 
 
 def test_journey_7_status_cancel_and_reschedule_requests(ada: Chat, factory) -> None:
