@@ -154,6 +154,10 @@ def store_inbound(
     return logged.id
 
 
+# The task of a message whose answer failed MAX_ATTEMPTS times (bot/inbound.py).
+FAILED_TURN_TITLE = "Answer this message: the bot failed to"
+
+
 def leave_for_staff(
     session: Session,
     sender: Sender,
@@ -188,7 +192,7 @@ def leave_for_staff(
         customer,
         now,
         kind="handoff",
-        title="Answer this message: the bot failed to",
+        title=FAILED_TURN_TITLE,
         context=tasks.staff_context(session, org, customer, conv, now),
         conversation=conv,
         counts=ratelimit.counter(config.REDIS_URL),

@@ -130,6 +130,7 @@ class Run:
     hostile: dict[str, tuple[bool, str]] = field(default_factory=dict)
     oversold_seen: list[str] = field(default_factory=list)
     slow_window: tuple[float, float] = (0.0, 0.0)  # monotonic start and end of the slow clients
+    fault_spans: list[tuple[float, float]] = field(default_factory=list)  # monotonic
     samples: int = 0
     customers: int = 0
     elapsed: float = 0.0
@@ -159,6 +160,14 @@ def parse_args() -> argparse.Namespace:
         help="clients talk to gunicorn directly (to see what the proxy is for)",
     )
     parser.add_argument("--slow-clients", type=int, default=50)
+    parser.add_argument(
+        "--workers", type=int, default=4, help="RQ worker processes (about 4 per 50 msg/s)"
+    )
+    parser.add_argument(
+        "--answer-in-webhook",
+        action="store_true",
+        help="the webhook answers in its TwiML (ANSWER_IN_WORKER=0) instead of the workers",
+    )
     parser.add_argument(
         "--no-whatsapp-content",
         action="store_true",
@@ -205,10 +214,9 @@ def prepare(args: argparse.Namespace) -> Run:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe.start(),
         "LOG_LEVEL": "WARNING",
-        # Its customers read their replies from the TwiML (and a turn with rows or buttons
-        # from the Twilio stand-in): the webhook answers, as before issue 19's worker
-        # answers (bot/inbound.py), which the soak does not drive yet.
-        "ANSWER_IN_WORKER": "0",
+        # Production's default: the webhook stores each message and an RQ worker answers
+        # it through the REST API (bot/inbound.py); --answer-in-webhook: in the TwiML.
+        "ANSWER_IN_WORKER": "0" if args.answer_in_webhook else "1",
         # nginx in front (the Procfile's proxy line): the client address is its last hop.
         "TRUSTED_PROXIES": "0" if args.no_proxy else "1",
     }
@@ -220,10 +228,11 @@ def prepare(args: argparse.Namespace) -> Run:
         Metrics(),
         threading.Event(),
         days,
+        twilio,
+        factory,
         0.0 if args.no_fault_duplicates else 0.05,
-        None if args.no_whatsapp_content else twilio,
     )
-    stack = Stack(env, args.port, args.redis_port, DB, proxy=not args.no_proxy)
+    stack = Stack(env, args.port, args.redis_port, DB, args.workers, proxy=not args.no_proxy)
     return Run(args, factory, stack, twilio, stripe, world, hikes)
 
 
@@ -255,6 +264,7 @@ def inject_faults(run: Run) -> None:
     for at, fault in plan:
         if stop.wait(max(0.0, run.started + at * run.duration - time.monotonic())):
             return
+        began = time.monotonic()
         if fault == "slow-clients":
             run.log_fault(f"{args.slow_clients} slow clients trickling a byte a second for 30 s")
             run.slow_window = (time.monotonic(), 0.0)
@@ -289,6 +299,7 @@ def inject_faults(run: Run) -> None:
                 stop.wait(15)
             run.twilio.mode = "ok"
             run.log_fault("Twilio stand-in healthy again")
+        run.fault_spans.append((began, time.monotonic()))
         watcher = threading.Thread(target=watch_recovery, args=(run, fault), daemon=True)
         watcher.start()
         run.watchers.append(watcher)
@@ -434,6 +445,35 @@ def _safely(fn, *args) -> None:  # type: ignore[no-untyped-def]
         args[0].metrics.errors[f"harness {type(exc).__name__}: {exc}"[:120]] += 1
 
 
+# A turn posted this long after a fault ended counts as steady: the fault's backlog is out.
+AFTER_A_FAULT = 60.0
+
+
+def reply_times(run: Run) -> None:
+    """Message posted -> its first and last reply accepted by the Twilio stand-in, for
+    every turn answered through the REST API, and for those posted away from the faults
+    (none under way, none ended within the last minute)."""
+
+    def steady(at: float) -> bool:
+        return not any(start <= at <= end + AFTER_A_FAULT for start, end in run.fault_spans)
+
+    every = run.world.metrics.reply_times
+    for label, times in (
+        ("faults included", every),
+        ("away from the faults", [t for t in every if steady(t[0])]),
+    ):
+        if not times:
+            continue
+        first, last = ([x[n] * 1000 for x in times] for n in (1, 2))
+        within = sum(1 for x in last if x < 1000) / len(last)
+        print(
+            f"turns answered through the REST API, {label}: {len(times)}; message posted -> "
+            f"first reply accepted p50 {statistics.median(first):.0f} ms, p99 "
+            f"{pct(first, 99):.0f} ms; -> last reply p50 {statistics.median(last):.0f} ms, "
+            f"p99 {pct(last, 99):.0f} ms, max {max(last):.0f} ms; {within:.1%} within 1 s"
+        )
+
+
 def report(run: Run) -> None:
     metrics, twilio, stripe, factory = run.world.metrics, run.twilio, run.stripe, run.factory
     elapsed, customers, backlog, drained = run.elapsed, run.customers, run.backlog, run.drained
@@ -464,25 +504,19 @@ def report(run: Run) -> None:
         f"{twilio.callbacks_failed} callbacks undeliverable; "
         f"Stripe stand-in: {stripe.events_sent} events sent"
     )
-    if run.world.twilio is not None:
+    if not run.args.no_whatsapp_content:
         kinds = Counter(
             next(iter(twilio.contents[m.content_sid]["types"])).removeprefix("twilio/")
             for m in twilio.sent
             if m.content_sid in twilio.contents
         )
-        rest = [x * 1000 for x in metrics.rest_replies]
         print(
             f"WhatsApp content: {len(twilio.contents)} made through the Content API; "
             f"{sum(kinds.values())} content messages accepted ("
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
             + f"), {len(twilio.refused_content)} refused as invalid"
         )
-        if rest:
-            print(
-                f"WhatsApp turns answered through the REST API: {len(rest)}; message posted -> "
-                f"rows or buttons accepted by the stand-in: p50 {statistics.median(rest):.0f} ms, "
-                f"p99 {pct(rest, 99):.0f} ms, max {max(rest):.0f} ms (Twilio faults included)"
-            )
+    reply_times(run)
     print("journeys: " + ", ".join(f"{k} {v}" for k, v in sorted(metrics.journeys.items())))
     print("faults injected:")
     for line in run.faults or ["none"]:
@@ -514,7 +548,7 @@ def report(run: Run) -> None:
                 invariants.one_booking_per_departure(s)
             ),
         }
-        if run.world.twilio is not None:
+        if not run.args.no_whatsapp_content:
             checks["each turn's replies accepted by Twilio in the order said, none invalid"] = (
                 invariants.turns_in_order(s, twilio)
             )

@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from bot.engine import FAILED_TURN_TITLE
 from models import (
     HOLDING_STATUSES,
     RECEIVED_PAYMENT_STATUSES,
@@ -20,7 +21,9 @@ from models import (
     MessageStatus,
     Organization,
     Payment,
+    PendingInbound,
     Refund,
+    Task,
     TimelineEvent,
     WaitlistEntry,
 )
@@ -65,35 +68,45 @@ def never_oversold(
 
 
 def inbound_answered_once(session: Session, metrics: Metrics) -> Result:
+    """Every message posted is stored once and answered once: none still waiting for its
+    answer, and each turn has as many replies now as when its sender read them (an answer
+    repeated later, by a job run twice or a repeated delivery, would add to them)."""
     sids = list(metrics.sent_sids)
     stored = Counter(
         session.scalars(select(Message.provider_sid).where(Message.direction == "inbound"))
     )
     missing = [s for s in sids if stored[s] != 1]
+    unanswered = session.scalar(select(func.count()).select_from(PendingInbound))
+    left_for_staff = session.scalar(
+        select(func.count()).select_from(Task).where(Task.title == FAILED_TURN_TITLE)
+    )
     reply_counts = _reply_counts(session)
-    wrong = [s for s in sids if s in reply_counts and reply_counts[s] != len(metrics.sent_sids[s])]
-    return not missing and not wrong and metrics.duplicate_mismatches == 0, (
-        f"{len(sids)} inbound messages answered; {len(missing)} not stored exactly once; "
-        f"{len(wrong)} with a different number of stored replies than were answered; "
-        f"{metrics.duplicate_mismatches} repeated deliveries answered differently"
+    read = metrics.turn_replies
+    wrong = [s for s in read if reply_counts.get(s, 0) != read[s]]
+    ok = not missing and not unanswered and not wrong and metrics.duplicate_mismatches == 0
+    return ok, (
+        f"{len(sids)} inbound messages, {len(read)} turns read by their sender; "
+        f"{len(missing)} not stored exactly once; {unanswered} never answered; "
+        f"{left_for_staff} left for staff after failing; {len(wrong)} with more or fewer "
+        f"replies now than their sender read; {metrics.duplicate_mismatches} repeated "
+        "deliveries answered differently"
     )
 
 
 def _reply_counts(session: Session) -> dict[str, int]:
-    inbound = {
-        mid: sid
-        for mid, sid in session.execute(
-            select(Message.id, Message.provider_sid).where(Message.direction == "inbound")
+    """Each inbound message's replies to its sender (in the TwiML or through the REST
+    API), by its MessageSid."""
+    inbound = aliased(Message)
+    return dict(
+        session.execute(
+            select(inbound.provider_sid, func.count(Message.id))
+            .join(inbound, Message.reply_to_id == inbound.id)
+            .where(Message.to_phone == inbound.from_phone)
+            .group_by(inbound.provider_sid)
         )
-    }
-    counts: Counter[str] = Counter()
-    for reply_to in session.scalars(
-        select(Message.reply_to_id).where(
-            Message.reply_to_id.is_not(None), Message.status == MessageStatus.REPLY
-        )
-    ):
-        counts[inbound.get(reply_to, "")] += 1
-    return {sid: counts.get(sid, 0) for sid in inbound.values()}
+        .tuples()
+        .all()
+    )
 
 
 def outbound_sent_once(session: Session, twilio: TwilioStandIn) -> Result:

@@ -14,9 +14,12 @@ from datetime import date
 from xml.etree import ElementTree
 
 import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
-from soak.standins import StripeStandIn, TwilioStandIn
+from models import UNSENT_MESSAGE_STATUSES, Message, MessageStatus, PendingInbound
+from soak.standins import Sent, StripeStandIn, TwilioStandIn
 
 SMS_NUMBER = "+15005550006"
 WHATSAPP_NUMBER = "+14155238886"
@@ -39,10 +42,12 @@ class Metrics:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     journeys: Counter[str] = field(default_factory=Counter)
-    sent_sids: dict[str, list[str]] = field(default_factory=dict)  # sid -> first replies
-    # WhatsApp turns answered through the REST API: seconds from posting the message to
-    # the stand-in accepting the reply with its rows or buttons.
-    rest_replies: list[float] = field(default_factory=list)
+    sent_sids: dict[str, list[str]] = field(default_factory=dict)  # sid -> first TwiML
+    # sid -> how many replies its turn had when the sender read them (TwiML and REST).
+    turn_replies: dict[str, int] = field(default_factory=dict)
+    # Turns answered through the REST API: when the message was posted (monotonic), and
+    # seconds from then to the stand-in accepting its first reply, and its last.
+    reply_times: list[tuple[float, float, float]] = field(default_factory=list)
     duplicate_mismatches: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,10 +70,10 @@ class World:
     metrics: Metrics
     stop: threading.Event
     days: list[date]
+    twilio: TwilioStandIn
+    # The soak's database: whether a message's turn is over, and which replies it sent.
+    sessions: sessionmaker[Session]
     duplicate_rate: float = 0.05
-    # Where WhatsApp customers read the replies that come through the REST API (rows and
-    # buttons cannot travel in TwiML); None: every reply comes in the TwiML.
-    twilio: TwilioStandIn | None = None
 
     @property
     def webhook(self) -> str:
@@ -132,14 +137,74 @@ def post_inbound(
     return replies
 
 
-REPLY_WAIT = 20.0  # seconds a WhatsApp customer waits for replies sent through the REST API
+# Seconds a person waits for a turn's replies: long enough to outlast the Redis fault (the
+# sweep enqueues the answers its 30 s left pending) and Twilio's 45 s of failing.
+REPLY_WAIT = 120.0
+
+
+def turn_replies(world: World, sid: str) -> list[str | None] | None:
+    """None while the turn of inbound message `sid` is not over; then its replies to the
+    sender, in the order said: each one's Twilio SID, None for one in the TwiML or not
+    sent (opted out, refused). Over: answered (no PendingInbound left: a worker's answer
+    deletes it with the turn's commit) and every reply handed to Twilio or given up."""
+    with world.sessions() as s:
+        inbound = s.execute(
+            select(Message.id, Message.from_phone).where(
+                Message.provider_sid == sid, Message.direction == "inbound"
+            )
+        ).first()
+        if inbound is None or s.get(PendingInbound, inbound.id) is not None:
+            return None
+        rows = s.execute(
+            select(Message.status, Message.provider_sid)
+            .where(Message.reply_to_id == inbound.id, Message.to_phone == inbound.from_phone)
+            .order_by(Message.id)
+        ).all()
+    if any(r.status in UNSENT_MESSAGE_STATUSES for r in rows):
+        return None
+    return [None if r.status == MessageStatus.REPLY else r.provider_sid for r in rows]
+
+
+def converse(
+    world: World,
+    from_addr: str,
+    to_addr: str,
+    text: str,
+    extra: dict[str, str] | None = None,
+    wait: float = REPLY_WAIT,
+) -> list[Sent | str] | None:
+    """Posts a message as Twilio does and waits for its turn to be over: what the sender
+    is sent, the TwiML's words first, then each message through the REST API as the
+    Twilio stand-in accepted it. None if the webhook did not take it; what came if the
+    turn is not over within `wait` seconds (counted)."""
+    sid = "SM" + uuid.uuid4().hex
+    posted, began = time.time(), time.monotonic()
+    twiml = post_inbound(world, from_addr, to_addr, text, sid, extra)
+    if twiml is None:
+        return None
+    deadline = time.monotonic() + wait
+    while (sids := turn_replies(world, sid)) is None:
+        if time.monotonic() > deadline:
+            world.metrics.note(f"turn not over within {wait:.0f} s")
+            return list(twiml)
+        time.sleep(0.2)
+    sent = [world.twilio.by_sid[s] for s in sids if s and s in world.twilio.by_sid]
+    with world.metrics.lock:
+        world.metrics.turn_replies[sid] = len(sids)
+        if sent:
+            last = max(m.at for m in sent)
+            world.metrics.reply_times.append((began, sent[0].at - posted, last - posted))
+    if len(sent) != sum(1 for s in sids if s):
+        world.metrics.note("reply recorded as sent but never accepted by Twilio")
+    return [*twiml, *sent]
 
 
 @dataclass
 class Customer:
-    """One customer. On WhatsApp (with the organization's rows and buttons made), a turn
-    that offers choices is answered through the REST API: the customer reads it from the
-    Twilio stand-in, and can tap its rows and buttons (a tap posted as Twilio posts one)."""
+    """One customer. Replies come in the webhook's TwiML or, when workers answer
+    (production's default) and whenever a turn has rows or buttons, through the REST API:
+    the customer reads them from the Twilio stand-in once the turn is over, and on
+    WhatsApp can tap the rows and buttons (a tap posted as Twilio posts one)."""
 
     world: World
     phone: str
@@ -154,26 +219,16 @@ class Customer:
 
     def say(self, text: str, tap: dict[str, str] | None = None, wait: float = REPLY_WAIT) -> str:
         to = f"whatsapp:{WHATSAPP_NUMBER}" if self.whatsapp else SMS_NUMBER
-        standin = self.world.twilio if self.whatsapp else None
-        mark = standin.received(self.address) if standin else 0
-        posted = time.time()
-        replies = post_inbound(self.world, self.address, to, text, extra=tap)
+        replies = converse(self.world, self.address, to, text, tap, wait)
+        self.choices, self.content_type = [], ""
         if replies is None:
             return ""
-        if replies or standin is None:
-            self.choices, self.content_type = [], ""
-            return "\n".join(replies)
-        # Empty TwiML: the turn's replies come through the REST API (or none: a person's).
-        sent = standin.wait_for(self.address, mark, wait)
-        first = next((m for m in sent if m.content_sid), None)
-        if first is None:
-            self.world.metrics.note(f"WhatsApp: no rows or buttons within {wait:.0f} s")
-        else:
-            with self.world.metrics.lock:
-                self.world.metrics.rest_replies.append(first.at - posted)
         lines = []
-        for message in sent:
-            body, choices, kind = standin.content_words(message)
+        for reply in replies:
+            if isinstance(reply, str):
+                lines.append(reply)
+                continue
+            body, choices, kind = self.world.twilio.content_words(reply)
             lines.append(body)
             if choices:
                 self.choices, self.content_type = choices, kind
@@ -309,7 +364,7 @@ def customer_journey(world: World, n: int) -> None:
     elif kind == "handoff":
         c.say("Hello, can I talk to someone about a private group?")
         c.pause()
-        c.say("we are 14 people", wait=3)  # a person answers, when they can
+        c.say("we are 14 people")  # a person answers, when they can
     elif kind == "waitlist":
         day = random.choice(world.days[:3])
         reply = c.say(f"city walk on {spoken(day)} for 3 people")
@@ -346,7 +401,7 @@ def guide_day(world: World, phone: str, code: str) -> None:
     ):
         if world.stop.is_set():
             return
-        reply = post_inbound(world, phone, SMS_NUMBER, text)
+        reply = converse(world, phone, SMS_NUMBER, text)
         world.metrics.note(f"guide {text.split()[0]}" + (" ok" if reply else " no answer"))
         time.sleep(random.uniform(2, 6))
 

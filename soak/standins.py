@@ -78,7 +78,8 @@ class TwilioStandIn:
     """POST /2010-04-01/Accounts/<sid>/Messages.json (mode: ok, 429, 500 or timeout), with a
     body or with a content SID and its variables; and the Content API the content is made
     with (POST /v1/Content, its WhatsApp approval request and status). What each address
-    was sent is kept in order, so the soak's people can read it and tap its buttons."""
+    was sent is kept in order and by SID, so the soak's people can read it and tap its
+    buttons."""
 
     account_sid: str
     auth_token: str
@@ -92,8 +93,8 @@ class TwilioStandIn:
     contents: dict[str, dict[str, Any]] = field(default_factory=dict)  # SID -> definition
     approvals: dict[str, str] = field(default_factory=dict)  # SID -> template's name
     lock: threading.Lock = field(default_factory=threading.Lock)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
     inbox: dict[str, list[Sent]] = field(default_factory=dict)  # To address -> accepted
+    by_sid: dict[str, Sent] = field(default_factory=dict)
 
     def start(self) -> str:
         standin = self
@@ -112,30 +113,6 @@ class TwilioStandIn:
     def stop(self) -> None:
         self.server.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-    def received(self, to: str) -> int:
-        with self.arrived:
-            return len(self.inbox.get(to, ()))
-
-    def wait_for(self, to: str, after: int, timeout: float, quiet: float = 0.3) -> list[Sent]:
-        """What `to` is sent after its first `after` messages: waits up to `timeout` for one
-        carrying content (a turn that offers choices ends with it), then `quiet` seconds
-        more for any that follow."""
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while not any(m.content_sid for m in self.inbox.get(to, [])[after:]):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.arrived.wait(left)
-            seen = len(self.inbox.get(to, ()))
-            while True:
-                self.arrived.wait(quiet)
-                now_seen = len(self.inbox.get(to, ()))
-                if now_seen == seen:
-                    break
-                seen = now_seen
-            return list(self.inbox.get(to, [])[after:])
 
     def content_words(self, sent: Sent) -> tuple[str, list[tuple[str, str]], str]:
         """What WhatsApp shows for a message: its text, and for content its rows or buttons
@@ -199,9 +176,8 @@ class TwilioStandIn:
         )
         with self.lock:
             self.sent.append(sent)
-        with self.arrived:
             self.inbox.setdefault(sent.to, []).append(sent)
-            self.arrived.notify_all()
+            self.by_sid[sid] = sent
         req._json(
             201,
             {

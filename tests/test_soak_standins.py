@@ -90,3 +90,52 @@ def test_content_made_by_sync_and_sent_by_the_transport(
     assert len(standin.refused_content) == 2 and len(standin.sent) == 1
     assert "left empty" in standin.refused_content[0]
     assert "SMS" in standin.refused_content[1]
+
+
+def test_the_answered_once_invariant_fails_on_an_answer_repeated_or_never_given(
+    session: Session,
+) -> None:
+    """The soak's check that production's worker path answers each message once: a turn
+    with more replies at the end than its sender read (a job run twice), or a message
+    still pending at the end, is a FAIL."""
+    from models import Message, MessageStatus, PendingInbound, utcnow
+    from soak.invariants import inbound_answered_once
+    from soak.journeys import Metrics
+
+    org = import_org(session)
+
+    def message(sid: str | None, direction: str, reply_to: int | None = None) -> Message:
+        customer, ours = "+12025550101", "+14155238886"
+        row = Message(
+            organization_id=org.id,
+            direction=direction,
+            channel="whatsapp",
+            from_phone=customer if direction == "inbound" else ours,
+            to_phone=ours if direction == "inbound" else customer,
+            body="hi",
+            status=MessageStatus.RECEIVED if direction == "inbound" else MessageStatus.SENT,
+            provider_sid=sid,
+            reply_to_id=reply_to,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    asked = message("SM" + "a" * 32, "inbound")
+    message("SM" + "b" * 32, "outbound", asked.id)
+    metrics = Metrics(sent_sids={asked.provider_sid or "": []})
+    metrics.turn_replies[asked.provider_sid or ""] = 1
+    assert inbound_answered_once(session, metrics)[0]
+
+    message("SM" + "c" * 32, "outbound", asked.id)  # answered again after it was read
+    ok, detail = inbound_answered_once(session, metrics)
+    assert not ok and "1 with more or fewer replies now than their sender read" in detail
+
+    metrics.turn_replies[asked.provider_sid or ""] = 2
+    later = message("SM" + "d" * 32, "inbound")
+    session.add(PendingInbound(organization_id=org.id, message_id=later.id, created_at=utcnow()))
+    session.flush()
+    ok, detail = inbound_answered_once(session, metrics)
+    assert not ok and "1 never answered" in detail
