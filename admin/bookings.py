@@ -25,6 +25,8 @@ from models import (
     Payment,
     Refund,
     StaffUser,
+    Task,
+    TaskStatus,
     utcnow,
 )
 from services import (
@@ -200,6 +202,16 @@ def booking_page(reference: str) -> ResponseReturnValue:
         recorders=recorders,
         methods=desk.PAYMENT_METHODS,
         refunded_minor=sum(r.amount_minor for r in refund_rows),
+        # Refunds of money taken by hand wait for a person until their task is done.
+        hand_back_tasks=list(
+            db.session.scalars(
+                select(Task).where(
+                    Task.booking_id == booking.id,
+                    Task.kind == "refund",
+                    Task.status == TaskStatus.OPEN,
+                )
+            )
+        ),
         changeable=changeable,
         move_choices=move_choices(booking, now) if changeable else [],
         tiers=[(t.code, t.label) for t in booking.departure.tour.price_tiers],
@@ -223,6 +235,25 @@ def booking_page(reference: str) -> ResponseReturnValue:
 def booking_cancel(reference: str) -> ResponseReturnValue:
     booking = _booking(reference)
     reason = form_text("reason", 300) or "cancelled by staff"
+    # Money taken by hand is refunded on the books only: say who must hand back what.
+    by_hand = {
+        p: p.refunded_minor
+        for p in db.session.scalars(
+            select(Payment).where(Payment.booking_id == booking.id, Payment.provider == "manual")
+        )
+    }
+
+    def done(refunded: int) -> str:
+        words = [
+            f" {refunds.by_hand(p, p.refunded_minor - before)}: it is on the task list."
+            for p, before in by_hand.items()
+            if p.refunded_minor > before
+        ]
+        return (
+            f"{booking.reference} cancelled; refunded {format_money(refunded, booking.currency)}."
+            + "".join(words)
+        )
+
     return run(
         lambda: cancellations.cancel_with_refund(
             db.session,
@@ -234,9 +265,7 @@ def booking_cancel(reference: str) -> ResponseReturnValue:
             actor=actor(),
             source="admin",
         ),
-        lambda refunded: (
-            f"{booking.reference} cancelled; refunded {format_money(refunded, booking.currency)}."
-        ),
+        done,
         url_for("admin.booking_page", reference=booking.reference),
     )
 
@@ -259,7 +288,14 @@ def booking_refund(reference: str) -> ResponseReturnValue:
         lambda: refunds.refund(
             db.session, current_org(), payment, amount, reason, utcnow(), stripe=stripe_account()
         ),
-        lambda refund: f"Refunded {format_money(refund.amount_minor, booking.currency)}.",
+        lambda refund: (
+            f"Refunded {format_money(refund.amount_minor, booking.currency)}."
+            + (
+                f" {words}: it is on the task list."
+                if (words := refunds.by_hand(payment, refund.amount_minor))
+                else ""
+            )
+        ),
         url_for("admin.booking_page", reference=booking.reference),
     )
 

@@ -23,6 +23,8 @@ from models import (
     Message,
     MessageStatus,
     Organization,
+    Task,
+    TaskStatus,
 )
 from services import cancellations
 from services.availability import local_day_bounds
@@ -193,6 +195,9 @@ class Progress:
     on_the_way: int = 0
     waiting: int = 0
     not_reached: int = 0
+    # Refunds of money taken by hand (card by phone, cash...): recorded, each with an open
+    # task for a person to hand it back (services/refunds.py).
+    to_hand_back: int = 0
     call_list: list[CallRow] = field(default_factory=list)
 
     @property
@@ -240,6 +245,19 @@ def progress(session: Session, org: Organization, records: list[DepartureCancell
     """Messages by how far they got, and the call list: everyone no message reached (no
     channel, opted out, failed, WhatsApp window closed), with names and whether called."""
     result = Progress(records, records[0].reason if records else "")
+    result.to_hand_back = (
+        session.scalar(
+            select(func.count(Task.id))
+            .join(Booking, Booking.id == Task.booking_id)
+            .where(
+                Task.organization_id == org.id,
+                Task.kind == "refund",
+                Task.status == TaskStatus.OPEN,
+                Booking.departure_id.in_([r.departure_id for r in records] or [0]),
+            )
+        )
+        or 0
+    )
     ids = [i for r in records for i in (r.message_ids or [])]
     messages = list(session.scalars(select(Message).where(Message.id.in_(ids or [0]))))
     by_id = {m.id: m for m in messages}

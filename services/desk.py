@@ -49,15 +49,9 @@ from services.errors import ServiceError
 from services.guest_needs import GuestNeeds
 from services.i18n import customer_voice
 from services.money import format_money
+from services.payments import PAYMENT_METHODS as PAYMENT_METHODS  # the admin's names
 from services.phones import InvalidPhone, normalize_phone
 from services.sales import hold_message
-
-PAYMENT_METHODS: dict[str, str] = {
-    "card_phone": "card by phone",
-    "cash": "cash",
-    "bank_transfer": "bank transfer",
-}
-
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

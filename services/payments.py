@@ -38,6 +38,12 @@ from services.i18n import N_, customer_voice
 
 # Where `make run` serves: the links' address when PUBLIC_BASE_URL is not set.
 LOCAL_BASE_URL = "http://127.0.0.1:5000"
+# How staff took money by hand (provider "manual"), in their words.
+PAYMENT_METHODS: dict[str, str] = {
+    "card_phone": "card by phone",
+    "cash": "cash",
+    "bank_transfer": "bank transfer",
+}
 
 
 class PaymentError(ServiceError):

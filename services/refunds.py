@@ -1,6 +1,10 @@
 """Money going back: never more than what is left of a payment, the payment and its booking
 locked first so two refunds at once both count; refunds made in Stripe's dashboard
-recorded as they arrive; and the part-payments of holds that lapsed returned."""
+recorded as they arrive; and the part-payments of holds that lapsed returned.
+
+Money staff took by hand (provider "manual": card by phone, cash, bank transfer) cannot be
+sent back from here: its refund is recorded as any other, and a task asks a person (the one
+who took it) to hand it back (by_hand)."""
 
 from __future__ import annotations
 
@@ -17,11 +21,14 @@ from models import (
     Payment,
     PaymentStatus,
     Refund,
+    Task,
+    TaskPriority,
 )
 from services import notify, payment_states, timeline
 from services.i18n import customer_voice
 from services.money import format_money
 from services.payments import (
+    PAYMENT_METHODS,
     PaymentError,
     StripeAccount,
     lock_payment,
@@ -93,7 +100,68 @@ def refund(
     record_refund(
         session, payment, now, {"amount_minor": amount, "reason": reason}, source="system"
     )
+    if payment.provider == "manual":
+        _task_to_hand_back(session, org, payment, booking, amount, now)
     return row
+
+
+def _taken(payment: Payment) -> str:
+    """How money was taken by hand: 'card by phone, POS 4471'."""
+    method = payment.method or ""
+    return ", ".join(
+        p for p in (PAYMENT_METHODS.get(method, method), payment.external_reference) if p
+    )
+
+
+def by_hand(payment: Payment, amount: int) -> str:
+    """How a refund of money taken by hand is made: 'Return $98 by hand (card by phone,
+    POS 4471)'; '' for a payment the system refunds itself."""
+    if payment.provider != "manual":
+        return ""
+    return f"Return {format_money(amount, payment.currency)} by hand ({_taken(payment)})"
+
+
+def _task_to_hand_back(
+    session: Session,
+    org: Organization,
+    payment: Payment,
+    booking: Booking,
+    amount: int,
+    now: datetime,
+) -> Task:
+    """A task for the person who took the money (or, with nobody, the owner's list): the
+    refund is on the books, the money is still with us."""
+    task = Task(
+        organization_id=org.id,
+        kind="refund",
+        priority=TaskPriority.NORMAL,
+        title=(
+            f"Return {format_money(amount, payment.currency)} to "
+            f"{notify.display_name(booking.customer)} by hand: {_taken(payment)}"
+        )[:300],
+        details="\n".join(
+            [
+                f"{booking.customer.phone} · {notify.booking_line(org, booking)}",
+                "The refund is recorded; no money has moved: it was taken by hand, so it goes "
+                "back the same way.",
+            ]
+        ),
+        customer_id=booking.customer_id,
+        booking_id=booking.id,
+        assigned_to_id=payment.recorded_by_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    session.flush()
+    timeline.record(
+        session,
+        booking,
+        "task.opened",
+        at=now,
+        content={"task": task.number, "kind": "refund", "text": task.title},
+    )
+    return task
 
 
 def record_refund(
