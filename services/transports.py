@@ -8,6 +8,9 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
 
 from config import Config
 from services.phones import mask_phone
@@ -68,22 +71,40 @@ class ConsoleTransport:
         return f"CONSOLE{message.id:010d}"
 
 
+class EnvironmentOnce(requests.Session):
+    """A session that reads the environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...)
+    the way requests does, but once per host instead of at every request: requests scans
+    the whole environment for each message otherwise, and a worker sends every reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        host = urlsplit(str(url))[:2]
+        key = (*host, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        if key not in self._settings:
+            # A copy: requests adds the environment's proxies to the dict it is given.
+            self._settings[key] = super().merge_environment_settings(
+                url, dict(proxies or {}), stream, verify, cert
+            )
+        return dict(self._settings[key])
+
+
 class TwilioTransport:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, api_base: str | None = None) -> None:
-        from urllib.request import getproxies
-
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         # twilio's default is no timeout at all: a hung connection would hold a worker (and
-        # the message's row lock) for ever. A timeout is retried like a 5xx. The
-        # environment's proxies are read once, not at every message (requests reads the
-        # whole environment, and looks for ~/.netrc, per request otherwise).
-        http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS, proxy=getproxies() or None)
-        if http.session is not None:
-            http.session.trust_env = False
+        # the message's row lock) for ever. A timeout is retried like a 5xx.
+        http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+        # The deployment's proxies, NO_PROXY and CA bundle, read once per host.
+        http.session = EnvironmentOnce()
         self.client = Client(account_sid, auth_token, http_client=http)
         if api_base:  # a local stand-in of Twilio's API (soak tests)
             self.client.api.base_url = api_base.rstrip("/")

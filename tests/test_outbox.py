@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -334,6 +335,48 @@ def test_a_hung_twilio_connection_times_out_and_is_retried(monkeypatch: pytest.M
     assert raised.value.retryable
     assert time.monotonic() - started < 5
     listener.close()
+
+
+@responses.activate
+def test_the_twilio_client_honours_the_deployments_proxy_and_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Deployments behind a proxy, or with their own CA, set HTTPS_PROXY, NO_PROXY and
+    REQUESTS_CA_BUNDLE (once ignored: the client did not trust the environment, to save
+    reading it at every message). Still read once per host, not at every message."""
+    import requests.sessions
+
+    from services import transports
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    for name in ("NO_PROXY", "no_proxy", "CURL_CA_BUNDLE", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    reads: list[str] = []
+    read = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(
+        requests.sessions,
+        "get_environ_proxies",
+        lambda url, **kw: reads.append(url) or read(url, **kw),
+    )
+    responses.post(API, json={"sid": "SM" + "e" * 32, "status": "queued"}, status=201)
+
+    def sent_through(transport: transports.TwilioTransport, times: int) -> list[dict]:
+        for n in range(times):
+            transport.send(transports.Outgoing(n, "+15005550006", CUSTOMER, "hi"))
+        return [call.request.req_kwargs for call in responses.calls[-times:]]  # type: ignore[attr-defined]
+
+    sent = sent_through(transports.TwilioTransport(ACCOUNT, "token"), 3)
+    assert [(s["verify"], s["proxies"].get("https")) for s in sent] == [
+        (str(bundle), "http://proxy.internal:3128")
+    ] * 3
+    assert len(reads) == 1  # the environment read for the first message only
+
+    monkeypatch.setenv("NO_PROXY", ".twilio.com")
+    [bypassed] = sent_through(transports.TwilioTransport(ACCOUNT, "token"), 1)
+    assert "https" not in bypassed["proxies"] and bypassed["verify"] == str(bundle)
 
 
 @responses.activate
