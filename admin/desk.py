@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,6 +32,8 @@ from services.money import format_money, to_minor
 MAX_DAYS = 62
 # The customer form's fields carried back to the list when a booking is refused.
 PREFILLED = ("name", "email", "dietary", "accessibility", "pickup", "names")
+# And, when 'Paid now' was refused, what was typed for the payment.
+PAY_PREFILLED = ("pay", "amount", "method", "payment_reference")
 
 
 def _tours() -> list[Tour]:
@@ -209,7 +211,7 @@ def booking_new() -> ResponseReturnValue:
         history_words=_history_words(seen) if seen else "",
         methods=desk.PAYMENT_METHODS,
         can_take_payment=staff_service.can(staff(), "take_payment"),
-        prefill={k: args.get(k, "")[:500] for k in PREFILLED},
+        prefill={k: args.get(k, "")[:500] for k in PREFILLED + PAY_PREFILLED},
         refresh_url=url_for("admin.booking_new_free")
         + (f"?{request.query_string.decode()}" if request.query_string else ""),
         now=now,
@@ -224,8 +226,31 @@ def booking_create() -> ResponseReturnValue:
     departure = _departure(form.get("departure"))
     party = _party(form, _tiers([departure.tour]))
     lead = _lead(form.get("lead"))
+    needs = GuestNeeds.typed(
+        dietary=form_text("dietary", 500),
+        accessibility=form_text("accessibility", 500),
+        pickup=form_text("pickup", 500),
+        names=form_text("names", 4000),
+    )
+    paying = form.get("pay") == "now"
+    # Back to the same search on a refusal, with what was typed kept: the chosen departure
+    # (when it filled a moment ago the page says so and lists the others to offer), the
+    # customer's details and, for a payment refused (a mistyped amount, less than the
+    # deposit), 'Paid now' with its amount, method and reference.
+    search: dict[str, Any] = {
+        "tour": form.get("tour") or "",
+        "date": form.get("date") or "",
+        "to": form.get("to") or "",
+        "phone": form_text("phone", 40),
+        "lead": lead.reference if lead else "",
+        "departure": departure.code,
+        **{f"tier_{k}": v for k, v in party.items()},
+        **{k: form_text(k, 500) for k in PREFILLED if form_text(k, 500)},
+        **{k: form_text(k, 100) for k in PAY_PREFILLED if paying and form_text(k, 100)},
+    }
+    back = url_for("admin.booking_new", **search) + "#customer"
     payment = None
-    if form.get("pay") == "now":
+    if paying:
         if not staff_service.can(staff(), "take_payment"):
             abort(403, "Your role cannot take payments.")
         try:
@@ -235,25 +260,8 @@ def booking_create() -> ResponseReturnValue:
                 form_text("payment_reference", 100) or None,
             )
         except ServiceError as exc:
-            abort(400, exc.message)
-    needs = GuestNeeds.typed(
-        dietary=form_text("dietary", 500),
-        accessibility=form_text("accessibility", 500),
-        pickup=form_text("pickup", 500),
-        names=form_text("names", 4000),
-    )
-    # Back to the same search on a refusal: a departure that filled a moment ago is gone
-    # from the list, the others are there to offer, and what was typed is kept.
-    search: dict[str, Any] = {
-        "tour": form.get("tour") or "",
-        "date": form.get("date") or "",
-        "to": form.get("to") or "",
-        "phone": form_text("phone", 40),
-        "lead": lead.reference if lead else "",
-        **{f"tier_{k}": v for k, v in party.items()},
-        **{k: form_text(k, 500) for k in PREFILLED if form_text(k, 500)},
-    }
-    back = url_for("admin.booking_new", **search)
+            flash(exc.message, "error")
+            return redirect(back, code=303)
 
     def create() -> Any:
         return desk.book(

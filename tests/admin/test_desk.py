@@ -4,6 +4,7 @@ a payment taken later, a changed party, a move, a customer's details and history
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, time
 
@@ -482,3 +483,35 @@ def test_the_free_list_is_polled_and_changes_when_seats_go_elsewhere(
         hold(s, the_org(s), "CITY3", "+12025550137", utcnow(), adults=3)  # the bot sold it
         s.commit()
     assert sales.get(f"/admin/bookings/new/free?{query}").get_json() == [["CITY4", 3], ""]
+
+
+def test_a_refused_payment_keeps_the_departure_the_customer_and_paid_now(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """A mistyped amount, or less than the deposit, brings the rep back to the same
+    departure's form with what was typed and 'Paid now' still chosen: one tap to put it
+    right (before: a bare 'Bad Request' page, or the list with the link chosen again)."""
+    code = sunset(factory, 2)
+    form = {
+        "departure": code,
+        "tier_adult": "2",
+        "tour": "sunset-tour",
+        "date": day(2).isoformat(),
+        "phone": "+12025550178",
+        "name": "Wei Chen",
+        "dietary": "no nuts",
+        "pay": "now",
+        "method": "cash",
+        "payment_reference": "R-88",
+    }
+    for amount, why in (("abc", "'abc' is not an amount"), ("10", "at least the deposit, $29.40")):
+        page = sales.post("/admin/bookings/new", {**form, "amount": amount})
+        assert page.status_code == 200 and why in html.unescape(page.text), amount
+        assert 'id="booking-form"' in page.text  # the chosen departure's form, not the list
+        assert f'name="departure" value="{code}"' in page.text
+        assert 'value="Wei Chen"' in page.text and 'value="no nuts"' in page.text
+        assert re.search(r'value="now" id="pay-now" checked', page.text)
+        assert f'value="{amount}"' in page.text and 'value="R-88"' in page.text
+        assert re.search(r'<option value="cash" selected>', page.text)
+    with factory() as s:
+        assert s.scalars(select(Booking)).all() == []
