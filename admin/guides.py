@@ -1,6 +1,7 @@
-"""Guides: who leads which tours, their coming trips and their time off (days off, a few
-hours), which offers and direct assignments respect. Opened from the departures board and
-a departure's guide; no menu item (the top bar is full)."""
+"""Guides: who leads which tours, the languages the bot writes to them in, their coming
+trips and their time off (days off, a few hours), which offers and direct assignments
+respect. Opened from the departures board and a departure's guide; no menu item (the top
+bar is full)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import date, time, timedelta
 
 from flask import abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import Field, FieldList, StringField, ValidationError
 
 from admin import admin_bp
 from admin.actions import form_text, run
@@ -24,10 +27,41 @@ from models import (
     GuideTimeOff,
     utcnow,
 )
-from services import assignments
+from services import assignments, guides
+from services.i18n import SUPPORTED_LANGUAGES
 from services.notify import local_time
 
 COMING_DAYS = 30
+# One choice per place in the guide's order of preference: as many as the bot speaks.
+LANGUAGE_PLACES = ("First", "Second", "Third", "Fourth", "Fifth")[: len(SUPPORTED_LANGUAGES)]
+
+
+class GuideLanguagesForm(FlaskForm):
+    """The guide's languages, one select per place in their order of preference (blank:
+    none); posted as languages-0 ... languages-4 with the CSRF token."""
+
+    languages = FieldList(
+        # The page shows selects (templates/admin/guide.html); any value posted reaches
+        # validate_languages, which refuses it in words (a SelectField's "Not a valid
+        # choice" would not say which languages are).
+        StringField(),
+        min_entries=len(LANGUAGE_PLACES),
+        max_entries=len(LANGUAGE_PLACES),
+    )
+
+    def validate_languages(self, field: Field) -> None:
+        try:
+            guides.checked_languages([str(code or "") for code in field.data])
+        except guides.GuideError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+def languages_said(guide_name: str, codes: list[str]) -> str:
+    if not codes:
+        return f"{guide_name} has no language set: the bot writes to them in English."
+    names = [guides.language_name(code) for code in codes]
+    rest = f" (also speaks {', '.join(names[1:])})" if names[1:] else ""
+    return f"The bot writes to {guide_name} in {names[0]}{rest}."
 
 
 def _guide(guide_id: int) -> Guide:
@@ -65,8 +99,14 @@ def guide_list() -> ResponseReturnValue:
 @admin_bp.get("/guides/<int:guide_id>")
 @requires()
 def guide_page(guide_id: int) -> ResponseReturnValue:
+    return _guide_page(_guide(guide_id))
+
+
+def _guide_page(
+    guide: Guide, *, chosen: list[str] | None = None, error: str | None = None
+) -> ResponseReturnValue:
+    """chosen, error: languages posted and refused, shown again as chosen with the reason."""
     org = current_org()
-    guide = _guide(guide_id)
     now = utcnow()
     live = (DepartureStatus.OPEN, DepartureStatus.CLOSED, DepartureStatus.STARTED)
     offered = select(GuideAssignment.departure_id).where(
@@ -90,6 +130,11 @@ def guide_page(guide_id: int) -> ResponseReturnValue:
     return render_template(
         "admin/guide.html",
         guide=guide,
+        language_places=LANGUAGE_PLACES,
+        language_choices=guides.language_choices(),
+        languages_said=languages_said(guide.name, list(guide.languages or [])),
+        languages_chosen=chosen if chosen is not None else list(guide.languages or []),
+        languages_error=error,
         coming=coming,
         coming_days=COMING_DAYS,
         time_off=[(t, assignments.describe_time_off(org, t)) for t in time_off],
@@ -101,6 +146,27 @@ def guide_page(guide_id: int) -> ResponseReturnValue:
         },
         today=today,
         now=now,
+    ), (400 if error else 200)
+
+
+@admin_bp.post("/guides/<int:guide_id>/languages")
+@requires("departures")
+def guide_languages(guide_id: int) -> ResponseReturnValue:
+    guide = _guide(guide_id)
+    back = url_for("admin.guide_page", guide_id=guide.id) + "#languages"
+    form = GuideLanguagesForm()
+    if not form.validate_on_submit():
+        # The page again with the choices as made, and why they are refused.
+        errors = [e for field_errors in form.errors.values() for e in field_errors if e]
+        return _guide_page(
+            guide,
+            chosen=[str(code or "") for code in form.languages.data],
+            error=str(errors[0]) if errors else "Those languages could not be read.",
+        )
+    return run(
+        lambda: guides.set_languages(db.session, guide, [c or "" for c in form.languages.data]),
+        lambda codes: languages_said(guide.name, codes),
+        back,
     )
 
 

@@ -129,6 +129,7 @@ def test_another_organizations_objects_are_404_by_every_route(
         (f"/admin/access/staff/{ids['staff']}/link", {}),
         (f"/admin/guides/{ids['guide']}/time-off", {"first": "2030-01-01"}),
         (f"/admin/guides/{ids['guide']}/time-off/{ids['off']}/delete", {}),
+        (f"/admin/guides/{ids['guide']}/languages", {"languages-0": "pt"}),
     ]
     for url, data in posts:
         assert intruder.post(url, data, follow=False).status_code == 404, url
@@ -145,6 +146,7 @@ def test_another_organizations_objects_are_404_by_every_route(
         assert s.get(Booking, booking.id).status == BookingStatus.CONFIRMED
         assert s.get(Incident, incident.id).status == "open"
         assert s.get(GuideTimeOff, ids["off"]) is not None
+        assert s.get_one(Guide, ids["guide"]).languages == []
         assert s.get(Lead, lead.id).status == LeadStatus.NEW
         assert departure(s, the_org_by_slug(s, "adventure-treks"), "CITY0").status == "open"
 

@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from config import TestConfig
-from models import Departure, Guide, Tour, utcnow
+from models import Departure, Guide, Message, Tour, utcnow
 from services import cancellations, checkout, payments, ratelimit, settlement
 from tests.admin.support import OPS, OWNER, admin_catalog
 from tests.admin.test_every_page import log_in
@@ -226,3 +226,39 @@ def test_crisis_guide_emergency_and_revenue_truth_at_both_sizes(
     bars = {"crisis": 8, "guide emergency": 5, "revenue truth": 3}
     for journey, size, clicks, _ in figures:
         assert clicks <= bars[journey] + (1 if size == "phone" else 0), (journey, size, clicks)
+
+
+def test_ops_give_a_guide_languages_on_a_phone_and_the_offer_goes_in_the_first(
+    browser: Any, live: str, factory: sessionmaker[Session]
+) -> None:
+    """On a phone: Guides, the guide, Portuguese first and English second, saved; a bad
+    pair (Portuguese twice) is refused in words; then the trip offered from the departure
+    page reaches the guide in Portuguese."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = log_in(context, live, OPS)
+    page.goto(f"{live}/admin/guides")
+    page.click("#guides a:text-is('Mike Rai')")
+    expect(page.locator("#guide-languages")).to_contain_text("no language set")
+    page.select_option("#f-language-0", "pt")
+    page.select_option("#f-language-1", "pt")
+    page.click("#save-languages")
+    expect(page.locator("main")).to_contain_text("Portuguese is chosen twice")
+    page.select_option("#f-language-1", "en")
+    page.click("#save-languages")
+    expect(page.locator("#guide-languages")).to_have_text(
+        "The bot writes to Mike Rai in Portuguese (also speaks English)."
+    )
+    assert page.locator("#f-language-0").input_value() == "pt"
+    assert page.locator("#f-language-1").input_value() == "en"
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, wide  # the five selects fit the phone: no sideways scrolling
+    shot(page, "guide-languages-phone")
+    page.goto(f"{live}/admin/departures/{SICK['laptop']}")
+    page.click("#guide-options li:has-text('Mike Rai') button.offer")
+    expect(page.locator("main")).to_contain_text("Offered to Mike Rai")
+    context.close()
+    with factory() as s:
+        mike = s.scalars(select(Guide).where(Guide.name == "Mike Rai")).one()
+        assert mike.languages == ["pt", "en"]
+        offers = [m.body for m in s.scalars(select(Message).where(Message.to_phone == mike.phone))]
+    assert len(offers) == 1 and offers[0].startswith("📋 Proposta de passeio"), offers
