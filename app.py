@@ -153,6 +153,10 @@ def register_blueprints(app: Flask, config: Config) -> None:
         )
 
 
+# What staff read above the reason a request was refused.
+STAFF_ERROR_TITLES = {400: "Not done", 403: "Not allowed for your role", 404: "Not found"}
+
+
 def register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
@@ -161,10 +165,32 @@ def register_error_handlers(app: Flask) -> None:
     def wants_json() -> bool:
         return request.path.startswith(("/api/", "/webhooks/", "/health"))
 
+    def staff_page() -> bool:
+        from flask_login import current_user
+
+        return request.path.startswith("/admin/") and bool(current_user.is_authenticated)
+
+    def way_back() -> str:
+        """The admin page the request came from (the form that was refused), else the
+        dashboard: never an address of another site."""
+        from urllib.parse import urlsplit
+
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc == request.host and referrer.path.startswith("/admin/"):
+            return request.referrer or ""
+        return url_for("admin.dashboard")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if wants_json():
             return jsonify(error=exc.name, message=exc.description), exc.code or 500
+        if staff_page() and (exc.code or 500) < 500:
+            # Staff stay in the admin: the top bar, the reason, and the way back to the
+            # form they were on (a bare page left them nothing but the browser's Back).
+            title = STAFF_ERROR_TITLES.get(exc.code or 500, exc.name)
+            return render_template(
+                "admin/error.html", title=title, message=exc.description, back=way_back()
+            ), exc.code or 500
         return render_template(
             "pay/message.html", title=exc.name, message=exc.description
         ), exc.code or 500

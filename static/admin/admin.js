@@ -31,6 +31,15 @@
     setTimeout(() => window.location.reload(), 1000 * Number(el.dataset.reloadAfter || 5));
   });
 
+  // <a data-back href="...">: back to the page before (the refused form, with what was
+  // typed still in it) when that page is the link's; else the link itself.
+  $$("[data-back]").forEach((link) => link.addEventListener("click", (event) => {
+    if (window.history.length > 1 && document.referrer === link.href) {
+      event.preventDefault();
+      window.history.back();
+    }
+  }));
+
   // <button data-copy="#id">: copy that element's text.
   $$("[data-copy]").forEach((button) => button.addEventListener("click", async () => {
     const source = document.querySelector(button.dataset.copy);
