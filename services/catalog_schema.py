@@ -210,6 +210,13 @@ class StaffIn(_Strict):
     password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
 
 
+def _each_once(values: list[str]) -> list[str]:
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"each language once ({', '.join(twice)} is listed twice)")
+    return values
+
+
 GuideLanguage = Annotated[str, BeforeValidator(lambda v: _language(str(v).strip().lower()))]
 
 
@@ -218,8 +225,11 @@ class GuideIn(_Strict):
     phone: Phone
     tours: list[Slug] = Field(default_factory=list)
     trip_fee: Amount = "0"
-    # Spoken, the one to write to them in first: "[pt, en]".
-    languages: list[GuideLanguage] = Field(default_factory=list)
+    # Spoken, the one to write to them in first: "[pt, en]"; each once (as the admin's
+    # guide page refuses a language chosen twice).
+    languages: Annotated[list[GuideLanguage], AfterValidator(_each_once)] = Field(
+        default_factory=list
+    )
 
 
 class DepartureIn(_Strict):

@@ -152,6 +152,8 @@ def test_the_catalog_gives_a_guide_languages_it_knows() -> None:
     assert guide.languages == ["pt", "en"]
     with pytest.raises(ValidationError):
         GuideIn(name="Ana", phone="+351912345699", languages=["klingon"])
+    with pytest.raises(ValidationError, match="pt is listed twice"):
+        GuideIn(name="Ana", phone="+351912345699", languages=["pt", "en", "PT"])
 
 
 @pytest.mark.parametrize("language", sorted(TRIPS))
