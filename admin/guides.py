@@ -163,9 +163,22 @@ def guide_languages(guide_id: int) -> ResponseReturnValue:
             chosen=[str(code or "") for code in form.languages.data],
             error=str(errors[0]) if errors else "Those languages could not be read.",
         )
+
+    def done(codes: list[str]) -> str:
+        said = languages_said(guide.name, codes)
+        waiting = guides.offer_template_pending(db.session, current_org(), guide)
+        if waiting:
+            said += (
+                f" Until WhatsApp approves the {guides.language_name(waiting)} template for "
+                "trip offers (made by `flask whatsapp sync`), an offer reaching them outside "
+                "the 24-hour WhatsApp window goes in the next of their languages approved, or "
+                "English."
+            )
+        return said
+
     return run(
         lambda: guides.set_languages(db.session, guide, [c or "" for c in form.languages.data]),
-        lambda codes: languages_said(guide.name, codes),
+        done,
         back,
     )
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from babel import Locale
 from sqlalchemy.orm import Session
 
-from models import Guide
+from models import Channel, Guide, Organization
+from services import outbox, whatsapp_templates
 from services.errors import ServiceError
-from services.i18n import SUPPORTED_LANGUAGES
+from services.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, guide_languages
 
 
 class GuideError(ServiceError):
@@ -53,3 +54,22 @@ def set_languages(session: Session, guide: Guide, codes: Sequence[str]) -> list[
     guide.languages = checked_languages(codes)
     session.flush()
     return list(guide.languages)
+
+
+def offer_template_pending(session: Session, org: Organization, guide: Guide) -> str | None:
+    """The guide's first language when a trip offered to them on WhatsApp outside the
+    24-hour window cannot go in it yet: the organization reaches guides on WhatsApp (it has
+    no SMS number) and WhatsApp has not approved the offer's template in that language (or
+    it was never made: `flask whatsapp sync` makes one for each language a guide speaks).
+    Such an offer goes with the template of a later language of theirs, or English
+    (services.notify.guide_template). None when there is nothing to wait for."""
+    spoken = guide_languages(guide.languages)
+    if not spoken or spoken[0] == DEFAULT_LANGUAGE:
+        return None
+    if outbox.staff_address(session, org, guide.phone)["channel"] != Channel.WHATSAPP:
+        return None  # offers go by SMS, in their language, whatever the templates
+    kind = whatsapp_templates.kind_of("guide_offer")
+    made = whatsapp_templates.contents(session, org, spoken[0], [kind]).get(kind)
+    if made is not None and made.approval_status == whatsapp_templates.APPROVED:
+        return None
+    return spoken[0]

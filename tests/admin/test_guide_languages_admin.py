@@ -7,10 +7,11 @@ And what it is for: the next trip offered to the guide arrives in that language.
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Guide, Message, utcnow
+from models import Channel, Guide, Message, OrganizationNumber, WhatsAppContent, utcnow
+from tests.admin.support import the_org
 from tests.conftest import import_org
 from tests.factories import catalog_data
 from tests.languages import english_in, spoken_in
@@ -123,3 +124,38 @@ def test_a_guide_given_portuguese_in_the_admin_gets_the_next_offer_in_portuguese
         (offer,) = s.scalars(select(Message.body).where(Message.to_phone == MAYA)).all()
     assert offer.startswith("📋 Proposta de passeio\nOld City Walk (CITY3)"), offer
     assert english_in(offer) == [] and spoken_in(offer, "pt"), offer
+
+
+def test_on_whatsapp_alone_ops_are_told_while_the_offer_template_is_not_approved(
+    ops: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """Guides are reached by SMS when the organization has an SMS number: nothing to wait
+    for. On WhatsApp alone, a language without its approved offer template is said."""
+    guide_id, _ = maya(factory)
+    by_sms = ops.post(f"/admin/guides/{guide_id}/languages", choose("pt"))
+    assert "Until WhatsApp approves" not in by_sms.text
+    with factory() as s:
+        s.execute(delete(OrganizationNumber).where(OrganizationNumber.channel == Channel.SMS))
+        s.commit()
+    waiting = ops.post(f"/admin/guides/{guide_id}/languages", choose("pt", "en"))
+    assert (
+        "Until WhatsApp approves the Portuguese template for trip offers (made by `flask "
+        "whatsapp sync`), an offer reaching them outside the 24-hour WhatsApp window goes in "
+        "the next of their languages approved, or English."
+    ) in waiting.text
+    with factory() as s:
+        s.add(
+            WhatsAppContent(
+                organization_id=the_org(s).id,
+                kind="template_guide_offer",
+                language="pt",
+                content_sid="HX" + "0" * 32,
+                approval_status="approved",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
+        s.commit()
+    approved = ops.post(f"/admin/guides/{guide_id}/languages", choose("pt", "en"))
+    assert "Portuguese (also speaks English)." in approved.text
+    assert "Until WhatsApp approves" not in approved.text
