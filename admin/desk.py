@@ -318,11 +318,15 @@ def customer_lookup() -> ResponseReturnValue:
 
 
 def _history_words(seen: desk.History) -> str:
+    cancelled = f"{seen.cancelled} booking{'s' if seen.cancelled != 1 else ''} cancelled"
     if not seen.bookings:
-        return "Known number, no bookings yet."
+        # A caller whose tour we cancelled (a storm) has booked with us: say so.
+        return f"Known number: {cancelled}." if seen.cancelled else "Known number, no bookings yet."
     words = f"{seen.bookings} booking{'s' if seen.bookings != 1 else ''}"
     if seen.last_tour and seen.last_at:
         words += f"; last trip {seen.last_tour}, {seen.last_at.strftime('%b %Y')}"
+    if seen.cancelled:
+        words += f"; {cancelled}"
     return words + f"; spent {format_money(seen.spent_minor, seen.currency)}."
 
 

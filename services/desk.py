@@ -441,6 +441,7 @@ class History:
     currency: str
     last_tour: str | None
     last_at: datetime | None
+    cancelled: int = 0  # bookings cancelled (by them or by us: a storm), never counted above
 
     @property
     def returning(self) -> bool:
@@ -465,6 +466,7 @@ def history(session: Session, org: Organization, customer: Customer, now: dateti
         currency=org.currency,
         last_tour=past[-1].name if past else None,
         last_at=past[-1].starts_at if past else None,
+        cancelled=sum(1 for r in rows if r.status == BookingStatus.CANCELLED),
     )
 
 

@@ -515,3 +515,19 @@ def test_a_refused_payment_keeps_the_departure_the_customer_and_paid_now(
         assert re.search(r'<option value="cash" selected>', page.text)
     with factory() as s:
         assert s.scalars(select(Booking)).all() == []
+
+
+def test_a_caller_whose_only_booking_was_cancelled_is_not_new(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """Journey 4: Margaret's tour was cancelled (a storm) and she calls. The desk and her
+    page say she had a booking, cancelled: not 'new', not 'no bookings yet'."""
+    booking = a_paid_booking(factory)
+    owner.post(f"/admin/bookings/{booking.reference}/cancel", {"reason": "storm"})
+    lookup = owner.get("/admin/customers/lookup?phone=(202) 555-0141").get_json()
+    assert lookup["found"] and "no bookings yet" not in lookup["summary"]
+    assert "1 booking cancelled" in lookup["summary"]
+    page = owner.get(f"/admin/customers/{booking.customer_id}").text
+    stats = page[page.index('id="customer-stats"') : page.index("spent</div>")]
+    assert "1 cancelled" in stats
+    assert ">new<" not in page[: page.index('id="customer-stats"')]
