@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Guide, Organization, WhatsAppContent, utcnow
@@ -270,11 +270,20 @@ def sync(
     session.flush()
 
 
-def refresh_reviews(session: Session, api: ContentApi, now: datetime) -> list[str]:
-    """Asks Twilio again about each template still under WhatsApp's review and not asked
-    for REVIEW_EVERY, and records what it says (the sweep does this, so a template is used
-    soon after its approval without anyone running `flask whatsapp sync`). Returns the
-    reviews that changed ("template_day_of/pt: approved")."""
+@dataclass(frozen=True)
+class Claimed:
+    """A template under review, as it was when a refresh claimed it."""
+
+    id: int
+    content_sid: str
+    label: str  # "template_day_of/pt"
+    review: tuple[str | None, str | None]
+
+
+def claim_reviews(session: Session, now: datetime) -> list[Claimed]:
+    """The templates still under WhatsApp's review and not asked about for REVIEW_EVERY
+    (at most REVIEWS_PER_RUN), claimed: asked at `now`, so a run overlapping this one
+    leaves them alone once the caller commits (and skips them while it has not)."""
     rows = session.scalars(
         select(WhatsAppContent)
         .where(
@@ -286,20 +295,66 @@ def refresh_reviews(session: Session, api: ContentApi, now: datetime) -> list[st
         )
         .order_by(WhatsAppContent.approval_checked_at.nulls_first(), WhatsAppContent.id)
         .limit(REVIEWS_PER_RUN)
+        .with_for_update(skip_locked=True)
     ).all()
-    changed = []
     for row in rows:
         row.approval_checked_at = now
-        try:
-            review = api.approval(row.content_sid)
-        except Exception as exc:  # Twilio unreachable: asked again next time
-            log.warning("review of %s/%s not refreshed: %s", row.kind, row.language, exc)
-            continue
-        if review != (row.approval_status, row.approval_reason):
-            row.approval_status, row.approval_reason = review
-            row.updated_at = now
-            changed.append(f"{row.kind}/{row.language}: {review[0]}")
     session.flush()
+    return [
+        Claimed(
+            row.id,
+            row.content_sid,
+            f"{row.kind}/{row.language}",
+            (row.approval_status, row.approval_reason),
+        )
+        for row in rows
+    ]
+
+
+def record_review(
+    session: Session, claimed: Claimed, review: tuple[str, str | None], now: datetime
+) -> bool:
+    """Writes what Twilio said of a claimed template, unless it changed meanwhile (made
+    again, or its review recorded by `flask whatsapp sync`)."""
+    status, reason = claimed.review
+    written = session.execute(
+        update(WhatsAppContent)
+        .where(
+            WhatsAppContent.id == claimed.id,
+            WhatsAppContent.content_sid == claimed.content_sid,
+            WhatsAppContent.approval_status.is_not_distinct_from(status),
+            WhatsAppContent.approval_reason.is_not_distinct_from(reason),
+        )
+        .values(approval_status=review[0], approval_reason=review[1], updated_at=now)
+    )
+    return bool(written.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_reviews(runtime: Runtime, api: ContentApi, now: datetime) -> list[str]:
+    """Asks Twilio again about each template still under WhatsApp's review and not asked
+    for REVIEW_EVERY, and records what it says (the sweep does this, so a template is used
+    soon after its approval without anyone running `flask whatsapp sync`). Returns the
+    reviews that changed ("template_day_of/pt: approved").
+
+    No transaction stays open while Twilio is asked (up to REVIEWS_PER_RUN requests of up
+    to 10 s): the templates are claimed in one short transaction, each answer written in
+    another."""
+    with runtime.sessions() as session:
+        claimed = claim_reviews(session, now)
+        session.commit()
+    changed = []
+    for template in claimed:
+        try:
+            review = api.approval(template.content_sid)
+        except Exception as exc:  # Twilio unreachable: asked again next time
+            log.warning("review of %s not refreshed: %s", template.label, exc)
+            continue
+        if review == template.review:
+            continue
+        with runtime.sessions() as session:
+            if record_review(session, template, review, now):
+                changed.append(f"{template.label}: {review[0]}")
+            session.commit()
     return changed
 
 
@@ -312,9 +367,7 @@ def refresh_reviews_job(runtime: Runtime) -> list[str]:
     api = TwilioContentApi(
         config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE
     )
-    with runtime.sessions() as session:
-        changed = refresh_reviews(session, api, utcnow())
-        session.commit()
+    changed = refresh_reviews(runtime, api, utcnow())
     if changed:
         log.info("WhatsApp template reviews: %s", "; ".join(changed))
     return changed

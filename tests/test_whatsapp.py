@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import count
 from typing import Any
@@ -19,7 +19,7 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
@@ -71,6 +71,7 @@ class FakeTwilio:
         # WhatsApp's review by a part of the template's name; anything else approved.
         self.reviews: dict[str, tuple[str, str | None]] = {}
         self.asked: list[str] = []  # the SIDs whose review was read
+        self.while_asked: Callable[[], None] = lambda: None  # runs as each review is read
         self._sids = count(1)
 
     def message(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -96,6 +97,7 @@ class FakeTwilio:
     def approval(self, request: Any) -> tuple[int, dict[str, str], str]:
         sid = request.url.split("/Content/")[1].split("/")[0]
         self.asked.append(sid)
+        self.while_asked()
         name = self.submitted.get(sid, {}).get("name", "")
         status, reason = next(
             ((st, why) for part, (st, why) in self.reviews.items() if part in name),
@@ -671,3 +673,53 @@ def test_the_sweep_refreshes_reviews_still_pending_every_15_minutes(
     after = reviews()
     assert {after[k] for k in under_review if "hold_expiring" in k} == {("approved", None)}
     assert {after[k] for k in under_review if "day_of" in k} == {("rejected", "INVALID_FORMAT")}
+
+
+def test_a_review_refresh_asks_twilio_outside_any_transaction_and_overlaps_harmlessly(
+    app: Flask, twilio: FakeTwilio, factory: sessionmaker[Session], engine: Engine
+) -> None:
+    """Up to 50 requests of up to 10 s each: no transaction (and no connection out of the
+    pool) is held meanwhile, and a second run starting while the first asks leaves the
+    templates the first claimed alone (each is asked once)."""
+    twilio.reviews = {"tourbot_": ("pending", None)}  # every template
+    assert app.test_cli_runner().invoke(args=["whatsapp", "sync"]).exit_code == 0
+    with factory() as s:
+        for content in s.scalars(select(WhatsAppContent)):
+            if content.approval_checked_at:
+                content.approval_checked_at -= timedelta(minutes=16)
+        s.commit()
+        under_review = s.scalars(
+            select(WhatsAppContent.content_sid).where(WhatsAppContent.approval_status == "pending")
+        ).all()
+    assert under_review
+    runtime = Runtime(config(), factory)
+    twilio.reviews, twilio.asked = {}, []  # approved meanwhile
+    in_transaction: list[int] = []
+    overlapping: list[list[str]] = []
+
+    def while_asked() -> None:
+        with engine.connect() as conn:
+            in_transaction.append(
+                conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND state LIKE 'idle in transaction%'"
+                    )
+                )
+            )
+        if not overlapping:  # a second run while the first waits on Twilio
+            overlapping.append(whatsapp_templates.refresh_reviews_job(runtime))
+
+    twilio.while_asked = while_asked
+    changed = whatsapp_templates.refresh_reviews_job(runtime)
+    assert in_transaction == [0] * len(under_review)
+    assert overlapping == [[]]  # the second run found everything claimed
+    assert sorted(twilio.asked) == sorted(under_review)  # each asked once
+    assert len(changed) == len(under_review)
+    with factory() as s:
+        statuses = s.scalars(
+            select(WhatsAppContent.approval_status).where(
+                WhatsAppContent.content_sid.in_(under_review)
+            )
+        ).all()
+    assert set(statuses) == {"approved"}
