@@ -1,9 +1,41 @@
 """Benchmark scripts: they print figures and assert nothing (the machine is shared)."""
 
+import os
 import secrets
 from functools import cache
 
 SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+# A Redis database a bench empties carries this key, so the next run knows it is a bench's.
+BENCH_MARK = "tourbot:bench"
+# Emptied only when empty or a bench's, atomically: never someone else's data (the
+# tests' databases count down from 15, one per xdist worker).
+_CLAIM = """
+if redis.call('dbsize') > 0 and redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('flushdb')
+redis.call('set', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def bench_redis(default_db: int) -> str:
+    """redis://127.0.0.1:6379/N for a bench: N from BENCH_REDIS_DB, else default_db."""
+    return f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', default_db)}"
+
+
+def own_redis(url: str, bench: str) -> None:
+    """Empties the bench's Redis database for a run, if it is empty or a bench's; exits
+    saying so if it holds anything else."""
+    from redis import Redis
+
+    conn = Redis.from_url(url)
+    try:
+        if not conn.eval(_CLAIM, 1, BENCH_MARK, bench):
+            raise SystemExit(
+                f"{url} holds data that is not a bench's: left alone. Set BENCH_REDIS_DB "
+                "to an empty database."
+            )
+    finally:
+        conn.close()
 
 
 @cache

@@ -28,11 +28,11 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from bench import pct, production_secrets, rebuild_database
+from bench import bench_redis, own_redis, pct, production_secrets, rebuild_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DB = "tourbot_bench_webhook"
-REDIS = "redis://127.0.0.1:6379/14"
+REDIS = bench_redis(14)
 TOKEN = "bench-auth-token"
 APP_PORT, BARE_PORT = 18081, 18082
 PATH = "/webhooks/twilio/messages"
@@ -63,11 +63,12 @@ def environment(db_url: str) -> dict[str, str]:
     return env
 
 
-def demo_stack(database: str) -> tuple[str, dict[str, str]]:
-    """A fresh database with the demo catalog and an empty Redis database: (URL, the
-    environment the app runs with)."""
+def demo_stack(database: str, redis_url: str = REDIS) -> tuple[str, dict[str, str]]:
+    """A fresh database with the demo catalog and an emptied Redis database of the
+    bench's own (bench.own_redis): (URL, the environment the app runs with)."""
+    own_redis(redis_url, database)  # before the app writes to it
     db_url = rebuild_database(database)
-    env = environment(db_url)
+    env = environment(db_url) | {"REDIS_URL": redis_url}
     subprocess.run(
         [sys.executable, "-m", "flask", "demo", "load"],
         cwd=ROOT,
@@ -75,7 +76,7 @@ def demo_stack(database: str) -> tuple[str, dict[str, str]]:
         check=True,
         capture_output=True,
     )
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+    own_redis(redis_url, database)  # and empty again after the demo's load
     return db_url, env
 
 

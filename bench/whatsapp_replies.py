@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from bench import pct, production_secrets
+from bench import bench_redis, pct, production_secrets
 from bench.webhook import (
     JOURNEY,
     PATH,
@@ -56,7 +56,7 @@ from bench.webhook import (
 from soak.standins import TwilioStandIn
 
 DB = "tourbot_bench_whatsapp"
-REDIS_DB = 12
+REDIS = bench_redis(12)
 # Its own port (bench.webhook's is 18081), so the two can run on one machine.
 APP_PORT = 18083
 BIN = Path(sys.executable).parent
@@ -239,15 +239,13 @@ def main() -> None:
 
     secrets_ = production_secrets()
     standin = TwilioStandIn(secrets_["TWILIO_ACCOUNT_SID"], TOKEN, callbacks=False)
-    db_url, env = demo_stack(DB)
+    db_url, env = demo_stack(DB, REDIS)
     env.update(
         TWILIO_API_BASE=standin.start(),
         TWILIO_ACCOUNT_SID=secrets_["TWILIO_ACCOUNT_SID"],
-        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
         PUBLIC_BASE_URL=f"http://127.0.0.1:{APP_PORT}",
         ANSWER_IN_WORKER="1" if args.answer_in == "worker" else "0",
     )
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=False, capture_output=True)
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4"]
     procs = [
         start([*gunicorn, "--timeout", "30", "--bind", f"127.0.0.1:{APP_PORT}", "app:app"], env)
