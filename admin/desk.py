@@ -105,6 +105,33 @@ def _lead(reference: str | None) -> Lead | None:
     return scoped(lead)  # type: ignore[no-any-return]
 
 
+QUICK_DAYS = {
+    "today": "Today",
+    "tomorrow": "Tomorrow",
+    "weekend": "This weekend",
+    "week": "Next 7 days",
+}
+
+
+def quick_days(today: date, when: str) -> tuple[date, date]:
+    """The days a one-tap button means, in the organization's calendar: the weekend is the
+    coming Saturday and Sunday (on a Saturday, today and tomorrow; on a Sunday, next week's:
+    today's departures are under Today)."""
+    if when == "today":
+        return today, today
+    if when == "tomorrow":
+        return today + timedelta(days=1), today + timedelta(days=1)
+    if when == "week":
+        return today, today + timedelta(days=6)
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    return saturday, saturday + timedelta(days=1)
+
+
+def quick_labels(today: date) -> dict[str, str]:
+    """The buttons' words: on a Sunday the weekend they give is next week's."""
+    return {**QUICK_DAYS, "weekend": "Next weekend" if today.weekday() == 6 else "This weekend"}
+
+
 @dataclass
 class Search:
     """What the rep asked for (tour, days, party; from a lead, its tour, date and party)
@@ -134,6 +161,11 @@ def _search(args: Mapping[str, str]) -> Search:
     today = org.local(now).date()
     first = _day(args, "date", lead.preferred_date if lead and lead.preferred_date else today)
     last = _day(args, "to", first)
+    when = args.get("when")
+    if when:  # a one-tap day: the form's buttons Today, Tomorrow, This weekend, Next 7 days
+        if when not in QUICK_DAYS:
+            abort(400, "when: today, tomorrow, weekend or week")
+        first, last = quick_days(today, when)
     if last < first or (last - first).days > MAX_DAYS:
         abort(400, f"Choose at most {MAX_DAYS} days, ending after they start.")
     party = _party(args, tiers) if any(f"tier_{c}" in args for c, _ in tiers) else {}
@@ -210,6 +242,7 @@ def booking_new() -> ResponseReturnValue:
         history=seen,
         history_words=_history_words(seen) if seen else "",
         methods=desk.PAYMENT_METHODS,
+        quick_days=quick_labels(current_org().local(now).date()),
         can_take_payment=staff_service.can(staff(), "take_payment"),
         prefill={k: args.get(k, "")[:500] for k in PREFILLED + PAY_PREFILLED},
         refresh_url=url_for("admin.booking_new_free")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -531,3 +531,45 @@ def test_a_caller_whose_only_booking_was_cancelled_is_not_new(
     stats = page[page.index('id="customer-stats"') : page.index("spent</div>")]
     assert "1 cancelled" in stats
     assert ">new<" not in page[: page.index('id="customer-stats"')]
+
+
+def test_one_tap_days_today_tomorrow_this_weekend_and_the_next_7_days(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """'Sunset tour this Saturday': the rep taps 'This weekend' instead of opening the date
+    picker; the tour and party typed so far go with it (the buttons submit the form)."""
+    page = sales.get("/admin/bookings/new")
+    today = day(0)
+    weekend = "Next weekend" if today.weekday() == 6 else "This weekend"  # Sunday: next week's
+    for label in ("Today", "Tomorrow", weekend, "Next 7 days"):
+        assert f">{label}</button>" in page.text
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    expected = {
+        "today": (today, today),
+        "tomorrow": (today + timedelta(days=1), today + timedelta(days=1)),
+        "weekend": (saturday, saturday + timedelta(days=1)),
+        "week": (today, today + timedelta(days=6)),
+    }
+    for when, (a, b) in expected.items():
+        page = sales.get(f"/admin/bookings/new?tour=sunset-tour&tier_adult=3&when={when}")
+        assert page.status_code == 200, when
+        assert f'name="date" type="date" value="{a.isoformat()}"' in page.text, when
+        shown = b.isoformat() if b != a else ""
+        assert f'name="to" type="date" value="{shown}"' in page.text, when
+        assert "Free for 3 adults · Sunset Tour" in page.text, when
+        choose = re.findall(r'href="([^"]*departure=[^"]*)"', page.text)
+        assert all(f"date={a.isoformat()}" in html.unescape(c) for c in choose), when
+    assert sales.get("/admin/bookings/new?when=someday").status_code == 400
+
+
+def test_the_weekend_button_on_each_day_of_the_week() -> None:
+    from datetime import date
+
+    from admin.desk import quick_days
+
+    saturday, sunday = date(2026, 12, 12), date(2026, 12, 13)
+    for today in (date(2026, 12, 7), date(2026, 12, 11), saturday):  # Monday, Friday, Saturday
+        assert quick_days(today, "weekend") == (saturday, sunday)
+    assert quick_days(date(2026, 12, 6), "weekend") == (saturday, sunday)  # a Sunday: next week's
+    assert quick_days(sunday, "tomorrow") == (date(2026, 12, 14),) * 2
+    assert quick_days(sunday, "week") == (sunday, date(2026, 12, 19))
