@@ -223,6 +223,39 @@ COMPLAINT = _any(
     r"(?:e|er|es)?\b(?! (?:nett|gern|lieb|sch[oö]n))",
     r"\b(?:ihren|den|einen|dem) (?:chef|vorgesetzten|gesch[aä]ftsf[uü]hrer|manager)\b",
 )
+# "Can I get my money back if I cancel?": money back asked on a condition, a question
+# about the cancellation policy (bot/knowledge.py answers it), not a refund demanded.
+IF_WE_CANCEL = _any(
+    r"\bif (?:i|we|u|you|they|my \w+|our \w+)\b[^.!?]{0,25}?\b(?:cancel\w*|can'?t|cannot|"
+    r"don'?t|won'?t|miss|change (?:my|our) (?:mind|plans)|(?:get|am|are|is) sick)",
+    # pt
+    r"\bse (?:eu |n[oó]s |a gente |ele |ela )?(?:cancelar(?:mos)?|desistir(?:mos)?|"
+    r"n[aã]o (?:puder(?:mos)?|conseguir(?:mos)?|for(?:mos)?|der)|adoecer(?:mos)?)\b",
+    # es
+    r"\bsi (?:yo |nosotros )?(?:cancel[oa]|cancelamos|cancelara|anul[oa]|anulamos|"
+    r"no (?:podemos|puedo|vamos|voy|llegamos|podr[ií]amos)|nos enfermamos|me enfermo)\b",
+    # fr
+    r"\bsi (?:j'annule|on annule|nous annulons|je dois annuler|on doit annuler|"
+    r"on ne peut (?:pas|plus)|je ne peux (?:pas|plus)|nous ne pouvons pas|on est malade|"
+    r"je suis malade)",
+    # de
+    r"\b(?:wenn|falls) (?:ich|wir)\b[^.!?]{0,30}?\b(?:stornier\w*|absag\w*|sage\w* ab|"
+    r"nicht (?:kommen|k[oö]nnen|kann)|krank)",
+)
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(?:can|could|will|would|do|does|is|are|what|how|posso|podemos|vou|vamos|"
+    r"h[aá]|tem|puedo|hay|me|nos|est-ce|peut-on|on peut|vous|bekomme|bekommen|kann|k[oö]nnen|"
+    r"gibt)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_the_policy(text: str) -> bool:
+    """Money back asked as a question on a condition: "will I get a refund if we can't
+    make it?", "si cancelamos nos devuelven el dinero?"."""
+    return IF_WE_CANCEL.search(text) is not None and _ASKS.search(text.strip()) is not None
+
+
 # Shouting: several words in capitals (any language's letters) with exclamation marks.
 _WORDS_OR_BANG = re.compile(r"[^\W\d_]+|!")
 
@@ -255,6 +288,8 @@ def concern(text: str) -> Concern | None:
         (Urgency.COMPLAINT, COMPLAINT),
     ):
         found = pattern.search(text)
+        if found and urgency == Urgency.REFUND and asks_the_policy(text):
+            continue  # "can I get my money back if I cancel?": the policy is asked
         if found:
             return Concern(urgency, found.group(0))
     if _shouting(text):

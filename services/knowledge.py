@@ -219,6 +219,10 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "refund if cancel",
         "money back if cancel",
         "cancel free",
+        # "do u do refunds?", "what about refunds if we can't make it?"
+        "refund",
+        "refunds",
+        "money back",
     ),
     PRICES: (
         "price",

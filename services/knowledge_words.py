@@ -63,7 +63,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "política de cancelamento|cancelamento grátis|cancelamento gratuito|"
             "cancelar de graça|cancelar sem custos|reembolso se cancelar|reembolsável|"
             "condições de cancelamento|taxa de cancelamento|política de reembolso|"
-            "até quando cancelar"
+            "até quando cancelar|reembolso|reembolsos|devolvem o dinheiro|dinheiro de volta|"
+            "devolução do dinheiro"
         ),
         PRICES: _split(
             "preço|preços|quanto custa|custo|valor|tarifa|preço para crianças|preço adulto"
@@ -113,7 +114,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         CANCELLATION: _split(
             "política de cancelación|cancelación gratuita|cancelación gratis|cancelar gratis|"
             "reembolso si cancelo|reembolsable|condiciones de cancelación|"
-            "gastos de cancelación|política de reembolso|hasta cuándo cancelar"
+            "gastos de cancelación|política de reembolso|hasta cuándo cancelar|reembolso|"
+            "reembolsos|devuelven el dinero|devolución|dinero de vuelta"
         ),
         PRICES: _split(
             "precio|precios|cuánto cuesta|cuánto vale|coste|costo|tarifa|precio niños|precio adulto"
@@ -168,7 +170,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         CANCELLATION: _split(
             "politique d'annulation|annulation gratuite|annuler gratuitement|"
             "conditions d'annulation|frais d'annulation|remboursable|"
-            "remboursement si j'annule|politique de remboursement|jusqu'à quand annuler"
+            "remboursement si j'annule|politique de remboursement|jusqu'à quand annuler|"
+            "remboursement|remboursements|remboursé|rembourser"
         ),
         PRICES: _split(
             "prix|tarif|tarifs|combien ça coûte|combien coûte|c'est combien|coût|prix enfant|"
@@ -219,7 +222,8 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         CANCELLATION: _split(
             "Stornobedingungen|Stornierungsbedingungen|kostenlos stornieren|"
             "kostenlose Stornierung|Stornogebühr|Stornogebühren|erstattungsfähig|"
-            "Rücktrittsbedingungen|Storno Regeln|bis wann stornieren"
+            "Rücktrittsbedingungen|Storno Regeln|bis wann stornieren|Rückerstattung|"
+            "Erstattung|Geld zurück|erstattet"
         ),
         PRICES: _split(
             "Preis|Preise|was kostet|wie viel kostet|Kosten|Kinderpreis|Preis für Kinder|"

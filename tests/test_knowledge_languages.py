@@ -294,6 +294,43 @@ def test_complaints_and_urgency_are_an_urgent_handoff_in_every_language(
         assert s.scalar(select(Booking.status).where(Booking.reference == reference)) == "confirmed"
 
 
+# Asked before booking, as customers ask it: "if we cancel", "can we get our money back".
+REFUND_QUESTIONS = [
+    ("en", "do u do refunds?"),
+    ("en", "can i get my money back if i cancel"),
+    ("en", "what about refunds if we cant make it?"),
+    ("pt", "se a gente desistir vocês devolvem o dinheiro?"),
+    ("pt", "tem reembolso?"),
+    ("es", "si cancelamos nos devuelven el dinero?"),
+    ("es", "hay devolución si no podemos ir?"),
+    ("fr", "est-ce qu'on est remboursé si on annule ?"),
+    ("fr", "vous faites des remboursements ?"),
+    ("de", "bekommen wir unser Geld zurück, wenn wir stornieren?"),
+    ("de", "gibt es eine Rückerstattung?"),
+]
+
+
+@pytest.mark.parametrize(("language", "words"), REFUND_QUESTIONS)
+def test_asking_about_refunds_before_booking_gets_the_policy_not_a_handoff(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, words: str
+) -> None:
+    """A question about getting money back on cancelling is the cancellation policy: not
+    an urgent refund demand, not "I can't find your booking", not a new enquiry (found
+    chatting: "do u do refunds if we cant make it" was not understood, "can i get my money
+    back if i cancel" paged ops as a refund demand)."""
+    chat = Chat(client, factory, phone=PHONES.get(language, "+447911123450"), name="Ana")
+    reply = chat.say(words)
+    if language == "en":
+        assert "Cancellation policy:" in reply, reply
+    else:
+        assert in_template(reply, language, POLICY), reply
+        assert english_in(reply) == [], reply
+    assert tasks_of(factory) == []
+    with factory() as s:
+        conv = s.scalars(select(Conversation)).one()
+        assert not conv.handoff and conv.state != "confirm_cancel"
+
+
 @pytest.mark.parametrize(
     ("language", "words"),
     [
