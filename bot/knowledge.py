@@ -225,13 +225,14 @@ def answer_questions(turn: Turn) -> None:
 
 
 def _asks_for_a_day(clause: str, result: ParseResult, tour: str | None) -> bool:
-    """A question that also names a tour and a day with a party: a request as well."""
+    """A question about a child's age that also names a tour and a party, with a day or
+    the price asked: a request as well ("how much for 2 adults and a 6-year-old?")."""
     names = {e.entity for e in result.entities}
     return (
         tour is not None
         and knowledge.asked_age(clause) is not None
-        and bool(names & {"date", "date_range"})
         and bool(names & {"party_size", "adults"})
+        and (bool(names & {"date", "date_range"}) or result.intent in REQUEST_INTENTS)
     )
 
 

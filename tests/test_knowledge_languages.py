@@ -177,6 +177,50 @@ def test_a_childs_age_asked_with_a_day_gets_the_answer_and_the_departures(
 
 
 @pytest.mark.parametrize(
+    ("language", "before", "text", "party"),
+    [
+        ("en", None, "how much is the sunset tour for 2 adults and a 6 year old?", "2 adults"),
+        (
+            "es",
+            "q hay que llevar para el tour del atardecer?",
+            "vale, somos 3 adultos y un niño de 6 años, cuanto seria?",
+            "3 adultos",
+        ),
+        (
+            "pt",
+            None,
+            "quanto custa o passeio do pôr do sol pra 2 adultos e 1 criança de 4 anos? "
+            "e vcs buscam no hotel?",
+            "2 adultos",
+        ),
+        ("fr", None, "c'est combien le sunset tour pour 2 adultes et un enfant de 6 ans ?", ""),
+        ("de", None, "was kostet die sunset tour für 2 Erwachsene und ein Kind von 6 Jahren?", ""),
+    ],
+)
+def test_the_price_for_a_party_with_a_childs_age_is_given_not_only_the_age(
+    client: FlaskClient,
+    factory: sessionmaker[Session],
+    language: str,
+    before: str | None,
+    text: str,
+    party: str,
+) -> None:
+    """ "How much for 2 adults and a 6-year-old?" asks the price: the age is answered and the
+    party priced, without a day (found chatting: only "a 6-year-old is welcome" came back,
+    in English, Spanish and Portuguese)."""
+    chat = Chat(client, factory, phone=PHONES.get(language, "+447911123451"), name="Ana")
+    if before is not None:
+        chat.say(before)
+    reply = chat.say(text)
+    assert "6" in reply or "4" in reply  # the age answered
+    assert re.search(r"× [23]\b", reply) and "× 1" in reply, reply  # adults and the child
+    assert "29" in reply, reply  # the child's price
+    assert party in reply, reply
+    if language != "en":
+        assert english_in(reply) == [], reply
+
+
+@pytest.mark.parametrize(
     ("language", "question"),
     [
         ("pt", "posso levar o meu cão no city walk?"),
