@@ -49,7 +49,7 @@ REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
         PARTY: _split(
             "# em vez de|# em vez dos|# em vez das|somos # agora|agora somos #|vamos ser #|"
             "seremos #|passamos a ser #|afinal somos #|so vamos ser #|mudar para # pessoa|"
-            "alterar para # pessoa"
+            "alterar para # pessoa|somos #|na verdade somos #|afinal vamos ser #"
         ),
         MOVE: _split(
             "mudar data|alterar data|trocar data|mudar dia|alterar dia|trocar dia|"
@@ -77,7 +77,8 @@ REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         PARTY: _split(
             "# en vez de|# en lugar de|seremos #|somos # ahora|ahora somos #|vamos a ser #|"
-            "al final somos #|cambiar a # persona|solo seremos #"
+            "al final somos #|cambiar a # persona|solo seremos #|somos #|en realidad somos #|"
+            "al final seremos #"
         ),
         MOVE: _split(
             "cambiar fecha|cambiar dia|cambiar reserva|mover reserva|cambiar a|cambiar al|"
@@ -109,7 +110,8 @@ REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         PARTY: _split(
             "# au lieu de|# au lieu des|on sera #|nous serons #|on est # maintenant|"
-            "maintenant on est #|on ne sera que #|nous ne serons que #|finalement on sera #"
+            "maintenant on est #|on ne sera que #|nous ne serons que #|finalement on sera #|"
+            "on est #|nous sommes #|en fait on est #|on sera finalement #"
         ),
         MOVE: _split(
             "changer date|changer jour|changer de jour|changer reservation|changer resa|"
@@ -138,7 +140,8 @@ REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
         PARTY: _split(
             "# statt|# anstatt|wir sind jetzt #|jetzt sind wir #|wir sind nur noch #|"
             "nur noch #|wir werden # sein|wir kommen zu #|doch zu #|wir sind jetzt zu #|"
-            "jetzt sind wir zu #|wir sind zu #"
+            "jetzt sind wir zu #|wir sind zu #|wir sind #|wir sind doch #|sind doch #|"
+            "wir sind eigentlich #|wir sind also #"
         ),
         MOVE: _split(
             "verschieben|umbuchen|datum andern|termin andern|tag andern|anderen tag|"

@@ -98,8 +98,10 @@ def _new_party(turn: Turn, booking: Booking, kind: str) -> dict[str, int] | None
     if kind == PARTY:
         told = party_in(turn.result)
         n = booking_phrasings.new_count(turn.text, turn.reading.language)
-        if n is None or (told and sum(told.values()) == n):
-            return told  # "make it 2 adults and a child": the party said
+        tiers = turn.result.entity("adults") or turn.result.entity("children")
+        if n is None or (told and tiers):
+            # "make it 2 adults and a child", "somos 2 adultos e 1 criança": the party said
+            return told
         # "one of us is sick, can we go with 2": the number asked for, not "one of us".
         # "make it 4": the children stay, the adults make up the rest.
         children = {t: c for t, c in party.items() if t != "adult"}

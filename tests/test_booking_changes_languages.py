@@ -155,6 +155,32 @@ def test_the_balance_a_receipt_and_an_invoice(
         assert task is not None and ref in task.title
 
 
+# The new total said plainly beside who comes ("wir sind doch 5 Personen, meine Schwester
+# kommt mit"): found chatting in German, where the 5 was added to the booking's party.
+TOTAL_AND_WHO = {
+    "pt": "na verdade somos 5, a minha irma vem tambem",
+    "es": "en realidad somos 5, mi hermana viene tambien",
+    "fr": "en fait on est 5, ma soeur vient aussi",
+    "de": "ach, wir sind doch 5 Personen, meine Schwester kommt mit",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TOTAL_AND_WHO))
+def test_a_new_total_said_with_who_comes_is_the_total_not_added(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    script = SCRIPTS[language]
+    chat = speaker(client, factory, language)
+    chat.say(script.search.format(when=written(day(6), language)))
+    chat.say("1")
+    ref = re.search(r"BK-[A-Z0-9]{5}", chat.say(script.yes)).group(0)  # type: ignore[union-attr]
+    assert _booking(factory, ref).party == {"adult": 2, "child": 2}
+    asked = chat.say(TOTAL_AND_WHO[language])
+    assert ref in asked, asked
+    chat.say(YES[language])
+    assert _booking(factory, ref).party == {"adult": 3, "child": 2}
+
+
 @pytest.mark.parametrize(
     ("language", "text", "kind", "count"),
     [
@@ -187,6 +213,10 @@ def test_the_balance_a_receipt_and_an_invoice(
         ("pt", "afinal vamos ser 4, o meu irmao tambem vem", "party", 4),
         ("es", "al final seremos 4, viene mi hermano tambien", "party", 4),
         ("de", "wir sind jetzt zu viert, mein bruder kommt auch mit", "party", 4),
+        ("pt", "somos 3 agora, o meu primo vem tambem", "party", 3),
+        ("es", "somos 3, viene mi primo tambien", "party", 3),
+        ("fr", "nous sommes 3, mon cousin vient aussi", "party", 3),
+        ("de", "wir sind 3, mein Cousin kommt auch mit", "party", 3),
     ],
 )
 def test_each_languages_phrasings(

@@ -58,6 +58,11 @@ def test_every_language_has_a_classifier_with_every_intent(nlu: NLU) -> None:
         ("es", "yo y mi novio el sabado", {"party_size": 2, "date": "2027-01-09"}),
         ("fr", "moi et ma copine samedi", {"party_size": 2}),
         ("de", "ich und meine freundin am samstag", {"party_size": 2}),
+        # "just me and my wife": two, not the "just me" of one alone.
+        ("pt", "ok entao só eu e minha esposa. quais as datas?", {"party_size": 2}),
+        ("es", "solo yo y mi mujer", {"party_size": 2}),
+        ("fr", "juste moi et ma femme", {"party_size": 2}),
+        ("de", "nur ich und meine Frau", {"party_size": 2}),
     ],
 )
 def test_entities_in_each_language(

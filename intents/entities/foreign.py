@@ -894,10 +894,11 @@ def extract_party(text: str, p: Patterns) -> list[Entity]:
             total = Entity(
                 "party_size", _DE_GROUPS[match.group(1).lower()], match.start(), match.end()
             )
+        elif match := p.pair.search(text):
+            # Before "just me": "só eu e minha esposa", "solo yo y mi novia" are two.
+            total = Entity("party_size", 2, match.start(), match.end())
         elif match := p.solo.search(text):
             total = Entity("party_size", 1, match.start(), match.end())
-        elif match := p.pair.search(text):
-            total = Entity("party_size", 2, match.start(), match.end())
         elif match := p.for_.search(text):
             total = Entity("party_size", _int(p, match.group(1)), match.start(1), match.end(1))
     if total is not None:
