@@ -410,8 +410,10 @@ def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bo
         lines.append(
             voice._("No {tour} departure on {day}.", tour=tour.name, day=voice.long_day(first))
         )
-    else:
+    elif asked_days:
         lines.append(voice._("No {tour} departures on those dates.", tour=tour.name))
+    # No day asked: the next two weeks were looked at, and the next dates are offered as
+    # such ("the everest trek for 2": not "no departures on those dates").
     if pattern.weekdays:
         days = (
             voice._("every day")
@@ -435,11 +437,15 @@ def _not_running(turn: Turn, tour: Tour, first: date, last: date, asked_days: bo
     )
     if nearest:
         nearest.sort(key=lambda item: item.departure.starts_at)
-        offer_list(turn, nearest, intro="\n".join([*lines, voice._("The nearest dates:")]))
+        heading = (
+            voice._("The nearest dates:")
+            if asked_days
+            else voice._("The next {tour} dates:", tour=tour.name)
+        )
+        offer_list(turn, nearest, intro="\n".join([*lines, heading]))
         return
     turn.say(
-        "\n".join(lines)
-        + "\n"
+        "\n".join([*lines, ""])
         + voice._(
             "Sorry, {tour} has no departures with room in the coming months. "
             "Reply AGENT and a person will help.",

@@ -255,11 +255,19 @@ def _tells_details(result: ParseResult) -> bool:
 def _handle_rest(turn: Turn, rest: ParseResult) -> None:
     """The request in the same message, as the table reads it on its own."""
     from bot import handlers, states  # the handlers table imports this module
+    from bot.turn import party_in
 
     turn.reading.focus(rest)
     intent = rest.intent
     name = states.handler_for(turn.state, intent)
     if name == states.OTHERWISE and _tells_details(rest):
+        name = states.handler_for(turn.state, states.INFORM)
+    elif (
+        intent in states.ABOUT_A_BOOKING
+        and party_in(rest) is not None
+        and (turn.state in states.PRICING or not turn.reading.has_booking)
+    ):
+        # "só eu e minha esposa. quais as datas?": the party, as the rule of that name
         name = states.handler_for(turn.state, states.INFORM)
     if name in ("menu", "answer_questions"):
         resume = _resume_line(turn)

@@ -44,17 +44,18 @@ Rules, in order; the first that applies answers the message:
  27. in idle/need_tour/questions: a day asked, no tour in mind: all tours that day -> whats_on
  28. asks their place on the waitlist -> booking_status
      (from here on, the message's tour, dates and party are kept first)
- 29. asks a question (answered from the catalog, or passed to a person) -> answer_questions
- 30. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
- 31. in choosing: the price asked, nothing new said: the listed prices -> list_prices
- 32. a complaint waits for a person: cancelling waits too -> complaint_pending
- 33. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 29. a party in a booking's words, pricing or with no booking: an answer -> the table as 'inform'
+ 30. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 31. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
+ 32. in choosing: the price asked, nothing new said: the listed prices -> list_prices
+ 33. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 34. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 34. names the tour a question was about -> answer_questions
- 35. in held: just held, another day or time asked for: the hold moved -> revise
- 36. an enquiry that names a tour and a day: that day's departures -> check_availability
- 37. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 38. the table: (state, intent), else the intent in any state -> the table
+ 35. names the tour a question was about -> answer_questions
+ 36. in held: just held, another day or time asked for: the hold moved -> revise
+ 37. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 38. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 39. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -407,6 +408,9 @@ class Rule:
 
 
 _NAMED_REQUESTS = frozenset({RECEIPT, INVOICE, BALANCE})
+# What the NLU reads as about a booking one has, and the states of a search or price.
+ABOUT_A_BOOKING = frozenset({"booking_status", "reschedule"})
+PRICING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
 
 
 def _in(*states: State) -> frozenset[State]:
@@ -544,6 +548,20 @@ RULES: tuple[Rule, ...] = (
         "asks their place on the waitlist",
         "booking_status",
         lambda m: looks_like_question(m.text) and WAITLIST_PLACE.search(m.text) is not None,
+    ),
+    # "somos eu e minha esposa" (to the NLU a booking's status: "my"), "se puede cambiar a
+    # 2 adultos y 1 niño?" with a price open (to the NLU a booking moved): the party of the
+    # search or the price under way, when there is no booking it could be about.
+    Rule(
+        "a party in a booking's words, pricing or with no booking: an answer",
+        TABLE,
+        lambda m: (
+            m.intent in ABOUT_A_BOOKING
+            and m.party_given
+            and (m.state in PRICING or not m.has_booking)
+        ),
+        keeps_details=True,
+        intent=INFORM,
     ),
     # Questions first, whatever the state (a quote stays open); the rest of the message
     # (a request, a correction) goes on to the table from there (bot/knowledge.py).

@@ -475,3 +475,45 @@ def test_asking_for_a_person_in_one_sentence_hands_off_with_the_tour(
     [note] = chat.outbox()
     assert "Asks for a person" in note.body and ("Everest" in note.body or "Food" in note.body)
     assert words[:20] in note.body  # the customer's words, for the person who answers
+
+
+# "It's me and my wife" (read by the NLU as asking about a booking: "my"), after the trek's
+# next departures: the trek priced for two, not "I can't find your booking", and not "no
+# departures on those dates" when no date was said.
+JUST_US_TWO = {
+    "en": "ok so just me and my wife",
+    "pt": "somos eu e minha esposa",
+    "es": "solo yo y mi mujer",
+    "fr": "juste moi et ma femme",
+    "de": "nur ich und meine Frau",
+}
+TREK_DATES = {
+    "en": "the everest trek, what dates do you have?",
+    "pt": "trekking do everest, quais as datas?",
+    "es": "trekking al everest, que fechas tienen?",
+    "fr": "le trek de l'everest, quelles dates ?",
+    "de": "Everest Trekking, welche Termine gibt es?",
+}
+
+
+@pytest.mark.parametrize("language", sorted(JUST_US_TWO))
+def test_the_party_told_after_the_next_dates_prices_them_for_it(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    chat = Chat(client, factory, phone=PHONES.get(language, "+447911123452"), whatsapp=False)
+    first = chat.say(TREK_DATES[language])
+    assert "Everest Base Camp Trek" in first, first
+    reply = chat.say(JUST_US_TWO[language])
+    assert "Everest Base Camp Trek" in reply and "× 2" in reply, reply
+    if language != "en":
+        assert english_in(reply) == [], reply
+    for msgid in ("No {tour} departures on those dates.", "I couldn't find an active booking"):
+        said = (
+            msgid
+            if language == "en"
+            else next(
+                (str(v) for k, v in catalog(language).items() if str(k).startswith(msgid)), ""
+            )
+        )
+        piece = max(re.split(r"\{[^}]*\}", said), key=len).strip()
+        assert piece and piece not in reply, reply

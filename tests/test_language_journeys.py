@@ -300,3 +300,31 @@ def test_a_day_with_no_tour_in_mind_lists_every_tours_departures(
             select(Conversation).join(Customer).where(Customer.phone == chat.phone)
         ).one()
         assert conv.state == "choosing"
+
+
+# A quote open (2 adults + 2 children), the party changed in the customer's words.
+QUOTE_PARTY = {
+    "pt": ("dá pra mudar para 2 adultos e 1 criança?", "1 criança"),
+    "es": ("se puede cambiar a 2 adultos y 1 niño?", "1 niño"),
+    "fr": ("on peut changer pour 2 adultes et 1 enfant ?", "1 enfant"),
+    "de": ("können wir auf 2 Erwachsene und 1 Kind ändern?", "1 Kind"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_party_changed_while_a_price_is_open_is_priced_again(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """Found chatting: "se puede cambiar a 2 adultos y 1 niño?" read as moving a booking
+    ("I can't find an active booking"), in French too; in German only the prices per
+    person came back and the old party was asked to be held."""
+    script, chat = SCRIPTS[language], speaker(client, factory, language)
+    chat.say(script.search.format(when=written(day(6), language)))
+    assert re.search(r"\b4\b", chat.say("1"))  # the quote, for 4
+    words, party = QUOTE_PARTY[language]
+    reply = chat.say(words)
+    assert party in reply and "× 1" in reply, reply
+    with factory() as s:
+        conv = s.scalars(select(Conversation)).one()
+        assert conv.state in ("confirming", "choosing"), conv.state
+        assert (conv.slots or {}).get("party") == {"adult": 2, "child": 1}
