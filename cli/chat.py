@@ -81,9 +81,9 @@ def tap_form(form: dict[str, str], choice: Choice, list_row: bool) -> dict[str, 
 
 @dataclass(frozen=True)
 class Shown:
-    """An interactive message as WhatsApp shows it: its body, its rows or buttons."""
+    """A reply as WhatsApp shows it: its body, its rows or buttons (none for words)."""
 
-    kind: str  # twilio/list-picker, twilio/quick-reply, twilio/call-to-action
+    kind: str  # twilio/list-picker, twilio/quick-reply, twilio/call-to-action; "text"
     body: str
     choices: list[Choice]
     words: str  # the numbered text SMS (and any fallback) gets
@@ -93,20 +93,25 @@ class Shown:
         return self.kind in (LIST_PICKER, QUICK_REPLY)
 
 
-def shown_since(session: Session, last_id: int) -> list[Shown]:
-    """The replies sent with rows or buttons since message last_id, in order."""
+def shown_since(session: Session, last_id: int, *, words: bool = False) -> list[Shown]:
+    """The replies sent with rows or buttons since message last_id, in order; with
+    `words`, the plain ones sent with them too (a turn with rows or buttons sends all its
+    replies through the outbox: "Yes, vegetarian is fine" before the list of departures)."""
     rows = session.scalars(
         select(Message)
         .where(
             Message.id > last_id,
             Message.kind == "reply",
             Message.status != MessageStatus.REPLY,
-            Message.template_sid.is_not(None),
         )
         .order_by(Message.id)
     )
     out = []
     for row in rows:
+        if row.template_sid is None:
+            if words:
+                out.append(Shown("text", row.body, [], row.body))
+            continue
         content = session.scalar(
             select(WhatsAppContent).where(
                 WhatsAppContent.organization_id == row.organization_id,
@@ -185,7 +190,7 @@ def chat_command(
             click.echo(f"  (HTTP {status})")
         for reply in replies:
             click.echo("< " + reply.replace("\n", "\n  "))
-        shown = shown_since(db.session, last_id)
+        shown = shown_since(db.session, last_id, words=True)
         for message in shown:
             click.echo("< " + message.body.replace("\n", "\n  "))
             for number, choice in enumerate(message.choices, 1):

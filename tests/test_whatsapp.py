@@ -361,6 +361,21 @@ def test_a_repeated_webhook_sends_the_buttons_once(
     assert len(synced.to(ada.phone)) == before == 1
 
 
+def test_the_chat_simulator_shows_every_reply_of_a_turn_with_a_list(
+    synced: FakeTwilio, ada: Chat, factory
+) -> None:
+    """A turn with rows sends all its replies through the outbox; `flask chat --whatsapp`
+    showed only the rows, not the answer before them (found chatting: the question seemed
+    unanswered)."""
+    from cli.chat import shown_since
+
+    ada.say(f"sunset tour on {spoken(day(2))} for 2 adults. how long is it?")
+    with factory() as s:
+        shown = shown_since(s, 0, words=True)
+    assert shown[0].body.startswith("Sunset Tour takes"), shown
+    assert shown[-1].choices and "Sunset Tour for 2 adults" in shown[-1].body
+
+
 # --- old taps --------------------------------------------------------------------------
 
 
