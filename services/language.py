@@ -67,7 +67,10 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "voce bom boa dia tarde noite tudo bem fixe pode certo combinado "
         "crianças criancas criança adultos reserva reservar passeio vaga vagas lugares "
         "obrigadão também tambem então entao muito é levar chover chove chuva preciso pra "
-        "vamos"
+        "vamos "
+        # words of the sentence itself, Portuguese only
+        "quais qual uma umas uns com isso isto essa esse dinheiro meu minha nossa nosso "
+        "são estão fazer depois ainda agora onde posso devolvem"
     ),
     "es": _listed(
         "hola gracias sí vale buenas necesito tenéis teneis hay quedan buenos días dias "
@@ -75,20 +78,30 @@ _OWN_WORDS: dict[str, frozenset[str]] = {
         "mañana hoy quiero quería queria cuánto cuanto cuesta ustedes usted tienen "
         "perfecto genial niños ninos niño adultos reserva reservar plazas plaza "
         "también tambien entonces muchas muchísimas vamos señor mi tardes noches porfa "
-        "tarde"
+        "tarde "
+        # words of the sentence itself, Spanish only
+        "el los las con pero muy dinero devuelven devolución puedo cuál cuáles dónde "
+        "cuándo ahora donde cuando tiene hacer del eso esto nosotros"
     ),
     "fr": _listed(
         "bonjour bonsoir salut merci oui non d'accord daccord ouais parfait génial "
         "personnes personne demain aujourd'hui aujourdhui ce soir combien voudrais "
         "vous nous enfants enfant adultes réserver reserver réservation reservation "
         "places s'il plaît plait svp bisous cordialement beaucoup aussi alors "
-        "est-ce je j'ai c'est qu'on peux pouvez comment"
+        "est-ce je j'ai c'est qu'on peux pouvez comment "
+        # words of the sentence itself, French only
+        "le les des une est avec pour dans quel quels quelle quelles quand où sont ont "
+        "mes notre votre vos il elle ils sur"
     ),
     "de": _listed(
         "hallo moin servus danke dankeschön nein bitte tschüss tschüs tschuss genau "
         "gerne gern personen morgen heute abend wie viel kostet wir ich möchte moechte "
         "kinder kind erwachsene buchen buchung plätze plaetze platz auch dann vielen "
-        "guten tag schön schoen alles klar"
+        "guten tag schön schoen alles klar "
+        # words of the sentence itself, German only
+        "und ist gibt welche welcher welches wann nicht für fuer kann können koennen ein "
+        "eine einen zum zur noch oder aber sind haben habt ihr euch uns wo bei von mein "
+        "meine"
     ),
 }
 # Each language's month and weekday names say so too ("décembre", "sonntag"), but not the

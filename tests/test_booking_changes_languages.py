@@ -232,8 +232,9 @@ def test_each_languages_phrasings(
 @pytest.mark.parametrize(
     ("text", "known", "unknown"),
     [
-        # lingua alone said English (0.93), German (0.75), Spanish ("vamos" was Spanish only)
-        ("c possible de decaler le 15 décembre ?", None, "fr"),
+        # lingua alone said English (0.93), German (0.75), Spanish ("vamos" was Spanish only);
+        # "le" and "décembre" are two words of French only: French, by its words
+        ("c possible de decaler le 15 décembre ?", "fr", "fr"),
         ("comment je regle le solde", "fr", "fr"),
         ("vamos ser 3 em vez de 4", None, "pt"),
         ("can we speak english", "en", "en"),

@@ -347,6 +347,7 @@ REFUND_QUESTIONS = [
     ("pt", "tem reembolso?"),
     ("es", "si cancelamos nos devuelven el dinero?"),
     ("es", "hay devolución si no podemos ir?"),
+    ("es", "si cancelo me devuelven el dinero?"),  # was answered in French
     ("fr", "est-ce qu'on est remboursé si on annule ?"),
     ("fr", "vous faites des remboursements ?"),
     ("de", "bekommen wir unser Geld zurück, wenn wir stornieren?"),
