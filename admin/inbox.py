@@ -6,13 +6,15 @@ import mimetypes
 
 from flask import Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from admin import admin_bp
 from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from bot import staff as bot_staff
 from extensions import db
-from models import Conversation, MessageMedia, utcnow
+from models import CANCELLABLE_STATUSES, Booking, Conversation, Departure, MessageMedia, utcnow
 from services import inbox, media
 from services import staff as staff_service
 
@@ -99,6 +101,22 @@ def conversation(conv_id: int) -> ResponseReturnValue:
         team=staff_service.staff_of(db.session, org),
         can_reply=staff_service.can(staff(), "reply"),
         canned=inbox.canned_replies(org, conv),
+        # "Is my booking confirmed?": their bookings still to come, beside the thread.
+        bookings=list(
+            db.session.scalars(
+                select(Booking)
+                .join(Departure, Departure.id == Booking.departure_id)
+                .options(joinedload(Booking.departure).joinedload(Departure.tour))
+                .where(
+                    Booking.customer_id == conv.customer_id,
+                    Booking.organization_id == org.id,
+                    Booking.status.in_(CANCELLABLE_STATUSES),
+                    Departure.ends_at > now,
+                )
+                .order_by(Departure.starts_at)
+                .limit(5)
+            )
+        ),
         now=now,
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
+    BookingStatus,
     Conversation,
     ConversationNote,
     Message,
@@ -19,6 +20,7 @@ from models import (
 )
 from tests.admin.support import OWNER, SALES, conversation_of, the_org
 from tests.chat import Chat
+from tests.factories import hold
 from tests.staff import StaffClient
 
 
@@ -153,3 +155,23 @@ def test_a_handed_off_conversation_stays_above_bot_conversations_after_a_reply(
     Chat(client, factory, phone="+12025550103", name="Cat").say("hi")  # newer, bot-only
     rows = re.findall(r'data-conversation="(\d+)"', owner.get("/admin/inbox").text)
     assert rows[0] == str(ada_conv.id)
+
+
+def test_the_thread_shows_the_customers_bookings_to_come(
+    sales: StaffClient, ada: Chat, factory: sessionmaker[Session]
+) -> None:
+    """'Is my booking confirmed?' in the inbox: the customer's bookings still to come are
+    beside the thread (reference, tour, when, status), one tap from it; a cancelled one is
+    not among them."""
+    with factory() as s:
+        org = the_org(s)
+        kept = hold(s, org, "CITY4", ada.phone, utcnow(), adults=2)
+        gone = hold(s, org, "CITY3", ada.phone, utcnow(), adults=1)
+        gone.status = BookingStatus.CANCELLED
+        s.commit()
+        kept_ref, gone_ref = kept.reference, gone.reference
+    conv = asking_for_a_person(ada, factory, "is my booking confirmed?")
+    page = sales.get(f"/admin/inbox/{conv.id}").text
+    side = page[page.index("<aside") :]
+    assert f'href="/admin/bookings/{kept_ref}"' in side and "held" in side
+    assert gone_ref not in side
