@@ -53,9 +53,10 @@ Rules, in order; the first that applies answers the message:
      (from here on, the message's tour, dates and party are kept first)
  35. names the tour a question was about -> answer_questions
  36. in held: just held, another day or time asked for: the hold moved -> revise
- 37. an enquiry that names a tour and a day: that day's departures -> check_availability
- 38. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 39. the table: (state, intent), else the intent in any state -> the table
+ 37. in choosing/confirming/full: a search's new day or party -> the table as 'inform'
+ 38. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 39. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 40. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -372,6 +373,9 @@ QUESTION_START = re.compile(
 NUMBER_INTENTS = frozenset(
     {"nlu_fallback", "choose_option", "book", "hold", "affirm", "check_availability"}
 )
+# Read that way too when no question is asked: "ok we'll take the next date" (reschedule),
+# "whichever is soonest" (ask_info); not "what does option 2 include?".
+PICK_INTENTS = frozenset({"reschedule", "ask_info"})
 
 
 # "what number am I in the queue?", "where am I on the waiting list?"
@@ -531,7 +535,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "a number from the list",
         "choose_departure",
-        lambda m: isinstance(m.option, int) and m.intent in NUMBER_INTENTS,
+        lambda m: (
+            isinstance(m.option, int)
+            and (m.intent in NUMBER_INTENTS or (m.intent in PICK_INTENTS and not m.asks))
+        ),
         states=_in(State.CHOOSING),
         keeps_details=True,
     ),
@@ -621,6 +628,21 @@ RULES: tuple[Rule, ...] = (
         states=_in(State.HELD),
         keeps_details=True,
     ),
+    # "can we do next saturday instead?", "what about saturday then" while departures are
+    # on offer: another day for this search (read as a move or an enquiry), not a booking
+    # to move (there is none) nor a new lead.
+    Rule(
+        "a search's new day or party",
+        TABLE,
+        lambda m: (
+            m.intent in ("reschedule", "enquire")
+            and bool(m.told)
+            and m.told <= {"date", "dates", "month", "week", "time", "daypart", "party"}
+        ),
+        states=_in(State.CHOOSING, State.CONFIRMING, State.FULL),
+        keeps_details=True,
+        intent=INFORM,
+    ),
     Rule(
         "an enquiry that names a tour and a day: that day's departures",
         "check_availability",
@@ -630,7 +652,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "names a tour, date or party, and no request the table knows: an answer",
         TABLE,
-        lambda m: bool(m.told) and handler_for(m.state, m.intent) == OTHERWISE,
+        # "bonjour, food tour pour 2 adultes": a greeting with a request in it.
+        lambda m: (
+            bool(m.told) and (handler_for(m.state, m.intent) == OTHERWISE or m.intent == "greet")
+        ),
         keeps_details=True,
         intent=INFORM,
     ),

@@ -38,7 +38,9 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]
     options = misc.extract_option(text)
-    found += [o for o in options if not _overlaps(o, found, strict=True)]
+    # "the earliest one" is both: the soonest of a list, the earliest time of a day.
+    not_dayparts = [e for e in found if e.entity != "daypart"]
+    found += [o for o in options if not _overlaps(o, not_dayparts, strict=True)]
     return sorted(found, key=lambda e: (e.start, e.entity))
 
 

@@ -328,3 +328,36 @@ def test_the_party_changed_while_a_price_is_open_is_priced_again(
         conv = s.scalars(select(Conversation)).one()
         assert conv.state in ("confirming", "choosing"), conv.state
         assert (conv.slots or {}).get("party") == {"adult": 2, "child": 1}
+
+
+SOONEST = {
+    "pt": "pode ser a próxima data",
+    "es": "vale, la próxima fecha",
+    "fr": "on prend la prochaine date",
+    "de": "ok dann nehmen wir den nächsten Termin",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_next_date_takes_the_soonest_departure_listed(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    chat = speaker(client, factory, language)
+    listed = chat.say(SCRIPTS[language].search.format(when=written(day(3), language)))
+    assert "1)" in listed, listed
+    quote = chat.say(SOONEST[language])
+    assert "156" in quote, quote  # 2 adults and 2 children on the first date listed
+    with factory() as s:
+        conv = s.scalars(
+            select(Conversation).join(Customer).where(Customer.phone == chat.phone)
+        ).one()
+        assert conv.state == "confirming", (conv.state, quote)
+
+
+def test_a_greeting_with_a_request_in_it_is_the_request(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    """ "bonjour, …" read as a greeting used to answer the menu and drop the tour and party."""
+    chat = speaker(client, factory, "fr")
+    listed = chat.say("bonjour, sunset tour pour 2 adultes")
+    assert "1) Sunset Tour" in listed and "98" in listed, listed

@@ -20,6 +20,16 @@ OPTION_RE = re.compile(
     r"departure|time|slot)\b|^\s*(first|second|third|last)\s+(?:one\s+)?(?:please|pls)?\s*$",
     _F,
 )
+# "the next one", "earliest date", "first available", "whichever is soonest": the soonest of
+# the departures listed, which is option 1 (lists go by date). Not "the next day", "next
+# time", "next saturday": those are days.
+SOONEST_RE = re.compile(
+    r"\b(?:next|nearest|soonest|earliest|first)\s+(?:available|possible|open)\b"
+    r"|\b(?:the\s+)?(?:next|nearest|soonest|earliest)\s+(?:one|date|departure|slot|opening)\b"
+    r"|\b(?:whichever|whatever)(?:\s+one)?(?:\s+is|'s)?\s+(?:soonest|earliest|sooner|first)\b"
+    r"|^\W*(?:ok\W*)?(?:the\s+)?(?:earliest|soonest)(?:\s+(?:one|please|pls|plz))?\W*$",
+    _F,
+)
 EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 
 
@@ -33,7 +43,8 @@ def extract_refs(text: str) -> list[Entity]:
 def extract_option(text: str) -> list[Entity]:
     m = OPTION_RE.search(text)
     if not m:
-        return []
+        soonest = SOONEST_RE.search(text)
+        return [Entity("option", 1, soonest.start(), soonest.end())] if soonest else []
     for group in (1, 2):
         if m.group(group):
             value = int(m.group(group))
