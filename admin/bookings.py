@@ -3,6 +3,8 @@ with payments, refunds, messages and the timeline; cancel, refund, resend."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from admin.actions import form_int, form_text, run
 from admin.auth import actor, current_org, requires, scoped, staff
 from extensions import app_config, db, stripe_account
 from models import (
+    AWAITING_PAYMENT_STATUSES,
     CANCELLABLE_STATUSES,
     Booking,
     Conversation,
@@ -196,6 +199,14 @@ def booking_page(reference: str) -> ResponseReturnValue:
         )
     }
     changeable = booking.status in booking_changes.CHANGEABLE and booking.departure.starts_at > now
+    # A hold that still holds can be kept longer: by default a day more, not past the start.
+    keep_until = (
+        min(booking.hold_expires_at + timedelta(days=1), booking.departure.starts_at)
+        if booking.status in AWAITING_PAYMENT_STATUSES
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at > now
+        else None
+    )
     return render_template(
         "admin/booking.html",
         booking=booking,
@@ -213,6 +224,7 @@ def booking_page(reference: str) -> ResponseReturnValue:
             )
         ),
         changeable=changeable,
+        keep_until=keep_until,
         move_choices=move_choices(booking, now) if changeable else [],
         tiers=[(t.code, t.label) for t in booking.departure.tour.price_tiers],
         payments=payment_rows,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -361,6 +361,26 @@ def _history_words(seen: desk.History) -> str:
     if seen.cancelled:
         words += f"; {cancelled}"
     return words + f"; spent {format_money(seen.spent_minor, seen.currency)}."
+
+
+@admin_bp.post("/bookings/<reference>/hold-until")
+@requires("hold")
+def booking_hold_until(reference: str) -> ResponseReturnValue:
+    """'Can you keep it till Friday?': the hold's new deadline, typed in the organization's
+    time (the form's date-and-time field)."""
+    org = current_org()
+    booking = _booking(reference)
+    back = url_for("admin.booking_page", reference=booking.reference)
+    try:
+        until = datetime.fromisoformat(form_text("until", 40)).replace(tzinfo=org.tz)
+    except ValueError:
+        flash("Keep the seats until: a date and time, like 2027-01-31 18:00.", "error")
+        return redirect(back, code=303)
+    return run(
+        lambda: desk.keep_hold_until(db.session, org, booking, until, utcnow(), staff=staff()),
+        lambda kept: f"{booking.reference} is held until {org.local(kept):%a %d %b %H:%M}.",
+        back,
+    )
 
 
 @admin_bp.post("/bookings/<reference>/needs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import phonenumbers
 from rapidfuzz import fuzz, process
@@ -48,7 +48,9 @@ from services import (
 from services.errors import ServiceError
 from services.guest_needs import GuestNeeds
 from services.i18n import customer_voice
+from services.locking import lock_departure
 from services.money import format_money
+from services.notify import local_time
 from services.payments import PAYMENT_METHODS as PAYMENT_METHODS  # the admin's names
 from services.phones import InvalidPhone, normalize_phone
 from services.sales import hold_message
@@ -300,6 +302,56 @@ def update_needs(
             content={k: v for k, v in changed.items()},
         )
     return changed
+
+
+# At most this far ahead may staff keep a hold: seats held longer are seats nobody can buy.
+MAX_HOLD_DAYS = 14
+
+
+def keep_hold_until(
+    session: Session,
+    org: Organization,
+    booking: Booking,
+    until: datetime,
+    now: datetime,
+    *,
+    staff: StaffUser,
+) -> datetime:
+    """A hold kept longer (or shorter) at the customer's request: a new deadline still to
+    come, before the departure starts, within MAX_HOLD_DAYS. Under the departure's lock: a
+    hold already past its deadline has no seats any more (they count for others from that
+    moment, swept or not) and is refused. The lapsing-hold reminder follows the new
+    deadline (it is sent once per deadline)."""
+    departure = lock_departure(session, booking.departure)
+    session.refresh(booking)
+    if booking.status not in AWAITING_PAYMENT_STATUSES:
+        raise DeskError(
+            f"{booking.reference} is {phrases.status(booking.status)}: there is no hold to keep."
+        )
+    before = booking.hold_expires_at
+    if before is None or before <= now:
+        raise DeskError(
+            f"{booking.reference}'s hold has lapsed and its seats may be gone: book again."
+        )
+    if until <= now:
+        raise DeskError("Choose a time still to come.")
+    if until > departure.starts_at:
+        raise DeskError(
+            f"A hold ends before the departure starts ({local_time(org, departure.starts_at)})."
+        )
+    if until > now + timedelta(days=MAX_HOLD_DAYS):
+        raise DeskError(f"A hold is kept at most {MAX_HOLD_DAYS} days from now.")
+    booking.hold_expires_at = until
+    timeline.record(
+        session,
+        booking,
+        "booking.hold_extended",
+        actor=f"staff:{staff.id}",
+        source="admin",
+        at=now,
+        content={"from": local_time(org, before), "to": local_time(org, until)},
+    )
+    return until
 
 
 # --- changing a booking ------------------------------------------------------------------

@@ -73,6 +73,7 @@ EVENT_WORDS: dict[str, str] = {
     "booking.checked_in": "Checked in at the meeting point",
     "booking.confirmation_resent": "Confirmation sent again",
     "booking.held": "Seats held",
+    "booking.hold_extended": "Hold kept longer",
     "booking.moved": "Moved to another departure",
     "booking.needs_updated": "Guests' needs changed",
     "booking.party_changed": "Party changed",

@@ -573,3 +573,50 @@ def test_the_weekend_button_on_each_day_of_the_week() -> None:
     assert quick_days(date(2026, 12, 6), "weekend") == (saturday, sunday)  # a Sunday: next week's
     assert quick_days(sunday, "tomorrow") == (date(2026, 12, 14),) * 2
     assert quick_days(sunday, "week") == (sunday, date(2026, 12, 19))
+
+
+def test_a_hold_is_kept_longer_when_the_customer_asks(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """'Can you keep it till Friday? I'm paid then.' The rep moves the hold's deadline (to
+    at most the departure's start, never a lapsed hold's); the sweep then keeps it."""
+    from services import bookings as booking_service
+
+    code = sunset(factory, 9)
+    sales.post(
+        "/admin/bookings/new",
+        {"departure": code, "tier_adult": "2", "phone": "+12025550178", "pay": "link"},
+    )
+    with factory() as s:
+        booking = s.scalars(select(Booking)).one()
+        org = the_org(s)
+        ref, old = booking.reference, booking.hold_expires_at
+        start = booking.departure.starts_at
+    url = f"/admin/bookings/{ref}/hold-until"
+    page = sales.get(f"/admin/bookings/{ref}").text
+    assert f'action="{url}"' in page
+    until = (old + timedelta(days=3)).astimezone(org.tz).replace(second=0, microsecond=0)
+    done = sales.post(url, {"until": until.strftime("%Y-%m-%dT%H:%M")})
+    assert f"{ref} is held until {until:%a %d %b %H:%M}" in done.text
+    with factory() as s:
+        booking = s.get(Booking, booking.id)
+        assert booking.hold_expires_at == until
+        assert booking_service.expire_due_holds(s, old + timedelta(minutes=1)) == []
+        s.commit()
+    assert "Hold kept longer" in sales.get(f"/admin/bookings/{ref}").text  # the timeline
+    # Refused, in words, with nothing changed: garbage, the past, after the start.
+    late = (start + timedelta(hours=1)).astimezone(org.tz)
+    for value, why in (
+        ("friday", "a date and time"),
+        ("2020-01-01T10:00", "still to come"),
+        (late.strftime("%Y-%m-%dT%H:%M"), "the departure starts"),
+    ):
+        page = sales.post(url, {"until": value})
+        assert page.status_code == 200 and why in page.text, value
+    with factory() as s:
+        booking = s.get(Booking, booking.id)
+        assert booking.hold_expires_at == until
+        booking.hold_expires_at = utcnow() - timedelta(minutes=1)  # lapsed, not yet swept
+        s.commit()
+    lapsed = sales.post(url, {"until": until.strftime("%Y-%m-%dT%H:%M")})
+    assert "hold has lapsed" in lapsed.text
