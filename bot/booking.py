@@ -133,6 +133,14 @@ def check_availability(turn: Turn) -> None:
         _passed(turn, tour, last)
         return
     first = max(first, today)
+    if (
+        asked_days
+        and first == last == today
+        and my_bookings.names_todays_weekday(turn.text, today)
+        and not _runs_today(turn, tour, today)
+    ):
+        # "Sunday" said on a Sunday the tour does not run: the Sunday after.
+        first = last = today + timedelta(days=7)
     if asked_days and first == last and _holds_that_day(turn, tour, first):
         return
     timed = bool(turn.slot("time") or turn.slot("daypart"))
@@ -350,6 +358,23 @@ def _offer_seats(turn: Turn, tour: Tour, seats: list[schedule.Seats], intro: str
 def _occupancy_left(s: schedule.Seats) -> inventory.Occupancy:
     # Only spots_left is read from it (replies.option_line).
     return inventory.Occupancy(capacity=s.spots_left, booked=0, held=0, offered=0)
+
+
+def _runs_today(turn: Turn, tour: Tour, today: date) -> bool:
+    """A departure of the tour today, left already or not (cancelled ones aside)."""
+    return (
+        turn.session.scalar(
+            select(Departure.id)
+            .where(
+                Departure.tour_id == tour.id,
+                Departure.status != DepartureStatus.CANCELLED,
+                Departure.starts_at >= day_start(turn, today),
+                Departure.starts_at < day_start(turn, today + timedelta(days=1)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _left_today(turn: Turn, tour: Tour, today: date) -> bool:

@@ -10,6 +10,7 @@ an invoice goes to staff as a task with the customer's words."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from bot.lead_capture import STAFF
 from bot.states import State
 from bot.turn import Turn, details_in, party_in
 from bot.which_booking import find_booking
+from intents.entities.dates import WEEKDAYS
+from intents.entities.foreign import WORDS
 from models import (
     BOOKED_STATUSES,
     EXPECTED_STATUSES,
@@ -366,6 +369,16 @@ def move_request(turn: Turn) -> None:
     )
 
 
+def names_todays_weekday(text: str, today: date) -> bool:
+    """The message names today's day of the week ("sunday", "domingo", "dimanche"), in
+    any of the languages, not "today"."""
+    names = {w for w, d in WEEKDAYS.items() if d == today.weekday()}
+    for words in WORDS.values():
+        names |= {w for w, d in words.weekdays.items() if d == today.weekday() and len(w) >= 4}
+    said = text.lower()
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", said) for name in names)
+
+
 def _difference(turn: Turn, change: booking_changes.Change) -> str:
     voice, currency = turn.voice, change.booking.currency
     if change.difference_minor > 0:
@@ -390,6 +403,14 @@ def _move_options(turn: Turn, booking: Booking) -> list[Departure]:
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     clock, daypart = told.get("time"), told.get("daypart")
     today = turn.now.astimezone(turn.org.tz).date()
+    if first == last == today and names_todays_weekday(turn.text, today):
+        that_day = schedule.departures_between(turn.session, turn.org, tour, today, today, turn.now)
+        left_today = [
+            s for s in that_day if s.departure.id != booking.departure_id and s.spots_left >= seats
+        ]
+        if not left_today:
+            # "Sunday" said on a Sunday with nothing left that day: the Sunday after.
+            first = last = today + timedelta(days=7)
     if first is not None and last is not None and last >= today:
         day_seats = schedule.departures_between(
             turn.session, turn.org, tour, max(first, today), last, turn.now

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from models import Booking, Organization, Task, TimelineEvent, utcnow
@@ -133,6 +134,32 @@ def test_moving_to_another_date_offers_real_dates_and_moves_on_yes(ada: Chat, fa
     moved = booking(factory, ref)
     assert moved.departure.starts_at.astimezone(conversations.KTM).date() == day(5)
     assert bookings_of(factory, ada.phone) == 1
+
+
+@pytest.mark.parametrize(
+    "phrase", ["wait can we do {weekday} instead", "can we move it to {weekday}?"]
+)
+def test_moving_to_todays_weekday_with_nothing_left_today_is_next_week(
+    ada: Chat, factory, phrase: str
+) -> None:
+    """ "Sunday" said on a Sunday with no departure left that day: the Sunday after (found
+    chatting: the dates around were listed, Sunday among them, and "yes" was not enough)."""
+    ref = held_by_chat(ada, when=3)  # the test catalog's sunset tour runs from tomorrow
+    asked = ada.say(phrase.format(weekday=f"{day(0):%A}".lower()))
+    week_on = day(7)
+    assert ref in asked and "Reply YES" in asked, asked
+    assert f"{week_on.day} {week_on:%b}" in asked, asked
+    ada.say("yes")
+    moved = booking(factory, ref)
+    assert moved.departure.starts_at.astimezone(conversations.KTM).date() == week_on
+
+
+def test_todays_weekday_asked_when_the_tour_does_not_run_today_is_next_week(ada: Chat) -> None:
+    """The search too: "sunset tour sunday for 2" on a Sunday with no departure that day
+    lists the Sunday after, not "no departure on Sunday 6 December"."""
+    listed = ada.say(f"any space on the sunset tour {day(0):%A}? 2 adults".lower())
+    week_on = day(7)
+    assert f"{week_on.day} {week_on:%b}" in listed and "No Sunset Tour" not in listed, listed
 
 
 def test_moving_without_a_date_offers_the_nearest_with_room(ada: Chat) -> None:
