@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Flask,
@@ -19,12 +20,21 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import IntegerConverter, Map
 
 from config import INSTANCE_PATH, Config, ConfigError, check_production, instance_secret_key
 from extensions import RUNTIME, csrf, db
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseInt(IntegerConverter):
+    """<int:...>: a whole number from 0 to 2**31 - 1 (PostgreSQL's and SQLite's ids)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -37,6 +47,9 @@ def create_app(config: Config | None = None) -> Flask:
     # app.config; our code reads the Config itself, through extensions.app_config().
     app.config.from_object(config)
     register_logging(config)
+    # Before any route: <int:...> in an address is at most a database integer, so a longer
+    # number is 404 (SQLite, the embedded default's, raised OverflowError: a 500).
+    app.url_map.converters["int"] = DatabaseInt
     register_proxies(app, config)
     register_request_limits(app)  # before CSRF, which reads the form
     register_extensions(app, config)

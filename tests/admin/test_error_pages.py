@@ -4,7 +4,10 @@ out."""
 
 from __future__ import annotations
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import NotFound
 
 from tests.staff import StaffClient
 
@@ -49,3 +52,16 @@ def test_outside_the_admin_or_logged_out_errors_are_as_before(client: FlaskClien
     assert api.status_code == 404 and api.is_json
     plain = client.get("/no-such-page")
     assert plain.status_code == 404 and 'class="topbar"' not in plain.text
+
+
+def test_an_id_too_large_for_the_database_is_not_found(app: Flask, ops: StaffClient) -> None:
+    """<int:...> in an address stops at a database integer (2**31 - 1): the embedded
+    default's SQLite raised OverflowError, a 500, on /admin/customers/99999999999999999999."""
+    routes = app.url_map.bind("localhost")
+    endpoint, args = routes.match("/admin/customers/2147483647")
+    assert endpoint == "admin.customer_page" and args == {"customer_id": 2147483647}
+    for url in ("/admin/customers/2147483648", "/admin/inbox/99999999999999999999/messages"):
+        with pytest.raises(NotFound):
+            routes.match(url)
+        page = ops.get(url)
+        assert page.status_code == 404 and 'class="topbar"' in page.text
