@@ -321,7 +321,7 @@ def _answer(turn: Turn, question: Question) -> None:
         return
     about = f" ({tour.name})" if tour is not None else ""
     name = _task(turn, "question", f"Answer{about}: {question.text}", question.text)
-    turn.say(
+    passed_on = (
         voice._(
             "Good question. I don't have the answer here, so I've asked {name} to reply to "
             "you here.",
@@ -333,6 +333,8 @@ def _answer(turn: Turn, question: Question) -> None:
             "to you here."
         )
     )
+    if passed_on not in turn.replies:  # two questions for a person: each a task, said once
+        turn.say(passed_on)
 
 
 def _person_will(voice: Voice, name: str | None, *, follow_up: bool) -> str:

@@ -153,6 +153,20 @@ def test_a_follow_up_answer_makes_a_task_for_the_rep(
     assert alerts and "gift voucher" in alerts[0].body.lower()
 
 
+def test_two_questions_for_a_person_are_two_tasks_and_one_sentence(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    """It used to say "Good question. I don't have the answer here..." once per question."""
+    reply = chat.say(
+        "city walk on saturday for me and 2 kids? is there a toilet stop on the way? "
+        "also can i bring my dog"
+    )
+    assert reply.count("I don't have the answer here") == 1, reply
+    assert "Old City Heritage Walk" in reply and "1)" in reply, reply  # and the request
+    tasks = tasks_of(factory, chat.phone)
+    assert len(tasks) == 2 and {"toilet" in t.title for t in tasks} == {True, False}
+
+
 def test_an_unanswerable_question_goes_to_a_person_with_context(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
