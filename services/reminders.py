@@ -65,11 +65,17 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
         # On the day itself the day's message says it all (below): no reminder as well.
         today = day_of_due(org, dep, now)
         for days in sorted(settings.reminder_days_before):
-            if (
-                not today
-                and days_left < days
-                and _once(session, booking, "pre_departure", f"{days}d", now)
-            ):
+            if today or days_left >= days:
+                continue
+            # The nearest threshold only, sent now or before: never an older one after it
+            # (a booking made the day before got the 1-day reminder, then the 7-day one a
+            # minute later). None for a booking confirmed inside that threshold's window:
+            # its confirmation has just said it all, a reminder straight after is noise.
+            window_opened = dep.starts_at - timedelta(days=days)
+            booked_inside = booking.confirmed_at is not None and booking.confirmed_at > (
+                window_opened
+            )
+            if not booked_inside and _once(session, booking, "pre_departure", f"{days}d", now):
                 voice = customer_voice(org, booking.customer)
                 starts = voice._(
                     "Hi! Your {tour} starts {when} ({reference}).",
@@ -110,7 +116,7 @@ def send_due_reminders(session: Session, now: datetime, base_url: str | None) ->
                     reference=booking.reference,
                 )
                 sent["pre_departure"] += 1
-                break  # the nearest threshold only: no burst of old reminders
+            break
         local_start = org.local(dep.starts_at)
         if today and _once(session, booking, "day_of", f"{local_start:%Y%m%d}", now):
             day_of(session, org, booking, now)

@@ -4,7 +4,7 @@ sent once however often the job runs, including two runs at once."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -151,3 +151,57 @@ def test_the_due_date_is_the_same_in_confirmation_reminder_and_pay_page(
     # Past the due date nothing more is sent.
     jobs.run_sweep(runtime, NOW + timedelta(days=4))
     assert len([m for m in bodies(factory, "+12025550101") if "Balance for" in m]) == 1
+
+
+def book_at(factory: sessionmaker[Session], phone: str, moment: datetime) -> None:
+    """A customer books CITY0120 (10 days after NOW) at that moment, paid at once."""
+    with factory() as s:
+        org = import_org(s, NOW, **catalog_data())
+        booking = inventory.hold_seats(
+            s,
+            org,
+            departure(s, org, "CITY0120"),
+            make_customer(s, org, phone, moment),
+            {"adult": 1},
+            moment,
+            source="whatsapp",
+        )
+        bookings.confirm_booking(s, org, booking, moment)
+        s.commit()
+
+
+def sweep_every_minute(factory: sessionmaker[Session], start: datetime, end: datetime) -> None:
+    moment = start
+    while moment < end:
+        with factory() as s:
+            reminders.send_due_reminders(s, moment, None)
+            s.commit()
+        moment += (
+            timedelta(minutes=1) if moment < start + timedelta(minutes=5) else timedelta(hours=1)
+        )
+
+
+def test_a_booking_made_the_day_before_gets_no_reminder_burst(
+    factory: sessionmaker[Session],
+) -> None:
+    """Booked 20 hours ahead: its confirmation said it all. It got the 1-day reminder a
+    minute later, then the 7-day one the minute after (the nearest threshold was sent, and
+    the next run took the older one)."""
+    start = NOW + timedelta(days=10)
+    booked = start - timedelta(hours=20)
+    book_at(factory, "+12025550103", booked)
+    sweep_every_minute(factory, booked + timedelta(minutes=1), start - timedelta(hours=4))
+    assert [b for b in bodies(factory, "+12025550103") if "starts" in b] == []
+
+
+def test_a_booking_made_five_days_ahead_gets_only_the_one_day_reminder(
+    factory: sessionmaker[Session],
+) -> None:
+    start = NOW + timedelta(days=10)
+    booked = start - timedelta(days=5)
+    book_at(factory, "+12025550104", booked)
+    sweep_every_minute(factory, booked + timedelta(minutes=1), start - timedelta(hours=12))
+    pre = [b for b in bodies(factory, "+12025550104") if "starts" in b]
+    assert len(pre) == 1 and "Old City Walk" in pre[0], pre
+    with factory() as s:
+        assert s.scalars(select(ReminderSent.key)).all() == ["1d"]

@@ -352,6 +352,8 @@ def test_every_notification_to_a_customer_is_spoken(
         city = held("CITY3", adult=1)
         payment, _ = checkout.start_checkout(s, org, city, "deposit", now, BASE_URL, fake)
         settlement.settle(s, org, payment, now, stripe=fake, counts=counts, source="fake")
+        # Booked a while ago: a reminder due when a booking is confirmed is not sent.
+        city.confirmed_at = now - timedelta(days=10)
         payments.resend_confirmation(s, org, city, now, base_url=BASE_URL)
         lapsing = held("CITY4", adult=1)
         payments.resend_confirmation(s, org, lapsing, now, base_url=BASE_URL)

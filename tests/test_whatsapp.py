@@ -568,6 +568,8 @@ def _confirmed_booking(ada: Chat, factory) -> str:
         org = s.scalar(select(Organization))
         booking = s.scalar(select(Booking))
         bookings.confirm_booking(s, org, booking, utcnow())
+        # Booked a while ago: a reminder due when a booking is confirmed is not sent.
+        booking.confirmed_at = utcnow() - timedelta(days=10)
         s.commit()
         return booking.reference
 
