@@ -146,6 +146,8 @@ class Search:
     party: dict[str, int]
     free: list[availability.AvailableDeparture]
     error: str | None
+    # Nothing free on those days: the nearest departures with room, to offer instead.
+    nearest: list[availability.AvailableDeparture]
 
 
 def _search(args: Mapping[str, str]) -> Search:
@@ -179,7 +181,42 @@ def _search(args: Mapping[str, str]) -> Search:
         )
     except ServiceError as exc:
         error = exc.message
-    return Search(tours, tiers, lead, tour, first, last, party, free, error)
+    nearest: list[availability.AvailableDeparture] = []
+    if not free and error is None:
+        nearest = _nearest(now, tour, first, last, party, today)
+    return Search(tours, tiers, lead, tour, first, last, party, free, error, nearest)
+
+
+NEAREST_BEFORE, NEAREST_AFTER, NEAREST_SHOWN = 7, 21, 3
+
+
+def _nearest(
+    now: datetime,
+    tour: Tour | None,
+    first: date,
+    last: date,
+    party: dict[str, int],
+    today: date,
+) -> list[availability.AvailableDeparture]:
+    """The departures with room for the party closest to the days asked for (a week
+    before to three weeks after), soonest first."""
+    around = desk.free_departures(
+        db.session,
+        current_org(),
+        now,
+        tour=tour,
+        first=max(today, first - timedelta(days=NEAREST_BEFORE)),
+        last=last + timedelta(days=NEAREST_AFTER),
+        party=party,
+        limit=200,
+    )
+
+    def distance(found: availability.AvailableDeparture) -> int:
+        day = found.starts_local.date()
+        return (first - day).days if day < first else (day - last).days
+
+    closest = sorted(around, key=lambda f: (distance(f), f.departure.starts_at))
+    return sorted(closest[:NEAREST_SHOWN], key=lambda f: f.departure.starts_at)
 
 
 @admin_bp.get("/bookings/new/free")
@@ -206,6 +243,7 @@ def booking_new() -> ResponseReturnValue:
         found.free,
         found.error,
     )
+    nearest = found.nearest
     chosen = None
     code = args.get("departure")
     if code:
@@ -234,6 +272,7 @@ def booking_new() -> ResponseReturnValue:
         last=last,
         party=party,
         free=free,
+        nearest=nearest,
         chosen=chosen,
         error=error,
         lead=lead,

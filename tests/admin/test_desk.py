@@ -557,7 +557,8 @@ def test_one_tap_days_today_tomorrow_this_weekend_and_the_next_7_days(
         shown = b.isoformat() if b != a else ""
         assert f'name="to" type="date" value="{shown}"' in page.text, when
         assert "Free for 3 adults · Sunset Tour" in page.text, when
-        choose = re.findall(r'href="([^"]*departure=[^"]*)"', page.text)
+        listed = page.text.split('id="nearest"')[0]  # not the nearest, on other days
+        choose = re.findall(r'href="([^"]*departure=[^"]*)"', listed)
         assert all(f"date={a.isoformat()}" in html.unescape(c) for c in choose), when
     assert sales.get("/admin/bookings/new?when=someday").status_code == 400
 
@@ -620,3 +621,21 @@ def test_a_hold_is_kept_longer_when_the_customer_asks(
         s.commit()
     lapsed = sales.post(url, {"until": until.strftime("%Y-%m-%dT%H:%M")})
     assert "hold has lapsed" in lapsed.text
+
+
+def test_nothing_free_on_the_day_offers_the_nearest_departures_with_room(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """The caller's day is full (or a failed-booking lead's): the nearest departures with
+    room for the party are offered at once, each one tap from the booking form."""
+    with factory() as s:
+        hold(s, the_org(s), "CITY3", "+12025550131", utcnow(), adults=3)  # CITY3 is full
+        s.commit()
+    page = sales.get(f"/admin/bookings/new?tour=city-walk&date={day(3)}&tier_adult=2")
+    assert "Nothing free for this party on these dates" in page.text
+    assert "Nearest with room" in page.text and "CITY4" in page.text
+    assert "CITY3" not in page.text[page.text.index("Nearest with room") :]
+    choose = html.unescape(re.search(r'href="([^"]*departure=CITY4[^"]*)"', page.text)[1])
+    assert f"date={day(4).isoformat()}" in choose and "tier_adult=2" in choose
+    form = sales.get(choose)
+    assert 'id="booking-form"' in form.text and 'name="departure" value="CITY4"' in form.text
