@@ -310,3 +310,32 @@ def test_an_unanswerable_question_during_a_quote_goes_to_a_person_and_the_quote_
     assert "Annapurna" not in reply  # not the tour's card instead of an answer
     assert tasks_of(factory, chat.phone)[0].kind == "question"
     assert "held 2 seats" in chat.say("yes")
+
+
+@pytest.mark.parametrize("question", ["do u guys have a sunrise tour", "is there a sunrise tour?"])
+def test_a_tour_we_do_not_run_is_not_taken_for_one_with_a_like_name(
+    chat: Chat, question: str
+) -> None:
+    """ "Sunrise tour" is not the Sunset Tour: the catalog's answer about sunrise, not an
+    enquiry or the sunset's departures (found chatting: "sunrise tour" scored 87 against
+    "sunset tour" as a whole, though "sunrise" and "sunset" are 77 alike)."""
+    reply = chat.say(question)
+    assert "only run Sarangkot at sunset" in reply, reply
+    assert "enquiry reference" not in reply
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "answer"),
+    [
+        ("+447911123461", "actually forget the food tour, whats the city walk like?", "City"),
+        ("+447911123462", "not the food tour, the city walk. how long is it?", "2 hours"),
+        ("+351912345661", "não o food tour, o city walk. quanto tempo dura?", "2 horas"),
+    ],
+)
+def test_the_tour_they_turn_down_is_not_the_one_they_ask_about(
+    client: FlaskClient, factory: sessionmaker[Session], phone: str, text: str, answer: str
+) -> None:
+    """Changing their mind names two tours: the one after "forget the", "not the" is not
+    the one asked about (found chatting: an enquiry for the food tour came back)."""
+    reply = Chat(client, factory, phone=phone, name="Tom").say(text)
+    assert answer in reply and "Food Tour" not in reply, reply

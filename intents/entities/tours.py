@@ -148,6 +148,22 @@ class TourVocabulary:
         return {kind: next(iter(s)) for kind, s in slugs.items() if len(s) == 1}
 
 
+def _names_alike(said: list[str], key: str) -> bool:
+    """Word by word, the words that tell tours apart are alike too, not only "tour":
+    "sunrise tour" is not the "sunset tour" (87 as a whole; "sunrise"/"sunset" 77)."""
+    theirs = key.split()
+    if len(said) != len(theirs) or len(said) == 1:
+        return True
+    return all(
+        fuzz.ratio(own, their) >= WORD_ALIKE
+        for own, their in zip(said, theirs, strict=True)
+        if their not in GENERIC
+    )
+
+
+WORD_ALIKE = 80  # "citty"/"city" 89, "sunst"/"sunset" 91; "sunrise"/"sunset" 77
+
+
 def _threshold(phrase: str) -> float:
     # Short aliases ("EBC") must match exactly; longer names forgive a typo or two.
     if len(phrase) <= 4:
@@ -164,6 +180,7 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
     words = list(WORD.finditer(text))[:MAX_WORDS]
     keys = vocab.keys
     best: tuple[float, int, str, int, int] | None = None
+    per_tour: dict[str, tuple[float, int, str, int, int]] = {}  # each tour's best mention
     for size in range(min(4, len(words)), 0, -1):
         for i in range(len(words) - size + 1):
             window = words[i : i + size]
@@ -175,7 +192,7 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
             if all(w in STOPWORDS | GENERIC for w in said):
                 continue
             hit = process.extractOne(phrase, keys, scorer=fuzz.ratio, score_cutoff=80)
-            if hit is None or hit[1] < _threshold(hit[0]):
+            if hit is None or hit[1] < _threshold(hit[0]) or not _names_alike(said, hit[0]):
                 continue
             # Similarity plus a bonus per word: "sunset tur" (95) beats the exact alias
             # "sunset" (100), while "sunset tour sat" (85) loses to "sunset tour" (100).
@@ -183,9 +200,32 @@ def match_tour(text: str, vocab: TourVocabulary) -> tuple[str, int, int] | None:
             candidate = (rank, size, vocab.slug_for(hit[0]), window[0].start(), window[-1].end())
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
+            slug = candidate[2]
+            if slug not in per_tour or candidate[:2] > per_tour[slug][:2]:
+                per_tour[slug] = candidate
     if best is None:
         return _word_and_kind(words, vocab)
+    if len(per_tour) > 1 and _declined(text, best[3]):
+        # "forget the food tour, whats the city walk like?": the other one
+        others = [c for c in per_tour.values() if c[2] != best[2] and not _declined(text, c[3])]
+        if others:
+            best = max(others, key=lambda c: c[:2])
     return best[2:]
+
+
+# Just before a tour's name: the customer does not want that one ("not the", "forget
+# about the", "instead of the", "em vez do", "en lugar del", "au lieu du", "statt der").
+DECLINED = re.compile(
+    r"\b(?:not|forget(?: about)?|instead of|rather than|nevermind|never mind|n[aã]o|"
+    r"em vez d[oae]s?|esque[cç]a|no|en vez de(?:l)?|en lugar de(?:l)?|olvida|pas|"
+    r"au lieu d[ue]s?|oubliez?|plut[oô]t que|nicht|kein(?:e|en)?|statt|anstatt|vergiss)"
+    r"\s+(?:[^\W\d_]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _declined(text: str, start: int) -> bool:
+    return DECLINED.search(text[:start]) is not None
 
 
 def _word_and_kind(
