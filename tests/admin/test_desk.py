@@ -639,3 +639,40 @@ def test_nothing_free_on_the_day_offers_the_nearest_departures_with_room(
     assert f"date={day(4).isoformat()}" in choose and "tier_adult=2" in choose
     form = sales.get(choose)
     assert 'id="booking-form"' in form.text and 'name="departure" value="CITY4"' in form.text
+
+
+def test_a_mistyped_email_is_corrected_in_one_tap_keeping_the_rest(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """Journey 4's quick action: 'mwilson@gmial.com · typo?' becomes mwilson@gmail.com with
+    one button; the name, number and notes stay as they were."""
+    booking = a_paid_booking(factory)
+    url = f"/admin/customers/{booking.customer_id}"
+    sales.post(
+        url,
+        {
+            "name": "Margaret Wilson",
+            "email": "mwilson@gmial.com",
+            "phone": "+12025550141",
+            "notes": "Angry: walk cancelled\nCall before 6pm",
+        },
+    )
+    page = sales.get(url).text
+    form = re.search(r'<form[^>]*id="fix-email".*?</form>', page, re.S)
+    assert form and "Use mwilson@gmail.com" in form[0]
+    fields = {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', form[0])
+        if n != "csrf_token"
+    }
+    done = sales.post(url, fields)
+    assert "Saved: email." in done.text
+    with factory() as s:
+        c = s.get(Customer, booking.customer_id)
+        assert (c.name, c.email, c.phone, c.notes) == (
+            "Margaret Wilson",
+            "mwilson@gmail.com",
+            "+12025550141",
+            "Angry: walk cancelled\nCall before 6pm",
+        )
+    assert 'id="fix-email"' not in sales.get(url).text
