@@ -12,6 +12,7 @@ from bot.which_booking import find_booking
 from models import (
     ACTIVE_WAITLIST_STATUSES,
     CANCELLABLE_STATUSES,
+    EXPECTED_STATUSES,
     Booking,
     BookingStatus,
     WaitlistEntry,
@@ -193,6 +194,17 @@ def payment_link(turn: Turn) -> None:
         else None
     )
     voice = turn.voice
+    if (
+        booking is not None
+        and booking.status != BookingStatus.HELD
+        and booking.status in EXPECTED_STATUSES
+    ):
+        # Paid (or waiting for the owner) since it was held: "ok 👍" after the confirmation
+        # is not "you have no seats on hold", but where the booking stands.
+        from bot.my_bookings import pay_balance  # it imports this module
+
+        turn.instead(pay_balance)
+        return
     if booking is None or booking.status != BookingStatus.HELD:
         turn.say(
             voice._(

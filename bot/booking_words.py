@@ -226,3 +226,41 @@ def clear_yes(text: str) -> bool:
 
 def clear_no(text: str) -> bool:
     return NO_RE.fullmatch(text) is not None
+
+
+# "I'll be there", as a reminder is answered: "yes we'll be there", "oui on sera là 👍",
+# "ja wir kommen!", "sí, ahí estaremos", "sim, lá estaremos". The whole message, its emoji
+# and punctuation aside, after an optional yes.
+_ATTEND_YES = r"(?:yes|yeah|yep|yup|sure|ok|okay|sim|claro|s[ií]|oui|ouais|ja|jawohl|klar|genau)"
+_ATTEND = (
+    r"(?:(?:i|we)\s*(?:'ll|’ll|\s+will|\s+shall)\s+be\s+there|will\s+be\s+there"
+    r"|(?:we\s*(?:'re|’re|\s+are)|i\s*(?:'m|’m|\s+am))\s+(?:coming|in)|count\s+(?:me|us)\s+in"
+    r"|see\s+you(?:\s+(?:then|there|tomorrow|soon))?"
+    # pt
+    r"|(?:l[aá]|a[ií])\s+estar(?:emos|ei)|estar(?:emos|ei)\s+(?:l[aá]|a[ií])"
+    r"|contem\s+(?:connosco|conosco|comigo)|at[eé]\s+(?:amanh[aã]|j[aá]|l[aá])"
+    # es
+    r"|(?:ah[ií]|all[ií]|all[aá])\s+estar(?:emos|[eé])|estar(?:emos|[eé])\s+(?:ah[ií]|all[ií]|all[aá])"
+    r"|cuenta\s+con\s+nosotros|contad\s+con\s+nosotros|nos\s+vemos(?:\s+(?:ma[ñn]ana|all[ií]|ah[ií]))?"
+    r"|hasta\s+ma[ñn]ana"
+    # fr
+    r"|(?:on|nous)\s+(?:sera|serons)\s+l[aà]|je\s+serai\s+l[aà]|(?:on|nous)\s+y\s+(?:sera|serons)"
+    r"|j'y\s+serai|j’y\s+serai|[aà]\s+demain|on\s+vient|nous\s+venons|nous\s+viendrons"
+    # de
+    r"|wir\s+(?:kommen|sind\s+da(?:bei)?|werden\s+da\s+sein)|ich\s+(?:komme|bin\s+da(?:bei)?|werde\s+da\s+sein)"
+    r"|bis\s+(?:morgen|dann|bald))"
+)
+_THANKS = r"(?:thanks|thank\s+you|thx|obrigad[oa]|gracias|merci|danke(?:\s+sch[oö]n)?)"
+ATTEND_RE = re.compile(
+    rf"(?:{_ATTEND_YES}\s+)*(?:{_ATTEND}|{_ATTEND_YES})(?:\s+(?:{_ATTEND}|{_THANKS}))*", _F
+)
+_NOT_WORDS = re.compile(r"[^\w'’]+")
+
+
+def attends(text: str) -> bool:
+    """A yes to "will you be there?", and nothing else: "yes we'll be there", "ok 👍",
+    "ja wir kommen!", "oui on sera là". Not "yes but can we come at 6?"."""
+    if clear_yes(text):
+        return True
+    plain = " ".join(_NOT_WORDS.sub(" ", text).split())
+    return bool(plain) and ATTEND_RE.fullmatch(plain) is not None

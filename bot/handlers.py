@@ -90,6 +90,7 @@ HANDLERS: dict[str, Handler] = {
     "tap_offer": taps.tap_offer,
     "tap_cancel": taps.tap_cancel,
     "tap_reminder": taps.tap_reminder,
+    "attending": taps.attending,
 }
 
 

@@ -22,41 +22,42 @@ Rules, in order; the first that applies answers the message:
   7. a complaint, a refund demanded, a no-show, someone hurt: urgent, to a person -> urgent_handoff
   8. in handoff: a person is answering: the bot stays quiet -> wait_for_person
   9. a tap on a button or list row: its own transition -> the tap's handler (below)
- 10. in confirm_cancel: a clear yes to the cancellation -> confirm_cancel
- 11. in confirm_cancel: no: keep the booking -> keep_booking
- 12. in confirm_cancel: anything else: it lapses, the message is answered afresh -> lapse_cancel
- 13. a file and no words -> file_received
- 14. a location pin -> location_pin
- 15. AGENT / HUMAN: a person, please -> handoff
+ 10. a yes to the reminder just sent: I'll be there -> attending
+ 11. in confirm_cancel: a clear yes to the cancellation -> confirm_cancel
+ 12. in confirm_cancel: no: keep the booking -> keep_booking
+ 13. in confirm_cancel: anything else: it lapses, the message is answered afresh -> lapse_cancel
+ 14. a file and no words -> file_received
+ 15. a location pin -> location_pin
+ 16. AGENT / HUMAN: a person, please -> handoff
      (from here on, the message's tour, dates and party are kept first)
- 16. asks for a person, in any sentence (not a receipt, an invoice, the balance) -> handoff
- 17. yes or no to an open waitlist offer -> answer_waitlist_offer
- 18. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
- 19. in confirm_change: a clear no to the change stated -> keep_change
- 20. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
- 21. in which_booking: the booking they have (yes, that one, its reference or tour) -> meant_booking
- 22. in which_booking: a new booking on the tour they named -> meant_new
- 23. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
+ 17. asks for a person, in any sentence (not a receipt, an invoice, the balance) -> handoff
+ 18. yes or no to an open waitlist offer -> answer_waitlist_offer
+ 19. in confirm_change: a clear yes, and nothing else, to the change stated -> apply_change
+ 20. in confirm_change: a clear no to the change stated -> keep_change
+ 21. in moving: a number from the dates offered for the booking (yes: the only one) -> choose_move
+ 22. in which_booking: the booking they have (yes, that one, its reference or tour) -> meant_booking
+ 23. in which_booking: a new booking on the tour they named -> meant_new
+ 24. about their booking: people, another date, the balance, a receipt, an invoice -> about_booking
      (from here on, the message's tour, dates and party are kept first)
- 24. a bare number answering 'how many people?' -> party_answer
- 25. in need_party: the party for the chosen departure -> take_party
- 26. in choosing: a number from the list -> choose_departure
- 27. in idle/need_tour/questions: a day asked, no tour in mind: all tours that day -> whats_on
- 28. asks their place on the waitlist -> booking_status
+ 25. a bare number answering 'how many people?' -> party_answer
+ 26. in need_party: the party for the chosen departure -> take_party
+ 27. in choosing: a number from the list -> choose_departure
+ 28. in idle/need_tour/questions: a day asked, no tour in mind: all tours that day -> whats_on
+ 29. asks their place on the waitlist -> booking_status
      (from here on, the message's tour, dates and party are kept first)
- 29. a party in a booking's words, pricing or with no booking: an answer -> the table as 'inform'
- 30. asks a question (answered from the catalog, or passed to a person) -> answer_questions
- 31. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
- 32. in choosing: the price asked, nothing new said: the listed prices -> list_prices
- 33. a complaint waits for a person: cancelling waits too -> complaint_pending
- 34. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
+ 30. a party in a booking's words, pricing or with no booking: an answer -> the table as 'inform'
+ 31. asks a question (answered from the catalog, or passed to a person) -> answer_questions
+ 32. in choosing: the party for the departures listed, no number picked -> the table as 'inform'
+ 33. in choosing: the price asked, nothing new said: the listed prices -> list_prices
+ 34. a complaint waits for a person: cancelling waits too -> complaint_pending
+ 35. in held/idle/need_tour/questions: CANCEL alone, from someone with a booking -> cancel_request
      (from here on, the message's tour, dates and party are kept first)
- 35. names the tour a question was about -> answer_questions
- 36. in held: just held, another day or time asked for: the hold moved -> revise
- 37. in choosing/confirming/full: a search's new day or party -> the table as 'inform'
- 38. an enquiry that names a tour and a day: that day's departures -> check_availability
- 39. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 40. the table: (state, intent), else the intent in any state -> the table
+ 36. names the tour a question was about -> answer_questions
+ 37. in held: just held, another day or time asked for: the hold moved -> revise
+ 38. in choosing/confirming/full: a search's new day or party -> the table as 'inform'
+ 39. an enquiry that names a tour and a day: that day's departures -> check_availability
+ 40. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
+ 41. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -144,15 +145,16 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   cancel_request -> confirm_cancel
   confirm_cancel -> idle
   lapse_cancel -> idle; instead: about_booking, answer_questions, answer_waitlist_offer,
-      apply_change, booking_status, cancel_request, check_availability, choose_departure,
-      choose_move, complaint_pending, drop_offer, enquire, file_received, full_option,
-      goodbye, greet, handoff, hold_seats, join_waitlist, keep_change, lead_details,
-      list_prices, location_pin, meant_booking, meant_new, menu, move_request, opt_in,
-      opt_out, party_answer, pay_balance, payment_link, revise, send_help, start_over,
-      stay_silent, take_party, thanks, tour_info, urgent_handoff, wait_for_person, whats_on
+      apply_change, attending, booking_status, cancel_request, check_availability,
+      choose_departure, choose_move, complaint_pending, drop_offer, enquire, file_received,
+      full_option, goodbye, greet, handoff, hold_seats, join_waitlist, keep_change,
+      lead_details, list_prices, location_pin, meant_booking, meant_new, menu, move_request,
+      opt_in, opt_out, party_answer, pay_balance, payment_link, revise, send_help,
+      start_over, stay_silent, take_party, thanks, tour_info, urgent_handoff,
+      wait_for_person, whats_on
   keep_booking -> idle
   reschedule_request -> idle
-  payment_link -> (stays)
+  payment_link -> (stays); instead: pay_balance
   about_booking -> confirm_change, which_booking; instead: move_request, pay_balance
   move_request -> confirm_change, moving, which_booking; instead: reschedule_request
   meant_booking -> confirm_change, idle; instead: move_request
@@ -169,6 +171,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   tap_offer -> held
   tap_cancel -> (stays); instead: confirm_cancel, keep_booking
   tap_reminder -> confirm_cancel
+  attending -> idle
   expect_quote_answer -> confirming  [staff, from the admin]
   hand_back -> idle  [staff, from the admin]
 
@@ -179,8 +182,8 @@ The graph: where a message moves a conversation (by which handlers):
         choose_departure, full_option, hold_seats, revise, take_party, tap_departure,
         tap_hold), full (check_availability, choose_departure, hold_seats, join_waitlist,
         revise, tap_departure), handoff (file_received, handoff, urgent_handoff), held
-        (answer_waitlist_offer, check_availability, hold_seats, tap_offer), idle
-        (check_availability, choose_departure, complaint_pending, confirm_cancel, drop_offer,
+        (answer_waitlist_offer, check_availability, hold_seats, tap_offer), idle (attending,
+        check_availability, choose_departure, complaint_pending, confirm_cancel, drop_offer,
         full_option, hold_seats, join_waitlist, keep_booking, lead_details,
         reschedule_request, revise, start_over, take_party, tap_departure, tap_hold), moving
         (move_request), need_party (check_availability, choose_departure, full_option,
@@ -237,11 +240,11 @@ The graph: where a message moves a conversation (by which handlers):
         hold_seats, revise, take_party, tap_departure, tap_hold), full (check_availability,
         choose_departure, hold_seats, join_waitlist, revise, tap_departure), handoff
         (file_received, handoff, urgent_handoff), held (answer_waitlist_offer,
-        check_availability, hold_seats, tap_offer), idle (apply_change, check_availability,
-        choose_departure, choose_move, complaint_pending, confirm_cancel, drop_offer,
-        full_option, hold_seats, join_waitlist, keep_booking, keep_change, lapse_cancel,
-        lead_details, meant_booking, meant_new, reschedule_request, revise, start_over,
-        take_party, tap_departure, tap_hold), moving (move_request), need_party
+        check_availability, hold_seats, tap_offer), idle (apply_change, attending,
+        check_availability, choose_departure, choose_move, complaint_pending, confirm_cancel,
+        drop_offer, full_option, hold_seats, join_waitlist, keep_booking, keep_change,
+        lapse_cancel, lead_details, meant_booking, meant_new, reschedule_request, revise,
+        start_over, take_party, tap_departure, tap_hold), moving (move_request), need_party
         (check_availability, choose_departure, full_option, hold_seats, revise, take_party,
         tap_departure, tap_hold, tap_party), need_tour (check_availability, whats_on),
         questions (check_availability, choose_departure, enquire, full_option, hold_seats,
@@ -340,6 +343,10 @@ class Facts(Protocol):
     def option(self) -> object: ...  # "2", "the last one" (-1)
     @property
     def waitlist_offer_open(self) -> bool: ...  # a freed seat offered to them, not expired
+    @property
+    def attends(self) -> bool: ...  # "yes we'll be there", "ja wir kommen!": a yes, nothing else
+    @property
+    def answers_reminder(self) -> bool: ...  # their booking's reminder is the last thing said
     @property
     def tap(self) -> str | None: ...  # the action of a tapped button or list row (TAPS)
     @property
@@ -447,6 +454,14 @@ RULES: tuple[Rule, ...] = (
     # A tap on a WhatsApp button or list row goes straight to its own transition, no NLU;
     # each tap handler checks the tap is about what is open now (TAPS).
     Rule("a tap on a button or list row: its own transition", TAP, lambda m: m.tap is not None),
+    # "Will you be there?" (the pre-departure reminder, the last thing said to them): a
+    # typed yes is the "I'll be there" button, whatever was open before the reminder (a
+    # hold since paid, an old cancellation question). Not while a waitlist offer waits.
+    Rule(
+        "a yes to the reminder just sent: I'll be there",
+        "attending",
+        lambda m: m.attends and m.answers_reminder and not m.waitlist_offer_open,
+    ),
     # "Reply YES to cancel" takes a clear yes or no; anything else lets it lapse.
     Rule(
         "a clear yes to the cancellation",
@@ -881,7 +896,7 @@ MOVES: dict[str, Moves] = {
     "lapse_cancel": may(State.IDLE),  # instead: whatever a fresh message reaches (below)
     "keep_booking": may(State.IDLE),
     "reschedule_request": may(State.IDLE),
-    "payment_link": may(),
+    "payment_link": may(instead=("pay_balance",)),
     # The request's handler by kind: a change stated -> CONFIRM_CHANGE.
     # A tour named they have no booking on: WHICH_BOOKING (bot/which_booking.py).
     "about_booking": may(
@@ -912,6 +927,7 @@ MOVES: dict[str, Moves] = {
     "tap_offer": may(State.HELD),
     "tap_cancel": may(instead=("confirm_cancel", "keep_booking")),
     "tap_reminder": may(State.CONFIRM_CANCEL),
+    "attending": may(State.IDLE),
 }
 
 # A cancellation that lapses passes the message to whatever answers it in a fresh

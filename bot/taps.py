@@ -262,25 +262,18 @@ def tap_reminder(turn: Turn) -> None:
     if action == "cancelask":
         ask_to_cancel(turn, booking)
         return
-    event = "booking.attendance_confirmed" if action == "coming" else "booking.reschedule_requested"
-    content = {"text": turn.text[:500]} | ({"task": "open"} if action == "change" else {})
+    if action == "coming":
+        _will_be_there(turn, booking)
+        return
     timeline.record(
         turn.session,
         booking,
-        event,
+        "booking.reschedule_requested",
         actor=turn.actor(),
         source=turn.conversation.channel,
         at=turn.now,
-        content=content,
+        content={"text": turn.text[:500], "task": "open"},
     )
-    if action == "coming":
-        turn.say(
-            voice._(
-                "Great, see you on {when}! Reply here if anything changes.",
-                when=voice.when(dep.starts_at),
-            )
-        )
-        return
     turn.task_for_staff(
         "reschedule", f"Change of date request for {booking.reference}", booking=booking
     )
@@ -291,3 +284,31 @@ def tap_reminder(turn: Turn) -> None:
             reference=booking.reference,
         )
     )
+
+
+def _will_be_there(turn: Turn, booking: Booking) -> None:
+    timeline.record(
+        turn.session,
+        booking,
+        "booking.attendance_confirmed",
+        actor=turn.actor(),
+        source=turn.conversation.channel,
+        at=turn.now,
+        content={"text": turn.text[:500]},
+    )
+    turn.say(
+        turn.voice._(
+            "Great, see you on {when}! Reply here if anything changes.",
+            when=turn.voice.when(booking.departure.starts_at),
+        )
+    )
+
+
+def attending(turn: Turn) -> None:
+    """A typed yes to the pre-departure reminder just sent ("yes we'll be there", "ja wir
+    kommen!"): as its "I'll be there" button. Whatever was open before the reminder (a hold
+    paid since, an old cancellation question) is over."""
+    booking = turn.reading.reminded_booking
+    assert booking is not None  # the rule's guard
+    turn.goto(State.IDLE, booking=booking.reference, cancel=None)
+    _will_be_there(turn, booking)

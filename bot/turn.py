@@ -25,12 +25,14 @@ from intents.entities import Entity
 from intents.entities.party import bare_count
 from intents.entities.tours import match_kind, match_tour, match_word
 from models import (
+    CANCELLABLE_STATUSES,
     EXPECTED_STATUSES,
     Booking,
     Conversation,
     Customer,
     Departure,
     Organization,
+    ReminderSent,
     TaskPriority,
     Tour,
     WaitlistEntry,
@@ -118,6 +120,8 @@ PERSON_PARTS = 3
 
 # While one of these asks, a party said is about the quote in progress, not a booking.
 _QUOTING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
+# A pre-departure reminder's "will you be there?" is answered by a yes within this long.
+REMINDER_ANSWERED_WITHIN = timedelta(days=2)
 
 
 class Reading:
@@ -468,6 +472,10 @@ class Reading:
         return booking_words.clear_yes(self.text)
 
     @property
+    def attends(self) -> bool:
+        return booking_words.attends(self.text)
+
+    @property
     def clear_no(self) -> bool:
         return booking_words.clear_no(self.text)
 
@@ -493,6 +501,40 @@ class Reading:
     @property
     def waitlist_offer_open(self) -> bool:
         return self.waitlist_offer is not None
+
+    @cached_property
+    def reminded_booking(self) -> Booking | None:
+        """The booking whose pre-departure reminder ("will you be there?") is the last
+        reminder sent to them, after their last message and in the last two days: what a
+        "yes" answers. Still theirs to attend: not cancelled, not started."""
+        if self.customer is None or self.conversation is None:
+            return None
+        since = self.now - REMINDER_ANSWERED_WITHIN
+        last_inbound = self.conversation.last_inbound_at
+        if last_inbound is not None and last_inbound > since:
+            since = last_inbound
+        found = self.session.execute(
+            select(ReminderSent.kind, Booking)
+            .join(Booking, Booking.id == ReminderSent.booking_id)
+            .where(
+                Booking.organization_id == self.org.id,
+                Booking.customer_id == self.customer.id,
+                ReminderSent.sent_at > since,
+                ReminderSent.sent_at <= self.now,
+            )
+            .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc())
+            .limit(1)
+        ).first()
+        if found is None or found.kind != "pre_departure":
+            return None
+        booking: Booking = found.Booking
+        if booking.status not in CANCELLABLE_STATUSES or booking.departure.starts_at <= self.now:
+            return None
+        return booking
+
+    @property
+    def answers_reminder(self) -> bool:
+        return self.reminded_booking is not None
 
     @cached_property
     def returning(self) -> bool:

@@ -165,11 +165,16 @@ class Said:
     def clear_no(self) -> bool:
         return booking_words.clear_no(self.text)
 
+    @property
+    def attends(self) -> bool:
+        return booking_words.attends(self.text)
+
     tap: str | None = None  # a tapped button's action
     question: bool = False  # a question in it (bot/knowledge.py reads it with the NLU)
     person: bool = False  # one of its sentences asks for a person (the whole may not)
     pending_question: bool = False
     awaiting_person: bool = False  # an urgent concern no person has answered yet
+    answers_reminder: bool = False  # the pre-departure reminder is the last thing said
     what_runs: bool = False  # a day asked, no tour in mind (bot/turn.py reads it with the NLU)
 
     @property

@@ -39,14 +39,17 @@ from models import (
 )
 from services import (
     bookings,
+    checkout,
     jobs,
     outbox,
     payments,
+    ratelimit,
     reminders,
+    settlement,
     whatsapp_content,
     whatsapp_templates,
 )
-from services.i18n import voice_for
+from services.i18n import customer_voice, voice_for
 from services.job_queue import JobQueue
 from services.runtime import Runtime
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
@@ -740,3 +743,72 @@ def test_a_review_refresh_asks_twilio_outside_any_transaction_and_overlaps_harml
             )
         ).all()
     assert set(statuses) == {"approved"}
+
+
+# The reminder's "Will you be there?" answered by typing, as many customers do, in each
+# language; "ja wir kommen!" read to the NLU as cancelling, "oui on sera là" as a yes to a
+# hold long paid, "yes we'll be there" as nothing at all.
+REMINDER_ANSWERS = {
+    "en": ("+447911123456", "hi", "yes we'll be there"),
+    "pt": ("+351912345678", "olá, bom dia", "sim, lá estaremos 🙂"),
+    "es": ("+34612345678", "hola, buenos días", "Sí, allí estaremos. ¡Gracias!"),
+    "fr": ("+33612345678", "bonjour", "oui on sera là 👍"),
+    "de": ("+4915112345678", "hallo, guten Tag", "ja wir kommen!"),
+}
+
+
+@pytest.mark.parametrize("language", list(REMINDER_ANSWERS))
+def test_a_typed_yes_to_the_reminder_is_i_will_be_there_in_every_language(
+    synced: FakeTwilio, client: FlaskClient, factory, language: str
+) -> None:
+    phone, hello, yes = REMINDER_ANSWERS[language]
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        org.settings_json = {**org.settings_json, "languages": ["en", "pt", "es", "fr", "de"]}
+        s.commit()
+    customer = Chat(client, factory, phone=phone, name="Sam")
+    customer.say(hello)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = hold(s, org, "CITY3", phone, utcnow(), 2, source="whatsapp")
+        bookings.confirm_booking(s, org, booking, utcnow() - timedelta(days=10))
+        conv = s.scalar(select(Conversation))
+        # As after a hold in the chat, paid since: the conversation still says "held".
+        conv.state, conv.slots = "held", {"booking": booking.reference}
+        ref, voice = booking.reference, customer_voice(org, booking.customer)
+        assert voice.language == language
+        seen = voice._(
+            "Great, see you on {when}! Reply here if anything changes.",
+            when=voice.when(booking.departure.starts_at),
+        )
+        s.commit()
+    _remind(factory, last_inbound_hours_ago=1)
+
+    assert customer.say(yes) == seen
+    with factory() as s:
+        assert s.scalar(select(Booking.status).where(Booking.reference == ref)) == "confirmed"
+        assert "booking.attendance_confirmed" in s.scalars(select(TimelineEvent.event_type))
+        assert s.scalar(select(Conversation.state)) == "idle"
+    # Said again, it no longer answers the reminder (their message came after it).
+    assert customer.say(yes) != seen
+
+
+def test_ok_after_paying_a_hold_is_where_the_booking_stands_not_no_seats_on_hold(
+    synced: FakeTwilio, ada: Chat, factory
+) -> None:
+    ada.say(f"sunset tour on {spoken(day(2))} for 2 adults")
+    ada.tap(1)
+    ada.tap(1)  # Hold seats
+    fake = payments.StripeAccount(None)
+    with factory() as s:
+        org = s.scalar(select(Organization))
+        booking = s.scalar(select(Booking))
+        payment, _ = checkout.start_checkout(s, org, booking, "full", utcnow(), BASE_URL, fake)
+        settlement.settle(
+            s, org, payment, utcnow(), stripe=fake, counts=ratelimit.counter(None), source="fake"
+        )
+        ref = booking.reference
+        s.commit()
+    reply = ada.say("ok 👍")
+    assert "no seats on hold" not in reply
+    assert reply == f"{ref} is paid in full ($98). Nothing more to pay.", reply
