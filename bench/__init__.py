@@ -7,8 +7,9 @@ from functools import cache
 SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 # A Redis database a bench empties carries this key, so the next run knows it is a bench's.
 BENCH_MARK = "tourbot:bench"
-# Emptied only when empty or a bench's, atomically: never someone else's data (the
-# tests' databases count down from 15, one per xdist worker).
+# Emptied only when empty or a bench's, atomically: never someone else's data. The benches'
+# own default databases (4 and 5) are outside the tests' (15 down to 8, one per xdist
+# worker), which are empty between tests and would otherwise look free.
 _CLAIM = """
 if redis.call('dbsize') > 0 and redis.call('exists', KEYS[1]) == 0 then return 0 end
 redis.call('flushdb')

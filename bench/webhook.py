@@ -32,7 +32,7 @@ from bench import bench_redis, own_redis, pct, production_secrets, rebuild_datab
 
 ROOT = Path(__file__).resolve().parents[1]
 DB = "tourbot_bench_webhook"
-REDIS = bench_redis(14)
+REDIS = bench_redis(4)
 TOKEN = "bench-auth-token"
 APP_PORT, BARE_PORT = 18081, 18082
 PATH = "/webhooks/twilio/messages"

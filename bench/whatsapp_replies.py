@@ -56,7 +56,7 @@ from bench.webhook import (
 from soak.standins import TwilioStandIn
 
 DB = "tourbot_bench_whatsapp"
-REDIS = bench_redis(12)
+REDIS = bench_redis(5)
 # Its own port (bench.webhook's is 18081), so the two can run on one machine.
 APP_PORT = 18083
 BIN = Path(sys.executable).parent

@@ -37,11 +37,21 @@ def extract_entities(text: str, ctx: ParseContext) -> list[Entity]:
     found += misc.extract_email(text)
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in party.extract(text) if not _overlaps(p, found, strict=True)]
-    options = misc.extract_option(text)
+    options = misc.extract_option(text) or _soonest(misc.extract_soonest(text), found)
     # "the earliest one" is both: the soonest of a list, the earliest time of a day.
     not_dayparts = [e for e in found if e.entity != "daypart"]
     found += [o for o in options if not _overlaps(o, not_dayparts, strict=True)]
     return sorted(found, key=lambda e: (e.start, e.entity))
+
+
+# What makes "the next date" a question rather than a pick from the list: "what's the next
+# date for the everest trek?", "the next available date in march?".
+_NAMES_ITS_OWN = frozenset({"tour", "date", "date_range", "month", "impossible_date"})
+
+
+def _soonest(soonest: list[Entity], found: list[Entity]) -> list[Entity]:
+    """ "the next one" as a pick (option 1) only when nothing else is named."""
+    return [] if any(e.entity in _NAMES_ITS_OWN for e in found) else soonest
 
 
 def _in_language(
@@ -57,7 +67,9 @@ def _in_language(
     found += misc.extract_email(text)
     found += [p for p in misc.extract_phones(text, ctx.region) if not _overlaps(p, found)]
     found += [p for p in foreign.extract_party(text, words) if not _overlaps(p, found, strict=True)]
-    options = foreign.extract_option(text, words)
+    options = foreign.extract_option(text, words) or _soonest(
+        foreign.extract_soonest(text, words), found
+    )
     found += [o for o in options if not _overlaps(o, found, strict=True)]
     return sorted(found, key=lambda e: (e.start, e.entity))
 

@@ -68,9 +68,11 @@ def never_oversold(
 
 
 def inbound_answered_once(session: Session, metrics: Metrics) -> Result:
-    """Every message posted is stored once and answered once: none still waiting for its
-    answer, and each turn has as many replies now as when its sender read them (an answer
-    repeated later, by a job run twice or a repeated delivery, would add to them)."""
+    """Every message posted is stored once and answered once by the bot: none still
+    waiting for its answer, none the bot failed to answer (left for staff after three
+    tries), and each turn has as many replies now as when its sender read them (an answer
+    repeated later, by a job run twice or a repeated delivery, would add to them). Turns
+    whose sender stopped waiting are counted apart (answered late: see the reply times)."""
     sids = list(metrics.sent_sids)
     stored = Counter(
         session.scalars(select(Message.provider_sid).where(Message.direction == "inbound"))
@@ -83,13 +85,14 @@ def inbound_answered_once(session: Session, metrics: Metrics) -> Result:
     reply_counts = _reply_counts(session)
     read = metrics.turn_replies
     wrong = [s for s in read if reply_counts.get(s, 0) != read[s]]
-    ok = not missing and not unanswered and not wrong and metrics.duplicate_mismatches == 0
+    unread = len(sids) - len(read)
+    ok = not (missing or unanswered or left_for_staff or wrong or metrics.duplicate_mismatches)
     return ok, (
-        f"{len(sids)} inbound messages, {len(read)} turns read by their sender; "
-        f"{len(missing)} not stored exactly once; {unanswered} never answered; "
-        f"{left_for_staff} left for staff after failing; {len(wrong)} with more or fewer "
-        f"replies now than their sender read; {metrics.duplicate_mismatches} repeated "
-        "deliveries answered differently"
+        f"{len(sids)} inbound messages, {len(read)} turns read by their sender "
+        f"({unread} answered after their sender stopped waiting); {len(missing)} not stored "
+        f"exactly once; {unanswered} never answered; {left_for_staff} the bot failed to "
+        f"answer (left for staff); {len(wrong)} with more or fewer replies now than their "
+        f"sender read; {metrics.duplicate_mismatches} repeated deliveries answered differently"
     )
 
 

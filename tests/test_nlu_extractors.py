@@ -350,3 +350,52 @@ def test_parts_of_the_day(text: str, daypart: str) -> None:
 def test_a_clock_time_is_not_also_a_part_of_the_day() -> None:
     assert ents("the 6pm one this evening", WED).get("time") == "18:00"
     assert "daypart" not in ents("the 6pm one this evening", WED)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("ok we'll take the next date", None),
+        ("the earliest one pls", None),
+        ("next available", None),
+        ("whichever is soonest", None),
+        ("pode ser a próxima data", "pt"),
+        ("o mais cedo possível por favor", "pt"),
+        ("vale, la próxima fecha", "es"),
+        ("lo antes posible", "es"),
+        ("on prend la prochaine date", "fr"),
+        ("au plus tôt svp", "fr"),
+        ("ok dann nehmen wir den nächsten Termin", "de"),
+        ("den nächstmöglichen bitte", "de"),
+    ],
+)
+def test_the_soonest_said_alone_is_the_first_listed(text: str, language: str | None) -> None:
+    assert ents(text, WED, language=language).get("option") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Found by review: each took the first of a list of another tour's dates.
+        ("what's the next date for the everest trek?", None),
+        ("do you have the next available date in march?", None),
+        ("I want to book the next available everest trek for 2", None),
+        ("ok thanks, next time maybe. what's the earliest date for the food tour?", None),
+        ("¿y para el próximo 20 de diciembre?", "es"),
+        ("la próxima vez", "es"),
+        ("el próximo puente", "es"),
+        ("lo antes posible para el trek", "es"),
+        ("a próxima vez", "pt"),
+        ("o mais cedo possível em março", "pt"),
+        ("a próxima sexta", "pt"),
+        ("le 20 au plus tôt", "fr"),
+        ("je préfère réserver le prochain trek de l'everest", "fr"),
+        ("le prochain samedi", "fr"),
+        ("Habt ihr in den nächsten Tagen noch was frei?", "de"),
+        ("die nächsten zwei Wochen", "de"),
+        ("den nächstmöglichen Termin im März", "de"),
+        ("den nächsten 20.", "de"),
+    ],
+)
+def test_the_next_said_with_something_else_is_not_a_pick(text: str, language: str | None) -> None:
+    assert "option" not in ents(text, WED, language=language)

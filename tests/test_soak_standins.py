@@ -97,10 +97,12 @@ def test_the_answered_once_invariant_fails_on_an_answer_repeated_or_never_given(
 ) -> None:
     """The soak's check that production's worker path answers each message once: a turn
     with more replies at the end than its sender read (a job run twice), or a message
-    still pending at the end, is a FAIL."""
-    from models import Message, MessageStatus, PendingInbound, utcnow
+    still pending at the end, or one the bot failed to answer (left for staff), is a FAIL."""
+    from bot.engine import FAILED_TURN_TITLE
+    from models import Message, MessageStatus, PendingInbound, Task, utcnow
     from soak.invariants import inbound_answered_once
     from soak.journeys import Metrics
+    from tests.factories import make_customer
 
     org = import_org(session)
 
@@ -139,3 +141,21 @@ def test_the_answered_once_invariant_fails_on_an_answer_repeated_or_never_given(
     session.flush()
     ok, detail = inbound_answered_once(session, metrics)
     assert not ok and "1 never answered" in detail
+
+    session.delete(session.get(PendingInbound, later.id))
+    session.flush()
+    assert inbound_answered_once(session, metrics)[0]
+    customer = make_customer(session, org, "+12025550101", utcnow())
+    session.add(
+        Task(
+            organization_id=org.id,
+            customer_id=customer.id,
+            kind="handoff",
+            title=FAILED_TURN_TITLE,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
+    session.flush()
+    ok, detail = inbound_answered_once(session, metrics)
+    assert not ok and "1 the bot failed to answer" in detail

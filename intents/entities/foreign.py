@@ -64,8 +64,8 @@ class Words:
     pair: str
     option: str  # "opção", "opción", "option", "Option"
     # "a próxima", "la más pronto", "la prochaine", "den nächsten Termin": the soonest of
-    # the departures listed (option 1: lists go by date). Not before a weekday or a week:
-    # "a próxima sexta" is a date.
+    # the departures listed (option 1: lists go by date); said alone, at the end of the
+    # message or before a "please" ("a próxima sexta", "la próxima vez" are not).
     soonest: str
     time_words: str  # "às", "a las", "à", "um" before a time
 
@@ -191,9 +191,8 @@ _PT = Words(
     ),
     option=r"op[çc][ãa]o|n[úu]mero|n[ºo]",
     time_words=r"[àa]s|pelas|a partir das",
-    soonest=r"\b(?:a|o)\s+(?:mais\s+)?(?:pr[oó]xim[ao]|cedo)\b(?!\s+(?:segunda|ter[cç]a|quarta|"
-    r"quinta|sexta|s[aá]bado|domingo|semana|m[eê]s|fim|ano|dia)\b)"
-    r"|\bo (?:mais )?(?:r[aá]pido|cedo) poss[ií]vel\b",
+    soonest=r"\b(?:a|o)\s+(?:mais\s+)?(?:pr[oó]xim[ao]|cedo)(?:\s+(?:data|sa[ií]da|op[cç][aã]o|"
+    r"dispon[ií]vel|hor[aá]rio|poss[ií]vel))?|\bo (?:mais )?(?:r[aá]pido|cedo) poss[ií]vel",
 )
 
 _ES = Words(
@@ -312,9 +311,8 @@ _ES = Words(
     ),
     option=r"opci[óo]n|n[úu]mero|n[ºo]",
     time_words=r"a las|sobre las|desde las",
-    soonest=r"\b(?:la|el|lo)\s+(?:m[aá]s\s+)?(?:pr[oó]xim[ao]|cercan[ao]|temprano|pronto)\b(?!\s+"
-    r"(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|semana|mes|fin|a[nñ]o|d[ií]a)\b)"
-    r"|\blo antes posible\b",
+    soonest=r"\b(?:la|el|lo)\s+(?:m[aá]s\s+)?(?:pr[oó]xim[ao]|cercan[ao]|temprano|pronto)(?:\s+"
+    r"(?:fecha|salida|opci[oó]n|disponible|horario|posible))?|\blo antes posible",
 )
 
 _FR = Words(
@@ -430,8 +428,8 @@ _FR = Words(
     ),
     option=r"option|num[ée]ro|n°|no",
     time_words=r"[àa]|vers|[àa] partir de",
-    soonest=r"\b(?:la|le)\s+(?:plus\s+)?(?:prochaine?|proche|t[oô]t)\b(?!\s+(?:lundi|mardi|"
-    r"mercredi|jeudi|vendredi|samedi|dimanche|semaine|mois|week|jour|fois)\b)|\bau plus t[oô]t\b",
+    soonest=r"\b(?:la|le)\s+(?:plus\s+)?(?:prochaine?|proche|t[oô]t)(?:\s+(?:date|d[ée]part|"
+    r"option|disponible|cr[ée]neau|possible))?|\bau plus t[oô]t",
 )
 
 _DE = Words(
@@ -556,8 +554,8 @@ _DE = Words(
     option=r"option|nummer|nr",
     time_words=r"um|ab|gegen",
     soonest=r"\b(?:n[aä]chstm[oö]glich\w*|fr[uü]hestm[oö]glich\w*|(?:den|der|die|das)\s+"
-    r"(?:n[aä]chst|naechst|fr[uü]hest|fruehest)(?:e[nrs]?)?\b(?!\s+(?:montag|dienstag|mittwoch|"
-    r"donnerstag|freitag|samstag|sonntag|woche|monat|wochenende|jahr|tag|mal)\b))",
+    r"(?:n[aä]chst|naechst|fr[uü]hest|fruehest)(?:e[nrs]?)?)(?:\s+(?:termin|datum|tour|abfahrt|"
+    r"option))?",
 )
 
 WORDS = {"pt": _PT, "es": _ES, "fr": _FR, "de": _DE}
@@ -595,6 +593,7 @@ class Patterns:
     pair: re.Pattern[str]
     zu: re.Pattern[str]
     option: re.Pattern[str]
+    soonest: re.Pattern[str]
 
 
 @cache
@@ -659,9 +658,11 @@ def patterns(language: str) -> Patterns | None:
             rf"(?:[.)!]|por favor|pf|porfa|svp|stp|bitte)?\s*$"
             rf"|\b(?:{w.option})\s*(\d{{1,2}})\b"
             rf"|\b(?:a|o|la|le|el|die|der|das)\s+(\d)\W*$"
-            rf"|\b({_alt(w.ordinals)})(?=\W|$)"
-            rf"|({w.soonest})",
+            rf"|\b({_alt(w.ordinals)})(?=\W|$)",
             _F,
+        ),
+        soonest=re.compile(
+            rf"(?:{w.soonest})(?=\s*(?:por favor|porfa|pf|pfv|svp|stp|bitte)?\s*[.!?,]*\s*$)", _F
         ),
     )
 
@@ -933,6 +934,10 @@ def extract_option(text: str, p: Patterns) -> list[Entity]:
             return (
                 [Entity("option", value, m.start(group), m.end(group))] if 0 < value <= 20 else []
             )
-    if m.group(4):
-        return [Entity("option", p.words.ordinals[m.group(4).lower()], m.start(4), m.end(4))]
-    return [Entity("option", 1, m.start(5), m.end(5))]  # the soonest listed
+    return [Entity("option", p.words.ordinals[m.group(4).lower()], m.start(4), m.end(4))]
+
+
+def extract_soonest(text: str, p: Patterns) -> list[Entity]:
+    """ "a próxima data", "den nächsten Termin": option 1, the soonest listed."""
+    m = p.soonest.search(text)
+    return [Entity("option", 1, m.start(), m.end())] if m else []

@@ -43,8 +43,7 @@ def extract_refs(text: str) -> list[Entity]:
 def extract_option(text: str) -> list[Entity]:
     m = OPTION_RE.search(text)
     if not m:
-        soonest = SOONEST_RE.search(text)
-        return [Entity("option", 1, soonest.start(), soonest.end())] if soonest else []
+        return []
     for group in (1, 2):
         if m.group(group):
             value = int(m.group(group))
@@ -53,6 +52,12 @@ def extract_option(text: str) -> list[Entity]:
             )
     word = (m.group(3) or m.group(4)).lower()
     return [Entity("option", ORDINALS[word], m.start(), m.end())]
+
+
+def extract_soonest(text: str) -> list[Entity]:
+    """ "the next date", "whichever is soonest": option 1, the soonest listed."""
+    m = SOONEST_RE.search(text)
+    return [Entity("option", 1, m.start(), m.end())] if m else []
 
 
 def extract_email(text: str) -> list[Entity]:
