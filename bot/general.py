@@ -145,3 +145,15 @@ def wait_for_person(turn: Turn) -> None:
                 turn.org.settings.urgent_reply_minutes,
             )
         )
+    elif turn.reading.tap is not None:
+        # A button of ours tapped (Hold seats, after a voice note passed to a person): it
+        # does nothing while a person has the conversation, and says so, never silence.
+        voice = turn.voice
+        turn.say(
+            voice._(
+                "A person from our team is looking after this conversation and will reply "
+                "here; nothing was changed."
+            )
+            + " "
+            + voice._("(Reply MENU to talk to me again.)")
+        )

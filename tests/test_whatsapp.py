@@ -812,3 +812,29 @@ def test_ok_after_paying_a_hold_is_where_the_booking_stands_not_no_seats_on_hold
     reply = ada.say("ok 👍")
     assert "no seats on hold" not in reply
     assert reply == f"{ref} is paid in full ($98). Nothing more to pay.", reply
+
+
+def test_a_tap_while_a_person_has_the_conversation_is_answered_and_changes_nothing(
+    synced: FakeTwilio, ada: Chat, factory
+) -> None:
+    """A voice note mid-quote goes to a person (the bot stays quiet); the quote's Hold
+    button tapped after it held nothing and got no answer at all."""
+    ada.say(f"sunset tour on {spoken(day(2))} for 2 adults")
+    ada.tap(1)
+    assert ada.shown[-1].choices[0].title == "Hold seats"
+    form = ada.form("")
+    form.update(
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+        MediaContentType0="audio/ogg",
+    )
+    assert "can't open" in ada._post(form)
+    reply = ada.tap(1)  # Hold seats, on the quote before the voice note
+    assert reply == (
+        "A person from our team is looking after this conversation and will reply here; "
+        "nothing was changed. (Reply MENU to talk to me again.)"
+    ), reply
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Booking)) == 0
+        assert s.scalar(select(Conversation.state)) == "handoff"
+    assert ada.say("yes please") == ""  # typed words still wait for the person
