@@ -155,7 +155,8 @@ def _names_alike(said: list[str], key: str) -> bool:
     if len(said) != len(theirs) or len(said) == 1:
         return True
     return all(
-        fuzz.ratio(own, their) >= WORD_ALIKE
+        # "l'ebc trek", "d'everest": the word after the elision
+        fuzz.ratio(re.split(r"['’]", own)[-1], their) >= WORD_ALIKE
         for own, their in zip(said, theirs, strict=True)
         if their not in GENERIC
     )
