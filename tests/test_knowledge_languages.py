@@ -518,3 +518,26 @@ def test_the_party_told_after_the_next_dates_prices_them_for_it(
         )
         piece = max(re.split(r"\{[^}]*\}", said), key=len).strip()
         assert piece and piece not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "es",
+            "hola buenas, cuanto cuesta el trekking al everest para 2 adultos y un chico de 14?",
+        ),
+        (
+            "pt",
+            "quanto fica o trekking do everest para 2 adultos e um garoto de 13 anos?",
+        ),
+    ],
+)
+def test_a_teenager_named_with_their_age_is_priced_as_a_child(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, text: str
+) -> None:
+    """Found chatting: "un chico de 14" was left out, the trek priced for 2 adults."""
+    chat = Chat(client, factory, phone=PHONES[language], whatsapp=False)
+    reply = chat.say(text)
+    assert re.search(r"2\W?400\W*US\$ × 2 \+ 1\W?800\W*US\$ × 1", reply), reply  # party
+    assert english_in(reply) == [], reply

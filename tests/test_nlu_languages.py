@@ -63,6 +63,11 @@ def test_every_language_has_a_classifier_with_every_intent(nlu: NLU) -> None:
         ("es", "solo yo y mi mujer", {"party_size": 2}),
         ("fr", "juste moi et ma femme", {"party_size": 2}),
         ("de", "nur ich und meine Frau", {"party_size": 2}),
+        # A child named by the age said with them ("somos 4 chicos" stay four people).
+        ("es", "2 adultos y un chico de 14", {"adults": 2, "children": 1, "party_size": 3}),
+        ("es", "somos 4 chicos", {"party_size": 4}),
+        ("pt", "2 adultos e um garoto de 13 anos", {"adults": 2, "children": 1, "party_size": 3}),
+        ("fr", "2 adultes et un garçon de 14 ans", {"adults": 2, "children": 1, "party_size": 3}),
     ],
 )
 def test_entities_in_each_language(

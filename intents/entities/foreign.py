@@ -177,7 +177,9 @@ _PT = Words(
     this_month=r"(?:este m[êe]s)",
     month_prefix=r"em|no in[íi]cio de|no fim de|no final de|em meados de|para|durante",
     adults=r"adultos?",
-    children=r"crian[çc]as?|mi[úu]dos?|filhos?|filhas?|beb[éêe]s?|putos?",
+    # "um garoto de 14": a child by the age said with them
+    children=r"crian[çc]as?|mi[úu]dos?|filhos?|filhas?|beb[éêe]s?|putos?|menin[oa]s?|"
+    r"(?:garot[oa]s?|adolescentes?|rapaz|rapariga)(?=\s+(?:de|com)\s+(?:1[0-7]|[1-9])\b)",
     people=r"pessoas?|pax|lugares|lugar|vagas?|bilhetes?",
     group=r"(?:grupo|fam[íi]lia) de (?P<n>\w+)",
     we_are=r"somos|seremos|vamos ser|vamos",
@@ -297,7 +299,9 @@ _ES = Words(
     this_month=r"(?:este mes)",
     month_prefix=r"en|a principios de|a finales de|a mediados de|para|durante",
     adults=r"adultos?",
-    children=r"ni[ñn][oa]s?|peques?|hij[oa]s?|beb[ée]s?|cr[íi]os?|menores",
+    # "un chico de 14": a child by the age said with them ("somos 4 chicos" are adults)
+    children=r"ni[ñn][oa]s?|peques?|hij[oa]s?|beb[ée]s?|cr[íi]os?|menores|"
+    r"(?:chic[oa]s?|chaval(?:es)?|adolescentes?)(?=\s+(?:de|con)\s+(?:1[0-7]|[1-9])\b)",
     people=r"personas?|pax|plazas?|entradas?|sitios?|billetes?",
     group=r"(?:grupo|familia) de (?P<n>\w+)",
     we_are=r"somos|seremos|vamos a ser|vamos",
@@ -413,7 +417,9 @@ _FR = Words(
     this_month=r"(?:ce mois-ci|ce mois)",
     month_prefix=r"en|d[ée]but|fin|mi|courant|pour|au mois de",
     adults=r"adultes?",
-    children=r"enfants?|gamins?|petits?|b[ée]b[ée]s?|ados?|mineurs?|gosses?",
+    # "un garçon de 14 ans": a child by the age said with them
+    children=r"enfants?|gamins?|petits?|b[ée]b[ée]s?|ados?|mineurs?|gosses?|"
+    r"(?:gar[çc]ons?|filles?|adolescents?)(?=\s+de\s+(?:1[0-7]|[1-9])\s+ans\b)",
     people=r"personnes?|pers|pax|places?|billets?|participants?",
     group=r"(?:groupe|famille) de (?P<n>\w+)",
     we_are=r"nous sommes|nous serons|on est|on sera|on sera environ",
