@@ -183,7 +183,9 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         MEETING_POINT: _split(
             "point de rendez-vous|lieu de rendez-vous|où se retrouve|où on se retrouve|"
-            "point de départ|adresse|où ça commence|comment y aller"
+            "point de départ|adresse|où ça commence|comment y aller|"
+            # "c'est où le rdv ?": rendez-vous as it is texted
+            "rdv|point de rdv|lieu de rdv"
         ),
         DEPARTURES: _split(
             "prochain départ|prochaines dates|horaire|horaires|à quelle heure|quels jours|"

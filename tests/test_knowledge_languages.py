@@ -76,6 +76,7 @@ BRING = "What to bring for {tour}: {text}"
 WEATHER = "If the weather is bad: {text}"
 POLICY = "Cancellation policy: {rules}."
 TOUR_TEXT = "{tour}: {text}"
+MEETS = "{tour} meets at {place}."
 TOO_YOUNG = "Sorry: {tour} is for ages {minimum} and up, so a {age}-year-old can't join."
 WELCOME = "Yes: {tour} is for ages {minimum} and up, so a {age}-year-old is welcome."
 
@@ -99,6 +100,7 @@ QUESTIONS = [
     ("fr", "quelle est votre politique d'annulation ?", "", POLICY),
     ("fr", "qu'est-ce qu'il faut apporter pour l'EBC trek ?", "Broken-in boots", BRING),
     ("fr", "et s'il pleut pendant le sunset tour ?", "Si les nuages cachent", WEATHER),
+    ("fr", "c'est où le rdv pour le food tour ?", "Thamel Chowk", MEETS),
     ("de", "kann man mit Rollstuhl beim sunset tour mitkommen?", "nicht rollstuhlgerecht", None),
     ("de", "kann man bar bezahlen?", "bar (USD oder NPR)", None),
     ("de", "wie sind eure Stornobedingungen?", "", POLICY),
