@@ -19,7 +19,7 @@ def enquire(turn: Turn) -> None:
         what=tour.name if tour else voice._("our tours"),
         reference=lead.reference,
     )
-    if turn.returning and turn.customer.name:
+    if turn.welcome_back and turn.customer.name:
         thanks = voice._("Welcome back, {name}!", name=turn.customer.name) + " " + thanks
     lines = [
         thanks,

@@ -14,7 +14,7 @@ from services import conversation_states, ratelimit, tasks, timeline
 
 def greet(turn: Turn) -> None:
     voice, name = turn.voice, turn.customer.name
-    if name and turn.returning:
+    if name and turn.welcome_back:
         hello = voice._("Welcome back, {name}! 👋", name=name)
     elif name:
         hello = voice._("Hi {name}! 👋", name=name)

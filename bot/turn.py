@@ -120,6 +120,8 @@ PERSON_PARTS = 3
 
 # While one of these asks, a party said is about the quote in progress, not a booking.
 _QUOTING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
+# A returning customer's message this long after their last one is a new visit.
+NEW_VISIT_AFTER = timedelta(hours=6)
 # A pre-departure reminder's "will you be there?" is answered by a yes within this long.
 REMINDER_ANSWERED_WITHIN = timedelta(days=2)
 
@@ -609,6 +611,13 @@ class Turn:
     def returning(self) -> bool:
         """The customer wrote to us before this conversation turn."""
         return self.reading.returning
+
+    @property
+    def welcome_back(self) -> bool:
+        """Back after a while: a returning customer whose last message was not moments ago
+        ("hi", then "what tours do you have?" is one visit, not "Welcome back, Tom!")."""
+        last = self.conversation.last_inbound_at
+        return self.returning and (last is None or self.now - last >= NEW_VISIT_AFTER)
 
     @cached_property
     def voice(self) -> Voice:

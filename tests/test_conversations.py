@@ -736,3 +736,17 @@ def test_listed_prices_say_the_early_bird_they_count(ada: Chat) -> None:
     assert reply.startswith(
         "Prices per person, with the early-bird 5% off: Adult $2,280, Child $1,710."
     ), reply
+
+
+def test_hi_then_a_question_is_one_visit_not_welcome_back(ada: Chat, factory) -> None:
+    """'hi', then 'what tours do you have?' a moment later was answered 'Welcome back,
+    Ada!'; a day later it is a new visit, and welcome back."""
+    assert "Hi Ada!" in ada.say("hi")
+    asked = ada.say("what tours do you have?")
+    assert "Welcome back" not in asked and "Thank you for your interest" in asked, asked
+    assert "Welcome back" not in ada.say("hello")
+    with factory() as s:
+        conv = s.scalar(select(Conversation))
+        conv.last_inbound_at = utcnow() - timedelta(days=1)
+        s.commit()
+    assert "Welcome back, Ada! 👋" in ada.say("hello")
