@@ -3,7 +3,7 @@ special requirements); the answers go on the lead for the rep."""
 
 from __future__ import annotations
 
-from bot.general import menu
+from bot.general import menu, tour_names
 from bot.lead_capture import ensure_lead, note_details, open_lead, update_lead_context
 from bot.states import State
 from bot.turn import ASKED_PARTY, Turn
@@ -28,6 +28,11 @@ def enquire(turn: Turn) -> None:
         else voice._("Our team will get back to you shortly."),
     ]
     questions = _open_questions(turn)
+    if tour is None:
+        # "what tours do you have?": the answer, not only questions back.
+        questions.insert(
+            0, voice._("Which tour would you like? We run: {tours}.", tours=tour_names(turn))
+        )
     questions.append(voice._("Any special requirements (diet, pickup, fitness)?"))
     lines.append(voice._("Meanwhile, could you tell me:"))
     lines += [f"{i}. {q}" for i, q in enumerate(questions, 1)]

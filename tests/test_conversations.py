@@ -744,6 +744,11 @@ def test_hi_then_a_question_is_one_visit_not_welcome_back(ada: Chat, factory) ->
     assert "Hi Ada!" in ada.say("hi")
     asked = ada.say("what tours do you have?")
     assert "Welcome back" not in asked and "Thank you for your interest" in asked, asked
+    # The answer to the question, not only questions back.
+    assert (
+        "1. Which tour would you like? We run: Everest Base Camp Trek, Old City Walk and "
+        "Sunset Tour." in asked
+    ), asked
     assert "Welcome back" not in ada.say("hello")
     with factory() as s:
         conv = s.scalar(select(Conversation))
