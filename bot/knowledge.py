@@ -265,7 +265,10 @@ def _handle_rest(turn: Turn, rest: ParseResult) -> None:
     elif (
         intent in states.ABOUT_A_BOOKING
         and party_in(rest) is not None
-        and (turn.state in states.PRICING or not turn.reading.has_booking)
+        and (
+            turn.state in states.PRICING
+            or not (turn.reading.has_booking or states.names_a_booking(rest.text))
+        )
     ):
         # "só eu e minha esposa. quais as datas?": the party, as the rule of that name
         name = states.handler_for(turn.state, states.INFORM)

@@ -419,6 +419,17 @@ class Rule:
 
 
 _NAMED_REQUESTS = frozenset({RECEIPT, INVOICE, BALANCE})
+# "change my booking from 2 to 3": a booking named, theirs or not (which_booking says
+# when none is found for the number).
+A_BOOKING = re.compile(
+    r"\b(?:booking|reservation|reserva|r[eé]servation|resa|buchung|reservierung)\b", re.IGNORECASE
+)
+
+
+def names_a_booking(text: str) -> bool:
+    return A_BOOKING.search(text) is not None
+
+
 # What the NLU reads as about a booking one has, and the states of a search or price.
 ABOUT_A_BOOKING = frozenset({"booking_status", "reschedule"})
 PRICING = frozenset({State.CHOOSING, State.NEED_PARTY, State.CONFIRMING, State.FULL})
@@ -580,7 +591,7 @@ RULES: tuple[Rule, ...] = (
         lambda m: (
             m.intent in ABOUT_A_BOOKING
             and m.party_given
-            and (m.state in PRICING or not m.has_booking)
+            and (m.state in PRICING or not (m.has_booking or names_a_booking(m.text)))
         ),
         keeps_details=True,
         intent=INFORM,

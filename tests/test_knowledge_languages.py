@@ -543,3 +543,20 @@ def test_a_teenager_named_with_their_age_is_priced_as_a_child(
     reply = chat.say(text)
     assert re.search(r"2\W?400\W*US\$ × 2 \+ 1\W?800\W*US\$ × 1", reply), reply  # party
     assert english_in(reply) == [], reply
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("en", "hey can i change my booking from 2 to 3 ppl", "couldn't find an active booking"),
+        ("es", "se puede cambiar mi reserva a 2 adultos y 1 niño?", "No encuentro ninguna reserva"),
+    ],
+)
+def test_a_party_change_of_a_booking_named_but_not_found_says_so(
+    client: FlaskClient, factory: sessionmaker[Session], language: str, text: str, said: str
+) -> None:
+    """Their booking named ("my booking"), none on this number: they are told so (and how
+    to reach a person), not asked which tour to search."""
+    chat = Chat(client, factory, phone=PHONES.get(language, "+447911123453"), whatsapp=False)
+    reply = chat.say(text)
+    assert said in reply, reply
