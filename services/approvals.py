@@ -58,7 +58,7 @@ def request_approval(
             phone,
             (
                 f"Approval needed for {booking.reference}: {dep.tour.name}, "
-                f"{local_time(org, dep.starts_at)}, {sum(booking.party.values())} people, "
+                f"{local_time(org, dep.starts_at)}, {notify.people(sum(booking.party.values()))}, "
                 f"{format_money(booking.total_minor, booking.currency)}, "
                 f"{notify.display_name(booking.customer)}.\nConfirm or decline by "
                 f"{local_time(org, deadline)}: {approve_at}{approval_links.marker(booking)}"

@@ -113,6 +113,11 @@ def _staff_money(amount_minor: int, currency: str) -> str:
     return Voice().money(amount_minor, currency)
 
 
+def people(n: int) -> str:
+    """For staff: "1 person", "3 people"."""
+    return f"{n} person" if n == 1 else f"{n} people"
+
+
 def lead_line(lead: Lead) -> str:
     """For staff: "LD-7K3Q9: Sunset Tour, Sat 12 Dec, 2 adults"."""
     parts = []
@@ -123,8 +128,8 @@ def lead_line(lead: Lead) -> str:
         parts.append(f"{day:%a} {day.day} {day:%b}")
     elif lead.preferred_month:
         parts.append(lead.preferred_month)
-    people = sum(lead.party.values()) if lead.party else 0
-    parts.append(f"{people} people" if people else "party not known yet")
+    size = sum(lead.party.values()) if lead.party else 0
+    parts.append(people(size) if size else "party not known yet")
     return f"{lead.reference}: {', '.join(parts)}"
 
 

@@ -755,3 +755,11 @@ def test_hi_then_a_question_is_one_visit_not_welcome_back(ada: Chat, factory) ->
         conv.last_inbound_at = utcnow() - timedelta(days=1)
         s.commit()
     assert "Welcome back, Ada! 👋" in ada.say("hello")
+
+
+def test_the_reps_alert_for_one_person_says_1_person(ada: Chat) -> None:
+    ada.say(f"city walk on {spoken(day(3))} for 1 adult")
+    ada.say("1")
+    ada.say("yes")
+    alerts = [m.body for m in ada.outbox() if "New lead" in m.body]
+    assert alerts and all("1 person" in a and "1 people" not in a for a in alerts), alerts
