@@ -224,9 +224,10 @@ COMPLAINT = _any(
     r"\b(?:ihren|den|einen|dem) (?:chef|vorgesetzten|gesch[aä]ftsf[uü]hrer|manager)\b",
 )
 # "Can I get my money back if I cancel?": money back asked on a condition, a question
-# about the cancellation policy (bot/knowledge.py answers it), not a refund demanded.
+# about the cancellation policy (bot/knowledge.py answers it), not a refund demanded. The
+# customer's side cancelling only: "if you can't run the tour" is ours, and demands it.
 IF_WE_CANCEL = _any(
-    r"\bif (?:i|we|u|you|they|my \w+|our \w+)\b[^.!?]{0,25}?\b(?:cancel\w*|can'?t|cannot|"
+    r"\bif (?:i|we|my \w+|our \w+|one of us)\b[^.!?]{0,25}?\b(?:cancel\w*|can'?t|cannot|"
     r"don'?t|won'?t|miss|change (?:my|our) (?:mind|plans)|(?:get|am|are|is) sick)",
     # pt
     r"\bse (?:eu |n[oó]s |a gente |ele |ela )?(?:cancelar(?:mos)?|desistir(?:mos)?|"
@@ -250,10 +251,23 @@ _ASKS = re.compile(
 )
 
 
+# Said beside a question on a condition, still a demand: "if you don't pay me back today I
+# will dispute the charge", "we paid and you cancelled".
+DEMANDS_ANYWAY = _any(
+    r"\b(?:dispute|chargeback|charge ?back|pay (?:me|us) back|you cancell?ed|"
+    r"(?:we|i) (?:already )?paid)\b",
+    r"\b(?:contestar|disputar|estorno|contestation|r[ée]clamation bancaire|r[üu]ckbuchung)\b",
+)
+
+
 def asks_the_policy(text: str) -> bool:
     """Money back asked as a question on a condition: "will I get a refund if we can't
     make it?", "si cancelamos nos devuelven el dinero?"."""
-    return IF_WE_CANCEL.search(text) is not None and _ASKS.search(text.strip()) is not None
+    return (
+        IF_WE_CANCEL.search(text) is not None
+        and _ASKS.search(text.strip()) is not None
+        and DEMANDS_ANYWAY.search(text) is None
+    )
 
 
 # Shouting: several words in capitals (any language's letters) with exclamation marks.

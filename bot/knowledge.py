@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import replies
+from bot.concerns import IF_WE_CANCEL
 from bot.states import State
 from intents import ParseResult
 from models import OPEN_LEAD_STATUSES, Organization, Tour
@@ -52,6 +53,16 @@ ABOUT_A_TOUR = re.compile(
     r"(?:parlez|dites|parle|dis)[- ]moi (?:plus )?(?:de|du|sur)|"
     r"(?:mehr )?infos? (?:zu|über|ueber|uber)|"
     r"erz[aä]hl(?:en sie)? (?:mir )?(?:mehr )?(?:von|über))",
+    re.IGNORECASE,
+)
+
+
+# A refund of theirs asked after, not the policy: "my refund", "o meu reembolso", "mi
+# reembolso", "mon remboursement", "meine Rückerstattung", "the refund you promised".
+YOUR_REFUND = re.compile(
+    r"\b(?:my|our|the) (?:refund|money)\b(?! policy)|\b(?:(?:o )?meu|nosso|mi|nuestro|mon|notre|"
+    r"meine|unsere) (?:reembolso|dinheiro|dinero|remboursement|argent|r[üu]ckerstattung|"
+    r"erstattung|geld)\b",
     re.IGNORECASE,
 )
 
@@ -170,6 +181,10 @@ def understand(reading: Reading) -> Understanding:
             matches = index.search(
                 _without_tour_names(text, reading.result), tour=tour, topics=topics
             )
+        if YOUR_REFUND.search(clause) and not IF_WE_CANCEL.search(clause):
+            # "has my refund been processed yet?": where their money is, for a person; the
+            # policy does not answer it ("my money back if I cancel?" is the policy asked).
+            matches = [m for m in matches if m.entry.topic != knowledge.CANCELLATION]
         if not matches and named and ABOUT_A_TOUR.search(clause):
             matches = [knowledge.Match(knowledge.Entry(knowledge.DESCRIPTION), 1.0, 1.0)]
         if _is_question_act(reading, clause, result, matches):

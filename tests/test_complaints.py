@@ -429,3 +429,24 @@ def test_with_advanced_opt_out_twilio_s_opt_out_type_decides(
     # Its own opt-out word, in whatever language: Twilio says STOP.
     assert _sms(client, factory, "PARAR", OptOutType="STOP") == ""
     assert opted_out(factory)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # Found by review: read as the cancellation policy asked, not a refund demanded.
+        "will you refund us if you cant run the tour? we paid and you cancelled",
+        "Is the refund coming? if you don't pay me back today I will dispute the charge",
+        "can we get our money back if they cancel the trek? we already paid",
+    ],
+)
+def test_a_refund_demanded_beside_a_condition_is_still_urgent(words: str) -> None:
+    assert concern(words).urgency == Urgency.REFUND  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["can i get my money back if i cancel", "will I get a refund if my wife gets sick?"],
+)
+def test_money_back_if_we_cancel_is_the_policy_asked(words: str) -> None:
+    assert concern(words) is None

@@ -339,3 +339,17 @@ def test_the_tour_they_turn_down_is_not_the_one_they_ask_about(
     the one asked about (found chatting: an enquiry for the food tour came back)."""
     reply = Chat(client, factory, phone=phone, name="Tom").say(text)
     assert answer in reply and "Food Tour" not in reply, reply
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hi, has my refund been processed yet?",
+        "where is our money? still nothing",
+        "cadê o meu reembolso?",
+    ],
+)
+def test_their_own_refund_asked_after_is_not_the_policy(chat: Chat, question: str) -> None:
+    """Found by review: answered with the cancellation policy."""
+    reply = chat.say(question)
+    assert "Cancellation policy" not in reply and "Política de cancelamento" not in reply, reply
