@@ -399,3 +399,19 @@ def test_the_soonest_said_alone_is_the_first_listed(text: str, language: str | N
 )
 def test_the_next_said_with_something_else_is_not_a_pick(text: str, language: str | None) -> None:
     assert "option" not in ents(text, WED, language=language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("perdona, al final seremos 3 adultos y la niña", "es"),
+        ("somos 3 adultos e a nossa filha", "pt"),
+        ("nous serons 3 adultes et la petite", "fr"),
+        ("wir sind 3 Erwachsene und unsere Tochter", "de"),
+    ],
+)
+def test_the_child_said_after_the_adults_counted_is_one_more(text: str, language: str) -> None:
+    """Found chatting: 'seremos 3 adultos y la niña' on a booking of 2 + the girl offered
+    3 adults, dropping her (English 'and the kid' was read)."""
+    found = ents(text, WED, language=language)
+    assert (found.get("adults"), found.get("children"), found.get("party_size")) == (3, 1, 4)

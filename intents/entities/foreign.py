@@ -67,6 +67,9 @@ class Words:
     # the departures listed (option 1: lists go by date); said alone, at the end of the
     # message or before a "please" ("a próxima sexta", "la próxima vez" are not).
     soonest: str
+    # "3 adultos e a nossa filha", "3 adultes et la petite": one child more, after a count
+    # of adults ("and the kid" in English: intents/entities/party.PLUS_ONE_RE).
+    plus_child: str
     time_words: str  # "às", "a las", "à", "um" before a time
 
 
@@ -193,6 +196,8 @@ _PT = Words(
     ),
     option=r"op[çc][ãa]o|n[úu]mero|n[ºo]",
     time_words=r"[àa]s|pelas|a partir das",
+    plus_child=r"\b(?:e|mais|\+)\s+(?:a|o|uma|um)?\s*(?:nossa|nosso|minha|meu)?\s*(?:filha|filho|"
+    r"menina|menino|crian[çc]a|beb[éêe]|pequena|pequeno|mi[úu]da|mi[úu]do)\b",
     soonest=r"\b(?:a|o)\s+(?:mais\s+)?(?:pr[oó]xim[ao]|cedo)(?:\s+(?:data|sa[ií]da|op[cç][aã]o|"
     r"dispon[ií]vel|hor[aá]rio|poss[ií]vel))?|\bo (?:mais )?(?:r[aá]pido|cedo) poss[ií]vel",
 )
@@ -315,6 +320,8 @@ _ES = Words(
     ),
     option=r"opci[óo]n|n[úu]mero|n[ºo]",
     time_words=r"a las|sobre las|desde las",
+    plus_child=r"\b(?:y|m[aá]s|\+)\s+(?:la|el|una|un|nuestra|nuestro|mi)\s+(?:hija|hijo|ni[ñn]a|"
+    r"ni[ñn]o|nena|nene|beb[ée]|peque|peque[ñn]a|peque[ñn]o|chica|chico)\b",
     soonest=r"\b(?:la|el|lo)\s+(?:m[aá]s\s+)?(?:pr[oó]xim[ao]|cercan[ao]|temprano|pronto)(?:\s+"
     r"(?:fecha|salida|opci[oó]n|disponible|horario|posible))?|\blo antes posible",
 )
@@ -434,6 +441,8 @@ _FR = Words(
     ),
     option=r"option|num[ée]ro|n°|no",
     time_words=r"[àa]|vers|[àa] partir de",
+    plus_child=r"\b(?:et|plus|\+)\s+(?:la|le|l'|une|un|notre|ma|mon)\s*(?:fille|fils|petite|petit|"
+    r"enfant|b[ée]b[ée]|gamine|gamin)\b",
     soonest=r"\b(?:la|le)\s+(?:plus\s+)?(?:prochaine?|proche|t[oô]t)(?:\s+(?:date|d[ée]part|"
     r"option|disponible|cr[ée]neau|possible))?|\bau plus t[oô]t",
 )
@@ -559,6 +568,8 @@ _DE = Words(
     ),
     option=r"option|nummer|nr",
     time_words=r"um|ab|gegen",
+    plus_child=r"\b(?:und|plus|\+)\s+(?:die|der|das|eine|ein|unsere|unser|meine|mein)\s+(?:tochter|"
+    r"sohn|kleine|kleiner|kind|baby|m[äa]dchen|junge)\b",
     soonest=r"\b(?:n[aä]chstm[oö]glich\w*|fr[uü]hestm[oö]glich\w*|(?:den|der|die|das)\s+"
     r"(?:n[aä]chst|naechst|fr[uü]hest|fruehest)(?:e[nrs]?)?)(?:\s+(?:termin|datum|tour|abfahrt|"
     r"option))?",
@@ -598,6 +609,7 @@ class Patterns:
     solo: re.Pattern[str]
     pair: re.Pattern[str]
     zu: re.Pattern[str]
+    plus_child: re.Pattern[str]
     option: re.Pattern[str]
     soonest: re.Pattern[str]
 
@@ -659,6 +671,7 @@ def patterns(language: str) -> Patterns | None:
         solo=re.compile(rf"\b(?:{w.solo})\b", _F),
         pair=re.compile(rf"\b(?:{w.pair})\b", _F),
         zu=re.compile(r"\bzu (zweit|dritt|viert|fünft|fuenft|sechst)\b", _F),
+        plus_child=re.compile(w.plus_child, _F),
         option=re.compile(
             rf"^\s*(?:(?:le|la|el|o|a|die|der|das)\s+)?(?:(?:{w.option})\s*)?(\d{{1,2}})\s*"
             rf"(?:[.)!]|por favor|pf|porfa|svp|stp|bitte)?\s*$"
@@ -908,7 +921,10 @@ def extract_party(text: str, p: Patterns) -> list[Entity]:
             total = Entity("party_size", _int(p, raw), start, end)
             ambiguous = pattern is p.we_are
             break
-    if total is None and (adults or children):
+    plus_child = p.plus_child.search(text, adults.end()) if adults and not children else None
+    if plus_child:  # "3 adultos y la niña": the child said, not counted
+        found.append(Entity("children", 1, plus_child.start(), plus_child.end()))
+    if total is None and (adults or children or plus_child):
         value = sum(int(e.value) for e in found)
         total = Entity("party_size", value, min(e.start for e in found), max(e.end for e in found))
     if total is None:
