@@ -446,9 +446,15 @@ def update_customer(
 ) -> list[str]:
     """Staff correct a customer's contact details (a typo in an email, a new number) and
     keep notes on them. Returns the fields changed. A number another customer has is
-    refused: they are the same person, and merging is a person's decision."""
+    refused: they are the same person, and merging is a person's decision. A field given
+    empty (None: not given) is refused for the name once known and the number, nothing
+    saved; the email and notes may be cleared."""
+    if name is not None and _clean(name, 200) is None and customer.name:
+        raise DeskError("The name cannot be left empty: type the customer's name.")
+    if phone is not None and not phone.strip():
+        raise DeskError("The phone cannot be left empty: type the customer's number.")
     changed = []
-    if phone is not None and phone.strip():
+    if phone is not None:
         e164 = caller_phone(org, phone)
         if e164 != customer.phone:
             other = customers.find_customer(session, org, e164)

@@ -676,3 +676,43 @@ def test_a_mistyped_email_is_corrected_in_one_tap_keeping_the_rest(
             "Angry: walk cancelled\nCall before 6pm",
         )
     assert 'id="fix-email"' not in sales.get(url).text
+
+
+def test_saving_a_customer_with_an_empty_name_or_phone_is_refused_and_changes_nothing(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """The customer form saved with the name (or the number) emptied blanked the customer's
+    name; a required field left empty is refused, nothing saved. Notes may be cleared."""
+    booking = a_paid_booking(factory)
+    url = f"/admin/customers/{booking.customer_id}"
+    sales.post(
+        url,
+        {"name": "Grace Hopper", "email": "", "phone": "+12025550141", "notes": "Mornings"},
+    )
+    for blank in ({"name": "  "}, {"phone": ""}):
+        refused = sales.post(
+            url,
+            {
+                "name": "Grace Hopper",
+                "email": "grace@navy.mil",
+                "phone": "+1 202 555 0142",
+                "notes": "",
+                **blank,
+            },
+        )
+        field = next(iter(blank))
+        assert f"{field} cannot be left empty" in refused.text.lower(), blank
+        with factory() as s:
+            c = s.get(Customer, booking.customer_id)
+            assert (c.name, c.email, c.phone, c.notes) == (
+                "Grace Hopper",
+                None,
+                "+12025550141",
+                "Mornings",
+            ), blank
+    cleared = sales.post(
+        url, {"name": "Grace Hopper", "email": "", "phone": "+12025550141", "notes": ""}
+    )
+    assert "Saved: notes." in cleared.text
+    with factory() as s:
+        assert s.get(Customer, booking.customer_id).notes is None
