@@ -6,7 +6,10 @@ clearly says so:
 
 * they ask for a language ("can we speak English?", "em português por favor", "quelqu'un
   parle français ?"): that language, whatever the message is written in;
-* a message of three words or more that lingua is sure of;
+* a message of three words or more that lingua is sure of, and for a customer whose language
+  is known, with a word of that language too or of six words or more: lingua's trigrams take
+  accent-less Spanish for Portuguese ("si, ahi estaremos": pt 0.85), and a stored language
+  is not to flip on that;
 * a short message made only of words that belong to one language ("obrigado", "gracias",
   "d'accord", "danke schön"), except English ones: "yes", "thanks" and "hi" are everyone's.
 
@@ -42,6 +45,7 @@ SURE = 0.7  # lingua's confidence for a message of three words or more to count
 SURE_FIRST = 0.5  # for a customer whose language is not known yet
 AGREED = 0.4  # when a word of the same language agrees
 MIN_WORDS = 3
+LONG = 6  # words for lingua alone to change a known customer's language
 
 _ISO = {"en": "ENGLISH", "pt": "PORTUGUESE", "es": "SPANISH", "fr": "FRENCH", "de": "GERMAN"}
 
@@ -228,6 +232,8 @@ def detect(text: str, *, known: bool = True) -> str | None:
         # "c possible de décaler le 15 décembre ?" (lingua: English): words of one
         # language and none of lingua's: lingua is not to be believed on this one.
         return None if known else (next(iter(votes)) if len(votes) == 1 else None)
+    if known and not votes.get(code) and len(found) < LONG:
+        return None  # lingua alone on a short message: not enough to switch a language
     if confidence >= (SURE if known else SURE_FIRST):
         return code
     # Less sure, but a word of that language agrees.

@@ -95,6 +95,10 @@ def test_every_sentence_is_translated_with_its_placeholders(code: str) -> None:
         ("2 Personen", "en", "de"),
         ("obrigado", "es", "pt"),
         ("merci beaucoup", "en", "fr"),
+        # A known language does not flip on lingua's trigrams alone: accent-less Spanish
+        # reads as Portuguese (pt 0.85); a word of the other language, or a long message, does.
+        ("si, ahi estaremos", "es", "es"),
+        ("a que horas é o encontro amanha", "es", "pt"),
         # Asking for a language, in whatever language.
         ("can we speak English?", "pt", "en"),
         ("quelqu'un parle français ?", "en", "fr"),
@@ -191,3 +195,19 @@ def test_staff_see_the_customers_language(
         customer = s.scalar(select(Customer).where(Customer.phone == "+34612345678"))
         page = client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
     assert "Spanish" in page
+
+
+def test_a_known_spanish_customer_writing_without_accents_stays_in_spanish(
+    client: FlaskClient, factory: sessionmaker[Session]
+) -> None:
+    # Found testing WhatsApp: "si, ahi estaremos" is Portuguese to lingua's trigrams (0.85),
+    # and a Spanish customer was answered in Portuguese from then on.
+    lucia = Chat(client, factory, phone="+34612345678", name="Lucia")
+    reply = lucia.say("Hola, ¿qué tours tenéis?")
+    assert spoken_in(reply, "es"), reply
+    reply = lucia.say("si, ahi estaremos")
+    assert stored_language(factory, lucia.phone) == "es"
+    assert not spoken_in(reply, "pt"), reply
+    # A customer who really changes language still does.
+    lucia.say("Olá, queria saber que passeios vocês têm amanhã")
+    assert stored_language(factory, lucia.phone) == "pt"
