@@ -485,8 +485,10 @@ def choose_departure(turn: Turn) -> None:
     option = turn.result.entity("option")
     if option == -1 and offered:
         option = len(offered)
-    if option is None and len(offered) == 1 and turn.result.intent in ("affirm", "book", "hold"):
-        option = 1  # one departure offered: "yes" is that one
+    if option is None and offered and turn.result.intent in ("affirm", "book", "hold"):
+        # One departure offered: "yes" is that one; of several, the one on the day the
+        # customer said ("sunday works", then "ok book it").
+        option = 1 if len(offered) == 1 else _on_the_day_said(turn)
     if not isinstance(option, int) or not 1 <= option <= len(offered):
         if _pick_by_time(turn) or _pick_by_tour(turn):
             return
@@ -515,7 +517,44 @@ def choose_departure(turn: Turn) -> None:
             else replies.menu_text(turn.voice)
         )
         return
-    choose(turn, turn.departure(offered[option - 1]))
+    dep = turn.departure(offered[option - 1])
+    if turn.result.intent in ("book", "hold") and _holds_as_listed(turn, dep):
+        # "ok hold" / "book it": the list showed this party's price; held, not quoted again.
+        turn.remember(chosen=dep.code, tour=dep.tour.slug, quoted_party=turn.party())
+        from bot.holding import hold_seats  # holding builds on this module
+
+        turn.instead(hold_seats)
+        return
+    choose(turn, dep)
+
+
+def _on_the_day_said(turn: Turn) -> int | None:
+    """The number of the one departure listed on the day (or days) the customer said, when
+    that narrows the list; None when the day picks none or several."""
+    first, last = turn.wanted_dates()
+    if first is None or last is None:
+        return None
+    offered = turn.slot("offered") or []
+    on_the_day = [
+        number
+        for number, dep in enumerate(map(turn.departure, offered), 1)
+        if dep is not None and first <= dep.starts_at.astimezone(turn.org.tz).date() <= last
+    ]
+    return on_the_day[0] if len(on_the_day) == 1 and len(offered) > 1 else None
+
+
+def _holds_as_listed(turn: Turn, dep: Departure | None) -> bool:
+    """A departure the list priced for the party, with room, that hold_seats can take as
+    it is (no group, no child under the tour's age, no party to ask)."""
+    party = turn.party()
+    if dep is None or not party or a_group(party):
+        return False
+    ages = turn.slot("child_ages") or []
+    min_age = (dep.tour.details or {}).get("min_age")
+    if isinstance(min_age, int) and ages and min(ages) < min_age:
+        return False
+    left = inventory.occupancy(turn.session, dep, turn.now).spots_left
+    return left >= sum(party.values())
 
 
 def _listed(turn: Turn) -> list[Departure]:

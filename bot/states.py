@@ -131,7 +131,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   whats_on -> choosing, need_tour
   revise -> confirm_change, confirming, full, idle, need_party, questions; instead:
       check_availability, move_request
-  choose_departure -> confirming, full, idle, need_party, questions
+  choose_departure -> confirming, full, idle, need_party, questions; instead: hold_seats
   take_party -> confirming, idle, need_party, questions
   list_prices -> (stays)
   party_answer -> (stays); instead: join_waitlist, lead_details, revise, take_party
@@ -204,11 +204,12 @@ The graph: where a message moves a conversation (by which handlers):
         (check_availability)
   choosing, also -> choosing (check_availability, whats_on), confirm_change
         (check_availability, move_request, revise), confirming (check_availability,
-        choose_departure, revise), full (check_availability, choose_departure, revise), held
-        (check_availability), idle (check_availability, choose_departure, reschedule_request,
-        revise), moving (move_request), need_party (check_availability, choose_departure,
-        revise), need_tour (check_availability, whats_on), questions (check_availability,
-        choose_departure, revise), which_booking (move_request)
+        choose_departure, hold_seats, revise), full (check_availability, choose_departure,
+        hold_seats, revise), held (check_availability, hold_seats), idle (check_availability,
+        choose_departure, hold_seats, reschedule_request, revise), moving (move_request),
+        need_party (check_availability, choose_departure, hold_seats, revise), need_tour
+        (check_availability, whats_on), questions (check_availability, choose_departure,
+        hold_seats, revise), which_booking (move_request)
   need_party, also -> confirming (take_party), idle (take_party), need_party (take_party),
         questions (take_party)
   confirming, also -> choosing (check_availability, whats_on), confirm_change
@@ -888,7 +889,8 @@ MOVES: dict[str, Moves] = {
         instead=("check_availability", "move_request"),
     ),
     # A full departure picked from a day's list: FULL's choices.
-    "choose_departure": may(*_PROPOSE, State.FULL),
+    # "ok hold" / "book it" of the one listed (or the day said): held (hold_seats).
+    "choose_departure": may(*_PROPOSE, State.FULL, instead=("hold_seats",)),
     "take_party": may(*_PROPOSE),
     "list_prices": may(),  # the list stays open
     # Goes on with what asked: the quote, the waitlist, the enquiry, else a search.

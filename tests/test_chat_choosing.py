@@ -54,3 +54,24 @@ def test_another_day_while_departures_are_listed_searches_that_day(ada: Chat, fa
     assert f"1) Sunset Tour, {short(saturday)}" in reply, reply
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+@pytest.mark.parametrize("said", ["ok hold", "book it", "ok book it pls"])
+def test_a_hold_asked_of_the_one_departure_listed_holds_it(ada: Chat, said: str) -> None:
+    """The list already priced the party: a clear hold/book request used to show the
+    price again and need one more "yes"."""
+    listed = ada.say(f"how much is the sunset tour on {day(2):%A} for 2 adults?")
+    assert "1) Sunset Tour" in listed and "2)" not in listed, listed
+    held = ada.say(said)
+    assert "I've held 2 seats on Sunset Tour" in held and short(day(2)) in held, held
+
+
+def test_book_it_after_the_day_was_said_takes_that_days_departure(ada: Chat) -> None:
+    """A list of several, the day said beside a question, then "ok book it": that day's
+    departure, not "Which departure?" again."""
+    listed = ada.say("city walk for 2 adults")
+    assert short(day(3)) in listed and short(day(4)) in listed, listed
+    ada.say(f"{day(4):%A} works for us. do we need walking shoes?")
+    held = ada.say("ok book it")
+    assert "Which departure" not in held, held
+    assert "I've held 2 seats" in held and short(day(4)) in held, held
