@@ -518,7 +518,7 @@ def choose_departure(turn: Turn) -> None:
         )
         return
     dep = turn.departure(offered[option - 1])
-    if turn.result.intent in ("book", "hold") and _holds_as_listed(turn, dep):
+    if dep is not None and turn.result.intent in ("book", "hold") and _holds_as_listed(turn, dep):
         # "ok hold" / "book it": the list showed this party's price; held, not quoted again.
         turn.remember(chosen=dep.code, tour=dep.tour.slug, quoted_party=turn.party())
         from bot.holding import hold_seats  # holding builds on this module
