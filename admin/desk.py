@@ -62,7 +62,8 @@ def _party(values: Mapping[str, str], tiers: list[tuple[str, str]]) -> dict[str,
         raw = (values.get(f"tier_{code}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or int(raw) > 99:
+        # isdigit() also takes '٣' and '³' (int() reads one, fails on the other): 0-9 only.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 99:
             abort(400, f"{label}: a number of people from 0 to 99")
         if int(raw):
             party[code] = int(raw)

@@ -51,7 +51,8 @@ def _party(departure: Departure, values: Mapping[str, str]) -> dict[str, int]:
         raw = (values.get(f"tier_{tier.code}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or int(raw) > 500:
+        # isdigit() also takes '٣' and '³' (int() reads one, fails on the other): 0-9 only.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 500:
             abort(400, f"{tier.label}: a number of people from 0 to 500")
         if int(raw):
             party[tier.code] = int(raw)

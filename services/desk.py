@@ -147,6 +147,20 @@ def free_departures(
 # --- booking ------------------------------------------------------------------------------
 
 
+# Price tiers of people who never come without an adult. The catalog has no setting for a
+# tour that takes children alone, so no tour does.
+_NOT_ALONE = frozenset({"child", "infant"})
+
+
+def _with_an_adult(departure: Departure, party: Mapping[str, int]) -> None:
+    """A party of children only (0 adults + 3 children) is refused."""
+    counted = {tier for tier, n in party.items() if n}
+    if counted and counted <= _NOT_ALONE:
+        raise DeskError(
+            f"{departure.tour.name} takes no children alone: add at least one adult to the party."
+        )
+
+
 def book(
     session: Session,
     org: Organization,
@@ -170,6 +184,7 @@ def book(
     that went a moment ago is refused (NotEnoughSeats) and nothing is stored."""
     if departure.organization_id != org.id:
         raise DeskError("That departure is not yours.")
+    _with_an_adult(departure, party)
     customer, _ = customers.get_or_create_customer(
         session,
         org,
@@ -373,6 +388,7 @@ def change_party(
     """More or fewer people on the same departure; the customer is told the new total and
     what is left to pay, with the link (change.over_paid_minor: paid beyond the new total,
     for a person to refund)."""
+    _with_an_adult(booking.departure, party)
     change = booking_changes.apply(
         session, org, booking, now, party=party, actor=f"staff:{staff.id}", source="admin"
     )

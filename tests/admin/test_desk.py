@@ -8,7 +8,7 @@ import html
 import re
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
@@ -716,3 +716,38 @@ def test_saving_a_customer_with_an_empty_name_or_phone_is_refused_and_changes_no
     assert "Saved: notes." in cleared.text
     with factory() as s:
         assert s.get(Customer, booking.customer_id).notes is None
+
+
+def test_a_party_with_no_adult_or_digits_of_another_script_is_refused(
+    sales: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """0 adults + 3 children was accepted as a booking's new party and as a desk booking (no
+    tour has a setting letting children come alone); '٣' was read as 3."""
+    code = sunset(factory, 2)
+    with factory() as s:
+        b = hold(s, the_org(s), code, "+12025550133", utcnow(), adults=2)
+        s.commit()
+        ref = b.reference
+    url = f"/admin/bookings/{ref}"
+    alone = sales.post(f"{url}/party", {"tier_adult": "0", "tier_child": "3"})
+    assert "no children alone" in alone.text
+    for not_ascii in ("٣", "３", "³"):
+        refused = sales.post(f"{url}/party", {"tier_adult": not_ascii}, follow=False)
+        assert refused.status_code == 400 and "number of people" in refused.text, not_ascii
+    with factory() as s:
+        assert s.scalar(select(Booking.party).where(Booking.reference == ref)) == {"adult": 2}
+    desk = sales.post(
+        "/admin/bookings/new",
+        {"departure": code, "tier_child": "2", "phone": "+12025550178", "pay": "link"},
+    )
+    assert "no children alone" in desk.text
+    refused = sales.post(
+        "/admin/bookings/new",
+        {"departure": code, "tier_adult": "٢", "phone": "+12025550178", "pay": "link"},
+        follow=False,
+    )
+    assert refused.status_code == 400
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Booking)) == 1
+    # A child with an adult is still fine.
+    assert "changed" in sales.post(f"{url}/party", {"tier_adult": "1", "tier_child": "2"}).text
