@@ -361,3 +361,22 @@ def test_a_greeting_with_a_request_in_it_is_the_request(
     chat = speaker(client, factory, "fr")
     listed = chat.say("bonjour, sunset tour pour 2 adultes")
     assert "1) Sunset Tour" in listed and "98" in listed, listed
+
+
+MOTHER_TOO = {
+    "pt": "super. o sunset tour {when}, somos 2 adultos e a minha mãe, então 3. quanto custa?",
+    "es": "genial. el sunset tour {when}, seremos 2 adultos y mi madre, entonces 3. cuánto es?",
+    "fr": "super. le sunset tour {when}, on serait 2 adultes et ma mère, donc 3. c'est combien ?",
+    "de": "super. die sunset tour {when}, wir sind 2 Erwachsene und meine Mutter, also 3. was "
+    "kostet das?",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_relative_after_the_adults_and_the_total_said_are_counted(
+    client: FlaskClient, factory: sessionmaker[Session], language: str
+) -> None:
+    """Found chatting in French: '2 adultes et ma mère, donc 3' was priced for 2."""
+    chat = speaker(client, factory, language)
+    reply = chat.say(MOTHER_TOO[language].format(when=written(day(6), language)))
+    assert "× 3" in reply and "147" in reply, reply

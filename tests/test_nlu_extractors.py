@@ -415,3 +415,37 @@ def test_the_child_said_after_the_adults_counted_is_one_more(text: str, language
     3 adults, dropping her (English 'and the kid' was read)."""
     found = ents(text, WED, language=language)
     assert (found.get("adults"), found.get("children"), found.get("party_size")) == (3, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("super. on serait 2 adultes et ma mère, donc 3. c'est combien ?", "fr"),
+        ("on serait 2 adultes et ma mère", "fr"),
+        ("somos 2 adultos e a minha mãe, então 3", "pt"),
+        ("seremos 2 adultos y mi madre, entonces 3", "es"),
+        ("wir sind 2 Erwachsene und meine Mutter, also 3", "de"),
+    ],
+)
+def test_a_relative_after_the_adults_and_the_total_said_after_count(
+    text: str, language: str
+) -> None:
+    """Found chatting in French: '2 adultes et ma mère, donc 3' was priced for 2."""
+    found = ents(text, WED, language=language)
+    assert (found.get("adults"), found.get("children"), found.get("party_size")) == (3, None, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "size"),
+    [
+        ("entonces 2 adultos y 1 niño", "es", 3),
+        ("wir sind 2 Erwachsene, also insgesamt 3", "de", 3),
+        ("donc 3 jours", "fr", None),
+        ("also 3. Dezember bitte", "de", None),
+        ("entonces a las 3", "es", None),
+    ],
+)
+def test_a_so_before_a_count_of_adults_or_days_is_no_other_total(
+    text: str, language: str, size: int | None
+) -> None:
+    assert ents(text, WED, language=language).get("party_size") == size

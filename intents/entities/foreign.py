@@ -70,6 +70,11 @@ class Words:
     # "3 adultos e a nossa filha", "3 adultes et la petite": one child more, after a count
     # of adults ("and the kid" in English: intents/entities/party.PLUS_ONE_RE).
     plus_child: str
+    # "2 adultes et ma mère", "2 adultos y mi madre": one adult more, after a count of adults.
+    plus_adult: str
+    # "..., donc 3", "então 3", "entonces 3", "also 3": the total said after the count, which
+    # wins over the people counted before it.
+    so_total: str
     time_words: str  # "às", "a las", "à", "um" before a time
 
 
@@ -196,6 +201,9 @@ _PT = Words(
     ),
     option=r"op[çc][ãa]o|n[úu]mero|n[ºo]",
     time_words=r"[àa]s|pelas|a partir das",
+    plus_adult=r"\b(?:e|mais|\+)\s+(?:a\s+|o\s+)?(?:minha|meu|nossa|nosso)\s+(?:m[ãa]e|pai|marido|"
+    r"esposa|esposo|mulher|namorad[ao]|amig[ao]|irm[ãa]o?|av[óôo]|sogr[ao])\b",
+    so_total=r"ent[ãa]o|portanto|ou seja|no total|ao todo",
     plus_child=r"\b(?:e|mais|\+)\s+(?:a|o|uma|um)?\s*(?:nossa|nosso|minha|meu)?\s*(?:filha|filho|"
     r"menina|menino|crian[çc]a|beb[éêe]|pequena|pequeno|mi[úu]da|mi[úu]do)\b",
     soonest=r"\b(?:a|o)\s+(?:mais\s+)?(?:pr[oó]xim[ao]|cedo)(?:\s+(?:data|sa[ií]da|op[cç][aã]o|"
@@ -320,6 +328,9 @@ _ES = Words(
     ),
     option=r"opci[óo]n|n[úu]mero|n[ºo]",
     time_words=r"a las|sobre las|desde las",
+    plus_adult=r"\b(?:y|m[aá]s|\+)\s+(?:mi|nuestra|nuestro)\s+(?:madre|mam[aá]|padre|pap[aá]|marido|"
+    r"mujer|espos[oa]|novi[oa]|amig[oa]|herman[oa]|abuel[oa]|suegr[oa])\b",
+    so_total=r"entonces|o sea|en total|as[ií] que",
     plus_child=r"\b(?:y|m[aá]s|\+)\s+(?:la|el|una|un|nuestra|nuestro|mi)\s+(?:hija|hijo|ni[ñn]a|"
     r"ni[ñn]o|nena|nene|beb[ée]|peque|peque[ñn]a|peque[ñn]o|chica|chico)\b",
     soonest=r"\b(?:la|el|lo)\s+(?:m[aá]s\s+)?(?:pr[oó]xim[ao]|cercan[ao]|temprano|pronto)(?:\s+"
@@ -441,6 +452,9 @@ _FR = Words(
     ),
     option=r"option|num[ée]ro|n°|no",
     time_words=r"[àa]|vers|[àa] partir de",
+    plus_adult=r"\b(?:et|plus|\+)\s+(?:ma|mon|notre)\s+(?:m[èe]re|p[èe]re|mari|femme|copain|copine|"
+    r"ami|amie|s[œo]e?ur|fr[èe]re|grand-m[èe]re|grand-p[èe]re|belle-m[èe]re|beau-p[èe]re)\b",
+    so_total=r"donc|soit|en tout|au total|ce qui fait",
     plus_child=r"\b(?:et|plus|\+)\s+(?:la|le|l'|une|un|notre|ma|mon)\s*(?:fille|fils|petite|petit|"
     r"enfant|b[ée]b[ée]|gamine|gamin)\b",
     soonest=r"\b(?:la|le)\s+(?:plus\s+)?(?:prochaine?|proche|t[oô]t)(?:\s+(?:date|d[ée]part|"
@@ -568,6 +582,9 @@ _DE = Words(
     ),
     option=r"option|nummer|nr",
     time_words=r"um|ab|gegen",
+    plus_adult=r"\b(?:und|plus|\+)\s+(?:meine|mein|unsere|unser)\s+(?:mutter|mama|vater|papa|mann|"
+    r"frau|freundin|freund|schwester|bruder|oma|opa|schwiegermutter|schwiegervater)\b",
+    so_total=r"also|insgesamt",
     plus_child=r"\b(?:und|plus|\+)\s+(?:die|der|das|eine|ein|unsere|unser|meine|mein)\s+(?:tochter|"
     r"sohn|kleine|kleiner|kind|baby|m[äa]dchen|junge)\b",
     soonest=r"\b(?:n[aä]chstm[oö]glich\w*|fr[uü]hestm[oö]glich\w*|(?:den|der|die|das)\s+"
@@ -610,6 +627,8 @@ class Patterns:
     pair: re.Pattern[str]
     zu: re.Pattern[str]
     plus_child: re.Pattern[str]
+    plus_adult: re.Pattern[str]
+    so_total: re.Pattern[str]
     option: re.Pattern[str]
     soonest: re.Pattern[str]
 
@@ -672,6 +691,12 @@ def patterns(language: str) -> Patterns | None:
         pair=re.compile(rf"\b(?:{w.pair})\b", _F),
         zu=re.compile(r"\bzu (zweit|dritt|viert|fünft|fuenft|sechst)\b", _F),
         plus_child=re.compile(w.plus_child, _F),
+        plus_adult=re.compile(w.plus_adult, _F),
+        so_total=re.compile(
+            rf"(?:^|[,;.]\s*|\s)(?:{w.so_total})\s*,?\s*(?:{w.we_are}\s+)?({number})\b"
+            rf"(?!\s*(?:x\s*)?(?:{w.adults}|{w.children}|{w.not_people})\b|\s*[:h.]\d|\.?\s*{of}\s*{month})",
+            _F,
+        ),
         option=re.compile(
             rf"^\s*(?:(?:le|la|el|o|a|die|der|das)\s+)?(?:(?:{w.option})\s*)?(\d{{1,2}})\s*"
             rf"(?:[.)!]|por favor|pf|porfa|svp|stp|bitte)?\s*$"
@@ -904,7 +929,11 @@ def extract_party(text: str, p: Patterns) -> list[Entity]:
     adults = p.adults.search(text)
     children = p.children.search(text)
     if adults:
-        found.append(Entity("adults", _int(p, adults.group(1)), adults.start(1), adults.end(1)))
+        counted = _int(p, adults.group(1))
+        if plus_adult := p.plus_adult.search(text, adults.end()):  # "2 adultes et ma mère"
+            found.append(Entity("adults", counted + 1, adults.start(1), plus_adult.end()))
+        else:
+            found.append(Entity("adults", counted, adults.start(1), adults.end(1)))
     if children:
         found.append(
             Entity("children", _int(p, children.group(1)), children.start(1), children.end(1))
@@ -921,6 +950,8 @@ def extract_party(text: str, p: Patterns) -> list[Entity]:
             total = Entity("party_size", _int(p, raw), start, end)
             ambiguous = pattern is p.we_are
             break
+    if so := p.so_total.search(text):  # "..., donc 3": the total said wins
+        total, ambiguous = Entity("party_size", _int(p, so.group(1)), so.start(1), so.end(1)), False
     plus_child = p.plus_child.search(text, adults.end()) if adults and not children else None
     if plus_child:  # "3 adultos y la niña": the child said, not counted
         found.append(Entity("children", 1, plus_child.start(), plus_child.end()))
