@@ -29,7 +29,6 @@ from models import (
     Refund,
     StaffUser,
     Task,
-    TaskStatus,
     utcnow,
 )
 from services import (
@@ -213,16 +212,18 @@ def booking_page(reference: str) -> ResponseReturnValue:
         recorders=recorders,
         methods=desk.PAYMENT_METHODS,
         refunded_minor=sum(r.amount_minor for r in refund_rows),
-        # Refunds of money taken by hand wait for a person until their task is done.
-        hand_back_tasks=list(
-            db.session.scalars(
+        # A refund of money taken by hand waits for a person until its own task is done
+        # (those recorded before these tasks existed have none).
+        hand_back_tasks={
+            t.refund_id: t
+            for t in db.session.scalars(
                 select(Task).where(
                     Task.booking_id == booking.id,
                     Task.kind == "refund",
-                    Task.status == TaskStatus.OPEN,
+                    Task.refund_id.in_([r.id for r in refund_rows]),
                 )
             )
-        ),
+        },
         changeable=changeable,
         keep_until=keep_until,
         move_choices=move_choices(booking, now) if changeable else [],

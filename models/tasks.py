@@ -45,6 +45,9 @@ class Task(OrgScopedMixin, TimestampMixin, Base):
     assigned_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
+    # A task to hand back money taken by hand: the refund it hands back (each refund has
+    # its own; those recorded before these tasks existed have none).
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None]
     done_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")

@@ -21,6 +21,8 @@ from models import (
     Payment,
     PaymentStatus,
     Refund,
+    Role,
+    StaffUser,
     Task,
     TaskPriority,
 )
@@ -101,7 +103,8 @@ def refund(
         session, payment, now, {"amount_minor": amount, "reason": reason}, source="system"
     )
     if payment.provider == "manual":
-        _task_to_hand_back(session, org, payment, booking, amount, now)
+        session.flush()  # the task names this refund
+        _task_to_hand_back(session, org, payment, booking, row, now)
     return row
 
 
@@ -126,11 +129,15 @@ def _task_to_hand_back(
     org: Organization,
     payment: Payment,
     booking: Booking,
-    amount: int,
+    refund_row: Refund,
     now: datetime,
 ) -> Task:
-    """A task for the person who took the money (or, with nobody, the owner's list): the
-    refund is on the books, the money is still with us."""
+    """A task for the person who took the money (or, when they have left or nobody is
+    named, an owner; with no active owner, the owner's list): the refund is on the books,
+    the money is still with us."""
+    amount = refund_row.amount_minor
+    taker = session.get(StaffUser, payment.recorded_by_id) if payment.recorded_by_id else None
+    assignee = taker.id if taker is not None and taker.active else _an_owner(session, org)
     task = Task(
         organization_id=org.id,
         kind="refund",
@@ -148,7 +155,8 @@ def _task_to_hand_back(
         ),
         customer_id=booking.customer_id,
         booking_id=booking.id,
-        assigned_to_id=payment.recorded_by_id,
+        refund_id=refund_row.id,
+        assigned_to_id=assignee,
         created_at=now,
         updated_at=now,
     )
@@ -162,6 +170,19 @@ def _task_to_hand_back(
         content={"task": task.number, "kind": "refund", "text": task.title},
     )
     return task
+
+
+def _an_owner(session: Session, org: Organization) -> int | None:
+    return session.scalar(
+        select(StaffUser.id)
+        .where(
+            StaffUser.organization_id == org.id,
+            StaffUser.role == Role.OWNER,
+            StaffUser.active.is_(True),
+        )
+        .order_by(StaffUser.id)
+        .limit(1)
+    )
 
 
 def record_refund(

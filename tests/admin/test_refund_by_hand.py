@@ -4,10 +4,13 @@ what staff are told. Card payments (Stripe, the fake checkout) are refunded as b
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, Payment, StaffUser, Task
+from models import Booking, Payment, Refund, StaffUser, Task, utcnow
 from tests.admin.support import SALES, a_paid_booking
 from tests.admin.test_desk import sunset
 from tests.staff import StaffClient
@@ -96,3 +99,62 @@ def test_a_storm_cancellation_counts_what_is_to_hand_back(
     with factory() as s:
         (task,) = s.scalars(select(Task)).all()
         assert task.title == "Return $98 to Wei Chen by hand: card by phone, POS 4471"
+
+
+def refund_rows(page: str) -> dict[str, str]:
+    """The refunds table's last cell by reason."""
+    table = page.split("<h2>Refunds</h2>")[1].split("</table>")[0]
+    rows = {}
+    for row in table.split("<tr>")[1:]:
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("<td")[1:]]
+        cells = [c.split(">", 1)[-1].strip() for c in cells]
+        if len(cells) >= 4:
+            rows[cells[2]] = " ".join(cells[3].split())
+    return rows
+
+
+def test_each_refund_by_hand_shows_its_own_task_and_a_departed_taker_s_goes_to_the_owner(
+    sales: StaffClient, owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """The refunds table said 'handed back' for every refund by hand when no task was open,
+    even one recorded before these tasks existed (it never had one), and one open task
+    marked every refund by hand 'to hand back'. A person who took the money and has left
+    cannot hand it back: the task is the owner's."""
+    booking = paid_by_phone(sales, factory)
+    with factory() as s:
+        payment = s.scalars(select(Payment)).one()
+        s.add(
+            Refund(
+                organization_id=payment.organization_id,
+                payment_id=payment.id,
+                amount_minor=500,
+                reason="before tasks",
+                created_at=utcnow() - timedelta(days=30),
+            )
+        )
+        s.get(Payment, payment.id).refunded_minor += 500
+        s.commit()
+    url = f"/admin/bookings/{booking.reference}"
+    for amount, reason in (("20", "goodwill"), ("30", "late pickup")):
+        owner.post(
+            f"{url}/refund", {"payment": str(payment.id), "amount": amount, "reason": reason}
+        )
+    with factory() as s:
+        first, second = s.scalars(select(Task).order_by(Task.id)).all()
+        first.status = "done"
+        s.commit()
+        second_number = second.number
+    rows = refund_rows(owner.get(url).text)
+    assert rows["before tasks"] == "by hand: no task"
+    assert rows["goodwill"] == "by hand: handed back"
+    assert rows["late pickup"] == f"by hand: to hand back {second_number}"
+    # Sam, who took the money, leaves: the next refund's task is an owner's.
+    with factory() as s:
+        sam_id = s.scalars(select(StaffUser.id).where(StaffUser.email == SALES)).one()
+    left = owner.post(f"/admin/access/staff/{sam_id}/deactivate")
+    assert "can no longer log in" in left.text
+    owner.post(f"{url}/refund", {"payment": str(payment.id), "amount": "5", "reason": "later"})
+    with factory() as s:
+        last = s.scalars(select(Task).order_by(Task.id.desc())).first()
+        assert last.title.startswith("Return $5") and last.assigned_to is not None
+        assert (last.assigned_to.role, last.assigned_to.active) == ("owner", True)
