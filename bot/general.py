@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import knowledge, replies
+from bot import keywords, knowledge, replies
 from bot.states import State
 from bot.turn import Turn
 from models import ConversationStatus, Tour
@@ -49,6 +49,15 @@ def tour_info(turn: Turn) -> None:
 
 def thanks(turn: Turn) -> None:
     turn.say(turn.voice._("You're welcome! 😊"))
+
+
+def acknowledge(turn: Turn) -> None:
+    """An "ok 👍" or a "thanks" with nothing open (after "Great, see you on…"): a line back,
+    not the menu."""
+    if keywords.thanks(turn.text):
+        turn.say(turn.voice._("You're welcome! 😊"))
+    else:
+        turn.say(turn.voice._("👍 I'm here if you need anything else."))
 
 
 def goodbye(turn: Turn) -> None:

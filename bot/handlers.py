@@ -37,6 +37,7 @@ HANDLERS: dict[str, Handler] = {
     # general
     "greet": general.greet,
     "thanks": general.thanks,
+    "acknowledge": general.acknowledge,
     "goodbye": general.goodbye,
     "menu": general.menu,
     "tour_info": general.tour_info,

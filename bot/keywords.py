@@ -35,6 +35,60 @@ OFFER_NO = frozenset(
     {"DECLINE", "NO", "N", "NÃO", "NAO", "NON", "NEIN"}
     | {"RECUSAR", "RECHAZAR", "REFUSER", "ABLEHNEN"}
 )
+# The whole message an acknowledgement ("ok 👍", "vale gracias", "merci beaucoup"): with
+# nothing open it is answered in a line, not with the menu (bot/general.acknowledge).
+THANKS = frozenset(
+    {"THANKS", "THANK YOU", "THANKS A LOT", "THX", "TY", "CHEERS", "MANY THANKS"}
+    | {"OBRIGADO", "OBRIGADA", "MUITO OBRIGADO", "MUITO OBRIGADA", "VALEU", "OBG"}
+    | {"GRACIAS", "MUCHAS GRACIAS", "MIL GRACIAS"}
+    | {"MERCI", "MERCI BEAUCOUP", "MERCI BCP"}
+    | {"DANKE", "DANKESCHÖN", "DANKE SCHÖN", "VIELEN DANK", "DANKE SCHOEN"}
+)
+_OKAY = frozenset(
+    {"OK", "OKAY", "OKI", "OKE", "K", "KK", "ALRIGHT", "ALL GOOD", "GOT IT", "NOTED"}
+    | {"GREAT", "PERFECT", "COOL", "NICE", "SUPER", "AWESOME", "SOUNDS GOOD", "GOOD"}
+    | {"PERFEITO", "BELEZA", "COMBINADO", "CERTO", "FIXE", "ÓTIMO", "OTIMO", "TA BOM", "TÁ BOM"}
+    | {"VALE", "PERFECTO", "GENIAL", "DE ACUERDO", "ENTENDIDO", "BIEN", "MUY BIEN", "GUAY"}
+    | {"DACCORD", "PARFAIT", "GÉNIAL", "TRÈS BIEN", "ENTENDU", "OK DACCORD"}
+    | {"PERFEKT", "ALLES KLAR", "GUT", "PRIMA", "TOLL", "KLAR"}
+)
+_EMOJI_ONLY = re.compile(
+    r"[\s\U0001F44D\U0001F44C\U0001F64F\U0001F60A\U0001F642\U0001F600"
+    r"\U0001F44F\u2705\u2764\U0001FAF6\U0001F3FB-\U0001F3FF\ufe0f]+"
+)
+
+
+def thanks(text: str) -> bool:
+    """The whole message a thanks, with an ok or emoji or not ("ok thanks 👍", "vale gracias")."""
+    return _acknowledgement(text) == "thanks"
+
+
+def acknowledges(text: str) -> bool:
+    """The whole message an ok or a thanks ("ok 👍", "perfect", "vale gracias", "👍")."""
+    return _acknowledgement(text) is not None
+
+
+def _acknowledgement(text: str) -> str | None:
+    if text.strip() and _EMOJI_ONLY.fullmatch(text):
+        return "ok"
+    words = keyword(text).split()
+    thanked = False
+    # "ok thanks", "vale gracias", "perfect thank you", "merci ok": okays and a thanks.
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            part = " ".join(words[i : i + n])
+            if part in THANKS or part in _OKAY:
+                thanked = thanked or part in THANKS
+                i += n
+                break
+        else:
+            return None
+    if not words:
+        return None
+    return "thanks" if thanked else "ok"
+
+
 # The whole message a clear yes to "Reply YES to cancel": anything more ("yes a manager.
 # now.", "yes but can we move it?") is not, and lets the cancellation lapse.
 CLEAR_YES = frozenset(

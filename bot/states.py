@@ -57,7 +57,9 @@ Rules, in order; the first that applies answers the message:
  38. in choosing/confirming/full: a search's new day or party -> the table as 'inform'
  39. an enquiry that names a tour and a day: that day's departures -> check_availability
  40. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 41. the table: (state, intent), else the intent in any state -> the table
+ 41. in idle: nothing open, only an ok or a thanks: acknowledged -> acknowledge
+     (from here on, the message's tour, dates and party are kept first)
+ 42. the table: (state, intent), else the intent in any state -> the table
 
 The table, state: intents -> handler:
   questions: inform, nlu_fallback, deny, ask_info -> lead_details
@@ -116,6 +118,7 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   location_pin -> (stays)
   greet -> (stays)
   thanks -> (stays)
+  acknowledge -> (stays)
   goodbye -> (stays)
   menu -> (stays)
   tour_info -> (stays)
@@ -144,14 +147,14 @@ Handler -> the states it may move to (; instead: what it may pass on to):
   booking_status -> (stays)
   cancel_request -> confirm_cancel
   confirm_cancel -> idle
-  lapse_cancel -> idle; instead: about_booking, answer_questions, answer_waitlist_offer,
-      apply_change, attending, booking_status, cancel_request, check_availability,
-      choose_departure, choose_move, complaint_pending, drop_offer, enquire, file_received,
-      full_option, goodbye, greet, handoff, hold_seats, join_waitlist, keep_change,
-      lead_details, list_prices, location_pin, meant_booking, meant_new, menu, move_request,
-      opt_in, opt_out, party_answer, pay_balance, payment_link, revise, send_help,
-      start_over, stay_silent, take_party, thanks, tour_info, urgent_handoff,
-      wait_for_person, whats_on
+  lapse_cancel -> idle; instead: about_booking, acknowledge, answer_questions,
+      answer_waitlist_offer, apply_change, attending, booking_status, cancel_request,
+      check_availability, choose_departure, choose_move, complaint_pending, drop_offer,
+      enquire, file_received, full_option, goodbye, greet, handoff, hold_seats,
+      join_waitlist, keep_change, lead_details, list_prices, location_pin, meant_booking,
+      meant_new, menu, move_request, opt_in, opt_out, party_answer, pay_balance,
+      payment_link, revise, send_help, start_over, stay_silent, take_party, thanks,
+      tour_info, urgent_handoff, wait_for_person, whats_on
   keep_booking -> idle
   reschedule_request -> idle
   payment_link -> (stays); instead: pay_balance
@@ -686,6 +689,14 @@ RULES: tuple[Rule, ...] = (
         keeps_details=True,
         intent=INFORM,
     ),
+    # "ok 👍", "vale gracias" after "Great, see you on…": a line back, not the menu. A yes
+    # to something open is read by the rules above or the table (its state is not IDLE).
+    Rule(
+        "nothing open, only an ok or a thanks: acknowledged",
+        "acknowledge",
+        lambda m: not m.pending_question and keywords.acknowledges(m.text),
+        states=_in(State.IDLE),
+    ),
     Rule("the table: (state, intent), else the intent in any state", TABLE, keeps_details=True),
 )
 
@@ -854,6 +865,7 @@ MOVES: dict[str, Moves] = {
     "location_pin": may(),
     "greet": may(),
     "thanks": may(),
+    "acknowledge": may(),
     "goodbye": may(),
     "menu": may(),
     "tour_info": may(),
