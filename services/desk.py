@@ -40,6 +40,7 @@ from services import (
     notify,
     payments,
     phrases,
+    pricing,
     ratelimit,
     settlement,
     timeline,
@@ -147,18 +148,10 @@ def free_departures(
 # --- booking ------------------------------------------------------------------------------
 
 
-# Price tiers of people who never come without an adult. The catalog has no setting for a
-# tour that takes children alone, so no tour does.
-_NOT_ALONE = frozenset({"child", "infant"})
-
-
 def _with_an_adult(departure: Departure, party: Mapping[str, int]) -> None:
     """A party of children only (0 adults + 3 children) is refused."""
-    counted = {tier for tier, n in party.items() if n}
-    if counted and counted <= _NOT_ALONE:
-        raise DeskError(
-            f"{departure.tour.name} takes no children alone: add at least one adult to the party."
-        )
+    if pricing.children_alone(party):
+        raise DeskError(pricing.children_alone_refusal(departure))
 
 
 def book(

@@ -67,6 +67,22 @@ def party_size(party: Mapping[str, int]) -> int:
     return sum(party.values())
 
 
+# Price tiers of people who never come without an adult. The catalog has no setting for a
+# tour that takes children alone, so no tour does (staff are refused; see services.desk).
+NOT_ALONE_TIERS = frozenset({"child", "infant"})
+
+
+def children_alone(party: Mapping[str, int]) -> bool:
+    """0 adults + 3 children: every person counted is of a tier that needs an adult."""
+    counted = {tier for tier, n in party.items() if n}
+    return bool(counted) and counted <= NOT_ALONE_TIERS
+
+
+def children_alone_refusal(departure: Departure) -> str:
+    """What staff are told (English, for staff) when a party has no adult."""
+    return f"{departure.tour.name} takes no children alone: add at least one adult to the party."
+
+
 def validate_party(departure: Departure, party: Mapping[str, Any]) -> dict[str, int]:
     """Checks the party against the tour's tiers; returns it with zero counts dropped."""
     if not isinstance(party, Mapping) or not party:

@@ -90,6 +90,8 @@ def send_quote(
     the bot's state."""
     if departure.organization_id != org.id or lead.organization_id != org.id:
         raise SalesError("That departure is not yours.")
+    if pricing.children_alone(party):
+        raise SalesError(pricing.children_alone_refusal(departure))
     pricing.validate_party(departure, party)
     check_room(session, departure, party, now)
     quote = pricing.create_quote(session, org, departure, party, now, lead=lead)
@@ -131,6 +133,8 @@ def hold_for_lead(
     ones deciding."""
     if departure.organization_id != org.id or lead.organization_id != org.id:
         raise SalesError("That departure is not yours.")
+    if pricing.children_alone(party):
+        raise SalesError(pricing.children_alone_refusal(departure))
     booking = inventory.hold_seats(
         session,
         org,

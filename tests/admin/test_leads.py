@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import (
     Booking,
     BookingStatus,
+    Departure,
     Lead,
     LeadStatus,
     Message,
     Quote,
+    Tour,
+    utcnow,
 )
 from tests.admin.support import a_lead
 from tests.chat import BASE_URL, Chat
@@ -141,3 +144,30 @@ def test_yes_to_a_staff_quote_holds_its_party_after_an_earlier_bot_quote(
     with factory() as s:
         booking = s.scalars(select(Booking)).one()
         assert (booking.departure.code, booking.seats) == ("CITY4", 3)
+
+
+def test_a_lead_s_quote_or_hold_of_children_alone_or_other_digits_is_refused(
+    owner: StaffClient, factory: sessionmaker[Session]
+) -> None:
+    """As at the desk: no tour takes children alone, and '٣' is not 3."""
+    lead = a_lead(factory)
+    with factory() as s:
+        code = s.scalars(
+            select(Departure.code)
+            .join(Tour)
+            .where(Tour.slug == "sunset-tour", Departure.starts_at > utcnow())
+            .order_by(Departure.starts_at)
+        ).first()
+    for action in ("quote", "hold"):
+        alone = owner.post(
+            f"/admin/leads/{lead.reference}/{action}", {"departure": code, "tier_child": "3"}
+        )
+        assert "no children alone" in alone.text, action
+        odd = owner.post(
+            f"/admin/leads/{lead.reference}/{action}",
+            {"departure": code, "tier_adult": "٣"},
+            follow=False,
+        )
+        assert odd.status_code == 400, action
+    with factory() as s:
+        assert not s.scalars(select(Booking)).all() and not s.scalars(select(Quote)).all()
