@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -72,6 +72,7 @@ class Question:
     text: str
     matches: list[knowledge.Match]
     tour: str | None  # the tour it is about: named in it, or the conversation's
+    days: tuple[date, date] | None = None  # the day(s) it asks about ("start tmrw?")
 
 
 @dataclass
@@ -103,12 +104,18 @@ def index_for(
 
 def _without_tour_names(text: str, result: ParseResult) -> str:
     """The question without the tour's name ("how long is the food tour?": "food" is the
-    name, not the question)."""
-    spans = sorted(((e.start, e.end) for e in result.entities if e.entity == "tour"), reverse=True)
+    name, not the question) nor the day it is about ("what time does it start tmrw?")."""
+    spans = sorted(
+        ((e.start, e.end) for e in result.entities if e.entity in ("tour", *_DAY_ENTITIES)),
+        reverse=True,
+    )
     for start, end in spans:
         if 0 <= start < end <= len(text):
             text = text[:start] + " " + text[end:]
     return text
+
+
+_DAY_ENTITIES = ("date", "date_range")
 
 
 def _is_question_act(
@@ -188,7 +195,7 @@ def understand(reading: Reading) -> Understanding:
         if not matches and named and ABOUT_A_TOUR.search(clause):
             matches = [knowledge.Match(knowledge.Entry(knowledge.DESCRIPTION), 1.0, 1.0)]
         if _is_question_act(reading, clause, result, matches):
-            out.questions.append(Question(clause, matches, tour))
+            out.questions.append(Question(clause, matches, tour, _days_in(result)))
             if _asks_for_a_day(clause, result, tour):
                 # "2 adults and a 7-year-old for the sunset tour on Saturday, how much?":
                 # the age is asked and the day is asked for; both are answered.
@@ -237,6 +244,16 @@ def answer_questions(turn: Turn) -> None:
     resume = _resume_line(turn)
     if resume:
         turn.say(resume)
+
+
+def _days_in(result: ParseResult) -> tuple[date, date] | None:
+    """The day ("tmrw", "on Saturday") or days a question names."""
+    if span := result.entity("date_range"):
+        first, last = str(span).split("/")
+        return date.fromisoformat(first), date.fromisoformat(last)
+    if day := result.entity("date"):
+        return date.fromisoformat(str(day)), date.fromisoformat(str(day))
+    return None
 
 
 def _asks_for_a_day(clause: str, result: ParseResult, tour: str | None) -> bool:
@@ -316,6 +333,9 @@ def _answer(turn: Turn, question: Question) -> None:
             continue
         if entry.topic in knowledge.TOUR_TOPICS and tour is None:
             needs_tour = True
+            continue
+        if entry.topic == knowledge.DEPARTURES and tour is not None and question.days:
+            said.append(_departures_on(turn, tour, *question.days))
             continue
         text = _topic_answer(turn, entry.topic, tour, question.text)
         if text:
@@ -642,6 +662,36 @@ def _next_departures(turn: Turn, tour: Tour) -> str:
     )
     return voice._(
         "Next {tour} departures: {listed}. Tell me the date and how many people to hold seats.",
+        tour=tour.name,
+        listed=listed,
+    )
+
+
+def _departures_on(turn: Turn, tour: Tour, first: date, last: date) -> str:
+    """ "what time does it start tmrw?": that day's departures, with their times; none
+    that day, the next ones."""
+    voice = turn.voice
+    found = availability.search(
+        turn.session, turn.org, turn.now, tour=tour, date_from=first, date_to=last, limit=5
+    )
+    if not found:
+        none = (
+            voice._("No {tour} departure on {day}.", tour=tour.name, day=voice.long_day(first))
+            if first == last
+            else voice._("No {tour} departures on those dates.", tour=tour.name)
+        )
+        return none + " " + _next_departures(turn, tour)
+    listed = voice.join(
+        voice.n_(
+            "{when} ({n} spot left)",
+            "{when} ({n} spots left)",
+            item.spots_left,
+            when=voice.when(item.departure.starts_at),
+        )
+        for item in found
+    )
+    return voice._(
+        "{tour} starts {listed}. Tell me how many people to hold seats.",
         tour=tour.name,
         listed=listed,
     )
