@@ -57,7 +57,7 @@ Rules, in order; the first that applies answers the message:
  38. in choosing/confirming/full: a search's new day or party -> the table as 'inform'
  39. an enquiry that names a tour and a day: that day's departures -> check_availability
  40. names a tour, date or party, and no request the table knows: an answer -> the table as 'inform'
- 41. in idle: nothing open, only an ok or a thanks: acknowledged -> acknowledge
+ 41. in idle: nothing open, only an ok, a yes or a thanks: acknowledged -> acknowledge
      (from here on, the message's tour, dates and party are kept first)
  42. the table: (state, intent), else the intent in any state -> the table
 
@@ -689,12 +689,16 @@ RULES: tuple[Rule, ...] = (
         keeps_details=True,
         intent=INFORM,
     ),
-    # "ok 👍", "vale gracias" after "Great, see you on…": a line back, not the menu. A yes
-    # to something open is read by the rules above or the table (its state is not IDLE).
+    # "ok 👍", "vale gracias", "si, ahi estaremos" after "Great, see you on…": a line back,
+    # not the menu. A yes to something open is read by the rules above or the table (its
+    # state is not IDLE).
     Rule(
-        "nothing open, only an ok or a thanks: acknowledged",
+        "nothing open, only an ok, a yes or a thanks: acknowledged",
         "acknowledge",
-        lambda m: not m.pending_question and keywords.acknowledges(m.text),
+        lambda m: (
+            not m.pending_question
+            and (keywords.acknowledges(m.text) or (m.intent == "affirm" and not m.told))
+        ),
         states=_in(State.IDLE),
     ),
     Rule("the table: (state, intent), else the intent in any state", TABLE, keeps_details=True),

@@ -53,7 +53,7 @@ def test_a_spanish_customer_is_acknowledged_in_spanish(
     lucia = Chat(client, factory, phone="+34612345678", name="Lucia")
     lucia.say("Hola, ¿qué tours tenéis?")
     lucia.say("menu")
-    for text in ("ok 👍", "vale gracias", "thanks", "vale"):
+    for text in ("ok 👍", "vale gracias", "thanks", "vale", "si, ahi estaremos"):
         reply = lucia.say(text)
         assert menu_line("es") not in reply and "\n" not in reply, (text, reply)
         assert spoken_in(reply, "es"), (text, reply)
