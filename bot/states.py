@@ -697,7 +697,10 @@ RULES: tuple[Rule, ...] = (
         "acknowledge",
         lambda m: (
             not m.pending_question
-            and (keywords.acknowledges(m.text) or (m.intent == "affirm" and not m.told))
+            and (
+                keywords.acknowledges(m.text)
+                or (m.intent == "affirm" and not m.told and not looks_like_question(m.text))
+            )
         ),
         states=_in(State.IDLE),
     ),
@@ -818,7 +821,7 @@ class Route:
 # Handlers whose answer to words alone (the menu, a tour's card, a greeting) would miss
 # the point when a file comes with them: "is this the right place? [photo]", "here is my
 # passport copy for the trek permit [pdf]" are about the file, for a person.
-DESCRIBE_A_FILE = frozenset({"menu", "tour_info", "greet", "thanks", "goodbye"})
+DESCRIBE_A_FILE = frozenset({"menu", "tour_info", "greet", "thanks", "goodbye", "acknowledge"})
 
 
 def route(m: Facts) -> Route:
