@@ -19,6 +19,9 @@ from sqlalchemy.orm import contains_eager
 from bot.states import State
 from bot.turn import Turn
 from models import EXPECTED_STATUSES, Booking, BookingStatus, Departure, Tour
+from services import phrases
+from services.errors import ServiceError
+from services.pricing import price_party
 
 
 def find_booking(
@@ -76,7 +79,9 @@ def find_booking(
         coming = [b for b in coming if b.reference == turn.slot("booking")] or coming
     if len(coming) == 1:
         return coming[0]
-    if not coming:
+    if not coming and (open_price := _open_price(turn)):
+        turn.say(open_price)  # "whats my booking" with a price given, nothing held yet
+    elif not coming:
         # Bookings are only ever shown to the number that made them: a reference sent from
         # another phone finds nothing, so do not ask for one.
         turn.say(
@@ -92,6 +97,27 @@ def find_booking(
         )
         turn.say(voice._("Which booking? {bookings}", bookings=voice.join(listed, either=True)))
     return None
+
+
+def _open_price(turn: Turn) -> str:
+    """A price given and not yet taken (CONFIRMING): nothing is held, the price repeated."""
+    dep = turn.departure(turn.slot("chosen"))
+    party = turn.party()
+    if turn.state != State.CONFIRMING or dep is None or not party:
+        return ""
+    voice = turn.voice
+    try:
+        price = price_party(turn.org, dep, party, turn.now)
+    except ServiceError:
+        return ""
+    return voice._(
+        "Nothing is held yet. The price I gave is still open: {tour}, {when}, {party}, "
+        "{total}. Reply YES to hold.",
+        tour=dep.tour.name,
+        when=voice.when(dep.starts_at),
+        party=phrases.party(voice, party),
+        total=voice.money(price.total_minor, turn.org.currency),
+    )
 
 
 _KINDS = frozenset({"tour", "trip", "trek", "walk", "hike", "ride", "cruise", "class"})

@@ -374,3 +374,15 @@ def held_by_chat_walk(ada: Chat) -> str:
     ada.say("1")
     held = ada.say("yes")
     return re.search(r"BK-[A-Z0-9]{5}", held).group(0)
+
+
+def test_my_booking_asked_with_only_a_price_open_says_nothing_is_held_yet(ada: Chat) -> None:
+    """Found chatting: 'whats my booking' after a quote said 'I couldn't find an active
+    booking'; the price is open, nothing is held, and YES still holds it."""
+    chat = ada
+    chat.say(f"sunset tour on {day(2):%A} for 2 adults")
+    assert "Shall I hold 2 seats" in chat.say("1")
+    reply = chat.say("whats my booking")
+    assert "couldn't find" not in reply and "Nothing is held yet" in reply, reply
+    assert "$98" in reply and "Reply YES to hold" in reply, reply
+    assert "I've held 2 seats" in chat.say("yes")
