@@ -87,18 +87,25 @@ def current_or_next(session: Session, guide: Guide, now: datetime) -> Departure 
     )
 
 
+# How far ahead "today's" trip may start when the day itself has none: a night's length.
+NEXT_WITHIN = timedelta(hours=8)
+
+
 def todays_departure(
     session: Session, org: Organization, guide: Guide, now: datetime
 ) -> Departure | None:
-    """The guide's first departure starting today where the tour runs."""
+    """The guide's first departure starting today where the tour runs; late in the
+    evening with none left today, their next one within the night (NEXT_WITHIN): "CHECKIN"
+    at 23:30 for a trip leaving at 00:30 is that trip."""
     today = now.astimezone(org.tz).date()
     start = datetime.combine(today, datetime.min.time(), tzinfo=org.tz)
+    ends = max(start + timedelta(days=1), now + NEXT_WITHIN)
     return session.scalar(
         select(Departure)
         .where(
             Departure.guide_id == guide.id,
             Departure.starts_at >= start,
-            Departure.starts_at < start + timedelta(days=1),
+            Departure.starts_at < ends,
         )
         .order_by(Departure.starts_at)
     )

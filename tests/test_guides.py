@@ -4,7 +4,7 @@ CHECKOUT / MANIFEST, refusals that change nothing, and the manifest split across
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -29,7 +29,7 @@ from models import (
 from services import assignments, bookings, crew, incidents, inventory
 from tests.chat import AUTH_TOKEN, BASE_URL, Chat
 from tests.conftest import import_org
-from tests.factories import catalog_data, departure, make_customer
+from tests.factories import catalog_data, departure, make_customer, new_departure
 
 RAJESH = "+9779800000001"
 AMIT = "+9779800000002"
@@ -372,3 +372,24 @@ def test_manifest_today_and_help(rajesh: Chat) -> None:
     assert rajesh.say("manifest today").startswith("MANIFEST EBCSOON")
     help_text = rajesh.say("HELP")
     assert "CHECKIN" in help_text and "MANIFEST" in help_text
+
+
+def test_todays_trip_late_in_the_evening_is_the_one_leaving_in_the_night(
+    session: Session, org: Organization
+) -> None:
+    """'MANIFEST TODAY' or 'CHECKIN' at 23:30 for a trip leaving at 00:30: that trip (it was
+    'Which trip?' from 23:00 on, when tests/test_guides' trip 'in an hour' is tomorrow)."""
+    ktm = org.tz
+    guide = session.scalar(select(Guide).where(Guide.phone == RAJESH))
+    assert guide is not None
+    evening = datetime(2027, 3, 10, 23, 30, tzinfo=ktm)
+    night = new_departure(session, org, "EBCNIGHT", evening + timedelta(hours=1), 12)
+    morning = new_departure(session, org, "EBCMORN", evening + timedelta(hours=9), 12)
+    night.guide_id = morning.guide_id = guide.id
+    session.flush()
+    assert crew.todays_departure(session, org, guide, evening) == night
+    night.guide_id = None
+    session.flush()
+    # The next morning's trip is tomorrow's, not tonight's.
+    assert crew.todays_departure(session, org, guide, evening) is None
+    assert crew.todays_departure(session, org, guide, evening + timedelta(hours=9)) == morning
