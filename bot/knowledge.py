@@ -135,6 +135,8 @@ def _is_question_act(
         if asks and knowledge.MIN_AGE in topics and knowledge.asked_age(clause) is not None:
             return True  # "my son is 7?": the number is an age, not a party
         telling = any(m.telling for m in matches)
+        if asks and knowledge.MIN_AGE in topics and not told & {"date", "date_range", "month"}:
+            return True  # "we have 2 kids, is the food tour ok for kids?": no day to search
         if told and result.intent != "ask_info" and not (asks and telling):
             return False  # "can we book 2 adults and 2 kids on Saturday?" is a request
         if asks or topics == {knowledge.DESCRIPTION}:

@@ -95,3 +95,11 @@ def test_a_child_under_the_tours_minimum_age_is_told_before_a_quote(ada: Chat, f
     reply = ada.say("1")
     assert "ages 8 and up" in reply and "5-year-old" in reply, reply
     assert "Reply YES to hold" not in reply
+
+
+def test_a_kids_question_beside_the_children_counted_is_answered(ada: Chat) -> None:
+    """Found chatting: 'we have 2 kids, is the food tour ok for kids? and how long is it'
+    answered the length only (the count made the kids question a request)."""
+    reply = ada.say("we have 2 kids, is the sunset tour ok for kids? and how long is it")
+    assert "2h30" in reply, reply
+    assert "ages" in reply or "Good question" in reply, reply  # the kids question too
