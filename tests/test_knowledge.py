@@ -353,3 +353,14 @@ def test_their_own_refund_asked_after_is_not_the_policy(chat: Chat, question: st
     """Found by review: answered with the cancellation policy."""
     reply = chat.say(question)
     assert "Cancellation policy" not in reply and "Política de cancelamento" not in reply, reply
+
+
+def test_a_family_is_not_asking_for_a_private_tour(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    """The demo's "just our family" was read as "family" (just is a word that says
+    nothing): every "we're a family of 4" got the private-tour answer and a task."""
+    reply = chat.say("hi we're a family of 4, how long is the city walk?")
+    assert "2 hours" in reply and "privately" not in reply, reply
+    assert tasks_of(factory, chat.phone) == []
+    assert "privately" in chat.say("could we do it privately? just us")
