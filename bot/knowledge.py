@@ -653,7 +653,17 @@ def _next_departures(turn: Turn, tour: Tour) -> str:
     )
     if not found:
         return voice._("{tour} has no departures with room in the next year.", tour=tour.name)
-    listed = voice.join(
+    listed = _with_room(voice, found)
+    return voice._(
+        "Next {tour} departures: {listed}. Tell me the date and how many people to hold seats.",
+        tour=tour.name,
+        listed=listed,
+    )
+
+
+def _with_room(voice: Voice, found: list[availability.AvailableDeparture]) -> str:
+    """ "Sat 12 Dec 17:30 (20 spots left), Sun 13 Dec 17:30 (18 spots left)"."""
+    return voice.join(
         voice.n_(
             "{when} ({n} spot left)",
             "{when} ({n} spots left)",
@@ -661,11 +671,6 @@ def _next_departures(turn: Turn, tour: Tour) -> str:
             when=voice.when(item.departure.starts_at),
         )
         for item in found
-    )
-    return voice._(
-        "Next {tour} departures: {listed}. Tell me the date and how many people to hold seats.",
-        tour=tour.name,
-        listed=listed,
     )
 
 
@@ -683,15 +688,7 @@ def _departures_on(turn: Turn, tour: Tour, first: date, last: date) -> str:
             else voice._("No {tour} departures on those dates.", tour=tour.name)
         )
         return none + " " + _next_departures(turn, tour)
-    listed = voice.join(
-        voice.n_(
-            "{when} ({n} spot left)",
-            "{when} ({n} spots left)",
-            item.spots_left,
-            when=voice.when(item.departure.starts_at),
-        )
-        for item in found
-    )
+    listed = _with_room(voice, found)
     return voice._(
         "{tour} starts {listed}. Tell me how many people to hold seats.",
         tour=tour.name,
